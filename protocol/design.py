@@ -1,0 +1,170 @@
+"""Trial design: identification, interventions, arms, population, data dictionary."""
+
+from __future__ import annotations
+
+import datetime
+
+import attrs
+
+from protocol.source import Span, span_field
+from protocol.timing import Duration
+from protocol.units import Quantity
+from protocol.vocab import (
+    ArmType,
+    DataKind,
+    InterventionType,
+    MaskedRole,
+    MaskingLevel,
+    ObjectiveLevel,
+    ResponsiblePartyKind,
+    Route,
+    Sex,
+    SponsorClass,
+)
+
+
+@attrs.frozen
+class Identifier:
+    """A registry or organisation identifier: `identifier nct "NCT06802718"`."""
+
+    scheme: str
+    value: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Organization:
+    name: str
+    org_class: SponsorClass | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ResponsibleParty:
+    kind: ResponsiblePartyKind
+    name: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Site:
+    facility: str
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    status: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Masking:
+    level: MaskingLevel
+    roles: tuple[MaskedRole, ...] = ()
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Objective:
+    level: ObjectiveLevel
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Phase:
+    """`phase 3`, `phase 2/3`, `phase na`, `phase early_1`; stored as written (`"2/3"`)."""
+
+    value: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Frequency:
+    """How often a dose is given: every `interval`, or once when interval is None."""
+
+    interval: Duration | None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class DoseStep:
+    """One step of a regimen: `135 ug subcutaneous every 1 week for 6 months`."""
+
+    amount: Quantity
+    route: Route | None = None
+    frequency: Frequency | None = None
+    duration: Duration | None = None
+    label: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Regimen:
+    """Dose steps given one after the other (a titration has several)."""
+
+    steps: tuple[DoseStep, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Intervention:
+    name: str
+    type: InterventionType
+    label: str
+    other_names: tuple[str, ...] = ()
+    description: str | None = None
+    regimen: Regimen | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ArmIntervention:
+    """An intervention given in an arm, with the arm's own regimen when it differs."""
+
+    intervention: str
+    regimen: Regimen | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Arm:
+    name: str
+    label: str
+    type: ArmType
+    code: str | None = None
+    description: str | None = None
+    interventions: tuple[ArmIntervention, ...] = ()
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Population:
+    """Who may take part. Ages are bounds inclusive at both ends; None means no limit."""
+
+    age_min: Duration | None = None
+    age_max: Duration | None = None
+    sex: Sex = Sex.ALL
+    healthy_volunteers: bool | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class DataItem:
+    """A kind of patient data the protocol refers to, with what is known of its values."""
+
+    kind: DataKind
+    name: str
+    label: str
+    unit: str | None = None
+    values: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    attributes: tuple[str, ...] = ()
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Dates:
+    start: datetime.date | None = None
+    completion: datetime.date | None = None
+    last_updated: datetime.date | None = None

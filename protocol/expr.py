@@ -1,0 +1,325 @@
+"""The expression language of criteria and rules, as a typed tree.
+
+Evaluation is three-valued (true, false, unknown) and lives in engine/; this module only says
+what an expression is. Every node is frozen; spans are carried but never compared.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Union
+
+import attrs
+
+from protocol.source import Span, span_field
+from protocol.timing import Duration
+from protocol.units import Quantity
+
+
+class CompareOp(enum.Enum):
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    EQ = "=="
+    NE = "!="
+
+
+class Limit(enum.Enum):
+    """The ends of a patient's own reference range for a lab result."""
+
+    ULN = "ULN"
+    LLN = "LLN"
+
+
+class AggregateFn(enum.Enum):
+    LATEST = "latest"
+    FIRST = "first"
+    LOWEST = "lowest"
+    HIGHEST = "highest"
+
+
+class Direction(enum.Enum):
+    BEFORE = "before"
+    AFTER = "after"
+
+
+class TestKind(enum.Enum):
+    DETECTABLE = "detectable"
+    UNDETECTABLE = "undetectable"
+    MISSING = "missing"
+    PRESENT = "present"
+
+
+# ---- literals ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class QuantityLiteral:
+    """A number, with a unit when the protocol gives one: `3`, `120 U/L`, `50 years`."""
+
+    quantity: Quantity
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class StringLiteral:
+    value: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class BoolLiteral:
+    value: bool
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class RelativeLimit:
+    """A multiple of the patient's own reference limit for the record compared: `2.5 x ULN`."""
+
+    multiple: float
+    limit: Limit
+    span: Span | None = span_field()
+
+
+Literal = Union[QuantityLiteral, StringLiteral, BoolLiteral]
+
+
+@attrs.frozen
+class Name:
+    """A patient attribute (`age`, `sex`, `arm`) or, inside `where`, an attribute of the event."""
+
+    name: str
+    span: Span | None = span_field()
+
+
+# ---- anchors and temporal filters ----------------------------------------------------------
+
+
+@attrs.frozen
+class NamedAnchor:
+    """A declared anchor event (`randomization`) or a visit, by name."""
+
+    name: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class DoseAnchor:
+    """The first or last dose of an intervention: `last dose of peg_ifn`."""
+
+    which: AggregateFn  # FIRST or LATEST (written `last`)
+    intervention: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class EventAnchor:
+    """The date of the first/latest event of a kind: `before first remission`."""
+
+    which: AggregateFn
+    kind: str
+    span: Span | None = span_field()
+
+
+AnchorRef = Union[NamedAnchor, DoseAnchor, EventAnchor]
+
+
+@attrs.frozen
+class Within:
+    """`within 14 days before randomization`: the closed interval [anchor - 14 d, anchor]."""
+
+    duration: Duration
+    direction: Direction
+    anchor: AnchorRef
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Relative:
+    """`before X` (on or before X's day), `strictly before X`, `after X`, `strictly after X`.
+
+    Data are dated to the day, so events on the anchor's own day cannot be ordered against it;
+    the plain forms include that day and the `strictly` forms exclude it.
+    """
+
+    direction: Direction
+    anchor: AnchorRef
+    strict: bool = False
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class OngoingAt:
+    """An interval event (condition, AE) that started on or before the anchor and had not ended."""
+
+    anchor: AnchorRef
+    span: Span | None = span_field()
+
+
+Temporal = Union[Within, Relative, OngoingAt]
+
+
+# ---- selections over a patient's events ----------------------------------------------------
+
+
+@attrs.frozen
+class Selection:
+    """The events of one kind, optionally restricted in time and by a condition on each event."""
+
+    kind: str
+    temporal: Temporal | None = None
+    where: Expr | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Aggregate:
+    """One event's value: `latest alt within 14 days before randomization`."""
+
+    fn: AggregateFn
+    selection: Selection
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Lasting:
+    """A condition on an interval event's duration: `lasting > 14 days`."""
+
+    op: CompareOp
+    duration: Duration
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Exists:
+    """`any KIND ...`: true if at least one selected event exists (false if none is recorded)."""
+
+    selection: Selection
+    lasting: Lasting | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Count:
+    """`count(KIND ...)`: the number of selected events."""
+
+    selection: Selection
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class LogReduction:
+    """`log_reduction(marker ...)`: log10(first selected value / latest selected value)."""
+
+    selection: Selection
+    span: Span | None = span_field()
+
+
+# ---- comparisons and logic -----------------------------------------------------------------
+
+
+@attrs.frozen
+class Compare:
+    op: CompareOp
+    left: Expr
+    right: Expr
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class InRange:
+    """`x in 1..2`: low <= x <= high, both ends inclusive."""
+
+    operand: Expr
+    low: float
+    high: float
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class InSet:
+    """`x in ("CR2", "CR3")`."""
+
+    operand: Expr
+    values: tuple[Literal, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Test:
+    """`x is detectable`, `x is undetectable`, `x is missing`, `x is present`."""
+
+    operand: Expr
+    test: TestKind
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class And:
+    operands: tuple[Expr, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Or:
+    operands: tuple[Expr, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Not:
+    operand: Expr
+    span: Span | None = span_field()
+
+
+# ---- sample-sequence conditions (stopping rules) -------------------------------------------
+
+
+@attrs.frozen
+class Consecutive:
+    """`alt > 3 x ULN on 2 consecutive samples`: the comparison holds for K samples in a row."""
+
+    kind: str
+    op: CompareOp
+    threshold: Expr
+    count: int
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class LogRise:
+    """`mrd rises > 1 log from lowest [on K consecutive samples]`.
+
+    For each sample, the rise is log10(value / lowest earlier value); the condition holds when
+    the rise compares true on K consecutive samples (K = 1 when not stated).
+    """
+
+    kind: str
+    op: CompareOp
+    logs: float
+    count: int = 1
+    span: Span | None = span_field()
+
+
+Expr = Union[
+    QuantityLiteral,
+    StringLiteral,
+    BoolLiteral,
+    RelativeLimit,
+    Name,
+    Aggregate,
+    Exists,
+    Count,
+    LogReduction,
+    Compare,
+    InRange,
+    InSet,
+    Test,
+    And,
+    Or,
+    Not,
+    Consecutive,
+    LogRise,
+]

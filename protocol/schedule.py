@@ -1,0 +1,183 @@
+"""The schedule of activities: anchors, epochs, visits and repeating activities."""
+
+from __future__ import annotations
+
+from typing import Union
+
+import attrs
+
+from protocol.expr import AnchorRef
+from protocol.source import Span, span_field
+from protocol.timing import DayPoint, Duration, Window
+from protocol.vocab import ActivityKind
+
+
+@attrs.frozen
+class AnchorDecl:
+    """An event that times are counted from and that comes from patient data: `anchor randomization`."""
+
+    name: str
+    label: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Epoch:
+    name: str
+    label: str
+    span: Span | None = span_field()
+
+
+# ---- when a visit happens --------------------------------------------------------------------
+
+
+@attrs.frozen
+class AtDay:
+    """At a nominal time from the schedule's anchor: `at day 0`, `at week 2`."""
+
+    point: DayPoint
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class DayRange:
+    """Any day in a range: `at day -28 to day -1` (nominal: the end; window: the whole range)."""
+
+    start: DayPoint
+    end: DayPoint
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class AfterAnchor:
+    """At an offset after another anchor: `at 30 days after last dose of peg_ifn`."""
+
+    offset: Duration
+    anchor: AnchorRef
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class OnEvent:
+    """Whenever an anchor event happens: `on discontinuation` (early termination)."""
+
+    event: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class AsNeeded:
+    """Unscheduled: any number, at any time."""
+
+    span: Span | None = span_field()
+
+
+VisitTiming = Union[AtDay, DayRange, AfterAnchor, OnEvent, AsNeeded]
+
+
+@attrs.frozen
+class Visit:
+    """A visit. `condition` names an anchor event that must have happened (`if discontinuation`)."""
+
+    name: str
+    label: str
+    timing: VisitTiming
+    window: Window | None = None
+    arms: tuple[str, ...] = ()
+    condition: str | None = None
+    activities: tuple[str, ...] = ()
+    epoch: str | None = None
+    span: Span | None = span_field()
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether the visit has a planned time (as opposed to event-driven or unscheduled)."""
+        return isinstance(self.timing, (AtDay, DayRange, AfterAnchor))
+
+
+# ---- when a repeating activity happens ------------------------------------------------------
+
+
+@attrs.frozen
+class AtTimes:
+    """At listed nominal times: `at month 3, 6, 12`."""
+
+    points: tuple[DayPoint, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class RepeatFor:
+    duration: Duration
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class RepeatUntil:
+    anchor: AnchorRef
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class RepeatTimes:
+    times: int
+    span: Span | None = span_field()
+
+
+RepeatEnd = Union[RepeatFor, RepeatUntil, RepeatTimes]
+
+
+@attrs.frozen
+class Repeat:
+    """`every 7 days from day 1 for 6 months`: occurrences at start, start + every, ...
+
+    With `for D` the last occurrence is the last one strictly before start + D; with `until X`
+    the last one on or before X; with `times N` exactly N occurrences.
+    """
+
+    every: Duration
+    start: DayPoint
+    end: RepeatEnd
+    span: Span | None = span_field()
+
+
+ActivityTiming = Union[AtTimes, Repeat]
+
+
+@attrs.frozen
+class Activity:
+    """Assessments, doses or procedures of one or more items, on their own timetable."""
+
+    kind: ActivityKind
+    items: tuple[str, ...]
+    timing: ActivityTiming
+    window: Window | None = None
+    arms: tuple[str, ...] = ()
+    condition: str | None = None
+    epoch: str | None = None
+    span: Span | None = span_field()
+
+
+ScheduleItem = Union[Visit, Activity]
+
+
+@attrs.frozen
+class Schedule:
+    """Everything is timed from `anchor` unless it names another anchor. Items keep source order."""
+
+    anchor: str
+    anchors: tuple[AnchorDecl, ...] = ()
+    epochs: tuple[Epoch, ...] = ()
+    items: tuple[ScheduleItem, ...] = ()
+    span: Span | None = span_field()
+
+    @property
+    def visits(self) -> tuple[Visit, ...]:
+        return tuple(i for i in self.items if isinstance(i, Visit))
+
+    @property
+    def activities(self) -> tuple[Activity, ...]:
+        return tuple(i for i in self.items if isinstance(i, Activity))
+
+    def visit(self, name: str) -> Visit | None:
+        return next((v for v in self.visits if v.name == name), None)

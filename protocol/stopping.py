@@ -1,0 +1,182 @@
+"""Stopping rules: patient-level actions, and trial-level interim and safety monitoring."""
+
+from __future__ import annotations
+
+from typing import Union
+
+import attrs
+
+from protocol.expr import Expr
+from protocol.source import Span, span_field
+from protocol.timing import Duration
+
+# ---- patient level ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Discontinue:
+    """Stop the named interventions; the patient stays in follow-up."""
+
+    interventions: tuple[str, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Withdraw:
+    """The patient leaves the study: nothing is due afterwards."""
+
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class FollowUp:
+    """Treatment ends and the patient moves to follow-up."""
+
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Retest:
+    """An action the site owes: another sample of `kind` within `within` of the trigger."""
+
+    kind: str
+    within: Duration
+    span: Span | None = span_field()
+
+
+PatientAction = Union[Discontinue, Withdraw, FollowUp, Retest]
+
+
+@attrs.frozen
+class RetestFalls:
+    """`unless retest of alt within 2 days falls by at least 10 %`: the retest rescinds the action."""
+
+    kind: str
+    within: Duration
+    percent: float
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class PatientRule:
+    """When `condition` first holds on a patient's timeline, `action` happens on that date.
+
+    Conditions are evaluated as of each date with the data known by then. A Retest action is
+    owed after every date the condition holds on a new sample.
+    """
+
+    action: PatientAction
+    condition: Expr
+    name: str | None = None
+    label: str | None = None
+    unless: RetestFalls | None = None
+    span: Span | None = span_field()
+
+
+# ---- trial level -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class BoundaryFamily:
+    """A boundary or spending family by name, with its parameter (Δ, γ, ρ) when it has one."""
+
+    name: str
+    parameter: float | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class EfficacyBound:
+    family: BoundaryFamily
+    alpha: float
+    sides: int  # 1 or 2; two-sided alpha is split equally between the tails
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class FutilityBound:
+    family: BoundaryFamily
+    beta: float
+    binding: bool = False
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class InterimRule:
+    """Group-sequential looks at the given information fractions (the last is normally 1)."""
+
+    name: str
+    efficacy: EfficacyBound
+    information: tuple[float, ...]
+    label: str | None = None
+    planned_events: int | None = None
+    futility: FutilityBound | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class BayesianStop:
+    """Stop when P(rate > threshold | data) > probability under a Beta(a, b) prior."""
+
+    threshold: float
+    probability: float
+    prior_a: float
+    prior_b: float
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class BinomialStop:
+    """Stop when an exact one-sided binomial test rejects rate <= threshold at level alpha."""
+
+    threshold: float
+    alpha: float
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class SprtStop:
+    """Truncated binomial sequential probability ratio test of p0 against p1."""
+
+    p0: float
+    p1: float
+    alpha: float
+    beta: float
+    max_patients: int
+    span: Span | None = span_field()
+
+
+SafetyMethod = Union[BayesianStop, BinomialStop, SprtStop]
+
+
+@attrs.frozen
+class SafetyRule:
+    """Count patients (in `arms`, or all) for whom `event` holds; stop the trial by `method`."""
+
+    name: str
+    event: Expr
+    method: SafetyMethod
+    label: str | None = None
+    arms: tuple[str, ...] = ()
+    span: Span | None = span_field()
+
+
+StoppingRule = Union[PatientRule, InterimRule, SafetyRule]
+
+
+@attrs.frozen
+class Stopping:
+    rules: tuple[StoppingRule, ...] = ()
+    span: Span | None = span_field()
+
+    @property
+    def patient_rules(self) -> tuple[PatientRule, ...]:
+        return tuple(r for r in self.rules if isinstance(r, PatientRule))
+
+    @property
+    def interim_rules(self) -> tuple[InterimRule, ...]:
+        return tuple(r for r in self.rules if isinstance(r, InterimRule))
+
+    @property
+    def safety_rules(self) -> tuple[SafetyRule, ...]:
+        return tuple(r for r in self.rules if isinstance(r, SafetyRule))

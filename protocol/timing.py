@@ -1,0 +1,110 @@
+"""Time in a protocol: units, durations, the protocol's calendar, and visit windows."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from protocol.source import Span, span_field
+
+
+class TimeUnit(enum.Enum):
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+    def word(self, amount: float) -> str:
+        """The unit as written after `amount`: `1 day`, `2 days`."""
+        return self.value if amount == 1 else self.value + "s"
+
+
+@attrs.frozen
+class Calendar:
+    """What the protocol means by a week, a month and a year, in days.
+
+    The default month is 30 days and the default year 365 days; a protocol that means otherwise
+    says so with `calendar { month 28 days }`. Ages are the exception: they are counted in
+    calendar years from the date of birth, as a birth certificate would.
+    """
+
+    days_per_week: int = 7
+    days_per_month: int = 30
+    days_per_year: int = 365
+    span: Span | None = span_field()
+
+    def days(self, amount: float, unit: TimeUnit) -> float:
+        """The number of days in `amount` `unit`s (hours give fractions of a day)."""
+        factor = {
+            TimeUnit.HOUR: 1 / 24,
+            TimeUnit.DAY: 1,
+            TimeUnit.WEEK: self.days_per_week,
+            TimeUnit.MONTH: self.days_per_month,
+            TimeUnit.YEAR: self.days_per_year,
+        }[unit]
+        return amount * factor
+
+
+DEFAULT_CALENDAR = Calendar()
+
+
+@attrs.frozen
+class Duration:
+    """An amount of time as the protocol states it (`6 months`), converted through a Calendar."""
+
+    amount: float
+    unit: TimeUnit
+    span: Span | None = span_field()
+
+    def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> float:
+        return calendar.days(self.amount, self.unit)
+
+    def __str__(self) -> str:
+        return f"{_num(self.amount)} {self.unit.word(self.amount)}"
+
+
+@attrs.frozen
+class DayPoint:
+    """A nominal time relative to the schedule's anchor: `day -7`, `week 2`, `month 3`.
+
+    Day 0 is the anchor's own day (there is no SDTM-style skipping of day 0 in the language).
+    """
+
+    unit: TimeUnit
+    value: float
+    span: Span | None = span_field()
+
+    def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> float:
+        return calendar.days(self.value, self.unit)
+
+    def __str__(self) -> str:
+        return f"{self.unit.value} {_num(self.value)}"
+
+
+@attrs.frozen
+class Window:
+    """An allowed deviation: the window is [nominal - before, nominal + after], both ends inclusive."""
+
+    before: float = attrs.field(validator=attrs.validators.ge(0))
+    after: float = attrs.field(validator=attrs.validators.ge(0))
+    unit: TimeUnit = TimeUnit.DAY
+    span: Span | None = span_field()
+
+    def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> tuple[float, float]:
+        """(before, after) in days."""
+        return calendar.days(self.before, self.unit), calendar.days(self.after, self.unit)
+
+    @property
+    def symmetric(self) -> bool:
+        return self.before == self.after
+
+    def __str__(self) -> str:
+        if self.symmetric:
+            return f"±{_num(self.before)} {self.unit.word(self.before)}"
+        return f"-{_num(self.before)} to +{_num(self.after)} {self.unit.value}s"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))

@@ -1,0 +1,83 @@
+"""The whole protocol: the root of the model that the engine and renderer take."""
+
+from __future__ import annotations
+
+import datetime
+
+import attrs
+
+from protocol.design import (
+    Arm,
+    DataItem,
+    Identifier,
+    Intervention,
+    Masking,
+    Objective,
+    Organization,
+    Phase,
+    Population,
+    ResponsibleParty,
+    Site,
+)
+from protocol.eligibility import Eligibility
+from protocol.schedule import Schedule
+from protocol.source import Span, span_field
+from protocol.stopping import Stopping
+from protocol.timing import Calendar
+from protocol.vocab import Allocation, DesignModel, Purpose, Status, StudyType
+
+
+@attrs.frozen
+class Trial:
+    """A clinical-trial protocol. Everything but `name` is optional so drafts can be checked."""
+
+    name: str
+    title: str | None = None
+    identifiers: tuple[Identifier, ...] = ()
+    status: Status | None = None
+    last_updated: datetime.date | None = None
+    study_type: StudyType | None = None
+    phase: Phase | None = None
+    enrollment: int | None = None
+    enrollment_kind: str | None = None
+    start: datetime.date | None = None
+    completion: datetime.date | None = None
+    allocation: Allocation | None = None
+    model: DesignModel | None = None
+    purpose: Purpose | None = None
+    masking: Masking | None = None
+    conditions: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    objectives: tuple[Objective, ...] = ()
+    sponsor: Organization | None = None
+    collaborators: tuple[Organization, ...] = ()
+    responsible_party: ResponsibleParty | None = None
+    sites: tuple[Site, ...] = ()
+    calendar: Calendar = Calendar()
+    interventions: tuple[Intervention, ...] = ()
+    arms: tuple[Arm, ...] = ()
+    population: Population | None = None
+    data: tuple[DataItem, ...] = ()
+    eligibility: Eligibility = Eligibility()
+    schedule: Schedule | None = None
+    stopping: Stopping = Stopping()
+    span: Span | None = span_field()
+
+    def intervention(self, name: str) -> Intervention | None:
+        return next((i for i in self.interventions if i.name == name), None)
+
+    def arm(self, name: str) -> Arm | None:
+        return next((a for a in self.arms if a.name == name), None)
+
+    def data_item(self, name: str) -> DataItem | None:
+        return next((d for d in self.data if d.name == name), None)
+
+    def identifier(self, scheme: str) -> str | None:
+        return next((i.value for i in self.identifiers if i.scheme == scheme), None)
+
+    @property
+    def reference_anchor(self) -> str | None:
+        """The anchor at which eligibility is judged: stated, or else the schedule's anchor."""
+        if self.eligibility.assessed_at:
+            return self.eligibility.assessed_at
+        return self.schedule.anchor if self.schedule else None

@@ -1,0 +1,105 @@
+"""Units of measure, by UCUM code, through pint and ucumvert.
+
+Lab results arrive with UCUM-ish unit strings (`U/L`, `umol/L`, `10*9/L`); thresholds in a
+protocol carry units too. A comparison is only made after converting the threshold into the
+unit of the record; a unit that cannot be converted is an error naming the record, never a pass.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import attrs
+
+from protocol.source import Span, span_field
+
+# Spellings seen in EDC exports and in protocols that UCUM writes differently.
+_ALIASES = {
+    "µg": "ug",
+    "μg": "ug",
+    # Clinical labs write enzyme activity as IU/L; for enzymes it is the UCUM enzyme unit.
+    "IU/L": "U/L",
+    "iu/l": "U/L",
+    "mIU/L": "m[IU]/L",
+    "uIU/mL": "u[IU]/mL",
+    "mcg": "ug",
+    "x10^9/L": "10*9/L",
+    "10^9/L": "10*9/L",
+    "GI/L": "10*9/L",
+    "x10^12/L": "10*12/L",
+    "10^12/L": "10*12/L",
+    "TI/L": "10*12/L",
+}
+
+
+class UnitError(ValueError):
+    """A unit string is not UCUM, or two units cannot be converted into each other."""
+
+
+@attrs.frozen
+class Quantity:
+    """A number with an optional unit code (None for a pure number, such as a score)."""
+
+    value: float
+    unit: str | None = None
+    span: Span | None = span_field()
+
+    def __str__(self) -> str:
+        v = str(int(self.value)) if float(self.value).is_integer() else repr(float(self.value))
+        return v if self.unit is None else f"{v} {self.unit}"
+
+
+def normalize_code(code: str) -> str:
+    """Map common non-UCUM spellings (`µg`, `IU/L`, `10^9/L`) to their UCUM code."""
+    code = code.strip()
+    return _ALIASES.get(code, code)
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> Any:
+    # Building the UCUM registry takes about a second; only pay for it when a unit is used.
+    from ucumvert import PintUcumRegistry
+
+    return PintUcumRegistry()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(code: str) -> Any:
+    reg = _registry()
+    try:
+        return reg.from_ucum(normalize_code(code))
+    except Exception as exc:  # ucumvert raises lark and pint errors of many kinds
+        raise UnitError(f"'{code}' is not a UCUM unit") from exc
+
+
+def check_unit(code: str) -> None:
+    """Raise UnitError if `code` is not a unit trialcode understands."""
+    _parse(code)
+
+
+def dimension(code: str) -> str:
+    """The physical dimension of a unit, e.g. `[mass] / [length] ** 3`."""
+    return str(_parse(code).dimensionality)
+
+
+def compatible(a: str, b: str) -> bool:
+    """Whether a quantity in unit `a` can be converted to unit `b`."""
+    return bool(_parse(a).dimensionality == _parse(b).dimensionality)
+
+
+@functools.lru_cache(maxsize=4096)
+def _factor(from_code: str, to_code: str) -> float:
+    src, dst = _parse(from_code), _parse(to_code)
+    if src.dimensionality != dst.dimensionality:
+        raise UnitError(
+            f"cannot convert {from_code} ({src.dimensionality}) to {to_code} ({dst.dimensionality})"
+        )
+    return float((1.0 * src).to(dst).magnitude)
+
+
+def convert(value: float, from_code: str, to_code: str) -> float:
+    """Convert `value` from one unit to another (purely multiplicative units only)."""
+    if normalize_code(from_code) == normalize_code(to_code):
+        return value
+    return value * _factor(from_code, to_code)
