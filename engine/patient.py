@@ -1,0 +1,136 @@
+"""Patient data as the engine sees it: typed, dated events with their provenance.
+
+Loaders (JSON lines, CDISC SDTM) build these; every event carries the `RecordRef` of the input
+record it came from so that every verdict can cite its source and no input record is lost.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Union
+
+import attrs
+
+
+@attrs.frozen
+class RecordRef:
+    """Where an event came from: `patients.jsonl` line 12, or `lb.xpt` row 4031 (LBSEQ 41)."""
+
+    source: str
+    locator: str
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.locator}"
+
+
+AttrValue = Union[str, float, bool]
+
+
+@attrs.frozen
+class AnchorEvent:
+    """A dated event that times are counted from: randomization, consent, discontinuation."""
+
+    name: str
+    date: datetime.date
+    ref: RecordRef
+
+
+@attrs.frozen
+class VisitEvent:
+    """A visit that took place. `visit` is the protocol's visit name when the loader mapped it."""
+
+    visit: str | None
+    label: str
+    date: datetime.date
+    ref: RecordRef
+
+
+@attrs.frozen
+class Observation:
+    """A measured value of a data item: lab, vital, score, category or marker.
+
+    `value` is a number or a category string, None when not done. `low`/`high` are the record's
+    own reference range (used by `x ULN`); `detected` is False for a marker below detection.
+    """
+
+    kind: str
+    date: datetime.date
+    ref: RecordRef
+    value: float | str | None = None
+    unit: str | None = None
+    low: float | None = None
+    high: float | None = None
+    detected: bool | None = None
+    visit: str | None = None
+    attributes: tuple[tuple[str, AttrValue], ...] = ()
+
+
+@attrs.frozen
+class Occurrence:
+    """Something that happened, possibly over an interval: a chemotherapy cycle, a condition,
+    an adverse event, another trial. `end` is None for a single-day event or while ongoing
+    (`ongoing` says which)."""
+
+    kind: str
+    start: datetime.date
+    ref: RecordRef
+    end: datetime.date | None = None
+    ongoing: bool = False
+    attributes: tuple[tuple[str, AttrValue], ...] = ()
+
+    def attribute(self, name: str) -> AttrValue | None:
+        return next((v for k, v in self.attributes if k == name), None)
+
+
+@attrs.frozen
+class DoseEvent:
+    """Study drug given: one administration, or daily administrations from start to end."""
+
+    intervention: str
+    start: datetime.date
+    ref: RecordRef
+    end: datetime.date | None = None
+    amount: float | None = None
+    unit: str | None = None
+    route: str | None = None
+
+
+@attrs.frozen
+class Disposition:
+    """A disposition record: completed, discontinued (with reason), withdrawn, died."""
+
+    status: str
+    date: datetime.date
+    ref: RecordRef
+    reason: str | None = None
+
+
+Event = Union[AnchorEvent, VisitEvent, Observation, Occurrence, DoseEvent, Disposition]
+
+
+@attrs.frozen
+class Patient:
+    """One patient. `age` is used only when no birth date is known (age at the reference anchor)."""
+
+    id: str
+    ref: RecordRef
+    arm: str | None = None
+    sex: str | None = None
+    birth_date: datetime.date | None = None
+    age: float | None = None
+    events: tuple[Event, ...] = ()
+
+
+@attrs.frozen
+class RejectedRecord:
+    """An input record that could not be used, with the patient, the record and the field."""
+
+    ref: RecordRef
+    message: str
+    patient: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        who = f"patient {self.patient}: " if self.patient else ""
+        what = f" field {self.field}:" if self.field else ""
+        return f"{self.ref}: {who}{what} {self.message}".replace(":  ", ": ")
