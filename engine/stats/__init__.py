@@ -1,0 +1,1 @@
+"""Statistics engine: group sequential boundaries and exact binomial stopping rules."""
