@@ -1,0 +1,225 @@
+"""Reading protocol text: the lark grammar, the newline rule, and located syntax errors.
+
+The grammar is built once. Newlines end statements only where the grammar accepts an end of
+statement and the next line does not start with `and`/`or`; everywhere else they are layout.
+That is decided here, by feeding tokens one at a time to lark's interactive LALR parser, so the
+grammar itself stays free of layout rules.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.parsers.lalr_interactive_parser import InteractiveParser
+
+from protocol.errors import Diagnostic, ProtocolSyntaxError, Severity
+from protocol.source import Span
+
+GRAMMAR_FILE = Path(__file__).with_name("protocol.lark")
+
+# Tokens that continue the previous line's expression when they start a line.
+_CONTINUATION = {"AND", "OR"}
+
+# How a terminal is named in an error message.
+_TERMINAL_WORDS = {
+    "IDENT": "a name",
+    "STRING": "a quoted string",
+    "NUMBER": "a number",
+    "SIGNED_NUMBER": "a signed number",
+    "DATE": "a date (YYYY-MM-DD)",
+    "UCUM": "a `UCUM` unit",
+    "COMP_OP": "a comparison (<, <=, >, >=, ==, !=)",
+    "PLUS_MINUS": "'+-'",
+    "_NL": "a new line",
+    "$END": "the end of the file",
+}
+
+
+@attrs.frozen
+class Comment:
+    """A `#` comment, kept so that the formatter can put it back."""
+
+    text: str
+    line: int
+    column: int
+    own_line: bool
+
+
+@attrs.frozen
+class ParseResult:
+    tree: Tree[Token]
+    comments: tuple[Comment, ...]
+
+
+@functools.cache
+def grammar() -> Lark:
+    """The protocol grammar, built once per process."""
+    return Lark(
+        GRAMMAR_FILE.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="basic",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+@functools.cache
+def _keywords() -> dict[str, str]:
+    """Terminal name -> keyword spelling, for every reserved word of the language."""
+    out = {}
+    for term in grammar().terminals:
+        pattern = term.pattern
+        if pattern.type == "str" and pattern.value.replace("_", "").isalnum():
+            out[term.name] = pattern.value
+    return out
+
+
+def _describe(terminal: str) -> str:
+    if terminal in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[terminal]
+    for term in grammar().terminals:
+        if term.name == terminal:
+            return f"'{term.pattern.value}'" if term.pattern.type == "str" else terminal.lower()
+    return terminal.lower()
+
+
+def parse_tree(text: str, filename: str = "<string>") -> ParseResult:
+    """Parse protocol text into a lark tree and its comments. Raises ProtocolSyntaxError."""
+    lark = grammar()
+    comments: list[Comment] = []
+    opened: list[Token] = []  # unclosed '{' and '(' for end-of-file messages
+    interactive = lark.parse_interactive()
+    last: Token | None = None
+    try:
+        tokens = _significant(lark.lex(text, dont_ignore=True), comments, text)
+        pending_newline: Token | None = None
+        for token in tokens:
+            if token.type == "_NL":
+                if pending_newline is None and _accepts(interactive, token):
+                    pending_newline = token
+                continue
+            if pending_newline is not None:
+                if token.type not in _CONTINUATION:
+                    interactive.feed_token(pending_newline)
+                pending_newline = None
+            if token.type in ("LBRACE", "LPAR"):
+                opened.append(token)
+            elif token.type in ("RBRACE", "RPAR") and opened:
+                opened.pop()
+            interactive.feed_token(token)
+            last = token
+        if pending_newline is not None and _accepts(interactive, pending_newline):
+            interactive.feed_token(pending_newline)
+        tree = interactive.feed_eof(last)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, text, filename, opened) from None
+    except LarkError as exc:  # grammar-level surprises must still be located, not leak
+        span = _point(filename, text, last) if last is not None else None
+        raise ProtocolSyntaxError([Diagnostic(Severity.ERROR, str(exc), span)], text) from None
+    return ParseResult(tree, tuple(comments))
+
+
+def _accepts(interactive: InteractiveParser, token: Token) -> bool:
+    # LALR state merging makes the table's lookaheads a superset; try the token on a copy.
+    if token.type not in interactive.choices():
+        return False
+    try:
+        interactive.copy().feed_token(token)
+    except UnexpectedToken:
+        return False
+    return True
+
+
+def _significant(tokens: Iterator[Token], comments: list[Comment], text: str) -> Iterator[Token]:
+    line_has_code: set[int] = set()
+    for token in tokens:
+        if token.type == "COMMENT":
+            own = (token.line or 0) not in line_has_code
+            comments.append(Comment(str(token), token.line or 0, token.column or 0, own))
+        elif token.type.startswith("__IGNORE"):
+            continue
+        else:
+            if token.type != "_NL":
+                line_has_code.add(token.line or 0)
+            yield token
+
+
+def _point(filename: str, text: str, token: Token) -> Span:
+    return Span(
+        filename,
+        token.line or 1,
+        token.column or 1,
+        token.end_line or token.line or 1,
+        token.end_column or (token.column or 1) + 1,
+        token.start_pos or 0,
+        token.end_pos or 0,
+    )
+
+
+def _syntax_error(
+    exc: UnexpectedInput, text: str, filename: str, opened: list[Token]
+) -> ProtocolSyntaxError:
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        span = Span(filename, exc.line, exc.column, exc.line, exc.column + 1, exc.pos_in_stream,
+                    exc.pos_in_stream + 1)
+        hint = None
+        if char in "'’‘“”":
+            hint = 'strings are written in straight double quotes: "..."'
+        elif char == "`":
+            hint = "a unit in backticks must be closed on the same line: `10*9/L`"
+        return ProtocolSyntaxError(
+            [Diagnostic(Severity.ERROR, f"unexpected character {char!r}", span, hint)], text
+        )
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    expected = sorted(exc.expected) if exc.expected else []
+    keywords = _keywords()
+    if token.type == "$END":
+        if opened:
+            brace = opened[-1]
+            span = _point(filename, text, brace)
+            closer = "}" if brace.type == "LBRACE" else ")"
+            return ProtocolSyntaxError(
+                [Diagnostic(Severity.ERROR,
+                            f"the file ends before this '{brace}' is closed",
+                            span, f"add the missing '{closer}'")],
+                text,
+            )
+        line = text.count("\n") + 1
+        span = Span(filename, line, 1, line, 2, len(text), len(text))
+        return ProtocolSyntaxError(
+            [Diagnostic(Severity.ERROR, "unexpected end of file; expected " + _expected(expected),
+                        span)],
+            text,
+        )
+    span = _point(filename, text, token)
+    word = str(token)
+    expected_words = [keywords[t] for t in expected if t in keywords]
+    if token.type == "IDENT" and expected_words and "IDENT" not in expected:
+        close = difflib.get_close_matches(word, expected_words, n=1, cutoff=0.6)
+        message = f"unknown keyword '{word}'"
+        hint = f"did you mean '{close[0]}'?" if close else (
+            "expected " + _expected(expected))
+        return ProtocolSyntaxError([Diagnostic(Severity.ERROR, message, span, hint)], text)
+    hint = None
+    if token.type in keywords and expected == ["IDENT"]:
+        hint = f"'{word}' is a reserved word and cannot be used as a name"
+    shown = "a new line" if token.type == "_NL" else f"'{word}'"
+    message = f"unexpected {shown}; expected {_expected(expected)}"
+    return ProtocolSyntaxError([Diagnostic(Severity.ERROR, message, span, hint)], text)
+
+
+def _expected(terminals: list[str]) -> str:
+    words = sorted({_describe(t) for t in terminals if t != "SEMICOLON"})
+    if len(words) > 12:
+        return ", ".join(words[:12]) + f" or one of {len(words) - 12} more"
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " or " + words[-1]
+    return words[0] if words else "something else"

@@ -1,0 +1,999 @@
+"""From the lark tree to the typed model: one method per grammar rule, each returning a model
+object with its source span. No lark object leaves this module.
+
+Values that the grammar accepts as identifiers but that belong to a vocabulary (`status`,
+`allocation`, arm types, routes, ...) are checked here, with a suggestion for a misspelling;
+all such errors are collected, not raised one at a time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import enum
+from typing import Any, TypeVar
+
+import attrs
+from lark import Token, Transformer, v_args
+from lark.tree import Meta
+
+from protocol import expr as ex
+from protocol.design import (
+    Arm,
+    ArmIntervention,
+    DataItem,
+    DoseStep,
+    Frequency,
+    Identifier,
+    Intervention,
+    Masking,
+    Objective,
+    Organization,
+    Phase,
+    Population,
+    Regimen,
+    ResponsibleParty,
+    Site,
+)
+from protocol.eligibility import Criterion, Eligibility
+from protocol.errors import Diagnostic, Severity
+from protocol.schedule import (
+    Activity,
+    AfterAnchor,
+    AnchorDecl,
+    AsNeeded,
+    AtDay,
+    AtTimes,
+    DayRange,
+    Epoch,
+    OnEvent,
+    Repeat,
+    RepeatFor,
+    RepeatTimes,
+    RepeatUntil,
+    Schedule,
+    Visit,
+)
+from protocol.source import Span
+from protocol.stopping import (
+    BayesianStop,
+    BinomialStop,
+    BoundaryFamily,
+    Discontinue,
+    EfficacyBound,
+    FollowUp,
+    FutilityBound,
+    InterimRule,
+    PatientRule,
+    Retest,
+    RetestFalls,
+    SafetyRule,
+    SprtStop,
+    Stopping,
+    Withdraw,
+)
+from protocol.timing import Calendar, DayPoint, Duration, TimeUnit, Window
+from protocol.trial import Trial
+from protocol.units import Quantity
+from protocol.vocab import (
+    ActivityKind,
+    Allocation,
+    ArmType,
+    CriterionCategory,
+    DataKind,
+    DesignModel,
+    InterventionType,
+    MaskedRole,
+    MaskingLevel,
+    MissingPolicy,
+    ObjectiveLevel,
+    Purpose,
+    ResponsiblePartyKind,
+    Route,
+    Sex,
+    SponsorClass,
+    Status,
+    StudyType,
+)
+
+E = TypeVar("E", bound=enum.Enum)
+
+_TIME_UNITS = {
+    "hour": TimeUnit.HOUR, "hours": TimeUnit.HOUR,
+    "day": TimeUnit.DAY, "days": TimeUnit.DAY,
+    "week": TimeUnit.WEEK, "weeks": TimeUnit.WEEK,
+    "month": TimeUnit.MONTH, "months": TimeUnit.MONTH,
+    "year": TimeUnit.YEAR, "years": TimeUnit.YEAR,
+}
+
+
+@attrs.frozen
+class _Setting:
+    """A single-valued trial statement (`status recruiting`) on its way into Trial's fields."""
+
+    field: str
+    value: Any
+    span: Span
+
+
+@attrs.frozen
+class _EpochBlock:
+    epoch: Epoch
+    items: tuple[Any, ...]
+
+
+@attrs.frozen
+class _Arms:
+    names: tuple[str, ...]
+
+
+@attrs.frozen
+class _Criteria:
+    items: tuple[Criterion, ...]
+
+
+@attrs.frozen
+class _Inclusion:
+    items: tuple[Criterion, ...]
+    span: Span
+
+
+@attrs.frozen
+class _Exclusion:
+    items: tuple[Criterion, ...]
+    span: Span
+
+
+@attrs.frozen
+class _Named:
+    name: str
+    label: str | None
+
+
+@attrs.frozen
+class _Tagged:
+    """A child whose meaning is given by its tag (`city`, `where`, `missing`, ...)."""
+
+    tag: str
+    value: Any
+
+
+def _unquote(token: Token) -> str:
+    body = str(token)[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+@v_args(meta=True)
+class ModelBuilder(Transformer[Token, Trial]):
+    """Builds a Trial. Collects diagnostics in `self.diagnostics` instead of stopping at one."""
+
+    def __init__(self, filename: str):
+        super().__init__()
+        self.filename = filename
+        self.diagnostics: list[Diagnostic] = []
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _span(self, meta: Meta) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return Span(self.filename, meta.line, meta.column, meta.end_line, meta.end_column,
+                    meta.start_pos, meta.end_pos)
+
+    def _tspan(self, token: Token) -> Span:
+        return Span(self.filename, token.line or 1, token.column or 1,
+                    token.end_line or token.line or 1, token.end_column or 1,
+                    token.start_pos or 0, token.end_pos or 0)
+
+    def _error(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(Severity.ERROR, message, span, hint))
+
+    def _enum(self, enum_type: type[E], token: Token, what: str) -> E | None:
+        text = str(token)
+        try:
+            return enum_type(text)
+        except ValueError:
+            choices = [str(m.value) for m in enum_type]
+            close = difflib.get_close_matches(text, choices, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "expected one of " + ", ".join(choices)
+            self._error(f"unknown {what} '{text}'", self._tspan(token), hint)
+            return None
+
+    def _int(self, value: Any, token_or_meta: Any, what: str) -> int:
+        number = float(value)
+        if not number.is_integer():
+            span = self._tspan(token_or_meta) if isinstance(token_or_meta, Token) else None
+            self._error(f"{what} must be a whole number, not {value}", span)
+        return int(number)
+
+    @staticmethod
+    def _setting(field: str, value: Any, span: Span | None) -> _Setting:
+        assert span is not None
+        return _Setting(field, value, span)
+
+    # ---- the trial -------------------------------------------------------------------------
+
+    def start(self, meta: Meta, children: list[Any]) -> Trial:
+        return children[0]  # type: ignore[no-any-return]
+
+    def trial(self, meta: Meta, children: list[Any]) -> Trial:
+        name = str(children[0])
+        fields: dict[str, Any] = {}
+        seen: dict[str, Span] = {}
+        lists: dict[str, list[Any]] = {k: [] for k in (
+            "identifiers", "conditions", "keywords", "objectives", "collaborators", "sites",
+            "interventions", "arms", "data")}
+        inclusion: tuple[Criterion, ...] = ()
+        exclusion: tuple[Criterion, ...] = ()
+        assessed_at: str | None = None
+        items: list[Any] = []
+        for child in children[1:]:
+            items.extend(child if isinstance(child, list) else [child])
+        for item in items:
+            if isinstance(item, _Setting):
+                if item.field in seen:
+                    self._error(f"'{item.field}' is given twice", item.span,
+                                f"the first is at line {seen[item.field].line}")
+                    continue
+                seen[item.field] = item.span
+                if item.field == "assessed_at":
+                    assessed_at = item.value
+                else:
+                    fields[item.field] = item.value
+            elif isinstance(item, Identifier):
+                lists["identifiers"].append(item)
+            elif isinstance(item, _Tagged):
+                lists[item.tag].append(item.value)
+            elif isinstance(item, Objective):
+                lists["objectives"].append(item)
+            elif isinstance(item, Site):
+                lists["sites"].append(item)
+            elif isinstance(item, Intervention):
+                lists["interventions"].append(item)
+            elif isinstance(item, Arm):
+                lists["arms"].append(item)
+            elif isinstance(item, tuple):  # the data block
+                lists["data"].extend(item)
+            elif isinstance(item, _Inclusion):
+                inclusion += item.items
+            elif isinstance(item, _Exclusion):
+                exclusion += item.items
+            else:  # pragma: no cover - a grammar rule without a builder method
+                raise TypeError(f"unhandled trial item {item!r}")
+        eligibility = Eligibility(assessed_at, inclusion, exclusion)
+        return Trial(name=name, eligibility=eligibility, span=self._span(meta),
+                     **{k: tuple(v) for k, v in lists.items()}, **fields)
+
+    def title(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("title", _unquote(c[0]), self._span(meta))
+
+    def identifier(self, meta: Meta, c: list[Any]) -> Identifier:
+        return Identifier(str(c[0]), _unquote(c[1]), span=self._span(meta))
+
+    def status(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("status", self._enum(Status, c[0], "status"), self._span(meta))
+
+    def last_updated(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("last_updated", self._date(c[0]), self._span(meta))
+
+    def study_type(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("study_type", self._enum(StudyType, c[0], "study type"),
+                             self._span(meta))
+
+    def phase(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("phase", c[0], self._span(meta))
+
+    _PHASE_WORDS = ("na", "early_1")
+
+    def phase_value(self, meta: Meta, c: list[Any]) -> Phase:
+        if len(c) == 1 and c[0].type == "IDENT":
+            if str(c[0]) not in self._PHASE_WORDS:
+                self._enum(_PhaseWord, c[0], "phase")
+            return Phase(str(c[0]), span=self._span(meta))
+        numbers = [self._int(t, t, "a phase") for t in c]
+        for t, n in zip(c, numbers, strict=True):
+            if not 0 <= n <= 4:
+                self._error(f"phase {n} does not exist", self._tspan(t), "phases are 1 to 4")
+        return Phase("/".join(str(n) for n in numbers), span=self._span(meta))
+
+    def enrollment(self, meta: Meta, c: list[Any]) -> list[_Setting]:
+        span = self._span(meta)
+        out = [self._setting("enrollment", self._int(c[0], c[0], "enrollment"), span)]
+        if len(c) > 1:
+            out.append(self._setting("enrollment_kind", c[1], span))
+        return out  # spliced into the trial's items by trial()
+
+    def enrollment_kind(self, meta: Meta, c: list[Any]) -> str:
+        kind = str(c[0])
+        if kind not in ("anticipated", "actual"):
+            self._error(f"unknown enrollment kind '{kind}'", self._tspan(c[0]),
+                        "expected anticipated or actual")
+        return kind
+
+    def start_date(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("start", self._date(c[0]), self._span(meta))
+
+    def completion_date(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("completion", self._date(c[0]), self._span(meta))
+
+    def _date(self, token: Token) -> datetime.date | None:
+        try:
+            return datetime.date.fromisoformat(str(token))
+        except ValueError:
+            self._error(f"'{token}' is not a valid date", self._tspan(token))
+            return None
+
+    def allocation(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("allocation", self._enum(Allocation, c[0], "allocation"),
+                             self._span(meta))
+
+    def design_model(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("model", self._enum(DesignModel, c[0], "intervention model"),
+                             self._span(meta))
+
+    def purpose(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("purpose", self._enum(Purpose, c[0], "primary purpose"),
+                             self._span(meta))
+
+    def masking(self, meta: Meta, c: list[Any]) -> _Setting:
+        level = self._enum(MaskingLevel, c[0], "masking")
+        roles = c[1] if len(c) > 1 else ()
+        value = Masking(level, roles, span=self._span(meta)) if level else None
+        return self._setting("masking", value, self._span(meta))
+
+    def masked_roles(self, meta: Meta, c: list[Any]) -> tuple[MaskedRole, ...]:
+        roles = (self._enum(MaskedRole, t, "masked role") for t in c)
+        return tuple(r for r in roles if r is not None)
+
+    def condition(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("conditions", _unquote(c[0]))
+
+    def keyword(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("keywords", _unquote(c[0]))
+
+    def objective(self, meta: Meta, c: list[Any]) -> Objective | _Tagged:
+        level = self._enum(ObjectiveLevel, c[0], "objective level")
+        return Objective(level or ObjectiveLevel.PRIMARY, _unquote(c[1]), span=self._span(meta))
+
+    def _organization(self, meta: Meta, c: list[Any]) -> Organization:
+        org_class = self._enum(SponsorClass, c[1], "sponsor class") if len(c) > 1 else None
+        return Organization(_unquote(c[0]), org_class, span=self._span(meta))
+
+    def sponsor(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("sponsor", self._organization(meta, c), self._span(meta))
+
+    def collaborator(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("collaborators", self._organization(meta, c))
+
+    def responsible_party(self, meta: Meta, c: list[Any]) -> _Setting:
+        kind = self._enum(ResponsiblePartyKind, c[0], "responsible party")
+        name = _unquote(c[1]) if len(c) > 1 else None
+        value = ResponsibleParty(kind, name, span=self._span(meta)) if kind else None
+        return self._setting("responsible_party", value, self._span(meta))
+
+    def site(self, meta: Meta, c: list[Any]) -> Site:
+        fields: dict[str, str] = {}
+        for tagged in c[1:]:
+            if tagged.tag in fields:
+                self._error(f"site '{_unquote(c[0])}' gives its {tagged.tag} twice",
+                            self._span(meta))
+            fields[tagged.tag] = tagged.value
+        return Site(_unquote(c[0]), span=self._span(meta), **fields)
+
+    def site_city(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("city", _unquote(c[0]))
+
+    def site_region(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("region", _unquote(c[0]))
+
+    def site_country(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("country", _unquote(c[0]))
+
+    def site_status(self, meta: Meta, c: list[Any]) -> _Tagged:
+        status = self._enum(Status, c[0], "site status")
+        return _Tagged("status", status.value if status else str(c[0]))
+
+    def calendar(self, meta: Meta, c: list[Any]) -> _Setting:
+        days = {"days_per_week": 7, "days_per_month": 30, "days_per_year": 365}
+        for unit, amount, item_meta in c:
+            key = {TimeUnit.WEEK: "days_per_week", TimeUnit.MONTH: "days_per_month",
+                   TimeUnit.YEAR: "days_per_year"}.get(unit)
+            if key is None:
+                self._error(f"a {unit.value} cannot be redefined", self._span(item_meta),
+                            "the calendar defines week, month and year in days")
+                continue
+            days[key] = amount
+        return self._setting("calendar", Calendar(**days, span=self._span(meta)),
+                             self._span(meta))
+
+    def calendar_item(self, meta: Meta, c: list[Any]) -> tuple[TimeUnit, int, Meta]:
+        unit, amount, in_unit = c
+        if in_unit is not TimeUnit.DAY:
+            self._error("calendar units are defined in days", self._span(meta),
+                        f"write '{unit.value} N days'")
+        return unit, self._int(amount, amount, "a number of days"), meta
+
+    # ---- interventions and arms --------------------------------------------------------------
+
+    def intervention(self, meta: Meta, c: list[Any]) -> Intervention:
+        itype = self._enum(InterventionType, c[1], "intervention type")
+        body: list[Any] = c[3] if len(c) > 3 else []
+        other_names = tuple(t.value for t in body if isinstance(t, _Tagged) and t.tag == "other_name")
+        descriptions = [t.value for t in body if isinstance(t, _Tagged) and t.tag == "description"]
+        regimens = [t for t in body if isinstance(t, Regimen)]
+        if len(regimens) > 1:
+            self._error(f"intervention '{c[0]}' has more than one dose statement",
+                        regimens[1].span, "write a titration as one regimen: 'A, then B'")
+        return Intervention(
+            name=str(c[0]), type=itype or InterventionType.OTHER, label=_unquote(c[2]),
+            other_names=other_names, description=descriptions[0] if descriptions else None,
+            regimen=regimens[0] if regimens else None, span=self._span(meta))
+
+    def intervention_body(self, meta: Meta, c: list[Any]) -> list[Any]:
+        return c
+
+    def other_name(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("other_name", _unquote(c[0]))
+
+    def description(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("description", _unquote(c[0]))
+
+    def dose_statement(self, meta: Meta, c: list[Any]) -> Regimen:
+        return c[0]  # type: ignore[no-any-return]
+
+    def regimen(self, meta: Meta, c: list[Any]) -> Regimen:
+        return Regimen(tuple(c), span=self._span(meta))
+
+    def dose_step(self, meta: Meta, c: list[Any]) -> DoseStep:
+        amount: Quantity = c[0]
+        fields: dict[str, Any] = {}
+        for part in c[1:]:
+            if isinstance(part, Route):
+                fields["route"] = part
+            elif isinstance(part, Frequency):
+                fields["frequency"] = part
+            elif isinstance(part, Duration):
+                fields["duration"] = part
+            elif isinstance(part, _Tagged):
+                fields["label"] = part.value
+        return DoseStep(amount, span=self._span(meta), **fields)
+
+    def route(self, meta: Meta, c: list[Any]) -> Route | None:
+        return self._enum(Route, c[0], "route of administration")
+
+    def every(self, meta: Meta, c: list[Any]) -> Frequency:
+        return Frequency(self._duration(c[0], c[1], meta), span=self._span(meta))
+
+    def once(self, meta: Meta, c: list[Any]) -> Frequency:
+        return Frequency(None, span=self._span(meta))
+
+    def step_duration(self, meta: Meta, c: list[Any]) -> Duration:
+        return c[0]  # type: ignore[no-any-return]
+
+    def element_label(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("label", _unquote(c[0]))
+
+    def arm(self, meta: Meta, c: list[Any]) -> Arm:
+        arm_type = self._enum(ArmType, c[2], "arm type")
+        body: list[Any] = c[3] if len(c) > 3 else []
+        fields: dict[str, Any] = {}
+        for item in body:
+            if isinstance(item, _Tagged):
+                fields[item.tag] = item.value
+        interventions = tuple(i for i in body if isinstance(i, ArmIntervention))
+        return Arm(str(c[0]), _unquote(c[1]), arm_type or ArmType.OTHER,
+                   interventions=interventions, span=self._span(meta), **fields)
+
+    def arm_body(self, meta: Meta, c: list[Any]) -> list[Any]:
+        return c
+
+    def arm_code(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("code", _unquote(c[0]))
+
+    def arm_intervention(self, meta: Meta, c: list[Any]) -> ArmIntervention:
+        return ArmIntervention(str(c[0]), c[1] if len(c) > 1 else None, span=self._span(meta))
+
+    # ---- population --------------------------------------------------------------------------
+
+    def population(self, meta: Meta, c: list[Any]) -> _Setting:
+        fields: dict[str, Any] = {}
+        for tagged in c:
+            if tagged.tag in fields:
+                self._error(f"the population gives {tagged.tag} twice", self._span(meta))
+            fields[tagged.tag] = tagged.value
+        age = fields.pop("age", (None, None))
+        pop = Population(age_min=age[0], age_max=age[1], span=self._span(meta), **fields)
+        return self._setting("population", pop, self._span(meta))
+
+    def age_range(self, meta: Meta, c: list[Any]) -> _Tagged:
+        low, high = c
+        if low is None:
+            self._error("the lower age limit cannot be 'no_limit'", self._span(meta),
+                        "write 'age 0 years to ...' for no lower limit")
+        return _Tagged("age", (low, high))
+
+    def age_bound(self, meta: Meta, c: list[Any]) -> Duration:
+        return c[0]  # type: ignore[no-any-return]
+
+    def no_limit(self, meta: Meta, c: list[Any]) -> None:
+        return None
+
+    def sex(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("sex", self._enum(Sex, c[0], "sex") or Sex.ALL)
+
+    def healthy_volunteers(self, meta: Meta, c: list[Any]) -> _Tagged:
+        word = str(c[0])
+        if word not in ("yes", "no"):
+            self._error(f"healthy_volunteers must be yes or no, not '{word}'", self._tspan(c[0]))
+        return _Tagged("healthy_volunteers", word == "yes")
+
+    # ---- data dictionary ---------------------------------------------------------------------
+
+    def data_block(self, meta: Meta, c: list[Any]) -> tuple[DataItem, ...]:
+        return tuple(c)
+
+    def data_item(self, meta: Meta, c: list[Any]) -> DataItem:
+        kind, name, label = c[0], str(c[1]), _unquote(c[2])
+        fields: dict[str, Any] = {}
+        for tagged in c[3:]:
+            fields.update(tagged.value)
+        return DataItem(kind, name, label, span=self._span(meta), **fields)
+
+    def data_unit(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("unit", {"unit": c[0]})
+
+    def data_values(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("values", {"values": tuple(_unquote(t) for t in c)})
+
+    def data_range(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("range", {"low": c[0], "high": c[1]})
+
+    def data_attributes(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("attributes", {"attributes": tuple(str(t) for t in c)})
+
+    def data_kind(self, meta: Meta, c: list[Any]) -> DataKind:
+        return DataKind(str(c[0]))
+
+    # ---- eligibility -------------------------------------------------------------------------
+
+    def eligibility_time(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("assessed_at", str(c[0]), self._span(meta))
+
+    def inclusion(self, meta: Meta, c: list[Any]) -> _Inclusion:
+        span = self._span(meta)
+        assert span is not None
+        return _Inclusion(c[0].items, span)
+
+    def exclusion(self, meta: Meta, c: list[Any]) -> _Exclusion:
+        items = tuple(attrs.evolve(k, category=CriterionCategory.EXCLUSION) for k in c[0].items)
+        span = self._span(meta)
+        assert span is not None
+        return _Exclusion(items, span)
+
+    def criteria_body(self, meta: Meta, c: list[Any]) -> _Criteria:
+        return _Criteria(tuple(c))
+
+    def criterion(self, meta: Meta, c: list[Any]) -> Criterion:
+        text = None
+        missing = None
+        for part in c[1:-1]:
+            if isinstance(part, Token):
+                text = _unquote(part)
+            else:
+                missing = part
+        return Criterion(str(c[0]), CriterionCategory.INCLUSION, c[-1], text, missing,
+                         span=self._span(meta))
+
+    def missing_policy(self, meta: Meta, c: list[Any]) -> MissingPolicy:
+        return self._enum(MissingPolicy, c[0], "missing-data policy") or MissingPolicy.UNKNOWN
+
+    # ---- expressions -------------------------------------------------------------------------
+
+    def or_(self, meta: Meta, c: list[Any]) -> ex.Expr:
+        if len(c) == 1:
+            return c[0]  # type: ignore[no-any-return]
+        return ex.Or(tuple(c), span=self._span(meta))
+
+    def and_(self, meta: Meta, c: list[Any]) -> ex.Expr:
+        if len(c) == 1:
+            return c[0]  # type: ignore[no-any-return]
+        return ex.And(tuple(c), span=self._span(meta))
+
+    def not_(self, meta: Meta, c: list[Any]) -> ex.Not:
+        return ex.Not(c[0], span=self._span(meta))
+
+    def compare(self, meta: Meta, c: list[Any]) -> ex.Compare:
+        return ex.Compare(ex.CompareOp(str(c[1])), c[0], c[2], span=self._span(meta))
+
+    def in_range(self, meta: Meta, c: list[Any]) -> ex.InRange:
+        low, high = c[1], c[2]
+        if low > high:
+            self._error(f"the range {_fmt(low)}..{_fmt(high)} is empty", self._span(meta),
+                        f"did you mean {_fmt(high)}..{_fmt(low)}?")
+        return ex.InRange(c[0], low, high, span=self._span(meta))
+
+    def in_set(self, meta: Meta, c: list[Any]) -> ex.InSet:
+        return ex.InSet(c[0], tuple(c[1:]), span=self._span(meta))
+
+    def _test(self, meta: Meta, c: list[Any], kind: ex.TestKind) -> ex.Test:
+        return ex.Test(c[0], kind, span=self._span(meta))
+
+    def is_detectable(self, meta: Meta, c: list[Any]) -> ex.Test:
+        return self._test(meta, c, ex.TestKind.DETECTABLE)
+
+    def is_undetectable(self, meta: Meta, c: list[Any]) -> ex.Test:
+        return self._test(meta, c, ex.TestKind.UNDETECTABLE)
+
+    def is_missing(self, meta: Meta, c: list[Any]) -> ex.Test:
+        return self._test(meta, c, ex.TestKind.MISSING)
+
+    def is_present(self, meta: Meta, c: list[Any]) -> ex.Test:
+        return self._test(meta, c, ex.TestKind.PRESENT)
+
+    def relative_limit(self, meta: Meta, c: list[Any]) -> ex.RelativeLimit:
+        return ex.RelativeLimit(float(c[0]), c[1], span=self._span(meta))
+
+    def ref_limit(self, meta: Meta, c: list[Any]) -> ex.Limit:
+        return ex.Limit(str(c[0]))
+
+    def name(self, meta: Meta, c: list[Any]) -> ex.Name:
+        return ex.Name(str(c[0]), span=self._span(meta))
+
+    def patient_attribute(self, meta: Meta, c: list[Any]) -> ex.Name:
+        return ex.Name(str(c[0]), span=self._span(meta))
+
+    def any_(self, meta: Meta, c: list[Any]) -> ex.Exists:
+        return ex.Exists(c[0], c[1] if len(c) > 1 else None, span=self._span(meta))
+
+    def count(self, meta: Meta, c: list[Any]) -> ex.Count:
+        return ex.Count(c[0], span=self._span(meta))
+
+    def log_reduction(self, meta: Meta, c: list[Any]) -> ex.LogReduction:
+        return ex.LogReduction(c[0], span=self._span(meta))
+
+    def string(self, meta: Meta, c: list[Any]) -> ex.StringLiteral:
+        return ex.StringLiteral(_unquote(c[0]), span=self._span(meta))
+
+    def true(self, meta: Meta, c: list[Any]) -> ex.BoolLiteral:
+        return ex.BoolLiteral(True, span=self._span(meta))
+
+    def false(self, meta: Meta, c: list[Any]) -> ex.BoolLiteral:
+        return ex.BoolLiteral(False, span=self._span(meta))
+
+    def quantity(self, meta: Meta, c: list[Any]) -> ex.QuantityLiteral:
+        span = self._span(meta)
+        unit = c[1] if len(c) > 1 else None
+        return ex.QuantityLiteral(Quantity(c[0], unit, span=span), span=span)
+
+    def aggregate(self, meta: Meta, c: list[Any]) -> ex.Aggregate:
+        return ex.Aggregate(c[0], c[1], span=self._span(meta))
+
+    def aggregate_fn(self, meta: Meta, c: list[Any]) -> ex.AggregateFn:
+        return ex.AggregateFn(str(c[0]))
+
+    def selection(self, meta: Meta, c: list[Any]) -> ex.Selection:
+        temporal = next((p for p in c[1:] if not isinstance(p, _Tagged)), None)
+        where = next((p.value for p in c[1:] if isinstance(p, _Tagged)), None)
+        return ex.Selection(str(c[0]), temporal, where, span=self._span(meta))
+
+    def where(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("where", c[0])
+
+    def lasting(self, meta: Meta, c: list[Any]) -> ex.Lasting:
+        return ex.Lasting(ex.CompareOp(str(c[0])), c[1], span=self._span(meta))
+
+    def within_before(self, meta: Meta, c: list[Any]) -> ex.Within:
+        return ex.Within(c[0], ex.Direction.BEFORE, c[1], span=self._span(meta))
+
+    def within_after(self, meta: Meta, c: list[Any]) -> ex.Within:
+        return ex.Within(c[0], ex.Direction.AFTER, c[1], span=self._span(meta))
+
+    def before(self, meta: Meta, c: list[Any]) -> ex.Relative:
+        return ex.Relative(ex.Direction.BEFORE, c[0], span=self._span(meta))
+
+    def strictly_before(self, meta: Meta, c: list[Any]) -> ex.Relative:
+        return ex.Relative(ex.Direction.BEFORE, c[0], strict=True, span=self._span(meta))
+
+    def after(self, meta: Meta, c: list[Any]) -> ex.Relative:
+        return ex.Relative(ex.Direction.AFTER, c[0], span=self._span(meta))
+
+    def strictly_after(self, meta: Meta, c: list[Any]) -> ex.Relative:
+        return ex.Relative(ex.Direction.AFTER, c[0], strict=True, span=self._span(meta))
+
+    def ongoing_at(self, meta: Meta, c: list[Any]) -> ex.OngoingAt:
+        return ex.OngoingAt(c[0], span=self._span(meta))
+
+    def named_anchor(self, meta: Meta, c: list[Any]) -> ex.NamedAnchor:
+        return ex.NamedAnchor(str(c[0]), span=self._span(meta))
+
+    def first_dose_anchor(self, meta: Meta, c: list[Any]) -> ex.DoseAnchor:
+        return ex.DoseAnchor(ex.AggregateFn.FIRST, str(c[0]), span=self._span(meta))
+
+    def last_dose_anchor(self, meta: Meta, c: list[Any]) -> ex.DoseAnchor:
+        return ex.DoseAnchor(ex.AggregateFn.LATEST, str(c[0]), span=self._span(meta))
+
+    def event_anchor(self, meta: Meta, c: list[Any]) -> ex.EventAnchor:
+        return ex.EventAnchor(c[0], str(c[1]), span=self._span(meta))
+
+    # ---- schedule ----------------------------------------------------------------------------
+
+    def schedule(self, meta: Meta, c: list[Any]) -> _Setting:
+        anchors: list[AnchorDecl] = []
+        epochs: list[Epoch] = []
+        items: list[Any] = []
+        for item in c[1:]:
+            if isinstance(item, AnchorDecl):
+                anchors.append(item)
+            elif isinstance(item, _EpochBlock):
+                epochs.append(item.epoch)
+                items.extend(item.items)
+            else:
+                items.append(item)
+        sched = Schedule(str(c[0]), tuple(anchors), tuple(epochs), tuple(items),
+                         span=self._span(meta))
+        return self._setting("schedule", sched, self._span(meta))
+
+    def anchor_decl(self, meta: Meta, c: list[Any]) -> AnchorDecl:
+        return AnchorDecl(str(c[0]), _unquote(c[1]) if len(c) > 1 else None,
+                          span=self._span(meta))
+
+    def epoch(self, meta: Meta, c: list[Any]) -> _EpochBlock:
+        name = str(c[0])
+        ep = Epoch(name, _unquote(c[1]), span=self._span(meta))
+        return _EpochBlock(ep, tuple(attrs.evolve(i, epoch=name) for i in c[2:]))
+
+    def visit(self, meta: Meta, c: list[Any]) -> Visit:
+        fields: dict[str, Any] = {}
+        for part in c[3:]:
+            if isinstance(part, Window):
+                fields["window"] = part
+            elif isinstance(part, _Arms):
+                fields["arms"] = part.names
+            elif isinstance(part, _Tagged):
+                fields[part.tag] = part.value
+        return Visit(str(c[0]), _unquote(c[1]), c[2], span=self._span(meta), **fields)
+
+    def visit_activities(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("activities", tuple(str(t) for t in c))
+
+    def visit_condition(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("condition", str(c[0]))
+
+    def at_day(self, meta: Meta, c: list[Any]) -> AtDay:
+        return AtDay(c[0], span=self._span(meta))
+
+    def at_range(self, meta: Meta, c: list[Any]) -> DayRange:
+        start, end = c
+        if start.days() > end.days():
+            self._error(f"the range {start} to {end} runs backwards", self._span(meta))
+        return DayRange(start, end, span=self._span(meta))
+
+    def at_after(self, meta: Meta, c: list[Any]) -> AfterAnchor:
+        return AfterAnchor(c[0], c[1], span=self._span(meta))
+
+    def on_event(self, meta: Meta, c: list[Any]) -> OnEvent:
+        return OnEvent(str(c[0]), span=self._span(meta))
+
+    def as_needed(self, meta: Meta, c: list[Any]) -> AsNeeded:
+        return AsNeeded(span=self._span(meta))
+
+    def day_point(self, meta: Meta, c: list[Any]) -> DayPoint:
+        return DayPoint(c[0], c[1], span=self._span(meta))
+
+    def window_range(self, meta: Meta, c: list[Any]) -> Window | None:
+        low, high, unit = c
+        span = self._span(meta)
+        if low > 0 or high < 0:
+            self._error("a window must contain its nominal time", span,
+                        "write it as '-B to +A' with B, A >= 0, e.g. 'window -3 to +3 days'")
+            return None
+        return Window(-low, high, unit, span=span)
+
+    def window_symmetric(self, meta: Meta, c: list[Any]) -> Window:
+        return Window(float(c[1]), float(c[1]), c[2], span=self._span(meta))
+
+    def arms(self, meta: Meta, c: list[Any]) -> _Arms:
+        return _Arms(tuple(str(t) for t in c))
+
+    def activity(self, meta: Meta, c: list[Any]) -> Activity:
+        kind: ActivityKind = c[0]
+        names: list[str] = []
+        fields: dict[str, Any] = {}
+        for part in c[1:]:
+            if isinstance(part, Token):
+                names.append(str(part))
+            elif isinstance(part, (AtTimes, Repeat)):
+                fields["timing"] = part
+            elif isinstance(part, Window):
+                fields["window"] = part
+            elif isinstance(part, _Arms):
+                fields["arms"] = part.names
+            elif isinstance(part, _Tagged):
+                fields[part.tag] = part.value
+        return Activity(kind, tuple(names), span=self._span(meta), **fields)
+
+    def activity_kind(self, meta: Meta, c: list[Any]) -> ActivityKind:
+        return ActivityKind(str(c[0]))
+
+    def at_times(self, meta: Meta, c: list[Any]) -> AtTimes:
+        unit = c[0]
+        points = tuple(DayPoint(unit, v, span=self._span(meta)) for v in c[1:])
+        return AtTimes(points, span=self._span(meta))
+
+    def repeat(self, meta: Meta, c: list[Any]) -> Repeat:
+        every = self._duration(c[0], c[1], meta)
+        if every.amount <= 0:
+            self._error("a repeat interval must be positive", self._span(meta))
+        return Repeat(every, c[2], c[3], span=self._span(meta))
+
+    def repeat_for(self, meta: Meta, c: list[Any]) -> RepeatFor:
+        return RepeatFor(c[0], span=self._span(meta))
+
+    def repeat_until(self, meta: Meta, c: list[Any]) -> RepeatUntil:
+        return RepeatUntil(c[0], span=self._span(meta))
+
+    def repeat_times(self, meta: Meta, c: list[Any]) -> RepeatTimes:
+        return RepeatTimes(self._int(c[0], c[0], "a number of times"), span=self._span(meta))
+
+    # ---- stopping rules ----------------------------------------------------------------------
+
+    def stopping(self, meta: Meta, c: list[Any]) -> _Setting:
+        return self._setting("stopping", Stopping(tuple(c), span=self._span(meta)),
+                             self._span(meta))
+
+    def patient_rule(self, meta: Meta, c: list[Any]) -> PatientRule:
+        parts = list(c)
+        named = parts.pop(0) if isinstance(parts[0], _Named) else None
+        action, condition = parts[0], parts[1]
+        unless = parts[2] if len(parts) > 2 else None
+        return PatientRule(action, condition, named.name if named else None,
+                           named.label if named else None, unless, span=self._span(meta))
+
+    def rule_name(self, meta: Meta, c: list[Any]) -> _Named:
+        return _Named(str(c[0]), _unquote(c[1]) if len(c) > 1 else None)
+
+    def discontinue(self, meta: Meta, c: list[Any]) -> Discontinue:
+        return Discontinue(tuple(str(t) for t in c), span=self._span(meta))
+
+    def withdraw(self, meta: Meta, c: list[Any]) -> Withdraw:
+        return Withdraw(span=self._span(meta))
+
+    def follow_up(self, meta: Meta, c: list[Any]) -> FollowUp:
+        return FollowUp(span=self._span(meta))
+
+    def retest(self, meta: Meta, c: list[Any]) -> Retest:
+        return Retest(str(c[0]), c[1], span=self._span(meta))
+
+    def _kind_of(self, operand: Any, meta: Meta) -> str:
+        if isinstance(operand, ex.Name):
+            return operand.name
+        self._error("a sample rule needs the name of a data item on its left",
+                    self._span(meta), "e.g. 'alt > 3 x ULN on 2 consecutive samples'")
+        return "?"
+
+    def consecutive(self, meta: Meta, c: list[Any]) -> ex.Consecutive:
+        return ex.Consecutive(self._kind_of(c[0], meta), ex.CompareOp(str(c[1])), c[2], c[3],
+                              span=self._span(meta))
+
+    def log_rise(self, meta: Meta, c: list[Any]) -> ex.LogRise:
+        count = c[3] if len(c) > 3 else 1
+        return ex.LogRise(self._kind_of(c[0], meta), ex.CompareOp(str(c[1])), float(c[2]), count,
+                          span=self._span(meta))
+
+    def consecutive_count(self, meta: Meta, c: list[Any]) -> int:
+        n = self._int(c[0], c[0], "a number of samples")
+        if n < 1:
+            self._error("the number of consecutive samples must be at least 1", self._span(meta))
+        return n
+
+    def unless(self, meta: Meta, c: list[Any]) -> RetestFalls:
+        return RetestFalls(str(c[0]), c[1], float(c[2]), span=self._span(meta))
+
+    def interim_rule(self, meta: Meta, c: list[Any]) -> InterimRule:
+        name = str(c[0])
+        rest = list(c[1:])
+        label = _unquote(rest.pop(0)) if rest and isinstance(rest[0], Token) and \
+            rest[0].type == "STRING" else None
+        info = tuple(float(t) for t in rest if isinstance(t, Token))
+        planned = next((p.value for p in rest if isinstance(p, _Tagged)), None)
+        efficacy = next(p for p in rest if isinstance(p, EfficacyBound))
+        futility = next((p for p in rest if isinstance(p, FutilityBound)), None)
+        return InterimRule(name, efficacy, info, label, planned, futility, span=self._span(meta))
+
+    def planned_events(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("events", self._int(c[0], c[0], "a number of events"))
+
+    def efficacy(self, meta: Meta, c: list[Any]) -> EfficacyBound:
+        return EfficacyBound(c[0], float(c[1]), c[2], span=self._span(meta))
+
+    def futility(self, meta: Meta, c: list[Any]) -> FutilityBound:
+        binding = c[2] if len(c) > 2 else False
+        return FutilityBound(c[0], float(c[1]), binding, span=self._span(meta))
+
+    def sides(self, meta: Meta, c: list[Any]) -> int:
+        return 1 if str(c[0]) == "one_sided" else 2
+
+    def binding(self, meta: Meta, c: list[Any]) -> bool:
+        return str(c[0]) == "binding"
+
+    def boundary_family(self, meta: Meta, c: list[Any]) -> BoundaryFamily:
+        param = c[1] if len(c) > 1 else None
+        return BoundaryFamily(str(c[0]), param, span=self._span(meta))
+
+    def safety_rule(self, meta: Meta, c: list[Any]) -> SafetyRule:
+        name = str(c[0])
+        rest = list(c[1:])
+        label = _unquote(rest.pop(0)) if isinstance(rest[0], Token) else None
+        arms = rest.pop(0).names if isinstance(rest[0], _Arms) else ()
+        event, method = rest
+        return SafetyRule(name, event, method, label, arms, span=self._span(meta))
+
+    def _greater(self, op: Token) -> None:
+        if str(op) != ">":
+            self._error(f"only '>' is allowed here, not '{op}'", self._tspan(op))
+
+    def bayes_rule(self, meta: Meta, c: list[Any]) -> BayesianStop:
+        op1, threshold, op2, probability, a, b = c
+        self._greater(op1)
+        self._greater(op2)
+        return BayesianStop(float(threshold), float(probability), float(a), float(b),
+                            span=self._span(meta))
+
+    def binomial_rule(self, meta: Meta, c: list[Any]) -> BinomialStop:
+        self._greater(c[0])
+        return BinomialStop(float(c[1]), float(c[2]), span=self._span(meta))
+
+    def sprt_rule(self, meta: Meta, c: list[Any]) -> SprtStop:
+        p0, p1, alpha, beta, n = c
+        return SprtStop(float(p0), float(p1), float(alpha), float(beta),
+                        self._int(n, n, "a number of patients"), span=self._span(meta))
+
+    # ---- shared pieces -----------------------------------------------------------------------
+
+    def plain_unit(self, meta: Meta, c: list[Any]) -> str:
+        return "/".join(str(t) for t in c)
+
+    def ucum_unit(self, meta: Meta, c: list[Any]) -> str:
+        return str(c[0])[1:-1]
+
+    def percent_unit(self, meta: Meta, c: list[Any]) -> str:
+        return "%"
+
+    def time_as_unit(self, meta: Meta, c: list[Any]) -> str:
+        unit: TimeUnit = c[0]
+        return {TimeUnit.HOUR: "h", TimeUnit.DAY: "d", TimeUnit.WEEK: "wk",
+                TimeUnit.MONTH: "mo", TimeUnit.YEAR: "a"}[unit]
+
+    def _duration(self, amount: Any, unit: TimeUnit, meta: Meta) -> Duration:
+        return Duration(float(amount), unit, span=self._span(meta))
+
+    def duration(self, meta: Meta, c: list[Any]) -> Duration:
+        return self._duration(c[0], c[1], meta)
+
+    def time_unit(self, meta: Meta, c: list[Any]) -> TimeUnit:
+        return _TIME_UNITS[str(c[0])]
+
+    def signed_int(self, meta: Meta, c: list[Any]) -> float:
+        return float(self._int(c[0], c[0], "a day number"))
+
+    def signed_number(self, meta: Meta, c: list[Any]) -> float:
+        return float(c[0])
+
+
+class _PhaseWord(enum.Enum):
+    NA = "na"
+    EARLY_1 = "early_1"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
