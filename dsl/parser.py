@@ -166,9 +166,9 @@ def _syntax_error(
     exc: UnexpectedInput, text: str, filename: str, opened: list[Token]
 ) -> ProtocolSyntaxError:
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-        span = Span(filename, exc.line, exc.column, exc.line, exc.column + 1, exc.pos_in_stream,
-                    exc.pos_in_stream + 1)
+        pos = exc.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else ""
+        span = Span(filename, exc.line, exc.column, exc.line, exc.column + 1, pos, pos + 1)
         hint = None
         if char in "'’‘“”":
             hint = 'strings are written in straight double quotes: "..."'

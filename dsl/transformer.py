@@ -224,7 +224,7 @@ class ModelBuilder(Transformer[Token, Trial]):
     # ---- the trial -------------------------------------------------------------------------
 
     def start(self, meta: Meta, children: list[Any]) -> Trial:
-        return children[0]  # type: ignore[no-any-return]
+        return children[0]
 
     def trial(self, meta: Meta, children: list[Any]) -> Trial:
         name = str(children[0])
@@ -271,8 +271,8 @@ class ModelBuilder(Transformer[Token, Trial]):
             else:  # pragma: no cover - a grammar rule without a builder method
                 raise TypeError(f"unhandled trial item {item!r}")
         eligibility = Eligibility(assessed_at, inclusion, exclusion)
-        return Trial(name=name, eligibility=eligibility, span=self._span(meta),
-                     **{k: tuple(v) for k, v in lists.items()}, **fields)
+        fields.update({k: tuple(v) for k, v in lists.items()})
+        return Trial(name=name, eligibility=eligibility, span=self._span(meta), **fields)
 
     def title(self, meta: Meta, c: list[Any]) -> _Setting:
         return self._setting("title", _unquote(c[0]), self._span(meta))
@@ -449,7 +449,7 @@ class ModelBuilder(Transformer[Token, Trial]):
         return _Tagged("description", _unquote(c[0]))
 
     def dose_statement(self, meta: Meta, c: list[Any]) -> Regimen:
-        return c[0]  # type: ignore[no-any-return]
+        return c[0]
 
     def regimen(self, meta: Meta, c: list[Any]) -> Regimen:
         return Regimen(tuple(c), span=self._span(meta))
@@ -478,7 +478,7 @@ class ModelBuilder(Transformer[Token, Trial]):
         return Frequency(None, span=self._span(meta))
 
     def step_duration(self, meta: Meta, c: list[Any]) -> Duration:
-        return c[0]  # type: ignore[no-any-return]
+        return c[0]
 
     def element_label(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("label", _unquote(c[0]))
@@ -523,7 +523,7 @@ class ModelBuilder(Transformer[Token, Trial]):
         return _Tagged("age", (low, high))
 
     def age_bound(self, meta: Meta, c: list[Any]) -> Duration:
-        return c[0]  # type: ignore[no-any-return]
+        return c[0]
 
     def no_limit(self, meta: Meta, c: list[Any]) -> None:
         return None
@@ -601,12 +601,12 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def or_(self, meta: Meta, c: list[Any]) -> ex.Expr:
         if len(c) == 1:
-            return c[0]  # type: ignore[no-any-return]
+            return c[0]
         return ex.Or(tuple(c), span=self._span(meta))
 
     def and_(self, meta: Meta, c: list[Any]) -> ex.Expr:
         if len(c) == 1:
-            return c[0]  # type: ignore[no-any-return]
+            return c[0]
         return ex.And(tuple(c), span=self._span(meta))
 
     def not_(self, meta: Meta, c: list[Any]) -> ex.Not:
