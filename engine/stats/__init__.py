@@ -1,1 +1,66 @@
-"""Statistics engine: group sequential boundaries and exact binomial stopping rules."""
+"""Statistics engine: group sequential boundaries and exact binomial stopping rules.
+
+Modules (each usable on its own):
+
+* :mod:`.errors` -- :class:`DesignError`, raised for every nonsensical input;
+* :mod:`.recursion` -- crossing probabilities of sequential Z statistics
+  (Armitage-McPherson-Rowe recursion on the Jennison-Turnbull grid);
+* :mod:`.spending` -- Lan-DeMets, Hwang-Shih-DeCani and Kim-DeMets spending functions;
+* :mod:`.boundaries` -- Pocock, O'Brien-Fleming, Wang-Tsiatis, Haybittle-Peto and
+  error-spending efficacy bounds;
+* :mod:`.design` -- complete designs with beta-spending futility, maximum
+  information, power, expected sample size; bounds at observed information;
+* :mod:`.simon` -- Simon optimal / minimax two-stage designs;
+* :mod:`.binomial` -- exact binomial thresholds, Bayesian beta-binomial stopping
+  tables, truncated SPRT, exact operating characteristics.
+"""
+
+from .binomial import (
+    BinaryBoundary,
+    BoundaryOperatingCharacteristics,
+    SPRTOperatingCharacteristics,
+    TruncatedSPRT,
+    bayesian_stopping_boundary,
+    exact_threshold,
+    exact_threshold_boundary,
+    truncated_sprt,
+)
+from .boundaries import CLASSICAL_FAMILIES, classical_bounds, spending_bounds
+from .design import (
+    EFFICACY_FAMILIES,
+    GroupSequentialDesign,
+    bounds_at_observed_information,
+    group_sequential_design,
+)
+from .errors import DesignError
+from .recursion import CrossingProbabilities, SequentialIntegrator, crossing_probabilities
+from .simon import SimonDesign, SimonDesigns, simon_two_stage
+from .spending import SPENDING_FAMILIES, SpendingFunction, spending_function
+
+__all__ = [
+    "CLASSICAL_FAMILIES",
+    "EFFICACY_FAMILIES",
+    "SPENDING_FAMILIES",
+    "BinaryBoundary",
+    "BoundaryOperatingCharacteristics",
+    "CrossingProbabilities",
+    "DesignError",
+    "GroupSequentialDesign",
+    "SPRTOperatingCharacteristics",
+    "SequentialIntegrator",
+    "SimonDesign",
+    "SimonDesigns",
+    "SpendingFunction",
+    "TruncatedSPRT",
+    "bayesian_stopping_boundary",
+    "bounds_at_observed_information",
+    "classical_bounds",
+    "crossing_probabilities",
+    "exact_threshold",
+    "exact_threshold_boundary",
+    "group_sequential_design",
+    "simon_two_stage",
+    "spending_bounds",
+    "spending_function",
+    "truncated_sprt",
+]
