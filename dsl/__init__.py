@@ -14,6 +14,7 @@ import attrs
 from dsl.parser import Comment, parse_tree
 from dsl.transformer import ModelBuilder
 from protocol.errors import ProtocolError, ProtocolSemanticError
+from protocol.source import Span
 from protocol.trial import Trial
 
 __all__ = ["Comment", "ParsedProtocol", "parse", "parse_file", "parse_source"]
@@ -27,6 +28,7 @@ class ParsedProtocol:
     comments: tuple[Comment, ...]
     text: str
     filename: str
+    statement_spans: dict[str, Span] = attrs.field(factory=dict, eq=False)
 
 
 def parse_source(text: str, filename: str = "<string>") -> ParsedProtocol:
@@ -37,7 +39,7 @@ def parse_source(text: str, filename: str = "<string>") -> ParsedProtocol:
     trial = builder.transform(result.tree)
     if builder.diagnostics:
         raise ProtocolSemanticError(builder.diagnostics, text)
-    return ParsedProtocol(trial, result.comments, text, filename)
+    return ParsedProtocol(trial, result.comments, text, filename, builder.statement_spans)
 
 
 def parse(text: str, filename: str = "<string>") -> Trial:

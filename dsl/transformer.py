@@ -181,6 +181,8 @@ class ModelBuilder(Transformer[Token, Trial]):
         super().__init__()
         self.filename = filename
         self.diagnostics: list[Diagnostic] = []
+        # Spans of statements whose model value has no span of its own (for the formatter).
+        self.statement_spans: dict[str, Span] = {}
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -216,9 +218,9 @@ class ModelBuilder(Transformer[Token, Trial]):
             self._error(f"{what} must be a whole number, not {value}", span)
         return int(number)
 
-    @staticmethod
-    def _setting(field: str, value: Any, span: Span | None) -> _Setting:
+    def _setting(self, field: str, value: Any, span: Span | None) -> _Setting:
         assert span is not None
+        self.statement_spans.setdefault(field, span)
         return _Setting(field, value, span)
 
     # ---- the trial -------------------------------------------------------------------------
@@ -356,9 +358,15 @@ class ModelBuilder(Transformer[Token, Trial]):
         return tuple(r for r in roles if r is not None)
 
     def condition(self, meta: Meta, c: list[Any]) -> _Tagged:
+        span = self._span(meta)
+        if span is not None:
+            self.statement_spans.setdefault(f"condition:{_unquote(c[0])}", span)
         return _Tagged("conditions", _unquote(c[0]))
 
     def keyword(self, meta: Meta, c: list[Any]) -> _Tagged:
+        span = self._span(meta)
+        if span is not None:
+            self.statement_spans.setdefault(f"keyword:{_unquote(c[0])}", span)
         return _Tagged("keywords", _unquote(c[0]))
 
     def objective(self, meta: Meta, c: list[Any]) -> Objective | _Tagged:
@@ -455,7 +463,7 @@ class ModelBuilder(Transformer[Token, Trial]):
         return Regimen(tuple(c), span=self._span(meta))
 
     def dose_step(self, meta: Meta, c: list[Any]) -> DoseStep:
-        amount: Quantity = c[0]
+        amount: Quantity = c[0].quantity
         fields: dict[str, Any] = {}
         for part in c[1:]:
             if isinstance(part, Route):

@@ -1,0 +1,184 @@
+"""Expressions back to protocol text, with the fewest parentheses that keep the meaning."""
+
+from __future__ import annotations
+
+from protocol import expr as ex
+from protocol.anchors import anchor_node
+from protocol.timing import DayPoint, Duration, TimeUnit, Window
+from protocol.units import Quantity
+
+# Binding strength: a child weaker than its parent needs parentheses.
+_OR, _AND, _NOT, _CMP, _ATOM = range(5)
+
+_UNIT_WORDS = {"h": TimeUnit.HOUR, "d": TimeUnit.DAY, "wk": TimeUnit.WEEK, "mo": TimeUnit.MONTH,
+               "a": TimeUnit.YEAR}
+
+
+def num(x: float) -> str:
+    """A number as an author would write it: `3`, `2.5`, `0.05`."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def signed(x: float) -> str:
+    return ("+" if x > 0 else "") + num(x)
+
+
+def string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def unit(code: str) -> str:
+    """A unit as written in the language: bare when it is a plain name, else in backticks."""
+    if code == "%":
+        return "%"
+    if code in _UNIT_WORDS:
+        return _UNIT_WORDS[code].value + "s"
+    parts = code.split("/")
+    if len(parts) <= 2 and all(p and (p[0].isalpha() or p[0] == "_") and
+                               p.replace("_", "a").isalnum() for p in parts):
+        return code
+    return f"`{code}`"
+
+
+def quantity(q: Quantity) -> str:
+    if q.unit in _UNIT_WORDS:
+        return f"{num(q.value)} {_UNIT_WORDS[q.unit].word(q.value)}"
+    return num(q.value) if q.unit is None else f"{num(q.value)} {unit(q.unit)}"
+
+
+def duration(d: Duration) -> str:
+    return f"{num(d.amount)} {d.unit.word(d.amount)}"
+
+
+def day_point(p: DayPoint) -> str:
+    return f"{p.unit.value} {num(p.value)}"
+
+
+def window(w: Window) -> str:
+    unit_word = w.unit.value + "s"
+    if w.symmetric:
+        return f"window +-{num(w.before)} {unit_word}"
+    return f"window -{num(w.before)} to +{num(w.after)} {unit_word}"
+
+
+def anchor(ref: ex.AnchorRef) -> str:
+    return anchor_node(ref)
+
+
+def temporal(t: ex.Temporal) -> str:
+    if isinstance(t, ex.Within):
+        return f"within {duration(t.duration)} {t.direction.value} {anchor(t.anchor)}"
+    if isinstance(t, ex.Relative):
+        strict = "strictly " if t.strict else ""
+        return f"{strict}{t.direction.value} {anchor(t.anchor)}"
+    return f"ongoing at {anchor(t.anchor)}"
+
+
+def selection(s: ex.Selection) -> str:
+    parts = [s.kind]
+    if s.temporal is not None:
+        parts.append(temporal(s.temporal))
+    if s.where is not None:
+        parts.append("where " + _fmt(s.where, _CMP + 1 if _is_logic(s.where) else _CMP))
+    return " ".join(parts)
+
+
+def _is_logic(node: ex.Expr) -> bool:
+    return isinstance(node, (ex.And, ex.Or, ex.Not))
+
+
+def _strength(node: ex.Expr) -> int:
+    if isinstance(node, ex.Or):
+        return _OR
+    if isinstance(node, ex.And):
+        return _AND
+    if isinstance(node, ex.Not):
+        return _NOT
+    if isinstance(node, (ex.Compare, ex.InRange, ex.InSet, ex.Test, ex.Consecutive, ex.LogRise)):
+        return _CMP
+    return _ATOM
+
+
+def _fmt(node: ex.Expr, context: int) -> str:
+    text = expression(node)
+    return f"({text})" if _strength(node) < context else text
+
+
+def expression(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
+    """The canonical text of an expression on one line."""
+    if isinstance(node, ex.Or):
+        # `and` binds tighter than `or`, but authors read `a or (b and c)` more safely.
+        return " or ".join(_fmt(o, _NOT) for o in node.operands)
+    if isinstance(node, ex.And):
+        return " and ".join(_fmt(o, _NOT) for o in node.operands)
+    if isinstance(node, ex.Not):
+        return "not " + _fmt(node.operand, _NOT)
+    if isinstance(node, ex.Compare):
+        return f"{_operand(node.left)} {node.op.value} {_operand(node.right)}"
+    if isinstance(node, ex.InRange):
+        return f"{_operand(node.operand)} in {num(node.low)}..{num(node.high)}"
+    if isinstance(node, ex.InSet):
+        values = ", ".join(expression(v) for v in node.values)
+        return f"{_operand(node.operand)} in ({values})"
+    if isinstance(node, ex.Test):
+        return f"{_operand(node.operand)} is {node.test.value}"
+    if isinstance(node, ex.Consecutive):
+        return (f"{node.kind} {node.op.value} {_operand(node.threshold)} "
+                f"on {node.count} consecutive samples")
+    if isinstance(node, ex.LogRise):
+        tail = f" on {node.count} consecutive samples" if node.count != 1 else ""
+        return f"{node.kind} rises {node.op.value} {num(node.logs)} log from lowest{tail}"
+    if isinstance(node, ex.QuantityLiteral):
+        return quantity(node.quantity)
+    if isinstance(node, ex.StringLiteral):
+        return string(node.value)
+    if isinstance(node, ex.BoolLiteral):
+        return "true" if node.value else "false"
+    if isinstance(node, ex.RelativeLimit):
+        return f"{num(node.multiple)} x {node.limit.value}"
+    if isinstance(node, ex.Name):
+        return node.name
+    if isinstance(node, ex.Aggregate):
+        return f"{node.fn.value} {selection(node.selection)}"
+    if isinstance(node, ex.Exists):
+        text = f"any {selection(node.selection)}"
+        if node.lasting is not None:
+            text += f" lasting {node.lasting.op.value} {duration(node.lasting.duration)}"
+        return text
+    if isinstance(node, ex.Count):
+        return f"count({selection(node.selection)})"
+    if isinstance(node, ex.LogReduction):
+        return f"log_reduction({selection(node.selection)})"
+    raise TypeError(f"cannot format {node!r}")
+
+
+def _operand(node: ex.Expr) -> str:
+    # Operands of a comparison that end in an open-ended `where` must be closed off, or the
+    # comparison would be read as part of the where clause.
+    text = _fmt(node, _ATOM)
+    if isinstance(node, (ex.Aggregate, ex.Exists)) and node.selection.where is not None:
+        return f"({text})"
+    return text
+
+
+def split_lines(node: ex.Expr, width: int = 88) -> list[str]:
+    """An expression broken at its top-level `and`/`or`, continuation lines led by the operator.
+
+    An operand in parentheses that is itself too long is broken the same way inside them.
+    """
+    if not isinstance(node, (ex.And, ex.Or)):
+        return [expression(node)]
+    word = "and" if isinstance(node, ex.And) else "or"
+    lines: list[str] = []
+    for i, operand in enumerate(node.operands):
+        lead = "" if i == 0 else word + " "
+        text = _fmt(operand, _NOT)
+        if len(text) + len(lead) > width and isinstance(operand, (ex.And, ex.Or)):
+            inner = split_lines(operand, width - len(lead) - 1)
+            pad = " " * (len(lead) + 1)
+            lines.append(lead + "(" + inner[0])
+            lines.extend(pad + line for line in inner[1:])
+            lines[-1] += ")"
+        else:
+            lines.append(lead + text)
+    return lines

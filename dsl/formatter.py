@@ -1,0 +1,444 @@
+"""`trialcode fmt`: a protocol in canonical layout, comments kept.
+
+The text is printed from the model, statement by statement, in a fixed order of blocks and
+with two-space indentation. Comments are put back by position: a comment on its own line goes
+before the statement that followed it in the source, a comment at the end of a line goes to the
+end of the statement that held it. Formatting is idempotent and never changes the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dsl import ParsedProtocol
+from dsl import exprfmt as ef
+from dsl.parser import Comment
+from protocol.design import DoseStep, Regimen
+from protocol.eligibility import Criterion
+from protocol.schedule import (
+    Activity,
+    AfterAnchor,
+    AsNeeded,
+    AtDay,
+    AtTimes,
+    DayRange,
+    OnEvent,
+    RepeatFor,
+    RepeatTimes,
+    RepeatUntil,
+    Schedule,
+    ScheduleItem,
+    Visit,
+)
+from protocol.source import Span
+from protocol.stopping import (
+    BayesianStop,
+    BinomialStop,
+    BoundaryFamily,
+    Discontinue,
+    FollowUp,
+    InterimRule,
+    PatientRule,
+    Retest,
+    SafetyRule,
+    SprtStop,
+    StoppingRule,
+    Withdraw,
+)
+from protocol.trial import Trial
+
+INDENT = "  "
+
+
+class _Printer:
+    def __init__(self, comments: Iterable[Comment]):
+        self.lines: list[str] = []
+        self.pending = sorted(comments, key=lambda c: (c.line, c.column))
+        self.depth = 0
+
+    def _flush_before(self, line: int) -> None:
+        while self.pending and self.pending[0].line < line:
+            comment = self.pending.pop(0)
+            if not comment.own_line and self.lines:
+                self.lines[-1] += "  " + comment.text.rstrip()
+            else:
+                self.lines.append(INDENT * self.depth + comment.text.rstrip())
+
+    def _trailing(self, first: int, last: int) -> None:
+        while self.pending and not self.pending[0].own_line and first <= self.pending[0].line <= last:
+            self.lines[-1] += "  " + self.pending.pop(0).text.rstrip()
+
+    def statement(self, lines: list[str], span: Span | None, extra: int = 1) -> None:
+        """Emit a statement: its first line at the current depth, the rest indented further."""
+        if span is not None:
+            self._flush_before(span.line)
+        for i, text in enumerate(lines):
+            depth = self.depth if i == 0 else self.depth + extra
+            self.lines.append(INDENT * depth + text)
+            if span is not None and i == 0 and len(lines) == 1:
+                self._trailing(span.line, span.end_line)
+        if span is not None and len(lines) > 1:
+            self._trailing(span.line, span.end_line)
+
+    def open(self, header: str, span: Span | None) -> None:
+        if span is not None:
+            self._flush_before(span.line)
+        self.lines.append(INDENT * self.depth + header + " {")
+        if span is not None:
+            self._trailing(span.line, span.line)
+        self.depth += 1
+
+    def close(self, span: Span | None) -> None:
+        if span is not None:
+            self._flush_before(span.end_line)
+        self.depth -= 1
+        self.lines.append(INDENT * self.depth + "}")
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1] != "" and not self.lines[-1].endswith("{"):
+            self.lines.append("")
+
+    def text(self) -> str:
+        self._flush_before(10**9)
+        return "\n".join(self.lines) + "\n"
+
+
+def format_source(parsed: ParsedProtocol) -> str:
+    """The canonical text of a parsed protocol, with its comments."""
+    return format_trial(parsed.trial, parsed.comments, parsed.statement_spans)
+
+
+def format_trial(trial: Trial, comments: Iterable[Comment] = (),
+                 statement_spans: dict[str, Span] | None = None) -> str:
+    """The canonical text of a trial model (comments are placed by their source lines).
+
+    `statement_spans` gives the source spans of single-valued statements (`status`, ...),
+    which the model does not keep, so that comments near them stay near them.
+    """
+    p = _Printer(comments)
+    p.open(f"trial {trial.name}", trial.span)
+    _registry(p, trial, statement_spans or {})
+    if trial.calendar.span is not None or trial.calendar != type(trial.calendar)():
+        p.blank()
+        c = trial.calendar
+        # The month is always shown: it is the unit whose length protocols disagree on.
+        items = [f"week {c.days_per_week} days"] if c.days_per_week != 7 else []
+        items += [f"month {c.days_per_month} days"]
+        items += [f"year {c.days_per_year} days"] if c.days_per_year != 365 else []
+        p.statement([f"calendar {{ {'; '.join(items)} }}"], c.span)
+    for iv in trial.interventions:
+        p.blank()
+        header = f"intervention {iv.name} {iv.type.value} {ef.string(iv.label)}"
+        body: list[tuple[str, Span | None]] = [(f"other_name {ef.string(n)}", None)
+                                              for n in iv.other_names]
+        if iv.description:
+            body.append((f"description {ef.string(iv.description)}", None))
+        if iv.regimen:
+            body.append(("dose " + _regimen(iv.regimen), iv.regimen.span))
+        _block(p, header, body, iv.span)
+    for arm in trial.arms:
+        p.blank()
+        header = f"arm {arm.name} {ef.string(arm.label)} {arm.type.value}"
+        body = []
+        if arm.code:
+            body.append((f"code {ef.string(arm.code)}", None))
+        if arm.description:
+            body.append((f"description {ef.string(arm.description)}", None))
+        for ai in arm.interventions:
+            text = ai.intervention + (" " + _regimen(ai.regimen) if ai.regimen else "")
+            body.append((text, ai.span))
+        _block(p, header, body, arm.span)
+    if trial.population:
+        pop = trial.population
+        p.blank()
+        body = []
+        if pop.age_min or pop.age_max:
+            low = ef.duration(pop.age_min) if pop.age_min else "0 years"
+            high = ef.duration(pop.age_max) if pop.age_max else "no_limit"
+            body.append((f"age {low} to {high}", None))
+        body.append((f"sex {pop.sex.value}", None))
+        if pop.healthy_volunteers is not None:
+            body.append((f"healthy_volunteers {'yes' if pop.healthy_volunteers else 'no'}", None))
+        _block(p, "population", body, pop.span, always_open=True)
+    if trial.data:
+        p.blank()
+        p.open("data", _block_span(trial.data))
+        for item in trial.data:
+            text = f"{item.kind.value} {item.name} {ef.string(item.label)}"
+            if item.unit:
+                text += f" unit {ef.unit(item.unit)}"
+            if item.values:
+                text += " values " + ", ".join(ef.string(v) for v in item.values)
+            if item.low is not None and item.high is not None:
+                text += f" range {ef.num(item.low)}..{ef.num(item.high)}"
+            if item.attributes:
+                text += " attributes " + ", ".join(item.attributes)
+            p.statement([text], item.span)
+        p.close(_block_span(trial.data))
+    elig = trial.eligibility
+    if elig.assessed_at:
+        p.blank()
+        p.statement([f"eligibility assessed at {elig.assessed_at}"], None)
+    for word, criteria in (("inclusion", elig.inclusion), ("exclusion", elig.exclusion)):
+        if criteria:
+            p.blank()
+            span = _block_span(criteria)
+            p.open(word, span)
+            for criterion in criteria:
+                p.statement(_criterion(criterion), criterion.span)
+            p.close(span)
+    if trial.schedule:
+        p.blank()
+        _schedule(p, trial.schedule)
+    if trial.stopping.rules:
+        p.blank()
+        p.open("stopping", trial.stopping.span)
+        for rule in trial.stopping.rules:
+            p.statement(_rule(rule), rule.span)
+        p.close(trial.stopping.span)
+    p.close(trial.span)
+    return p.text()
+
+
+def _block_span(items: Iterable[object]) -> Span | None:
+    spans = [getattr(i, "span", None) for i in items]
+    real = [s for s in spans if s is not None]
+    if not real:
+        return None
+    first, last = real[0], real[-1]
+    return Span(first.file, first.line, first.column, last.end_line + 1, 1, first.start, last.end)
+
+
+def _block(p: _Printer, header: str, body: list[tuple[str, Span | None]], span: Span | None,
+           always_open: bool = False) -> None:
+    if not body and not always_open:
+        p.statement([header], span)
+        return
+    p.open(header, span)
+    for text, item_span in body:
+        p.statement([text], item_span)
+    p.close(span)
+
+
+def _registry(p: _Printer, t: Trial, spans: dict[str, Span]) -> None:
+    lines: list[tuple[str, Span | None]] = []
+
+    def add(field: str, text: str) -> None:
+        lines.append((text, spans.get(field)))
+
+    if t.title:
+        add("title", f"title {ef.string(t.title)}")
+    lines += [(f"identifier {i.scheme} {ef.string(i.value)}", i.span) for i in t.identifiers]
+    if t.status:
+        add("status", f"status {t.status.value}")
+    if t.last_updated:
+        add("last_updated", f"last_updated {t.last_updated.isoformat()}")
+    if t.study_type:
+        add("study_type", f"study_type {t.study_type.value}")
+    if t.phase:
+        add("phase", f"phase {t.phase.value}")
+    if t.enrollment is not None:
+        kind = f" {t.enrollment_kind}" if t.enrollment_kind else ""
+        add("enrollment", f"enrollment {t.enrollment}{kind}")
+    if t.start:
+        add("start", f"start {t.start.isoformat()}")
+    if t.completion:
+        add("completion", f"completion {t.completion.isoformat()}")
+    if t.allocation:
+        add("allocation", f"allocation {t.allocation.value}")
+    if t.model:
+        add("model", f"model {t.model.value}")
+    if t.purpose:
+        add("purpose", f"purpose {t.purpose.value}")
+    if t.masking:
+        roles = f" ({', '.join(r.value for r in t.masking.roles)})" if t.masking.roles else ""
+        add("masking", f"masking {t.masking.level.value}{roles}")
+    lines += [(f"condition {ef.string(c)}", spans.get(f"condition:{c}")) for c in t.conditions]
+    lines += [(f"keyword {ef.string(k)}", spans.get(f"keyword:{k}")) for k in t.keywords]
+    lines += [(f"objective {o.level.value} {ef.string(o.text)}", o.span) for o in t.objectives]
+    if t.sponsor:
+        lines.append((_organization("sponsor", t.sponsor), t.sponsor.span))
+    lines += [(_organization("collaborator", c), c.span) for c in t.collaborators]
+    if t.responsible_party:
+        rp = t.responsible_party
+        name = f" {ef.string(rp.name)}" if rp.name else ""
+        lines.append((f"responsible_party {rp.kind.value}{name}", rp.span))
+    for site in t.sites:
+        text = f"site {ef.string(site.facility)}"
+        for word, value in (("city", site.city), ("region", site.region),
+                            ("country", site.country)):
+            if value:
+                text += f" {word} {ef.string(value)}"
+        if site.status:
+            text += f" status {site.status}"
+        lines.append((text, site.span))
+    for text, span in lines:
+        p.statement([text], span)
+
+
+def _organization(word: str, org: object) -> str:
+    name = org.name
+    org_class = org.org_class
+    return f"{word} {ef.string(name)}" + (f" class {org_class.value}" if org_class else "")
+
+
+def _regimen(regimen: Regimen) -> str:
+    return ", then ".join(_step(s) for s in regimen.steps)
+
+
+def _step(step: DoseStep) -> str:
+    parts = [ef.quantity(step.amount)]
+    if step.route:
+        parts.append(step.route.value)
+    if step.frequency:
+        interval = step.frequency.interval
+        parts.append(f"every {ef.duration(interval)}" if interval else "once")
+    if step.duration:
+        parts.append("for " + ef.duration(step.duration))
+    if step.label:
+        parts.append("as " + ef.string(step.label))
+    return " ".join(parts)
+
+
+def _criterion(c: Criterion) -> list[str]:
+    head = c.id
+    if c.text is not None:
+        head += " " + ef.string(c.text)
+    if c.missing is not None:
+        head += f" assume {c.missing.value}"
+    return [head + ":"] + ef.split_lines(c.expr)
+
+
+def _schedule(p: _Printer, s: Schedule) -> None:
+    p.open(f"schedule anchored at {s.anchor}", s.span)
+    for decl in s.anchors:
+        label = f" {ef.string(decl.label)}" if decl.label else ""
+        p.statement([f"anchor {decl.name}{label}"], decl.span)
+    epochs = {e.name: e for e in s.epochs}
+    current: str | None = None
+    for item in s.items:
+        if item.epoch != current:
+            if current is not None:
+                p.close(None)
+            current = item.epoch
+            if current is not None:
+                ep = epochs[current]
+                p.open(f"epoch {ep.name} {ef.string(ep.label)}", ep.span)
+        p.statement(_schedule_item(item), item.span, extra=0)
+    if current is not None:
+        p.close(None)
+    p.close(s.span)
+
+
+def _schedule_item(item: ScheduleItem) -> list[str]:
+    if isinstance(item, Visit):
+        return _visit(item)
+    return [_activity(item)]
+
+
+def _suffix(item: ScheduleItem) -> str:
+    text = ""
+    if item.window is not None:
+        text += " " + ef.window(item.window)
+    if item.arms:
+        text += " arms " + ", ".join(item.arms)
+    if item.condition:
+        text += f" if {item.condition}"
+    return text
+
+
+def _visit(v: Visit) -> list[str]:
+    t = v.timing
+    if isinstance(t, AtDay):
+        when = "at " + ef.day_point(t.point)
+    elif isinstance(t, DayRange):
+        when = f"at {ef.day_point(t.start)} to {ef.day_point(t.end)}"
+    elif isinstance(t, AfterAnchor):
+        when = f"at {ef.duration(t.offset)} after {ef.anchor(t.anchor)}"
+    elif isinstance(t, OnEvent):
+        when = f"on {t.event}"
+    else:
+        assert isinstance(t, AsNeeded)
+        when = "as needed"
+    text = f"visit {v.name} {ef.string(v.label)} {when}{_suffix(v)}"
+    if not v.activities:
+        return [text]
+    listed = ", ".join(v.activities)
+    if len(text) + len(listed) + 6 <= 96:
+        return [f"{text} {{ {listed} }}"]
+    return [text + " {", INDENT + listed, "}"]
+
+
+def _activity(a: Activity) -> str:
+    t = a.timing
+    if isinstance(t, AtTimes):
+        unit = t.points[0].unit.value
+        when = f"at {unit} " + ", ".join(ef.num(pt.value) for pt in t.points)
+    else:
+        when = f"every {ef.duration(t.every)} from {ef.day_point(t.start)}"
+        end = t.end
+        if isinstance(end, RepeatFor):
+            when += " for " + ef.duration(end.duration)
+        elif isinstance(end, RepeatUntil):
+            when += " until " + ef.anchor(end.anchor)
+        else:
+            assert isinstance(end, RepeatTimes)
+            when += f" times {end.times}"
+    return f"{a.kind.value} {', '.join(a.items)} {when}{_suffix(a)}"
+
+
+def _family(f: BoundaryFamily) -> str:
+    return f.name + (f"({ef.num(f.parameter)})" if f.parameter is not None else "")
+
+
+def _rule(rule: StoppingRule) -> list[str]:
+    if isinstance(rule, PatientRule):
+        head = "patient "
+        if rule.name:
+            head += rule.name + (f" {ef.string(rule.label)}" if rule.label else "") + ": "
+        action = rule.action
+        if isinstance(action, Discontinue):
+            head += "discontinue " + ", ".join(action.interventions)
+        elif isinstance(action, Withdraw):
+            head += "withdraw"
+        elif isinstance(action, FollowUp):
+            head += "follow_up_only"
+        else:
+            assert isinstance(action, Retest)
+            head += f"retest {action.kind} within {ef.duration(action.within)}"
+        lines = ef.split_lines(rule.condition)
+        lines[0] = f"{head} when {lines[0]}"
+        if rule.unless:
+            u = rule.unless
+            lines.append(f"unless retest of {u.kind} within {ef.duration(u.within)} falls by "
+                         f"at least {ef.num(u.percent)} %")
+        return lines
+    if isinstance(rule, InterimRule):
+        head = f"trial interim {rule.name}" + (f" {ef.string(rule.label)}" if rule.label else "")
+        head += " at information " + ", ".join(ef.num(x) for x in rule.information)
+        if rule.planned_events is not None:
+            head += f" of {rule.planned_events} events"
+        e = rule.efficacy
+        sides = "one_sided" if e.sides == 1 else "two_sided"
+        lines = [head, f"efficacy {_family(e.family)} alpha {ef.num(e.alpha)} {sides}"]
+        if rule.futility:
+            f = rule.futility
+            binding = " binding" if f.binding else " non_binding"
+            lines.append(f"futility {_family(f.family)} beta {ef.num(f.beta)}{binding}")
+        joined = " ".join(lines)
+        return [joined] if len(joined) <= 96 else lines
+    assert isinstance(rule, SafetyRule)
+    head = f"trial safety {rule.name}" + (f" {ef.string(rule.label)}" if rule.label else "")
+    if rule.arms:
+        head += " arms " + ", ".join(rule.arms)
+    m = rule.method
+    if isinstance(m, BayesianStop):
+        stop = (f"stop when posterior P(rate > {ef.num(m.threshold)}) > {ef.num(m.probability)} "
+                f"prior beta({ef.num(m.prior_a)}, {ef.num(m.prior_b)})")
+    elif isinstance(m, BinomialStop):
+        stop = f"stop when binomial rate > {ef.num(m.threshold)} alpha {ef.num(m.alpha)}"
+    else:
+        assert isinstance(m, SprtStop)
+        stop = (f"stop when sprt p0 {ef.num(m.p0)} p1 {ef.num(m.p1)} alpha {ef.num(m.alpha)} "
+                f"beta {ef.num(m.beta)} max {m.max_patients}")
+    return [head + ":", "patients with " + ef.expression(rule.event), stop]

@@ -1,0 +1,77 @@
+"""The anchor graph: which times are counted from which events.
+
+A visit `at 14 days after visit_3` depends on visit_3; `at 30 days after last dose of X` depends
+on the end of X's dosing, which depends on whatever ends it (`until ...`). The graph must be
+acyclic: a cycle means no date in it can ever be computed. The engine uses the same graph to
+plan each patient's dates in a valid order.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from protocol.expr import AggregateFn, AnchorRef, DoseAnchor, EventAnchor, NamedAnchor
+from protocol.schedule import AfterAnchor, OnEvent, Repeat, RepeatUntil, Schedule, Visit
+from protocol.source import Span
+from protocol.vocab import ActivityKind
+
+
+def anchor_node(ref: AnchorRef) -> str:
+    """The graph node of an anchor reference: `randomization`, `last dose of peg_ifn`."""
+    if isinstance(ref, NamedAnchor):
+        return ref.name
+    if isinstance(ref, DoseAnchor):
+        which = "first" if ref.which is AggregateFn.FIRST else "last"
+        return f"{which} dose of {ref.intervention}"
+    assert isinstance(ref, EventAnchor)
+    return f"{ref.which.value} {ref.kind}"
+
+
+def build_graph(schedule: Schedule) -> nx.DiGraph:
+    """Edges run from an anchor to what is timed from it; each edge keeps the span that made it."""
+    graph = nx.DiGraph()
+    root = schedule.anchor
+    graph.add_node(root)
+    for decl in schedule.anchors:
+        graph.add_node(decl.name)
+
+    def depend(src: str, dst: str, span: Span | None) -> None:
+        graph.add_edge(src, dst, span=span)
+
+    for item in schedule.items:
+        if isinstance(item, Visit):
+            vt = item.timing
+            if isinstance(vt, AfterAnchor):
+                depend(anchor_node(vt.anchor), item.name, vt.span or item.span)
+            elif isinstance(vt, OnEvent):
+                depend(vt.event, item.name, vt.span or item.span)
+            else:
+                depend(root, item.name, item.span)
+            continue
+        timing = item.timing
+        if item.kind is ActivityKind.DOSE:
+            for drug in item.items:
+                first, last = f"first dose of {drug}", f"last dose of {drug}"
+                depend(root, first, item.span)
+                depend(first, last, item.span)
+                if isinstance(timing, Repeat) and isinstance(timing.end, RepeatUntil):
+                    depend(anchor_node(timing.end.anchor), last, timing.end.span or item.span)
+        elif isinstance(timing, Repeat) and isinstance(timing.end, RepeatUntil):
+            graph.add_node(anchor_node(timing.end.anchor))
+    return graph
+
+
+def find_cycle(graph: nx.DiGraph) -> tuple[list[str], Span | None] | None:
+    """A cycle of anchors as a closed path (`a -> b -> a`) and the span of one of its edges."""
+    try:
+        edges = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return None
+    path = [edges[0][0]] + [dst for _, dst in edges]
+    span = next((graph.edges[e]["span"] for e in edges if graph.edges[e].get("span")), None)
+    return path, span
+
+
+def planning_order(schedule: Schedule) -> list[str]:
+    """Anchors and visits in an order in which each comes after everything it is timed from."""
+    return list(nx.topological_sort(build_graph(schedule)))

@@ -1,0 +1,481 @@
+"""Semantic checks of a Trial, all in one pass: every problem found is reported, with its span.
+
+Errors make a protocol unusable (an undefined name, a unit that cannot be compared, a cycle of
+anchors); warnings point at things a reviewer should look at (overlapping visit windows).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+
+from protocol import expr as ex
+from protocol.anchors import anchor_node, build_graph, find_cycle
+from protocol.design import DataItem, DoseStep
+from protocol.errors import Diagnostic, Severity
+from protocol.schedule import AfterAnchor, AtDay, DayRange, OnEvent, Repeat, RepeatUntil, Visit
+from protocol.source import Span
+from protocol.stopping import (
+    BayesianStop,
+    BinomialStop,
+    Discontinue,
+    InterimRule,
+    PatientRule,
+    Retest,
+    SafetyRule,
+    SprtStop,
+)
+from protocol.trial import Trial
+from protocol.units import UnitError, check_unit, compatible
+from protocol.vocab import ActivityKind, DataKind
+
+PATIENT_ATTRIBUTES = ("age", "sex", "arm")
+EVENT_ATTRIBUTES = ("value", "unit", "grade", "related", "serious", "term", "detected")
+BOUNDARY_FAMILIES = {
+    "pocock": False,
+    "obrien_fleming": False,
+    "wang_tsiatis": True,
+    "haybittle_peto": False,
+    "ld_obrien_fleming": False,
+    "ld_pocock": False,
+    "hwang_shih_decani": True,
+    "kim_demets": True,
+}
+_TIME_UNIT_CODES = ("a", "mo", "wk", "d", "h")
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """A did-you-mean hint for a misspelt name, or None."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def check(trial: Trial) -> tuple[Diagnostic, ...]:
+    """Every semantic problem of `trial`, errors first in source order, then warnings."""
+    found = list(_Checker(trial).run())
+    key = lambda d: (not d.is_error, d.span.start if d.span else -1)  # noqa: E731
+    return tuple(sorted(found, key=key))
+
+
+class _Checker:
+    def __init__(self, trial: Trial):
+        self.trial = trial
+        self.data = {d.name: d for d in trial.data}
+        self.interventions = {i.name for i in trial.interventions}
+        self.arms = {a.name for a in trial.arms}
+        schedule = trial.schedule
+        self.visits = {v.name for v in schedule.visits} if schedule else set()
+        self.anchors = {a.name for a in schedule.anchors} if schedule else set()
+        self.out: list[Diagnostic] = []
+
+    def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.out.append(Diagnostic(Severity.ERROR, message, span, hint))
+
+    def warning(self, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.out.append(Diagnostic(Severity.WARNING, message, span, hint))
+
+    def undefined(self, what: str, name: str, span: Span | None, candidates: Iterable[str]) -> None:
+        self.error(f"undefined {what} '{name}'", span, suggest(name, candidates))
+
+    def run(self) -> Iterator[Diagnostic]:
+        self.check_duplicates()
+        self.check_design()
+        self.check_data()
+        self.check_eligibility()
+        self.check_schedule()
+        self.check_stopping()
+        yield from self.out
+
+    # ---- names -------------------------------------------------------------------------------
+
+    def check_duplicates(self) -> None:
+        t = self.trial
+        groups: list[tuple[str, list[tuple[str, Span | None]]]] = [
+            ("intervention", [(i.name, i.span) for i in t.interventions]),
+            ("arm", [(a.name, a.span) for a in t.arms]),
+            ("data item", [(d.name, d.span) for d in t.data]),
+            ("criterion", [(c.id, c.span) for c in t.eligibility.criteria]),
+        ]
+        if t.schedule:
+            groups.append(("anchor or visit",
+                           [(a.name, a.span) for a in t.schedule.anchors]
+                           + [(v.name, v.span) for v in t.schedule.visits]))
+            groups.append(("epoch", [(e.name, e.span) for e in t.schedule.epochs]))
+        for what, names in groups:
+            first: dict[str, Span | None] = {}
+            for name, span in names:
+                if name in first:
+                    where = first[name]
+                    hint = f"the first is at line {where.line}" if where else None
+                    self.error(f"duplicate {what} '{name}'", span, hint)
+                else:
+                    first[name] = span
+
+    # ---- design ------------------------------------------------------------------------------
+
+    def check_design(self) -> None:
+        t = self.trial
+        for arm in t.arms:
+            if arm.type.needs_intervention and not arm.interventions:
+                self.error(f"arm '{arm.name}' is {arm.type.value.replace('_', ' ')} but gives no "
+                           "intervention", arm.span,
+                           "list its interventions in the arm's block, or make it no_intervention")
+            for ai in arm.interventions:
+                if ai.intervention not in self.interventions:
+                    self.undefined("intervention", ai.intervention, ai.span, self.interventions)
+                if ai.regimen:
+                    self.check_regimen_units(ai.regimen.steps)
+        for iv in t.interventions:
+            if iv.regimen:
+                self.check_regimen_units(iv.regimen.steps)
+        pop = t.population
+        if pop and pop.age_min and pop.age_max and pop.age_min.days() > pop.age_max.days():
+            self.error(f"the age range {pop.age_min} to {pop.age_max} is empty", pop.span)
+        if t.start and t.completion and t.start > t.completion:
+            self.error("the trial completes before it starts", t.span)
+
+    def check_regimen_units(self, steps: Iterable[DoseStep]) -> None:
+        for step in steps:
+            if step.amount.unit is not None:
+                self.check_unit_code(step.amount.unit, step.span)
+
+    def check_unit_code(self, unit: str, span: Span | None) -> bool:
+        try:
+            check_unit(unit)
+        except UnitError as exc:
+            self.error(str(exc), span, "units are UCUM codes; write complex ones in backticks, "
+                       "e.g. `10*9/L`")
+            return False
+        return True
+
+    def check_data(self) -> None:
+        for item in self.trial.data:
+            if item.unit is not None:
+                self.check_unit_code(item.unit, item.span)
+            if item.kind is DataKind.LAB and item.unit is None:
+                self.error(f"lab '{item.name}' needs a unit", item.span,
+                           "add e.g. 'unit U/L'; lab values are compared after unit conversion")
+            if item.values and item.kind is not DataKind.CATEGORY:
+                self.error(f"only a category has values; '{item.name}' is a {item.kind.value}",
+                           item.span)
+            if item.low is not None and item.high is not None and item.low > item.high:
+                self.error(f"the range of '{item.name}' is empty", item.span)
+
+    # ---- expressions -------------------------------------------------------------------------
+
+    def check_eligibility(self) -> None:
+        elig = self.trial.eligibility
+        if elig.assessed_at:
+            self.check_anchor_name(elig.assessed_at, elig.span)
+        elif elig.criteria and self.trial.schedule is None:
+            self.warning("no reference time for eligibility", elig.criteria[0].span,
+                         "add 'eligibility assessed at <anchor>' or a schedule")
+        for criterion in elig.criteria:
+            self.check_expr(criterion.expr, in_where=None)
+
+    def check_anchor_name(self, name: str, span: Span | None) -> None:
+        known = self.anchors | self.visits
+        if name not in known:
+            self.error(f"undefined anchor '{name}'", span,
+                       suggest(name, known) or "declare it in the schedule: 'anchor NAME'")
+
+    def check_anchor(self, ref: ex.AnchorRef) -> None:
+        if isinstance(ref, ex.NamedAnchor):
+            self.check_anchor_name(ref.name, ref.span)
+        elif isinstance(ref, ex.DoseAnchor):
+            if ref.intervention not in self.interventions:
+                self.undefined("intervention", ref.intervention, ref.span, self.interventions)
+        else:
+            self.data_ref(ref.kind, ref.span)
+
+    def data_ref(self, kind: str, span: Span | None) -> DataItem | None:
+        item = self.data.get(kind)
+        if item is None:
+            self.undefined("data item", kind, span, self.data)
+        return item
+
+    def check_selection(self, sel: ex.Selection) -> DataItem | None:
+        item = self.data_ref(sel.kind, sel.span)
+        temporal = sel.temporal
+        if temporal is not None:
+            self.check_anchor(temporal.anchor)
+        if sel.where is not None:
+            self.check_expr(sel.where, in_where=item)
+        return item
+
+    def check_expr(self, node: ex.Expr, in_where: DataItem | None) -> None:  # noqa: C901
+        if isinstance(node, (ex.And, ex.Or)):
+            for operand in node.operands:
+                self.check_expr(operand, in_where)
+        elif isinstance(node, ex.Not):
+            self.check_expr(node.operand, in_where)
+        elif isinstance(node, ex.Name):
+            self.check_name(node, in_where)
+        elif isinstance(node, (ex.Aggregate, ex.Count)):
+            self.check_selection(node.selection)
+        elif isinstance(node, ex.Exists):
+            item = self.check_selection(node.selection)
+            if node.lasting and item and item.kind not in (DataKind.CONDITION, DataKind.EVENT):
+                self.error(f"'lasting' needs an interval (a condition or an event); "
+                           f"'{item.name}' is a {item.kind.value}", node.lasting.span)
+        elif isinstance(node, ex.LogReduction):
+            item = self.check_selection(node.selection)
+            if item and item.kind is not DataKind.MARKER:
+                self.error(f"log_reduction needs a marker; '{item.name}' is a {item.kind.value}",
+                           node.span)
+        elif isinstance(node, ex.Compare):
+            self.check_expr(node.left, in_where)
+            self.check_expr(node.right, in_where)
+            self.check_comparison(node.left, node.right, node.span)
+        elif isinstance(node, ex.InRange):
+            self.check_expr(node.operand, in_where)
+        elif isinstance(node, ex.InSet):
+            self.check_expr(node.operand, in_where)
+            for value in node.values:
+                self.check_comparison(node.operand, value, node.span)
+        elif isinstance(node, ex.Test):
+            self.check_expr(node.operand, in_where)
+            item = self.item_of(node.operand)
+            wants_marker = node.test in (ex.TestKind.DETECTABLE, ex.TestKind.UNDETECTABLE)
+            if wants_marker and item and item.kind is not DataKind.MARKER:
+                self.error(f"'is {node.test.value}' needs a marker; '{item.name}' is a "
+                           f"{item.kind.value}", node.span)
+        elif isinstance(node, ex.Consecutive):
+            item = self.data_ref(node.kind, node.span)
+            self.check_expr(node.threshold, None)
+            if item:
+                self.check_threshold(item, node.threshold, node.span)
+        elif isinstance(node, ex.LogRise):
+            item = self.data_ref(node.kind, node.span)
+            if item and item.kind is not DataKind.MARKER:
+                self.error(f"'rises ... log' needs a marker; '{item.name}' is a "
+                           f"{item.kind.value}", node.span)
+
+    def check_name(self, node: ex.Name, in_where: DataItem | None) -> None:
+        if in_where is not None:
+            allowed = EVENT_ATTRIBUTES + in_where.attributes
+            if node.name not in allowed:
+                self.error(f"'{in_where.name}' has no attribute '{node.name}'", node.span,
+                           suggest(node.name, allowed)
+                           or f"declare it: 'attributes {node.name}' on '{in_where.name}'")
+        elif node.name not in PATIENT_ATTRIBUTES:
+            hint = suggest(node.name, PATIENT_ATTRIBUTES)
+            if node.name in self.data:
+                hint = f"say which value: 'latest {node.name} ...' or 'any {node.name} ...'"
+            self.error(f"unknown name '{node.name}'", node.span,
+                       hint or "a bare name is a patient attribute: age, sex or arm")
+
+    @staticmethod
+    def item_of_map(data: dict[str, DataItem], node: ex.Expr) -> DataItem | None:
+        if isinstance(node, ex.Aggregate):
+            return data.get(node.selection.kind)
+        return None
+
+    def item_of(self, node: ex.Expr) -> DataItem | None:
+        return self.item_of_map(self.data, node)
+
+    def check_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None) -> None:
+        item = self.item_of(left)
+        if item is not None:
+            self.check_threshold(item, right, span)
+            return
+        if isinstance(left, ex.Name) and left.name == "age":
+            ok = isinstance(right, ex.QuantityLiteral) and right.quantity.unit in _TIME_UNIT_CODES
+            if not ok:
+                self.error("age is compared with a duration", span, "e.g. 'age >= 50 years'")
+        elif isinstance(left, ex.Name) and left.name == "arm":
+            if isinstance(right, ex.StringLiteral) and right.value not in self.arms:
+                self.undefined("arm", right.value, right.span, self.arms)
+        elif isinstance(left, ex.Name) and left.name == "sex":
+            if not (isinstance(right, ex.StringLiteral) and right.value in ("female", "male")):
+                self.error("sex is compared with \"female\" or \"male\"", span)
+        elif isinstance(left, ex.RelativeLimit) or isinstance(right, ex.RelativeLimit):
+            if not isinstance(left, ex.Consecutive):
+                self.error("'x ULN' and 'x LLN' compare a lab value, e.g. 'latest alt <= 3 x ULN'",
+                           span)
+
+    def check_threshold(self, item: DataItem, right: ex.Expr, span: Span | None) -> None:
+        if isinstance(right, ex.RelativeLimit):
+            if item.kind is not DataKind.LAB:
+                self.error(f"'{right.multiple:g} x {right.limit.value}' needs a lab with a "
+                           f"reference range; '{item.name}' is a {item.kind.value}", right.span)
+        elif isinstance(right, ex.StringLiteral):
+            if item.kind is not DataKind.CATEGORY:
+                self.error(f"'{item.name}' is a {item.kind.value}, not a category; it is not "
+                           f"compared with text", right.span)
+            elif item.values and right.value not in item.values:
+                self.error(f"'{right.value}' is not a value of '{item.name}'", right.span,
+                           suggest(right.value, item.values)
+                           or "its values are " + ", ".join(f'"{v}"' for v in item.values))
+        elif isinstance(right, ex.QuantityLiteral):
+            unit = right.quantity.unit
+            if item.kind is DataKind.CATEGORY:
+                self.error(f"'{item.name}' is a category; compare it with a quoted value",
+                           right.span)
+            elif unit is None and item.unit is not None and item.kind is DataKind.LAB:
+                self.error(f"'{item.name}' is measured in {item.unit}; the threshold needs a unit",
+                           right.span, f"e.g. '{right.quantity.value:g} {item.unit}' or a "
+                           "multiple of the reference range ('x ULN')")
+            elif unit is not None and item.unit is None:
+                self.error(f"'{item.name}' has no unit, but the threshold is in {unit}",
+                           right.span)
+            elif unit is not None and item.unit is not None:
+                if self.check_unit_code(unit, right.span) and not compatible(unit, item.unit):
+                    self.error(f"cannot compare '{item.name}' ({item.unit}) with {unit}: "
+                               "the units measure different things", right.span)
+
+    # ---- schedule ----------------------------------------------------------------------------
+
+    def check_schedule(self) -> None:
+        schedule = self.trial.schedule
+        if schedule is None:
+            return
+        self.check_anchor_name(schedule.anchor, schedule.span)
+        for item in schedule.items:
+            for arm in item.arms:
+                if arm not in self.arms:
+                    self.undefined("arm", arm, item.span, self.arms)
+            if item.condition:
+                self.check_anchor_name(item.condition, item.span)
+            if isinstance(item, Visit):
+                self.check_visit(item)
+                continue
+            names = self.interventions if item.kind is ActivityKind.DOSE else set(self.data)
+            what = "intervention" if item.kind is ActivityKind.DOSE else "data item"
+            for name in item.items:
+                if name not in names:
+                    self.undefined(what, name, item.span, names)
+            if isinstance(item.timing, Repeat) and isinstance(item.timing.end, RepeatUntil):
+                self.check_anchor(item.timing.end.anchor)
+        self.check_cycles()
+        self.check_overlaps()
+
+    def check_visit(self, visit: Visit) -> None:
+        for name in visit.activities:
+            if name not in self.data:
+                self.undefined("data item", name, visit.span, self.data)
+        timing = visit.timing
+        if isinstance(timing, AfterAnchor):
+            self.check_anchor(timing.anchor)
+        elif isinstance(timing, OnEvent):
+            self.check_anchor_name(timing.event, timing.span or visit.span)
+        if isinstance(timing, DayRange) and visit.window is not None:
+            self.error(f"visit '{visit.name}' is a range of days and also has a window",
+                       visit.window.span, "the range already says which days are allowed")
+
+    def check_cycles(self) -> None:
+        assert self.trial.schedule is not None
+        cycle = find_cycle(build_graph(self.trial.schedule))
+        if cycle is not None:
+            path, span = cycle
+            self.error("the schedule's anchors form a cycle: " + " -> ".join(path), span,
+                       "no date in a cycle can be computed; time one of them from another anchor")
+
+    def check_overlaps(self) -> None:
+        assert self.trial.schedule is not None
+        cal = self.trial.calendar
+        spans: list[tuple[float, float, float, Visit]] = []
+        for visit in self.trial.schedule.visits:
+            if visit.arms or visit.condition:
+                continue  # arm-specific and conditional visits do not follow one another
+            timing = visit.timing
+            if isinstance(timing, AtDay):
+                nominal = timing.point.days(cal)
+                before, after = visit.window.days(cal) if visit.window else (0.0, 0.0)
+                spans.append((nominal, nominal - before, nominal + after, visit))
+            elif isinstance(timing, DayRange):
+                spans.append((timing.end.days(cal), timing.start.days(cal), timing.end.days(cal),
+                              visit))
+        spans.sort(key=lambda s: s[0])
+        for (_, _, hi, a), (_, lo, _, b) in zip(spans, spans[1:], strict=False):
+            if lo <= hi:
+                self.warning(f"the windows of visits '{a.name}' and '{b.name}' overlap "
+                             f"(day {lo:g} <= day {hi:g})", b.span,
+                             "a visit in the overlap cannot be assigned to one of them for sure")
+
+    # ---- stopping ----------------------------------------------------------------------------
+
+    def check_stopping(self) -> None:
+        for rule in self.trial.stopping.rules:
+            if isinstance(rule, PatientRule):
+                self.check_patient_rule(rule)
+            elif isinstance(rule, InterimRule):
+                self.check_interim(rule)
+            elif isinstance(rule, SafetyRule):
+                self.check_safety(rule)
+
+    def check_patient_rule(self, rule: PatientRule) -> None:
+        action = rule.action
+        if isinstance(action, Discontinue):
+            for name in action.interventions:
+                if name not in self.interventions:
+                    self.undefined("intervention", name, action.span, self.interventions)
+        elif isinstance(action, Retest):
+            self.data_ref(action.kind, action.span)
+        self.check_expr(rule.condition, in_where=None)
+        if rule.unless is not None:
+            self.data_ref(rule.unless.kind, rule.unless.span)
+            if not 0 < rule.unless.percent < 100:
+                self.error("the fall must be a percentage between 0 and 100", rule.unless.span)
+
+    def check_interim(self, rule: InterimRule) -> None:
+        fam = rule.efficacy.family
+        self.check_family(fam.name, fam.parameter, fam.span)
+        info = rule.information
+        if any(b <= a for a, b in zip(info, info[1:], strict=False)):
+            self.error("information fractions must increase from look to look", rule.span)
+        if any(not 0 < f <= 1 for f in info):
+            self.error("information fractions must lie in (0, 1]", rule.span)
+        elif info and info[-1] != 1:
+            self.warning("the last look is not at full information (1.0)", rule.span)
+        if not 0 < rule.efficacy.alpha < 0.5:
+            self.error(f"alpha must lie in (0, 0.5), not {rule.efficacy.alpha:g}",
+                       rule.efficacy.span)
+        if rule.futility is not None:
+            ff = rule.futility.family
+            self.check_family(ff.name, ff.parameter, ff.span)
+            if not 0 < rule.futility.beta < 1:
+                self.error(f"beta must lie in (0, 1), not {rule.futility.beta:g}",
+                           rule.futility.span)
+
+    def check_family(self, name: str, parameter: float | None, span: Span | None) -> None:
+        if name not in BOUNDARY_FAMILIES:
+            self.error(f"unknown boundary family '{name}'", span,
+                       suggest(name, BOUNDARY_FAMILIES)
+                       or "known: " + ", ".join(BOUNDARY_FAMILIES))
+            return
+        needs = BOUNDARY_FAMILIES[name]
+        if needs and parameter is None:
+            self.error(f"'{name}' needs its parameter, e.g. '{name}(-4)'", span)
+        if not needs and parameter is not None:
+            self.error(f"'{name}' takes no parameter", span)
+
+    def check_safety(self, rule: SafetyRule) -> None:
+        for arm in rule.arms:
+            if arm not in self.arms:
+                self.undefined("arm", arm, rule.span, self.arms)
+        self.check_expr(rule.event, in_where=None)
+        method = rule.method
+        probabilities: list[float] = []
+        if isinstance(method, BayesianStop):
+            probabilities = [method.threshold, method.probability]
+            if method.prior_a <= 0 or method.prior_b <= 0:
+                self.error("a beta prior needs positive parameters", method.span)
+        elif isinstance(method, BinomialStop):
+            probabilities = [method.threshold, method.alpha]
+        elif isinstance(method, SprtStop):
+            probabilities = [method.p0, method.p1, method.alpha, method.beta]
+            if method.p0 >= method.p1:
+                self.error("an SPRT needs p0 < p1", method.span)
+        if any(not 0 < p < 1 for p in probabilities):
+            self.error("rates and probabilities must lie strictly between 0 and 1", method.span)
+
+
+def anchor_names(trial: Trial) -> list[str]:
+    """Every name a time may be counted from, for messages and the engine."""
+    if trial.schedule is None:
+        return []
+    return [a.name for a in trial.schedule.anchors] + [v.name for v in trial.schedule.visits]
+
+
+__all__ = ["check", "suggest", "anchor_node", "anchor_names"]
