@@ -1,0 +1,797 @@
+"""The trialcode patient file: JSON lines, one patient per line, typed dated events.
+
+    {"format": "trialcode.patients/1", "trial": "NCT06802718"}
+    {"id": "P001", "arm": "ifn", "sex": "female", "birth_date": "1971-03-02", "events": [
+      {"type": "anchor", "name": "randomization", "date": "2023-03-01"},
+      {"type": "observation", "kind": "alt", "date": "2023-02-20", "value": 31, "unit": "U/L",
+       "low": 7, "high": 40}, ...]}
+
+The format is specified in docs/patient-data.md. `read_patients` streams: it holds one line at a
+time (plus the set of patient ids seen, to reject duplicates), so memory does not grow with the
+number of patients. Every problem becomes a `RejectedRecord` naming the file, line, event,
+patient and field; a bad event is rejected alone and the rest of its patient is kept; only a line
+that cannot be read at all (bad JSON, no id) is rejected whole.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from engine.io.dates import DateProblem, parse_iso_date
+from engine.io.vocabulary import (
+    EMPTY,
+    UNIT_KINDS,
+    Vocabulary,
+    check_unit,
+    did_you_mean,
+    one_of,
+)
+from engine.patient import (
+    AnchorEvent,
+    AttrValue,
+    Disposition,
+    DoseEvent,
+    Event,
+    Observation,
+    Occurrence,
+    Patient,
+    RecordRef,
+    RejectedRecord,
+    VisitEvent,
+)
+from protocol.trial import Trial
+from protocol.vocab import DataKind
+
+__all__ = [
+    "FORMAT",
+    "PatientFileError",
+    "patient_to_json",
+    "read_patients",
+    "write_patients",
+]
+
+FORMAT = "trialcode.patients/1"
+FORMAT_NAME = "trialcode.patients"
+VERSION = 1
+
+SEXES = ("female", "male")
+PATIENT_FIELDS = frozenset({"id", "arm", "sex", "birth_date", "age", "events"})
+HEADER_FIELDS = frozenset({"format", "trial", "created", "generator", "note"})
+
+_COMMON = frozenset({"type", "id"})
+EVENT_FIELDS: dict[str, frozenset[str]] = {
+    "anchor": _COMMON | {"name", "date"},
+    "visit": _COMMON | {"visit", "label", "date"},
+    "observation": _COMMON
+    | {"kind", "date", "value", "unit", "low", "high", "detected", "visit", "attributes"},
+    "dose": _COMMON | {"intervention", "start", "end", "amount", "unit", "route"},
+    "disposition": _COMMON | {"status", "date", "reason"},
+    "adverse_event": _COMMON
+    | {"term", "grade", "start", "end", "ongoing", "related", "serious", "attributes"},
+    "condition": _COMMON | {"kind", "start", "end", "ongoing", "attributes"},
+    "occurrence": _COMMON | {"kind", "start", "end", "ongoing", "attributes"},
+}
+EVENT_TYPES = tuple(EVENT_FIELDS)
+_OBSERVATION_FIELDS = EVENT_FIELDS["observation"]
+_DOSE_FIELDS = EVENT_FIELDS["dose"]
+OCCURRENCE_DATA_KINDS = (DataKind.EVENT, DataKind.CONDITION, DataKind.PROCEDURE)
+_ID_PATTERN = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+class PatientFileError(Exception):
+    """The file as a whole cannot be read: missing, not a trialcode patient file, or of a format
+    version this trialcode does not know. Individual bad records never raise this."""
+
+
+class _Reject(Exception):
+    """A field of one record is wrong; caught per record and turned into a RejectedRecord."""
+
+    def __init__(self, field: str | None, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def read_patients(
+    path: str | Path,
+    trial: Trial | None = None,
+    *,
+    vocabulary: Vocabulary | None = None,
+    source: str | None = None,
+) -> Iterator[Patient | RejectedRecord]:
+    """Stream the patients of a trialcode patient file, and a RejectedRecord for every record
+    that cannot be used. With `trial`, records are also checked against the protocol: arm,
+    intervention and visit names, and the data dictionary (units, categories, score ranges).
+
+    Raises PatientFileError only when the file itself cannot be read or has no valid header.
+    """
+    path = Path(path)
+    vocab = vocabulary or (Vocabulary.from_trial(trial) if trial is not None else EMPTY)
+    try:
+        handle = path.open("r", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise PatientFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with handle:
+        yield from read_lines(handle, source or path.name, vocab)
+
+
+def read_lines(
+    lines: Iterable[str], source: str, vocab: Vocabulary = EMPTY
+) -> Iterator[Patient | RejectedRecord]:
+    """As `read_patients`, from any iterable of lines (an open file, a list in tests)."""
+    reader = _Reader(source, vocab)
+    it = iter(lines)
+    lineno = 0
+    for raw in it:
+        lineno += 1
+        if raw.strip():
+            reader.header(raw, lineno)
+            break
+    else:
+        raise PatientFileError(f"{source}: the file is empty: expected a header line {_header()}")
+    for raw in it:
+        lineno += 1
+        if not raw or raw.isspace():
+            continue
+        yield from reader.line(raw, lineno)
+
+
+def _header() -> str:
+    return json.dumps({"format": FORMAT})
+
+
+class _Reader:
+    def __init__(self, source: str, vocab: Vocabulary):
+        self.source = source
+        self.vocab = vocab
+        self.seen: dict[str, int] = {}
+        self.events: dict[str, Callable[[dict[str, Any], RecordRef], Event]] = {
+            "anchor": self.anchor,
+            "visit": self.visit,
+            "observation": self.observation,
+            "dose": self.dose,
+            "disposition": self.disposition,
+            "adverse_event": self.adverse_event,
+            "condition": self.condition,
+            "occurrence": self.occurrence,
+        }
+
+    # -- header --
+
+    def header(self, raw: str, lineno: int) -> None:
+        where = f"{self.source} line {lineno}"
+        try:
+            head = json.loads(raw)
+        except ValueError:
+            head = None
+        if not isinstance(head, dict) or "format" not in head:
+            raise PatientFileError(
+                f"{where}: not a trialcode patient file: the first line must be the header "
+                f"{_header()}"
+            )
+        fmt = head["format"]
+        if not isinstance(fmt, str) or "/" not in fmt or fmt.split("/")[0] != FORMAT_NAME:
+            raise PatientFileError(f"{where}: unknown format {fmt!r}: expected '{FORMAT}'")
+        version = fmt.split("/", 1)[1]
+        if version != str(VERSION):
+            raise PatientFileError(
+                f"{where}: format version {version} is not supported by this trialcode "
+                f"(it reads '{FORMAT}')"
+            )
+        unknown = set(head) - HEADER_FIELDS
+        if unknown:
+            raise PatientFileError(
+                f"{where}: unknown header field '{sorted(unknown)[0]}' "
+                f"(the header may have {one_of(HEADER_FIELDS)})"
+            )
+        trial = head.get("trial")
+        if trial is not None and self.vocab.trial is not None and trial != self.vocab.trial:
+            raise PatientFileError(
+                f"{where}: this file holds patients of trial '{trial}', "
+                f"but the protocol is '{self.vocab.trial}'"
+            )
+
+    # -- a patient line --
+
+    def line(self, raw: str, lineno: int) -> Iterator[Patient | RejectedRecord]:
+        source = self.source
+        line_ref = RecordRef(source, f"line {lineno}")
+        try:
+            obj = json.loads(raw)
+        except ValueError as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            yield RejectedRecord(
+                line_ref, f"not valid JSON: {msg}{col}; the whole line is rejected", _guess_id(raw)
+            )
+            return
+        if not isinstance(obj, dict):
+            yield RejectedRecord(
+                line_ref, "a patient line must be a JSON object {...}; the whole line is rejected"
+            )
+            return
+        pid = obj.get("id")
+        if not isinstance(pid, str) or not pid.strip():
+            problem = "missing" if pid is None else f"must be a non-empty string, not {_show(pid)}"
+            yield RejectedRecord(
+                line_ref, f"patient id {problem}; the whole line is rejected", None, "id"
+            )
+            return
+        first = self.seen.get(pid)
+        if first is not None:
+            yield RejectedRecord(
+                line_ref,
+                f"patient id '{pid}' already appeared on line {first}; the whole line is rejected",
+                pid,
+                "id",
+            )
+            return
+        self.seen[pid] = lineno
+
+        rejected: list[RejectedRecord] = []
+        for key in sorted(obj.keys() - PATIENT_FIELDS):
+            rejected.append(
+                RejectedRecord(
+                    line_ref,
+                    f"unknown patient field '{key}'{did_you_mean(key, PATIENT_FIELDS)}",
+                    pid,
+                    key,
+                )
+            )
+        arm = self._patient_field(obj, "arm", self._arm, line_ref, pid, rejected)
+        sex = self._patient_field(obj, "sex", _sex, line_ref, pid, rejected)
+        birth = self._patient_field(obj, "birth_date", _date_value, line_ref, pid, rejected)
+        age = self._patient_field(obj, "age", _age, line_ref, pid, rejected)
+
+        events: list[Event] = []
+        raw_events = obj.get("events", ())
+        if not isinstance(raw_events, list):
+            rejected.append(
+                RejectedRecord(
+                    line_ref, f"events must be a list [...], not {_show(raw_events)}", pid, "events"
+                )
+            )
+            raw_events = ()
+        handlers = self.events
+        prefix = f"line {lineno}, event "
+        append = events.append
+        for n, ev in enumerate(raw_events, 1):
+            if isinstance(ev, dict):
+                eid = ev.get("id")
+                loc = prefix + str(n) if eid is None else f"{prefix}{n} (id {eid})"
+                ref = RecordRef(source, loc)
+                etype = ev.get("type")
+                handler = handlers.get(etype) if isinstance(etype, str) else None
+                try:
+                    if handler is None:
+                        raise _Reject("type", _unknown_type(etype))
+                    append(handler(ev, ref))
+                except _Reject as bad:
+                    rejected.append(RejectedRecord(ref, bad.message, pid, bad.field))
+            else:
+                ref = RecordRef(source, prefix + str(n))
+                rejected.append(
+                    RejectedRecord(ref, f"an event must be an object {{...}}, not {_show(ev)}", pid)
+                )
+        yield Patient(pid, line_ref, arm, sex, birth, age, tuple(events))
+        yield from rejected
+
+    def _patient_field(
+        self,
+        obj: dict[str, Any],
+        name: str,
+        convert: Callable[[Any], Any],
+        ref: RecordRef,
+        pid: str,
+        rejected: list[RejectedRecord],
+    ) -> Any:
+        value = obj.get(name)
+        if value is None:
+            return None
+        try:
+            return convert(value)
+        except _Reject as bad:
+            rejected.append(RejectedRecord(ref, bad.message, pid, name))
+            return None
+
+    def _arm(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise _Reject("arm", f"arm must be a string, not {_show(value)}")
+        arms = self.vocab.arms
+        if arms and value not in arms:
+            raise _Reject(
+                "arm",
+                f"unknown arm '{value}'{did_you_mean(value, arms)}; the protocol's arms are "
+                f"{one_of(arms)} (the patient is kept without an arm)",
+            )
+        return value
+
+    # -- events --
+
+    def anchor(self, ev: dict[str, Any], ref: RecordRef) -> Event:
+        _check_fields(ev, "anchor")
+        return AnchorEvent(_name(ev, "name"), _date(ev, "date"), ref)
+
+    def visit(self, ev: dict[str, Any], ref: RecordRef) -> Event:
+        _check_fields(ev, "visit")
+        visit = _opt_str(ev, "visit")
+        label = _opt_str(ev, "label")
+        if visit is None and label is None:
+            raise _Reject(
+                "visit",
+                "a visit needs 'visit' (the protocol's visit name) or, for a visit the protocol "
+                "does not plan, a 'label'",
+            )
+        if visit is not None:
+            self._check_visit(visit)
+        return VisitEvent(visit, label or visit or "", _date(ev, "date"), ref)
+
+    def _check_visit(self, visit: str) -> None:
+        visits = self.vocab.visits
+        if visits and visit not in visits:
+            raise _Reject(
+                "visit",
+                f"unknown visit '{visit}'{did_you_mean(visit, visits)}; the protocol's visits are "
+                f"{one_of(visits)} (leave 'visit' out and give a 'label' for an unplanned visit)",
+            )
+
+    def observation(self, ev: dict[str, Any], ref: RecordRef) -> Event:
+        if not ev.keys() <= _OBSERVATION_FIELDS:
+            _check_fields(ev, "observation")
+        kind = _name(ev, "kind")
+        date = _date(ev, "date")
+        value = ev.get("value")
+        unit = ev.get("unit")
+        if value is not None and not isinstance(value, str):
+            value = _number(value, "value")
+        if unit is not None and (not isinstance(unit, str) or not unit.strip()):
+            raise _Reject("unit", f"unit must be a non-empty string, not {_show(unit)}")
+        low = _opt_number(ev, "low")
+        high = _opt_number(ev, "high")
+        if low is not None and high is not None and low > high:
+            raise _Reject("low", f"reference range low {low:g} is above high {high:g}")
+        detected = ev.get("detected")
+        if detected is not None and not isinstance(detected, bool):
+            raise _Reject("detected", f"detected must be true or false, not {_show(detected)}")
+        visit = ev.get("visit")
+        if visit is not None:
+            if not isinstance(visit, str):
+                raise _Reject("visit", f"visit must be a string, not {_show(visit)}")
+            self._check_visit(visit)
+        attributes = _attributes(ev)
+        item = self.vocab.items.get(kind)
+        if item is not None:
+            self._check_observation(kind, item.kind, item, value, unit)
+        return Observation(kind, date, ref, value, unit, low, high, detected, visit, attributes)
+
+    def _check_observation(
+        self, kind: str, data_kind: DataKind, item: Any, value: Any, unit: str | None
+    ) -> None:
+        if data_kind in OCCURRENCE_DATA_KINDS:
+            raise _Reject(
+                "kind",
+                f"{kind} is declared as {_a(data_kind.value)} in the protocol: write it as "
+                f"{'a condition' if data_kind is DataKind.CONDITION else 'an occurrence'} event, "
+                "not an observation",
+            )
+        if value is None:
+            return
+        if data_kind is DataKind.CATEGORY:
+            if not isinstance(value, str):
+                raise _Reject("value", f"{kind} is a category: its value must be a string")
+            if item.values and value not in item.values:
+                raise _Reject(
+                    "value",
+                    f"'{value}' is not a value of {kind}{did_you_mean(value, item.values)}; "
+                    f"the protocol allows {', '.join(repr(v) for v in item.values)}",
+                )
+            return
+        if isinstance(value, str):
+            raise _Reject(
+                "value", f"value '{value}' of {kind} ({data_kind.value}) is not a number"
+            )
+        if data_kind in UNIT_KINDS or (data_kind is DataKind.MARKER and item.unit):
+            if unit is None:
+                declared = f" (the protocol's unit is '{item.unit}')" if item.unit else ""
+                raise _Reject("unit", f"value {value:g} of {kind} has no unit{declared}")
+            problem = check_unit(kind, item, unit)
+            if problem:
+                raise _Reject("unit", problem)
+        if data_kind is DataKind.SCORE:
+            if (item.low is not None and value < item.low) or (
+                item.high is not None and value > item.high
+            ):
+                raise _Reject(
+                    "value",
+                    f"{kind} {value:g} is outside its range {item.low:g}..{item.high:g}",
+                )
+
+    def dose(self, ev: dict[str, Any], ref: RecordRef) -> Event:
+        if not ev.keys() <= _DOSE_FIELDS:
+            _check_fields(ev, "dose")
+        intervention = _name(ev, "intervention")
+        known = self.vocab.interventions
+        if known and intervention not in known:
+            raise _Reject(
+                "intervention",
+                f"unknown intervention '{intervention}'{did_you_mean(intervention, known)}; the "
+                f"protocol's interventions are {one_of(known)}",
+            )
+        start = _date(ev, "start")
+        end = _end(ev, start)
+        amount = _opt_number(ev, "amount")
+        unit = _opt_str(ev, "unit")
+        if amount is not None:
+            if amount < 0:
+                raise _Reject("amount", f"dose amount {amount:g} is negative")
+            if unit is None:
+                raise _Reject("unit", f"dose amount {amount:g} has no unit")
+        return DoseEvent(intervention, start, ref, end, amount, unit, _opt_str(ev, "route"))
+
+    def disposition(self, ev: dict[str, Any], ref: RecordRef) -> Event:
+        _check_fields(ev, "disposition")
+        return Disposition(_name(ev, "status"), _date(ev, "date"), ref, _opt_str(ev, "reason"))
+
+    def adverse_event(self, ev: dict[str, Any], ref: RecordRef) -> Event:
+        _check_fields(ev, "adverse_event")
+        term = _name(ev, "term")
+        start = _date(ev, "start")
+        end, ongoing = _interval_end(ev, start, "adverse event")
+        attrs: list[tuple[str, AttrValue]] = [("term", term)]
+        grade = ev.get("grade")
+        if grade is not None:
+            if isinstance(grade, bool) or not isinstance(grade, int) or not 1 <= grade <= 5:
+                raise _Reject("grade", f"grade must be a whole number 1 to 5, not {_show(grade)}")
+            attrs.append(("grade", grade))
+        related = ev.get("related")
+        if related is not None:
+            if not isinstance(related, (str, bool)):
+                raise _Reject(
+                    "related",
+                    f"related must name the intervention (or \"none\"), or be true/false, "
+                    f"not {_show(related)}",
+                )
+            known = self.vocab.interventions
+            if isinstance(related, str) and known and related not in known and related != "none":
+                raise _Reject(
+                    "related",
+                    f"related names unknown intervention '{related}'"
+                    f"{did_you_mean(related, known)}; use one of {one_of(known)}, or \"none\"",
+                )
+            attrs.append(("related", related))
+        serious = ev.get("serious")
+        if serious is not None:
+            if not isinstance(serious, bool):
+                raise _Reject("serious", f"serious must be true or false, not {_show(serious)}")
+            attrs.append(("serious", serious))
+        for key, value in _attributes(ev):
+            if key in ("term", "grade", "related", "serious"):
+                raise _Reject("attributes", f"'{key}' is a field of the adverse event itself")
+            attrs.append((key, value))
+        return Occurrence("adverse_event", start, ref, end, ongoing, tuple(attrs))
+
+    def condition(self, ev: dict[str, Any], ref: RecordRef) -> Event:
+        _check_fields(ev, "condition")
+        kind = _name(ev, "kind")
+        self._check_occurrence_kind(kind)
+        start = _date(ev, "start")
+        end, ongoing = _interval_end(ev, start, "condition")
+        return Occurrence(kind, start, ref, end, ongoing, _attributes(ev))
+
+    def occurrence(self, ev: dict[str, Any], ref: RecordRef) -> Event:
+        _check_fields(ev, "occurrence")
+        kind = _name(ev, "kind")
+        self._check_occurrence_kind(kind)
+        start = _date(ev, "start")
+        end = _end(ev, start)
+        ongoing = _opt_bool(ev, "ongoing") or False
+        if ongoing and end is not None:
+            raise _Reject("ongoing", "an event cannot be ongoing and have an end date")
+        return Occurrence(kind, start, ref, end, ongoing, _attributes(ev))
+
+    def _check_occurrence_kind(self, kind: str) -> None:
+        item = self.vocab.items.get(kind)
+        if item is not None and item.kind not in OCCURRENCE_DATA_KINDS:
+            raise _Reject(
+                "kind",
+                f"{kind} is declared as {_a(item.kind.value)} in the protocol: write it as an "
+                "observation event",
+            )
+
+
+# ---- field helpers ---------------------------------------------------------------------------
+
+
+def _check_fields(ev: dict[str, Any], etype: str) -> None:
+    allowed = EVENT_FIELDS[etype]
+    extra = ev.keys() - allowed
+    if extra:
+        key = sorted(extra)[0]
+        raise _Reject(
+            key,
+            f"unknown field '{key}' for a{'n' if etype[0] in 'aeiou' else ''} {etype} event"
+            f"{did_you_mean(key, allowed)}",
+        )
+
+
+def _unknown_type(etype: Any) -> str:
+    if etype is None:
+        return f"the event has no type; it must be one of {', '.join(EVENT_TYPES)}"
+    if not isinstance(etype, str):
+        return f"event type must be a string, not {_show(etype)}"
+    return f"unknown event type '{etype}'{did_you_mean(etype, EVENT_TYPES)}; known types are {', '.join(EVENT_TYPES)}"
+
+
+def _name(ev: dict[str, Any], key: str) -> str:
+    value = ev.get(key)
+    if isinstance(value, str) and value.strip():
+        return value
+    if value is None:
+        raise _Reject(key, f"'{key}' is missing")
+    raise _Reject(key, f"{key} must be a non-empty string, not {_show(value)}")
+
+
+def _opt_str(ev: dict[str, Any], key: str) -> str | None:
+    value = ev.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _Reject(key, f"{key} must be a string, not {_show(value)}")
+
+
+def _opt_bool(ev: dict[str, Any], key: str) -> bool | None:
+    value = ev.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise _Reject(key, f"{key} must be true or false, not {_show(value)}")
+
+
+def _number(value: Any, key: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Reject(key, f"{key} must be a finite number")
+        return value
+    raise _Reject(key, f"{key} must be a number, not {_show(value)}")
+
+
+def _opt_number(ev: dict[str, Any], key: str) -> float | None:
+    value = ev.get(key)
+    return None if value is None else _number(value, key)
+
+
+def _date(ev: dict[str, Any], key: str) -> datetime.date:
+    value = ev.get(key)
+    if value is None:
+        raise _Reject(key, f"'{key}' is missing")
+    try:
+        return parse_iso_date(value)
+    except DateProblem as exc:
+        raise _Reject(key, f"unparseable date: {exc}") from None
+
+
+def _date_value(value: Any) -> datetime.date:
+    try:
+        return parse_iso_date(value)
+    except DateProblem as exc:
+        raise _Reject(None, f"unparseable date: {exc}") from None
+
+
+def _end(ev: dict[str, Any], start: datetime.date) -> datetime.date | None:
+    if ev.get("end") is None:
+        return None
+    end = _date(ev, "end")
+    if end < start:
+        raise _Reject("end", f"end {end.isoformat()} is before start {start.isoformat()}")
+    return end
+
+
+def _interval_end(
+    ev: dict[str, Any], start: datetime.date, what: str
+) -> tuple[datetime.date | None, bool]:
+    end = _end(ev, start)
+    ongoing = _opt_bool(ev, "ongoing")
+    if end is not None:
+        if ongoing:
+            raise _Reject("ongoing", f"the {what} is marked ongoing but has an end date")
+        return end, False
+    if ongoing is None:
+        raise _Reject(
+            "end",
+            f"the {what} has no end date: give \"end\" (the start date for a one-day {what}) or "
+            '"ongoing": true',
+        )
+    if not ongoing:
+        return None, False
+    return None, True
+
+
+def _attributes(ev: dict[str, Any]) -> tuple[tuple[str, AttrValue], ...]:
+    raw = ev.get("attributes")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise _Reject("attributes", f"attributes must be an object {{...}}, not {_show(raw)}")
+    out: list[tuple[str, AttrValue]] = []
+    for key, value in raw.items():
+        if not isinstance(value, (str, int, float, bool)):
+            raise _Reject(
+                "attributes",
+                f"attribute '{key}' must be a string, number or true/false, not {_show(value)}",
+            )
+        out.append((key, value))
+    return tuple(out)
+
+
+def _sex(value: Any) -> str:
+    if value in SEXES:
+        return str(value)
+    raise _Reject("sex", f"sex must be \"female\" or \"male\", not {_show(value)}")
+
+
+def _age(value: Any) -> float:
+    age = _number(value, "age")
+    if age < 0 or age > 130:
+        raise _Reject("age", f"age {age:g} is not a plausible age in years")
+    return age
+
+
+def _guess_id(raw: str) -> str | None:
+    match = _ID_PATTERN.search(raw)
+    return match.group(1) if match else None
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _a(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def _iso(d: datetime.date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """The JSON object of one event (the inverse of reading it; the record ref is not kept)."""
+    if isinstance(event, AnchorEvent):
+        return {"type": "anchor", "name": event.name, "date": event.date.isoformat()}
+    if isinstance(event, VisitEvent):
+        out: dict[str, Any] = {"type": "visit"}
+        if event.visit is not None:
+            out["visit"] = event.visit
+        if event.label and event.label != event.visit:
+            out["label"] = event.label
+        out["date"] = event.date.isoformat()
+        return out
+    if isinstance(event, Observation):
+        out = {"type": "observation", "kind": event.kind, "date": event.date.isoformat()}
+        out.update(
+            _drop_none(
+                {
+                    "value": event.value,
+                    "unit": event.unit,
+                    "low": event.low,
+                    "high": event.high,
+                    "detected": event.detected,
+                    "visit": event.visit,
+                }
+            )
+        )
+        if event.attributes:
+            out["attributes"] = dict(event.attributes)
+        return out
+    if isinstance(event, DoseEvent):
+        return {
+            "type": "dose",
+            **_drop_none(
+                {
+                    "intervention": event.intervention,
+                    "start": event.start.isoformat(),
+                    "end": _iso(event.end),
+                    "amount": event.amount,
+                    "unit": event.unit,
+                    "route": event.route,
+                }
+            ),
+        }
+    if isinstance(event, Disposition):
+        return {
+            "type": "disposition",
+            **_drop_none(
+                {"status": event.status, "date": event.date.isoformat(), "reason": event.reason}
+            ),
+        }
+    assert isinstance(event, Occurrence)
+    attrs = dict(event.attributes)
+    if event.kind == "adverse_event":
+        out = {"type": "adverse_event", "term": attrs.pop("term", "")}
+        for key in ("grade", "related", "serious"):
+            if key in attrs:
+                out[key] = attrs.pop(key)
+    else:
+        out = {"type": "condition" if event.ongoing or event.end else "occurrence"}
+        out["kind"] = event.kind
+    out["start"] = event.start.isoformat()
+    if event.end is not None:
+        out["end"] = event.end.isoformat()
+    elif out["type"] != "occurrence" or event.ongoing:
+        out["ongoing"] = event.ongoing
+    if attrs:
+        out["attributes"] = attrs
+    return out
+
+
+def patient_to_json(patient: Patient) -> dict[str, Any]:
+    """The JSON object of one patient line."""
+    out: dict[str, Any] = {"id": patient.id}
+    if patient.arm is not None:
+        out["arm"] = patient.arm
+    if patient.sex is not None:
+        out["sex"] = patient.sex
+    if patient.birth_date is not None:
+        out["birth_date"] = patient.birth_date.isoformat()
+    if patient.age is not None:
+        out["age"] = patient.age
+    out["events"] = [event_to_json(e) for e in patient.events]
+    return out
+
+
+def write_patients(
+    target: str | Path | IO[str],
+    patients: Iterable[Patient],
+    *,
+    trial: str | None = None,
+    generator: str | None = None,
+) -> int:
+    """Write a trialcode patient file (header line, then one patient per line). Streams: takes
+    any iterable. Returns the number of patients written."""
+    if isinstance(target, (str, Path)):
+        with Path(target).open("w", encoding="utf-8", newline="\n") as handle:
+            return write_patients(handle, patients, trial=trial, generator=generator)
+    header: dict[str, Any] = {"format": FORMAT}
+    if trial:
+        header["trial"] = trial
+    if generator:
+        header["generator"] = generator
+    target.write(json.dumps(header) + "\n")
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    n = 0
+    for patient in patients:
+        target.write(dumps(patient_to_json(patient)))
+        target.write("\n")
+        n += 1
+    return n
+
+
+def dumps_patients(patients: Iterable[Patient], **kwargs: Any) -> str:
+    """The text of a patient file (for tests and small data)."""
+    buffer = io.StringIO()
+    write_patients(buffer, patients, **kwargs)
+    return buffer.getvalue()
