@@ -138,6 +138,8 @@ def expression(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
         return f"{num(node.multiple)} x {node.limit.value}"
     if isinstance(node, ex.Name):
         return node.name
+    if isinstance(node, ex.Attested):
+        return "attested"
     if isinstance(node, ex.Aggregate):
         return f"{node.fn.value} {selection(node.selection)}"
     if isinstance(node, ex.Exists):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import attrs
+
 from dsl import ParsedProtocol
 from dsl import exprfmt as ef
 from dsl.parser import Comment
-from protocol.design import DoseStep, Regimen
+from protocol.design import DoseStep, Organization, Regimen
 from protocol.eligibility import Criterion
 from protocol.schedule import (
     Activity,
@@ -276,7 +278,7 @@ def _registry(p: _Printer, t: Trial, spans: dict[str, Span]) -> None:
         p.statement([text], span)
 
 
-def _organization(word: str, org: object) -> str:
+def _organization(word: str, org: Organization) -> str:
     name = org.name
     org_class = org.org_class
     return f"{word} {ef.string(name)}" + (f" class {org_class.value}" if org_class else "")
@@ -354,7 +356,9 @@ def _visit(v: Visit) -> list[str]:
     elif isinstance(t, DayRange):
         when = f"at {ef.day_point(t.start)} to {ef.day_point(t.end)}"
     elif isinstance(t, AfterAnchor):
-        when = f"at {ef.duration(t.offset)} after {ef.anchor(t.anchor)}"
+        side = "before" if t.offset.amount < 0 else "after"
+        offset = ef.duration(attrs.evolve(t.offset, amount=abs(t.offset.amount)))
+        when = f"at {offset} {side} {ef.anchor(t.anchor)}"
     elif isinstance(t, OnEvent):
         when = f"on {t.event}"
     else:

@@ -209,6 +209,8 @@ def _syntax_error(
             "expected " + _expected(expected))
         return ProtocolSyntaxError([Diagnostic(Severity.ERROR, message, span, hint)], text)
     hint = None
+    if "RBRACE" in expected and opened and opened[-1].type == "LBRACE":
+        hint = f"is the '{{' on line {opened[-1].line} closed?"
     if token.type in keywords and expected == ["IDENT"]:
         hint = f"'{word}' is a reserved word and cannot be used as a name"
     shown = "a new line" if token.type == "_NL" else f"'{word}'"

@@ -789,6 +789,14 @@ class ModelBuilder(Transformer[Token, Trial]):
     def at_after(self, meta: Meta, c: list[Any]) -> AfterAnchor:
         return AfterAnchor(c[0], c[1], span=self._span(meta))
 
+    def at_before(self, meta: Meta, c: list[Any]) -> AfterAnchor:
+        offset: Duration = c[0]
+        return AfterAnchor(attrs.evolve(offset, amount=-offset.amount), c[1],
+                           span=self._span(meta))
+
+    def attested(self, meta: Meta, c: list[Any]) -> ex.Attested:
+        return ex.Attested(span=self._span(meta))
+
     def on_event(self, meta: Meta, c: list[Any]) -> OnEvent:
         return OnEvent(str(c[0]), span=self._span(meta))
 

@@ -110,7 +110,12 @@ Event = Union[AnchorEvent, VisitEvent, Observation, Occurrence, DoseEvent, Dispo
 
 @attrs.frozen
 class Patient:
-    """One patient. `age` is used only when no birth date is known (age at the reference anchor)."""
+    """One patient. `age` is used only when no birth date is known (age at the reference anchor).
+
+    `collected` names the kinds of data that were collected for this patient at all (None: every
+    kind). It separates "no hyperthyroidism recorded" (false) from "medical history was not
+    collected" (unknown): `any`/`count` over a kind that was not collected is unknown.
+    """
 
     id: str
     ref: RecordRef
@@ -119,6 +124,7 @@ class Patient:
     birth_date: datetime.date | None = None
     age: float | None = None
     events: tuple[Event, ...] = ()
+    collected: frozenset[str] | None = None
 
 
 @attrs.frozen

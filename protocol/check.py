@@ -304,9 +304,10 @@ class _Checker:
                 self.error(f"'{item.name}' is a {item.kind.value}, not a category; it is not "
                            f"compared with text", right.span)
             elif item.values and right.value not in item.values:
+                values = "its values are " + ", ".join(f'"{v}"' for v in item.values)
+                close = suggest(right.value, item.values)
                 self.error(f"'{right.value}' is not a value of '{item.name}'", right.span,
-                           suggest(right.value, item.values)
-                           or "its values are " + ", ".join(f'"{v}"' for v in item.values))
+                           f"{close} ({values})" if close else values)
         elif isinstance(right, ex.QuantityLiteral):
             unit = right.quantity.unit
             if item.kind is DataKind.CATEGORY:
@@ -335,7 +336,7 @@ class _Checker:
             for arm in item.arms:
                 if arm not in self.arms:
                     self.undefined("arm", arm, item.span, self.arms)
-            if item.condition:
+            if item.condition and item.condition not in self.data:
                 self.check_anchor_name(item.condition, item.span)
             if isinstance(item, Visit):
                 self.check_visit(item)

@@ -87,6 +87,19 @@ Literal = Union[QuantityLiteral, StringLiteral, BoolLiteral]
 
 
 @attrs.frozen
+class Attested:
+    """The investigator's confirmation of the criterion it appears in.
+
+    Used for criteria no data can decide (consent, proximity, a clinical judgement). It is
+    true unless the patient's data hold an eligibility exception for that criterion (an SDTM
+    IE record, or an `eligibility_exception` event whose `criterion` attribute names it), in
+    which case an inclusion criterion is not met and an exclusion criterion applies.
+    """
+
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class Name:
     """A patient attribute (`age`, `sex`, `arm`) or, inside `where`, an attribute of the event."""
 
@@ -308,6 +321,7 @@ Expr = Union[
     StringLiteral,
     BoolLiteral,
     RelativeLimit,
+    Attested,
     Name,
     Aggregate,
     Exists,

@@ -50,7 +50,10 @@ class DayRange:
 
 @attrs.frozen
 class AfterAnchor:
-    """At an offset after another anchor: `at 30 days after last dose of peg_ifn`."""
+    """At an offset from another anchor: `at 30 days after last dose of peg_ifn`.
+
+    A negative offset is written `at 1 day before week2`.
+    """
 
     offset: Duration
     anchor: AnchorRef
@@ -77,7 +80,8 @@ VisitTiming = Union[AtDay, DayRange, AfterAnchor, OnEvent, AsNeeded]
 
 @attrs.frozen
 class Visit:
-    """A visit. `condition` names an anchor event that must have happened (`if discontinuation`)."""
+    """A visit. `condition` names an anchor event that must have happened (`if discontinuation`),
+    or a data item of which the patient must have a record (`if rash`)."""
 
     name: str
     label: str
