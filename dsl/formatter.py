@@ -119,7 +119,8 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
     """
     p = _Printer(comments)
     p.open(f"trial {trial.name}", trial.span)
-    _registry(p, trial, statement_spans or {})
+    spans = statement_spans or {}
+    _registry(p, trial, spans)
     if trial.calendar.span is not None or trial.calendar != type(trial.calendar)():
         p.blank()
         c = trial.calendar
@@ -164,7 +165,8 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         _block(p, "population", body, pop.span, always_open=True)
     if trial.data:
         p.blank()
-        p.open("data", _block_span(trial.data))
+        data_span = spans.get("data") or _block_span(trial.data)
+        p.open("data", data_span)
         for item in trial.data:
             text = f"{item.kind.value} {item.name} {ef.string(item.label)}"
             if item.unit:
@@ -176,7 +178,7 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
             if item.attributes:
                 text += " attributes " + ", ".join(item.attributes)
             p.statement([text], item.span)
-        p.close(_block_span(trial.data))
+        p.close(data_span)
     elig = trial.eligibility
     if elig.assessed_at:
         p.blank()
@@ -184,7 +186,7 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
     for word, criteria in (("inclusion", elig.inclusion), ("exclusion", elig.exclusion)):
         if criteria:
             p.blank()
-            span = _block_span(criteria)
+            span = spans.get(word) or _block_span(criteria)
             p.open(word, span)
             for criterion in criteria:
                 p.statement(_criterion(criterion), criterion.span)
@@ -218,8 +220,16 @@ def _block(p: _Printer, header: str, body: list[tuple[str, Span | None]], span: 
         return
     p.open(header, span)
     for text, item_span in body:
-        p.statement([text], item_span)
+        p.statement(_wrap_then(text), item_span)
     p.close(span)
+
+
+def _wrap_then(text: str, width: int = 96) -> list[str]:
+    """A long titration, one step per line, continuation lines led by `then`."""
+    if len(text) <= width or ", then " not in text:
+        return [text]
+    first, *rest = text.split(", then ")
+    return [first + ","] + [f"then {r}," for r in rest[:-1]] + [f"then {rest[-1]}"]
 
 
 def _registry(p: _Printer, t: Trial, spans: dict[str, Span]) -> None:
@@ -412,6 +422,9 @@ def _rule(rule: StoppingRule) -> list[str]:
             head += f"retest {action.kind} within {ef.duration(action.within)}"
         lines = ef.split_lines(rule.condition)
         lines[0] = f"{head} when {lines[0]}"
+        if rule.name and len(lines[0]) > 96:
+            name_part, _, action_part = lines[0].partition(": ")
+            lines[0:1] = [name_part + ":", action_part]
         if rule.unless:
             u = rule.unless
             lines.append(f"unless retest of {u.kind} within {ef.duration(u.within)} falls by "

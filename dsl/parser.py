@@ -23,8 +23,9 @@ from protocol.source import Span
 
 GRAMMAR_FILE = Path(__file__).with_name("protocol.lark")
 
-# Tokens that continue the previous line's expression when they start a line.
-_CONTINUATION = {"AND", "OR"}
+# Keywords that never begin a statement: a line starting with one continues the previous line.
+_CONTINUATION = {"AND", "OR", "UNLESS", "THEN", "WHERE", "LASTING", "WINDOW", "ARMS", "EFFICACY",
+                 "FUTILITY", "STOP"}
 
 # How a terminal is named in an error message.
 _TERMINAL_WORDS = {

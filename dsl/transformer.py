@@ -548,6 +548,9 @@ class ModelBuilder(Transformer[Token, Trial]):
     # ---- data dictionary ---------------------------------------------------------------------
 
     def data_block(self, meta: Meta, c: list[Any]) -> tuple[DataItem, ...]:
+        span = self._span(meta)
+        if span is not None:
+            self.statement_spans.setdefault("data", span)
         return tuple(c)
 
     def data_item(self, meta: Meta, c: list[Any]) -> DataItem:
@@ -580,12 +583,14 @@ class ModelBuilder(Transformer[Token, Trial]):
     def inclusion(self, meta: Meta, c: list[Any]) -> _Inclusion:
         span = self._span(meta)
         assert span is not None
+        self.statement_spans.setdefault("inclusion", span)
         return _Inclusion(c[0].items, span)
 
     def exclusion(self, meta: Meta, c: list[Any]) -> _Exclusion:
         items = tuple(attrs.evolve(k, category=CriterionCategory.EXCLUSION) for k in c[0].items)
         span = self._span(meta)
         assert span is not None
+        self.statement_spans.setdefault("exclusion", span)
         return _Exclusion(items, span)
 
     def criteria_body(self, meta: Meta, c: list[Any]) -> _Criteria:
