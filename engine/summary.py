@@ -1,0 +1,213 @@
+"""A streaming summary of many patients whose memory does not grow with their number.
+
+    summary = Summary(trial)
+    for item in evaluate_all(trial, patients, as_of):
+        summary.add(item)           # a PatientResult or a RejectedRecord
+    table = summary.result()        # frozen SummaryResult
+
+Attrition follows OHDSI's cohort-attrition tables: criteria in protocol order (the population
+block's AGE and SEX first, then inclusions, then exclusions); for each, how many patients met it,
+did not, or were unknown, and how many `remaining` patients pass it and every criterion before
+it (an inclusion passes when met, an exclusion when not met; unknown never passes).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import attrs
+
+from engine.patient import RejectedRecord
+from engine.results import (
+    CriterionVerdict,
+    EligibilityVerdict,
+    PatientResult,
+    Status,
+    StopStatus,
+)
+from protocol.trial import Trial
+
+MAX_SAMPLES = 100  # rejected records and errors kept verbatim; the rest are only counted
+
+
+@attrs.frozen
+class AttritionRow:
+    id: str
+    category: str
+    text: str | None
+    met: int
+    not_met: int
+    unknown: int
+    remaining: int
+
+
+@attrs.frozen
+class ActivityStatusRow:
+    """How the planned occurrences of one activity went, over all patients."""
+
+    activity: str
+    activity_type: str
+    counts: tuple[tuple[str, int], ...]  # (status value, count) in Status order
+    unplanned: int = 0
+
+    def count(self, status: Status) -> int:
+        return dict(self.counts).get(status.value, 0)
+
+    @property
+    def deviations(self) -> int:
+        return self.count(Status.EARLY) + self.count(Status.LATE) + self.count(Status.MISSED)
+
+
+@attrs.frozen
+class RuleRow:
+    """A patient stopping rule over all patients: how many patients it fired for."""
+
+    rule: str
+    action: str
+    patients: int
+    fired: int
+    rescinded: int
+    pending: int
+    retests_done: int = 0
+    retests_late: int = 0
+    retests_missing: int = 0
+
+
+@attrs.frozen
+class SummaryResult:
+    patients: int
+    rejected: int
+    eligible: int
+    ineligible: int
+    indeterminate: int
+    attrition: tuple[AttritionRow, ...]
+    activities: tuple[ActivityStatusRow, ...]
+    rules: tuple[RuleRow, ...]
+    patients_with_stopping: int
+    patients_with_deviations: int
+    errors: int
+    rejected_samples: tuple[RejectedRecord, ...] = ()
+    error_samples: tuple[str, ...] = ()
+
+
+class Summary:
+    """The accumulator. `add` is O(criteria + rows of one patient); memory is bounded."""
+
+    def __init__(self, trial: Trial | None = None):
+        self.patients = 0
+        self.rejected = 0
+        self.verdicts: Counter[EligibilityVerdict] = Counter()
+        self._criteria: dict[str, list[int]] = {}  # id -> [met, not_met, unknown, remaining]
+        self._criterion_info: dict[str, tuple[str, str | None]] = {}
+        self._activities: dict[tuple[str, str], Counter[str]] = {}
+        self._unplanned: Counter[tuple[str, str]] = Counter()
+        self._rules: dict[str, list[int]] = {}
+        self._rule_action: dict[str, str] = {}
+        self.patients_with_stopping = 0
+        self.patients_with_deviations = 0
+        self.errors = 0
+        self._rejected_samples: list[RejectedRecord] = []
+        self._error_samples: list[str] = []
+        if trial is not None:
+            from engine.eligibility import criteria_order
+
+            for cid, category, text in criteria_order(trial):
+                self._criteria[cid] = [0, 0, 0, 0]
+                self._criterion_info[cid] = (category, text)
+
+    def add(self, item: PatientResult | RejectedRecord) -> None:
+        if isinstance(item, RejectedRecord):
+            self.rejected += 1
+            if len(self._rejected_samples) < MAX_SAMPLES:
+                self._rejected_samples.append(item)
+            return
+        self.patients += 1
+        self.verdicts[item.eligibility.verdict] += 1
+        passing = True
+        for c in item.eligibility.criteria:
+            row = self._criteria.get(c.id)
+            if row is None:
+                row = self._criteria[c.id] = [0, 0, 0, 0]
+                self._criterion_info[c.id] = (c.category, c.text)
+            if c.verdict is CriterionVerdict.MET:
+                row[0] += 1
+            elif c.verdict is CriterionVerdict.NOT_MET:
+                row[1] += 1
+            else:
+                row[2] += 1
+            passing = passing and c.passes is True
+            if passing:
+                row[3] += 1
+        deviated = False
+        for r in item.schedule:
+            key = (r.activity_type, r.activity)
+            counter = self._activities.get(key)
+            if counter is None:
+                counter = self._activities[key] = Counter()
+            counter[r.status.value] += 1
+            if r.status in (Status.EARLY, Status.LATE, Status.MISSED):
+                deviated = True
+        for u in item.unplanned:
+            key = (u.activity_type, u.activity)
+            if key not in self._activities:
+                self._activities[key] = Counter()
+            self._unplanned[key] += 1
+        if deviated:
+            self.patients_with_deviations += 1
+        fired_any = False
+        seen: set[str] = set()
+        for s in item.stopping:
+            row = self._rules.get(s.rule)
+            if row is None:
+                row = self._rules[s.rule] = [0, 0, 0, 0, 0, 0, 0]
+                self._rule_action[s.rule] = s.action
+            if s.rule not in seen:
+                row[0] += 1
+                seen.add(s.rule)
+            row[1 + [StopStatus.FIRED, StopStatus.RESCINDED, StopStatus.PENDING].index(s.status)] += 1
+            if s.retest_status is not None:
+                name = s.retest_status.value
+                if name in ("done", "late", "missing"):
+                    row[4 + ("done", "late", "missing").index(name)] += 1
+            if s.status is StopStatus.FIRED:
+                fired_any = True
+        if fired_any:
+            self.patients_with_stopping += 1
+        self.errors += len(item.errors)
+        for e in item.errors:
+            if len(self._error_samples) >= MAX_SAMPLES:
+                break
+            self._error_samples.append(str(e))
+
+    def result(self) -> SummaryResult:
+        order = [s.value for s in Status]
+        activities = tuple(
+            ActivityStatusRow(
+                activity,
+                kind,
+                tuple((s, counter[s]) for s in order if counter[s]),
+                self._unplanned[(kind, activity)],
+            )
+            for (kind, activity), counter in self._activities.items()
+        )
+        return SummaryResult(
+            patients=self.patients,
+            rejected=self.rejected,
+            eligible=self.verdicts[EligibilityVerdict.ELIGIBLE],
+            ineligible=self.verdicts[EligibilityVerdict.INELIGIBLE],
+            indeterminate=self.verdicts[EligibilityVerdict.INDETERMINATE],
+            attrition=tuple(
+                AttritionRow(cid, *self._criterion_info[cid], *counts)
+                for cid, counts in self._criteria.items()
+            ),
+            activities=activities,
+            rules=tuple(
+                RuleRow(rule, self._rule_action[rule], *counts)
+                for rule, counts in self._rules.items()
+            ),
+            patients_with_stopping=self.patients_with_stopping,
+            patients_with_deviations=self.patients_with_deviations,
+            errors=self.errors,
+            rejected_samples=tuple(self._rejected_samples),
+            error_samples=tuple(self._error_samples),
+        )
