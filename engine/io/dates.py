@@ -30,7 +30,9 @@ _fromiso = datetime.date.fromisoformat
 # Partial ISO 8601 dates as SDTM allows them: `2013`, `2013-12`, `2013-12-0`... and the
 # date-time forms with hours/minutes/seconds.
 _PARTIAL = re.compile(r"^\d{4}(-\d{2})?$")
-_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$")
+_DATETIME = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
+)
 
 
 class DateProblem(ValueError):

@@ -27,10 +27,11 @@ from typing import IO, Any
 from engine.io.dates import DateProblem, parse_iso_date
 from engine.io.vocabulary import (
     EMPTY,
-    UNIT_KINDS,
+    OCCURRENCE_DATA_KINDS,
     Vocabulary,
-    check_unit,
+    a_or_an,
     did_you_mean,
+    observation_problem,
     one_of,
 )
 from engine.patient import (
@@ -47,7 +48,6 @@ from engine.patient import (
     VisitEvent,
 )
 from protocol.trial import Trial
-from protocol.vocab import DataKind
 
 __all__ = [
     "FORMAT",
@@ -81,7 +81,6 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
 EVENT_TYPES = tuple(EVENT_FIELDS)
 _OBSERVATION_FIELDS = EVENT_FIELDS["observation"]
 _DOSE_FIELDS = EVENT_FIELDS["dose"]
-OCCURRENCE_DATA_KINDS = (DataKind.EVENT, DataKind.CONDITION, DataKind.PROCEDURE)
 _ID_PATTERN = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
@@ -371,50 +370,10 @@ class _Reader:
         attributes = _attributes(ev)
         item = self.vocab.items.get(kind)
         if item is not None:
-            self._check_observation(kind, item.kind, item, value, unit)
+            problem = observation_problem(kind, item, value, unit)
+            if problem is not None:
+                raise _Reject(*problem)
         return Observation(kind, date, ref, value, unit, low, high, detected, visit, attributes)
-
-    def _check_observation(
-        self, kind: str, data_kind: DataKind, item: Any, value: Any, unit: str | None
-    ) -> None:
-        if data_kind in OCCURRENCE_DATA_KINDS:
-            raise _Reject(
-                "kind",
-                f"{kind} is declared as {_a(data_kind.value)} in the protocol: write it as "
-                f"{'a condition' if data_kind is DataKind.CONDITION else 'an occurrence'} event, "
-                "not an observation",
-            )
-        if value is None:
-            return
-        if data_kind is DataKind.CATEGORY:
-            if not isinstance(value, str):
-                raise _Reject("value", f"{kind} is a category: its value must be a string")
-            if item.values and value not in item.values:
-                raise _Reject(
-                    "value",
-                    f"'{value}' is not a value of {kind}{did_you_mean(value, item.values)}; "
-                    f"the protocol allows {', '.join(repr(v) for v in item.values)}",
-                )
-            return
-        if isinstance(value, str):
-            raise _Reject(
-                "value", f"value '{value}' of {kind} ({data_kind.value}) is not a number"
-            )
-        if data_kind in UNIT_KINDS or (data_kind is DataKind.MARKER and item.unit):
-            if unit is None:
-                declared = f" (the protocol's unit is '{item.unit}')" if item.unit else ""
-                raise _Reject("unit", f"value {value:g} of {kind} has no unit{declared}")
-            problem = check_unit(kind, item, unit)
-            if problem:
-                raise _Reject("unit", problem)
-        if data_kind is DataKind.SCORE:
-            if (item.low is not None and value < item.low) or (
-                item.high is not None and value > item.high
-            ):
-                raise _Reject(
-                    "value",
-                    f"{kind} {value:g} is outside its range {item.low:g}..{item.high:g}",
-                )
 
     def dose(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         if not ev.keys() <= _DOSE_FIELDS:
@@ -458,7 +417,7 @@ class _Reader:
             if not isinstance(related, (str, bool)):
                 raise _Reject(
                     "related",
-                    f"related must name the intervention (or \"none\"), or be true/false, "
+                    f'related must name the intervention (or "none"), or be true/false, '
                     f"not {_show(related)}",
                 )
             known = self.vocab.interventions
@@ -466,7 +425,7 @@ class _Reader:
                 raise _Reject(
                     "related",
                     f"related names unknown intervention '{related}'"
-                    f"{did_you_mean(related, known)}; use one of {one_of(known)}, or \"none\"",
+                    f'{did_you_mean(related, known)}; use one of {one_of(known)}, or "none"',
                 )
             attrs.append(("related", related))
         serious = ev.get("serious")
@@ -504,7 +463,7 @@ class _Reader:
         if item is not None and item.kind not in OCCURRENCE_DATA_KINDS:
             raise _Reject(
                 "kind",
-                f"{kind} is declared as {_a(item.kind.value)} in the protocol: write it as an "
+                f"{kind} is declared as {a_or_an(item.kind.value)} in the protocol: write it as an "
                 "observation event",
             )
 
@@ -606,7 +565,7 @@ def _interval_end(
     if ongoing is None:
         raise _Reject(
             "end",
-            f"the {what} has no end date: give \"end\" (the start date for a one-day {what}) or "
+            f'the {what} has no end date: give "end" (the start date for a one-day {what}) or '
             '"ongoing": true',
         )
     if not ongoing:
@@ -634,7 +593,7 @@ def _attributes(ev: dict[str, Any]) -> tuple[tuple[str, AttrValue], ...]:
 def _sex(value: Any) -> str:
     if value in SEXES:
         return str(value)
-    raise _Reject("sex", f"sex must be \"female\" or \"male\", not {_show(value)}")
+    raise _Reject("sex", f'sex must be "female" or "male", not {_show(value)}')
 
 
 def _age(value: Any) -> float:
@@ -661,10 +620,6 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return "an object"
-
-
-def _a(word: str) -> str:
-    return ("an " if word[0] in "aeiou" else "a ") + word
 
 
 # ---- writing ---------------------------------------------------------------------------------

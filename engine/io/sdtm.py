@@ -1,0 +1,939 @@
+"""CDISC SDTM datasets (a folder of `.xpt` SAS transport files or `.csv` files) into Patients.
+
+Domains read: DM (the patients), SV (visits), EX (doses), LB, VS, QS (observations, and derived
+sums such as the MMSE total), DS (+SUPPDS) (disposition and anchors) and AE (adverse events).
+A small TOML mapping file names things as the protocol does: arm codes, visit numbers, test
+codes, treatments, disposition terms (see docs/patient-data.md and
+examples/cdiscpilot01/sdtm-map.toml).
+
+Every source row is accounted for: it becomes (or contributes to) an event, or it is rejected
+with a reason naming the subject, the dataset row and the variable, or it is ignored with an
+explicit reason (a test code the map does not ask for). `SdtmLoad.accounting` holds the counts
+per dataset and `rows == used + rejected + ignored` always holds.
+
+Conventions (documented in docs/patient-data.md):
+* dates are ISO 8601; a time of day is dropped; a partial date (`2013-12`) is rejected, never
+  imputed, because the protocol's windows are day-precise;
+* study days: SDTM `--DY` has no day 0 (RFSTDTC is day 1); trialcode counts from dates, so the
+  loader never reads `--DY` (see engine.io.dates for the conversions).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+import tomllib
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from engine.io.dates import DateProblem, parse_iso_date
+from engine.io.vocabulary import (
+    EMPTY,
+    Vocabulary,
+    did_you_mean,
+    observation_problem,
+    one_of,
+)
+from engine.patient import (
+    AnchorEvent,
+    AttrValue,
+    Disposition,
+    DoseEvent,
+    Event,
+    Observation,
+    Occurrence,
+    Patient,
+    RecordRef,
+    RejectedRecord,
+    VisitEvent,
+)
+from protocol.trial import Trial
+
+__all__ = [
+    "DOMAINS",
+    "DomainCount",
+    "MapError",
+    "SdtmError",
+    "SdtmLoad",
+    "SdtmMap",
+    "load_map",
+    "load_sdtm",
+    "read_sdtm",
+]
+
+DOMAINS = ("DM", "SV", "EX", "LB", "VS", "QS", "DS", "SUPPDS", "AE")
+FINDINGS = ("LB", "VS", "QS")
+_SEX = {"F": "female", "M": "male"}
+_NOT_RECOVERED = ("NOT RECOVERED/NOT RESOLVED", "RECOVERING/RESOLVING", "UNKNOWN", "")
+_DAILY = ("QD", "BID", "TID", "QID", "Q24H", "Q12H", "Q8H", "Q6H", "EVERY DAY", "DAILY")
+
+
+class SdtmError(Exception):
+    """The folder cannot be read as SDTM (no DM dataset, an unreadable file)."""
+
+
+class MapError(SdtmError):
+    """The mapping file is wrong: every problem is listed, each naming its key."""
+
+
+# ---- the mapping file ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class DerivedSum:
+    """An observation derived as the sum of item scores at one visit (MMSE = MMITM01..06)."""
+
+    kind: str
+    domain: str
+    items: tuple[str, ...]
+
+
+@attrs.frozen
+class AnchorRule:
+    """Where an anchor's date comes from: a DM date variable, or the first DS record whose
+    DSDECOD is in `ds_decod` (or, with `ds_decod_except`, any DSDECOD but those) in `ds_category`."""
+
+    name: str
+    dm: str | None = None
+    ds_decod: tuple[str, ...] = ()
+    ds_decod_except: tuple[str, ...] = ()
+    ds_category: str | None = None
+
+    def matches(self, decod: str, category: str) -> bool:
+        if self.dm is not None:
+            return False
+        if self.ds_category is not None and category != self.ds_category:
+            return False
+        if self.ds_decod:
+            return decod in self.ds_decod
+        return bool(self.ds_decod_except) and decod not in self.ds_decod_except
+
+
+@attrs.frozen
+class SdtmMap:
+    """SDTM codes to protocol names. Empty tables mean: use the SDTM code itself (lower-cased
+    for test codes); see docs/patient-data.md."""
+
+    source: str = "<default map>"
+    arm_variable: str = "ARMCD"
+    arms: dict[str, str | None] = attrs.field(factory=dict)
+    visits: dict[float, str] = attrs.field(factory=dict)
+    interventions: dict[str, str] = attrs.field(factory=dict)
+    tests: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    derived: tuple[DerivedSum, ...] = ()
+    anchors: tuple[AnchorRule, ...] = (AnchorRule("randomization", dm="RFSTDTC"),)
+    disposition: dict[str, str] = attrs.field(factory=dict)
+    ae_term: str = "AEDECOD"
+    ae_grade: dict[str, int] = attrs.field(factory=dict)
+    ae_related: dict[str, str] = attrs.field(factory=dict)
+    units: dict[str, str] = attrs.field(factory=dict)
+
+    def check(self, trial: Trial) -> None:
+        """Raise MapError if the map names an arm, visit or intervention the protocol lacks."""
+        vocab = Vocabulary.from_trial(trial)
+        problems: list[str] = []
+
+        def need(table: str, key: object, name: str | None, known: frozenset[str]) -> None:
+            if name is not None and known and name not in known:
+                problems.append(
+                    f"[{table}] {key} = '{name}': the protocol has no {table[:-1]} '{name}'"
+                    f"{did_you_mean(name, known)}; it has {one_of(known)}"
+                )
+
+        for code, arm in self.arms.items():
+            need("arms", code, arm, vocab.arms)
+        for num, visit in self.visits.items():
+            need("visits", f"{num:g}", visit, vocab.visits)
+        for trt, name in self.interventions.items():
+            need("interventions", trt, name, vocab.interventions)
+        if problems:
+            raise MapError(
+                f"{self.source}: " + "\n  ".join(["the map does not fit the protocol:"] + problems)
+            )
+
+
+def load_map(path: str | Path) -> SdtmMap:
+    """Read and check a mapping file. Raises MapError listing every problem."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MapError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MapError(f"{path}: not valid TOML: {exc}") from None
+    return map_from_dict(data, str(path))
+
+
+_MAP_KEYS = {
+    "study",
+    "arms",
+    "visits",
+    "interventions",
+    "tests",
+    "derived",
+    "anchors",
+    "disposition",
+    "adverse_events",
+    "units",
+}
+
+
+def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
+    problems: list[str] = []
+
+    def table(key: str, parent: dict[str, Any] = data, where: str = "") -> dict[str, Any]:
+        value = parent.get(key, {})
+        if not isinstance(value, dict):
+            problems.append(f"[{where}{key}] must be a table")
+            return {}
+        return value
+
+    def strings(tab: dict[str, Any], where: str, allow_empty: bool = False) -> dict[str, str]:
+        out = {}
+        for k, v in tab.items():
+            if not isinstance(v, str) or (not v and not allow_empty):
+                problems.append(f"[{where}] {k}: expected a name as a string, got {v!r}")
+            else:
+                out[str(k)] = v
+        return out
+
+    for key in sorted(set(data) - _MAP_KEYS):
+        problems.append(f"unknown table [{key}]{did_you_mean(key, _MAP_KEYS)}")
+
+    study = table("study")
+    arm_variable = study.get("arm_variable", "ARMCD")
+    if arm_variable not in ("ARMCD", "ACTARMCD"):
+        problems.append(f"[study] arm_variable must be ARMCD or ACTARMCD, not {arm_variable!r}")
+
+    arms = {k: (v or None) for k, v in strings(table("arms"), "arms", allow_empty=True).items()}
+
+    visits: dict[float, str] = {}
+    for k, v in strings(table("visits"), "visits").items():
+        try:
+            visits[float(k)] = v
+        except ValueError:
+            problems.append(f'[visits] \'{k}\': keys are VISITNUM numbers such as "3" or "3.5"')
+
+    interventions = strings(table("interventions"), "interventions")
+
+    tests: dict[str, dict[str, str]] = {}
+    for dom, tab in table("tests").items():
+        if dom not in FINDINGS:
+            problems.append(f"[tests.{dom}]: tests can be mapped for {', '.join(FINDINGS)}")
+        elif not isinstance(tab, dict):
+            problems.append(f"[tests.{dom}] must be a table")
+        else:
+            tests[dom] = strings(tab, f"tests.{dom}")
+
+    derived: list[DerivedSum] = []
+    for kind, spec in table("derived").items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("sum"), list):
+            problems.append(f'[derived.{kind}] needs sum = ["ITEM1", ...] and domain = "QS"')
+            continue
+        dom = spec.get("domain", "QS")
+        if dom not in FINDINGS:
+            problems.append(f"[derived.{kind}] domain must be one of {', '.join(FINDINGS)}")
+            continue
+        derived.append(DerivedSum(kind, dom, tuple(str(x) for x in spec["sum"])))
+
+    anchors: list[AnchorRule] = []
+    raw_anchors = table("anchors") or {"randomization": {"dm": "RFSTDTC"}}
+    for name, spec in raw_anchors.items():
+        if not isinstance(spec, dict):
+            problems.append(f"[anchors.{name}] must be a table")
+            continue
+        unknown = set(spec) - {"dm", "ds_decod", "ds_decod_except", "ds_category"}
+        if unknown:
+            problems.append(f"[anchors.{name}] unknown key '{sorted(unknown)[0]}'")
+        rule = AnchorRule(
+            name,
+            dm=spec.get("dm"),
+            ds_decod=tuple(spec.get("ds_decod", ())),
+            ds_decod_except=tuple(spec.get("ds_decod_except", ())),
+            ds_category=spec.get("ds_category"),
+        )
+        if (rule.dm is None) == (not rule.ds_decod and not rule.ds_decod_except):
+            problems.append(
+                f'[anchors.{name}] needs exactly one source: dm = "RFSTDTC", or ds_decod / '
+                "ds_decod_except"
+            )
+        anchors.append(rule)
+
+    disposition = strings(table("disposition"), "disposition")
+    units = strings(table("units"), "units")
+
+    ae = table("adverse_events")
+    grade: dict[str, int] = {}
+    for k, v in table("grade", ae, "adverse_events.").items():
+        if isinstance(v, int) and 1 <= v <= 5:
+            grade[str(k)] = v
+        else:
+            problems.append(f"[adverse_events.grade] {k}: expected a grade 1 to 5, got {v!r}")
+    related = strings(table("related", ae, "adverse_events."), "adverse_events.related")
+    term = ae.get("term", "AEDECOD")
+    if term not in ("AEDECOD", "AETERM"):
+        problems.append(f"[adverse_events] term must be AEDECOD or AETERM, not {term!r}")
+
+    if problems:
+        raise MapError(f"{source}: " + "\n  ".join(["problems in the map:"] + problems))
+    return SdtmMap(
+        source=source,
+        arm_variable=arm_variable,
+        arms=arms,
+        visits=visits,
+        interventions=interventions,
+        tests=tests,
+        derived=tuple(derived),
+        anchors=tuple(anchors),
+        disposition=disposition,
+        ae_term=term,
+        ae_grade=grade,
+        ae_related=related,
+        units=units,
+    )
+
+
+# ---- the result ------------------------------------------------------------------------------
+
+
+@attrs.define
+class DomainCount:
+    """What became of the rows of one dataset."""
+
+    dataset: str
+    rows: int = 0
+    used: int = 0
+    rejected: int = 0
+    ignored: dict[str, int] = attrs.field(factory=dict)
+
+    @property
+    def ignored_total(self) -> int:
+        return sum(self.ignored.values())
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows == self.used + self.rejected + self.ignored_total
+
+    def ignore(self, reason: str, n: int = 1) -> None:
+        self.ignored[reason] = self.ignored.get(reason, 0) + n
+
+
+@attrs.define
+class SdtmLoad:
+    """Everything loaded from a folder: patients, rejected records, and the row accounting."""
+
+    patients: list[Patient]
+    rejected: list[RejectedRecord]
+    accounting: dict[str, DomainCount]
+    not_read: list[str]
+    events: int
+
+    def __iter__(self) -> Iterator[Patient | RejectedRecord]:
+        yield from self.patients
+        yield from self.rejected
+
+
+# ---- reading datasets ------------------------------------------------------------------------
+
+
+Row = dict[str, Any]
+
+
+def _dataset_files(folder: Path) -> dict[str, list[Path]]:
+    """Files per domain: `dm.xpt`, `DM.csv`, and split domains such as `qsmm.xpt` for QS."""
+    found: dict[str, list[Path]] = defaultdict(list)
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in (".xpt", ".csv") or not path.is_file():
+            continue
+        stem = path.stem.upper()
+        if stem in DOMAINS:
+            found[stem].append(path)
+        elif stem[:2] in FINDINGS and re.fullmatch(r"[A-Z]{2}[A-Z0-9]{1,4}", stem):
+            found[stem[:2]].append(path)  # a split findings domain: QSMM, LBCH, ...
+        else:
+            found["?" + path.name].append(path)
+    return found
+
+
+def _read(path: Path) -> list[Row]:
+    """All rows of a dataset, each a dict of variable -> str (character) or float/None
+    (numeric). CSV values are all strings."""
+    try:
+        if path.suffix.lower() == ".xpt":
+            import pyreadstat
+
+            frame, _meta = pyreadstat.read_xport(str(path))
+        else:
+            import pandas as pd
+
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # pyreadstat and pandas raise many kinds
+        raise SdtmError(f"{path}: cannot read the dataset: {exc}") from None
+    # Column lists, then zip: much faster than DataFrame.to_dict on string columns.
+    columns = [str(c) for c in frame.columns]
+    values = [frame[c].tolist() for c in frame.columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _text(row: Row, var: str) -> str:
+    value = row.get(var)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:g}"
+    return str(value).strip()
+
+
+def _num(row: Row, var: str) -> float | None:
+    value = row.get(var)
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, int):
+        return float(value)
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return None if math.isnan(number) else number
+
+
+class _RowError(Exception):
+    def __init__(self, var: str, message: str):
+        super().__init__(message)
+        self.var = var
+        self.message = message
+
+
+def _date(row: Row, var: str, required: bool = True) -> datetime.date | None:
+    text = _text(row, var)
+    if not text:
+        if required:
+            raise _RowError(var, f"{var} is empty: the record has no date")
+        return None
+    try:
+        return parse_iso_date(text)
+    except DateProblem as exc:
+        raise _RowError(var, f"{var}: {exc}") from None
+
+
+# ---- the loader ------------------------------------------------------------------------------
+
+
+def read_sdtm(
+    folder: str | Path, mapping: SdtmMap | None = None, trial: Trial | None = None
+) -> Iterator[Patient | RejectedRecord]:
+    """Patients and rejected records from an SDTM folder (same interface as read_patients)."""
+    yield from load_sdtm(folder, mapping, trial)
+
+
+def load_sdtm(
+    folder: str | Path, mapping: SdtmMap | None = None, trial: Trial | None = None
+) -> SdtmLoad:
+    """Load an SDTM folder. With `trial`, the map is checked against the protocol (MapError) and
+    observations against its data dictionary (rejected records)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SdtmError(f"{folder}: not a folder of SDTM datasets")
+    mapping = mapping or SdtmMap()
+    vocab = EMPTY
+    if trial is not None:
+        mapping.check(trial)
+        vocab = Vocabulary.from_trial(trial)
+    return _Loader(folder, mapping, vocab).run()
+
+
+class _Loader:
+    def __init__(self, folder: Path, mapping: SdtmMap, vocab: Vocabulary):
+        self.folder = folder
+        self.map = mapping
+        self.vocab = vocab
+        self.files = _dataset_files(folder)
+        self.events: dict[str, list[Event]] = defaultdict(list)
+        self.rejected: list[RejectedRecord] = []
+        self.accounting: dict[str, DomainCount] = {}
+        self.subjects: dict[str, Row] = {}
+        self.ds_reasons: dict[tuple[str, str], str] = {}
+        self.seen_kinds: set[str] = set()
+        self.collected: frozenset[str] = frozenset()
+
+    def run(self) -> SdtmLoad:
+        if not self.files.get("DM"):
+            raise SdtmError(
+                f"{self.folder}: no DM dataset (dm.xpt or dm.csv): the patients come from DM"
+            )
+        patients_rows = self._dm()
+        self._suppds()
+        for dom, handler in (
+            ("SV", self._sv),
+            ("EX", self._ex),
+            ("DS", self._ds),
+            ("AE", self._ae),
+        ):
+            for path in self.files.get(dom, ()):
+                self._each_row(path, dom, handler)
+        for dom in FINDINGS:
+            for path in self.files.get(dom, ()):
+                self._findings(path, dom)
+        self.collected = frozenset(self._collected())
+        patients = [self._patient(row, ref) for row, ref in patients_rows]
+        not_read = sorted(p.name for k, v in self.files.items() if k.startswith("?") for p in v)
+        n_events = sum(len(p.events) for p in patients)
+        return SdtmLoad(patients, self.rejected, self.accounting, not_read, n_events)
+
+    def _collected(self) -> set[str]:
+        """The data kinds these datasets can hold at all: a kind not among them was not
+        collected, so `any`/`latest` over it is unknown rather than false."""
+        kinds: set[str] = set(self.seen_kinds)
+        for dom in FINDINGS:
+            if self.files.get(dom):
+                kinds.update(self.map.tests.get(dom, {}).values())
+                kinds.update(d.kind for d in self.map.derived if d.domain == dom)
+        if self.files.get("AE"):
+            kinds.add("adverse_event")
+        return kinds
+
+    # -- bookkeeping --
+
+    def _count(self, path: Path) -> DomainCount:
+        if path.name not in self.accounting:
+            self.accounting[path.name] = DomainCount(path.name)
+        return self.accounting[path.name]
+
+    def _reject(self, ref: RecordRef, message: str, subject: str | None, var: str | None) -> None:
+        self.rejected.append(RejectedRecord(ref, message, subject or None, var))
+
+    @staticmethod
+    def _ref(path: Path, n: int, row: Row, seq: str | None) -> RecordRef:
+        if seq:
+            value = _text(row, seq)
+            if value.endswith(".0") and value[:-2].isdigit():
+                value = value[:-2]  # CSV numbers: LBSEQ 41.0 is LBSEQ 41
+            if value:
+                return RecordRef(path.name, f"row {n} ({seq} {value})")
+        return RecordRef(path.name, f"row {n}")
+
+    def _each_row(self, path: Path, dom: str, handler: Any) -> None:
+        count = self._count(path)
+        seq = f"{dom}SEQ"
+        for n, row in enumerate(_read(path), 1):
+            count.rows += 1
+            ref = self._ref(path, n, row, seq)
+            subject = _text(row, "USUBJID")
+            if subject not in self.subjects:
+                count.rejected += 1
+                self._reject(
+                    ref,
+                    f"USUBJID '{subject}' is not in DM: the row belongs to no known subject",
+                    subject,
+                    "USUBJID",
+                )
+                continue
+            try:
+                result = handler(row, ref, subject)
+            except _RowError as err:
+                count.rejected += 1
+                self._reject(ref, err.message, subject, err.var)
+                continue
+            if isinstance(result, str):
+                count.ignore(result)
+            else:
+                count.used += 1
+                self.events[subject].extend(result)
+
+    # -- DM --
+
+    def _dm(self) -> list[tuple[Row, RecordRef]]:
+        out: list[tuple[Row, RecordRef]] = []
+        for path in self.files["DM"]:
+            count = self._count(path)
+            for n, row in enumerate(_read(path), 1):
+                count.rows += 1
+                ref = self._ref(path, n, row, None)
+                subject = _text(row, "USUBJID")
+                if not subject:
+                    count.rejected += 1
+                    self._reject(
+                        ref, "USUBJID is empty: the subject cannot be named", None, "USUBJID"
+                    )
+                    continue
+                if subject in self.subjects:
+                    count.rejected += 1
+                    self._reject(
+                        ref, f"USUBJID '{subject}' appears twice in DM", subject, "USUBJID"
+                    )
+                    continue
+                count.used += 1
+                self.subjects[subject] = row
+                out.append((row, RecordRef(path.name, f"row {n} (USUBJID {subject})")))
+        return out
+
+    def _patient(self, row: Row, ref: RecordRef) -> Patient:
+        subject = _text(row, "USUBJID")
+        events = self.events.get(subject, [])
+        arm = self._arm(row, ref, subject)
+        sex = _SEX.get(_text(row, "SEX"))
+        if sex is None and _text(row, "SEX") not in ("", "U", "UNDIFFERENTIATED"):
+            self._reject(ref, f"SEX '{_text(row, 'SEX')}' is not M or F", subject, "SEX")
+        age = _num(row, "AGE")
+        unit = _text(row, "AGEU").upper()
+        if age is not None and unit not in ("", "YEARS", "YEAR"):
+            self._reject(ref, f"AGE is in {unit}, not YEARS: the age is not used", subject, "AGEU")
+            age = None
+        birth: datetime.date | None = None
+        if _text(row, "BRTHDTC") and len(_text(row, "BRTHDTC")) >= 10:
+            try:
+                birth = _date(row, "BRTHDTC")
+            except _RowError as err:
+                self._reject(ref, err.message, subject, err.var)
+        anchors: list[Event] = []
+        for rule in self.map.anchors:
+            if rule.dm is None:
+                continue
+            try:
+                date = _date(row, rule.dm, required=False)
+            except _RowError as err:
+                self._reject(ref, f"{err.message} (the {rule.name} date)", subject, err.var)
+                continue
+            if date is not None:
+                anchors.append(
+                    AnchorEvent(rule.name, date, RecordRef(ref.source, f"{ref.locator} {rule.dm}"))
+                )
+            elif arm is not None:
+                self._reject(
+                    ref,
+                    f"{rule.dm} is empty: subject has arm '{arm}' but no {rule.name} date",
+                    subject,
+                    rule.dm,
+                )
+        all_events = anchors + _first_anchor_only(events)
+        all_events.sort(key=_event_date)
+        return Patient(subject, ref, arm, sex, birth, age, tuple(all_events), self.collected)
+
+    def _arm(self, row: Row, ref: RecordRef, subject: str) -> str | None:
+        var = self.map.arm_variable
+        code = _text(row, var)
+        if not self.map.arms:
+            return code or None
+        if code in self.map.arms:
+            return self.map.arms[code]
+        self._reject(
+            ref,
+            f"unknown arm code {var} '{code}'{did_you_mean(code, self.map.arms)}: add it to "
+            f"[arms] in the map (the subject is kept without an arm)",
+            subject,
+            var,
+        )
+        return None
+
+    # -- SUPPDS: qualifiers of disposition records --
+
+    def _suppds(self) -> None:
+        for path in self.files.get("SUPPDS", ()):
+            count = self._count(path)
+            for row in _read(path):
+                count.rows += 1
+                if _text(row, "IDVAR") != "DSSEQ":
+                    count.ignore(f"IDVAR {_text(row, 'IDVAR')!r} (only DSSEQ qualifiers are read)")
+                    continue
+                key = (_text(row, "USUBJID"), _text(row, "IDVARVAL"))
+                label = _text(row, "QLABEL") or _text(row, "QNAM")
+                self.ds_reasons[key] = f"{label}: {_text(row, 'QVAL')}"
+                count.used += 1
+
+    # -- SV, EX, DS, AE --
+
+    def _visit(self, row: Row) -> str | None:
+        num = _num(row, "VISITNUM")
+        return None if num is None else self.map.visits.get(num)
+
+    def _sv(self, row: Row, ref: RecordRef, subject: str) -> list[Event] | str:
+        date = _date(row, "SVSTDTC")
+        assert date is not None
+        label = _text(row, "VISIT") or f"VISITNUM {_text(row, 'VISITNUM')}"
+        return [VisitEvent(self._visit(row), label, date, ref)]
+
+    def _ex(self, row: Row, ref: RecordRef, subject: str) -> list[Event] | str:
+        trt = _text(row, "EXTRT")
+        if self.map.interventions:
+            if trt not in self.map.interventions:
+                raise _RowError(
+                    "EXTRT",
+                    f"EXTRT '{trt}' is not in [interventions] of the map"
+                    f"{did_you_mean(trt, self.map.interventions)}",
+                )
+            intervention = self.map.interventions[trt]
+        else:
+            intervention = trt.lower()
+        start = _date(row, "EXSTDTC")
+        assert start is not None
+        end = _date(row, "EXENDTC", required=False)
+        freq = _text(row, "EXDOSFRQ").upper()
+        if end is None and freq in _DAILY:
+            raise _RowError(
+                "EXENDTC",
+                f"EXENDTC is empty: the end of this {freq} dosing period from {start.isoformat()} "
+                "is not known (trialcode does not impute it)",
+            )
+        if end is not None and end < start:
+            raise _RowError(
+                "EXENDTC", f"EXENDTC {end.isoformat()} is before EXSTDTC {start.isoformat()}"
+            )
+        amount = _num(row, "EXDOSE")
+        unit = _text(row, "EXDOSU") or None
+        if amount is not None and unit is None:
+            raise _RowError("EXDOSU", f"EXDOSE {amount:g} has no unit")
+        route = _text(row, "EXROUTE").lower() or None
+        return [DoseEvent(intervention, start, ref, end, amount, unit, route)]
+
+    def _ds(self, row: Row, ref: RecordRef, subject: str) -> list[Event] | str:
+        decod = _text(row, "DSDECOD")
+        category = _text(row, "DSCAT")
+        date = _date(row, "DSSTDTC")
+        assert date is not None
+        status = self.map.disposition.get(decod) or _snake(decod or _text(row, "DSTERM"))
+        if not status:
+            raise _RowError("DSDECOD", "DSDECOD and DSTERM are empty: the disposition is unknown")
+        reason = _text(row, "DSTERM") or None
+        extra = self.ds_reasons.get((subject, _text(row, "DSSEQ")))
+        if extra:
+            reason = f"{reason} ({extra})" if reason else extra
+        out: list[Event] = [Disposition(status, date, ref, reason)]
+        for rule in self.map.anchors:
+            if rule.matches(decod, category):
+                out.append(AnchorEvent(rule.name, date, ref))
+        return out
+
+    def _ae(self, row: Row, ref: RecordRef, subject: str) -> list[Event] | str:
+        term = _text(row, self.map.ae_term) or _text(row, "AETERM")
+        if not term:
+            raise _RowError(self.map.ae_term, "the adverse event has no term")
+        start = _date(row, "AESTDTC")
+        assert start is not None
+        end = _date(row, "AEENDTC", required=False)
+        outcome = _text(row, "AEOUT")
+        ongoing = False
+        if end is None:
+            if outcome.upper() not in _NOT_RECOVERED:
+                raise _RowError(
+                    "AEENDTC",
+                    f"AEENDTC is empty but AEOUT is '{outcome}': the end of the event is unknown",
+                )
+            ongoing = True
+        elif end < start:
+            raise _RowError(
+                "AEENDTC", f"AEENDTC {end.isoformat()} is before AESTDTC {start.isoformat()}"
+            )
+        attrs_: list[tuple[str, AttrValue]] = [("term", term)]
+        toxgr = _num(row, "AETOXGR")
+        severity = _text(row, "AESEV")
+        if toxgr is not None:
+            attrs_.append(("grade", int(toxgr)))
+        elif severity and self.map.ae_grade:
+            if severity not in self.map.ae_grade:
+                raise _RowError(
+                    "AESEV", f"AESEV '{severity}' is not in [adverse_events.grade] of the map"
+                )
+            attrs_.append(("grade", self.map.ae_grade[severity]))
+        if severity:
+            attrs_.append(("severity", severity.lower()))
+        rel = _text(row, "AEREL")
+        if rel and self.map.ae_related:
+            if rel not in self.map.ae_related:
+                raise _RowError(
+                    "AEREL", f"AEREL '{rel}' is not in [adverse_events.related] of the map"
+                )
+            attrs_.append(("related", self.map.ae_related[rel]))
+        elif rel:
+            attrs_.append(("related", rel.lower()))
+        if rel:
+            attrs_.append(("causality", rel.lower()))
+        ser = _text(row, "AESER")
+        if ser in ("Y", "N"):
+            attrs_.append(("serious", ser == "Y"))
+        if outcome:
+            attrs_.append(("outcome", outcome.lower()))
+        return [Occurrence("adverse_event", start, ref, end, ongoing, tuple(attrs_))]
+
+    # -- LB, VS, QS --
+
+    def _findings(self, path: Path, dom: str) -> None:
+        count = self._count(path)
+        codes = self.map.tests.get(dom)
+        derived = [d for d in self.map.derived if d.domain == dom]
+        derived_items = {item: d for d in derived for item in d.items}
+        groups: dict[tuple[str, str, float | None], list[tuple[int, Row, RecordRef]]] = defaultdict(
+            list
+        )
+        seq = f"{dom}SEQ"
+        for n, row in enumerate(_read(path), 1):
+            count.rows += 1
+            ref = self._ref(path, n, row, seq)
+            subject = _text(row, "USUBJID")
+            if subject not in self.subjects:
+                count.rejected += 1
+                self._reject(ref, f"USUBJID '{subject}' is not in DM", subject, "USUBJID")
+                continue
+            code = _text(row, f"{dom}TESTCD")
+            used = False
+            if code in derived_items:
+                d = derived_items[code]
+                groups[(subject, d.kind, _num(row, "VISITNUM"))].append((n, row, ref))
+                used = True
+            if codes is None:
+                kind: str | None = code.lower()
+                self.seen_kinds.add(code.lower())
+            else:
+                kind = codes.get(code)
+            if kind is None:
+                if not used:
+                    count.ignore(f"{dom}TESTCD {code} is not mapped in [tests.{dom}]")
+                continue
+            try:
+                self.events[subject].append(self._observation(row, ref, dom, kind))
+            except _RowError as err:
+                self._reject(ref, err.message, subject, err.var)
+                if not used:  # a row that also feeds a derived sum is counted there
+                    count.rejected += 1
+                continue
+            if not used:
+                count.used += 1
+        for (subject, kind, _visitnum), rows in groups.items():
+            spec = next(d for d in derived if d.kind == kind)
+            self._derive(path, dom, spec, subject, rows, count)
+
+    def _observation(self, row: Row, ref: RecordRef, dom: str, kind: str) -> Observation:
+        date = _date(row, f"{dom}DTC")
+        assert date is not None
+        value: float | str | None = _num(row, f"{dom}STRESN")
+        if value is None:
+            value = _text(row, f"{dom}STRESC") or None
+        unit = _text(row, f"{dom}STRESU") or None
+        if unit is not None:
+            unit = self.map.units.get(unit, unit)
+        status = _text(row, f"{dom}STAT")
+        if status and value is not None:
+            raise _RowError(f"{dom}STAT", f"{dom}STAT is '{status}' but a result is given")
+        low = _num(row, f"{dom}STNRLO")
+        high = _num(row, f"{dom}STNRHI")
+        item = self.vocab.item(kind)
+        if item is not None:
+            problem = observation_problem(kind, item, value, unit)
+            if problem is not None:
+                field, message = problem
+                var = {"value": f"{dom}STRESN", "unit": f"{dom}STRESU"}.get(field, f"{dom}TESTCD")
+                raise _RowError(var, message)
+        attrs_: list[tuple[str, AttrValue]] = []
+        for var, name in (("VSPOS", "position"), ("VSTPT", "timepoint"), ("VSLOC", "location")):
+            text = _text(row, var) if dom == "VS" else ""
+            if text:
+                attrs_.append((name, text.lower()))
+        return Observation(
+            kind, date, ref, value, unit, low, high, None, self._visit(row), tuple(attrs_)
+        )
+
+    def _derive(
+        self,
+        path: Path,
+        dom: str,
+        spec: DerivedSum,
+        subject: str,
+        rows: list[tuple[int, Row, RecordRef]],
+        count: DomainCount,
+    ) -> None:
+        seqs = [_text(r, f"{dom}SEQ") for _, r, _ in rows]
+        nums = [n for n, _, _ in rows]
+        locator = f"rows {_ranges(nums)} ({dom}SEQ {_ranges_text(seqs)}): {spec.kind} = sum of {', '.join(spec.items)}"
+        ref = RecordRef(path.name, locator)
+        visit_label = _text(rows[0][1], "VISIT") or _text(rows[0][1], "VISITNUM")
+
+        def fail(var: str, message: str) -> None:
+            count.rejected += len(rows)
+            self._reject(
+                ref, f"{spec.kind} at {visit_label} cannot be derived: {message}", subject, var
+            )
+
+        by_code: dict[str, list[Row]] = defaultdict(list)
+        for _, row, _ in rows:
+            by_code[_text(row, f"{dom}TESTCD")].append(row)
+        missing = [c for c in spec.items if c not in by_code]
+        if missing:
+            fail(
+                f"{dom}TESTCD",
+                f"item {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing",
+            )
+            return
+        twice = [c for c in spec.items if len(by_code[c]) > 1]
+        if twice:
+            fail(f"{dom}TESTCD", f"item {twice[0]} is recorded {len(by_code[twice[0]])} times")
+            return
+        total = 0.0
+        dates = set()
+        for code in spec.items:
+            row = by_code[code][0]
+            value = _num(row, f"{dom}STRESN")
+            if value is None:
+                fail(f"{dom}STRESN", f"item {code} has no numeric result")
+                return
+            total += value
+            try:
+                dates.add(_date(row, f"{dom}DTC"))
+            except _RowError as err:
+                fail(err.var, f"item {code}: {err.message}")
+                return
+        if len(dates) != 1:
+            shown = ", ".join(sorted(d.isoformat() for d in dates if d))
+            fail(f"{dom}DTC", f"the items are dated differently ({shown})")
+            return
+        date = dates.pop()
+        assert date is not None
+        item = self.vocab.item(spec.kind)
+        if item is not None:
+            problem = observation_problem(spec.kind, item, total, None)
+            if problem is not None:
+                fail(f"{dom}STRESN", problem[1])
+                return
+        self.events[subject].append(
+            Observation(spec.kind, date, ref, total, None, visit=self._visit(rows[0][1]))
+        )
+        count.used += len(rows)
+
+
+def _first_anchor_only(events: list[Event]) -> list[Event]:
+    """Anchors taken from DS: one per name, the earliest (the DS records themselves all stay)."""
+    first: dict[str, AnchorEvent] = {}
+    for e in events:
+        if isinstance(e, AnchorEvent) and (e.name not in first or e.date < first[e.name].date):
+            first[e.name] = e
+    return [e for e in events if not isinstance(e, AnchorEvent) or first[e.name] is e]
+
+
+def _event_date(event: Event) -> datetime.date:
+    return event.start if isinstance(event, (Occurrence, DoseEvent)) else event.date
+
+
+def _snake(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _ranges(nums: list[int]) -> str:
+    """`1-6` for consecutive numbers, else `1, 3, 5`."""
+    nums = sorted(nums)
+    if nums and nums == list(range(nums[0], nums[0] + len(nums))):
+        return f"{nums[0]}-{nums[-1]}" if len(nums) > 1 else str(nums[0])
+    return ", ".join(str(n) for n in nums)
+
+
+def _ranges_text(values: list[str]) -> str:
+    try:
+        return _ranges([int(float(v)) for v in values])
+    except ValueError:
+        return ", ".join(values)
