@@ -163,7 +163,10 @@ def classical_bounds(
         cp = crossing_probabilities(b, -b if sides == 2 else None, t, 0.0, r)
         return cp.total_upper + cp.total_lower - alpha
 
-    lo, hi = 0.1 / float(shape.min()), _ZMAX / float(shape.max())
+    # P(cross) >= P(Z_K >= b_K) and, by Bonferroni, P(cross) <= sum_k P(Z_k >= b_k):
+    # so z_{alpha/sides} <= C shape_K and C min(shape) <= z_{alpha/(K sides)} bracket C
+    lo = float(-ndtri(alpha / sides)) / float(shape[-1]) - 1e-9
+    hi = float(-ndtri(alpha / (k * sides))) / float(shape.min()) + 1e-9
     if excess(lo) < 0 or excess(hi) > 0:
         raise DesignError(f"cannot solve the {family} constant for alpha = {alpha:g}")
     c = float(brentq(excess, lo, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps))

@@ -23,6 +23,9 @@ with first stage ``n1`` has ``PET0 <= PET0max(n1)`` (the largest ``PET0`` whose
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import attrs
 import numpy as np
 from numpy.typing import NDArray
@@ -120,13 +123,18 @@ class _Tables:
         self.cap = cap
 
 
-def _rejection_matrix(t: _Tables, n1: int, n: int) -> NDArray[np.float64]:
-    """R[r1, r] = P(X1 > r1, X1 + X2 > r) for r1 = 0..n1-1, r = 0..n-1."""
+def _rejection_tensor(t: _Tables, n1: int, ns: NDArray[np.int_]) -> NDArray[np.float64]:
+    """R[i, r1, r] = P(X1 > r1, X1 + X2 > r) for total n = ns[i], r1 < n1, r < max(ns).
+
+    For ``r >= ns[i]`` the probability is 0, so those columns never meet the power
+    constraint and need no masking.
+    """
+    width = int(ns.max())
     x1 = np.arange(n1 + 1)
-    idx = np.arange(n)[None, :] - x1[:, None] + t.cap + 1
-    m = t.pmf[n1, : n1 + 1, None] * t.sf_ext[n - n1][idx]
-    tail = np.cumsum(m[::-1], axis=0)[::-1]  # tail[x] = sum over x1 >= x
-    return tail[1:]
+    idx = np.arange(width)[None, :] - x1[:, None] + t.cap + 1  # r - x1, offset
+    m = t.pmf[n1, : n1 + 1, None][None] * t.sf_ext[ns - n1][:, idx]
+    tail = np.cumsum(m[:, ::-1], axis=1)[:, ::-1]  # tail[i, x] = sum over x1 >= x
+    return tail[:, 1:]
 
 
 class _Search:
@@ -144,25 +152,26 @@ class _Search:
         self.t0 = _Tables(self.p0, self.cap)
         self.t1 = _Tables(self.p1, self.cap)
 
-    def feasible(self, n1: int, n: int) -> NDArray[np.bool_]:
-        """ok[r1, r]: the design (r1, n1, r, n) meets both error constraints."""
-        self._grow(n)
-        a = _rejection_matrix(self.t0, n1, n)
-        pw = _rejection_matrix(self.t1, n1, n)
+    def best_for(self, n1: int, ns: Sequence[int]) -> list[tuple[float, int, int] | None]:
+        """For each total n in ``ns`` (all > n1): (EN0, r1, r) of the feasible design
+        with the smallest EN0, or None if no (r1, r) meets both error constraints."""
+        n_arr = np.asarray(ns, dtype=int)
+        self._grow(int(n_arr.max()))
+        a = _rejection_tensor(self.t0, n1, n_arr)
+        pw = _rejection_tensor(self.t1, n1, n_arr)
         ok = (a <= self.alpha + _EPS) & (pw >= 1.0 - self.beta - _EPS)
-        ok &= np.arange(n)[None, :] >= np.arange(n1)[:, None]
-        return ok
-
-    def best_for(self, n1: int, n: int) -> tuple[float, int, int] | None:
-        """(EN0, r1, r) of the feasible design with the smallest EN0 for this (n1, n)."""
-        ok = self.feasible(n1, n)
-        rows = np.flatnonzero(ok.any(axis=1))
-        if rows.size == 0:
-            return None
-        r1 = int(rows[-1])  # PET0 increases with r1, so the largest feasible r1 wins
-        r = int(np.flatnonzero(ok[r1])[0])
-        en0 = n1 + (1.0 - self.t0.cdf[n1, r1]) * (n - n1)
-        return float(en0), r1, r
+        ok &= (np.arange(a.shape[2])[None, :] >= np.arange(n1)[:, None])[None]
+        out: list[tuple[float, int, int] | None] = []
+        for i, n in enumerate(n_arr):
+            rows = np.flatnonzero(ok[i].any(axis=1))
+            if rows.size == 0:
+                out.append(None)
+                continue
+            r1 = int(rows[-1])  # PET0 increases with r1, so the largest feasible r1 wins
+            r = int(np.flatnonzero(ok[i, r1])[0])
+            en0 = n1 + (1.0 - self.t0.cdf[n1, r1]) * (int(n) - n1)
+            out.append((float(en0), r1, r))
+        return out
 
     def design(self, kind: str, r1: int, n1: int, r: int, n: int) -> SimonDesign:
         pet0 = float(binom.cdf(r1, n1, self.p0))
@@ -204,12 +213,18 @@ def simon_two_stage(
     s = _Search(p0, p1, alpha, beta, n_max)
 
     minimax: tuple[float, int, int, int, int] | None = None  # (en0, r1, n1, r, n)
-    for n in range(2, n_max + 1):
-        for n1 in range(1, n):
-            found = s.best_for(n1, n)
-            if found is not None and (minimax is None or found[0] < minimax[0] - _EPS):
-                minimax = (found[0], found[1], n1, found[2], n)
-        if minimax is not None:
+    block = 8  # totals n are scanned upwards in blocks, all n1 at once per block
+    for n_lo in range(2, n_max + 1, block):
+        block_ns = range(n_lo, min(n_lo + block, n_max + 1))
+        found_at: dict[int, list[tuple[float, int, int, int, int]]] = {}
+        for n1 in range(1, block_ns[-1]):
+            ns = [n for n in block_ns if n > n1]
+            for n, found in zip(ns, s.best_for(n1, ns), strict=True):
+                if found is not None:
+                    found_at.setdefault(n, []).append((found[0], found[1], n1, found[2], n))
+        if found_at:
+            # smallest n, then smallest EN0 (then smallest n1, by stable sorting)
+            minimax = min(found_at[min(found_at)], key=lambda d: d[0])
             break
     if minimax is None:
         raise DesignError(
@@ -223,23 +238,24 @@ def simon_two_stage(
         n1 += 1
         if n1 >= best[0]:
             break
-        pet1 = s.t1.cdf[n1, : n1 + 1]
+        pet1 = s.t1.cdf[n1, : n1 + 1] if n1 <= s.cap else binom.cdf(np.arange(n1 + 1), n1, p1)
         admissible = np.flatnonzero(pet1 <= beta + _EPS)
         if admissible.size == 0:
             continue  # every r1 >= 0 stops too often under p1
-        pet0_max = float(s.t0.cdf[n1, admissible[-1]])
+        pet0_max = float(binom.cdf(admissible[-1], n1, p0))
         if pet0_max >= 1.0:
             raise DesignError("cannot bound the optimal search (PET0 = 1)")
-        n = n1
-        while True:
-            n += 1
-            if (n - n1) * (1.0 - pet0_max) >= best[0] - n1:
-                break
-            if n > n_max:
-                raise DesignError(
-                    f"the optimal design search needs n > n_max = {n_max}; increase n_max"
-                )
-            found = s.best_for(n1, n)
+        # a design beats EN0best only if (n - n1) (1 - PET0max) < EN0best - n1
+        n_bound = n1 + math.ceil((best[0] - n1) / (1.0 - pet0_max)) - 1
+        if n_bound > n_max:
+            raise DesignError(
+                f"the optimal design search needs n up to {n_bound} > n_max = {n_max}; "
+                "increase n_max"
+            )
+        ns = list(range(n1 + 1, n_bound + 1))
+        if not ns:
+            continue
+        for n, found in zip(ns, s.best_for(n1, ns), strict=True):
             if found is not None and found[0] < best[0] - _EPS:
                 best = (found[0], found[1], n1, found[2], n)
     return SimonDesigns(
