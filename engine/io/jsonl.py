@@ -62,8 +62,8 @@ FORMAT_NAME = "trialcode.patients"
 VERSION = 1
 
 SEXES = ("female", "male")
-PATIENT_FIELDS = frozenset({"id", "arm", "sex", "birth_date", "age", "events"})
-HEADER_FIELDS = frozenset({"format", "trial", "created", "generator", "note"})
+PATIENT_FIELDS = frozenset({"id", "arm", "sex", "birth_date", "age", "collected", "events"})
+HEADER_FIELDS = frozenset({"format", "trial", "collected", "created", "generator", "note"})
 
 _COMMON = frozenset({"type", "id"})
 EVENT_FIELDS: dict[str, frozenset[str]] = {
@@ -154,6 +154,7 @@ class _Reader:
         self.source = source
         self.vocab = vocab
         self.seen: dict[str, int] = {}
+        self.collected: frozenset[str] | None = None
         self.events: dict[str, Callable[[dict[str, Any], RecordRef], Event]] = {
             "anchor": self.anchor,
             "visit": self.visit,
@@ -193,6 +194,11 @@ class _Reader:
                 f"{where}: unknown header field '{sorted(unknown)[0]}' "
                 f"(the header may have {one_of(HEADER_FIELDS)})"
             )
+        if head.get("collected") is not None:
+            try:
+                self.collected = _collected(head["collected"])
+            except _Reject as bad:
+                raise PatientFileError(f"{where}: header field collected: {bad.message}") from None
         trial = head.get("trial")
         if trial is not None and self.vocab.trial is not None and trial != self.vocab.trial:
             raise PatientFileError(
@@ -251,10 +257,15 @@ class _Reader:
         sex = self._patient_field(obj, "sex", _sex, line_ref, pid, rejected)
         birth = self._patient_field(obj, "birth_date", _date_value, line_ref, pid, rejected)
         age = self._patient_field(obj, "age", _age, line_ref, pid, rejected)
+        collected = self.collected
+        if "collected" in obj:
+            collected = self._patient_field(obj, "collected", _collected, line_ref, pid, rejected)
 
         events: list[Event] = []
-        raw_events = obj.get("events", ())
-        if not isinstance(raw_events, list):
+        raw_events = obj.get("events")
+        if raw_events is None:
+            raw_events = ()
+        elif not isinstance(raw_events, list):
             rejected.append(
                 RejectedRecord(
                     line_ref, f"events must be a list [...], not {_show(raw_events)}", pid, "events"
@@ -282,7 +293,7 @@ class _Reader:
                 rejected.append(
                     RejectedRecord(ref, f"an event must be an object {{...}}, not {_show(ev)}", pid)
                 )
-        yield Patient(pid, line_ref, arm, sex, birth, age, tuple(events))
+        yield Patient(pid, line_ref, arm, sex, birth, age, tuple(events), collected)
         yield from rejected
 
     def _patient_field(
@@ -603,6 +614,14 @@ def _age(value: Any) -> float:
     return age
 
 
+def _collected(value: Any) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Reject(
+            "collected", f'collected must be a list of data kinds ["alt", ...], not {_show(value)}'
+        )
+    return frozenset(value)
+
+
 def _guess_id(raw: str) -> str | None:
     match = _ID_PATTERN.search(raw)
     return match.group(1) if match else None
@@ -714,6 +733,8 @@ def patient_to_json(patient: Patient) -> dict[str, Any]:
         out["birth_date"] = patient.birth_date.isoformat()
     if patient.age is not None:
         out["age"] = patient.age
+    if patient.collected is not None:
+        out["collected"] = sorted(patient.collected)
     out["events"] = [event_to_json(e) for e in patient.events]
     return out
 
