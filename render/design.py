@@ -1,0 +1,379 @@
+"""The trial design as documents and exports lay it out: epochs, elements, arm-by-epoch cells.
+
+The protocol states arms, epochs and a schedule; it does not name SDTM "elements". They are
+derived here, once, so that the document's schema, the SDTM TA/TE tables and the USDM cells
+agree: in each epoch an arm either receives interventions (one element per dose step, so a
+titration gives several) or follows the epoch's common activity (screening, follow-up), and a
+no-intervention arm observes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from protocol.design import Arm, Regimen
+from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor
+from protocol.schedule import (
+    Activity,
+    AfterAnchor,
+    AtDay,
+    AtTimes,
+    DayRange,
+    Repeat,
+    RepeatFor,
+    RepeatTimes,
+    RepeatUntil,
+    Visit,
+)
+from protocol.timing import Calendar, Duration, TimeUnit
+from protocol.trial import Trial
+from protocol.vocab import ActivityKind, Allocation, ArmType
+from render.terms import Terms, duration_text, lower_first, quantity_display
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    name: str
+    label: str
+    randomized_before: bool = False  # randomization happens at the start of this epoch
+
+
+@dataclass
+class Element:
+    code: str
+    name: str
+    description: str
+    epoch: str
+    start_rule: str
+    end_rule: str = ""
+    duration: Duration | None = None
+    interventions: tuple[str, ...] = ()
+    dose: str = ""
+
+
+@dataclass
+class Cell:
+    arm: str
+    epoch: str
+    elements: list[Element] = field(default_factory=list)
+
+
+@dataclass
+class DesignMatrix:
+    epochs: list[EpochInfo]
+    arms: list[Arm]
+    cells: list[Cell]
+    elements: list[Element]
+
+    def cell(self, arm: str, epoch: str) -> Cell | None:
+        return next((c for c in self.cells if c.arm == arm and c.epoch == epoch), None)
+
+
+DEFAULT_EPOCH = EpochInfo("treatment", "Treatment")
+
+
+def iso_duration(d: Duration) -> str:
+    """ISO 8601 duration as SDTM TEDUR wants it: P2W, P6M, P14D, PT12H."""
+    amount = int(d.amount) if float(d.amount).is_integer() else d.amount
+    if d.unit is TimeUnit.HOUR:
+        return f"PT{amount}H"
+    letter = {TimeUnit.DAY: "D", TimeUnit.WEEK: "W", TimeUnit.MONTH: "M", TimeUnit.YEAR: "Y"}
+    return f"P{amount}{letter[d.unit]}"
+
+
+def _code(text: str, taken: set[str], length: int = 8) -> str:
+    base = re.sub(r"[^A-Z0-9]", "", text.upper())[:length] or "EL"
+    code = base
+    n = 2
+    while code in taken:
+        suffix = str(n)
+        code = base[: length - len(suffix)] + suffix
+        n += 1
+    taken.add(code)
+    return code
+
+
+def item_days(item: Visit | Activity, calendar: Calendar) -> list[float]:
+    """Nominal days of a visit or activity relative to the schedule's anchor (where fixed)."""
+    if isinstance(item, Visit):
+        t = item.timing
+        if isinstance(t, AtDay):
+            return [t.point.days(calendar)]
+        if isinstance(t, DayRange):
+            return [t.start.days(calendar), t.end.days(calendar)]
+        return []
+    timing = item.timing
+    if isinstance(timing, AtTimes):
+        return [p.days(calendar) for p in timing.points]
+    return [timing.start.days(calendar)]
+
+
+def epoch_list(trial: Trial) -> list[EpochInfo]:
+    """Epochs in order, marking the one at whose start participants are randomized."""
+    sched = trial.schedule
+    if sched is None or not sched.epochs:
+        return [EpochInfo(DEFAULT_EPOCH.name, DEFAULT_EPOCH.label, _randomized(trial))]
+    cal = trial.calendar
+    pre: set[str] = set()
+    for ep in sched.epochs:
+        days = [d for it in sched.items if it.epoch == ep.name for d in item_days(it, cal)]
+        if days and max(days) < 0:
+            pre.add(ep.name)
+    out: list[EpochInfo] = []
+    branch_done = not _randomized(trial)
+    for ep in sched.epochs:
+        mark = False
+        if not branch_done and ep.name not in pre:
+            mark = True
+            branch_done = True
+        out.append(EpochInfo(ep.name, ep.label, mark))
+    return out
+
+
+def _randomized(trial: Trial) -> bool:
+    if trial.allocation is not None:
+        return trial.allocation is Allocation.RANDOMIZED
+    return len(trial.arms) > 1
+
+
+def arm_regimen(trial: Trial, arm: Arm, intervention: str) -> Regimen | None:
+    for ai in arm.interventions:
+        if ai.intervention == intervention and ai.regimen is not None:
+            return ai.regimen
+    iv = trial.intervention(intervention)
+    return iv.regimen if iv else None
+
+
+def _dose_activities(trial: Trial, arm: str, epoch: str | None) -> list[Activity]:
+    if trial.schedule is None:
+        return []
+    out = []
+    for a in trial.schedule.activities:
+        if a.kind is not ActivityKind.DOSE:
+            continue
+        if epoch is not None and a.epoch != epoch:
+            continue
+        if a.arms and arm not in a.arms:
+            continue
+        out.append(a)
+    return out
+
+
+def build_matrix(trial: Trial) -> DesignMatrix:
+    terms = Terms(trial)
+    epochs = epoch_list(trial)
+    taken: set[str] = set()
+    shared: dict[str, Element] = {}
+    by_key: dict[tuple[str, ...], Element] = {}
+    elements: list[Element] = []
+    cells: list[Cell] = []
+    has_dose_schedule = trial.schedule is not None and any(
+        a.kind is ActivityKind.DOSE for a in trial.schedule.activities
+    )
+    first_post = next((e.name for e in epochs if e.randomized_before), None)
+    if first_post is None:
+        first_post = next(
+            (e.name for e in epochs if not e.name.startswith("screen")), epochs[0].name
+        )
+
+    def add(el: Element) -> Element:
+        elements.append(el)
+        return el
+
+    for arm in trial.arms:
+        for ep in epochs:
+            cell = Cell(arm.name, ep.name)
+            names: list[str] = []
+            if has_dose_schedule:
+                for a in _dose_activities(trial, arm.name, ep.name if trial.schedule and trial.schedule.epochs else None):
+                    names.extend(i for i in a.items if i not in names)
+            elif ep.name == first_post:
+                names = [ai.intervention for ai in arm.interventions]
+            if names:
+                steps = _steps(trial, arm, names)
+                for idx, (label, desc, dur, dose) in enumerate(steps):
+                    key: tuple[str, ...] = (ep.name, label, desc)
+                    if key in by_key:
+                        cell.elements.append(by_key[key])
+                        continue
+                    start = "First dose of " + join_names(terms, names) if idx == 0 else (
+                        f"First dose of step {idx + 1} ({label})"
+                    )
+                    el = add(
+                        Element(
+                            code=_code(label, taken),
+                            name=label,
+                            description=desc,
+                            epoch=ep.name,
+                            start_rule=start,
+                            end_rule=(f"{duration_text(dur)} after the start of the element" if dur else ""),
+                            duration=dur,
+                            interventions=tuple(names),
+                            dose=dose,
+                        )
+                    )
+                    by_key[key] = el
+                    cell.elements.append(el)
+            elif arm.type is ArmType.NO_INTERVENTION and ep.name == first_post:
+                key = (ep.name, "no_intervention", "")
+                if key not in by_key:
+                    by_key[key] = add(
+                        Element(
+                            code=_code("OBS", taken),
+                            name="Observation",
+                            description=arm.description or "No trial intervention; observation only",
+                            epoch=ep.name,
+                            start_rule="Randomization" if ep.randomized_before else f"Start of {ep.label}",
+                        )
+                    )
+                cell.elements.append(by_key[key])
+            else:
+                if ep.name not in shared:
+                    shared[ep.name] = add(
+                        Element(
+                            code=_code(ep.name, taken),
+                            name=ep.label,
+                            description=ep.label,
+                            epoch=ep.name,
+                            start_rule=_epoch_start(trial, ep),
+                        )
+                    )
+                cell.elements.append(shared[ep.name])
+            cells.append(cell)
+    return DesignMatrix(epochs, list(trial.arms), cells, elements)
+
+
+def join_names(terms: Terms, names: list[str]) -> str:
+    from render.terms import join_and
+
+    return join_and([lower_first(terms.intervention(n)) for n in names])
+
+
+def _epoch_start(trial: Trial, ep: EpochInfo) -> str:
+    if ep.name.startswith("screen"):
+        return "Informed consent"
+    if ep.randomized_before:
+        return "Randomization"
+    return f"Start of the {ep.label} epoch"
+
+
+def _steps(
+    trial: Trial, arm: Arm, names: list[str]
+) -> list[tuple[str, str, Duration | None, str]]:
+    """(element label, description, duration, dose text) for the interventions given together."""
+    terms = Terms(trial)
+    if len(names) == 1:
+        reg = arm_regimen(trial, arm, names[0])
+        label0 = terms.intervention(names[0])
+        if reg is not None and len(reg.steps) > 1:
+            out = []
+            for s in reg.steps:
+                dose = quantity_display(s.amount.value, s.amount.unit)
+                label = s.label or f"{label0} {dose}"
+                desc = f"{label0} {dose}" + (f" for {duration_text(s.duration)}" if s.duration else "")
+                out.append((label, desc, s.duration, dose))
+            return out
+        dose = ""
+        dur = None
+        if reg is not None and reg.steps:
+            s = reg.steps[0]
+            dose = quantity_display(s.amount.value, s.amount.unit)
+            dur = s.duration
+            label = s.label or label0
+        else:
+            label = label0
+        desc = f"{label0} {dose}".strip()
+        return [(label, desc, dur, dose)]
+    label = " + ".join(terms.intervention(n) for n in names)
+    return [(label, label, None, "")]
+
+
+# ---- approximate days of anchors, for laying visits out in time -------------------------------
+
+
+def anchor_days(trial: Trial) -> dict[str, float]:
+    """Nominal day of each anchor that can be placed on the schedule's own day axis."""
+    sched = trial.schedule
+    out: dict[str, float] = {}
+    if sched is None:
+        return out
+    cal = trial.calendar
+    out[sched.anchor] = 0.0
+    for a in sched.activities:
+        if a.kind is not ActivityKind.DOSE:
+            continue
+        occ = occurrences(a, cal, {})
+        for drug in a.items:
+            if occ:
+                out.setdefault(f"first dose of {drug}", occ[0])
+                if not isinstance(a.timing, Repeat) or not isinstance(a.timing.end, RepeatUntil):
+                    out[f"last dose of {drug}"] = max(out.get(f"last dose of {drug}", occ[-1]), occ[-1])
+    for _ in range(3):  # visits timed from other visits or doses
+        for v in sched.visits:
+            days = item_days(v, cal)
+            if days:
+                out[v.name] = days[-1]
+            elif isinstance(v.timing, AfterAnchor):
+                ref = v.timing.anchor
+                key = _anchor_key(ref)
+                if key in out:
+                    out[v.name] = out[key] + v.timing.offset.days(cal)
+    return out
+
+
+def _anchor_key(ref: object) -> str:
+    if isinstance(ref, NamedAnchor):
+        return ref.name
+    if isinstance(ref, DoseAnchor):
+        return f"{'first' if ref.which is AggregateFn.FIRST else 'last'} dose of {ref.intervention}"
+    return ""
+
+
+def occurrences(a: Activity, cal: Calendar, anchors: dict[str, float], cap: int = 2000) -> list[float]:
+    """Nominal days of an activity's occurrences (a repeat until an unknown anchor gives [])."""
+    t = a.timing
+    if isinstance(t, AtTimes):
+        return [p.days(cal) for p in t.points]
+    start = t.start.days(cal)
+    step = t.every.days(cal)
+    if step <= 0:
+        return [start]
+    end = t.end
+    if isinstance(end, RepeatTimes):
+        return [start + i * step for i in range(end.times)]
+    if isinstance(end, RepeatFor):
+        stop = start + end.duration.days(cal)
+        out: list[float] = []
+        d = start
+        while d < stop - 1e-9 and len(out) < cap:
+            out.append(d)
+            d += step
+        return out
+    key = _anchor_key(end.anchor)
+    if key not in anchors:
+        return []
+    stop = anchors[key]
+    out = []
+    d = start
+    while d <= stop + 1e-9 and len(out) < cap:
+        out.append(d)
+        d += step
+    return out
+
+
+def repeat_span(a: Activity, cal: Calendar, anchors: dict[str, float]) -> tuple[float, float] | None:
+    """[first, last] nominal day covered by a repeating activity, where it can be placed."""
+    t = a.timing
+    if not isinstance(t, Repeat):
+        return None
+    start = t.start.days(cal)
+    end = t.end
+    if isinstance(end, RepeatFor):
+        return start, start + end.duration.days(cal)
+    if isinstance(end, RepeatTimes):
+        return start, start + t.every.days(cal) * max(end.times - 1, 0)
+    key = _anchor_key(end.anchor)
+    if key in anchors:
+        return start, anchors[key]
+    return start, float("inf")

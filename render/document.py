@@ -1,0 +1,756 @@
+"""The protocol document as a tree of numbered sections (ICH M11 numbering) holding blocks.
+
+The same tree feeds every output format (Markdown and HTML through jinja2 templates, Word
+through python-docx, PDF from the HTML), so a fact is worded once. A section that would be
+empty is not created: no format ever prints a heading with nothing under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from protocol.eligibility import Criterion
+from protocol.expr import Expr, RelativeLimit
+from protocol.stopping import (
+    Discontinue,
+    FollowUp,
+    InterimRule,
+    Retest,
+    SafetyRule,
+    Withdraw,
+)
+from protocol.trial import Trial
+from protocol.vocab import ActivityKind, Allocation, MaskingLevel, ObjectiveLevel, Sex
+from render.design import DesignMatrix, build_matrix
+from render.prose import Prose
+from render.schema_svg import schema_svg
+from render.soa import Grid, build_grid
+from render.stats import NumberTable, interim_table, safety_table
+from render.terms import duration_text, join_and, num, sentence_case
+
+GENERATED_MARK = "†"
+GENERATED_NOTE = (
+    "† Wording generated from the computable criterion because the protocol file gives none; "
+    "review before use."
+)
+
+
+# ---- blocks ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Para:
+    text: str
+    kind: str = "para"
+
+
+@dataclass
+class Bullets:
+    items: list[str]
+    kind: str = "bullets"
+
+
+@dataclass
+class ListItem:
+    id: str
+    text: str
+    generated: bool = False
+
+
+@dataclass
+class Numbered:
+    items: list[ListItem]
+    note: str = ""
+    kind: str = "numbered"
+
+
+@dataclass
+class Table:
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+    note: str = ""
+    kind: str = "table"
+
+
+@dataclass
+class KeyValues:
+    rows: list[tuple[str, str]]
+    kind: str = "keyvalues"
+
+
+@dataclass
+class Schema:
+    svg: str
+    table: Table
+    caption: str
+    kind: str = "schema"
+
+
+@dataclass
+class SoA:
+    grid: Grid
+    caption: str
+    kind: str = "soa"
+
+
+Block = Para | Bullets | Numbered | Table | KeyValues | Schema | SoA
+
+
+@dataclass
+class Section:
+    number: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    children: list[Section] = field(default_factory=list)
+
+    @property
+    def level(self) -> int:
+        return self.number.count(".") + 1
+
+    @property
+    def heading(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def walk(self) -> list[Section]:
+        out = [self]
+        for c in self.children:
+            out.extend(c.walk())
+        return out
+
+
+@dataclass
+class TitlePage:
+    title: str
+    rows: list[tuple[str, str]]
+
+
+@dataclass
+class Document:
+    name: str
+    title: str
+    title_page: TitlePage
+    sections: list[Section]
+    footer: str
+
+    def all_sections(self) -> list[Section]:
+        out: list[Section] = []
+        for s in self.sections:
+            out.extend(s.walk())
+        return out
+
+
+def _section(
+    number: str, title: str, blocks: list[Block], children: list[Section | None] | None = None
+) -> Section | None:
+    kids = [c for c in (children or []) if c is not None]
+    if not blocks and not kids:
+        return None
+    return Section(number, title, blocks, kids)
+
+
+def _keep(*sections: Section | None) -> list[Section]:
+    return [s for s in sections if s is not None]
+
+
+# ---- labels of enumerations --------------------------------------------------------------------
+
+_SCHEMES = {
+    "nct": "ClinicalTrials.gov",
+    "org_study_id": "Sponsor protocol number",
+    "eudract": "EudraCT",
+    "euct": "EU CT number",
+    "ctis": "EU CT number",
+    "isrctn": "ISRCTN",
+    "ind": "IND",
+    "who": "WHO UTN",
+    "sponsor": "Sponsor protocol number",
+}
+
+
+def scheme_label(scheme: str) -> str:
+    return _SCHEMES.get(scheme.lower(), scheme.replace("_", " ").upper() if len(scheme) <= 6 else scheme.replace("_", " "))
+
+
+def enum_text(value: object) -> str:
+    v = getattr(value, "value", value)
+    return str(v).replace("_", " ")
+
+
+def phase_text(trial: Trial) -> str:
+    if trial.phase is None:
+        return ""
+    v = trial.phase.value
+    if v.lower() == "na":
+        return "Not applicable"
+    if v.lower().startswith("early"):
+        return "Early phase 1"
+    return f"Phase {v}"
+
+
+def masking_text(trial: Trial) -> str:
+    m = trial.masking
+    if m is None:
+        return ""
+    if m.level is MaskingLevel.NONE:
+        return "None (open label)"
+    roles = join_and([enum_text(r) for r in m.roles])
+    base = f"{enum_text(m.level).capitalize()} blind"
+    return f"{base} ({roles})" if roles else base
+
+
+def population_text(trial: Trial) -> str:
+    p = trial.population
+    if p is None:
+        return ""
+    parts = []
+    if p.age_min and p.age_max:
+        parts.append(f"aged {num(p.age_min.amount)} to {duration_text(p.age_max)}")
+    elif p.age_min:
+        parts.append(f"aged {duration_text(p.age_min)} or older")
+    elif p.age_max:
+        parts.append(f"aged up to {duration_text(p.age_max)}")
+    sex = {Sex.ALL: "of either sex", Sex.FEMALE: "female", Sex.MALE: "male"}[p.sex]
+    parts.append(sex)
+    if p.healthy_volunteers is True:
+        parts.append("healthy volunteers accepted")
+    elif p.healthy_volunteers is False:
+        parts.append("no healthy volunteers")
+    return "Participants " + ", ".join(parts)
+
+
+# ---- the builder -----------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, trial: Trial):
+        self.t = trial
+        self.prose = Prose(trial)
+        self.terms = self.prose.terms
+        self.matrix: DesignMatrix = build_matrix(trial)
+        self.grid = build_grid(trial)
+
+    def build(self) -> Document:
+        t = self.t
+        title = t.title or t.name
+        return Document(
+            name=t.name,
+            title=title,
+            title_page=self.title_page(),
+            sections=_keep(
+                self.summary(),
+                self.objectives(),
+                self.design(),
+                self.population(),
+                self.intervention(),
+                self.discontinuation(),
+                self.assessments(),
+                self.statistics(),
+                self.glossary(),
+            ),
+            footer=f"Generated by trialcode from protocol {t.name}.",
+        )
+
+    # ---- title page ----------------------------------------------------------------------
+
+    def title_page(self) -> TitlePage:
+        t = self.t
+        rows: list[tuple[str, str]] = []
+        if all(i.value != t.name for i in t.identifiers):
+            rows.append(("Protocol", t.name))
+        for ident in t.identifiers:
+            rows.append((scheme_label(ident.scheme), ident.value))
+        if t.phase:
+            rows.append(("Trial phase", phase_text(t)))
+        if t.sponsor:
+            rows.append(("Sponsor", t.sponsor.name))
+        for c in t.collaborators:
+            rows.append(("Collaborator", c.name))
+        if t.responsible_party and t.responsible_party.name:
+            rows.append((f"Responsible party ({enum_text(t.responsible_party.kind)})", t.responsible_party.name))
+        if t.status:
+            rows.append(("Status", sentence_case(enum_text(t.status))))
+        if t.last_updated:
+            rows.append(("Version date", t.last_updated.isoformat()))
+        return TitlePage(t.title or t.name, rows)
+
+    # ---- 1 protocol summary --------------------------------------------------------------
+
+    def summary(self) -> Section | None:
+        return _section(
+            "1",
+            "Protocol Summary",
+            [],
+            [self.synopsis(), self.schema(), self.soa()],
+        )
+
+    def synopsis(self) -> Section | None:
+        t = self.t
+        rows: list[tuple[str, str]] = []
+        if t.title:
+            rows.append(("Title", t.title))
+        ids = [f"{scheme_label(i.scheme)}: {i.value}" for i in t.identifiers]
+        if ids:
+            rows.append(("Identifiers", "; ".join(ids)))
+        if t.sponsor:
+            rows.append(("Sponsor", t.sponsor.name))
+        if t.phase:
+            rows.append(("Phase", phase_text(t)))
+        if t.conditions:
+            rows.append(("Condition(s)", "; ".join(t.conditions)))
+        if t.keywords:
+            rows.append(("Keywords", "; ".join(t.keywords)))
+        if t.study_type:
+            rows.append(("Trial type", sentence_case(enum_text(t.study_type))))
+        design_bits = []
+        if t.allocation and t.allocation is not Allocation.NA:
+            design_bits.append(enum_text(t.allocation).replace("non randomized", "non-randomized"))
+        if t.model:
+            design_bits.append(f"{enum_text(t.model)} assignment")
+        if design_bits:
+            rows.append(("Design", sentence_case(", ".join(design_bits))))
+        if t.masking:
+            rows.append(("Masking", masking_text(t)))
+        if t.purpose:
+            rows.append(("Primary purpose", sentence_case(enum_text(t.purpose))))
+        for o in t.objectives:
+            if o.level is ObjectiveLevel.PRIMARY:
+                rows.append(("Primary objective", o.text))
+        pop = population_text(t)
+        if pop:
+            rows.append(("Population", pop))
+        if t.enrollment is not None:
+            kind = f" ({t.enrollment_kind})" if t.enrollment_kind else ""
+            rows.append(("Planned number of participants", f"{t.enrollment}{kind}"))
+        if t.arms:
+            rows.append(
+                (
+                    "Arms",
+                    "; ".join(f"{a.label} ({enum_text(a.type)})" for a in t.arms),
+                )
+            )
+        for iv in t.interventions:
+            reg = self.prose.regimen(iv.regimen)
+            rows.append((f"Intervention: {iv.label}", sentence_case(enum_text(iv.type)) + (f"; {reg}" if reg else "")))
+        if t.start or t.completion:
+            rows.append(
+                (
+                    "Trial dates",
+                    " to ".join(d.isoformat() for d in (t.start, t.completion) if d is not None),
+                )
+            )
+        if t.sites:
+            rows.append(("Sites", "; ".join(_site(s) for s in t.sites)))
+        return _section("1.1", "Protocol Synopsis", [KeyValues(rows)] if rows else [])
+
+    def schema(self) -> Section | None:
+        if not self.t.arms:
+            return None
+        m = self.matrix
+        header = ["Arm"] + [e.label for e in m.epochs]
+        rows = []
+        for arm in m.arms:
+            row = [arm.label]
+            for ep in m.epochs:
+                cell = m.cell(arm.name, ep.name)
+                row.append(" → ".join(el.name for el in cell.elements) if cell else "")
+            rows.append(row)
+        randomized = next((e for e in m.epochs if e.randomized_before), None)
+        note = (
+            f"Participants are randomized at the start of the {randomized.label} epoch."
+            if randomized
+            else ""
+        )
+        table = Table("Arms by epoch", header, rows, note)
+        svg = schema_svg(m, self.t.enrollment, f"Trial schema of {self.t.name}")
+        return _section("1.2", "Trial Schema", [Schema(svg, table, "Figure 1. Trial schema")])
+
+    def soa(self) -> Section | None:
+        if self.grid is None:
+            return None
+        return _section("1.3", "Schedule of Activities", [SoA(self.grid, "Table 1. Schedule of activities")])
+
+    # ---- 3 objectives --------------------------------------------------------------------
+
+    def objectives(self) -> Section | None:
+        levels = [
+            (ObjectiveLevel.PRIMARY, "3.1", "Primary Objective(s)"),
+            (ObjectiveLevel.SECONDARY, "3.2", "Secondary Objective(s)"),
+            (ObjectiveLevel.EXPLORATORY, "3.3", "Exploratory Objective(s)"),
+        ]
+        kids = []
+        for level, number, title in levels:
+            items = [o.text for o in self.t.objectives if o.level is level]
+            kids.append(_section(number, title, [Bullets(items)] if items else []))
+        return _section("3", "Trial Objectives and Estimands", [], kids)
+
+    # ---- 4 design ------------------------------------------------------------------------
+
+    def design(self) -> Section | None:
+        return _section("4", "Trial Design", [], [self.design_description(), self.stopping(), self.dates()])
+
+    def design_description(self) -> Section | None:
+        t = self.t
+        blocks: list[Block] = []
+        adjectives = []
+        if t.phase:
+            adjectives.append(phase_text(t).lower())
+        if t.allocation is Allocation.RANDOMIZED:
+            adjectives.append("randomized")
+        elif t.allocation is Allocation.NON_RANDOMIZED:
+            adjectives.append("non-randomized")
+        if t.masking:
+            adjectives.append(
+                "open-label" if t.masking.level is MaskingLevel.NONE else f"{enum_text(t.masking.level)}-blind"
+            )
+        if t.model:
+            adjectives.append({"parallel": "parallel-group", "single group": "single-group"}.get(enum_text(t.model), enum_text(t.model)))
+        if adjectives or t.arms:
+            what = ", ".join(adjectives) or "clinical"
+            sentence = f"This is {_a(what)} {what} trial"
+            if t.conditions:
+                sentence += f" in participants with {join_and(list(t.conditions))}"
+            if t.purpose:
+                sentence += f"; its primary purpose is {enum_text(t.purpose)}"
+            sentence += "."
+            if t.enrollment is not None and t.arms:
+                verb = "randomized" if t.allocation is Allocation.RANDOMIZED else "assigned"
+                n_arms = len(t.arms)
+                sentence += f" About {t.enrollment} participants will be {verb} to {_count_word(n_arms)} arm{'s' if n_arms != 1 else ''}."
+            blocks.append(Para(sentence))
+        if t.arms:
+            rows = []
+            for a in t.arms:
+                ivs = join_and([self.terms.intervention(ai.intervention) for ai in a.interventions]) or "None"
+                rows.append([a.label, sentence_case(enum_text(a.type)), ivs, a.description or ""])
+            if not any(r[3] for r in rows):
+                rows = [r[:3] for r in rows]
+                header = ["Arm", "Type", "Intervention(s)"]
+            else:
+                header = ["Arm", "Type", "Intervention(s)", "Description"]
+            blocks.append(Table("Trial arms", header, rows))
+        if self.matrix.epochs and self.t.schedule and self.t.schedule.epochs:
+            labels = [e.label for e in self.matrix.epochs]
+            blocks.append(
+                Para(
+                    f"The trial has {_count_word(len(labels))} epoch{'s' if len(labels) != 1 else ''}: "
+                    f"{join_and(labels)}. Times are counted in days from "
+                    f"{self.terms.anchor_name(self.t.schedule.anchor)} (day 0)"
+                    + self._calendar_note()
+                    + "."
+                )
+            )
+        return _section("4.1", "Description of Trial Design", blocks)
+
+    def _calendar_note(self) -> str:
+        cal = self.t.calendar
+        return f"; a month is counted as {cal.days_per_month} days and a year as {cal.days_per_year} days"
+
+    def stopping(self) -> Section | None:
+        rules = [r for r in self.t.stopping.rules if isinstance(r, (InterimRule, SafetyRule))]
+        blocks: list[Block] = []
+        if rules:
+            blocks.append(Bullets([self.prose.rule(r) for r in rules]))
+            blocks.append(Para("Boundaries are tabulated in Section 10.9."))
+        return _section("4.3", "Trial Stopping Rules", blocks)
+
+    def dates(self) -> Section | None:
+        t = self.t
+        blocks: list[Block] = []
+        if t.start:
+            blocks.append(Para(f"The trial starts on {t.start.isoformat()} (planned or actual start date)."))
+        if t.completion:
+            blocks.append(Para(f"The trial is expected to be completed by {t.completion.isoformat()}."))
+        return _section("4.4", "Start of Trial and End of Trial", blocks)
+
+    # ---- 5 population --------------------------------------------------------------------
+
+    def population(self) -> Section | None:
+        t = self.t
+        blocks: list[Block] = []
+        pop = population_text(t)
+        if pop:
+            blocks.append(Para(pop + "."))
+        if t.reference_anchor and t.eligibility.criteria:
+            blocks.append(
+                Para(
+                    "Eligibility is assessed at "
+                    f"{self.terms.anchor_name(t.reference_anchor)}: only data recorded by then count."
+                )
+            )
+        return _section(
+            "5",
+            "Trial Population",
+            [],
+            [
+                _section("5.1", "Description of Trial Population", blocks),
+                self.criteria("5.2", "Inclusion Criteria", t.eligibility.inclusion, "Participants are eligible to be included in the trial only if all of the following criteria apply:"),
+                self.criteria("5.3", "Exclusion Criteria", t.eligibility.exclusion, "Participants are excluded from the trial if any of the following criteria apply:"),
+            ],
+        )
+
+    def criteria(self, number: str, title: str, criteria: tuple[Criterion, ...], intro: str) -> Section | None:
+        if not criteria:
+            return None
+        items = [ListItem(c.id, self.prose.criterion(c), c.text is None) for c in criteria]
+        note = GENERATED_NOTE if any(i.generated for i in items) else ""
+        return _section(number, title, [Para(intro), Numbered(items, note)])
+
+    # ---- 6 intervention ------------------------------------------------------------------
+
+    def intervention(self) -> Section | None:
+        t = self.t
+        overview: list[Block] = []
+        if t.interventions:
+            rows = []
+            for iv in t.interventions:
+                arms = [a.label for a in t.arms if any(ai.intervention == iv.name for ai in a.interventions)]
+                rows.append(
+                    [
+                        iv.label,
+                        sentence_case(enum_text(iv.type)),
+                        "; ".join(iv.other_names),
+                        self.prose.regimen(iv.regimen),
+                        join_and(arms),
+                    ]
+                )
+            header = ["Intervention", "Type", "Other names", "Dose and regimen", "Arm(s)"]
+            keep = [i for i in range(len(header)) if i < 2 or any(r[i] for r in rows)]
+            overview.append(
+                Table(
+                    "Trial interventions",
+                    [header[i] for i in keep],
+                    [[r[i] for i in keep] for r in rows],
+                )
+            )
+            for iv in t.interventions:
+                if iv.description:
+                    overview.append(Para(f"{iv.label}: {iv.description}"))
+        admin: list[Block] = []
+        items = []
+        for arm in t.arms:
+            for ai in arm.interventions:
+                iv_model = t.intervention(ai.intervention)
+                reg = ai.regimen or (iv_model.regimen if iv_model else None)
+                text = self.prose.regimen(reg)
+                if text:
+                    items.append(f"{arm.label}: {self.terms.intervention(ai.intervention)} {text}.")
+            if not arm.interventions and arm.type.value == "no_intervention":
+                items.append(f"{arm.label}: no trial intervention.")
+        if t.schedule:
+            for a in t.schedule.activities:
+                if a.kind is ActivityKind.DOSE:
+                    who = f" ({join_and([self.terms.arm(x) for x in a.arms])})" if a.arms else ""
+                    items.append(
+                        f"Dosing visits{who}: {join_and([self.terms.intervention(i) for i in a.items])} "
+                        f"{self.prose.activity_timing(a)}."
+                    )
+        if items and any(i.endswith(".") for i in items):
+            admin.append(Bullets(items))
+        assign: list[Block] = []
+        if t.allocation is Allocation.RANDOMIZED and t.arms:
+            arm_names = join_and([a.label for a in t.arms])
+            assign.append(Para(f"Participants are randomized to the {arm_names}."))
+        if t.masking:
+            if t.masking.level is MaskingLevel.NONE:
+                assign.append(Para("The trial is open label: participants and investigators know the assigned intervention."))
+            else:
+                assign.append(Para(f"Masking: {masking_text(t)}."))
+        return _section(
+            "6",
+            "Trial Intervention and Concomitant Therapy",
+            [],
+            [
+                _section("6.1", "Overview of Trial Interventions", overview),
+                _section("6.4", "Trial Intervention Administration", admin),
+                _section("6.8", "Trial Intervention Assignment, Randomisation and Blinding", assign),
+            ],
+        )
+
+    # ---- 7 discontinuation ---------------------------------------------------------------
+
+    def discontinuation(self) -> Section | None:
+        rules = self.t.stopping.patient_rules
+        stop_iv = [self.prose.rule(r) for r in rules if isinstance(r.action, (Discontinue, FollowUp, Retest))]
+        withdraw = [self.prose.rule(r) for r in rules if isinstance(r.action, Withdraw)]
+        blocks1: list[Block] = [Bullets(stop_iv)] if stop_iv else []
+        if any(isinstance(r.action, Discontinue) for r in rules):
+            blocks1.append(Para("Participants who discontinue trial intervention remain in the trial and follow the schedule of activities for follow-up."))
+        blocks2: list[Block] = [Bullets(withdraw)] if withdraw else []
+        if withdraw:
+            blocks2.append(Para("No further assessments are planned after withdrawal."))
+        return _section(
+            "7",
+            "Participant Discontinuation of Trial Intervention and Discontinuation or Withdrawal from Trial",
+            [],
+            [
+                _section("7.1", "Discontinuation of Trial Intervention for Individual Participants", blocks1),
+                _section("7.2", "Discontinuation or Withdrawal from the Trial", blocks2),
+            ],
+        )
+
+    # ---- 8 assessments -------------------------------------------------------------------
+
+    def assessments(self) -> Section | None:
+        t = self.t
+        if not t.data:
+            return None
+        when = self._when_assessed()
+        rows = []
+        for d in t.data:
+            values = ""
+            if d.unit:
+                values = f"Unit: {_unit(d.unit)}"
+            if d.values:
+                values = "Values: " + ", ".join(d.values)
+            if d.low is not None or d.high is not None:
+                rng = f"Range: {num(d.low) if d.low is not None else ''} to {num(d.high) if d.high is not None else ''}"
+                values = (values + "; " if values else "") + rng
+            if d.attributes:
+                values = (values + "; " if values else "") + "Attributes: " + ", ".join(d.attributes)
+            rows.append([self.terms.term_full(d.name), _KIND_LABEL.get(d.kind.value, d.kind.value), values, when.get(d.name, "")])
+        header = ["Data item", "Kind", "Unit or values", "When collected"]
+        return _section(
+            "8",
+            "Trial Assessments and Procedures",
+            [],
+            [
+                _section(
+                    "8.1",
+                    "Trial Assessments and Procedures Considerations",
+                    [
+                        Para("The protocol refers to the following data. Timing follows the schedule of activities (Section 1.3)."),
+                        Table("Data items", header, rows),
+                    ],
+                )
+            ],
+        )
+
+    def _when_assessed(self) -> dict[str, str]:
+        sched = self.t.schedule
+        out: dict[str, list[str]] = {}
+        if sched is None:
+            return {}
+        for v in sched.visits:
+            for name in v.activities:
+                out.setdefault(name, []).append(v.label)
+        for a in sched.activities:
+            if a.kind is ActivityKind.DOSE:
+                continue
+            for name in a.items:
+                out.setdefault(name, []).append(self.prose.activity_timing(a))
+        return {k: "; ".join(v) for k, v in out.items()}
+
+    # ---- 10 statistics -------------------------------------------------------------------
+
+    def statistics(self) -> Section | None:
+        t = self.t
+        interim: list[Block] = []
+        for r in t.stopping.interim_rules:
+            interim.append(Para(self.prose.rule(r)))
+            table = interim_table(r)
+            if table is not None:
+                interim.append(_table(table))
+        for s in t.stopping.safety_rules:
+            interim.append(Para(self.prose.rule(s)))
+            table = safety_table(t, s)
+            if table is not None:
+                interim.append(_table(table))
+        size: list[Block] = []
+        if t.enrollment is not None:
+            size.append(Para(f"The planned number of participants is {t.enrollment}."))
+        return _section(
+            "10",
+            "Statistical Considerations",
+            [],
+            [
+                _section("10.9", "Interim Analyses", interim),
+                _section("10.11", "Sample Size Determination", size),
+            ],
+        )
+
+    # ---- 13 glossary ---------------------------------------------------------------------
+
+    def glossary(self) -> Section | None:
+        pairs = dict(self.terms.abbreviations())
+        limits = set()
+        for c in self.t.eligibility.criteria:
+            limits |= _limits(c.expr)
+        for r in self.t.stopping.patient_rules:
+            limits |= _limits(r.condition)
+        if "ULN" in limits:
+            pairs["ULN"] = "Upper limit of normal (of the laboratory's reference range)"
+        if "LLN" in limits:
+            pairs["LLN"] = "Lower limit of normal (of the laboratory's reference range)"
+        if self.grid is not None:
+            pairs.setdefault("X", "Activity performed at this visit (schedule of activities)")
+        if not pairs:
+            return None
+        rows = [[k, v] for k, v in sorted(pairs.items(), key=lambda kv: kv[0].lower())]
+        return _section("13", "Appendix: Glossary of Terms and Abbreviations", [Table("Abbreviations", ["Abbreviation", "Definition"], rows)])
+
+
+_KIND_LABEL = {
+    "lab": "Laboratory test",
+    "vital": "Vital sign",
+    "score": "Score",
+    "category": "Categorical",
+    "marker": "Marker",
+    "event": "Event",
+    "condition": "Condition",
+    "procedure": "Procedure",
+}
+
+
+def _unit(code: str) -> str:
+    from render.terms import unit_display
+
+    shown = unit_display(code)
+    return shown.lstrip("× ") if shown.startswith("×") else shown
+
+
+def _limits(e: Expr | None) -> set[str]:
+    import attrs
+
+    found: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, RelativeLimit):
+            found.add(node.limit.value)
+            return
+        if attrs.has(type(node)):
+            for f in attrs.fields(type(node)):  # type: ignore[arg-type]
+                visit(getattr(node, f.name))
+        elif isinstance(node, tuple):
+            for x in node:
+                visit(x)
+
+    visit(e)
+    return found
+
+
+def _table(t: NumberTable) -> Table:
+    return Table(t.caption, t.header, t.rows, t.note)
+
+
+def _site(s: object) -> str:
+    parts = [getattr(s, "facility", "")]
+    for attr in ("city", "country"):
+        v = getattr(s, attr, None)
+        if v:
+            parts.append(v)
+    return ", ".join(p for p in parts if p)
+
+
+def _a(phrase: str) -> str:
+    return "an" if phrase[:1].lower() in "aeio" else "a"
+
+
+def _count_word(n: int) -> str:
+    words = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+    return words[n] if 0 <= n < len(words) else str(n)
+
+
+def build_document(trial: Trial) -> Document:
+    """The protocol document of `trial`, ready for any output format."""
+    return _Builder(trial).build()

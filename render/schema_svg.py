@@ -1,0 +1,135 @@
+"""The trial schema figure (ICH M11 1.2) as inline SVG: epochs left to right, one lane per arm,
+randomization as a branching point. Built by hand so the HTML needs no script or asset."""
+
+from __future__ import annotations
+
+from markupsafe import escape
+
+from render.design import DesignMatrix
+
+_W = 960
+_LANE = 64
+_GAP = 14
+_TOP = 46
+_R = 16
+_CHAR = 6.6  # average glyph width of 12 px sans-serif, for wrapping
+
+_FILL = {
+    "experimental": "#dbe8f6",
+    "active_comparator": "#e3f1df",
+    "placebo_comparator": "#eeeeee",
+    "sham_comparator": "#eeeeee",
+    "no_intervention": "#ffffff",
+    "other": "#f4ecd8",
+}
+
+
+def _wrap(text: str, width: float, max_lines: int = 3) -> list[str]:
+    per_line = max(6, int(width / _CHAR))
+    words = text.split()
+    lines: list[str] = []
+    cur = ""
+    for w in words:
+        if not cur:
+            cur = w
+        elif len(cur) + 1 + len(w) <= per_line:
+            cur += " " + w
+        else:
+            lines.append(cur)
+            cur = w
+    if cur:
+        lines.append(cur)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: per_line - 1].rstrip() + "…"
+    return lines
+
+
+def _text(x: float, y: float, width: float, text: str, cls: str = "", lines_max: int = 3) -> str:
+    lines = _wrap(text, width, lines_max)
+    start = y - (len(lines) - 1) * 7
+    spans = "".join(
+        f'<tspan x="{x:.1f}" y="{start + i * 14:.1f}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    klass = f' class="{cls}"' if cls else ""
+    return f'<text text-anchor="middle" dominant-baseline="middle"{klass}>{spans}</text>'
+
+
+def schema_svg(matrix: DesignMatrix, enrollment: int | None = None, title: str = "Trial schema") -> str:
+    epochs = matrix.epochs
+    arms = matrix.arms
+    n_arms = max(1, len(arms))
+    branch = next((i for i, e in enumerate(epochs) if e.randomized_before), None)
+    r_space = 2 * _R + 2 * _GAP if branch is not None else 0
+    left = 12
+    usable = _W - left - 12 - r_space
+    ep_w = usable / max(1, len(epochs))
+    height = _TOP + n_arms * _LANE + 34
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {height}" '
+        f'width="100%" role="img" aria-labelledby="schema-title" class="schema">',
+        f'<title id="schema-title">{escape(title)}</title>',
+        "<style>text{font:12px sans-serif;fill:#1a1a1a}.ep{font-weight:bold;fill:#333}"
+        ".arm{font-weight:bold}.r{font-weight:bold;fill:#fff}.n{fill:#555}</style>",
+    ]
+    x = float(left)
+    lanes_top = _TOP
+    lanes_bottom = _TOP + n_arms * _LANE
+    mid_all = (lanes_top + lanes_bottom) / 2
+    for i, ep in enumerate(epochs):
+        if branch is not None and i == branch:
+            cx = x + _GAP + _R
+            out.append(f'<circle cx="{cx:.1f}" cy="{mid_all:.1f}" r="{_R}" fill="#2f5d8a"/>')
+            out.append(f'<text x="{cx:.1f}" y="{mid_all + 1:.1f}" text-anchor="middle" dominant-baseline="middle" class="r">R</text>')
+            for a in range(n_arms):
+                ly = lanes_top + a * _LANE + _LANE / 2
+                out.append(
+                    f'<path d="M{cx + _R:.1f},{mid_all:.1f} L{x + r_space:.1f},{ly:.1f}" '
+                    'stroke="#2f5d8a" stroke-width="1.5" fill="none"/>'
+                )
+            if enrollment:
+                out.append(
+                    f'<text x="{cx:.1f}" y="{lanes_bottom + 20:.1f}" text-anchor="middle" class="n">N = {enrollment}</text>'
+                )
+            x += r_space
+        # epoch header
+        out.append(_text(x + ep_w / 2, _TOP - 22, ep_w - 8, ep.label, "ep", 1))
+        out.append(
+            f'<line x1="{x + 2:.1f}" y1="{_TOP - 10}" x2="{x + ep_w - 2:.1f}" y2="{_TOP - 10}" stroke="#999"/>'
+        )
+        shared = branch is None or i < branch
+        if shared or not arms:
+            el_names = []
+            for arm in arms or []:
+                c = matrix.cell(arm.name, ep.name)
+                for el in c.elements if c else []:
+                    if el.name not in el_names:
+                        el_names.append(el.name)
+            label = " / ".join(el_names) or ep.label
+            out.append(
+                f'<rect x="{x + 4:.1f}" y="{lanes_top + 6:.1f}" width="{ep_w - 8:.1f}" '
+                f'height="{n_arms * _LANE - 12:.1f}" rx="6" fill="#f2f2f2" stroke="#777"/>'
+            )
+            out.append(_text(x + ep_w / 2, mid_all, ep_w - 16, label))
+        else:
+            for a, arm in enumerate(arms):
+                c = matrix.cell(arm.name, ep.name)
+                els = c.elements if c else []
+                y = lanes_top + a * _LANE + 6
+                h = _LANE - 12
+                fill = _FILL.get(arm.type.value, "#ffffff")
+                k = max(1, len(els))
+                w = (ep_w - 8) / k
+                for j in range(k):
+                    name = els[j].name if els else ""
+                    bx = x + 4 + j * w
+                    out.append(
+                        f'<rect x="{bx:.1f}" y="{y:.1f}" width="{w - (2 if k > 1 else 0):.1f}" height="{h}" '
+                        f'rx="6" fill="{fill}" stroke="#2f5d8a"/>'
+                    )
+                    text = name if i != branch or k > 1 else f"{arm.label}: {name}" if name and name != arm.label else arm.label
+                    out.append(_text(bx + w / 2, y + h / 2, w - 12, text, "", 3))
+        x += ep_w
+    out.append("</svg>")
+    return "".join(out)

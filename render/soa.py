@@ -1,0 +1,309 @@
+"""The schedule of activities as a grid: visits as columns grouped by epoch, activities as rows.
+
+Columns are the declared visits plus the time points of activities planned `at month 3, 6`
+that no visit already covers. Rows are the data items assessed at those columns (an X, with a
+footnote letter when the item is conditional or arm-specific) and, below them, one row per
+repeating activity, shown as a single bar over the columns its period covers with its
+frequency in words (`every 7 days from day 1 for 6 months (±2 days)`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from protocol.expr import AggregateFn, DoseAnchor
+from protocol.schedule import (
+    Activity,
+    AfterAnchor,
+    AsNeeded,
+    AtDay,
+    AtTimes,
+    DayRange,
+    OnEvent,
+    Repeat,
+    Visit,
+)
+from protocol.timing import DayPoint, TimeUnit, Window
+from protocol.trial import Trial
+from protocol.vocab import ActivityKind
+from render.design import anchor_days, epoch_list, repeat_span
+from render.prose import Prose
+from render.terms import join_and, lower_first, num, signed, window_text
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    epoch: str | None
+    day_text: str
+    window_text: str
+    day: float | None  # nominal day for ordering and coverage (approximate for relative visits)
+    footnotes: list[str] = field(default_factory=list)
+    visit: str | None = None
+    approximate: bool = False  # day estimated from another anchor (`30 days after last dose`)
+    epoch_label: str = ""
+
+
+@dataclass
+class Mark:
+    text: str  # "X" or ""
+    footnotes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    label: str
+    kind: str  # "item" | "repeat"
+    marks: list[Mark]
+    footnotes: list[str] = field(default_factory=list)
+    span: tuple[int, int] | None = None  # repeat rows: first and last covered column index
+    timing: str = ""
+
+
+@dataclass
+class EpochGroup:
+    label: str
+    width: int
+
+
+@dataclass
+class Grid:
+    columns: list[Column]
+    groups: list[EpochGroup]
+    rows: list[Row]
+    footnotes: list[tuple[str, str]]  # (letter, text)
+
+    @property
+    def item_rows(self) -> list[Row]:
+        return [r for r in self.rows if r.kind == "item"]
+
+    @property
+    def repeat_rows(self) -> list[Row]:
+        return [r for r in self.rows if r.kind == "repeat"]
+
+
+class _Notes:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def letter(self, text: str) -> str:
+        if text not in self.texts:
+            self.texts.append(text)
+        i = self.texts.index(text)
+        return _LETTERS[i % 26] + ("" if i < 26 else str(i // 26))
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(self.letter(t), t) for t in self.texts]
+
+
+def _point_label(p: DayPoint) -> str:
+    return f"{p.unit.value.capitalize()} {signed(p.value)}"
+
+
+def _window_short(w: Window | None) -> str:
+    text = window_text(w)
+    return text.replace(" days", " d").replace(" day", " d").replace(" weeks", " wk").replace(
+        " week", " wk"
+    )
+
+
+def build_grid(trial: Trial) -> Grid | None:
+    sched = trial.schedule
+    if sched is None or not sched.items:
+        return None
+    prose = Prose(trial)
+    terms = prose.terms
+    cal = trial.calendar
+    notes = _Notes()
+    anchors = anchor_days(trial)
+    epochs = epoch_list(trial) if sched.epochs else []
+    epoch_order = {e.name: i for i, e in enumerate(epochs)}
+
+    columns: list[Column] = []
+    for v in sched.visits:
+        col = _visit_column(v, prose, anchors)
+        if v.arms:
+            col.footnotes.append(
+                notes.letter(f"{join_and([terms.arm(a) for a in v.arms])} only.")
+            )
+        if v.condition:
+            col.footnotes.append(notes.letter(f"Only if {terms.anchor_name(v.condition)} has occurred."))
+        columns.append(col)
+
+    # time points of `at ...` activities that no visit covers become columns of their own
+    for a in sched.activities:
+        if not isinstance(a.timing, AtTimes):
+            continue
+        for p in a.timing.points:
+            d = p.days(cal)
+            if _find_column(columns, d, a.epoch) is None:
+                columns.append(
+                    Column(
+                        key=f"t{num(d)}",
+                        label=_point_label(p),
+                        epoch=a.epoch,
+                        day_text=_day_text(d, p),
+                        window_text=_window_short(a.window),
+                        day=d,
+                    )
+                )
+
+    def order(c: Column) -> tuple[int, int, float]:
+        scheduled = 0 if c.day is not None else 1
+        ep = epoch_order.get(c.epoch or "", len(epoch_order))
+        return (ep if c.epoch else len(epoch_order) + scheduled, scheduled, c.day if c.day is not None else 0.0)
+
+    columns.sort(key=order)
+
+    groups: list[EpochGroup] = []
+    for c in columns:
+        label = _epoch_label(trial, c.epoch) if c.epoch else "Unscheduled"
+        c.epoch_label = label
+        if groups and groups[-1].label == label:
+            groups[-1].width += 1
+        else:
+            groups.append(EpochGroup(label, 1))
+
+    rows: list[Row] = []
+    item_rows: dict[str, Row] = {}
+
+    def item_row(name: str) -> Row:
+        if name not in item_rows:
+            label = terms.term_full(name) if terms.item(name) else terms.intervention(name)
+            item_rows[name] = Row(label, "item", [Mark("") for _ in columns])
+            rows.append(item_rows[name])
+        return item_rows[name]
+
+    for v in sched.visits:
+        idx = next(i for i, c in enumerate(columns) if c.visit == v.name)
+        for name in v.activities:
+            row = item_row(name)
+            row.marks[idx].text = "X"
+    for a in sched.activities:
+        if not isinstance(a.timing, AtTimes):
+            continue
+        marks_notes = _activity_notes(a, prose, notes)
+        for name in a.items:
+            row = item_row(name)
+            for p in a.timing.points:
+                i = _find_column(columns, p.days(cal), a.epoch)
+                assert i is not None
+                row.marks[i].text = "X"
+                for n in marks_notes:
+                    if n not in row.marks[i].footnotes:
+                        row.marks[i].footnotes.append(n)
+
+    repeat_rows: list[Row] = []
+    for a in sched.activities:
+        if not isinstance(a.timing, Repeat):
+            continue
+        label = _items_label(a, prose)
+        span = repeat_span(a, cal, anchors)
+        covered = [
+            i
+            for i, c in enumerate(columns)
+            if span is not None and c.day is not None and span[0] - _slack(a) <= c.day <= span[1] + _slack(a)
+        ]
+        row = Row(
+            label,
+            "repeat",
+            [Mark("") for _ in columns],
+            footnotes=_activity_notes(a, prose, notes),
+            timing=prose.activity_timing(a),
+        )
+        if covered:
+            row.span = (min(covered), max(covered))
+        repeat_rows.append(row)
+
+    footnotes = notes.items()
+    return Grid(columns, groups, rows + repeat_rows, footnotes)
+
+
+def _slack(a: Activity) -> float:
+    return 0.0
+
+
+def _items_label(a: Activity, prose: Prose) -> str:
+    terms = prose.terms
+    if a.kind is ActivityKind.DOSE:
+        names = [terms.intervention(i) for i in a.items]
+        return "Administer " + join_and(names)
+    labels = [terms.term_full(i) if terms.item(i) else i for i in a.items]
+    return join_and([labels[0]] + [lower_first(x) for x in labels[1:]])
+
+
+def _activity_notes(a: Activity, prose: Prose, notes: _Notes) -> list[str]:
+    out = []
+    if a.arms:
+        out.append(notes.letter(f"{join_and([prose.terms.arm(x) for x in a.arms])} only."))
+    if a.condition:
+        out.append(notes.letter(f"Only if {prose.terms.anchor_name(a.condition)} has occurred."))
+    return out
+
+
+def _epoch_label(trial: Trial, name: str) -> str:
+    if trial.schedule is not None:
+        for e in trial.schedule.epochs:
+            if e.name == name:
+                return e.label
+    return name.replace("_", " ")
+
+
+def _find_column(columns: list[Column], day: float, epoch: str | None) -> int | None:
+    """The column at `day`: a visit on that day, or a time point of the same epoch."""
+    for i, c in enumerate(columns):
+        if c.day is None or c.approximate or abs(c.day - day) > 1e-9:
+            continue
+        if c.visit is not None or c.epoch == epoch:
+            return i
+    return None
+
+
+def _day_text(d: float, p: DayPoint | None = None) -> str:
+    if p is not None and p.unit is not TimeUnit.DAY:
+        return f"{signed(d)}"
+    return signed(d)
+
+
+def _visit_column(v: Visit, prose: Prose, anchors: dict[str, float]) -> Column:
+    cal = prose.trial.calendar
+    t = v.timing
+    if isinstance(t, AtDay):
+        d = t.point.days(cal)
+        return Column(v.name, v.label, v.epoch, signed(d), _window_short(v.window), d, visit=v.name)
+    if isinstance(t, DayRange):
+        a, b = t.start.days(cal), t.end.days(cal)
+        return Column(
+            v.name, v.label, v.epoch, f"{signed(a)} to {signed(b)}", _window_short(v.window), b, visit=v.name
+        )
+    if isinstance(t, AfterAnchor):
+        approx = anchors.get(v.name)
+        text = _after_short(t, prose)
+        return Column(
+            v.name, v.label, v.epoch, text, _window_short(v.window), approx, visit=v.name,
+            approximate=True,
+        )
+    if isinstance(t, OnEvent):
+        return Column(
+            v.name, v.label, v.epoch, f"on {prose.terms.anchor_name(t.event)}", "", None, visit=v.name
+        )
+    assert isinstance(t, AsNeeded)
+    return Column(v.name, v.label, v.epoch, "as needed", "", None, visit=v.name)
+
+
+def _after_short(t: AfterAnchor, prose: Prose) -> str:
+    """`last dose + 30 d`: a relative visit's day, short enough for a grid header."""
+    ref = t.anchor
+    if isinstance(ref, DoseAnchor):
+        which = "first" if ref.which is AggregateFn.FIRST else "last"
+        name = f"{which} dose"
+        if len(prose.trial.interventions) > 1:
+            name += f" of {prose.terms.intervention(ref.intervention)}"
+    else:
+        name = prose.terms.anchor(ref)
+    off = t.offset
+    unit = {"day": "d", "week": "wk", "month": "mo", "year": "y", "hour": "h"}[off.unit.value]
+    return f"{name} + {num(off.amount)} {unit}"

@@ -1,0 +1,208 @@
+"""Numbers for the statistics section, from `engine.stats` when it is installed.
+
+This is the renderer's only contact with the engine, kept in one place: a boundary table for
+each interim rule and a "stop if at least k events among the first n participants" table for
+each binary safety rule. When `engine.stats` is absent, or a design cannot be solved, the
+document states the rule in words only (the functions return None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from protocol.stopping import BayesianStop, BinomialStop, InterimRule, SafetyRule, SprtStop
+from protocol.trial import Trial
+from render.terms import num
+
+# Boundary family names of the protocol language -> engine.stats names.
+_FAMILIES = {
+    "obrien_fleming": "obf",
+    "obf": "obf",
+    "pocock": "pocock",
+    "wang_tsiatis": "wang-tsiatis",
+    "haybittle_peto": "haybittle-peto",
+    "ld_obf": "ld-obf",
+    "lan_demets_obrien_fleming": "ld-obf",
+    "ld_pocock": "ld-pocock",
+    "lan_demets_pocock": "ld-pocock",
+    "hsd": "hsd",
+    "hwang_shih_decani": "hsd",
+    "power": "power",
+    "kim_demets": "power",
+}
+
+
+@dataclass
+class NumberTable:
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+def _engine() -> Any | None:
+    try:
+        import engine.stats as stats
+    except ImportError:  # the engine is optional for rendering
+        return None
+    return stats
+
+
+def interim_table(rule: InterimRule) -> NumberTable | None:
+    """Efficacy (and futility) boundaries at each look, on the Z and nominal p-value scales."""
+    stats = _engine()
+    if stats is None or not hasattr(stats, "group_sequential_design"):
+        return None
+    eff = rule.efficacy
+    family = _FAMILIES.get(eff.family.name.replace("-", "_").lower())
+    if family is None:
+        return None
+    kwargs: dict[str, Any] = {
+        "alpha": eff.alpha,
+        "sides": eff.sides,
+        "efficacy": family,
+        "efficacy_param": eff.family.parameter,
+    }
+    if rule.futility is not None:
+        fut = _FAMILIES.get(rule.futility.family.name.replace("-", "_").lower())
+        if fut is None:
+            return None
+        kwargs.update(
+            futility=fut,
+            futility_param=rule.futility.family.parameter,
+            beta=rule.futility.beta,
+            binding=rule.futility.binding,
+        )
+    try:
+        design = stats.group_sequential_design(list(rule.information), **kwargs)
+    except Exception:  # DesignError or a numerical failure: words only
+        return None
+    two = eff.sides == 2
+    header = ["Look", "Information fraction", "Efficacy boundary (Z)", "Nominal p-value", "Cumulative α spent"]
+    if design.futility:
+        header.insert(3, "Futility boundary (Z)")
+    rows: list[list[str]] = []
+    for k, t in enumerate(design.information_fractions):
+        final = k == len(design.information_fractions) - 1
+        z = design.efficacy[k]
+        p = design.nominal_p[k] * (2 if two else 1)
+        row = [
+            "Final" if final else f"Interim {k + 1}",
+            f"{t:.2f}",
+            (f"|Z| ≥ {z:.3f}" if two else f"Z ≥ {z:.3f}"),
+            f"{p:.4f}",
+            f"{design.cumulative_alpha[k]:.4f}",
+        ]
+        if design.futility:
+            row.insert(3, f"Z ≤ {design.futility[k]:.3f}")
+        rows.append(row)
+    sided = "two-sided" if two else "one-sided"
+    return NumberTable(
+        caption=f"Boundaries for {rule.label or rule.name} (overall {sided} α = {num(eff.alpha)})",
+        header=header,
+        rows=rows,
+        note=(
+            "Nominal p-values are "
+            + ("two-sided" if two else "one-sided")
+            + "; boundaries computed by recursive numerical integration (engine.stats)."
+        ),
+    )
+
+
+def monitored_patients(trial: Trial, rule: SafetyRule) -> int | None:
+    """Participants the rule counts: all enrolled, or the arms' share under equal allocation."""
+    if trial.enrollment is None:
+        return None
+    if not rule.arms or not trial.arms:
+        return trial.enrollment
+    share = trial.enrollment * len(rule.arms) / len(trial.arms)
+    return int(share)
+
+
+def safety_table(trial: Trial, rule: SafetyRule) -> NumberTable | None:
+    """`Stop if at least k events among the first n participants`, compressed by k."""
+    stats = _engine()
+    n_max = monitored_patients(trial, rule)
+    if stats is None or n_max is None or n_max < 1:
+        return None
+    m = rule.method
+    try:
+        if isinstance(m, BayesianStop):
+            boundary = stats.bayesian_stopping_boundary(
+                n_max, m.threshold, m.probability, m.prior_a, m.prior_b
+            )
+        elif isinstance(m, BinomialStop):
+            boundary = stats.exact_threshold_boundary(n_max, m.threshold, m.alpha)
+        else:
+            assert isinstance(m, SprtStop)
+            sprt = stats.truncated_sprt(m.p0, m.p1, m.alpha, m.beta, m.max_patients)
+            return _sprt_table(sprt, rule)
+    except Exception:
+        return None
+    pairs = [(n, k) for n, k in boundary.table()]
+    if not pairs:
+        return None
+    rows: list[list[str]] = []
+    start_n, cur_k = pairs[0]
+    prev_n = start_n
+    for n, k in pairs[1:] + [(None, None)]:
+        if k != cur_k or n is None or n != prev_n + 1:
+            rows.append([f"≥ {cur_k}", _n_range(start_n, prev_n)])
+            if n is None or k is None:
+                break
+            start_n, cur_k = n, k
+        prev_n = n
+    who = "participants"
+    if rule.arms:
+        who = "participants of the monitored arm(s)"
+    note = ""
+    if rule.arms and trial.arms and len(rule.arms) < len(trial.arms):
+        note = (
+            f"Table computed for up to {n_max} monitored participants (the planned enrolment of "
+            f"{trial.enrollment} shared equally between the {len(trial.arms)} arms)."
+        )
+    else:
+        note = f"Table computed for up to {n_max} participants (the planned enrolment)."
+    try:
+        oc = boundary.operating_characteristics(_null_rate(m))
+        note += (
+            f" If the true rate is {num(round(_null_rate(m) * 100, 4))}%, the rule stops the trial "
+            f"with probability {oc.probability_stop:.3f}."
+        )
+    except Exception:
+        pass
+    return NumberTable(
+        caption=f"Stopping boundary for {rule.label or rule.name}",
+        header=["Stop if the number of events is", f"among the first n {who}, n ="],
+        rows=rows,
+        note=note,
+    )
+
+
+def _null_rate(m: BayesianStop | BinomialStop | SprtStop) -> float:
+    if isinstance(m, SprtStop):
+        return m.p0
+    return m.threshold
+
+
+def _n_range(a: int, b: int) -> str:
+    return str(a) if a == b else f"{a}–{b}"
+
+
+def _sprt_table(sprt: Any, rule: SafetyRule) -> NumberTable | None:
+    rows = []
+    for n in range(1, sprt.n_max + 1):
+        r = sprt.reject[n - 1]
+        a = sprt.accept[n - 1]
+        if r is None and a is None:
+            continue
+        rows.append([str(n), "—" if r is None else f"≥ {r}", "—" if a is None else f"≤ {a}"])
+    if not rows:
+        return None
+    return NumberTable(
+        caption=f"Sequential probability ratio test for {rule.label or rule.name}",
+        header=["n", "Stop (rate too high) if events", "Conclude acceptable if events"],
+        rows=rows,
+        note=f"After {sprt.n_max} participants: conclude the rate is too high if events ≥ {sprt.final_reject}.",
+    )
