@@ -710,12 +710,12 @@ def event_to_json(event: Event) -> dict[str, Any]:
             if key in attrs:
                 out[key] = attrs.pop(key)
     else:
-        out = {"type": "condition" if event.ongoing or event.end else "occurrence"}
-        out["kind"] = event.kind
+        # Written as the generic type: `condition` only adds the check that the end is stated.
+        out = {"type": "occurrence", "kind": event.kind}
     out["start"] = event.start.isoformat()
     if event.end is not None:
         out["end"] = event.end.isoformat()
-    elif out["type"] != "occurrence" or event.ongoing:
+    elif out["type"] == "adverse_event" or event.ongoing:
         out["ongoing"] = event.ongoing
     if attrs:
         out["attributes"] = attrs
