@@ -1,11 +1,43 @@
-"""A protocol compiled once for fast evaluation of many patients."""
+"""A protocol compiled once for fast evaluation of many patients, and the per-patient pipeline:
+
+1. index the patient's events (by kind, visit, intervention; each sorted once);
+2. eligibility at the reference date (engine.eligibility);
+3. patient stopping rules and dispositions up to the as-of date (engine.rules);
+4. the schedule planned from the schedule's anchor, changed by the stopping events, and matched
+   to the actual visits, assessments and doses (engine.schedule, engine.conformance);
+5. dosing per intervention (engine.dosing);
+6. the account of every input event: exactly one role each (engine.results.EventRole).
+"""
 
 from __future__ import annotations
 
 import datetime
 
-from engine.patient import Patient
-from engine.results import PatientResult
+from engine.dosing import summarize
+from engine.eligibility import compile_criteria, evaluate_eligibility
+from engine.expressions import Scope
+from engine.patient import (
+    AnchorEvent,
+    Disposition,
+    DoseEvent,
+    Observation,
+    Occurrence,
+    Patient,
+    VisitEvent,
+)
+from engine.results import (
+    EligibilityResult,
+    EvaluationError,
+    EventAccount,
+    EventRole,
+    PatientResult,
+    StoppingEvent,
+    UnplannedEvent,
+)
+from engine.rules import compile_rules, evaluate_rules
+from engine.schedule import Outcome, SchedulePlan, Stops, plan_and_match
+from engine.timeline import EVENT_TYPE_NAMES, PatientIndex, disposition_effect, event_date
+from protocol.schedule import OnEvent
 from protocol.trial import Trial
 
 
@@ -14,9 +46,161 @@ class CompiledTrial:
 
     def __init__(self, trial: Trial):
         self.trial = trial
+        self.calendar = trial.calendar
+        self.items = {d.name: d for d in trial.data}
+        self.criteria = compile_criteria(trial)
+        self.all_interventions = tuple(i.name for i in trial.interventions)
+        self.rules = compile_rules(trial.stopping.patient_rules, self.all_interventions)
+        self.schedule = SchedulePlan(trial)
+        self.reference_anchor = trial.reference_anchor
+        self.root = trial.schedule.anchor if trial.schedule else None
+        names = {"discontinuation", "withdrawal"}
+        if self.reference_anchor:
+            names.add(self.reference_anchor)
+        if trial.schedule is not None:
+            names.add(trial.schedule.anchor)
+            names.update(a.name for a in trial.schedule.anchors)
+            for v in trial.schedule.visits:
+                if isinstance(v.timing, OnEvent):
+                    names.add(v.timing.event)
+                if v.condition:
+                    names.add(v.condition)
+        self.anchor_names = frozenset(names)
+
+    # ---- the pipeline -------------------------------------------------------------------------
+
+    def _anchor(self, idx: PatientIndex, name: str | None,
+                as_of: datetime.date) -> tuple[datetime.date, int] | None:
+        if name is None:
+            return None
+        return idx.anchor_date(name, as_of) or idx.first_visit(name, as_of)
 
     def evaluate(self, patient: Patient, as_of: datetime.date) -> PatientResult:
-        raise NotImplementedError("the engine core is being written (issue 3)")
+        idx = PatientIndex(patient)
+        errors: list[EvaluationError] = []
+        cited: set[int] = set()
+        notes: list[str] = []
+        anchor_pos: set[int] = set()
+
+        # eligibility, with the data up to the reference date
+        ref = self._anchor(idx, self.reference_anchor, as_of)
+        ref_date = ref[0] if ref else None
+        if ref:
+            anchor_pos.add(ref[1])
+        scope = Scope(idx, ref_date or as_of, self.calendar, self.items, ref_date=ref_date,
+                      errors=errors, cited=cited)
+        if ref_date is None:
+            scope.ref_date = None
+        eligibility: EligibilityResult = evaluate_eligibility(
+            self.criteria, scope, self.reference_anchor, ref_date)
+
+        # stopping rules and dispositions
+        arm_ivs = self.schedule.arm_interventions.get(patient.arm, self.all_interventions) \
+            if patient.arm is not None else self.all_interventions
+        stopping = evaluate_rules(self.rules, idx, as_of, self.calendar, self.items, arm_ivs,
+                                  errors, cited)
+        stops = _stops(stopping)
+
+        # the schedule
+        root = self._anchor(idx, self.root, as_of)
+        outcome: Outcome | None = None
+        if self.root is not None and root is not None:
+            anchor_pos.add(root[1])
+            outcome = plan_and_match(self.schedule, idx, patient.arm, as_of, root[0], stops)
+            notes.extend(outcome.notes)
+            anchor_pos |= outcome.anchor_positions
+            for name, s in idx.visits.items():
+                if name is None:
+                    for i in range(s.until(as_of)):
+                        ev = s.events[i]
+                        assert isinstance(ev, VisitEvent)
+                        outcome.unplanned.append(UnplannedEvent(
+                            ev.label, "visit", ev.date, ev.ref, (ev.date - root[0]).days,
+                            "the visit is not mapped to a visit of the protocol"))
+                        outcome.unplanned_pos.add(s.positions[i])
+        elif self.root is not None:
+            notes.append(f"no date for {self.root}: the schedule was not evaluated")
+        stopped = {iv: day for iv, (day, _) in stops.treatment.items()}
+        if stops.withdraw is not None:
+            for iv in self.all_interventions:
+                stopped[iv] = min(stopped.get(iv, stops.withdraw), stops.withdraw)
+        dosing = summarize(outcome, as_of, stopped) if outcome is not None else []
+
+        accounts = self._account(patient, as_of, outcome, cited, anchor_pos)
+        return PatientResult(
+            id=patient.id,
+            arm=patient.arm,
+            as_of=as_of,
+            eligibility=eligibility,
+            schedule=tuple(outcome.rows) if outcome else (),
+            unplanned=tuple(sorted(outcome.unplanned, key=lambda u: u.date)) if outcome else (),
+            dosing=tuple(dosing),
+            stopping=tuple(stopping),
+            events=accounts,
+            errors=tuple(errors),
+            notes=tuple(dict.fromkeys(notes)),
+            anchor_date=root[0] if root else None,
+            ref=patient.ref,
+        )
+
+    def _account(self, patient: Patient, as_of: datetime.date, outcome: Outcome | None,
+                 cited: set[int], anchor_pos: set[int]) -> tuple[EventAccount, ...]:
+        out = []
+        used = outcome.used if outcome else {}
+        unplanned = outcome.unplanned_pos if outcome else set()
+        for i, ev in enumerate(patient.events):
+            etype = EVENT_TYPE_NAMES[type(ev)]
+            detail: str | None = None
+            if event_date(ev) > as_of:
+                role, detail = EventRole.NOT_EVALUATED, "dated after the as-of date"
+            elif i in used:
+                role, detail = EventRole.MATCHED, used[i]
+            elif i in unplanned:
+                role = EventRole.UNPLANNED
+            elif isinstance(ev, AnchorEvent):
+                if ev.name in self.anchor_names or i in anchor_pos:
+                    role = EventRole.ANCHOR
+                else:
+                    role, detail = EventRole.NOT_SCHEDULE_RELEVANT, \
+                        f"anchor '{ev.name}' is not used by the protocol"
+            elif isinstance(ev, Disposition):
+                if disposition_effect(ev.status) is not None:
+                    role, detail = EventRole.ANCHOR, f"disposition: {ev.status}"
+                else:
+                    role, detail = EventRole.NOT_SCHEDULE_RELEVANT, f"disposition: {ev.status}"
+            elif outcome is None and isinstance(ev, (VisitEvent, DoseEvent)) or (
+                    outcome is None and isinstance(ev, (Observation, Occurrence))
+                    and ev.kind in self.schedule.assess_kinds):
+                role, detail = EventRole.NOT_EVALUATED, f"no date for {self.root}"
+            elif i in cited:
+                role = EventRole.EVIDENCE
+            else:
+                role = EventRole.NOT_SCHEDULE_RELEVANT
+            out.append(EventAccount(i, ev.ref, etype, role, detail))
+        return tuple(out)
+
+
+def _stops(events: list[StoppingEvent]) -> Stops:
+    stops = Stops()
+    for e in events:
+        if not e.effective:
+            continue
+        day = e.date.toordinal()
+        what = e.rule if e.source == "rule" else e.rule
+        label = {"discontinue": "discontinuation", "withdraw": "withdrawal",
+                 "follow_up": "end of treatment"}[e.action]
+        text = f"{label} ({what})" if what not in ("discontinuation", "withdrawal") else label
+        if e.action == "withdraw":
+            if stops.withdraw is None or day < stops.withdraw:
+                stops.withdraw, stops.withdraw_what = day, text
+            stops.anchors["withdrawal"] = min(stops.anchors.get("withdrawal", day), day)
+        else:
+            for iv in e.interventions:
+                cur = stops.treatment.get(iv)
+                if cur is None or day < cur[0]:
+                    stops.treatment[iv] = (day, text)
+        stops.anchors["discontinuation"] = min(stops.anchors.get("discontinuation", day), day)
+    return stops
 
 
 def compile_trial(trial: Trial) -> CompiledTrial:

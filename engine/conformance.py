@@ -1,0 +1,235 @@
+"""Matching planned occurrences to actual events, and the status of each planned occurrence.
+
+All dates here are proleptic ordinals (`date.toordinal()`), so day arithmetic is integer
+arithmetic. One activity (a visit, a data item assessed, an intervention dosed) is matched at a
+time: its planned occurrences in date order against its actual events in date order.
+
+The rules, in the order they are applied (docs/engine-semantics.md has examples):
+
+1. **Periods.** An actual with a start and an end (a dose given daily from start to end) covers
+   every planned occurrence whose nominal day lies in [start, end]: each is on time.
+2. **Windows.** Each planned occurrence, in order, takes the unused actual inside its window
+   [lo, hi] that is nearest its nominal day (the earlier one on a tie), and never one dated
+   before the actual the previous occurrence took: matching keeps order, and each actual is
+   used at most once.
+3. **Near misses.** A planned occurrence left without an actual takes the unused actual nearest
+   its window within its *catchment*: from the midpoint between its nominal day and the previous
+   occurrence's (but after that occurrence's window) to the midpoint with the next occurrence's
+   (but before that one's window). On a side with no neighbouring occurrence the catchment
+   reaches beyond the window by the window's own width (hi - lo), or by the half-gap to the
+   neighbour on the other side if that is less. A *visit* planned once takes its visit however
+   far away (visit records name their visit, so there is no doubt which one it was). The
+   match is `early` or `late`, by the distance to the nearest window edge.
+4. Actuals used by no occurrence are **unplanned**.
+
+The status of a planned occurrence is then: `on_time` (matched inside its window), `early`,
+`late` (deviation_days signed: negative when early), `missed` (no actual and the window closed
+before the as-of date), `not_due` (no actual and the window is still open or in the future on the
+as-of date), or `not_applicable` (see engine.schedule: another arm, or after discontinuation).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+from engine.results import Status
+
+
+class Planned:
+    """One planned occurrence of one activity, and (after matching) what happened to it."""
+
+    __slots__ = (
+        "atype", "activity", "label", "nominal", "lo", "hi", "epoch", "amount", "amount_unit",
+        "exempt", "actual", "status", "deviation", "reason", "merged",
+    )
+
+    def __init__(
+        self,
+        atype: str,
+        activity: str,
+        label: str,
+        nominal: int,
+        lo: int,
+        hi: int,
+        epoch: str | None = None,
+        amount: float | None = None,
+        amount_unit: str | None = None,
+        exempt: bool = False,
+    ):
+        self.atype = atype
+        self.activity = activity
+        self.label = label
+        self.nominal = nominal
+        self.lo = lo
+        self.hi = hi
+        self.epoch = epoch
+        self.amount = amount
+        self.amount_unit = amount_unit
+        self.exempt = exempt  # planned because of an event (on/if): a stop does not cancel it
+        self.actual: Actual | None = None
+        self.status: Status | None = None
+        self.deviation: int | None = None
+        self.reason: str | None = None
+        self.merged = 1
+
+    def __repr__(self) -> str:
+        return (f"Planned({self.atype} {self.activity} {self.label} nominal={self.nominal} "
+                f"[{self.lo}, {self.hi}] status={self.status})")
+
+
+class Actual:
+    """An actual event of an activity: its day (and last day, for a period), input position."""
+
+    __slots__ = ("day", "end", "pos", "event", "used", "covered_day", "uses")
+
+    def __init__(self, day: int, pos: int, event: object, end: int | None = None):
+        self.day = day
+        self.end = end
+        self.pos = pos
+        self.event = event
+        self.used = False
+        self.covered_day: int | None = None
+        self.uses = 0  # planned occurrences a period covers
+
+    def __repr__(self) -> str:
+        return f"Actual(day={self.day}, end={self.end}, pos={self.pos})"
+
+
+def match(planned: list[Planned], actuals: list[Actual], named: bool = False) -> None:
+    """Match in place: set `p.actual` (and, for period actuals, which day they cover) and
+    `a.used`. `planned` and `actuals` must be sorted by day. `named`: the actuals say which
+    activity they are (visits), so an activity planned once takes its nearest actual however
+    far from its window."""
+    if not planned or not actuals:
+        return
+    # 1. periods
+    periods = [a for a in actuals if a.end is not None and a.end > a.day]
+    if periods:
+        nominals = [p.nominal for p in planned]
+        for a in periods:
+            i = bisect_left(nominals, a.day)
+            assert a.end is not None
+            while i < len(planned) and planned[i].nominal <= a.end:
+                p = planned[i]
+                if p.actual is None:
+                    p.actual = _PeriodUse(a, p.nominal)
+                    a.used = True
+                    a.uses += 1
+                i += 1
+    points = [a for a in actuals if not a.used]
+    if not points:
+        return
+    days = [a.day for a in points]
+    n = len(points)
+    # 2. windows, in order
+    min_k = 0
+    for p in planned:
+        if p.actual is not None:
+            continue
+        k = bisect_left(days, p.lo, lo=min_k)
+        best = -1
+        best_dist = 0
+        while k < n and days[k] <= p.hi:
+            if not points[k].used:
+                dist = abs(days[k] - p.nominal)
+                if best < 0 or dist < best_dist:
+                    best, best_dist = k, dist
+            k += 1
+        if best >= 0:
+            points[best].used = True
+            p.actual = points[best]
+            min_k = best + 1
+    if all(a.used for a in points):
+        return
+    # 3. near misses
+    m = len(planned)
+    for i, p in enumerate(planned):
+        if p.actual is not None:
+            continue
+        prev = planned[i - 1] if i > 0 else None
+        nxt = planned[i + 1] if i + 1 < m else None
+        lo_bound, hi_bound = _catchment(p, prev, nxt, named)
+        # keep order: after the previous occurrence's actual, before the next one's
+        after = _actual_day(prev)
+        before = _actual_day(nxt)
+        best = -1
+        best_dist = 0
+        k = bisect_left(days, lo_bound) if lo_bound is not None else 0
+        while k < n and (hi_bound is None or days[k] <= hi_bound):
+            a = points[k]
+            if not a.used and (after is None or a.day > after) and (before is None or a.day < before):
+                dist = p.lo - a.day if a.day < p.lo else (a.day - p.hi if a.day > p.hi else 0)
+                if best < 0 or dist < best_dist:
+                    best, best_dist = k, dist
+            k += 1
+        if best >= 0:
+            points[best].used = True
+            p.actual = points[best]
+
+
+class _PeriodUse(Actual):
+    """A period actual seen from one planned occurrence it covers (its day is the covered day)."""
+
+    __slots__ = ("period",)
+
+    def __init__(self, period: Actual, day: int):
+        super().__init__(day, period.pos, period.event, None)
+        self.period = period
+        self.used = True
+        self.covered_day = day
+
+
+def _actual_day(p: Planned | None) -> int | None:
+    if p is None or p.actual is None:
+        return None
+    return p.actual.day
+
+
+def _catchment(p: Planned, prev: Planned | None, nxt: Planned | None,
+               unbounded: bool) -> tuple[int | None, int | None]:
+    """The days (inclusive) from which `p` may take an out-of-window actual (None: unbounded)."""
+    lo: int | None
+    hi: int | None
+    width = p.hi - p.lo
+    if prev is not None:
+        # the midpoint belongs to the later occurrence when it falls on a whole day
+        lo = max(-((-(prev.nominal + p.nominal)) // 2), prev.hi + 1)
+    elif unbounded and nxt is None:
+        lo = None
+    else:
+        reach = (nxt.nominal - p.nominal) // 2 if nxt is not None else width
+        lo = p.lo - min(reach, width)
+    if nxt is not None:
+        hi = min(-((-(p.nominal + nxt.nominal)) // 2) - 1, nxt.lo - 1)
+    elif unbounded and prev is None:
+        hi = None
+    else:
+        reach = (p.nominal - prev.nominal) // 2 if prev is not None else width
+        hi = p.hi + min(reach, width)
+    if lo is not None:
+        lo = min(lo, p.lo)
+    if hi is not None:
+        hi = max(hi, p.hi)
+    return lo, hi
+
+
+def settle(p: Planned, as_of: int) -> None:
+    """Give a matched or unmatched (applicable) planned occurrence its status."""
+    a = p.actual
+    if a is not None:
+        d = a.day
+        if d < p.lo:
+            p.status, p.deviation = Status.EARLY, d - p.lo
+            p.reason = f"{p.lo - d} day(s) before the window opened"
+        elif d > p.hi:
+            p.status, p.deviation = Status.LATE, d - p.hi
+            p.reason = f"{d - p.hi} day(s) after the window closed"
+        else:
+            p.status, p.deviation = Status.ON_TIME, 0
+        return
+    if p.hi < as_of:
+        p.status = Status.MISSED
+        p.reason = "no matching event and the window has closed"
+    else:
+        p.status = Status.NOT_DUE
+        p.reason = "the window has not closed by the as-of date"

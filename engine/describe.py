@@ -1,0 +1,104 @@
+"""Short human-readable renderings of model fragments for evidence sentences.
+
+The engine never imports the language's formatter (dsl); these are close to the protocol's own
+wording but only meant for one-line explanations.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from protocol import expr as ex
+from protocol.anchors import anchor_node
+
+
+def num(x: float | int) -> str:
+    """`52`, `2.5`, `0.001` (no trailing `.0`, at most 6 significant digits)."""
+    if isinstance(x, bool):
+        return str(x).lower()
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+def qty(value: object, unit: str | None) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = num(value)
+    elif isinstance(value, str):
+        text = f'"{value}"'
+    else:
+        text = str(value).lower()
+    return f"{text} {unit}" if unit else text
+
+
+def day(d: datetime.date | None) -> str:
+    return d.isoformat() if d else "?"
+
+
+def temporal(t: ex.Temporal | None) -> str:
+    if t is None:
+        return ""
+    if isinstance(t, ex.Within):
+        return f" within {t.duration} {t.direction.value} {anchor_node(t.anchor)}"
+    if isinstance(t, ex.Relative):
+        strict = "strictly " if t.strict else ""
+        return f" {strict}{t.direction.value} {anchor_node(t.anchor)}"
+    return f" ongoing at {anchor_node(t.anchor)}"
+
+
+def selection(s: ex.Selection) -> str:
+    where = f" where {expr(s.where)}" if s.where is not None else ""
+    return f"{s.kind}{temporal(s.temporal)}{where}"
+
+
+def expr(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
+    """A compact rendering of an expression (for evidence, not for round-tripping)."""
+    if isinstance(node, ex.QuantityLiteral):
+        return str(node.quantity)
+    if isinstance(node, ex.StringLiteral):
+        return f'"{node.value}"'
+    if isinstance(node, ex.BoolLiteral):
+        return "true" if node.value else "false"
+    if isinstance(node, ex.RelativeLimit):
+        return f"{num(node.multiple)} x {node.limit.value}"
+    if isinstance(node, ex.Name):
+        return node.name
+    if isinstance(node, ex.Aggregate):
+        return f"{node.fn.value} {selection(node.selection)}"
+    if isinstance(node, ex.Exists):
+        lasting = ""
+        if node.lasting is not None:
+            lasting = f" lasting {node.lasting.op.value} {node.lasting.duration}"
+        return f"any {selection(node.selection)}{lasting}"
+    if isinstance(node, ex.Count):
+        return f"count({selection(node.selection)})"
+    if isinstance(node, ex.LogReduction):
+        return f"log_reduction({selection(node.selection)})"
+    if isinstance(node, ex.Compare):
+        return f"{expr(node.left)} {node.op.value} {expr(node.right)}"
+    if isinstance(node, ex.InRange):
+        return f"{expr(node.operand)} in {num(node.low)}..{num(node.high)}"
+    if isinstance(node, ex.InSet):
+        return f"{expr(node.operand)} in ({', '.join(expr(v) for v in node.values)})"
+    if isinstance(node, ex.Test):
+        return f"{expr(node.operand)} is {node.test.value}"
+    if isinstance(node, ex.And):
+        return " and ".join(_paren(o) for o in node.operands)
+    if isinstance(node, ex.Or):
+        return " or ".join(_paren(o) for o in node.operands)
+    if isinstance(node, ex.Not):
+        return f"not {_paren(node.operand)}"
+    if isinstance(node, ex.Consecutive):
+        return (f"{node.kind} {node.op.value} {expr(node.threshold)} on {node.count} "
+                "consecutive samples")
+    if isinstance(node, ex.LogRise):
+        return (f"{node.kind} rises {node.op.value} {num(node.logs)} log from lowest on "
+                f"{node.count} consecutive samples")
+    if isinstance(node, ex.Attested):
+        return "attested"
+    return type(node).__name__
+
+
+def _paren(node: ex.Expr) -> str:
+    text = expr(node)
+    return f"({text})" if isinstance(node, (ex.And, ex.Or)) else text

@@ -1,0 +1,281 @@
+"""Patient-level stopping rules as dated events on the patient's timeline.
+
+A rule's condition is evaluated as of every date on which something it reads became known (the
+date of each record of a kind it refers to; for `lasting > N days`, also the day an occurrence
+reaches that length), each time with only the data dated on or before that day. Then:
+
+* **discontinue / withdraw / follow_up_only**: the first date the condition holds is a dated
+  `StoppingEvent` (status `fired`) with the evidence; later planned occurrences become
+  `not_applicable` (doses of the discontinued interventions; everything for a withdrawal;
+  doses of all interventions for follow_up_only).
+* **`lasting > N days`**: an occurrence (adverse event) lasting more than N days fires on
+  start + N + 1 if it is still going then (ongoing, no end, or an end after that day).
+* **retest KIND within D**: every trigger owes a new sample of KIND dated after the trigger day
+  and at most D days later. A trigger is a date on which the condition holds and either a new
+  sample of KIND arrived or the condition did not hold at the previous date. Each trigger is an
+  event whose retest is `done` (on time), `late`, `missing` (none, and the allowed time is over
+  on the as-of date) or `not_due` (none yet, still allowed).
+* **unless retest of KIND within D falls by at least P %**: when the condition first holds on day
+  T, the first sample of KIND after T and within D days decides: if its value is at most
+  (1 - P/100) x the latest value of KIND on or before T, the action is `rescinded` (and the
+  rule keeps watching later dates); otherwise it fires on the retest's date; with no retest it
+  fires on T + D. Before T + D has passed (on the as-of date) without a retest it is `pending`.
+* **Disposition records** whose status means withdrawal (withdrawn, lost to follow-up, died) or
+  discontinuation of treatment, and AnchorEvents called `withdrawal` / `discontinuation`, are
+  stopping events too (source `disposition` / `anchor`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+import attrs
+
+from engine import describe
+from engine.expressions import Scope, lasting_nodes, referenced_kinds, truth_of
+from engine.logic import TRUE
+from engine.patient import Disposition, Observation, Occurrence
+from engine.results import (
+    EvaluationError,
+    Evidence,
+    RetestStatus,
+    StoppingEvent,
+    StopStatus,
+)
+from engine.timeline import PatientIndex, disposition_effect
+from protocol import expr as ex
+from protocol.design import DataItem
+from protocol.stopping import Discontinue, FollowUp, PatientRule, Retest, Withdraw
+from protocol.timing import Calendar
+
+_DAY = datetime.timedelta(days=1)
+
+
+@attrs.frozen
+class CompiledRule:
+    rule: PatientRule
+    name: str
+    action: str
+    interventions: tuple[str, ...]
+    kinds: frozenset[str]
+    lasting: tuple[ex.Exists, ...]
+
+
+def compile_rules(rules: Sequence[PatientRule], all_interventions: tuple[str, ...]) -> list[CompiledRule]:
+    out = []
+    for i, r in enumerate(rules, 1):
+        a = r.action
+        if isinstance(a, Discontinue):
+            action, ivs = "discontinue", a.interventions
+        elif isinstance(a, Withdraw):
+            action, ivs = "withdraw", all_interventions
+        elif isinstance(a, FollowUp):
+            action, ivs = "follow_up", all_interventions
+        else:
+            action, ivs = "retest", ()
+        name = r.name or f"rule {i}: {action} when {describe.expr(r.condition)}"
+        kinds = referenced_kinds(r.condition)
+        if r.unless is not None:
+            kinds = kinds | {r.unless.kind}
+        out.append(CompiledRule(r, name, action, tuple(ivs), frozenset(kinds),
+                                tuple(lasting_nodes(r.condition))))
+    return out
+
+
+def _candidate_dates(cr: CompiledRule, idx: PatientIndex, as_of: datetime.date,
+                     calendar: Calendar) -> list[datetime.date]:
+    days: set[datetime.date] = set()
+    for kind in cr.kinds:
+        for s in (idx.obs(kind), idx.occ(kind)):
+            n = s.until(as_of)
+            days.update(s.dates[:n])
+        occ = idx.occ(kind)
+        for ev in occ.events[: occ.until(as_of)]:
+            assert isinstance(ev, Occurrence)
+            if ev.end is not None and ev.end <= as_of:
+                days.add(ev.end)
+    for node in cr.lasting:
+        assert node.lasting is not None
+        limit = node.lasting.duration.days(calendar)
+        first = int(limit) + 1 if node.lasting.op is ex.CompareOp.GT else -int(-limit // 1)
+        occ = idx.occ(node.selection.kind)
+        for ev in occ.events[: occ.until(as_of)]:
+            assert isinstance(ev, Occurrence)
+            d = ev.start + datetime.timedelta(days=max(first, 0))
+            if d <= as_of:
+                days.add(d)
+    return sorted(days)
+
+
+def evaluate_rules(
+    rules: Sequence[CompiledRule],
+    idx: PatientIndex,
+    as_of: datetime.date,
+    calendar: Calendar,
+    items: dict[str, DataItem],
+    arm_interventions: tuple[str, ...],
+    errors: list[EvaluationError],
+    cited: set[int],
+) -> list[StoppingEvent]:
+    """Every stopping event of the patient up to `as_of`, in date order."""
+    out: list[StoppingEvent] = []
+    for cr in rules:
+        dates = _candidate_dates(cr, idx, as_of, calendar)
+        if not dates:
+            continue
+        scope = Scope(idx, dates[0], calendar, items, source=cr.name, errors=errors, cited=cited)
+        if cr.action == "retest":
+            out.extend(_retests(cr, scope, dates, as_of))
+        else:
+            out.extend(_stops(cr, scope, dates, as_of))
+    out.extend(_dispositions(idx, as_of, arm_interventions, out))
+    out.sort(key=lambda e: e.date)
+    return out
+
+
+def _holds(scope: Scope, cr: CompiledRule, day: datetime.date) -> tuple[bool, list[Evidence]]:
+    scope.cutoff = day
+    scope.ref_date = day
+    truth, ev = truth_of(scope, cr.rule.condition)
+    return truth is TRUE, ev
+
+
+def _samples_after(idx: PatientIndex, kind: str, day: datetime.date,
+                   as_of: datetime.date) -> list[tuple[Observation, int]]:
+    """Observations of `kind` with a value, dated after `day` and on or before `as_of`."""
+    s = idx.obs(kind)
+    out = []
+    for i in range(s.until(day), s.until(as_of)):
+        ev = s.events[i]
+        if isinstance(ev, Observation) and ev.value is not None:
+            out.append((ev, s.positions[i]))
+    return out
+
+
+def _stops(cr: CompiledRule, scope: Scope, dates: list[datetime.date],
+           as_of: datetime.date) -> list[StoppingEvent]:
+    out: list[StoppingEvent] = []
+    unless = cr.rule.unless
+    idx = scope.idx
+    skip_until: datetime.date | None = None
+    for day in dates:
+        if skip_until is not None and day <= skip_until:
+            continue
+        holds, ev = _holds(scope, cr, day)
+        if not holds:
+            continue
+        if unless is None:
+            out.append(StoppingEvent(cr.name, day, cr.action, StopStatus.FIRED, cr.interventions,
+                                     tuple(ev)))
+            return out
+        within = datetime.timedelta(days=round(unless.within.days(scope.calendar)))
+        due = day + within
+        s = idx.obs(unless.kind)
+        base_n = s.until(day)
+        base = next((e for e in reversed(s.events[:base_n]) if isinstance(e, Observation)
+                     and isinstance(e.value, (int, float))), None)
+        retests = [(e, p) for e, p in _samples_after(idx, unless.kind, day, as_of)
+                   if e.date <= due]
+        common = dict(retest_kind=unless.kind, retest_due=due)
+        if retests:
+            r, rpos = retests[0]
+            scope.cite(rpos)
+            assert isinstance(r, Observation)
+            fell = None
+            if base is not None and isinstance(r.value, (int, float)) and base.value:
+                b = float(base.value)
+                fell = 100.0 * (b - float(r.value)) / b
+            text = (f"retest of {unless.kind} on {r.date.isoformat()}: "
+                    f"{describe.qty(r.value, r.unit)}"
+                    + (f", {describe.num(fell)} % below {describe.qty(base.value, base.unit)} "
+                       f"on {base.date.isoformat()}" if fell is not None and base is not None else "")
+                    + f" (needed a fall of at least {describe.num(unless.percent)} %)")
+            rev = Evidence(text, source=cr.name, subject=f"retest of {unless.kind}",
+                           value=r.value if isinstance(r.value, (int, float, str)) else None,
+                           unit=r.unit, date=r.date, ref=r.ref, threshold=unless.percent,
+                           threshold_unit="%")
+            if fell is not None and fell >= unless.percent:
+                out.append(StoppingEvent(cr.name, day, cr.action, StopStatus.RESCINDED,
+                                         cr.interventions, tuple(ev) + (rev,),
+                                         retest_status=RetestStatus.DONE, retest_date=r.date,
+                                         retest_ref=r.ref, **common))  # type: ignore[arg-type]
+                skip_until = r.date - _DAY  # the retest itself may trigger again
+                continue
+            out.append(StoppingEvent(cr.name, r.date, cr.action, StopStatus.FIRED,
+                                     cr.interventions, tuple(ev) + (rev,),
+                                     retest_status=RetestStatus.DONE, retest_date=r.date,
+                                     retest_ref=r.ref, **common))  # type: ignore[arg-type]
+            return out
+        if due < as_of:
+            note = Evidence(f"no retest of {unless.kind} within {unless.within} of "
+                            f"{day.isoformat()} (due by {due.isoformat()})", source=cr.name)
+            out.append(StoppingEvent(cr.name, due, cr.action, StopStatus.FIRED, cr.interventions,
+                                     tuple(ev) + (note,), retest_status=RetestStatus.MISSING,
+                                     **common))  # type: ignore[arg-type]
+            return out
+        out.append(StoppingEvent(cr.name, day, cr.action, StopStatus.PENDING, cr.interventions,
+                                 tuple(ev), retest_status=RetestStatus.NOT_DUE,
+                                 **common))  # type: ignore[arg-type]
+        return out
+    return out
+
+
+def _retests(cr: CompiledRule, scope: Scope, dates: list[datetime.date],
+             as_of: datetime.date) -> list[StoppingEvent]:
+    action = cr.rule.action
+    assert isinstance(action, Retest)
+    idx = scope.idx
+    kind_days = set(idx.obs(action.kind).dates)
+    within = datetime.timedelta(days=round(action.within.days(scope.calendar)))
+    out: list[StoppingEvent] = []
+    held_before = False
+    for day in dates:
+        holds, ev = _holds(scope, cr, day)
+        if holds and (day in kind_days or not held_before):
+            due = day + within
+            after = _samples_after(idx, action.kind, day, as_of)
+            common = dict(retest_kind=action.kind, retest_due=due)
+            if after:
+                r, rpos = after[0]
+                scope.cite(rpos)
+                status = RetestStatus.DONE if r.date <= due else RetestStatus.LATE
+                out.append(StoppingEvent(cr.name, day, "retest", StopStatus.FIRED, (), tuple(ev),
+                                         retest_status=status, retest_date=r.date,
+                                         retest_ref=r.ref, **common))  # type: ignore[arg-type]
+            else:
+                status = RetestStatus.MISSING if due < as_of else RetestStatus.NOT_DUE
+                out.append(StoppingEvent(cr.name, day, "retest", StopStatus.FIRED, (), tuple(ev),
+                                         retest_status=status, **common))  # type: ignore[arg-type]
+        held_before = holds
+    return out
+
+
+def _dispositions(idx: PatientIndex, as_of: datetime.date, interventions: tuple[str, ...],
+                  fired: list[StoppingEvent]) -> list[StoppingEvent]:
+    out: list[StoppingEvent] = []
+    s = idx.dispositions
+    for ev in s.events[: s.until(as_of)]:
+        assert isinstance(ev, Disposition)
+        effect = disposition_effect(ev.status)
+        if effect is None:
+            continue
+        reason = f" ({ev.reason})" if ev.reason else ""
+        e = Evidence(f"disposition '{ev.status}'{reason} on {ev.date.isoformat()}",
+                     source="disposition", subject="disposition", value=ev.status, date=ev.date,
+                     ref=ev.ref)
+        out.append(StoppingEvent(f"disposition: {ev.status}", ev.date, effect, StopStatus.FIRED,
+                                 interventions, (e,), source="disposition"))
+    for name, effect in (("discontinuation", "discontinue"), ("withdrawal", "withdraw")):
+        hit = idx.anchor_date(name, as_of)
+        if hit is None:
+            continue
+        day = hit[0]
+        if any(x.date == day and x.action == effect for x in out + fired):
+            continue
+        a = idx.patient.events[hit[1]]
+        e = Evidence(f"{name} on {day.isoformat()}", source="anchor", subject=name, date=day,
+                     ref=a.ref)
+        out.append(StoppingEvent(name, day, effect, StopStatus.FIRED, interventions, (e,),
+                                 source="anchor"))
+    return out

@@ -1,0 +1,761 @@
+"""The schedule of activities, compiled once per trial and expanded per patient.
+
+Planning (per patient, with d0 = the date of the schedule's anchor, day 0):
+
+* `visit V at day N [window -a to +b]`: nominal d0 + N, window [nominal - a, nominal + b]
+  (no window: the nominal day only). `at day A to day B`: nominal B, window [A, B].
+* `visit V at D after X` (or `before`): X's date + D, where X is an anchor event, the
+  first/last dose of an intervention, or another visit: a visit that happened counts from its
+  actual date, one that did not from its planned date.
+* `visit V on EVENT`: planned on the date of the event (the first one), window from the visit.
+  `visit V if EVENT`: planned only if the event happened by the as-of date (an anchor event, or
+  a record of a data item). `visit V as needed`: never planned and never missed; each one that
+  happened is listed as `on_time`.
+* A visit's activities (`{ alt, ast }`) are planned assessments of those data items with the
+  visit's timing and window.
+* `assess/dose ITEMS at month 3, 6`: one occurrence per time. `every N unit from day D`:
+  occurrences at D, D + N, D + 2N, ...: `for T` keeps those strictly before D + T; `times K`
+  the first K; `until X` those on or before X's date (X not yet happened: through the as-of
+  date; X not applicable to the patient: the first occurrence only, with a note).
+* Months, weeks and years are converted through the trial's calendar.
+* The same data item planned twice on the same day (by a visit and by a repeating activity) is
+  one planned occurrence (its windows merged).
+* Items for other arms are not planned; each appears once as a `not_applicable` row with
+  occurrence 0. A dose plan follows the arm's regimen: each occurrence carries the amount of the
+  titration step in force on its day (steps counted from the first planned dose).
+* An intervention of the arm with a regimen but no `dose` activity is planned from its regimen,
+  from day 0, with no window.
+* Stopping events change the plan: a planned occurrence on or after the stop date is
+  `not_applicable` unless it was done on or before that date; for a discontinuation this
+  applies to the discontinued interventions' doses, for a withdrawal to everything.
+  Visits planned because of an event (`on X`, `if X`) are never cancelled by a stop.
+* "last dose of X" is the last actual dose when X's dosing is over (discontinued, or its last
+  planned window has closed by the as-of date) and otherwise the planned last dose.
+
+Anchors are dated in the topological order of the anchor graph (protocol.anchors); a cycle
+(rejected by the checker) leaves the anchors on it undated instead of looping.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import networkx as nx
+
+from engine.conformance import Actual, Planned, match, settle
+from engine.patient import DoseEvent, Observation, Occurrence
+from engine.results import ScheduleRow, Status, UnplannedEvent
+from engine.timeline import PatientIndex
+from protocol.anchors import anchor_node, build_graph
+from protocol.design import Regimen
+from protocol.schedule import (
+    Activity,
+    AfterAnchor,
+    AsNeeded,
+    AtDay,
+    AtTimes,
+    DayRange,
+    OnEvent,
+    Repeat,
+    RepeatFor,
+    RepeatTimes,
+    RepeatUntil,
+    Visit,
+)
+from protocol.timing import Calendar, Window
+from protocol.trial import Trial
+from protocol.vocab import ActivityKind, DataKind
+
+MAX_OCCURRENCES = 5000  # an open-ended repeat is planned through the as-of date, at most this
+
+
+def _window(w: Window | None, cal: Calendar) -> tuple[int, int]:
+    if w is None:
+        return 0, 0
+    b, a = w.days(cal)
+    return round(b), round(a)
+
+
+def _label_day(days: int) -> str:
+    return f"day {days}"
+
+
+class VisitSpec:
+    __slots__ = ("visit", "name", "label", "arms", "condition", "activities", "epoch", "before",
+                 "after", "kind", "offset", "start", "anchor", "event", "order")
+
+    def __init__(self, v: Visit, cal: Calendar, order: int):
+        self.visit = v
+        self.name = v.name
+        self.label = v.label
+        self.arms = frozenset(v.arms)
+        self.condition = v.condition
+        self.activities = v.activities
+        self.epoch = v.epoch
+        self.before, self.after = _window(v.window, cal)
+        self.order = order
+        self.offset = 0
+        self.start = 0
+        self.anchor: str | None = None
+        self.event: str | None = None
+        t = v.timing
+        if isinstance(t, AtDay):
+            self.kind, self.offset = "day", round(t.point.days(cal))
+        elif isinstance(t, DayRange):
+            self.kind = "range"
+            self.start, self.offset = round(t.start.days(cal)), round(t.end.days(cal))
+        elif isinstance(t, AfterAnchor):
+            self.kind, self.offset = "after", round(t.offset.days(cal))
+            self.anchor = anchor_node(t.anchor)
+        elif isinstance(t, OnEvent):
+            self.kind, self.event = "on", t.event
+        else:
+            assert isinstance(t, AsNeeded)
+            self.kind = "as_needed"
+
+
+class ActivitySpec:
+    """One item (data item or intervention) of a repeating/listed activity."""
+
+    __slots__ = ("atype", "item", "arms", "condition", "epoch", "before", "after", "offsets",
+                 "start", "every", "until", "order", "source")
+
+    def __init__(self, act: Activity, item: str, atype: str, cal: Calendar, order: int):
+        self.atype = atype
+        self.item = item
+        self.arms = frozenset(act.arms)
+        self.condition = act.condition
+        self.epoch = act.epoch
+        self.before, self.after = _window(act.window, cal)
+        self.order = order
+        self.source: Activity | None = act
+        self.until: str | None = None
+        self.start = 0
+        self.every = 0
+        self.offsets: list[tuple[int, str]] | None = None
+        t = act.timing
+        if isinstance(t, AtTimes):
+            self.offsets = [(round(p.days(cal)), str(p)) for p in t.points]
+        else:
+            assert isinstance(t, Repeat)
+            self.start = round(t.start.days(cal))
+            self.every = max(1, round(t.every.days(cal)))
+            end = t.end
+            if isinstance(end, RepeatFor):
+                limit = self.start + end.duration.days(cal)
+                offs: list[tuple[int, str]] = []
+                d = self.start
+                while d < limit and len(offs) < MAX_OCCURRENCES:
+                    offs.append((d, _label_day(d)))
+                    d += self.every
+                self.offsets = offs
+            elif isinstance(end, RepeatTimes):
+                self.offsets = [(self.start + k * self.every, _label_day(self.start + k * self.every))
+                                for k in range(min(end.times, MAX_OCCURRENCES))]
+            else:
+                assert isinstance(end, RepeatUntil)
+                self.until = anchor_node(end.anchor)
+
+
+class SchedulePlan:
+    """The per-trial part of planning: specs, anchor order, regimens per arm."""
+
+    def __init__(self, trial: Trial):
+        self.trial = trial
+        cal = trial.calendar
+        self.calendar = cal
+        sched = trial.schedule
+        self.root: str | None = sched.anchor if sched else None
+        self.visits: dict[str, VisitSpec] = {}
+        self.activities: list[ActivitySpec] = []
+        self.declared_anchors: set[str] = set()
+        self.order: list[str] = []
+        self.cycle_nodes: set[str] = set()
+        items = {d.name: d for d in trial.data}
+        self.data_items = set(items)
+        self.interventions = tuple(i.name for i in trial.interventions)
+        if sched is None:
+            self.assess_kinds: set[str] = set()
+            self.arm_interventions: dict[str | None, tuple[str, ...]] = {}
+            self.regimens: dict[tuple[str | None, str], Regimen | None] = {}
+            return
+        self.declared_anchors = {a.name for a in sched.anchors}
+        for n, it in enumerate(sched.items):
+            if isinstance(it, Visit):
+                self.visits[it.name] = VisitSpec(it, cal, n)
+            else:
+                for item in it.items:
+                    if it.kind is ActivityKind.DOSE:
+                        atype = "dose"
+                    elif it.kind is ActivityKind.PROCEDURE or (
+                            item in items and items[item].kind is DataKind.PROCEDURE):
+                        atype = "procedure"
+                    else:
+                        atype = "assess"
+                    self.activities.append(ActivitySpec(it, item, atype, cal, n))
+        graph = build_graph(sched)
+        try:
+            self.order = list(nx.topological_sort(graph))
+        except nx.NetworkXUnfeasible:
+            cyclic = set()
+            for comp in nx.strongly_connected_components(graph):
+                if len(comp) > 1:
+                    cyclic |= comp
+            self.cycle_nodes = cyclic
+            acyclic = graph.subgraph([n for n in graph if n not in cyclic])
+            self.order = list(nx.topological_sort(acyclic))
+        # kinds the schedule plans (assessments/procedures) and doses per arm
+        self.assess_kinds = {a.item for a in self.activities if a.atype != "dose"}
+        for v in self.visits.values():
+            self.assess_kinds.update(v.activities)
+        self.arm_interventions = {arm.name: tuple(ai.intervention for ai in arm.interventions)
+                                  for arm in trial.arms}
+        self.regimens = {}
+        for arm in trial.arms:
+            for ai in arm.interventions:
+                iv = trial.intervention(ai.intervention)
+                self.regimens[(arm.name, ai.intervention)] = ai.regimen or (iv.regimen if iv else None)
+        for iv in trial.interventions:
+            self.regimens[(None, iv.name)] = iv.regimen
+        self.dose_specs: dict[str, list[ActivitySpec]] = {}
+        for a in self.activities:
+            if a.atype == "dose":
+                self.dose_specs.setdefault(a.item, []).append(a)
+
+
+class Stops:
+    """The effect of stopping events on the plan (ordinals)."""
+
+    def __init__(self) -> None:
+        self.withdraw: int | None = None
+        self.withdraw_what: str = ""
+        self.treatment: dict[str, tuple[int, str]] = {}  # intervention -> (day, what)
+        self.anchors: dict[str, int] = {}  # derived anchor dates: discontinuation, withdrawal
+
+    def for_dose(self, intervention: str) -> tuple[int, str] | None:
+        t = self.treatment.get(intervention)
+        w = (self.withdraw, self.withdraw_what) if self.withdraw is not None else None
+        if t is None:
+            return w
+        if w is None or t[0] <= w[0]:
+            return t
+        return w
+
+    def for_other(self) -> tuple[int, str] | None:
+        return (self.withdraw, self.withdraw_what) if self.withdraw is not None else None
+
+
+class Outcome:
+    """What planning and matching produced for one patient."""
+
+    def __init__(self) -> None:
+        self.rows: list[ScheduleRow] = []
+        self.unplanned: list[UnplannedEvent] = []
+        self.used: dict[int, str] = {}  # input position -> detail of the row it matched
+        self.unplanned_pos: set[int] = set()
+        self.notes: list[str] = []
+        self.dose_planned: dict[str, list[Planned]] = {}
+        self.dose_actuals: dict[str, list[Actual]] = {}
+        self.dose_spacing: dict[str, tuple[int, int, int]] = {}  # every, before, after
+        self.anchor_positions: set[int] = set()
+
+
+_ORD = datetime.date.fromordinal
+
+
+class _Run:
+    """Planning and matching for one patient."""
+
+    def __init__(self, plan: SchedulePlan, idx: PatientIndex, arm: str | None,
+                 as_of: datetime.date, root: datetime.date, stops: Stops):
+        self.plan = plan
+        self.idx = idx
+        self.arm = arm
+        self.as_of = as_of.toordinal()
+        self.as_of_date = as_of
+        self.root = root.toordinal()
+        self.stops = stops
+        self.out = Outcome()
+        self.node: dict[str, int | None] = {}
+        self.groups: dict[tuple[str, str], list[Planned]] = {}
+        self.group_rank: dict[tuple[str, str], float] = {}
+        self.visit_actual_lists: dict[str, list[Actual]] = {}
+        self.na_rows: list[tuple[int, ScheduleRow]] = []
+        self.unplanned_visit_reason: dict[str, str] = {}
+        self.dose_done: set[str] = set()
+        self.arm_ivs = plan.arm_interventions.get(arm, ()) if arm is not None else ()
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def applies(self, arms: frozenset[str]) -> bool:
+        return not arms or (self.arm is not None and self.arm in arms)
+
+    def group(self, atype: str, activity: str, rank: float = 1e9) -> list[Planned]:
+        """The planned occurrences of one activity; `rank` orders the activities in the output
+        (the position of the first schedule item that plans it)."""
+        key = (atype, activity)
+        g = self.groups.get(key)
+        if g is None:
+            g = self.groups[key] = []
+            self.group_rank[key] = rank
+        elif rank < self.group_rank[key]:
+            self.group_rank[key] = rank
+        return g
+
+    def na_row(self, order: int, atype: str, activity: str, arms: frozenset[str],
+               epoch: str | None) -> None:
+        who = f"arm {self.arm}" if self.arm else "a patient without an arm"
+        reason = f"not planned for {who} (only arms {', '.join(sorted(arms))})"
+        self.group(atype, activity, order)
+        self.na_rows.append((order, ScheduleRow(activity, atype, 0, "all occurrences",
+                                                Status.NOT_APPLICABLE, reason=reason,
+                                                epoch=epoch)))
+
+    def event_date(self, name: str) -> int | None:
+        """An anchor event by name (as of the as-of date): AnchorEvent, a visit that happened,
+        discontinuation/withdrawal derived from stopping events, or a data item's first record."""
+        hit = self.idx.anchor_date(name, self.as_of_date)
+        best = hit[0].toordinal() if hit else None
+        if hit:
+            self.out.anchor_positions.add(hit[1])
+        derived = self.stops.anchors.get(name)
+        if derived is not None and (best is None or derived < best):
+            best = derived
+        return best
+
+    def node_date(self, node: str) -> int | None:
+        if node in self.node:
+            return self.node[node]
+        if node in self.plan.cycle_nodes:
+            return None
+        return self.event_date(node)
+
+    # ---- planning -----------------------------------------------------------------------------
+
+    def run(self) -> Outcome:
+        plan = self.plan
+        self.node[plan.root or ""] = self.root
+        for v in plan.visits.values():
+            self.group("visit", v.name, v.order)
+            for kind in v.activities:
+                self.group("assess", kind, v.order + 0.5)
+        for spec in plan.activities:
+            self.group(spec.atype, spec.item, spec.order)
+        for name in self.idx.visits:
+            if name is not None and name not in plan.visits:
+                self.group("visit", name)
+                self.unplanned_visit_reason[name] = f"'{name}' is not a visit of the protocol"
+        for iv in self.idx.doses:
+            self.group("dose", iv)
+        for node in plan.order:
+            if node == plan.root:
+                continue
+            if node in plan.visits:
+                self.node[node] = self.plan_visit(plan.visits[node])
+            elif node.startswith("first dose of "):
+                self.node[node] = self.first_dose(node[len("first dose of "):])
+            elif node.startswith("last dose of "):
+                self.node[node] = self.last_dose(node[len("last dose of "):])
+            elif node.startswith(("first ", "latest ")):
+                which, kind = node.split(" ", 1)
+                recs = self.idx.records(kind, self.as_of_date)
+                if recs:
+                    ev, pos = recs[0] if which == "first" else recs[-1]
+                    self.node[node] = (ev.start if isinstance(ev, Occurrence) else ev.date).toordinal()  # type: ignore[union-attr]
+                else:
+                    self.node[node] = None
+            else:
+                self.node[node] = self.event_date(node)
+        for v in plan.visits.values():
+            if v.name not in self.node:
+                self.node[v.name] = self.plan_visit(v)
+        for iv in sorted(set(plan.dose_specs) | set(self.arm_ivs)):
+            self.plan_doses(iv)
+        for spec in plan.activities:
+            if spec.atype != "dose":
+                self.plan_activity(spec)
+        self.match_groups()
+        return self.out
+
+    def condition_holds(self, cond: str | None) -> tuple[bool, bool]:
+        """(holds, is an event condition)."""
+        if cond is None:
+            return True, False
+        if cond in self.plan.data_items:
+            recs = self.idx.records(cond, self.as_of_date)
+            return bool(recs), True
+        return self.node_date(cond) is not None, True
+
+    def plan_visit(self, v: VisitSpec) -> int | None:
+        if not self.applies(v.arms):
+            self.na_row(v.order, "visit", v.name, v.arms, v.epoch)
+            self.unplanned_visit_reason[v.name] = f"visit {v.name} is only for arms {', '.join(sorted(v.arms))}"
+            return None
+        holds, _ = self.condition_holds(v.condition)
+        if not holds:
+            self.unplanned_visit_reason[v.name] = f"visit {v.name} is planned only if {v.condition} happened"
+            return None
+        exempt = v.condition is not None
+        if v.kind == "day":
+            nominal = self.root + v.offset
+            lo, hi = nominal - v.before, nominal + v.after
+        elif v.kind == "range":
+            nominal, lo, hi = self.root + v.offset, self.root + v.start, self.root + v.offset
+        elif v.kind == "after":
+            assert v.anchor is not None
+            base = self.node_date(v.anchor)
+            if base is None:
+                self.unplanned_visit_reason[v.name] = f"visit {v.name}: {v.anchor} has no date"
+                if v.anchor in self.plan.visits or v.anchor.startswith(("first dose", "last dose")):
+                    self.out.notes.append(f"visit {v.name} is not planned: {v.anchor} has no date "
+                                          "for this patient")
+                return None
+            nominal = base + v.offset
+            lo, hi = nominal - v.before, nominal + v.after
+        elif v.kind == "on":
+            assert v.event is not None
+            base = self.node_date(v.event)
+            if base is None:
+                self.unplanned_visit_reason[v.name] = f"visit {v.name} is planned on {v.event}, which did not happen"
+                return None
+            nominal, lo, hi = base, base - v.before, base + v.after
+            exempt = True
+        else:  # as needed
+            return None
+        label = v.label if v.kind != "on" else f"{v.label} (on {v.event})"
+        p = Planned("visit", v.name, label, nominal, lo, hi, v.epoch, exempt=exempt)
+        self.group("visit", v.name).append(p)
+        for kind in v.activities:
+            self.group("assess", kind).append(
+                Planned("assess", kind, v.name, nominal, lo, hi, v.epoch, exempt=exempt))
+        # match the visit now: later anchors count from its actual date
+        actuals = self.visit_actuals(v.name)
+        self.visit_actual_lists[v.name] = actuals
+        match([p], actuals, named=True)
+        return p.actual.day if p.actual is not None else nominal
+
+    def visit_actuals(self, name: str) -> list[Actual]:
+        s = self.idx.visits.get(name)
+        if s is None:
+            return []
+        n = s.until(self.as_of_date)
+        return [Actual(s.dates[i].toordinal(), s.positions[i], s.events[i]) for i in range(n)]
+
+    # ---- doses --------------------------------------------------------------------------------
+
+    def dose_applies(self, iv: str) -> list[ActivitySpec]:
+        return [s for s in self.plan.dose_specs.get(iv, []) if self.applies(s.arms)]
+
+    def first_dose(self, iv: str) -> int | None:
+        bounds = self.idx.dose_bounds(iv, self.as_of_date)
+        if bounds is not None:
+            return bounds[0].toordinal()
+        self.plan_doses(iv)
+        planned = self.out.dose_planned.get(iv)
+        return planned[0].nominal if planned else None
+
+    def last_dose(self, iv: str) -> int | None:
+        self.plan_doses(iv)
+        planned = self.out.dose_planned.get(iv)
+        if not planned:
+            return None
+        stop = self.stops.for_dose(iv)
+        bounds = self.idx.dose_bounds(iv, self.as_of_date)
+        over = stop is not None or planned[-1].hi < self.as_of
+        if over:
+            if bounds is not None:
+                return bounds[1].toordinal()
+            if stop is not None:
+                return stop[0]
+        return planned[-1].nominal
+
+    def regimen_amounts(self, iv: str, offsets: list[int]) -> list[tuple[float | None, str | None, str]]:
+        reg = self.plan.regimens.get((self.arm, iv)) or self.plan.regimens.get((None, iv))
+        if reg is None or not reg.steps or not offsets:
+            return [(None, None, "")] * len(offsets)
+        cal = self.plan.calendar
+        bounds = []
+        t = float(offsets[0])
+        for step in reg.steps:
+            end = t + step.duration.days(cal) if step.duration is not None else float("inf")
+            bounds.append((t, end, step))
+            t = end
+        out: list[tuple[float | None, str | None, str]] = []
+        for o in offsets:
+            found = next((s for lo, hi, s in bounds if lo <= o < hi), None)
+            if found is None:
+                out.append((None, None, ""))
+            else:
+                out.append((found.amount.value, found.amount.unit, found.label or ""))
+        return out
+
+    def plan_doses(self, iv: str) -> None:
+        if iv in self.dose_done:
+            return
+        self.dose_done.add(iv)
+        specs = self.plan.dose_specs.get(iv, [])
+        group = self.group("dose", iv)
+        applicable = [s for s in specs if self.applies(s.arms)]
+        for s in specs:
+            if not self.applies(s.arms):
+                self.na_row(s.order, "dose", iv, s.arms, s.epoch)
+        offsets: list[tuple[int, int, int, str, str | None]] = []  # offset, before, after, label, epoch
+        every = 0
+        before = after = 0
+        for s in applicable:
+            for off, label in self.spec_offsets(s):
+                offsets.append((off, s.before, s.after, label, s.epoch))
+            every = max(every, s.every)
+            before, after = max(before, s.before), max(after, s.after)
+        if not specs and iv in self.arm_ivs:
+            offsets, every = self.regimen_offsets(iv)
+        if not offsets:
+            return
+        offsets.sort()
+        amounts = self.regimen_amounts(iv, [o[0] for o in offsets])
+        for (off, b, a, label, epoch), (amount, unit, step) in zip(offsets, amounts, strict=True):
+            nominal = self.root + off
+            text = f"{label} ({step})" if step else label
+            group.append(Planned("dose", iv, text, nominal, nominal - b, nominal + a, epoch,
+                                 amount, unit))
+        if every == 0 and len(offsets) > 1:
+            every = max(o2[0] - o1[0] for o1, o2 in zip(offsets, offsets[1:], strict=False))
+        self.out.dose_planned[iv] = group
+        self.out.dose_spacing[iv] = (every, before, after)
+
+    def regimen_offsets(self, iv: str) -> tuple[list[tuple[int, int, int, str, str | None]], int]:
+        reg = self.plan.regimens.get((self.arm, iv)) or self.plan.regimens.get((None, iv))
+        if reg is None:
+            return [], 0
+        cal = self.plan.calendar
+        out: list[tuple[int, int, int, str, str | None]] = []
+        t = 0.0
+        every = 0
+        for step in reg.steps:
+            interval = step.frequency.interval if step.frequency else None
+            if interval is None:
+                out.append((round(t), 0, 0, _label_day(round(t)), None))
+                t += step.duration.days(cal) if step.duration else 1
+                continue
+            e = max(1, round(interval.days(cal)))
+            every = max(every, e)
+            if step.duration is None:
+                self.out.notes.append(f"{iv}: the regimen's last step has no duration; planned "
+                                      "through the as-of date")
+                end = float(self.as_of - self.root + 1)
+            else:
+                end = t + step.duration.days(cal)
+            d = t
+            while d < end and len(out) < MAX_OCCURRENCES:
+                out.append((round(d), 0, 0, _label_day(round(d)), None))
+                d += e
+            t = end
+        return out, every
+
+    def spec_offsets(self, s: ActivitySpec) -> list[tuple[int, str]]:
+        if s.offsets is not None:
+            return s.offsets
+        assert s.until is not None
+        until = self.node_date(s.until)
+        if until is None:
+            event_like = s.until in self.plan.declared_anchors or not (
+                s.until in self.plan.visits or s.until.startswith(("first dose", "last dose")))
+            if not event_like:
+                self.out.notes.append(
+                    f"{s.item}: 'until {s.until}' has no date for this patient; only the first "
+                    "occurrence is planned")
+                return [(s.start, _label_day(s.start))]
+            last = self.as_of - self.root
+        else:
+            last = until - self.root
+        out: list[tuple[int, str]] = []
+        d = s.start
+        while d <= last and len(out) < MAX_OCCURRENCES:
+            out.append((d, _label_day(d)))
+            d += s.every
+        return out
+
+    def plan_activity(self, s: ActivitySpec) -> None:
+        if not self.applies(s.arms):
+            self.na_row(s.order, s.atype, s.item, s.arms, s.epoch)
+            return
+        holds, _ = self.condition_holds(s.condition)
+        group = self.group(s.atype, s.item)
+        if not holds:
+            return
+        for off, label in self.spec_offsets(s):
+            nominal = self.root + off
+            group.append(Planned(s.atype, s.item, label, nominal, nominal - s.before,
+                                 nominal + s.after, s.epoch, exempt=s.condition is not None))
+
+    # ---- matching -----------------------------------------------------------------------------
+
+    def actuals_for(self, atype: str, activity: str) -> list[Actual]:
+        idx, cut = self.idx, self.as_of_date
+        if atype == "visit":
+            return self.visit_actuals(activity)
+        out: list[Actual] = []
+        if atype == "dose":
+            s = idx.doses.get(activity)
+            if s is None:
+                return []
+            for i in range(s.until(cut)):
+                ev = s.events[i]
+                assert isinstance(ev, DoseEvent)
+                end = min(ev.end, cut) if ev.end is not None else None
+                out.append(Actual(s.dates[i].toordinal(), s.positions[i], ev,
+                                  end.toordinal() if end is not None else None))
+            return out
+        for ev, pos in idx.records(activity, cut):
+            if isinstance(ev, Observation):
+                out.append(Actual(ev.date.toordinal(), pos, ev))
+            elif isinstance(ev, Occurrence):
+                out.append(Actual(ev.start.toordinal(), pos, ev))
+        return out
+
+    def match_groups(self) -> None:
+        rows_by_group: dict[tuple[str, str], list[ScheduleRow]] = {}
+        order = sorted(self.groups, key=lambda k: self.group_rank[k])
+        for key in order:
+            atype, activity = key
+            planned = self.groups[key]
+            if atype == "visit" and activity in self.plan.visits and \
+                    self.plan.visits[activity].kind == "as_needed":
+                rows_by_group[key] = self.as_needed_rows(activity)
+                continue
+            planned.sort(key=lambda p: (p.nominal, p.lo))
+            if atype != "visit":
+                planned = self.merge_same_day(planned)
+                self.groups[key] = planned
+                if atype == "dose":
+                    self.out.dose_planned[activity] = planned
+            if atype == "visit" and activity in self.visit_actual_lists:
+                actuals = self.visit_actual_lists[activity]  # matched while planning
+            else:
+                actuals = self.actuals_for(atype, activity)
+                match(planned, actuals, named=atype == "visit")
+            if atype == "dose":
+                self.out.dose_actuals[activity] = actuals
+            rows_by_group[key] = self.settle_group(atype, activity, planned, actuals)
+        # rows in schedule order: activities by the first schedule item that plans them
+        na: dict[tuple[str, str], list[ScheduleRow]] = {}
+        for _, row in self.na_rows:
+            na.setdefault((row.activity_type, row.activity), []).append(row)
+        for key in order:
+            self.out.rows.extend(rows_by_group.get(key, ()))
+            self.out.rows.extend(na.get(key, ()))
+
+    @staticmethod
+    def merge_same_day(planned: list[Planned]) -> list[Planned]:
+        out: list[Planned] = []
+        for p in planned:
+            if out and out[-1].nominal == p.nominal:
+                q = out[-1]
+                q.lo, q.hi = min(q.lo, p.lo), max(q.hi, p.hi)
+                q.exempt = q.exempt or p.exempt
+                if p.label not in q.label.split(" + "):
+                    q.label = f"{q.label} + {p.label}"
+                q.merged += 1
+                continue
+            out.append(p)
+        return out
+
+    def as_needed_rows(self, name: str) -> list[ScheduleRow]:
+        rows = []
+        for k, a in enumerate(self.visit_actuals(name), 1):
+            d = _ORD(a.day)
+            rows.append(ScheduleRow(name, "visit", k, "as needed", Status.ON_TIME,
+                                    actual_date=d, actual_day=a.day - self.root, deviation_days=0,
+                                    ref=a.event.ref))  # type: ignore[attr-defined]
+            self.out.used[a.pos] = f"visit {name} (as needed)"
+        return rows
+
+    def settle_group(self, atype: str, activity: str, planned: list[Planned],
+                     actuals: list[Actual]) -> list[ScheduleRow]:
+        rows: list[ScheduleRow] = []
+        stop = self.stops.for_dose(activity) if atype == "dose" else self.stops.for_other()
+        for k, p in enumerate(planned, 1):
+            a = p.actual
+            if stop is not None and not p.exempt and p.nominal >= stop[0]:
+                if a is None or a.day > stop[0]:
+                    if a is not None:
+                        _release(a)
+                    p.actual = None
+                    p.status = Status.NOT_APPLICABLE
+                    p.reason = f"after {stop[1]} on {_ORD(stop[0]).isoformat()}"
+                    rows.append(self.row(p, k))
+                    continue
+            settle(p, self.as_of)
+            rows.append(self.row(p, k))
+        stop_day = stop[0] if stop is not None else None
+        for a in actuals:
+            if a.used:
+                self.out.used.setdefault(a.pos, f"{atype} {activity}")
+                continue
+            reason = None
+            if stop_day is not None and a.day > stop_day:
+                reason = f"after {stop[1]} on {_ORD(stop_day).isoformat()}"  # type: ignore[index]
+            elif atype == "visit" and activity in self.unplanned_visit_reason:
+                reason = self.unplanned_visit_reason[activity]
+            elif not planned:
+                reason = f"no {activity} is planned for this patient"
+            else:
+                reason = "no planned occurrence within reach"
+            self.unplanned(atype, activity, a, reason)
+        return rows
+
+    def unplanned(self, atype: str, activity: str, a: Actual, reason: str | None) -> None:
+        ev = a.event
+        self.out.unplanned.append(UnplannedEvent(activity, atype, _ORD(a.day), ev.ref,  # type: ignore[attr-defined]
+                                                 a.day - self.root, reason))
+        self.out.unplanned_pos.add(a.pos)
+
+    def row(self, p: Planned, k: int) -> ScheduleRow:
+        a = p.actual
+        actual_date = actual_day = ref = None
+        amount = unit = None
+        if a is not None:
+            actual_date = _ORD(a.day)
+            actual_day = a.day - self.root
+            ev = a.event
+            ref = ev.ref  # type: ignore[attr-defined]
+            if isinstance(ev, DoseEvent):
+                amount, unit = ev.amount, ev.unit
+            self.out.used[a.pos] = f"{p.atype} {p.activity} #{k}"
+        return ScheduleRow(
+            p.activity, p.atype, k, p.label, p.status or Status.NOT_DUE,
+            planned_day=p.nominal - self.root,
+            planned_date=_ORD(p.nominal),
+            window=(p.lo - self.root, p.hi - self.root),
+            window_dates=(_ORD(p.lo), _ORD(p.hi)),
+            actual_date=actual_date,
+            actual_day=actual_day,
+            deviation_days=p.deviation,
+            ref=ref,
+            reason=p.reason if p.status is not Status.ON_TIME else None,
+            epoch=p.epoch,
+            planned_amount=p.amount,
+            planned_unit=p.amount_unit,
+            actual_amount=amount,
+            actual_unit=unit,
+        )
+
+
+def _release(a: Actual) -> None:
+    """Give an actual back (its planned occurrence became not applicable)."""
+    period = getattr(a, "period", None)
+    if period is None:
+        a.used = False
+        return
+    period.uses -= 1
+    if period.uses <= 0:
+        period.used = False
+
+
+def plan_and_match(plan: SchedulePlan, idx: PatientIndex, arm: str | None, as_of: datetime.date,
+                   root: datetime.date, stops: Stops) -> Outcome:
+    """Plan the patient's schedule from `root` (day 0) and match it to their events."""
+    return _Run(plan, idx, arm, as_of, root, stops).run()
+
+
+__all__ = ["Outcome", "SchedulePlan", "Stops", "plan_and_match"]
