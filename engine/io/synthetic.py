@@ -11,7 +11,7 @@ What the cohort holds, on purpose, so that every part of a report has something 
 * eligibility: most patients eligible; ~6% with ALT above 2.5 x ULN at screening (ineligible,
   I5); ~2% with a history of hypothyroidism (ineligible, E8); ~4% whose screening creatinine was
   not done (indeterminate, I6);
-* schedule: weekly peg_ifn doses in the interferon arm, a few a day or two off, ~3% late by 3-5
+* schedule: weekly peg_ifn doses in the interferon arm, a few a day or two off, ~3% late by 3-4
   days (outside the +-2 day window) and ~2% missed; fortnightly blood counts, 4-weekly liver
   tests, 3-monthly TSH and MRD, with the odd late or missed assessment; baseline occasionally a
   day late; the end-of-treatment visit 30 days after the last dose;
@@ -171,7 +171,8 @@ class _Builder:
         if base <= self.as_of:
             self.add(VisitEvent("baseline", "Baseline", base, _REF))
             for kind in ("anc", "platelets", "alt", "ast", "tsh"):
-                self.lab(kind, base, "baseline")
+                high_alt = ineligible_lab and kind == "alt"
+                self.lab(kind, base, "baseline", factor=5.5 if high_alt else 1.0)
 
         # When the patient stops: toxicity discontinuation, relapse withdrawal, consent.
         stop_tox: datetime.date | None = None
@@ -204,17 +205,17 @@ class _Builder:
 
         # Scheduled assessments, until the patient leaves (withdrawal) or the data cut.
         end_follow = withdraw_date or (r + 800 * _DAY)
-        for day in range(14, 180, 14):
+        for day in range(14, 14 + 180, 14):  # "for 6 months": before day 14 + 180
             d = self.shift(r + day * _DAY, 0.01, 0.02)
             if d and d < end_follow:
                 self.lab("anc", d, factor=0.8 if self.arm == "ifn" else 1.0)
                 self.lab("platelets", d, factor=0.85 if self.arm == "ifn" else 1.0)
-        for day in range(28, 180, 28):
+        for day in range(28, 28 + 180, 28):
             d = self.shift(r + day * _DAY, 0.02, 0.02, big=5)
             if d and d < end_follow:
                 for kind in ("alt", "ast", "bilirubin"):
                     self.lab(kind, d, factor=1.2 if self.arm == "ifn" else 1.0)
-        for day in (90, 180):
+        for day in (90, 180) if self.arm == "ifn" else ():  # until end of treatment
             d = self.shift(r + day * _DAY, 0.02, 0.02, big=9)
             if d and d < end_follow:
                 self.lab("tsh", d)
@@ -248,7 +249,7 @@ class _Builder:
         # Doses (interferon arm): weekly from day 1 for 6 months.
         last_dose: datetime.date | None = None
         if self.arm == "ifn":
-            for day in range(1, 180, 7):
+            for day in range(1, 1 + 180, 7):
                 nominal = r + day * _DAY
                 if withdraw_date and nominal >= withdraw_date:
                     break
@@ -256,7 +257,7 @@ class _Builder:
                     break
                 if ae_start and ae_start <= nominal < ae_start + 10 * _DAY and not keeps_dosing:
                     continue  # doses held during the toxicity
-                d = self.shift(nominal, 0.03, 0.02)
+                d = self.shift(nominal, 0.03, 0.02, big=3)
                 if d is None or d > self.as_of:
                     continue
                 amount = 135.0 if rng.random() > 0.01 else 90.0
