@@ -32,7 +32,6 @@ from engine.results import (
     EventRole,
     PatientResult,
     StoppingEvent,
-    UnplannedEvent,
 )
 from engine.rules import compile_rules, evaluate_rules
 from engine.schedule import Outcome, SchedulePlan, Stops, plan_and_match
@@ -109,15 +108,6 @@ class CompiledTrial:
             outcome = plan_and_match(self.schedule, idx, patient.arm, as_of, root[0], stops)
             notes.extend(outcome.notes)
             anchor_pos |= outcome.anchor_positions
-            for name, s in idx.visits.items():
-                if name is None:
-                    for i in range(s.until(as_of)):
-                        ev = s.events[i]
-                        assert isinstance(ev, VisitEvent)
-                        outcome.unplanned.append(UnplannedEvent(
-                            ev.label, "visit", ev.date, ev.ref, (ev.date - root[0]).days,
-                            "the visit is not mapped to a visit of the protocol"))
-                        outcome.unplanned_pos.add(s.positions[i])
         elif self.root is not None:
             notes.append(f"no date for {self.root}: the schedule was not evaluated")
         stopped = {iv: day for iv, (day, _) in stops.treatment.items()}
@@ -174,6 +164,9 @@ class CompiledTrial:
                 role, detail = EventRole.NOT_EVALUATED, f"no date for {self.root}"
             elif i in cited:
                 role = EventRole.EVIDENCE
+            elif outcome is not None and i in outcome.history:
+                role, detail = EventRole.NOT_SCHEDULE_RELEVANT, \
+                    "history: dated before the schedule's first window"
             else:
                 role = EventRole.NOT_SCHEDULE_RELEVANT
             out.append(EventAccount(i, ev.ref, etype, role, detail))

@@ -43,7 +43,7 @@ import datetime
 import networkx as nx
 
 from engine.conformance import Actual, Planned, match, settle
-from engine.patient import DoseEvent, Observation, Occurrence
+from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
 from protocol.anchors import anchor_node, build_graph
@@ -253,6 +253,7 @@ class Outcome:
         self.unplanned: list[UnplannedEvent] = []
         self.used: dict[int, str] = {}  # input position -> detail of the row it matched
         self.unplanned_pos: set[int] = set()
+        self.history: set[int] = set()  # assessments dated before the schedule's first window
         self.notes: list[str] = []
         self.dose_planned: dict[str, list[Planned]] = {}
         self.dose_actuals: dict[str, list[Actual]] = {}
@@ -280,6 +281,8 @@ class _Run:
         self.groups: dict[tuple[str, str], list[Planned]] = {}
         self.group_rank: dict[tuple[str, str], float] = {}
         self.visit_actual_lists: dict[str, list[Actual]] = {}
+        self.by_label: dict[str, list[Actual]] = {}
+        self.start: int | None = None  # the first day of the patient's schedule
         self.na_rows: list[tuple[int, ScheduleRow]] = []
         self.unplanned_visit_reason: dict[str, str] = {}
         self.dose_done: set[str] = set()
@@ -341,6 +344,7 @@ class _Run:
                 self.group("assess", kind, v.order + 0.5)
         for spec in plan.activities:
             self.group(spec.atype, spec.item, spec.order)
+        self.map_labels()
         for name in self.idx.visits:
             if name is not None and name not in plan.visits:
                 self.group("visit", name)
@@ -436,10 +440,36 @@ class _Run:
 
     def visit_actuals(self, name: str) -> list[Actual]:
         s = self.idx.visits.get(name)
+        out = []
+        if s is not None:
+            n = s.until(self.as_of_date)
+            out = [Actual(s.dates[i].toordinal(), s.positions[i], s.events[i]) for i in range(n)]
+        extra = self.by_label.get(name)
+        if extra:
+            out.extend(Actual(a.day, a.pos, a.event) for a in extra)
+            out.sort(key=lambda a: (a.day, a.pos))
+        return out
+
+    def map_labels(self) -> None:
+        """Visit records without a protocol visit name are matched by their label to a visit's
+        name or label (ignoring case); the rest are unplanned."""
+        s = self.idx.visits.get(None)
         if s is None:
-            return []
-        n = s.until(self.as_of_date)
-        return [Actual(s.dates[i].toordinal(), s.positions[i], s.events[i]) for i in range(n)]
+            return
+        names = {}
+        for v in self.plan.visits.values():
+            names[v.label.strip().casefold()] = v.name
+            names[v.name.casefold()] = v.name
+        for i in range(s.until(self.as_of_date)):
+            ev = s.events[i]
+            assert isinstance(ev, VisitEvent)
+            a = Actual(s.dates[i].toordinal(), s.positions[i], ev)
+            name = names.get(ev.label.strip().casefold())
+            if name is not None:
+                self.by_label.setdefault(name, []).append(a)
+            else:
+                self.unplanned("visit", ev.label, a,
+                               "the visit is not mapped to a visit of the protocol")
 
     # ---- doses --------------------------------------------------------------------------------
 
@@ -616,6 +646,8 @@ class _Run:
     def match_groups(self) -> None:
         rows_by_group: dict[tuple[str, str], list[ScheduleRow]] = {}
         order = sorted(self.groups, key=lambda k: self.group_rank[k])
+        los = [p.lo for g in self.groups.values() for p in g]
+        self.start = min(los) if los else None
         for key in order:
             atype, activity = key
             planned = self.groups[key]
@@ -691,6 +723,10 @@ class _Run:
         for a in actuals:
             if a.used:
                 self.out.used.setdefault(a.pos, f"{atype} {activity}")
+                continue
+            if atype != "visit" and atype != "dose" and self.start is not None \
+                    and a.day < self.start:
+                self.out.history.add(a.pos)  # medical history, not a study assessment
                 continue
             reason = None
             if stop_day is not None and a.day > stop_day:
