@@ -204,10 +204,10 @@ class _Writer:
         t.style = "Table Grid"
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         size = 7.5
-        for r, label in enumerate(["Epoch", "Visit", "Day", "Window"]):
-            _cell_text(t.rows[r].cells[0], label, bold=True, size=size)
-            _shade(t.rows[r].cells[0], _HEAD_FILL)
-            _repeat_header(t.rows[r])
+        for ri, label in enumerate(["Epoch", "Visit", "Day", "Window"]):
+            _cell_text(t.rows[ri].cells[0], label, bold=True, size=size)
+            _shade(t.rows[ri].cells[0], _HEAD_FILL)
+            _repeat_header(t.rows[ri])
         col = 1
         for grp in g.groups:
             first = t.cell(0, col)

@@ -17,6 +17,7 @@ from protocol.expr import (
     Aggregate,
     AggregateFn,
     And,
+    Attested,
     BoolLiteral,
     Compare,
     CompareOp,
@@ -165,6 +166,8 @@ class Prose:
             inner = e.operand
             if isinstance(inner, Exists):
                 return self.exists(inner, negate=True)
+            if isinstance(inner, Attested):
+                return "not confirmed by the investigator"
             return f"not ({self.expr(inner, nested=True)})"
         if isinstance(e, Compare):
             return self.compare(e)
@@ -193,6 +196,8 @@ class Prose:
             )
         if isinstance(e, BoolLiteral):
             return "always" if e.value else "never"
+        if isinstance(e, Attested):
+            return "confirmed by the investigator"
         return self.value(e)
 
     def subject(self, e: Expr) -> str:
@@ -532,7 +537,11 @@ class Prose:
                 return f"{t.start.unit.value}s {signed(t.start.value)} to {signed(t.end.value)}"
             return f"{daypoint_text(t.start)} to {daypoint_text(t.end)}"
         if isinstance(t, AfterAnchor):
-            return f"{duration_text(t.offset)} after {self.terms.anchor(t.anchor)}"
+            off = t.offset
+            if off.amount < 0:
+                back = Duration(-off.amount, off.unit)
+                return f"{duration_text(back)} before {self.terms.anchor(t.anchor)}"
+            return f"{duration_text(off)} after {self.terms.anchor(t.anchor)}"
         if isinstance(t, OnEvent):
             return f"at {self.terms.anchor_name(t.event)}"
         assert isinstance(t, AsNeeded)

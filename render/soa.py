@@ -28,7 +28,7 @@ from protocol.trial import Trial
 from protocol.vocab import ActivityKind
 from render.design import anchor_days, epoch_list, repeat_span
 from render.prose import Prose
-from render.terms import join_and, lower_first, num, signed, window_text
+from render.terms import Terms, join_and, lower_first, num, signed, window_text
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -130,7 +130,7 @@ def build_grid(trial: Trial) -> Grid | None:
                 notes.letter(f"{join_and([terms.arm(a) for a in v.arms])} only.")
             )
         if v.condition:
-            col.footnotes.append(notes.letter(f"Only if {terms.anchor_name(v.condition)} has occurred."))
+            col.footnotes.append(notes.letter(_condition_note(v.condition, terms)))
         columns.append(col)
 
     # time points of `at ...` activities that no visit covers become columns of their own
@@ -240,7 +240,7 @@ def _activity_notes(a: Activity, prose: Prose, notes: _Notes) -> list[str]:
     if a.arms:
         out.append(notes.letter(f"{join_and([prose.terms.arm(x) for x in a.arms])} only."))
     if a.condition:
-        out.append(notes.letter(f"Only if {prose.terms.anchor_name(a.condition)} has occurred."))
+        out.append(notes.letter(_condition_note(a.condition, prose.terms)))
     return out
 
 
@@ -306,4 +306,12 @@ def _after_short(t: AfterAnchor, prose: Prose) -> str:
         name = prose.terms.anchor(ref)
     off = t.offset
     unit = {"day": "d", "week": "wk", "month": "mo", "year": "y", "hour": "h"}[off.unit.value]
-    return f"{name} + {num(off.amount)} {unit}"
+    sign = "−" if off.amount < 0 else "+"
+    return f"{name} {sign} {num(abs(off.amount))} {unit}"
+
+
+def _condition_note(condition: str, terms: Terms) -> str:
+    """`Only if discontinuation of study drug has occurred.` / `Only for participants with rash.`"""
+    if terms.item(condition) is not None:
+        return f"Only for participants with a recorded {terms.term(condition)}."
+    return f"Only if {terms.anchor_name(condition)} has occurred."

@@ -1,0 +1,1151 @@
+"""CDISC USDM 4.0 JSON (the `Wrapper` of the DDF API) from a Trial.
+
+The structure follows CDISC's own encodings (ids `Class_n`, NCI concept codes from the CDISC
+controlled terminology the `usdm4` rules check against). The layout of arms, epochs, elements
+and cells comes from `render.design`, and the encounters are the columns of the schedule of
+activities grid (`render.soa`), so the export and the document agree. What the protocol states
+computably and USDM has no attribute for travels in extension attributes:
+
+- `urn:trialcode:usdm:criterion-expression` on each EligibilityCriterionItem: the criterion's
+  expression tree as JSON (see `expression_json`);
+- `urn:trialcode:usdm:repeat`: the frequency of an activity that repeats (`every 7 days ...`);
+- `urn:trialcode:usdm:dose`: the dose of an administration (USDM only takes a dose together
+  with an administrable product, whose dose form the protocol file does not state);
+- `urn:trialcode:usdm:relative-timing`: the anchor of a visit timed from another event.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import uuid
+from typing import Any
+
+import attrs
+from markupsafe import escape
+
+from protocol.design import Intervention, Objective
+from protocol.schedule import AfterAnchor, AsNeeded, DayRange, OnEvent, Visit
+from protocol.timing import Duration, TimeUnit, Window
+from protocol.trial import Trial
+from protocol.vocab import (
+    Allocation,
+    ArmType,
+    DesignModel,
+    InterventionType,
+    MaskingLevel,
+    ObjectiveLevel,
+    Purpose,
+    Route,
+    Sex,
+    SponsorClass,
+    StudyType,
+)
+from render.design import build_matrix, iso_duration
+from render.prose import Prose
+from render.soa import build_grid
+from render.terms import lower_first, num, window_text
+
+USDM_VERSION = "4.0.0"
+CDISC = "http://www.cdisc.org"
+CT_VERSION = "2026-03-27"  # the CDISC CT package the usdm4 0.29 rules check codes against
+EXT = "urn:trialcode:usdm:"
+
+_ARM_TYPE = {
+    ArmType.EXPERIMENTAL: ("C174266", "Investigational Arm"),
+    ArmType.ACTIVE_COMPARATOR: ("C174267", "Active Comparator Arm"),
+    ArmType.PLACEBO_COMPARATOR: ("C174268", "Placebo Control Arm"),
+    ArmType.SHAM_COMPARATOR: ("C174269", "Sham Comparator Arm"),
+    ArmType.NO_INTERVENTION: ("C174270", "No Intervention Arm"),
+    ArmType.OTHER: ("C15538", "Protocol Treatment Arm"),
+}
+_PHASE = {
+    "1": ("C15600", "Phase I Trial"),
+    "2": ("C15601", "Phase II Trial"),
+    "3": ("C15602", "Phase III Trial"),
+    "4": ("C15603", "Phase IV Trial"),
+    "1/2": ("C15693", "Phase I/II Trial"),
+    "2/3": ("C15694", "Phase II/III Trial"),
+    "na": ("C48660", "Not Applicable"),
+    "early_1": ("C54721", "Early Phase 1 Trial"),
+}
+_STUDY_TYPE = {
+    StudyType.INTERVENTIONAL: ("C98388", "Interventional Study"),
+    StudyType.OBSERVATIONAL: ("C16084", "Observational Study"),
+    StudyType.EXPANDED_ACCESS: ("C98722", "Expanded Access Study"),
+}
+_MODEL = {
+    DesignModel.PARALLEL: ("C82639", "Parallel Study"),
+    DesignModel.CROSSOVER: ("C82637", "Crossover Study"),
+    DesignModel.FACTORIAL: ("C82638", "Factorial Study"),
+    DesignModel.SINGLE_GROUP: ("C82640", "Single Group Study"),
+    DesignModel.SEQUENTIAL: ("C142568", "Group Sequential Design"),
+}
+_INTENT = {
+    Purpose.TREATMENT: ("C49656", "Treatment Study"),
+    Purpose.PREVENTION: ("C49657", "Prevention Study"),
+    Purpose.DIAGNOSTIC: ("C49653", "Diagnosis Study"),
+    Purpose.SUPPORTIVE_CARE: ("C71486", "Supportive Care Study"),
+    Purpose.SCREENING: ("C71485", "Screening Study"),
+    Purpose.HEALTH_SERVICES_RESEARCH: ("C15245", "Health Services Research"),
+    Purpose.BASIC_SCIENCE: ("C15714", "Basic Research"),
+    Purpose.DEVICE_FEASIBILITY: ("C139174", "Device Feasibility Study"),
+}
+_BLINDING = {
+    MaskingLevel.NONE: ("C49659", "Open Label Study"),
+    MaskingLevel.SINGLE: ("C28233", "Single Blind Study"),
+    MaskingLevel.DOUBLE: ("C15228", "Double Blind Study"),
+    MaskingLevel.TRIPLE: ("C15228", "Double Blind Study"),
+    MaskingLevel.QUADRUPLE: ("C15228", "Double Blind Study"),
+}
+_INTERVENTION_TYPE = {
+    InterventionType.DRUG: ("C1909", "Pharmacologic Substance"),
+    InterventionType.BIOLOGICAL: ("C307", "Biological Agent"),
+    InterventionType.DEVICE: ("C16830", "Medical Device"),
+    InterventionType.PROCEDURE: ("C98769", "Physical Medical Procedure"),
+    InterventionType.RADIATION: ("C15313", "Radiation Therapy"),
+    InterventionType.BEHAVIORAL: ("C15184", "Behavioral Intervention"),
+    InterventionType.GENETIC: ("C15238", "Gene Therapy"),
+    InterventionType.DIETARY_SUPPLEMENT: ("C1505", "Dietary Supplement"),
+    InterventionType.COMBINATION_PRODUCT: ("C54696", "Combination Product"),
+    InterventionType.DIAGNOSTIC_TEST: ("C18020", "Diagnostic Procedure"),
+    InterventionType.OTHER: ("C1909", "Pharmacologic Substance"),
+}
+_ROUTE = {
+    Route.ORAL: ("C38288", "Oral Route of Administration"),
+    Route.INTRAVENOUS: ("C38276", "Intravenous Route of Administration"),
+    Route.SUBCUTANEOUS: ("C38299", "Subcutaneous Route of Administration"),
+    Route.INTRAMUSCULAR: ("C28161", "Intramuscular Route of Administration"),
+    Route.TRANSDERMAL: ("C38305", "Transdermal Route of Administration"),
+    Route.TOPICAL: ("C38304", "Topical Route of Administration"),
+    Route.INHALATION: ("C38216", "Inhalation Route of Administration"),
+    Route.INTRATHECAL: ("C38267", "Intrathecal Route of Administration"),
+    Route.NASAL: ("C38284", "Nasal Route of Administration"),
+    Route.RECTAL: ("C38295", "Rectal Route of Administration"),
+    Route.SUBLINGUAL: ("C38300", "Sublingual Route of Administration"),
+}
+_UNIT = {
+    "ug": ("C48152", "Microgram"),
+    "mg": ("C28253", "Milligram"),
+    "g": ("C48155", "Gram"),
+    "kg": ("C28252", "Kilogram"),
+    "mL": ("C28254", "Milliliter"),
+    "L": ("C48505", "Liter"),
+    "U": ("C44278", "Unit"),
+    "[iU]": ("C48579", "International Unit"),
+    "[IU]": ("C48579", "International Unit"),
+    "%": ("C25613", "Percentage"),
+    "mg/kg": ("C67401", "Milligram per Kilogram"),
+    "ug/kg": ("C67396", "Microgram per Kilogram"),
+    "mg/m2": ("C67402", "Milligram per Square Meter"),
+}
+_TIME_UNIT = {
+    TimeUnit.HOUR: ("C25529", "Hour"),
+    TimeUnit.DAY: ("C25301", "Day"),
+    TimeUnit.WEEK: ("C29844", "Week"),
+    TimeUnit.MONTH: ("C29846", "Month"),
+    TimeUnit.YEAR: ("C29848", "Year"),
+}
+_FREQUENCY = {
+    (1.0, TimeUnit.DAY): ("C25473", "Daily"),
+    (1.0, TimeUnit.WEEK): ("C67069", "Weekly"),
+    (7.0, TimeUnit.DAY): ("C67069", "Weekly"),
+    (2.0, TimeUnit.WEEK): ("C71127", "Every Two Weeks"),
+    (14.0, TimeUnit.DAY): ("C71127", "Every Two Weeks"),
+    (1.0, TimeUnit.MONTH): ("C64498", "Monthly"),
+    (3.0, TimeUnit.MONTH): ("C64537", "Every Three Months"),
+    (12.0, TimeUnit.HOUR): ("C64502", "Every Twelve Hours"),
+}
+_OBJECTIVE = {
+    ObjectiveLevel.PRIMARY: ("C85826", "Trial Primary Objective"),
+    ObjectiveLevel.SECONDARY: ("C85827", "Trial Secondary Objective"),
+    ObjectiveLevel.EXPLORATORY: ("C163559", "Trial Exploratory Objective"),
+}
+_ORG_TYPE = {
+    SponsorClass.INDUSTRY: ("C54149", "Drug Company"),
+    SponsorClass.NIH: ("C199144", "Governmental Agency or Group"),
+    SponsorClass.FED: ("C199144", "Governmental Agency or Group"),
+    SponsorClass.OTHER_GOV: ("C199144", "Governmental Agency or Group"),
+    SponsorClass.NETWORK: ("C18240", "Academia"),
+    SponsorClass.INDIV: ("C21541", "Healthcare Facility"),
+    SponsorClass.OTHER: ("C21541", "Healthcare Facility"),
+}
+_SPONSOR_SCHEMES = ("sponsor_protocol", "org_study_id", "sponsor", "protocol")
+_MASKED_ROLE = {
+    "participant": ("C41189", "Study Subject"),
+    "investigator": ("C25936", "Investigator"),
+    "care_provider": ("C17445", "Caregiver"),
+    "outcomes_assessor": ("C207599", "Outcomes Assessor"),
+}
+_REGISTRIES = {
+    "nct": ("CT-GOV", "ClinicalTrials.gov", "USGOV"),
+    "eudract": ("EMA", "EudraCT", "EU"),
+    "euct": ("EMA-CTIS", "EU Clinical Trials Information System", "EU"),
+    "ctis": ("EMA-CTIS", "EU Clinical Trials Information System", "EU"),
+    "isrctn": ("ISRCTN", "ISRCTN registry", "ISRCTN"),
+}
+
+
+def _epoch_type(name: str, label: str) -> tuple[str, str]:
+    key = f"{name} {label}".lower()
+    if "screen" in key:
+        return ("C202487", "Screening Epoch")
+    if "follow" in key:
+        return ("C202578", "Follow-Up Epoch")
+    if "run" in key and "in" in key:
+        return ("C98779", "Run-in Period")
+    if "washout" in key:
+        return ("C42872", "Washout Period")
+    if "baseline" in key:
+        return ("C125938", "Baseline Epoch")
+    return ("C101526", "Treatment Epoch")
+
+
+# ---- the computable form of a criterion -------------------------------------------------------
+
+
+def expression_json(node: Any) -> Any:
+    """An expression tree as plain JSON: `{"type": "Compare", "op": "<=", ...}`; spans dropped."""
+    if isinstance(node, enum.Enum):
+        return node.value
+    if isinstance(node, tuple | list):
+        return [expression_json(x) for x in node]
+    if attrs.has(type(node)):
+        out: dict[str, Any] = {"type": type(node).__name__}
+        for f in attrs.fields(type(node)):
+            if f.name == "span":
+                continue
+            value = getattr(node, f.name)
+            if value is None or value == ():
+                continue
+            out[f.name] = expression_json(value)
+        return out
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    return node
+
+
+# ---- the builder ---------------------------------------------------------------------------------
+
+
+class _Ids:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, klass: str) -> str:
+        n = self.counts.get(klass, 0) + 1
+        self.counts[klass] = n
+        return f"{klass}_{n}"
+
+
+class _Usdm:
+    def __init__(self, trial: Trial):
+        self.t = trial
+        self.id = _Ids()
+        self.prose = Prose(trial)
+        self.terms = self.prose.terms
+
+    # ---- primitive classes -------------------------------------------------------------------
+
+    def code(self, pair: tuple[str, str], system: str = CDISC, version: str = CT_VERSION) -> dict[str, Any]:
+        return {
+            "id": self.id("Code"),
+            "extensionAttributes": [],
+            "code": pair[0],
+            "codeSystem": system,
+            "codeSystemVersion": version,
+            "decode": pair[1],
+            "instanceType": "Code",
+        }
+
+    def alias(self, pair: tuple[str, str]) -> dict[str, Any]:
+        return {
+            "id": self.id("AliasCode"),
+            "extensionAttributes": [],
+            "standardCode": self.code(pair),
+            "standardCodeAliases": [],
+            "instanceType": "AliasCode",
+        }
+
+    def quantity(self, value: float, unit: tuple[str, str] | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id("Quantity"),
+            "extensionAttributes": [],
+            "value": float(value),
+            "unit": self.alias(unit) if unit else None,
+            "instanceType": "Quantity",
+        }
+
+    def duration(self, d: Duration | None, text: str = "") -> dict[str, Any]:
+        return {
+            "id": self.id("Duration"),
+            "extensionAttributes": [],
+            "text": text or (str(d) if d else None),
+            "quantity": self.quantity(d.amount, _TIME_UNIT[d.unit]) if d else None,
+            "durationWillVary": False,
+            "reasonDurationWillVary": None,
+            "instanceType": "Duration",
+        }
+
+    def ext_string(self, name: str, value: str) -> dict[str, Any]:
+        return {
+            "id": self.id("ExtensionAttribute"),
+            "url": EXT + name,
+            "valueString": value,
+            "extensionAttributes": [],
+            "instanceType": "ExtensionAttribute",
+        }
+
+    def ext_quantity(self, name: str, q: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": self.id("ExtensionAttribute"),
+            "url": EXT + name,
+            "valueQuantity": q,
+            "extensionAttributes": [],
+            "instanceType": "ExtensionAttribute",
+        }
+
+    def rule(self, name: str, text: str) -> dict[str, Any]:
+        return {
+            "id": self.id("TransitionRule"),
+            "extensionAttributes": [],
+            "name": name,
+            "label": None,
+            "description": None,
+            "text": text,
+            "instanceType": "TransitionRule",
+        }
+
+    # ---- the study ---------------------------------------------------------------------------
+
+    def build(self) -> dict[str, Any]:
+        t = self.t
+        version_id = "StudyVersion_1"
+        orgs, identifiers, sponsor_org = self.organizations()
+        design = self.design()
+        version = {
+            "id": version_id,
+            "extensionAttributes": [],
+            "versionIdentifier": t.last_updated.isoformat() if t.last_updated else "1",
+            "rationale": "Generated by trialcode from the computable protocol.",
+            "documentVersionIds": [],
+            "dateValues": self.dates(),
+            "amendments": [],
+            "businessTherapeuticAreas": [],
+            "studyIdentifiers": identifiers,
+            "referenceIdentifiers": [],
+            "studyDesigns": [design],
+            "titles": self.titles(),
+            "eligibilityCriterionItems": self._criterion_items,
+            "narrativeContentItems": [],
+            "abbreviations": [],
+            "roles": self.roles(version_id, sponsor_org),
+            "organizations": orgs,
+            "studyInterventions": self._interventions,
+            "administrableProducts": [],
+            "medicalDevices": [],
+            "productOrganizationRoles": [],
+            "biomedicalConcepts": [],
+            "bcCategories": [],
+            "bcSurrogates": [],
+            "dictionaries": [],
+            "conditions": [],
+            "notes": [],
+            "instanceType": "StudyVersion",
+        }
+        study = {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:trialcode:study:{t.name}")),
+            "extensionAttributes": [],
+            "name": t.name,
+            "description": t.title,
+            "label": t.title,
+            "versions": [version],
+            "documentedBy": [],
+            "instanceType": "Study",
+        }
+        return {
+            "study": study,
+            "usdmVersion": USDM_VERSION,
+            "systemName": "trialcode",
+            "systemVersion": _version(),
+        }
+
+    def titles(self) -> list[dict[str, Any]]:
+        t = self.t
+        out = [
+            {
+                "id": self.id("StudyTitle"),
+                "extensionAttributes": [],
+                "text": t.title or t.name,
+                "type": self.code(("C207616", "Official Study Title")),
+                "instanceType": "StudyTitle",
+            }
+        ]
+        return out
+
+    def dates(self) -> list[dict[str, Any]]:
+        return []
+
+    def organizations(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+        t = self.t
+        orgs: list[dict[str, Any]] = []
+        identifiers: list[dict[str, Any]] = []
+
+        def org(name: str, label: str, type_: tuple[str, str], scheme: str, ident: str) -> str:
+            oid = self.id("Organization")
+            orgs.append(
+                {
+                    "id": oid,
+                    "extensionAttributes": [],
+                    "name": name,
+                    "label": label,
+                    "type": self.code(type_),
+                    "identifierScheme": scheme,
+                    "identifier": ident,
+                    "legalAddress": None,
+                    "managedSites": [],
+                    "instanceType": "Organization",
+                }
+            )
+            return oid
+
+        sponsor_name = t.sponsor.name if t.sponsor else "Sponsor not stated"
+        sponsor_class = t.sponsor.org_class if t.sponsor and t.sponsor.org_class else SponsorClass.OTHER
+        sponsor_org = org(sponsor_name, sponsor_name, _ORG_TYPE[sponsor_class], "Sponsor name", sponsor_name)
+        registry_orgs: dict[str, str] = {}
+        sponsor_ids = [i for i in t.identifiers if i.scheme.lower() not in _REGISTRIES]
+        own = next((i for i in sponsor_ids if i.scheme.lower() in _SPONSOR_SCHEMES), None)
+        own = own or (sponsor_ids[0] if sponsor_ids else None)
+        for ident in t.identifiers:
+            scheme = ident.scheme.lower()
+            if ident is own:
+                scope = sponsor_org
+            else:
+                # a registry, or another identifying body (a data-standards study id, say):
+                # USDM allows one sponsor identifier, so each other scheme gets its own scope
+                short, label, id_scheme = _REGISTRIES.get(
+                    scheme, (scheme.upper(), scheme.replace("_", " "), scheme.upper())
+                )
+                if short not in registry_orgs:
+                    registry_orgs[short] = org(short, label, ("C93453", "Study Registry"), id_scheme, short)
+                scope = registry_orgs[short]
+            identifiers.append(
+                {
+                    "id": self.id("StudyIdentifier"),
+                    "extensionAttributes": [],
+                    "text": ident.value,
+                    "scopeId": scope,
+                    "instanceType": "StudyIdentifier",
+                }
+            )
+        if not sponsor_ids:
+            # every study has a sponsor identifier: the protocol's own name stands in for it
+            identifiers.insert(
+                0,
+                {
+                    "id": self.id("StudyIdentifier"),
+                    "extensionAttributes": [],
+                    "text": t.name,
+                    "scopeId": sponsor_org,
+                    "instanceType": "StudyIdentifier",
+                },
+            )
+        return orgs, identifiers, sponsor_org
+
+    def roles(self, version_id: str, sponsor_org: str) -> list[dict[str, Any]]:
+        masked = []
+        m = self.t.masking
+        if m is not None and m.level is not MaskingLevel.NONE:
+            for r in m.roles:
+                pair = _MASKED_ROLE[r.value]
+                masked.append(
+                    {
+                        "id": self.id("StudyRole"),
+                        "extensionAttributes": [],
+                        "name": r.value.upper(),
+                        "label": pair[1],
+                        "description": f"{pair[1]}, masked to the assigned intervention",
+                        "code": self.code(pair),
+                        "appliesToIds": [self._design_id],
+                        "assignedPersons": [],
+                        "organizationIds": [],
+                        "masking": {
+                            "id": self.id("Masking"),
+                            "extensionAttributes": [],
+                            "text": "Masked to the assigned intervention",
+                            "isMasked": True,
+                            "instanceType": "Masking",
+                        },
+                        "notes": [],
+                        "instanceType": "StudyRole",
+                    }
+                )
+        return masked + [
+            {
+                "id": self.id("StudyRole"),
+                "extensionAttributes": [],
+                "name": "SPONSOR",
+                "label": "Sponsor",
+                "description": None,
+                "code": self.code(("C70793", "Clinical Study Sponsor")),
+                "appliesToIds": [version_id],
+                "assignedPersons": [],
+                "organizationIds": [sponsor_org],
+                "masking": None,
+                "notes": [],
+                "instanceType": "StudyRole",
+            }
+        ]
+
+    # ---- the design ------------------------------------------------------------------------
+
+    def design(self) -> dict[str, Any]:
+        t = self.t
+        self._design_id = self.id("InterventionalStudyDesign")
+        self._interventions = self.interventions()
+        arms = self.arms()
+        epochs, cells, elements = self.cells(arms)
+        crits, items = self.criteria()
+        self._criterion_items = items
+        encounters, activities, timelines = self.schedule(epochs)
+        design: dict[str, Any] = {
+            "id": self._design_id,
+            "extensionAttributes": [],
+            "name": f"{t.name} design",
+            "label": t.title,
+            "description": "The study design, generated from the computable protocol",
+            "studyType": self.code(_STUDY_TYPE[t.study_type or StudyType.INTERVENTIONAL]),
+            "studyPhase": self.alias(_PHASE.get((t.phase.value if t.phase else "na").lower(), _PHASE["na"])),
+            "therapeuticAreas": [],
+            "characteristics": [self.code(("C46079", "Randomized Controlled Clinical Trial"))]
+            if t.allocation is Allocation.RANDOMIZED
+            else [],
+            "encounters": encounters,
+            "activities": activities,
+            "arms": arms,
+            "studyCells": cells,
+            "rationale": "Not stated in the protocol file.",
+            "epochs": epochs,
+            "elements": elements,
+            "estimands": [],
+            "indications": self.indications(),
+            "studyInterventionIds": [i["id"] for i in self._interventions],
+            "objectives": self.objectives(),
+            "population": self.population(crits),
+            "scheduleTimelines": timelines,
+            "biospecimenRetentions": [],
+            "documentVersionIds": [],
+            "eligibilityCriteria": crits,
+            "analysisPopulations": [],
+            "notes": [],
+            "subTypes": [],
+            "model": self.code(_MODEL[t.model or DesignModel.PARALLEL]),
+            "intentTypes": [self.code(_INTENT[t.purpose])] if t.purpose in _INTENT else [],
+            "blindingSchema": self.alias(_BLINDING[t.masking.level]) if t.masking else None,
+            "instanceType": "InterventionalStudyDesign",
+        }
+        return design
+
+    def indications(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": self.id("Indication"),
+                "extensionAttributes": [],
+                "name": f"IND{i + 1}",
+                "label": c,
+                "description": c,
+                "codes": [],
+                "isRareDisease": False,
+                "notes": [],
+                "instanceType": "Indication",
+            }
+            for i, c in enumerate(self.t.conditions)
+        ]
+
+    def objectives(self) -> list[dict[str, Any]]:
+        """The protocol's objectives. The model has no endpoints; an interim efficacy rule names
+        the primary efficacy endpoint, so it becomes the endpoint of the first primary objective
+        (and, when the protocol states no objective at all, a primary objective is stated for
+        it), each marked `urn:trialcode:usdm:derived-from`."""
+        t = self.t
+        objectives = list(t.objectives)
+        out: list[dict[str, Any]] = []
+        interim = t.stopping.interim_rules
+        derived = False
+        if not any(o.level is ObjectiveLevel.PRIMARY for o in objectives) and interim:
+            r = interim[0]
+            what = r.label or r.name.replace("_", " ")
+            objectives.insert(
+                0, Objective(ObjectiveLevel.PRIMARY, f"To compare {lower_first(what)} between the trial arms.")
+            )
+            derived = True
+        primary_done = False
+        for i, o in enumerate(objectives):
+            endpoints: list[dict[str, Any]] = []
+            exts = []
+            if o.level is ObjectiveLevel.PRIMARY and not primary_done and interim:
+                primary_done = True
+                r = interim[0]
+                what = r.label or r.name.replace("_", " ")
+                endpoints.append(
+                    {
+                        "id": self.id("Endpoint"),
+                        "extensionAttributes": [self.ext_string("derived-from", f"stopping rule {r.name}")],
+                        "name": f"END{len(endpoints) + 1}",
+                        "label": what,
+                        "description": None,
+                        "text": _xhtml(what),
+                        "dictionaryId": None,
+                        "notes": [],
+                        "purpose": "Efficacy",
+                        "level": self.code(("C94496", "Primary Endpoint")),
+                        "instanceType": "Endpoint",
+                    }
+                )
+                if derived and i == 0:
+                    exts.append(self.ext_string("derived-from", f"stopping rule {r.name}"))
+            out.append(
+                {
+                    "id": self.id("Objective"),
+                    "extensionAttributes": exts,
+                    "name": f"OBJ{i + 1}",
+                    "label": None,
+                    "description": None,
+                    "text": _xhtml(o.text),
+                    "dictionaryId": None,
+                    "notes": [],
+                    "level": self.code(_OBJECTIVE[o.level]),
+                    "endpoints": endpoints,
+                    "instanceType": "Objective",
+                }
+            )
+        return out
+
+    def arms(self) -> list[dict[str, Any]]:
+        self._arm_ids: dict[str, str] = {}
+        out = []
+        for a in self.t.arms:
+            aid = self.id("StudyArm")
+            self._arm_ids[a.name] = aid
+            out.append(
+                {
+                    "id": aid,
+                    "extensionAttributes": [],
+                    "name": a.code or a.name,
+                    "label": a.label,
+                    "description": a.description or a.label,
+                    "type": self.code(_ARM_TYPE[a.type]),
+                    "dataOriginDescription": "Data collected from participants in this trial",
+                    "dataOriginType": self.code(("C188866", "Data Generated Within Study")),
+                    "populationIds": [],
+                    "notes": [],
+                    "instanceType": "StudyArm",
+                }
+            )
+        return out
+
+    def cells(self, arms: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        m = build_matrix(self.t)
+        self._epoch_ids: dict[str, str] = {}
+        epochs: list[dict[str, Any]] = []
+        for e in m.epochs:
+            self._epoch_ids[e.name] = self.id("StudyEpoch")
+        names = [e.name for e in m.epochs]
+        for i, e in enumerate(m.epochs):
+            epochs.append(
+                {
+                    "id": self._epoch_ids[e.name],
+                    "extensionAttributes": [],
+                    "name": e.name,
+                    "label": e.label,
+                    "description": f"{e.label} epoch",
+                    "type": self.code(_epoch_type(e.name, e.label)),
+                    "previousId": self._epoch_ids[names[i - 1]] if i > 0 else None,
+                    "nextId": self._epoch_ids[names[i + 1]] if i + 1 < len(names) else None,
+                    "notes": [],
+                    "instanceType": "StudyEpoch",
+                }
+            )
+        el_ids: dict[str, str] = {}
+        elements: list[dict[str, Any]] = []
+        for el in m.elements:
+            eid = self.id("StudyElement")
+            el_ids[el.code] = eid
+            elements.append(
+                {
+                    "id": eid,
+                    "extensionAttributes": [],
+                    "name": el.code,
+                    "label": el.name,
+                    "description": el.description,
+                    "transitionStartRule": self.rule(f"ELEMENT_START_{el.code}", el.start_rule),
+                    "transitionEndRule": self.rule(f"ELEMENT_END_{el.code}", el.end_rule) if el.end_rule else None,
+                    "studyInterventionIds": [self._iv_ids[i] for i in el.interventions if i in self._iv_ids],
+                    "notes": [],
+                    "instanceType": "StudyElement",
+                }
+            )
+        cells = []
+        for c in m.cells:
+            cells.append(
+                {
+                    "id": self.id("StudyCell"),
+                    "extensionAttributes": [],
+                    "armId": self._arm_ids[c.arm],
+                    "epochId": self._epoch_ids[c.epoch],
+                    "elementIds": [el_ids[e.code] for e in c.elements],
+                    "instanceType": "StudyCell",
+                }
+            )
+        return epochs, cells, elements
+
+    def interventions(self) -> list[dict[str, Any]]:
+        t = self.t
+        self._iv_ids: dict[str, str] = {}
+        out = []
+        for iv in t.interventions:
+            iid = self.id("StudyIntervention")
+            self._iv_ids[iv.name] = iid
+            out.append(
+                {
+                    "id": iid,
+                    "extensionAttributes": [],
+                    "name": iv.name,
+                    "label": iv.label,
+                    "description": iv.description or iv.label,
+                    "role": self.code(self._role(iv)),
+                    "type": self.code(_INTERVENTION_TYPE[iv.type]),
+                    "minimumResponseDuration": None,
+                    "codes": [],
+                    "administrations": self.administrations(iv),
+                    "notes": [],
+                    "instanceType": "StudyIntervention",
+                }
+            )
+        return out
+
+    def _role(self, iv: Intervention) -> tuple[str, str]:
+        types = {a.type for a in self.t.arms if any(ai.intervention == iv.name for ai in a.interventions)}
+        if types and types <= {ArmType.PLACEBO_COMPARATOR, ArmType.SHAM_COMPARATOR}:
+            return ("C753", "Placebo")
+        if types and types <= {ArmType.ACTIVE_COMPARATOR}:
+            return ("C68609", "Active Comparator")
+        return ("C41161", "Protocol Agent")
+
+    def administrations(self, iv: Intervention) -> list[dict[str, Any]]:
+        regimens = []
+        if iv.regimen is not None:
+            regimens.append((iv.name, iv.regimen))
+        for arm in self.t.arms:
+            for ai in arm.interventions:
+                if ai.intervention == iv.name and ai.regimen is not None and ai.regimen != iv.regimen:
+                    regimens.append((f"{iv.name}_{arm.name}", ai.regimen))
+        out = []
+        for base, reg in regimens:
+            for k, step in enumerate(reg.steps):
+                name = base if len(reg.steps) == 1 else f"{base}_step{k + 1}"
+                route = _ROUTE.get(step.route) if step.route else None
+                freq = None
+                if step.frequency is not None:
+                    if step.frequency.interval is None:
+                        freq = ("C64576", "Once")
+                    else:
+                        freq = _FREQUENCY.get((float(step.frequency.interval.amount), step.frequency.interval.unit))
+                unit = _UNIT.get(step.amount.unit or "")
+                dose_q = self.quantity(step.amount.value, unit)
+                ext = [self.ext_quantity("dose", dose_q)] if unit else [
+                    self.ext_string("dose", f"{num(step.amount.value)} {step.amount.unit or ''}".strip())
+                ]
+                out.append(
+                    {
+                        "id": self.id("Administration"),
+                        "extensionAttributes": ext,
+                        "name": name,
+                        "label": step.label,
+                        "description": self.prose.dose_step(step),
+                        "duration": self.duration(step.duration, str(step.duration) if step.duration else "as long as the protocol's schedule states"),
+                        "dose": None,
+                        "route": self.alias(route) if route else None,
+                        "frequency": self.alias(freq) if freq else None,
+                        "administrableProductId": None,
+                        "medicalDeviceId": None,
+                        "notes": [],
+                        "instanceType": "Administration",
+                    }
+                )
+        return out
+
+    def population(self, crits: list[dict[str, Any]]) -> dict[str, Any]:
+        t = self.t
+        p = t.population
+        sexes: list[tuple[str, str]] = []
+        if p is None or p.sex is Sex.ALL:
+            sexes = [("C16576", "Female"), ("C20197", "Male")]
+        elif p.sex is Sex.FEMALE:
+            sexes = [("C16576", "Female")]
+        else:
+            sexes = [("C20197", "Male")]
+        age = None
+        if p is not None and (p.age_min or p.age_max):
+            lo = p.age_min
+            hi = p.age_max
+            unit = (lo or hi).unit  # type: ignore[union-attr]
+            age = {
+                "id": self.id("Range"),
+                "extensionAttributes": [],
+                "minValue": self.quantity(lo.amount if lo else 0, _TIME_UNIT[unit]),
+                "maxValue": self.quantity(hi.amount if hi else 120, _TIME_UNIT[hi.unit if hi else unit]),
+                "isApproximate": hi is None or lo is None,
+                "instanceType": "Range",
+            }
+        return {
+            "id": self.id("StudyDesignPopulation"),
+            "extensionAttributes": [],
+            "name": "POP1",
+            "label": "Trial population",
+            "description": "; ".join(t.conditions) or "Trial population",
+            "includesHealthySubjects": bool(p.healthy_volunteers) if p else False,
+            "plannedEnrollmentNumber": self.quantity(t.enrollment) if t.enrollment is not None else None,
+            "plannedCompletionNumber": None,
+            "plannedSex": [self.code(s) for s in sexes],
+            "criterionIds": [c["id"] for c in crits],
+            "plannedAge": age,
+            "notes": [],
+            "cohorts": [],
+            "instanceType": "StudyDesignPopulation",
+        }
+
+    def criteria(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        crits: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
+        all_c = self.t.eligibility.criteria
+        ids = [self.id("EligibilityCriterion") for _ in all_c]
+        for i, c in enumerate(all_c):
+            item_id = self.id("EligibilityCriterionItem")
+            text = self.prose.criterion(c)
+            items.append(
+                {
+                    "id": item_id,
+                    "extensionAttributes": [
+                        self.ext_string("criterion-expression", json.dumps(expression_json(c.expr), ensure_ascii=False, sort_keys=True)),
+                        self.ext_string("criterion-prose", self.prose.generated(c)),
+                    ],
+                    "name": c.id,
+                    "label": c.id,
+                    "description": None,
+                    "text": _xhtml(text),
+                    "dictionaryId": None,
+                    "notes": [],
+                    "instanceType": "EligibilityCriterionItem",
+                }
+            )
+            inclusion = c.category.value == "inclusion"
+            crits.append(
+                {
+                    "id": ids[i],
+                    "extensionAttributes": [],
+                    "name": c.id,
+                    "label": _short(text),
+                    "description": None,
+                    "category": self.code(("C25532", "Inclusion Criteria") if inclusion else ("C25370", "Exclusion Criteria")),
+                    "identifier": c.id,
+                    "criterionItemId": item_id,
+                    "nextId": ids[i + 1] if i + 1 < len(ids) else None,
+                    "previousId": ids[i - 1] if i > 0 else None,
+                    "notes": [],
+                    "instanceType": "EligibilityCriterion",
+                }
+            )
+        return crits, items
+
+    # ---- encounters, activities and the schedule ------------------------------------------------
+
+    def schedule(self, epochs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        grid = build_grid(self.t)
+        if grid is None:
+            return [], [], []
+        sched = self.t.schedule
+        assert sched is not None
+        visits = {v.name: v for v in sched.visits}
+        enc_ids = [self.id("Encounter") for _ in grid.columns]
+        encounters: list[dict[str, Any]] = []
+        for i, col in enumerate(grid.columns):
+            v = visits.get(col.visit or "")
+            start = f"{col.label}: day {col.day_text}" + (f" ({col.window_text})" if col.window_text else "")
+            encounters.append(
+                {
+                    "id": enc_ids[i],
+                    "extensionAttributes": [],
+                    "name": (col.visit or col.key).upper(),
+                    "label": col.label,
+                    "description": self._visit_description(v, col.label, col.day_text),
+                    "type": self.code(("C25716", "Visit")),
+                    "previousId": enc_ids[i - 1] if i > 0 else None,
+                    "nextId": enc_ids[i + 1] if i + 1 < len(enc_ids) else None,
+                    "scheduledAtId": None,
+                    "environmentalSettings": [],
+                    "contactModes": [],
+                    "transitionStartRule": self.rule(f"ENCOUNTER_START_{i + 1}", start),
+                    "transitionEndRule": None,
+                    "notes": [],
+                    "instanceType": "Encounter",
+                }
+            )
+        act_ids = [self.id("Activity") for _ in grid.rows]
+        activities = []
+        for i, row in enumerate(grid.rows):
+            exts = [self.ext_string("repeat", row.timing)] if row.kind == "repeat" else []
+            activities.append(
+                {
+                    "id": act_ids[i],
+                    "extensionAttributes": exts,
+                    "name": f"ACT{i + 1}",
+                    "label": row.label,
+                    "description": row.label + (f": {row.timing}" if row.timing else ""),
+                    "previousId": act_ids[i - 1] if i > 0 else None,
+                    "nextId": act_ids[i + 1] if i + 1 < len(act_ids) else None,
+                    "childIds": [],
+                    "definedProcedures": [],
+                    "biomedicalConceptIds": [],
+                    "bcCategoryIds": [],
+                    "bcSurrogateIds": [],
+                    "timelineId": None,
+                    "notes": [],
+                    "instanceType": "Activity",
+                }
+            )
+
+        def acts_at(ci: int) -> list[str]:
+            out = []
+            for ri, row in enumerate(grid.rows):
+                if row.kind == "item" and row.marks[ci].text:
+                    out.append(act_ids[ri])
+                elif row.kind == "repeat" and row.span and row.span[0] <= ci <= row.span[1]:
+                    out.append(act_ids[ri])
+            return out
+
+        scheduled = [i for i, c in enumerate(grid.columns) if c.day is not None]
+        event_driven = [i for i, c in enumerate(grid.columns) if c.day is None]
+        timelines = []
+        # main timeline: scheduled visits in time order, each timed from the anchor visit
+        main_id = self.id("ScheduleTimeline")
+        inst_ids = {ci: self.id("ScheduledActivityInstance") for ci in scheduled}
+        anchor_ci = min(scheduled, key=lambda ci: abs(grid.columns[ci].day or 0.0)) if scheduled else None
+        instances: list[dict[str, Any]] = []
+        timings: list[dict[str, Any]] = []
+        exit_id = self.id("ScheduleTimelineExit")
+        for k, ci in enumerate(scheduled):
+            col = grid.columns[ci]
+            nxt = scheduled[k + 1] if k + 1 < len(scheduled) else None
+            instances.append(
+                {
+                    "id": inst_ids[ci],
+                    "extensionAttributes": [],
+                    "name": (col.visit or col.key).upper(),
+                    "label": col.label,
+                    "description": f"{col.label} (day {col.day_text})",
+                    "defaultConditionId": inst_ids[nxt] if nxt is not None else None,
+                    "epochId": self._epoch_ids.get(col.epoch or "") or _first_epoch(epochs),
+                    "timelineId": None,
+                    "timelineExitId": exit_id if nxt is None else None,
+                    "activityIds": acts_at(ci),
+                    "encounterId": enc_ids[ci],
+                    "instanceType": "ScheduledActivityInstance",
+                }
+            )
+            assert anchor_ci is not None
+            timings.append(self.timing(ci, anchor_ci, grid.columns[ci], inst_ids, visits.get(col.visit or "")))
+        if scheduled:
+            assert anchor_ci is not None
+            timelines.append(
+                {
+                    "id": main_id,
+                    "extensionAttributes": [],
+                    "name": "Main Timeline",
+                    "label": "Main timeline",
+                    "description": f"Scheduled visits, timed in days from {self.terms.anchor_name(sched.anchor)}",
+                    "mainTimeline": True,
+                    "entryCondition": "Participant consented and screened",
+                    "entryId": inst_ids[scheduled[0]],
+                    "exits": [{"id": exit_id, "extensionAttributes": [], "instanceType": "ScheduleTimelineExit"}],
+                    "timings": timings,
+                    "instances": instances,
+                    "plannedDuration": self._planned_duration(grid),
+                    "instanceType": "ScheduleTimeline",
+                }
+            )
+        # one timeline per event-driven visit (early termination, unscheduled)
+        for ci in event_driven:
+            col = grid.columns[ci]
+            v = visits.get(col.visit or "")
+            tl_id = self.id("ScheduleTimeline")
+            inst_id = self.id("ScheduledActivityInstance")
+            ex_id = self.id("ScheduleTimelineExit")
+            timing_id = self.id("Timing")
+            condition = self.prose.visit_timing(v.timing) if v is not None else col.day_text
+            timelines.append(
+                {
+                    "id": tl_id,
+                    "extensionAttributes": [],
+                    "name": f"{col.label} Timeline",
+                    "label": col.label,
+                    "description": f"{col.label} visit, {condition}",
+                    "mainTimeline": False,
+                    "entryCondition": condition,
+                    "entryId": inst_id,
+                    "exits": [{"id": ex_id, "extensionAttributes": [], "instanceType": "ScheduleTimelineExit"}],
+                    "timings": [
+                        {
+                            "id": timing_id,
+                            "extensionAttributes": [],
+                            "name": f"TIM_{(col.visit or col.key).upper()}",
+                            "label": col.label,
+                            "description": condition,
+                            "type": self.code(("C201358", "Fixed Reference")),
+                            "value": "P0D",
+                            "valueLabel": condition,
+                            "relativeToFrom": self.code(("C201355", "Start to Start")),
+                            "relativeFromScheduledInstanceId": inst_id,
+                            "relativeToScheduledInstanceId": inst_id,  # the anchor: from = to
+                            "windowLower": None,
+                            "windowUpper": None,
+                            "windowLabel": None,
+                            "instanceType": "Timing",
+                        }
+                    ],
+                    "instances": [
+                        {
+                            "id": inst_id,
+                            "extensionAttributes": [],
+                            "name": (col.visit or col.key).upper(),
+                            "label": col.label,
+                            "description": condition,
+                            "defaultConditionId": None,
+                            "epochId": self._epoch_ids.get(col.epoch or "") or _last_epoch(epochs),
+                            "timelineId": None,
+                            "timelineExitId": ex_id,
+                            "activityIds": acts_at(ci),
+                            "encounterId": enc_ids[ci],
+                            "instanceType": "ScheduledActivityInstance",
+                        }
+                    ],
+                    "plannedDuration": None,
+                    "instanceType": "ScheduleTimeline",
+                }
+            )
+        return encounters, activities, timelines
+
+    def _visit_description(self, v: Visit | None, label: str, day_text: str) -> str:
+        if v is None:
+            return f"{label} (day {day_text})"
+        text = f"{label}: {self.prose.visit_when(v)}"
+        if v.arms:
+            text += f"; {', '.join(self.terms.arm(a) for a in v.arms)} only"
+        return text
+
+    def _planned_duration(self, grid: Any) -> dict[str, Any] | None:
+        days = [c.day for c in grid.columns if c.day is not None]
+        if not days:
+            return None
+        span = max(days) - min(days)
+        return self.duration(Duration(span, TimeUnit.DAY), f"about {num(span)} days from the first to the last scheduled visit")
+
+    def timing(self, ci: int, anchor_ci: int, col: Any, inst_ids: dict[int, str], v: Visit | None) -> dict[str, Any]:
+        day = col.day or 0.0
+        anchor_day = 0.0
+        exts: list[dict[str, Any]] = []
+        window: Window | None = v.window if v is not None else None
+        if v is None:
+            window = self._activity_window(col)
+        lower = upper = None
+        if isinstance(v.timing if v else None, DayRange):
+            assert v is not None and isinstance(v.timing, DayRange)
+            start = v.timing.start.days(self.t.calendar)
+            lower = f"P{num(day - start)}D"
+            upper = "P0D"
+            label = f"day {col.day_text}"
+        elif window is not None:
+            b, a = window.days(self.t.calendar)
+            lower, upper = f"P{num(b)}D", f"P{num(a)}D"
+            label = window_text(window)
+        else:
+            label = None
+        if v is not None and isinstance(v.timing, AfterAnchor):
+            exts.append(self.ext_string("relative-timing", self.prose.visit_timing(v.timing)))
+        if ci == anchor_ci:
+            type_ = ("C201358", "Fixed Reference")
+            value = "P0D"
+            rel_to = inst_ids[ci]
+        elif day < anchor_day:
+            type_ = ("C201357", "Before")
+            value = f"P{num(anchor_day - day)}D"
+            rel_to = inst_ids[anchor_ci]
+        else:
+            type_ = ("C201356", "After")
+            value = f"P{num(day - anchor_day)}D"
+            rel_to = inst_ids[anchor_ci]
+        value_label = f"day {num(day)}"
+        if v is not None and isinstance(v.timing, AfterAnchor):
+            value_label = f"{self.prose.visit_timing(v.timing)} (nominally day {num(day)})"
+        return {
+            "id": self.id("Timing"),
+            "extensionAttributes": exts,
+            "name": f"TIM_{(col.visit or col.key).upper()}",
+            "label": col.label,
+            "description": value_label,
+            "type": self.code(type_),
+            "value": value,
+            "valueLabel": value_label,
+            "relativeToFrom": self.code(("C201355", "Start to Start")),
+            "relativeFromScheduledInstanceId": inst_ids[ci],
+            "relativeToScheduledInstanceId": rel_to,
+            "windowLower": lower,
+            "windowUpper": upper,
+            "windowLabel": label,
+            "instanceType": "Timing",
+        }
+
+    def _activity_window(self, col: Any) -> Window | None:
+        sched = self.t.schedule
+        if sched is None:
+            return None
+        for a in sched.activities:
+            if a.window is not None and hasattr(a.timing, "points"):
+                for p in a.timing.points:
+                    if abs(p.days(self.t.calendar) - (col.day or 0.0)) < 1e-9:
+                        return a.window
+        return None
+
+
+def _first_epoch(epochs: list[dict[str, Any]]) -> str | None:
+    return epochs[0]["id"] if epochs else None
+
+
+def _last_epoch(epochs: list[dict[str, Any]]) -> str | None:
+    return epochs[-1]["id"] if epochs else None
+
+
+def _xhtml(text: str) -> str:
+    return f"<p>{escape(text)}</p>"
+
+
+def _short(text: str, n: int = 80) -> str:
+    text = text.strip()
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("trialcode")
+    except Exception:
+        return "0"
+
+
+def export_usdm(trial: Trial) -> dict[str, Any]:
+    """The trial as a CDISC USDM 4.0 JSON document (a dict ready for json.dump)."""
+    return _Usdm(trial).build()
+
+
+_ = (AsNeeded, OnEvent, iso_duration)
