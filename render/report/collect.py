@@ -1,0 +1,178 @@
+"""What a validation report shows, gathered from the engine's result stream in bounded memory.
+
+    collector = ReportCollector(trial)
+    for result, patient in ...:          # PatientResult + its Patient, or a RejectedRecord
+        collector.add(result, patient)
+    data = collector.finish(summary.result(), ...)
+
+Listings keep at most `max_rows` rows each and timelines at most `max_timelines` patients; the
+counts are always complete and the report says when a listing was cut (the CSV listings are
+never cut).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import attrs
+
+from engine.patient import Patient, RejectedRecord
+from engine.results import (
+    CriterionResult,
+    EligibilityVerdict,
+    PatientResult,
+    ScheduleRow,
+    StoppingEvent,
+)
+from engine.summary import SummaryResult
+from protocol.trial import Trial
+
+
+@attrs.frozen
+class DeviationItem:
+    patient: str
+    arm: str | None
+    row: ScheduleRow
+
+
+@attrs.frozen
+class IneligibleItem:
+    patient: str
+    arm: str | None
+    verdict: EligibilityVerdict
+    criteria: tuple[CriterionResult, ...]  # the criteria that keep the patient out or are unknown
+
+
+@attrs.frozen
+class StoppingItem:
+    patient: str
+    arm: str | None
+    event: StoppingEvent
+
+
+@attrs.frozen
+class Timeline:
+    """One patient's result with the input patient (for adverse events and doses)."""
+
+    index: int
+    result: PatientResult
+    patient: Patient | None
+
+
+@attrs.frozen
+class Listing:
+    """A listing cut to its first `len(items)` of `total` rows."""
+
+    items: tuple[Any, ...]
+    total: int
+
+    @property
+    def cut(self) -> bool:
+        return self.total > len(self.items)
+
+
+@attrs.frozen
+class Accounting:
+    """What became of the rows of one input dataset (SDTM)."""
+
+    dataset: str
+    rows: int
+    used: int
+    rejected: int
+    ignored: tuple[tuple[str, int], ...]
+
+    @property
+    def ignored_total(self) -> int:
+        return sum(n for _, n in self.ignored)
+
+
+@attrs.frozen
+class ReportData:
+    trial: Trial
+    source: str
+    as_of: datetime.date
+    generated: datetime.date
+    summary: SummaryResult
+    deviations: Listing
+    ineligible: Listing
+    stopping: Listing
+    rejected: Listing
+    timelines: Listing
+    accounting: tuple[Accounting, ...] = ()
+    not_read: tuple[str, ...] = ()
+    version: str = ""
+    # Data kinds in the input that the protocol does not declare: (kind, events, did-you-mean).
+    undeclared: tuple[tuple[str, int, str], ...] = ()
+
+
+class _Bounded:
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.items: list[Any] = []
+        self.total = 0
+
+    def add(self, item: Any) -> None:
+        self.total += 1
+        if len(self.items) < self.limit:
+            self.items.append(item)
+
+    def listing(self) -> Listing:
+        return Listing(tuple(self.items), self.total)
+
+
+class ReportCollector:
+    """Bounded listings and timelines from a stream of results."""
+
+    def __init__(self, *, max_rows: int = 2000, max_timelines: int = 400):
+        self.deviations = _Bounded(max_rows)
+        self.ineligible = _Bounded(max_rows)
+        self.stopping = _Bounded(max_rows)
+        self.rejected = _Bounded(max_rows)
+        self.timelines = _Bounded(max_timelines)
+        self.patients = 0
+
+    def add(self, item: PatientResult | RejectedRecord, patient: Patient | None = None) -> None:
+        if isinstance(item, RejectedRecord):
+            self.rejected.add(item)
+            return
+        self.patients += 1
+        for row in item.deviations:
+            self.deviations.add(DeviationItem(item.id, item.arm, row))
+        verdict = item.eligibility.verdict
+        if verdict is not EligibilityVerdict.ELIGIBLE:
+            keeping_out = tuple(c for c in item.eligibility.criteria if c.passes is not True)
+            self.ineligible.add(IneligibleItem(item.id, item.arm, verdict, keeping_out))
+        for event in item.stopping:
+            self.stopping.add(StoppingItem(item.id, item.arm, event))
+        self.timelines.add(Timeline(self.patients, item, patient))
+
+    def finish(
+        self,
+        trial: Trial,
+        summary: SummaryResult,
+        *,
+        source: str,
+        as_of: datetime.date,
+        generated: datetime.date,
+        accounting: tuple[Accounting, ...] = (),
+        not_read: tuple[str, ...] = (),
+        version: str = "",
+        undeclared: tuple[tuple[str, int, str], ...] = (),
+    ) -> ReportData:
+        return ReportData(
+            trial=trial,
+            source=source,
+            as_of=as_of,
+            generated=generated,
+            summary=summary,
+            deviations=self.deviations.listing(),
+            ineligible=self.ineligible.listing(),
+            stopping=self.stopping.listing(),
+            rejected=self.rejected.listing(),
+            timelines=self.timelines.listing(),
+            accounting=accounting,
+            not_read=not_read,
+            version=version,
+            undeclared=undeclared,
+        )

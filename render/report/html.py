@@ -1,0 +1,84 @@
+"""The validation report as one self-contained HTML file (no scripts, fonts or images fetched).
+
+Rendered with jinja2 and autoescaping on: every value from the data (patient ids, terms,
+messages) is escaped; only the SVG timelines built by `timeline.py` (which escapes its own text)
+are inserted as markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from engine.results import Status
+from render.report.collect import ReportData
+from render.report.timeline import timeline_svg
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
+STATUS_ORDER = [s.value for s in Status]
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["pct"] = _pct
+    env.filters["words"] = lambda s: str(s).replace("_", " ")
+    return env
+
+
+def _num(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return str(int(x)) if x.is_integer() else f"{x:g}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return str(x)
+
+
+def _pct(part: int, whole: int) -> str:
+    return "" if not whole else f"{100 * part / whole:.0f}%"
+
+
+def render_html(data: ReportData) -> str:
+    """The report page."""
+    env = _environment()
+    trial = data.trial
+    anchor = trial.reference_anchor or (trial.schedule.anchor if trial.schedule else "day 0")
+    activities = sorted(
+        data.summary.activities,
+        key=lambda a: (a.activity_type != "visit", a.activity_type),
+    )
+    timelines = [
+        {
+            "index": t.index,
+            "result": t.result,
+            "svg": timeline_svg(t.result, t.patient, data.as_of, anchor),
+        }
+        for t in data.timelines.items
+    ]
+    anchors = {t.result.id: f"pt-{t.index}" for t in data.timelines.items}
+    return env.get_template("report.html.j2").render(
+        d=data,
+        s=data.summary,
+        trial=trial,
+        anchor=anchor,
+        activities=activities,
+        statuses=STATUS_ORDER,
+        timelines=timelines,
+        anchors=anchors,
+    )
+
+
+def write_html(data: ReportData, path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(render_html(data), encoding="utf-8")
+    return path

@@ -1,0 +1,100 @@
+"""The JSON report (schema `trialcode.report/1`, built by `engine.report_json`) written as the
+results stream in: patients are written as they come, rejected records are spooled to a
+temporary file and copied after them, the summary comes last. Memory does not grow with the
+number of patients.
+
+The document is the engine's, plus an `input` object: where the patients came from and, for
+SDTM, what became of every dataset's rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from engine import report_json
+from engine.patient import RejectedRecord
+from engine.results import PatientResult
+from engine.summary import SummaryResult
+from render.report.collect import Accounting
+
+
+class JsonReportWriter:
+    def __init__(
+        self, path: str | Path, trial_name: str, as_of: datetime.date, *, indent: bool = False
+    ):
+        self.path = Path(path)
+        self.handle: IO[str] = self.path.open("w", encoding="utf-8", newline="\n")
+        self.spool: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.indent = indent
+        self.patients = 0
+        self.rejected = 0
+        header = report_json.report_header(trial_name, as_of)
+        head = json.dumps(header, ensure_ascii=False)
+        self.handle.write(head[:-1] + ',\n"patients": [')
+
+    def _dump(self, obj: Any) -> str:
+        return json.dumps(obj, ensure_ascii=False, indent=1 if self.indent else None)
+
+    def add(self, item: PatientResult | RejectedRecord) -> None:
+        if isinstance(item, RejectedRecord):
+            self.spool.write(
+                ("," if self.rejected else "") + "\n" + self._dump(report_json.rejected_json(item))
+            )
+            self.rejected += 1
+            return
+        self.handle.write(
+            ("," if self.patients else "") + "\n" + self._dump(report_json.patient_json(item))
+        )
+        self.patients += 1
+
+    def finish(
+        self,
+        summary: SummaryResult,
+        *,
+        source: str,
+        accounting: tuple[Accounting, ...] = (),
+        not_read: tuple[str, ...] = (),
+    ) -> Path:
+        self.handle.write('\n],\n"rejected": [')
+        self.spool.seek(0)
+        shutil.copyfileobj(self.spool, self.handle)
+        self.handle.write('\n],\n"summary": ')
+        self.handle.write(self._dump(report_json.summary_json(summary)))
+        inp: dict[str, Any] = {"source": source}
+        if accounting:
+            inp["datasets"] = [
+                {
+                    "dataset": a.dataset,
+                    "rows": a.rows,
+                    "used": a.used,
+                    "rejected": a.rejected,
+                    "ignored": [{"reason": r, "rows": n} for r, n in a.ignored],
+                }
+                for a in accounting
+            ]
+            inp["not_read"] = list(not_read)
+        self.handle.write(',\n"input": ' + self._dump(inp) + "\n}\n")
+        self.close()
+        return self.path
+
+    def close(self) -> None:
+        if not self.handle.closed:
+            self.handle.close()
+        self.spool.close()
+
+    def __enter__(self) -> JsonReportWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,243 @@
+"""`trialcode validate`: evaluate patient data against a protocol and report.
+
+    trialcode validate PROTOCOL (--patients FILE.jsonl | --sdtm DIR [--map FILE])
+                       [--as-of DATE] [--json FILE] [--html FILE] [--csv DIR]
+
+Patients are streamed from a JSON-lines file (one at a time: memory does not grow with their
+number) or loaded from an SDTM folder; each goes through the engine; the terminal gets a compact
+summary (and a progress bar on stderr when it is a terminal); --json, --html and --csv write the
+reports. Exit status: 0 when the run completed (findings are in the report), 1 when the protocol
+or the input cannot be read, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+import trialcode
+from engine.api import Summary, compile_trial, evaluate_all
+from engine.io.jsonl import PatientFileError, read_lines
+from engine.io.sdtm import SdtmError, load_map, load_sdtm
+from engine.io.vocabulary import Vocabulary, did_you_mean
+from engine.patient import Observation, Occurrence, Patient, RejectedRecord
+from engine.results import PatientResult
+from protocol.trial import Trial
+from render.report.collect import Accounting, ReportCollector
+from render.report.html import write_html
+from render.report.listings import CsvListings
+from render.report.terminal import Progress, terminal_summary
+
+DESCRIPTION = (
+    "Evaluate patients against a protocol: eligibility (met / not met / unknown per criterion), "
+    "schedule conformance (on time, early, late, missed, not due), dosing and stopping rules. "
+    "Patients come from a trialcode patient file (docs/patient-data.md) or a folder of CDISC "
+    "SDTM datasets. Bad input records are rejected with the patient, record and field named, "
+    "and the run continues."
+)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the validate subcommand."""
+    p = subparsers.add_parser(
+        "validate", help="evaluate patient data against a protocol", description=DESCRIPTION
+    )
+    p.add_argument("protocol", metavar="PROTOCOL", help="the protocol file (.trial)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--patients",
+        metavar="FILE.jsonl",
+        type=Path,
+        help="a trialcode patient file (JSON lines, trialcode.patients/1)",
+    )
+    source.add_argument(
+        "--sdtm",
+        metavar="DIR",
+        type=Path,
+        help="a folder of SDTM datasets (.xpt or .csv): DM, SV, EX, LB, VS, QS, DS, AE",
+    )
+    p.add_argument(
+        "--map",
+        metavar="FILE",
+        type=Path,
+        help="SDTM mapping file (TOML): arm codes, visit numbers, test codes (with --sdtm)",
+    )
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        type=_date,
+        help="the data cut, YYYY-MM-DD (default: today): later windows are not due",
+    )
+    p.add_argument("--json", metavar="FILE", type=Path, help="write the JSON report")
+    p.add_argument("--html", metavar="FILE", type=Path, help="write the HTML report")
+    p.add_argument(
+        "--csv",
+        metavar="DIR",
+        type=Path,
+        help="write deviations.csv, ineligibility.csv, stopping.csv, rejected.csv",
+    )
+    p.add_argument(
+        "--timelines",
+        metavar="N",
+        type=int,
+        default=400,
+        help="patient timelines in the HTML report (default 400)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
+    p.set_defaults(func=run_validate)
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
+
+
+class _CountingLines:
+    """Lines of a file, counting the characters read (for the progress bar)."""
+
+    def __init__(self, handle: TextIO):
+        self.handle = handle
+        self.chars = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.handle:
+            self.chars += len(line)
+            yield line
+
+
+def fail(message: str) -> int:
+    print(f"trialcode validate: {message}", file=sys.stderr)
+    return 1
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    if args.map and not args.sdtm:
+        return fail("--map is for --sdtm input")
+    trial = trialcode.load(args.protocol)
+    as_of = args.as_of or datetime.date.today()
+    try:
+        return _run(args, trial, as_of)
+    except (PatientFileError, SdtmError) as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+
+
+def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
+    vocab = Vocabulary.from_trial(trial)
+    accounting: tuple[Accounting, ...] = ()
+    not_read: tuple[str, ...] = ()
+    counting: _CountingLines | None = None
+    handle: TextIO | None = None
+    if args.patients is not None:
+        path: Path = args.patients
+        try:
+            handle = path.open("r", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise PatientFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        counting = _CountingLines(handle)
+        items: Iterable[Patient | RejectedRecord] = read_lines(counting, path.name, vocab)
+        total: float | None = float(path.stat().st_size) or None
+        source = str(path)
+        unit = "patients"
+    else:
+        mapping = load_map(args.map) if args.map else None
+        load = load_sdtm(args.sdtm, mapping, trial)
+        items = load
+        total = float(len(load.patients) + len(load.rejected)) or None
+        source = f"SDTM datasets in {args.sdtm}" + (f" (map {args.map})" if args.map else "")
+        accounting = tuple(
+            Accounting(c.dataset, c.rows, c.used, c.rejected, tuple(sorted(c.ignored.items())))
+            for c in load.accounting.values()
+        )
+        not_read = tuple(load.not_read)
+        unit = "patients"
+
+    declared = set(vocab.items)
+    undeclared: Counter[str] = Counter()
+    current: list[Patient | None] = [None]
+
+    def tap(stream: Iterable[Patient | RejectedRecord]) -> Iterator[Patient | RejectedRecord]:
+        for item in stream:
+            if isinstance(item, Patient):
+                current[0] = item
+                if declared:
+                    for e in item.events:
+                        if isinstance(e, (Observation, Occurrence)) and e.kind not in declared:
+                            undeclared[e.kind] += 1
+            yield item
+
+    summary = Summary(trial)
+    collector = ReportCollector(max_timelines=max(args.timelines, 0))
+    csv = CsvListings(args.csv) if args.csv else None
+    json_writer = None
+    if args.json:
+        from render.report.json_stream import JsonReportWriter
+
+        json_writer = JsonReportWriter(args.json, trial.name, as_of)
+    progress = Progress(total, unit)
+    compiled = compile_trial(trial)
+    try:
+        for n, out in enumerate(evaluate_all(compiled, tap(items), as_of, summary=summary), 1):
+            patient = current[0] if isinstance(out, PatientResult) else None
+            collector.add(out, patient)
+            if csv is not None:
+                csv.add(out)
+            if json_writer is not None:
+                json_writer.add(out)
+            progress.update(collector.patients, counting.chars if counting else n)
+    except BaseException:
+        if json_writer is not None:
+            json_writer.close()
+        raise
+    finally:
+        progress.close()
+        if handle is not None:
+            handle.close()
+        if csv is not None:
+            csv.close()
+
+    result = summary.result()
+    hints = tuple(
+        (kind, n, did_you_mean(kind, declared).strip(" ()"))
+        for kind, n in sorted(undeclared.items())
+    )
+    data = collector.finish(
+        trial,
+        result,
+        source=source,
+        as_of=as_of,
+        generated=datetime.date.today(),
+        accounting=accounting,
+        not_read=not_read,
+        version=_version(),
+        undeclared=hints,
+    )
+    outputs: list[str] = []
+    if json_writer is not None:
+        outputs.append(
+            f"JSON  {json_writer.finish(result, source=source, accounting=accounting, not_read=not_read)}"
+        )
+    if args.html:
+        outputs.append(f"HTML  {write_html(data, args.html)}")
+    if csv is not None:
+        outputs.append(f"CSV   {args.csv}/ (deviations, ineligibility, stopping, rejected)")
+    if not args.quiet:
+        sys.stdout.write(terminal_summary(data, outputs=outputs))
+    return 0
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("trialcode")
+    except Exception:  # not installed: running from a checkout
+        return ""
