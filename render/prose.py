@@ -680,6 +680,7 @@ _NUMBER_WORDS = {
     "an": 1,
 }
 _NUM = r"(?:\d+(?:\.\d+)?|" + "|".join(k for k in _NUMBER_WORDS if len(k) > 2) + r")"
+_UCUM_TIME = {"a": "year", "mo": "month", "wk": "week", "d": "day", "h": "hour", "min": "minute"}
 _TIME_UNITS = {
     "hour": TimeUnit.HOUR,
     "day": TimeUnit.DAY,
@@ -875,6 +876,8 @@ def _matches(t: _Fact, x: _Fact, calendar: Calendar) -> bool:
             return x.value == t.value and x.high == t.high
         return False
     if t.kind == "duration":
+        if x.kind == "quantity" and x.unit in _UCUM_TIME:
+            x = attrs.evolve(x, kind="duration", unit=_UCUM_TIME[x.unit])
         if x.kind != "duration":
             return False
         if x.unit == t.unit and x.value == t.value:
@@ -913,7 +916,7 @@ def check_text_vs_expr(
             if lows and highs:
                 continue
         if not matched:
-            if t.kind == "plain" and (t.value > 1900 or _unit_like(criterion.text, t)):
+            if t.kind == "plain" and t.value > 1900:  # a year, not a threshold
                 continue
             same_kind = [x for x in exprs if x.kind == t.kind or (t.kind == "plain")]
             if t.kind == "limit":
@@ -947,6 +950,3 @@ def check_text_vs_expr(
     return findings
 
 
-def _unit_like(text: str, t: _Fact) -> bool:
-    """A number that names rather than measures: `CR1`, `HbA1c`, `Grade 2 AE` are not plain."""
-    return False

@@ -407,9 +407,9 @@ class _Sdtm:
         labels += ["Parameter Null Flavor", "Parameter Value Code", "Name of the Reference Terminology", "Version of the Reference Terminology"]
         flat: list[list[object]] = []
         for r in rows:
-            parts = r[6]
-            assert isinstance(parts, list)
-            vals = parts + [""] * (extra + 1 - len(parts))
+            value_parts = r[6]
+            assert isinstance(value_parts, list)
+            vals: list[object] = list(value_parts) + [""] * (extra + 1 - len(value_parts))
             flat.append(r[:6] + vals + [r[7], r[8], r[9], r[10]])
         return Dataset("TS", "Trial Summary", cols, labels, flat)
 
@@ -459,7 +459,7 @@ def write_sdtm_design(trial: Trial, directory: str | Path, xpt: bool = True) -> 
                 df,
                 str(xpt_path),
                 file_label=ds.label,
-                column_labels=ds.labels,
+                column_labels=list[str | None](ds.labels),
                 table_name=name,
                 file_format_version=5,
             )
