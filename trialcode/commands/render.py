@@ -10,7 +10,7 @@ from pathlib import Path
 from protocol.errors import ProtocolError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "render",
         help="write the protocol document (Markdown, HTML, Word or PDF)",
