@@ -181,6 +181,7 @@ def evidence(scope: Scope, val: Val | None, truth: Truth, explanation: str, **kw
     scope.cite(val.pos)
     rec = val.record
     value = val.value if isinstance(val.value, (int, float, str, bool)) else None
+    kw["error"] = kw.get("error") or val.error
     return Evidence(
         explanation,
         source=scope.source,
@@ -190,7 +191,6 @@ def evidence(scope: Scope, val: Val | None, truth: Truth, explanation: str, **kw
         unit=val.unit,
         date=val.date,
         ref=rec.ref if rec is not None else None,
-        error=val.error,
         **kw,
     )
 
