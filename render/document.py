@@ -165,11 +165,17 @@ _SCHEMES = {
     "ind": "IND",
     "who": "WHO UTN",
     "sponsor": "Sponsor protocol number",
+    "sponsor_protocol": "Sponsor protocol number",
+    "study_id": "Study identifier (STUDYID)",
+    "studyid": "Study identifier (STUDYID)",
 }
 
 
 def scheme_label(scheme: str) -> str:
-    return _SCHEMES.get(scheme.lower(), scheme.replace("_", " ").upper() if len(scheme) <= 6 else scheme.replace("_", " "))
+    if scheme.lower() in _SCHEMES:
+        return _SCHEMES[scheme.lower()]
+    text = scheme.replace("_", " ")
+    return text.upper() if len(scheme) <= 6 else text[:1].upper() + text[1:]
 
 
 def enum_text(value: object) -> str:

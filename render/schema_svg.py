@@ -8,7 +8,7 @@ from markupsafe import escape
 from render.design import DesignMatrix
 
 _W = 960
-_LANE = 64
+_LANE = 74
 _GAP = 14
 _TOP = 46
 _R = 16
@@ -71,7 +71,7 @@ def schema_svg(matrix: DesignMatrix, enrollment: int | None = None, title: str =
         f'width="100%" role="img" aria-labelledby="schema-title" class="schema">',
         f'<title id="schema-title">{escape(title)}</title>',
         "<style>text{font:12px sans-serif;fill:#1a1a1a}.ep{font-weight:bold;fill:#333}"
-        ".arm{font-weight:bold}.r{font-weight:bold;fill:#fff}.n{fill:#555}</style>",
+        ".arm{font-weight:bold;font-size:11px}.r{font-weight:bold;fill:#fff}.n{fill:#555}</style>",
     ]
     x = float(left)
     lanes_top = _TOP
@@ -116,8 +116,12 @@ def schema_svg(matrix: DesignMatrix, enrollment: int | None = None, title: str =
             for a, arm in enumerate(arms):
                 c = matrix.cell(arm.name, ep.name)
                 els = c.elements if c else []
-                y = lanes_top + a * _LANE + 6
-                h = _LANE - 12
+                y = lanes_top + a * _LANE + 16
+                h = _LANE - 22
+                if i == branch:
+                    out.append(
+                        f'<text x="{x + 6:.1f}" y="{y - 5:.1f}" class="arm">{escape(arm.label)}</text>'
+                    )
                 fill = _FILL.get(arm.type.value, "#ffffff")
                 k = max(1, len(els))
                 w = (ep_w - 8) / k
@@ -128,8 +132,7 @@ def schema_svg(matrix: DesignMatrix, enrollment: int | None = None, title: str =
                         f'<rect x="{bx:.1f}" y="{y:.1f}" width="{w - (2 if k > 1 else 0):.1f}" height="{h}" '
                         f'rx="6" fill="{fill}" stroke="#2f5d8a"/>'
                     )
-                    text = name if i != branch or k > 1 else f"{arm.label}: {name}" if name and name != arm.label else arm.label
-                    out.append(_text(bx + w / 2, y + h / 2, w - 12, text, "", 3))
+                    out.append(_text(bx + w / 2, y + h / 2, w - 12, name, "", 2))
         x += ep_w
     out.append("</svg>")
     return "".join(out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from protocol.expr import AggregateFn, DoseAnchor
+from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -281,6 +281,9 @@ def _visit_column(v: Visit, prose: Prose, anchors: dict[str, float]) -> Column:
         )
     if isinstance(t, AfterAnchor):
         approx = anchors.get(v.name)
+        if isinstance(t.anchor, NamedAnchor) and _fixed_visit(prose, t.anchor.name) and approx is not None:
+            # timed from a visit on a fixed day: the day is exact
+            return Column(v.name, v.label, v.epoch, signed(approx), _window_short(v.window), approx, visit=v.name)
         text = _after_short(t, prose)
         return Column(
             v.name, v.label, v.epoch, text, _window_short(v.window), approx, visit=v.name,
@@ -315,3 +318,16 @@ def _condition_note(condition: str, terms: Terms) -> str:
     if terms.item(condition) is not None:
         return f"Only for participants with a recorded {terms.term(condition)}."
     return f"Only if {terms.anchor_name(condition)} has occurred."
+
+
+def _fixed_visit(prose: Prose, name: str, depth: int = 0) -> bool:
+    """Whether a visit's day is fixed (at a day, or timed from a visit whose day is fixed)."""
+    sched = prose.trial.schedule
+    v = sched.visit(name) if sched is not None else None
+    if v is None or depth > 20:
+        return name == (sched.anchor if sched else None)
+    if isinstance(v.timing, (AtDay, DayRange)):
+        return True
+    if isinstance(v.timing, AfterAnchor) and isinstance(v.timing.anchor, NamedAnchor):
+        return _fixed_visit(prose, v.timing.anchor.name, depth + 1)
+    return False
