@@ -134,7 +134,7 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         header = f"intervention {iv.name} {iv.type.value} {ef.string(iv.label)}"
         body: list[tuple[str, Span | None]] = [(f"other_name {ef.string(n)}", None)
                                               for n in iv.other_names]
-        if iv.description:
+        if iv.description is not None:
             body.append((f"description {ef.string(iv.description)}", None))
         if iv.regimen:
             body.append(("dose " + _regimen(iv.regimen), iv.regimen.span))
@@ -143,9 +143,9 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         p.blank()
         header = f"arm {arm.name} {ef.string(arm.label)} {arm.type.value}"
         body = []
-        if arm.code:
+        if arm.code is not None:
             body.append((f"code {ef.string(arm.code)}", None))
-        if arm.description:
+        if arm.description is not None:
             body.append((f"description {ef.string(arm.description)}", None))
         for ai in arm.interventions:
             text = ai.intervention + (" " + _regimen(ai.regimen) if ai.regimen else "")
@@ -169,7 +169,7 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         p.open("data", data_span)
         for item in trial.data:
             text = f"{item.kind.value} {item.name} {ef.string(item.label)}"
-            if item.unit:
+            if item.unit is not None:
                 text += f" unit {ef.unit(item.unit)}"
             if item.values:
                 text += " values " + ", ".join(ef.string(v) for v in item.values)
@@ -238,7 +238,7 @@ def _registry(p: _Printer, t: Trial, spans: dict[str, Span]) -> None:
     def add(field: str, text: str) -> None:
         lines.append((text, spans.get(field)))
 
-    if t.title:
+    if t.title is not None:
         add("title", f"title {ef.string(t.title)}")
     lines += [(f"identifier {i.scheme} {ef.string(i.value)}", i.span) for i in t.identifiers]
     if t.status:
@@ -273,15 +273,15 @@ def _registry(p: _Printer, t: Trial, spans: dict[str, Span]) -> None:
     lines += [(_organization("collaborator", c), c.span) for c in t.collaborators]
     if t.responsible_party:
         rp = t.responsible_party
-        name = f" {ef.string(rp.name)}" if rp.name else ""
+        name = f" {ef.string(rp.name)}" if rp.name is not None else ""
         lines.append((f"responsible_party {rp.kind.value}{name}", rp.span))
     for site in t.sites:
         text = f"site {ef.string(site.facility)}"
         for word, value in (("city", site.city), ("region", site.region),
                             ("country", site.country)):
-            if value:
+            if value is not None:
                 text += f" {word} {ef.string(value)}"
-        if site.status:
+        if site.status is not None:
             text += f" status {site.status}"
         lines.append((text, site.span))
     for text, span in lines:
@@ -307,7 +307,7 @@ def _step(step: DoseStep) -> str:
         parts.append(f"every {ef.duration(interval)}" if interval else "once")
     if step.duration:
         parts.append("for " + ef.duration(step.duration))
-    if step.label:
+    if step.label is not None:
         parts.append("as " + ef.string(step.label))
     return " ".join(parts)
 
@@ -324,7 +324,7 @@ def _criterion(c: Criterion) -> list[str]:
 def _schedule(p: _Printer, s: Schedule) -> None:
     p.open(f"schedule anchored at {s.anchor}", s.span)
     for decl in s.anchors:
-        label = f" {ef.string(decl.label)}" if decl.label else ""
+        label = f" {ef.string(decl.label)}" if decl.label is not None else ""
         p.statement([f"anchor {decl.name}{label}"], decl.span)
     epochs = {e.name: e for e in s.epochs}
     current: str | None = None
@@ -409,7 +409,7 @@ def _rule(rule: StoppingRule) -> list[str]:
     if isinstance(rule, PatientRule):
         head = "patient "
         if rule.name:
-            head += rule.name + (f" {ef.string(rule.label)}" if rule.label else "") + ": "
+            head += rule.name + (f" {ef.string(rule.label)}" if rule.label is not None else "") + ": "
         action = rule.action
         if isinstance(action, Discontinue):
             head += "discontinue " + ", ".join(action.interventions)
@@ -431,7 +431,7 @@ def _rule(rule: StoppingRule) -> list[str]:
                          f"at least {ef.num(u.percent)} %")
         return lines
     if isinstance(rule, InterimRule):
-        head = f"trial interim {rule.name}" + (f" {ef.string(rule.label)}" if rule.label else "")
+        head = f"trial interim {rule.name}" + (f" {ef.string(rule.label)}" if rule.label is not None else "")
         head += " at information " + ", ".join(ef.num(x) for x in rule.information)
         if rule.planned_events is not None:
             head += f" of {rule.planned_events} events"
@@ -445,7 +445,7 @@ def _rule(rule: StoppingRule) -> list[str]:
         joined = " ".join(lines)
         return [joined] if len(joined) <= 96 else lines
     assert isinstance(rule, SafetyRule)
-    head = f"trial safety {rule.name}" + (f" {ef.string(rule.label)}" if rule.label else "")
+    head = f"trial safety {rule.name}" + (f" {ef.string(rule.label)}" if rule.label is not None else "")
     if rule.arms:
         head += " arms " + ", ".join(rule.arms)
     m = rule.method

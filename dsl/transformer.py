@@ -572,6 +572,9 @@ class ModelBuilder(Transformer[Token, Trial]):
     def data_attributes(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("attributes", {"attributes": tuple(str(t) for t in c)})
 
+    def vocab_word(self, meta: Meta, c: list[Any]) -> Token:
+        return c[0]
+
     def data_kind(self, meta: Meta, c: list[Any]) -> DataKind:
         return DataKind(str(c[0]))
 

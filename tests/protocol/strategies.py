@@ -1,0 +1,264 @@
+"""Hypothesis strategies that build protocol models the formatter can print.
+
+They build models, not text, so that `parse(format(model)) == model` can be checked for any
+model, including ones no example file contains.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from hypothesis import strategies as st
+
+from dsl.parser import _keywords
+from protocol import expr as ex
+from protocol.design import (
+    Arm,
+    ArmIntervention,
+    DataItem,
+    DoseStep,
+    Frequency,
+    Intervention,
+    Population,
+    Regimen,
+)
+from protocol.eligibility import Criterion, Eligibility
+from protocol.schedule import (
+    Activity,
+    AfterAnchor,
+    AnchorDecl,
+    AsNeeded,
+    AtDay,
+    AtTimes,
+    DayRange,
+    Epoch,
+    OnEvent,
+    Repeat,
+    RepeatFor,
+    RepeatTimes,
+    Schedule,
+    Visit,
+)
+from protocol.stopping import (
+    BayesianStop,
+    BoundaryFamily,
+    Discontinue,
+    EfficacyBound,
+    InterimRule,
+    PatientRule,
+    SafetyRule,
+    Stopping,
+    Withdraw,
+)
+from protocol.timing import DayPoint, Duration, TimeUnit, Window
+from protocol.trial import Trial
+from protocol.units import Quantity
+from protocol.vocab import (
+    ActivityKind,
+    Allocation,
+    ArmType,
+    CriterionCategory,
+    DataKind,
+    InterventionType,
+    MissingPolicy,
+    Route,
+    Sex,
+    Status,
+)
+
+RESERVED = set(_keywords().values())
+
+names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambda s: s not in RESERVED)
+texts = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
+small = st.integers(min_value=0, max_value=400).map(float)
+decimals = st.integers(min_value=0, max_value=4000).map(lambda n: n / 100)
+units_ = st.sampled_from([None, "U/L", "mg", "umol/L", "10*9/L", "%", "mg/dL"])
+time_units = st.sampled_from(list(TimeUnit))
+
+
+def durations() -> st.SearchStrategy[Duration]:
+    return st.builds(Duration, st.integers(1, 30).map(float), time_units)
+
+
+def day_points() -> st.SearchStrategy[DayPoint]:
+    return st.builds(DayPoint, st.sampled_from([TimeUnit.DAY, TimeUnit.WEEK, TimeUnit.MONTH]),
+                     st.integers(-30, 60).map(float))
+
+
+def windows() -> st.SearchStrategy[Window]:
+    return st.builds(Window, st.integers(0, 9).map(float), st.integers(0, 9).map(float),
+                     st.just(TimeUnit.DAY))
+
+
+anchors = st.one_of(
+    st.builds(ex.NamedAnchor, names),
+    st.builds(ex.DoseAnchor, st.sampled_from([ex.AggregateFn.FIRST, ex.AggregateFn.LATEST]), names),
+    st.builds(ex.EventAnchor, st.sampled_from(list(ex.AggregateFn)), names),
+)
+temporals = st.one_of(
+    st.none(),
+    st.builds(ex.Within, durations(), st.sampled_from(list(ex.Direction)), anchors),
+    st.builds(ex.Relative, st.sampled_from(list(ex.Direction)), anchors, st.booleans()),
+    st.builds(ex.OngoingAt, anchors),
+)
+literals = st.one_of(
+    st.builds(ex.QuantityLiteral, st.builds(Quantity, decimals, units_)),
+    st.builds(ex.StringLiteral, texts),
+    st.builds(ex.BoolLiteral, st.booleans()),
+)
+comparison_ops = st.sampled_from(list(ex.CompareOp))
+
+
+def selections(where: st.SearchStrategy[ex.Expr | None]) -> st.SearchStrategy[ex.Selection]:
+    return st.builds(ex.Selection, names, temporals, where)
+
+
+def _leaf_where() -> st.SearchStrategy[ex.Expr | None]:
+    cmp = st.builds(ex.Compare, comparison_ops, st.builds(ex.Name, names), literals)
+    return st.one_of(st.none(), cmp)
+
+
+operands = st.one_of(
+    literals,
+    st.builds(ex.Name, names),
+    st.builds(ex.Attested),
+    st.builds(ex.Aggregate, st.sampled_from(list(ex.AggregateFn)), selections(_leaf_where())),
+    st.builds(ex.Exists, selections(_leaf_where()),
+              st.one_of(st.none(), st.builds(ex.Lasting, comparison_ops, durations()))),
+    st.builds(ex.Count, selections(_leaf_where())),
+    st.builds(ex.LogReduction, selections(_leaf_where())),
+)
+thresholds = st.one_of(operands, st.builds(ex.RelativeLimit, decimals,
+                                           st.sampled_from(list(ex.Limit))))
+
+
+def _ordered_range(pair: tuple[float, float]) -> tuple[float, float]:
+    return (min(pair), max(pair))
+
+
+comparisons = st.one_of(
+    operands,
+    st.builds(ex.Compare, comparison_ops, operands, thresholds),
+    st.tuples(operands, st.tuples(small, small).map(_ordered_range)).map(
+        lambda t: ex.InRange(t[0], t[1][0], t[1][1])),
+    st.builds(ex.InSet, operands, st.lists(literals, min_size=1, max_size=3).map(tuple)),
+    st.builds(ex.Test, operands, st.sampled_from(list(ex.TestKind))),
+)
+
+
+def _extend(children: st.SearchStrategy[ex.Expr]) -> st.SearchStrategy[ex.Expr]:
+    many = st.lists(children, min_size=2, max_size=3).map(tuple)
+    return st.one_of(st.builds(ex.And, many.filter(lambda t: not any(isinstance(c, ex.And) for c in t))),
+                     st.builds(ex.Or, many.filter(lambda t: not any(isinstance(c, ex.Or) for c in t))),
+                     st.builds(ex.Not, children))
+
+
+expressions = st.recursive(comparisons, _extend, max_leaves=6)
+
+rule_conditions = st.one_of(
+    expressions,
+    st.builds(ex.Consecutive, names, comparison_ops, thresholds, st.integers(1, 5)),
+    st.builds(ex.LogRise, names, comparison_ops, decimals, st.integers(1, 5)),
+)
+
+
+def criteria(category: CriterionCategory) -> st.SearchStrategy[Criterion]:
+    return st.builds(Criterion, st.from_regex(r"[A-Z][A-Z0-9]{0,5}", fullmatch=True).filter(
+        lambda s: s not in RESERVED), st.just(category), expressions,
+        st.one_of(st.none(), texts), st.one_of(st.none(), st.sampled_from(list(MissingPolicy))))
+
+
+dose_steps = st.builds(
+    DoseStep, st.builds(Quantity, decimals, st.sampled_from(["mg", "ug", "mg/kg"])),
+    st.one_of(st.none(), st.sampled_from(list(Route))),
+    st.one_of(st.none(), st.builds(Frequency, st.one_of(st.none(), durations()))),
+    st.one_of(st.none(), durations()),
+    st.one_of(st.none(), texts))
+regimens = st.builds(Regimen, st.lists(dose_steps, min_size=1, max_size=3).map(tuple))
+
+visit_timings = st.one_of(
+    st.builds(AtDay, day_points()),
+    st.builds(DayRange, day_points(), day_points()).filter(lambda r: r.start.days() <= r.end.days()),
+    st.builds(AfterAnchor, durations(), anchors),
+    st.builds(OnEvent, names),
+    st.builds(AsNeeded),
+)
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> Schedule:
+    epochs = draw(st.lists(st.builds(Epoch, names, texts), max_size=2, unique_by=lambda e: e.name))
+    epoch_names = [None] + [e.name for e in epochs]
+    items = []
+    for _ in range(draw(st.integers(0, 4))):
+        epoch = draw(st.sampled_from(epoch_names))
+        if draw(st.booleans()):
+            items.append(Visit(draw(names), draw(texts), draw(visit_timings),
+                               draw(st.one_of(st.none(), windows())),
+                               tuple(draw(st.lists(names, max_size=2))),
+                               draw(st.one_of(st.none(), names)),
+                               tuple(draw(st.lists(names, max_size=3))), epoch))
+        else:
+            timing = draw(st.one_of(
+                st.builds(AtTimes, st.lists(st.integers(0, 30).map(float), min_size=1, max_size=3)
+                          .map(lambda vs: tuple(DayPoint(TimeUnit.WEEK, v) for v in vs))),
+                st.builds(Repeat, durations(), day_points(),
+                          st.one_of(st.builds(RepeatFor, durations()),
+                                    st.builds(RepeatTimes, st.integers(1, 9))))))
+            items.append(Activity(draw(st.sampled_from(list(ActivityKind))),
+                                  tuple(draw(st.lists(names, min_size=1, max_size=3))), timing,
+                                  draw(st.one_of(st.none(), windows())),
+                                  tuple(draw(st.lists(names, max_size=2))), None, epoch))
+    # Keep items of one epoch together, in epoch order, as the printer groups them.
+    order = {name: i for i, name in enumerate(epoch_names)}
+    items.sort(key=lambda item: order[item.epoch])
+    used = {i.epoch for i in items}
+    return Schedule(draw(names), tuple(draw(st.lists(st.builds(AnchorDecl, names,
+                                                              st.one_of(st.none(), texts)),
+                                                    max_size=2))),
+                    tuple(e for e in epochs if e.name in used), tuple(items))
+
+
+stopping_rules = st.one_of(
+    st.builds(PatientRule, st.one_of(st.builds(Withdraw), st.builds(
+        Discontinue, st.lists(names, min_size=1, max_size=2).map(tuple))), rule_conditions),
+    st.builds(InterimRule, names, st.builds(EfficacyBound, st.builds(BoundaryFamily, names),
+                                            st.sampled_from([0.025, 0.05]), st.sampled_from([1, 2])),
+              st.just((0.5, 1.0))),
+    st.builds(SafetyRule, names, expressions, st.builds(BayesianStop, st.just(0.2), st.just(0.9),
+                                                        st.just(1.0), st.just(1.0))),
+)
+
+
+@st.composite
+def trials(draw: st.DrawFn) -> Trial:
+    return Trial(
+        name=draw(names),
+        title=draw(st.one_of(st.none(), texts)),
+        status=draw(st.one_of(st.none(), st.sampled_from(list(Status)))),
+        enrollment=draw(st.one_of(st.none(), st.integers(1, 5000))),
+        start=draw(st.one_of(st.none(), st.dates(datetime.date(2000, 1, 1),
+                                                 datetime.date(2030, 1, 1)))),
+        allocation=draw(st.one_of(st.none(), st.sampled_from(list(Allocation)))),
+        interventions=tuple(draw(st.lists(st.builds(
+            Intervention, names, st.sampled_from(list(InterventionType)), texts, st.just(()),
+            st.one_of(st.none(), texts), st.one_of(st.none(), regimens)), max_size=2))),
+        arms=tuple(draw(st.lists(st.builds(
+            Arm, names, texts, st.sampled_from(list(ArmType)), st.one_of(st.none(), texts),
+            st.one_of(st.none(), texts),
+            st.lists(st.builds(ArmIntervention, names, st.one_of(st.none(), regimens)),
+                     max_size=2).map(tuple)), max_size=2))),
+        population=draw(st.one_of(st.none(), st.builds(
+            Population, st.builds(Duration, st.integers(0, 50).map(float), st.just(TimeUnit.YEAR)),
+            st.one_of(st.none(), st.builds(Duration, st.integers(50, 99).map(float),
+                                           st.just(TimeUnit.YEAR))),
+            st.sampled_from(list(Sex)), st.one_of(st.none(), st.booleans())))),
+        data=tuple(draw(st.lists(st.builds(DataItem, st.sampled_from(list(DataKind)), names, texts,
+                                           units_), max_size=3))),
+        eligibility=Eligibility(
+            draw(st.one_of(st.none(), names)),
+            tuple(draw(st.lists(criteria(CriterionCategory.INCLUSION), max_size=3))),
+            tuple(draw(st.lists(criteria(CriterionCategory.EXCLUSION), max_size=3)))),
+        schedule=draw(st.one_of(st.none(), schedules())),
+        stopping=Stopping(tuple(draw(st.lists(stopping_rules, max_size=3)))),
+    )
