@@ -94,9 +94,23 @@ class DerivedSum:
 
 
 @attrs.frozen
+class TestRule:
+    """A test code's rows that become `item`: all of them, or those whose variables have the
+    listed values (`when = { VSPOS = "SUPINE" }`)."""
+
+    item: str
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        return all(_text(row, var) in values for var, values in self.when)
+
+
+@attrs.frozen
 class AnchorRule:
     """Where an anchor's date comes from: a DM date variable, or the first DS record whose
-    DSDECOD is in `ds_decod` (or, with `ds_decod_except`, any DSDECOD but those) in `ds_category`."""
+    DSDECOD is in `ds_decod` (or, with `ds_decod_except`, any DSDECOD but those) in `ds_category`.
+    With both, the date comes from DM and the DS condition says which subjects have the anchor
+    (`dm = "RFXENDTC"` for the subjects whose disposition is not COMPLETED)."""
 
     name: str
     dm: str | None = None
@@ -104,9 +118,12 @@ class AnchorRule:
     ds_decod_except: tuple[str, ...] = ()
     ds_category: str | None = None
 
+    @property
+    def ds_condition(self) -> bool:
+        return bool(self.ds_decod or self.ds_decod_except)
+
     def matches(self, decod: str, category: str) -> bool:
-        if self.dm is not None:
-            return False
+        """Whether a DS record with this DSDECOD and DSCAT meets the rule's DS condition."""
         if self.ds_category is not None and category != self.ds_category:
             return False
         if self.ds_decod:
@@ -124,7 +141,7 @@ class SdtmMap:
     arms: dict[str, str | None] = attrs.field(factory=dict)
     visits: dict[float, str] = attrs.field(factory=dict)
     interventions: dict[str, str] = attrs.field(factory=dict)
-    tests: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    tests: dict[str, dict[str, tuple[TestRule, ...]]] = attrs.field(factory=dict)
     derived: tuple[DerivedSum, ...] = ()
     anchors: tuple[AnchorRule, ...] = (AnchorRule("randomization", dm="RFSTDTC"),)
     disposition: dict[str, str] = attrs.field(factory=dict)
@@ -183,6 +200,31 @@ _MAP_KEYS = {
 }
 
 
+def _test_rules(spec: Any, where: str, problems: list[str]) -> tuple[TestRule, ...]:
+    """`"alt"`, `{ item = "sysbp", when = { VSPOS = "SUPINE" } }`, or a list of such tables."""
+    if isinstance(spec, str) and spec:
+        return (TestRule(spec),)
+    specs = spec if isinstance(spec, list) else [spec]
+    rules = []
+    for one in specs:
+        if not isinstance(one, dict) or not isinstance(one.get("item"), str):
+            problems.append(
+                f'{where}: expected a name, or {{ item = "name", when = {{ VAR = "value" }} }}'
+            )
+            return ()
+        unknown = set(one) - {"item", "when"}
+        when = one.get("when", {})
+        if unknown or not isinstance(when, dict):
+            problems.append(f"{where}: a test rule has only item and when = {{ VAR = value(s) }}")
+            return ()
+        conditions = []
+        for var, values in when.items():
+            vals = values if isinstance(values, list) else [values]
+            conditions.append((str(var), tuple(str(v) for v in vals)))
+        rules.append(TestRule(one["item"], tuple(conditions)))
+    return tuple(rules)
+
+
 def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
     problems: list[str] = []
 
@@ -221,14 +263,18 @@ def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
 
     interventions = strings(table("interventions"), "interventions")
 
-    tests: dict[str, dict[str, str]] = {}
+    tests: dict[str, dict[str, tuple[TestRule, ...]]] = {}
     for dom, tab in table("tests").items():
         if dom not in FINDINGS:
             problems.append(f"[tests.{dom}]: tests can be mapped for {', '.join(FINDINGS)}")
         elif not isinstance(tab, dict):
             problems.append(f"[tests.{dom}] must be a table")
         else:
-            tests[dom] = strings(tab, f"tests.{dom}")
+            tests[dom] = {}
+            for code, spec in tab.items():
+                rules = _test_rules(spec, f"[tests.{dom}] {code}", problems)
+                if rules:
+                    tests[dom][str(code)] = rules
 
     derived: list[DerivedSum] = []
     for kind, spec in table("derived").items():
@@ -257,11 +303,12 @@ def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
             ds_decod_except=tuple(spec.get("ds_decod_except", ())),
             ds_category=spec.get("ds_category"),
         )
-        if (rule.dm is None) == (not rule.ds_decod and not rule.ds_decod_except):
+        if rule.dm is None and not rule.ds_condition:
             problems.append(
-                f'[anchors.{name}] needs exactly one source: dm = "RFSTDTC", or ds_decod / '
-                "ds_decod_except"
+                f'[anchors.{name}] needs a source: dm = "RFSTDTC", or ds_decod / ds_decod_except'
             )
+        if rule.ds_decod and rule.ds_decod_except:
+            problems.append(f"[anchors.{name}] has both ds_decod and ds_decod_except")
         anchors.append(rule)
 
     disposition = strings(table("disposition"), "disposition")
@@ -463,6 +510,7 @@ class _Loader:
         self.subjects: dict[str, Row] = {}
         self.ds_reasons: dict[tuple[str, str], str] = {}
         self.seen_kinds: set[str] = set()
+        self.ds_matched: dict[tuple[str, str], str] = {}
         self.collected: frozenset[str] = frozenset()
 
     def run(self) -> SdtmLoad:
@@ -495,7 +543,8 @@ class _Loader:
         kinds: set[str] = set(self.seen_kinds)
         for dom in FINDINGS:
             if self.files.get(dom):
-                kinds.update(self.map.tests.get(dom, {}).values())
+                for rules in self.map.tests.get(dom, {}).values():
+                    kinds.update(r.item for r in rules)
                 kinds.update(d.kind for d in self.map.derived if d.domain == dom)
         if self.files.get("AE"):
             kinds.add("adverse_event")
@@ -598,6 +647,8 @@ class _Loader:
         for rule in self.map.anchors:
             if rule.dm is None:
                 continue
+            if rule.ds_condition and (subject, rule.name) not in self.ds_matched:
+                continue
             try:
                 date = _date(row, rule.dm, required=False)
             except _RowError as err:
@@ -606,6 +657,15 @@ class _Loader:
             if date is not None:
                 anchors.append(
                     AnchorEvent(rule.name, date, RecordRef(ref.source, f"{ref.locator} {rule.dm}"))
+                )
+            elif rule.ds_condition:
+                why = self.ds_matched[(subject, rule.name)]
+                self._reject(
+                    ref,
+                    f"{rule.dm} is empty: the subject's disposition is {why} but there is no "
+                    f"{rule.name} date",
+                    subject,
+                    rule.dm,
                 )
             elif arm is not None:
                 self._reject(
@@ -708,8 +768,11 @@ class _Loader:
             reason = f"{reason} ({extra})" if reason else extra
         out: list[Event] = [Disposition(status, date, ref, reason)]
         for rule in self.map.anchors:
-            if rule.matches(decod, category):
-                out.append(AnchorEvent(rule.name, date, ref))
+            if rule.ds_condition and rule.matches(decod, category):
+                if rule.dm is None:
+                    out.append(AnchorEvent(rule.name, date, ref))
+                else:
+                    self.ds_matched.setdefault((subject, rule.name), f"'{decod}'")
         return out
 
     def _ae(self, row: Row, ref: RecordRef, subject: str) -> list[Event] | str:
@@ -788,15 +851,22 @@ class _Loader:
                 d = derived_items[code]
                 groups[(subject, d.kind, _num(row, "VISITNUM"))].append((n, row, ref))
                 used = True
+            kind: str | None = None
             if codes is None:
-                kind: str | None = code.lower()
-                self.seen_kinds.add(code.lower())
-            else:
-                kind = codes.get(code)
-            if kind is None:
+                kind = code.lower()
+                self.seen_kinds.add(kind)
+            elif code not in codes:
                 if not used:
                     count.ignore(f"{dom}TESTCD {code} is not mapped in [tests.{dom}]")
                 continue
+            else:
+                rules = codes[code]
+                kind = next((r.item for r in rules if r.matches(row)), None)
+                if kind is None:
+                    if not used:
+                        shown = ", ".join(f"{var} {_text(row, var)!r}" for var, _ in rules[0].when)
+                        count.ignore(f"{dom}TESTCD {code} with {shown}: not selected by the map")
+                    continue
             try:
                 self.events[subject].append(self._observation(row, ref, dom, kind))
             except _RowError as err:

@@ -51,20 +51,30 @@ def test_every_row_is_an_event_a_rejection_or_ignored_with_a_reason(pilot: SdtmL
         "ds.xpt": (596, 596, 0, 0),
         "ae.xpt": (1191, 1165, 26, 0),
         "lb.csv": (59580, 9640, 5, 49935),
-        "vs.csv": (29643, 26669, 0, 2974),
+        "vs.csv": (29643, 10258, 0, 19385),
         "qsmm.xpt": (1524, 1524, 0, 0),
     }
     assert all(c.balanced for c in pilot.accounting.values())
     # The rows of each dataset, counted independently of the loader.
     for name, count in pilot.accounting.items():
         assert count.rows == len(_read(SDTM / name)), name
-    # Every rejected row is one RejectedRecord (the MMSE derivation rejected nothing).
-    assert Counter(r.ref.source for r in pilot.rejected) == {"ae.xpt": 26, "ex.xpt": 6, "lb.csv": 5}
+    # Every rejected row is one RejectedRecord (the MMSE derivation rejected nothing); the two
+    # DM records are rejected fields (an empty RFXENDTC) of rows that are still used.
+    assert Counter(r.ref.source for r in pilot.rejected) == {
+        "ae.xpt": 26,
+        "ex.xpt": 6,
+        "lb.csv": 5,
+        "dm.xpt": 2,
+    }
     # Ignored rows carry their reason: test codes the map does not ask for.
     assert pilot.accounting["lb.csv"].ignored["LBTESTCD ALB is not mapped in [tests.LB]"] == 1814
     assert pilot.accounting["vs.csv"].ignored == {
         "VSTESTCD HEIGHT is not mapped in [tests.VS]": 254,
         "VSTESTCD TEMP is not mapped in [tests.VS]": 2720,
+        # Standing blood pressure and pulse: the map takes the supine readings only.
+        "VSTESTCD SYSBP with VSPOS 'STANDING': not selected by the map": 5471,
+        "VSTESTCD DIABP with VSPOS 'STANDING': not selected by the map": 5471,
+        "VSTESTCD PULSE with VSPOS 'STANDING': not selected by the map": 5469,
     }
     assert pilot.not_read == ["se.xpt", "ta.xpt", "te.xpt", "ti.xpt", "ts.xpt", "tv.xpt"]
 
@@ -148,20 +158,33 @@ def test_screen_failure_and_discontinuation(pilot: SdtmLoad) -> None:
     failures = [p for p in pilot.patients if p.arm is None]
     assert len(failures) == 52
     assert not any(isinstance(e, AnchorEvent) for p in failures for e in p.events)
-    # 01-701-1023 stopped for an adverse event at week 4.
+    # 01-701-1023 stopped for an adverse event at week 4: last patch 2012-09-01 (DM.RFXENDTC),
+    # disposition recorded 2012-09-02.
     p = patient(pilot, "01-701-1023")
-    anchors = {e.name: e.date for e in p.events if isinstance(e, AnchorEvent)}
+    anchors = {e.name: (e.date, str(e.ref)) for e in p.events if isinstance(e, AnchorEvent)}
     assert anchors == {
-        "randomization": datetime.date(2012, 8, 5),
-        "discontinuation": datetime.date(2012, 9, 2),
+        "randomization": (datetime.date(2012, 8, 5), "dm.xpt row 2 (USUBJID 01-701-1023) RFSTDTC"),
+        "discontinuation": (
+            datetime.date(2012, 9, 1),
+            "dm.xpt row 2 (USUBJID 01-701-1023) RFXENDTC",
+        ),
     }
     disp = [e for e in p.events if isinstance(e, Disposition)]
-    assert disp[0].status == "discontinued" and disp[0].reason == "ADVERSE EVENT"
+    assert (disp[0].status, disp[0].date, disp[0].reason) == (
+        "withdrawn: adverse event",
+        datetime.date(2012, 9, 2),
+        "ADVERSE EVENT",
+    )
+    # Completers have no discontinuation anchor.
+    assert not any(
+        isinstance(e, AnchorEvent) and e.name == "discontinuation"
+        for e in patient(pilot, "01-701-1015").events
+    )
 
 
 def test_suppds_qualifier_is_kept_on_the_disposition(pilot: SdtmLoad) -> None:
     p = patient(pilot, "01-703-1175")
-    d = next(e for e in p.events if isinstance(e, Disposition) and e.status == "discontinued")
+    d = next(e for e in p.events if isinstance(e, Disposition) and e.status.startswith("withdrawn"))
     assert d.reason == "PROTOCOL ENTRY CRITERIA NOT MET (PROTOCOL ENTRY CRITERIA NOT MET: 16)"
 
 
@@ -175,6 +198,11 @@ def test_rejections_name_subject_row_and_variable(pilot: SdtmLoad) -> None:
     assert (
         "ex.xpt row 197 (EXSEQ 1): patient 01-705-1018: field EXENDTC: EXENDTC is empty: the end "
         "of this QD dosing period from 2013-07-05 is not known (trialcode does not impute it)"
+    ) in messages
+    assert (
+        "dm.xpt row 98 (USUBJID 01-705-1018): patient 01-705-1018: field RFXENDTC: RFXENDTC is "
+        "empty: the subject's disposition is 'WITHDRAWAL BY SUBJECT' but there is no "
+        "discontinuation date"
     ) in messages
     bili = [m for m in messages if "LBSTRESN" in m]
     assert len(bili) == 5

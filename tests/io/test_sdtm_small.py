@@ -184,8 +184,7 @@ def test_map_file_problems(tmp_path: Path) -> None:
         '  [visits] \'first\': keys are VISITNUM numbers such as "3" or "3.5"\n'
         "  [tests.AE]: tests can be mapped for LB, VS, QS\n"
         "  [anchors.randomization] unknown key 'from'\n"
-        '  [anchors.randomization] needs exactly one source: dm = "RFSTDTC", or ds_decod / '
-        "ds_decod_except"
+        '  [anchors.randomization] needs a source: dm = "RFSTDTC", or ds_decod / ds_decod_except'
     )
     path.write_text("[arms\n")
     with pytest.raises(MapError, match="not valid TOML"):
@@ -206,3 +205,63 @@ def test_without_a_map_codes_are_used_as_they_are(study: Path) -> None:
     kinds = {e.kind for e in s1.events if isinstance(e, Observation)}
     assert kinds == {"alt", "alb", "it1", "it2"}
     assert all(c.balanced for c in load.accounting.values())
+
+
+def test_test_rules_with_conditions_and_ds_conditioned_dm_anchor(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "dm.csv",
+        "USUBJID,ARMCD,RFSTDTC,RFXENDTC",
+        "S1,A,2020-01-10,2020-02-01",
+        "S2,A,2020-01-12,2020-07-01",
+    )
+    write(
+        tmp_path,
+        "ds.csv",
+        "USUBJID,DSSEQ,DSDECOD,DSTERM,DSCAT,DSSTDTC",
+        "S1,1,ADVERSE EVENT,RASH,DISPOSITION EVENT,2020-03-01",
+        "S2,1,COMPLETED,COMPLETED,DISPOSITION EVENT,2020-07-01",
+    )
+    write(
+        tmp_path,
+        "vs.csv",
+        "USUBJID,VSSEQ,VSTESTCD,VSPOS,VSSTRESN,VSSTRESU,VSDTC",
+        "S1,1,SYSBP,SUPINE,120,mmHg,2020-01-10",
+        "S1,2,SYSBP,STANDING,110,mmHg,2020-01-10",
+        "S1,3,SYSBP,SITTING,115,mmHg,2020-01-10",
+    )
+    mapping = map_from_dict(
+        {
+            "arms": {"A": "pbo"},
+            "tests": {
+                "VS": {
+                    "SYSBP": [
+                        {"item": "sysbp", "when": {"VSPOS": "SUPINE"}},
+                        {"item": "sysbp_standing", "when": {"VSPOS": ["STANDING"]}},
+                    ]
+                }
+            },
+            "units": {"mmHg": "mm[Hg]"},
+            "anchors": {
+                "randomization": {"dm": "RFSTDTC"},
+                "discontinuation": {
+                    "dm": "RFXENDTC",
+                    "ds_category": "DISPOSITION EVENT",
+                    "ds_decod_except": ["COMPLETED"],
+                },
+            },
+        }
+    )
+    load = load_sdtm(tmp_path, mapping, dsl.parse_file(PILOT))
+    s1, s2 = load.patients
+    obs = [(e.kind, e.value, e.unit) for e in s1.events if isinstance(e, Observation)]
+    assert obs == [("sysbp", 120, "mm[Hg]"), ("sysbp_standing", 110, "mm[Hg]")]
+    assert load.accounting["vs.csv"].ignored == {
+        "VSTESTCD SYSBP with VSPOS 'SITTING': not selected by the map": 1
+    }
+    assert {e.name: e.date for e in s1.events if isinstance(e, AnchorEvent)} == {
+        "randomization": datetime.date(2020, 1, 10),
+        "discontinuation": datetime.date(2020, 2, 1),  # RFXENDTC, not the DS date
+    }
+    assert {e.name for e in s2.events if isinstance(e, AnchorEvent)} == {"randomization"}
+    assert load.rejected == []
