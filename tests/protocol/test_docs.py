@@ -1,0 +1,25 @@
+"""Every ```trial example in docs/ parses: the language reference cannot drift from the grammar."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import ROOT
+
+import dsl
+
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+BLOCK = re.compile(r"```trial\n(.*?)```", re.S)
+EXAMPLES = [(doc.name, i, m.group(1)) for doc in DOCS
+            for i, m in enumerate(BLOCK.finditer(doc.read_text(encoding="utf-8")))]
+
+
+def test_the_reference_has_examples() -> None:
+    assert sum(1 for name, _, _ in EXAMPLES if name == "language.md") >= 10
+
+
+@pytest.mark.parametrize(("doc", "index", "text"), EXAMPLES,
+                         ids=[f"{d}#{i}" for d, i, _ in EXAMPLES])
+def test_doc_example_parses(doc: str, index: int, text: str) -> None:
+    dsl.parse(text, f"{doc} example {index}")
