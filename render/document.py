@@ -548,7 +548,7 @@ class _Builder:
                 if a.kind is ActivityKind.DOSE:
                     who = f" ({join_and([self.terms.arm(x) for x in a.arms])})" if a.arms else ""
                     items.append(
-                        f"Dosing visits{who}: {join_and([self.terms.intervention(i) for i in a.items])} "
+                        f"Dosing{who}: {join_and([self.terms.intervention(i) for i in a.items])} "
                         f"{self.prose.activity_timing(a)}."
                     )
         if items and any(i.endswith(".") for i in items):
@@ -577,8 +577,13 @@ class _Builder:
 
     def discontinuation(self) -> Section | None:
         rules = self.t.stopping.patient_rules
-        stop_iv = [self.prose.rule(r) for r in rules if isinstance(r.action, (Discontinue, FollowUp, Retest))]
-        withdraw = [self.prose.rule(r) for r in rules if isinstance(r.action, Withdraw)]
+        def said(r: object) -> str:
+            text = self.prose.rule(r)  # type: ignore[arg-type]
+            label = getattr(r, "label", None)
+            return f"{label.rstrip('.')}: {text}" if label else text
+
+        stop_iv = [said(r) for r in rules if isinstance(r.action, (Discontinue, FollowUp, Retest))]
+        withdraw = [said(r) for r in rules if isinstance(r.action, Withdraw)]
         blocks1: list[Block] = [Bullets(stop_iv)] if stop_iv else []
         if any(isinstance(r.action, Discontinue) for r in rules):
             blocks1.append(Para("Participants who discontinue trial intervention remain in the trial and follow the schedule of activities for follow-up."))
