@@ -8,10 +8,13 @@ The rules, in the order they are applied (docs/engine-semantics.md has examples)
 
 1. **Periods.** An actual with a start and an end (a dose given daily from start to end) covers
    every planned occurrence whose nominal day lies in [start, end]: each is on time.
-2. **Windows.** Each planned occurrence, in order, takes the unused actual inside its window
-   [lo, hi] that is nearest its nominal day (the earlier one on a tie), and never one dated
-   before the actual the previous occurrence took: matching keeps order, and each actual is
-   used at most once.
+2. **Windows.** An actual inside the windows of several planned occurrences belongs to the one
+   whose nominal day is nearest (the earlier on a tie); each planned occurrence takes the
+   nearest actual it owns (the earlier on a tie). An occurrence left without one then takes the
+   nearest unused actual inside its window [lo, hi] (the nearest pairs are settled first).
+   Matches never cross: the actual of a later occurrence is dated after the actual of an
+   earlier one; each actual is used at most once. So a wider window can only add matches:
+   with one window width per activity, an occurrence on time stays on time.
 3. **Near misses.** A planned occurrence left without an actual takes the unused actual nearest
    its window within its *catchment*: from the midpoint between its nominal day and the previous
    occurrence's (but after that occurrence's window) to the midpoint with the next occurrence's
@@ -121,24 +124,68 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
         return
     days = [a.day for a in points]
     n = len(points)
-    # 2. windows, in order
-    min_k = 0
-    for p in planned:
+    # 2a. windows: each actual belongs to the occurrence with the nearest nominal day among
+    # those whose window holds it; each occurrence takes the nearest actual it owns.
+    m = len(planned)
+    nominals = [p.nominal for p in planned]
+    reach = max(max(p.hi - p.nominal, p.nominal - p.lo) for p in planned)
+    owned: list[list[int]] = [[] for _ in planned]
+    for k, a in enumerate(points):
+        d = a.day
+        i = bisect_left(nominals, d)
+        owner, owner_dist = -1, 0
+        j = i - 1
+        while j >= 0 and d - nominals[j] <= reach:
+            p = planned[j]
+            if p.actual is None and p.lo <= d <= p.hi:
+                dist = d - p.nominal
+                if owner < 0 or dist <= owner_dist:
+                    owner, owner_dist = j, dist
+            j -= 1
+        j = i
+        while j < m and nominals[j] - d <= reach:
+            p = planned[j]
+            if p.actual is None and p.lo <= d <= p.hi:
+                dist = nominals[j] - d
+                if owner < 0 or dist < owner_dist:
+                    owner, owner_dist = j, dist
+            j += 1
+        if owner >= 0:
+            owned[owner].append(k)
+    last_day: int | None = None
+    for i, p in enumerate(planned):
         if p.actual is not None:
+            last_day = p.actual.day
             continue
-        k = bisect_left(days, p.lo, lo=min_k)
-        best = -1
-        best_dist = 0
-        while k < n and days[k] <= p.hi:
-            if not points[k].used:
-                dist = abs(days[k] - p.nominal)
-                if best < 0 or dist < best_dist:
-                    best, best_dist = k, dist
-            k += 1
+        best, best_dist = -1, 0
+        for k in owned[i]:
+            dist = abs(days[k] - p.nominal)
+            if (last_day is None or days[k] > last_day) and (best < 0 or dist < best_dist):
+                best, best_dist = k, dist
         if best >= 0:
             points[best].used = True
             p.actual = points[best]
-            min_k = best + 1
+            last_day = days[best]
+    # 2b. windows, second chance: an occurrence still without an actual takes an unused one in
+    # its window (nearest pairs first), keeping the order of the matches.
+    pairs = []
+    for i, p in enumerate(planned):
+        if p.actual is not None:
+            continue
+        k = bisect_left(days, p.lo)
+        while k < n and days[k] <= p.hi:
+            if not points[k].used:
+                pairs.append((abs(days[k] - p.nominal), i, k))
+            k += 1
+    if pairs:
+        pairs.sort()
+        for _, i, k in pairs:
+            p = planned[i]
+            a = points[k]
+            if p.actual is not None or a.used or not _fits(planned, i, a.day):
+                continue
+            a.used = True
+            p.actual = a
     if all(a.used for a in points):
         return
     # 3. near misses
@@ -165,6 +212,21 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
         if best >= 0:
             points[best].used = True
             p.actual = points[best]
+
+
+def _fits(planned: list[Planned], i: int, day: int) -> bool:
+    """Whether occurrence i may take an actual on `day` without crossing its neighbours'."""
+    for j in range(i - 1, -1, -1):
+        if planned[j].actual is not None:
+            if planned[j].actual.day >= day:  # type: ignore[union-attr]
+                return False
+            break
+    for j in range(i + 1, len(planned)):
+        if planned[j].actual is not None:
+            if planned[j].actual.day <= day:  # type: ignore[union-attr]
+                return False
+            break
+    return True
 
 
 class _PeriodUse(Actual):

@@ -18,8 +18,9 @@ reaches that length), each time with only the data dated on or before that day. 
 * **unless retest of KIND within D falls by at least P %**: when the condition first holds on day
   T, the first sample of KIND after T and within D days decides: if its value is at most
   (1 - P/100) x the latest value of KIND on or before T, the action is `rescinded` (and the
-  rule keeps watching later dates); otherwise it fires on the retest's date; with no retest it
-  fires on T + D. Before T + D has passed (on the as-of date) without a retest it is `pending`.
+  rule keeps watching the dates after the retest: the rescinding retest does not trigger it
+  again); otherwise it fires on the retest's date; with no retest it fires on T + D. Before
+  T + D has passed (on the as-of date) without a retest it is `pending` (no effect yet).
 * **Disposition records** whose status means withdrawal (withdrawn, lost to follow-up, died) or
   discontinuation of treatment, and AnchorEvents called `withdrawal` / `discontinuation`, are
   stopping events too (source `disposition` / `anchor`).
@@ -48,8 +49,6 @@ from protocol import expr as ex
 from protocol.design import DataItem
 from protocol.stopping import Discontinue, FollowUp, PatientRule, Retest, Withdraw
 from protocol.timing import Calendar
-
-_DAY = datetime.timedelta(days=1)
 
 
 @attrs.frozen
@@ -200,7 +199,7 @@ def _stops(cr: CompiledRule, scope: Scope, dates: list[datetime.date],
                                          cr.interventions, tuple(ev) + (rev,),
                                          retest_status=RetestStatus.DONE, retest_date=r.date,
                                          retest_ref=r.ref, **common))  # type: ignore[arg-type]
-                skip_until = r.date - _DAY  # the retest itself may trigger again
+                skip_until = r.date  # the rescinding retest does not trigger the rule again
                 continue
             out.append(StoppingEvent(cr.name, r.date, cr.action, StopStatus.FIRED,
                                      cr.interventions, tuple(ev) + (rev,),
