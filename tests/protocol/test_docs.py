@@ -23,3 +23,13 @@ def test_the_reference_has_examples() -> None:
                          ids=[f"{d}#{i}" for d, i, _ in EXAMPLES])
 def test_doc_example_parses(doc: str, index: int, text: str) -> None:
     dsl.parse(text, f"{doc} example {index}")
+
+
+def test_readme_example_checks_clean() -> None:
+    """The README's protocol is a valid protocol, not just valid syntax."""
+    import trialcode
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = BLOCK.search(text)
+    assert block is not None
+    trialcode.load_source(block.group(1), "README.md")

@@ -1,0 +1,75 @@
+"""`make demo`: the whole job on the bundled examples, through the same CLI a user runs.
+
+Checks and formats both protocols, validates the seed trial's synthetic cohort and the real CDISC
+pilot SDTM data, renders the protocol documents and exports, and says where everything is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from trialcode.cli import main as cli
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "out"
+SEED = ROOT / "examples" / "nct06802718"
+PILOT = ROOT / "examples" / "cdiscpilot01"
+PILOT_SDTM = ROOT.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
+
+
+def _step(title: str, *args: str, ok: tuple[int, ...] = (0,)) -> bool:
+    print(f"\n=== {title}\n$ trialcode {' '.join(args)}", flush=True)
+    status = cli(list(args))
+    sys.stdout.flush()
+    if status not in ok:
+        print(f"(exit status {status})")
+    return status in ok
+
+
+def main() -> int:
+    failures = 0
+    for name, folder in (("nct06802718", SEED), ("cdiscpilot01", PILOT)):
+        out = OUT / name
+        out.mkdir(parents=True, exist_ok=True)
+        protocol = str(folder / "protocol.trial")
+        failures += not _step(f"{name}: check the protocol", "check", protocol)
+        failures += not _step(f"{name}: is it in canonical layout?", "fmt", "--check", protocol)
+        for fmt in ("html", "md", "docx"):
+            failures += not _step(f"{name}: protocol document ({fmt})", "render", protocol,
+                                  "--to", fmt, "-o", str(out / f"protocol.{fmt}"))
+        failures += not _step(f"{name}: CDISC USDM 4.0", "export", protocol, "--to", "usdm",
+                              "-o", str(out / "usdm.json"))
+        failures += not _step(f"{name}: SDTM trial design", "export", protocol, "--to", "sdtm",
+                              "-o", str(out / "sdtm"))
+    seed_out = OUT / "nct06802718"
+    failures += not _step(
+        "nct06802718: validate the synthetic cohort (96 patients)", "validate",
+        str(SEED / "protocol.trial"), "--patients", str(SEED / "patients.jsonl"),
+        "--as-of", "2025-06-30", "--json", str(seed_out / "report.json"),
+        "--html", str(seed_out / "report.html"), "--csv", str(seed_out / "csv"), ok=(0, 1))
+    if (SEED / "interim.json").exists():
+        failures += not _step("nct06802718: interim monitoring", "monitor",
+                              str(SEED / "protocol.trial"), "--data",
+                              str(SEED / "interim.json"), ok=(0, 1))
+    pilot_out = OUT / "cdiscpilot01"
+    if PILOT_SDTM.is_dir():
+        failures += not _step(
+            "cdiscpilot01: validate the real CDISC pilot SDTM data", "validate",
+            str(PILOT / "protocol.trial"), "--sdtm", str(PILOT_SDTM),
+            "--map", str(PILOT / "sdtm-map.toml"), "--as-of", "2015-01-01",
+            "--json", str(pilot_out / "report.json"), "--html", str(pilot_out / "report.html"),
+            "--csv", str(pilot_out / "csv"), ok=(0, 1))
+    else:
+        print(f"\n(the CDISC pilot data are not at {PILOT_SDTM}; skipped)")
+    print("\n=== Where to look")
+    for path in sorted(OUT.rglob("*")):
+        if path.is_file() and path.suffix in (".html", ".docx", ".md", ".json"):
+            print(f"  {path.relative_to(ROOT)}")
+    if failures:
+        print(f"\n{failures} step(s) did not succeed; see above.")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
