@@ -1,0 +1,211 @@
+"""Benchmark: the seed trial's synthetic cohort, streamed end to end through the engine.
+
+    .venv/bin/python benchmarks/run.py                  # 100,000 patients (make bench)
+    .venv/bin/python benchmarks/run.py --patients 5000  # a quicker run
+
+Steps, each in its own process (so that each peak memory is its own):
+
+1. generate the cohort as a trialcode patient file (cached in the work folder; not timed);
+2. bare parse: read the file and json.loads every line (the least any reader must do);
+3. load: read_patients (validation against the protocol, Patient objects), nothing else;
+4. end to end: read_patients -> evaluate_all (eligibility, schedule, dosing, stopping rules)
+   -> Summary, streamed, one patient in memory at a time;
+5. end to end again on a tenth of the patients: the peak memory of 4 and 5 should be about
+   the same if memory does not grow with the number of patients.
+
+Printed: patients/s, events/s, peak resident memory (ru_maxrss) and the ratios of load and
+end-to-end time to bare-parse time. Targets (issue 3): 1,000,000 events/s end to end on one core,
+end to end <= 2 x bare parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PROTOCOL = ROOT / "examples" / "nct06802718" / "protocol.trial"
+AS_OF = datetime.date(2025, 1, 31)
+
+
+def _peak_mb() -> float:
+    # Linux reports ru_maxrss in kilobytes (macOS in bytes).
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+# ---- phases, run in child processes ----------------------------------------------------------
+
+
+def phase_generate(path: Path, patients: int, seed: int) -> dict:
+    from engine.io.jsonl import write_patients
+    from engine.io.synthetic import TRIAL, cohort
+
+    t0 = time.perf_counter()
+    write_patients(path, cohort(patients, seed), trial=TRIAL, generator="benchmarks/run.py")
+    return {"seconds": time.perf_counter() - t0}
+
+
+def phase_parse(path: Path) -> dict:
+    t0 = time.perf_counter()
+    lines = 0
+    with path.open("r", encoding="utf-8") as handle:
+        next(handle)
+        loads = json.loads
+        for line in handle:
+            loads(line)
+            lines += 1
+    return {"seconds": time.perf_counter() - t0, "patients": lines, "peak_mb": _peak_mb()}
+
+
+def phase_load(path: Path) -> dict:
+    import dsl
+    from engine.io.jsonl import read_patients
+    from engine.patient import Patient
+
+    trial = dsl.parse_file(PROTOCOL)
+    for _ in itertools.islice(read_patients(path, trial), 20):  # warm up: the units registry
+        pass
+    t0 = time.perf_counter()
+    patients = events = rejected = 0
+    for item in read_patients(path, trial):
+        if isinstance(item, Patient):
+            patients += 1
+            events += len(item.events)
+        else:
+            rejected += 1
+    return {
+        "seconds": time.perf_counter() - t0,
+        "patients": patients,
+        "events": events,
+        "rejected": rejected,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def phase_full(path: Path) -> dict:
+    import dsl
+    from engine.api import Summary, compile_trial, evaluate_all
+    from engine.io.jsonl import read_patients
+
+    trial = dsl.parse_file(PROTOCOL)
+    compiled = compile_trial(trial)
+    t0 = time.perf_counter()
+    summary = Summary(trial)
+    for _ in evaluate_all(compiled, read_patients(path, trial), AS_OF, summary=summary):
+        pass
+    seconds = time.perf_counter() - t0
+    result = summary.result()
+    return {
+        "seconds": seconds,
+        "patients": result.patients,
+        "rejected": result.rejected,
+        "eligible": result.eligible,
+        "errors": result.errors,
+        "peak_mb": _peak_mb(),
+    }
+
+
+PHASES = {"parse": phase_parse, "load": phase_load, "full": phase_full}
+
+
+def child(phase: str, path: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--file", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---- the report ------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=20230101)
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "trialcode-bench"
+    )
+    parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.phase:
+        print(json.dumps(PHASES[args.phase](args.file)))
+        return 0
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    n, small_n = args.patients, max(args.patients // 10, 1)
+    files = {}
+    for size in (n, small_n):
+        path = args.workdir / f"nct06802718-{size}-{args.seed}.jsonl"
+        if not path.exists():
+            print(f"generating {size:,} synthetic patients -> {path} ...", flush=True)
+            took = phase_generate(path, size, args.seed)["seconds"]
+            print(f"  {took:.1f} s", flush=True)
+        files[size] = path
+
+    big = files[n]
+    size_mb = big.stat().st_size / 1e6
+    print(f"\ninput: {n:,} patients, {size_mb:,.0f} MB ({big})")
+    print(
+        f"machine: {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} cores (one used)\n",
+        flush=True,
+    )
+
+    parse = child("parse", big)
+    load = child("load", big)
+    print("running the engine end to end ...", flush=True)
+    full = child("full", big)
+    small = child("full", files[small_n])
+    events = load["events"]
+
+    rows = [
+        ("bare parse (json.loads per line)", parse),
+        ("load (read_patients, validated)", load),
+        ("end to end (load + engine + summary)", full),
+    ]
+    print(
+        f"{'step':<40} {'seconds':>9} {'patients/s':>12} {'events/s':>12} {'peak MB':>9} {'x parse':>8}"
+    )
+    for name, r in rows:
+        s = r["seconds"]
+        print(
+            f"{name:<40} {s:>9.2f} {n / s:>12,.0f} {events / s:>12,.0f} {r['peak_mb']:>9.0f} "
+            f"{s / parse['seconds']:>8.2f}"
+        )
+    print(
+        f"\nevents: {events:,} ({events / n:.1f} per patient); rejected records: {load['rejected']}; "
+        f"evaluation errors: {full['errors']}; eligible: {full['eligible']:,}"
+    )
+    print(
+        f"memory: end to end peaks at {full['peak_mb']:.0f} MB for {n:,} patients and "
+        f"{small['peak_mb']:.0f} MB for {small_n:,} ({'flat' if full['peak_mb'] < small['peak_mb'] * 1.25 else 'GROWS'})"
+    )
+    eps = events / full["seconds"]
+    ratio = full["seconds"] / parse["seconds"]
+    print(
+        f"targets: 1,000,000 events/s end to end -> {eps:,.0f} ({eps / 1e6:.1%} of target); "
+        f"end to end <= 2 x bare parse -> {ratio:.1f} x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
