@@ -51,8 +51,25 @@ def selection(s: ex.Selection) -> str:
     return f"{s.kind}{temporal(s.temporal)}{where}"
 
 
-def expr(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
-    """A compact rendering of an expression (for evidence, not for round-tripping)."""
+_CACHE: dict[int, tuple[object, str]] = {}
+
+
+def expr(node: ex.Expr) -> str:
+    """A compact rendering of an expression (for evidence, not for round-tripping).
+
+    Memoized by node identity (the node is kept alive with its text, so ids are not reused):
+    a trial's expressions are rendered once, not once per patient."""
+    hit = _CACHE.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    text = _expr(node)
+    if len(_CACHE) > 20000:
+        _CACHE.clear()
+    _CACHE[id(node)] = (node, text)
+    return text
+
+
+def _expr(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
     if isinstance(node, ex.QuantityLiteral):
         return str(node.quantity)
     if isinstance(node, ex.StringLiteral):
