@@ -717,12 +717,28 @@ class _Run:
                     p.reason = f"after {stop[1]} on {_ORD(stop[0]).isoformat()}"
                     rows.append(self.row(p, k))
                     continue
+            if a is None and atype in ("assess", "procedure") and not self.idx.collected(activity):
+                p.status = Status.NOT_APPLICABLE
+                p.reason = (f"{activity} was not collected for this patient: the data cannot "
+                            "tell whether it was done")
+                rows.append(self.row(p, k))
+                continue
             settle(p, self.as_of)
             rows.append(self.row(p, k))
         stop_day = stop[0] if stop is not None else None
+        matched_days: dict[int, int] = {}
+        if atype != "dose":
+            for k, p in enumerate(planned, 1):
+                if p.actual is not None:
+                    matched_days.setdefault(p.actual.day, k)
         for a in actuals:
             if a.used:
                 self.out.used.setdefault(a.pos, f"{atype} {activity}")
+                continue
+            if a.day in matched_days:
+                # replicates (positions, repeats) on the day of a matched assessment or visit
+                self.out.used[a.pos] = (f"{atype} {activity} #{matched_days[a.day]} "
+                                        "(same-day replicate)")
                 continue
             if atype != "visit" and atype != "dose" and self.start is not None \
                     and a.day < self.start:

@@ -283,10 +283,27 @@ def test_every_input_event_is_accounted_for_once(as_of: datetime.date):
     assert [a.index for a in r.events] == list(range(len(p.events)))
     matched = {a.index for a in r.events if a.role is EventRole.MATCHED}
     cited = {x.ref for x in r.schedule if x.ref is not None}
-    assert {p.events[i].ref for i in matched} == cited
+    assert {p.events[i].ref for i in matched} == cited  # no same-day replicates here
     unplanned = {a.index for a in r.events if a.role is EventRole.UNPLANNED}
     assert {p.events[i].ref for i in unplanned} == {u.ref for u in r.unplanned}
 
 
 def test_d0_is_the_randomization_day():
     assert D0 == day(0)
+
+
+def test_same_day_replicates_are_part_of_the_matched_assessment():
+    tl = compliant().obs("alt", 28, 23, "U/L").dose("drug", 8)
+    r = evaluate(T, tl.patient(), AS_OF)
+    assert statuses(r, "alt") == ["on_time"] * 3
+    replicate = r.events[-2]
+    assert replicate.role is EventRole.MATCHED and replicate.detail == "assess alt #2 (same-day replicate)"
+    # a second dose on the same day is not a replicate: it is an extra administration
+    assert r.events[-1].role is EventRole.UNPLANNED and r.dosing[0].extra == 1
+
+
+def test_assessments_of_kinds_not_collected_are_not_applicable_not_missed():
+    tl = Timeline().visit("screening", -7).visit("baseline", 0)
+    r = evaluate(T, tl.patient(collected=frozenset({"ecog"})), AS_OF)
+    assert statuses(r, "alt") == ["not_applicable"] * 3
+    assert "not collected" in rows(r, "alt")[0].reason
