@@ -43,6 +43,14 @@ class IneligibleItem:
     verdict: EligibilityVerdict
     criteria: tuple[CriterionResult, ...]  # the criteria that keep the patient out or are unknown
 
+    @property
+    def failing(self) -> tuple[CriterionResult, ...]:
+        return tuple(c for c in self.criteria if c.passes is False)
+
+    @property
+    def unknown(self) -> tuple[CriterionResult, ...]:
+        return tuple(c for c in self.criteria if c.passes is None)
+
 
 @attrs.frozen
 class StoppingItem:
@@ -104,6 +112,9 @@ class ReportData:
     version: str = ""
     # Data kinds in the input that the protocol does not declare: (kind, events, did-you-mean).
     undeclared: tuple[tuple[str, int, str], ...] = ()
+    # Per criterion id: patients not ruled out by it or any criterion before it (unknown counts
+    # as not ruled out), next to the attrition's strict `remaining`.
+    not_ruled_out: dict[str, int] = attrs.field(factory=dict)
 
 
 class _Bounded:
@@ -131,6 +142,7 @@ class ReportCollector:
         self.rejected = _Bounded(max_rows)
         self.timelines = _Bounded(max_timelines)
         self.patients = 0
+        self.not_ruled_out: dict[str, int] = {}
 
     def add(self, item: PatientResult | RejectedRecord, patient: Patient | None = None) -> None:
         if isinstance(item, RejectedRecord):
@@ -139,6 +151,13 @@ class ReportCollector:
         self.patients += 1
         for row in item.deviations:
             self.deviations.add(DeviationItem(item.id, item.arm, row))
+        open_ = True
+        for c in item.eligibility.criteria:
+            open_ = open_ and c.passes is not False
+            if open_:
+                self.not_ruled_out[c.id] = self.not_ruled_out.get(c.id, 0) + 1
+            elif c.id not in self.not_ruled_out:
+                self.not_ruled_out[c.id] = 0
         verdict = item.eligibility.verdict
         if verdict is not EligibilityVerdict.ELIGIBLE:
             keeping_out = tuple(c for c in item.eligibility.criteria if c.passes is not True)
@@ -175,4 +194,5 @@ class ReportCollector:
             not_read=not_read,
             version=version,
             undeclared=undeclared,
+            not_ruled_out=dict(self.not_ruled_out),
         )

@@ -55,8 +55,11 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
         f"{s.indeterminate:,} indeterminate",
     ]
     lines += _table(
-        ("criterion", "met", "not met", "unknown", "remaining"),
-        [(a.id, a.met, a.not_met, a.unknown, a.remaining) for a in s.attrition],
+        ("criterion", "met", "not met", "unknown", "remaining", "not ruled out"),
+        [
+            (a.id, a.met, a.not_met, a.unknown, a.remaining, data.not_ruled_out.get(a.id, 0))
+            for a in s.attrition
+        ],
     )
 
     lines += ["", f"Schedule: {s.patients_with_deviations:,} patients with deviations"]
