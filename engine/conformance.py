@@ -6,6 +6,8 @@ time: its planned occurrences in date order against its actual events in date or
 
 The rules, in the order they are applied (docs/engine-semantics.md has examples):
 
+0. **Visit labels.** An assessment recorded under a visit (Observation.visit) is matched to the
+   occurrence planned at that visit, wherever its date falls (the nearest such record).
 1. **Periods.** An actual with a start and an end (a dose given daily from start to end) covers
    every planned occurrence whose nominal day lies in [start, end]: each is on time.
 2. **Windows.** An actual inside the windows of several planned occurrences belongs to the one
@@ -43,7 +45,7 @@ class Planned:
 
     __slots__ = (
         "atype", "activity", "label", "nominal", "lo", "hi", "epoch", "amount", "amount_unit",
-        "exempt", "actual", "status", "deviation", "reason", "merged",
+        "exempt", "actual", "status", "deviation", "reason", "merged", "visits",
     )
 
     def __init__(
@@ -58,6 +60,7 @@ class Planned:
         amount: float | None = None,
         amount_unit: str | None = None,
         exempt: bool = False,
+        visits: tuple[str, ...] = (),
     ):
         self.atype = atype
         self.activity = activity
@@ -74,6 +77,7 @@ class Planned:
         self.deviation: int | None = None
         self.reason: str | None = None
         self.merged = 1
+        self.visits = visits  # for an assessment planned at a visit: that visit's name
 
     def __repr__(self) -> str:
         return (f"Planned({self.atype} {self.activity} {self.label} nominal={self.nominal} "
@@ -122,6 +126,19 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
     points = [a for a in actuals if not a.used]
     if not points:
         return
+    # 0. an assessment recorded under a visit belongs to that visit's planned occurrence
+    if any(p.visits for p in planned):
+        for p in planned:
+            if p.actual is not None or not p.visits:
+                continue
+            best_a: Actual | None = None
+            for a in points:
+                if not a.used and getattr(a.event, "visit", None) in p.visits and (
+                        best_a is None or abs(a.day - p.nominal) < abs(best_a.day - p.nominal)):
+                    best_a = a
+            if best_a is not None:
+                best_a.used = True
+                p.actual = best_a
     days = [a.day for a in points]
     n = len(points)
     # 2a. windows: each actual belongs to the occurrence with the nearest nominal day among

@@ -10,8 +10,8 @@
   covers (a daily patch from day 0 to day 27 covers 28 planned daily doses).
 * Gaps: the days between one administration (or the end of a period) and the next. A gap longer
   than the planned interval plus the window on both sides (the most two on-time doses can be
-  apart) is reported; so is a trailing gap from the last administration to the as-of date while
-  planned doses are being missed. `longest_gap_days` is the longest gap, reported or not.
+  apart) is reported; so is a trailing gap from the last administration to the end of the last
+  missed planned window after it (or the as-of date, if earlier). `longest_gap_days` is the longest gap, reported or not.
 * Mismatches: a matched administration whose amount differs from the regimen's amount for that
   day (titration steps followed; amounts compared after unit conversion).
 """
@@ -91,12 +91,16 @@ def _gaps(actuals: list[Actual], allowed: int | None, as_of: datetime.date, trai
             gaps.append(DoseGap(_ORD(e1), _ORD(s2), days, allowed))
     if trailing and merged and allowed is not None:
         last = merged[-1][1]
-        missed_after = any(r.status is Status.MISSED and r.planned_date is not None
-                           and r.planned_date.toordinal() > last for r in rows)
-        days = as_of.toordinal() - last
-        if missed_after and days > allowed:
-            gaps.append(DoseGap(_ORD(last), as_of, days, allowed, trailing=True))
-            longest = days if longest is None else max(longest, days)
+        ends = [r.window_dates[1].toordinal() for r in rows
+                if r.status is Status.MISSED and r.window_dates is not None]
+        missed_after = [e for e in ends if e > last]
+        if missed_after:
+            # to the end of the last missed window (or the as-of date, if earlier)
+            end = min(as_of.toordinal(), max(missed_after))
+            days = end - last
+            if days > allowed:
+                gaps.append(DoseGap(_ORD(last), _ORD(end), days, allowed, trailing=True))
+                longest = days if longest is None else max(longest, days)
     return gaps, longest
 
 

@@ -431,7 +431,8 @@ class _Run:
         self.group("visit", v.name).append(p)
         for kind in v.activities:
             self.group("assess", kind).append(
-                Planned("assess", kind, v.name, nominal, lo, hi, v.epoch, exempt=exempt))
+                Planned("assess", kind, v.name, nominal, lo, hi, v.epoch, exempt=exempt,
+                        visits=(v.name,)))
         # match the visit now: later anchors count from its actual date
         actuals = self.visit_actuals(v.name)
         self.visit_actual_lists[v.name] = actuals
@@ -685,6 +686,7 @@ class _Run:
                 q = out[-1]
                 q.lo, q.hi = min(q.lo, p.lo), max(q.hi, p.hi)
                 q.exempt = q.exempt or p.exempt
+                q.visits = q.visits + p.visits
                 if p.label not in q.label.split(" + "):
                     q.label = f"{q.label} + {p.label}"
                 q.merged += 1

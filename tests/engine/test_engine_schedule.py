@@ -30,6 +30,7 @@ from enginekit import (
 )
 
 from engine import evaluate
+from engine.patient import Observation, RecordRef
 from engine.results import EventRole, Status
 from protocol.design import Arm, ArmIntervention, Intervention
 from protocol.schedule import AsNeeded, DayRange, OnEvent
@@ -307,3 +308,17 @@ def test_assessments_of_kinds_not_collected_are_not_applicable_not_missed():
     r = evaluate(T, tl.patient(collected=frozenset({"ecog"})), AS_OF)
     assert statuses(r, "alt") == ["not_applicable"] * 3
     assert "not collected" in rows(r, "alt")[0].reason
+
+
+def test_an_assessment_recorded_under_a_visit_belongs_to_that_visit():
+    # week 2 (window 11..17) took place late on day 22, with its lab; unlabelled, day 22 would be
+    # too far from day 14 to count for it.
+    items = (visit("week2", at_day(14), window(3), activities=("alt",)),
+             visit("week4", at_day(28), window(3), activities=("alt",)))
+    t = trial(items=items)
+    tl = Timeline().visit("week2", 22).visit("week4", 28)
+    tl.add(Observation("alt", day(22), RecordRef("lb", "row 1"), 30, "U/L", visit="week2"))
+    tl.obs("alt", 28, 31, "U/L")
+    r = evaluate(t, tl.patient(), AS_OF)
+    assert [(x.label, x.status.value, x.deviation_days) for x in rows(r, "alt")] == [
+        ("week2", "late", 5), ("week4", "on_time", 0)]
