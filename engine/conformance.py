@@ -145,7 +145,12 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
     # those whose window holds it; each occurrence takes the nearest actual it owns.
     m = len(planned)
     nominals = [p.nominal for p in planned]
-    reach = max(max(p.hi - p.nominal, p.nominal - p.lo) for p in planned)
+    reach = 0
+    for p in planned:
+        if p.hi - p.nominal > reach:
+            reach = p.hi - p.nominal
+        if p.nominal - p.lo > reach:
+            reach = p.nominal - p.lo
     owned: list[list[int]] = [[] for _ in planned]
     for k, a in enumerate(points):
         d = a.day

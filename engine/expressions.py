@@ -139,7 +139,7 @@ class Scope:
     """What an evaluation may see: the patient's index, the cutoff date and where it reports."""
 
     __slots__ = ("idx", "cutoff", "ref_date", "calendar", "items", "source", "errors", "cited",
-                 "patient_id", "anchor_overrides")
+                 "patient_id", "anchor_cache")
 
     def __init__(
         self,
@@ -162,7 +162,7 @@ class Scope:
         self.errors = errors if errors is not None else []
         self.cited = cited if cited is not None else set()
         self.patient_id = idx.patient.id
-        self.anchor_overrides: dict[str, datetime.date] = {}
+        self.anchor_cache: dict[tuple[object, datetime.date], tuple[datetime.date | None, str, tuple[int, ...]]] = {}
 
     def error(self, message: str, val: Val | None = None) -> None:
         rec = val.record if val is not None else None
@@ -200,31 +200,38 @@ def evidence(scope: Scope, val: Val | None, truth: Truth, explanation: str, **kw
 
 def anchor_date(scope: Scope, ref: ex.AnchorRef) -> tuple[datetime.date | None, str]:
     """The date of an anchor as known by the cutoff, and its name for messages."""
+    key = (ref, scope.cutoff)
+    hit = scope.anchor_cache.get(key)
+    if hit is None:
+        hit = scope.anchor_cache[key] = _anchor_date(scope, ref)
+    else:
+        scope.cited.update(hit[2])
+    return hit[0], hit[1]
+
+
+def _anchor_date(scope: Scope, ref: ex.AnchorRef) -> tuple[datetime.date | None, str, tuple[int, ...]]:
     idx, cutoff = scope.idx, scope.cutoff
     if isinstance(ref, ex.NamedAnchor):
         name = ref.name
-        if name in scope.anchor_overrides:
-            return scope.anchor_overrides[name], name
         hit = idx.anchor_date(name, cutoff) or idx.first_visit(name, cutoff)
         if hit is not None:
             scope.cite(hit[1])
-            return hit[0], name
-        derived = derived_anchor(idx, name, cutoff)
-        return derived, name
+            return hit[0], name, (hit[1],)
+        return derived_anchor(idx, name, cutoff), name, ()
     if isinstance(ref, ex.DoseAnchor):
         which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
         name = f"{which} dose of {ref.intervention}"
         bounds = idx.dose_bounds(ref.intervention, cutoff)
         if bounds is None:
-            return None, name
-        return (bounds[0] if which == "first" else bounds[1]), name
+            return None, name, ()
+        return (bounds[0] if which == "first" else bounds[1]), name, ()
     name = f"{ref.which.value} {ref.kind}"
     recs = idx.records(ref.kind, cutoff)
     if not recs:
-        return None, name
+        return None, name, ()
     ev, pos = recs[0] if ref.which is ex.AggregateFn.FIRST else recs[-1]
     scope.cite(pos)
-    return _start(ev), name
+    return _start(ev), name, (pos,)
 
 
 def derived_anchor(idx: PatientIndex, name: str, cutoff: datetime.date | None) -> datetime.date | None:
@@ -275,7 +282,12 @@ def select(scope: Scope, sel: ex.Selection) -> Selected:
         if adate is None:
             out.problem = f"no date for {aname}: cannot select {describe.selection(sel)}"
             return out
-        kept = [r for r in recs if _in_time(scope, r[0], t, adate)]
+        if isinstance(t, ex.Within):
+            d = datetime.timedelta(days=round(t.duration.days(scope.calendar)))
+            lo, hi = (adate - d, adate) if t.direction is ex.Direction.BEFORE else (adate, adate + d)
+            kept = [r for r in recs if _overlaps(scope, r[0], lo, hi)]
+        else:
+            kept = [r for r in recs if _in_time(scope, r[0], t, adate)]
         if not kept:
             out.stale = recs[-1]
         recs = kept
@@ -295,6 +307,19 @@ def select(scope: Scope, sel: ex.Selection) -> Selected:
         recs = kept
     out.records = list(recs)
     return out
+
+
+def _overlaps(scope: Scope, ev: Event, lo: datetime.date, hi: datetime.date) -> bool:
+    if type(ev) is Observation:
+        return lo <= ev.date <= hi
+    start = _start(ev)
+    end = start
+    if isinstance(ev, Occurrence):
+        if ev.end is not None:
+            end = ev.end
+        elif ev.ongoing:
+            end = scope.cutoff
+    return start <= hi and end >= lo
 
 
 def _in_time(scope: Scope, ev: Event, t: ex.Temporal, a: datetime.date) -> bool:

@@ -708,6 +708,7 @@ class _Run:
                      actuals: list[Actual]) -> list[ScheduleRow]:
         rows: list[ScheduleRow] = []
         stop = self.stops.for_dose(activity) if atype == "dose" else self.stops.for_other()
+        collected = atype not in ("assess", "procedure") or self.idx.collected(activity)
         for k, p in enumerate(planned, 1):
             a = p.actual
             if stop is not None and not p.exempt and p.nominal >= stop[0]:
@@ -719,7 +720,7 @@ class _Run:
                     p.reason = f"after {stop[1]} on {_ORD(stop[0]).isoformat()}"
                     rows.append(self.row(p, k))
                     continue
-            if a is None and atype in ("assess", "procedure") and not self.idx.collected(activity):
+            if a is None and not collected:
                 p.status = Status.NOT_APPLICABLE
                 p.reason = (f"{activity} was not collected for this patient: the data cannot "
                             "tell whether it was done")
@@ -766,33 +767,24 @@ class _Run:
 
     def row(self, p: Planned, k: int) -> ScheduleRow:
         a = p.actual
-        actual_date = actual_day = ref = None
+        root = self.root
+        status = p.status or Status.NOT_DUE
+        if a is None:
+            return ScheduleRow(
+                p.activity, p.atype, k, p.label, status, p.nominal - root, _ORD(p.nominal),
+                (p.lo - root, p.hi - root), (_ORD(p.lo), _ORD(p.hi)), None, None, p.deviation,
+                None, p.reason, p.epoch, p.amount, p.amount_unit)
+        ev = a.event
+        self.out.used[a.pos] = f"{p.atype} {p.activity} #{k}"
         amount = unit = None
-        if a is not None:
-            actual_date = _ORD(a.day)
-            actual_day = a.day - self.root
-            ev = a.event
-            ref = ev.ref  # type: ignore[attr-defined]
-            if isinstance(ev, DoseEvent):
-                amount, unit = ev.amount, ev.unit
-            self.out.used[a.pos] = f"{p.atype} {p.activity} #{k}"
+        if type(ev) is DoseEvent:
+            amount, unit = ev.amount, ev.unit
         return ScheduleRow(
-            p.activity, p.atype, k, p.label, p.status or Status.NOT_DUE,
-            planned_day=p.nominal - self.root,
-            planned_date=_ORD(p.nominal),
-            window=(p.lo - self.root, p.hi - self.root),
-            window_dates=(_ORD(p.lo), _ORD(p.hi)),
-            actual_date=actual_date,
-            actual_day=actual_day,
-            deviation_days=p.deviation,
-            ref=ref,
-            reason=p.reason if p.status is not Status.ON_TIME else None,
-            epoch=p.epoch,
-            planned_amount=p.amount,
-            planned_unit=p.amount_unit,
-            actual_amount=amount,
-            actual_unit=unit,
-        )
+            p.activity, p.atype, k, p.label, status, p.nominal - root, _ORD(p.nominal),
+            (p.lo - root, p.hi - root), (_ORD(p.lo), _ORD(p.hi)), _ORD(a.day), a.day - root,
+            p.deviation, ev.ref,  # type: ignore[attr-defined]
+            p.reason if status is not Status.ON_TIME else None, p.epoch, p.amount,
+            p.amount_unit, amount, unit)
 
 
 def _release(a: Actual) -> None:

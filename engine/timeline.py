@@ -123,6 +123,7 @@ class PatientIndex:
         self.anchors = {k: _sorted_series(v) for k, v in anchors.items()}
         self.dispositions = _sorted_series(dispositions)
         self._empty = Series()
+        self._records: dict[tuple[str, datetime.date | None], Sequence[tuple[Event, int]]] = {}
 
     # ---- lookups ------------------------------------------------------------------------------
 
@@ -141,8 +142,18 @@ class PatientIndex:
         return c is None or kind in c
 
     def records(self, kind: str, cutoff: datetime.date | None) -> Sequence[tuple[Event, int]]:
-        """Observations and occurrences of `kind` dated on or before `cutoff`, by date."""
+        """Observations and occurrences of `kind` dated on or before `cutoff`, by date
+        (memoized: criteria and rules ask for the same kinds at the same dates again)."""
+        key = (kind, cutoff)
+        hit = self._records.get(key)
+        if hit is None:
+            hit = self._records[key] = self._records_uncached(kind, cutoff)
+        return hit
+
+    def _records_uncached(self, kind: str, cutoff: datetime.date | None) -> Sequence[tuple[Event, int]]:
         o, c = self.obs(kind), self.occ(kind)
+        if not len(o) and not len(c):
+            return ()
         no = len(o) if cutoff is None else o.until(cutoff)
         nc = len(c) if cutoff is None else c.until(cutoff)
         if not nc:
@@ -188,6 +199,3 @@ class PatientIndex:
             if end > last:
                 last = end
         return s.dates[0], last
-
-    def position_of_max(self) -> int:
-        return len(self.patient.events)
