@@ -62,6 +62,7 @@ FORMAT_NAME = "trialcode.patients"
 VERSION = 1
 
 SEXES = ("female", "male")
+_fromiso = datetime.date.fromisoformat
 PATIENT_FIELDS = frozenset({"id", "arm", "sex", "birth_date", "age", "collected", "events"})
 HEADER_FIELDS = frozenset({"format", "trial", "collected", "created", "generator", "note"})
 
@@ -356,29 +357,45 @@ class _Reader:
             )
 
     def observation(self, ev: dict[str, Any], ref: RecordRef) -> Event:
+        # The most frequent event: the common, valid case is checked with exact type tests
+        # first; anything unusual goes through the general helpers, which raise the message.
+        get = ev.get
         if not ev.keys() <= _OBSERVATION_FIELDS:
             _check_fields(ev, "observation")
-        kind = _name(ev, "kind")
-        date = _date(ev, "date")
-        value = ev.get("value")
-        unit = ev.get("unit")
-        if value is not None and not isinstance(value, str):
+        kind = get("kind")
+        if kind.__class__ is not str or not kind:
+            kind = _name(ev, "kind")
+        date = _fast_date(get("date"))
+        if date is None:
+            date = _date(ev, "date")
+        value = get("value")
+        vclass = value.__class__
+        if vclass is float:
+            if not math.isfinite(value):  # type: ignore[arg-type]
+                value = _number(value, "value")
+        elif vclass is not int and vclass is not str and value is not None:
             value = _number(value, "value")
-        if unit is not None and (not isinstance(unit, str) or not unit.strip()):
+        unit = get("unit")
+        if unit is not None and (unit.__class__ is not str or not unit.strip()):
             raise _Reject("unit", f"unit must be a non-empty string, not {_show(unit)}")
-        low = _opt_number(ev, "low")
-        high = _opt_number(ev, "high")
+        low = get("low")
+        if low is not None and low.__class__ is not int and low.__class__ is not float:
+            low = _number(low, "low")
+        high = get("high")
+        if high is not None and high.__class__ is not int and high.__class__ is not float:
+            high = _number(high, "high")
         if low is not None and high is not None and low > high:
             raise _Reject("low", f"reference range low {low:g} is above high {high:g}")
-        detected = ev.get("detected")
-        if detected is not None and not isinstance(detected, bool):
+        detected = get("detected")
+        if detected is not None and detected.__class__ is not bool:
             raise _Reject("detected", f"detected must be true or false, not {_show(detected)}")
-        visit = ev.get("visit")
+        visit = get("visit")
         if visit is not None:
-            if not isinstance(visit, str):
+            if visit.__class__ is not str:
                 raise _Reject("visit", f"visit must be a string, not {_show(visit)}")
-            self._check_visit(visit)
-        attributes = _attributes(ev)
+            if visit not in self.vocab.visits:
+                self._check_visit(visit)
+        attributes = _attributes(ev) if "attributes" in ev else ()
         item = self.vocab.items.get(kind)
         if item is not None:
             problem = observation_problem(kind, item, value, unit)
@@ -538,8 +555,21 @@ def _opt_number(ev: dict[str, Any], key: str) -> float | None:
     return None if value is None else _number(value, key)
 
 
+def _fast_date(text: Any) -> datetime.date | None:
+    """The date of a plain `YYYY-MM-DD`, or None for anything else (then `_date` explains)."""
+    if text.__class__ is str and len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return _fromiso(text)
+        except ValueError:
+            return None
+    return None
+
+
 def _date(ev: dict[str, Any], key: str) -> datetime.date:
     value = ev.get(key)
+    fast = _fast_date(value)
+    if fast is not None:
+        return fast
     if value is None:
         raise _Reject(key, f"'{key}' is missing")
     try:
