@@ -495,6 +495,15 @@ def load_sdtm(
     if trial is not None:
         mapping.check(trial)
         vocab = Vocabulary.from_trial(trial)
+        if not mapping.visits and trial.schedule is not None:
+            # Visits that state their SDTM visit number in the protocol (`number 4`) need no map.
+            numbers = {
+                float(n): v.name
+                for v in trial.schedule.visits
+                if (n := getattr(v, "number", None)) is not None
+            }
+            if numbers:
+                mapping = attrs.evolve(mapping, visits=numbers)
     return _Loader(folder, mapping, vocab).run()
 
 
