@@ -136,6 +136,8 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
                                               for n in iv.other_names]
         if iv.description is not None:
             body.append((f"description {ef.string(iv.description)}", None))
+        if iv.form is not None:
+            body.append((f"form {ef.string(iv.form)}", None))
         if iv.regimen:
             body.append(("dose " + _regimen(iv.regimen), iv.regimen.span))
         _block(p, header, body, iv.span)
@@ -257,7 +259,8 @@ def _registry(p: _Printer, t: Trial, spans: dict[str, Span]) -> None:
     if t.completion:
         add("completion", f"completion {t.completion.isoformat()}")
     if t.allocation:
-        add("allocation", f"allocation {t.allocation.value}")
+        ratio = " ratio " + ":".join(str(n) for n in t.allocation_ratio) if t.allocation_ratio else ""
+        add("allocation", f"allocation {t.allocation.value}{ratio}")
     if t.model:
         add("model", f"model {t.model.value}")
     if t.purpose:
@@ -267,7 +270,9 @@ def _registry(p: _Printer, t: Trial, spans: dict[str, Span]) -> None:
         add("masking", f"masking {t.masking.level.value}{roles}")
     lines += [(f"condition {ef.string(c)}", spans.get(f"condition:{c}")) for c in t.conditions]
     lines += [(f"keyword {ef.string(k)}", spans.get(f"keyword:{k}")) for k in t.keywords]
-    lines += [(f"objective {o.level.value} {ef.string(o.text)}", o.span) for o in t.objectives]
+    lines += [(f"objective {o.level.value} {ef.string(o.text)}"
+               + "".join(f" endpoint {ef.string(e)}" for e in o.endpoints), o.span)
+              for o in t.objectives]
     if t.sponsor:
         lines.append((_organization("sponsor", t.sponsor), t.sponsor.span))
     lines += [(_organization("collaborator", c), c.span) for c in t.collaborators]
@@ -374,7 +379,8 @@ def _visit(v: Visit) -> list[str]:
     else:
         assert isinstance(t, AsNeeded)
         when = "as needed"
-    text = f"visit {v.name} {ef.string(v.label)} {when}{_suffix(v)}"
+    number = f" number {ef.num(v.number)}" if v.number is not None else ""
+    text = f"visit {v.name} {ef.string(v.label)}{number} {when}{_suffix(v)}"
     if not v.activities:
         return [text]
     listed = ", ".join(v.activities)

@@ -335,9 +335,18 @@ class ModelBuilder(Transformer[Token, Trial]):
             self._error(f"'{token}' is not a valid date", self._tspan(token))
             return None
 
-    def allocation(self, meta: Meta, c: list[Any]) -> _Setting:
-        return self._setting("allocation", self._enum(Allocation, c[0], "allocation"),
-                             self._span(meta))
+    def allocation(self, meta: Meta, c: list[Any]) -> list[_Setting]:
+        span = self._span(meta)
+        out = [self._setting("allocation", self._enum(Allocation, c[0], "allocation"), span)]
+        if len(c) > 1:
+            out.append(self._setting("allocation_ratio", c[1], span))
+        return out  # spliced into the trial's items by trial()
+
+    def allocation_ratio(self, meta: Meta, c: list[Any]) -> tuple[int, ...]:
+        parts = tuple(self._int(t, t, "an allocation ratio part") for t in c)
+        if any(p < 1 for p in parts):
+            self._error("allocation ratio parts must be at least 1", self._span(meta))
+        return parts
 
     def design_model(self, meta: Meta, c: list[Any]) -> _Setting:
         return self._setting("model", self._enum(DesignModel, c[0], "intervention model"),
@@ -371,7 +380,9 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def objective(self, meta: Meta, c: list[Any]) -> Objective | _Tagged:
         level = self._enum(ObjectiveLevel, c[0], "objective level")
-        return Objective(level or ObjectiveLevel.PRIMARY, _unquote(c[1]), span=self._span(meta))
+        endpoints = tuple(_unquote(t) for t in c[2:])
+        return Objective(level or ObjectiveLevel.PRIMARY, _unquote(c[1]), endpoints,
+                         span=self._span(meta))
 
     def _organization(self, meta: Meta, c: list[Any]) -> Organization:
         org_class = self._enum(SponsorClass, c[1], "sponsor class") if len(c) > 1 else None
@@ -438,6 +449,7 @@ class ModelBuilder(Transformer[Token, Trial]):
         body: list[Any] = c[3] if len(c) > 3 else []
         other_names = tuple(t.value for t in body if isinstance(t, _Tagged) and t.tag == "other_name")
         descriptions = [t.value for t in body if isinstance(t, _Tagged) and t.tag == "description"]
+        forms = [t.value for t in body if isinstance(t, _Tagged) and t.tag == "form"]
         regimens = [t for t in body if isinstance(t, Regimen)]
         if len(regimens) > 1:
             self._error(f"intervention '{c[0]}' has more than one dose statement",
@@ -445,10 +457,14 @@ class ModelBuilder(Transformer[Token, Trial]):
         return Intervention(
             name=str(c[0]), type=itype or InterventionType.OTHER, label=_unquote(c[2]),
             other_names=other_names, description=descriptions[0] if descriptions else None,
-            regimen=regimens[0] if regimens else None, span=self._span(meta))
+            regimen=regimens[0] if regimens else None, form=forms[0] if forms else None,
+            span=self._span(meta))
 
     def intervention_body(self, meta: Meta, c: list[Any]) -> list[Any]:
         return c
+
+    def dose_form(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("form", _unquote(c[0]))
 
     def other_name(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("other_name", _unquote(c[0]))
@@ -770,14 +786,19 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def visit(self, meta: Meta, c: list[Any]) -> Visit:
         fields: dict[str, Any] = {}
-        for part in c[3:]:
+        for part in c[2:]:
             if isinstance(part, Window):
                 fields["window"] = part
             elif isinstance(part, _Arms):
                 fields["arms"] = part.names
             elif isinstance(part, _Tagged):
                 fields[part.tag] = part.value
-        return Visit(str(c[0]), _unquote(c[1]), c[2], span=self._span(meta), **fields)
+            else:
+                fields["timing"] = part
+        return Visit(str(c[0]), _unquote(c[1]), span=self._span(meta), **fields)
+
+    def visit_number(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("number", float(c[0]))
 
     def visit_activities(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("activities", tuple(str(t) for t in c))

@@ -101,6 +101,8 @@ class _Checker:
                            [(a.name, a.span) for a in t.schedule.anchors]
                            + [(v.name, v.span) for v in t.schedule.visits]))
             groups.append(("epoch", [(e.name, e.span) for e in t.schedule.epochs]))
+            groups.append(("visit number", [(f"{v.number:g}", v.span) for v in t.schedule.visits
+                                            if v.number is not None]))
         for what, names in groups:
             first: dict[str, Span | None] = {}
             for name, span in names:
@@ -128,6 +130,9 @@ class _Checker:
         for iv in t.interventions:
             if iv.regimen:
                 self.check_regimen_units(iv.regimen.steps)
+        if t.allocation_ratio and t.arms and len(t.allocation_ratio) != len(t.arms):
+            self.error(f"the allocation ratio has {len(t.allocation_ratio)} parts but the trial "
+                       f"has {len(t.arms)} arms", t.span, "give one part per arm, in arm order")
         pop = t.population
         if pop and pop.age_min and pop.age_max and pop.age_min.days() > pop.age_max.days():
             self.error(f"the age range {pop.age_min} to {pop.age_max} is empty", pop.span)

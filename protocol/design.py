@@ -65,8 +65,11 @@ class Masking:
 
 @attrs.frozen
 class Objective:
+    """An objective and the endpoints that measure it (ICH M11 pairs them)."""
+
     level: ObjectiveLevel
     text: str
+    endpoints: tuple[str, ...] = ()
     span: Span | None = span_field()
 
 
@@ -114,6 +117,7 @@ class Intervention:
     other_names: tuple[str, ...] = ()
     description: str | None = None
     regimen: Regimen | None = None
+    form: str | None = None
     span: Span | None = span_field()
 
 

@@ -91,6 +91,7 @@ class Visit:
     condition: str | None = None
     activities: tuple[str, ...] = ()
     epoch: str | None = None
+    number: float | None = None
     span: Span | None = span_field()
 
     @property

@@ -43,6 +43,7 @@ class Trial:
     start: datetime.date | None = None
     completion: datetime.date | None = None
     allocation: Allocation | None = None
+    allocation_ratio: tuple[int, ...] = ()
     model: DesignModel | None = None
     purpose: Purpose | None = None
     masking: Masking | None = None

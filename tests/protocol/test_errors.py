@@ -13,6 +13,15 @@ from trialcode.cli import main
 SEED = (EXAMPLES / "nct06802718" / "protocol.trial").read_text(encoding="utf-8")
 
 
+CR_NEEDLE = '== "CR"\n'
+
+
+def _line(text: str, needle: str) -> int:
+    """The 1-based line of the first occurrence of `needle` (messages are asserted whole, but
+    the example may grow above the broken line)."""
+    return text[: text.index(needle)].count("\n") + 1
+
+
 def _broken(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "broken.trial"
     path.write_text(text, encoding="utf-8")
@@ -28,9 +37,10 @@ def _check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> str
 
 
 def test_misspelt_keyword(tmp_path, capsys):
-    err = _check(tmp_path, SEED.replace("\n  phase 3\n", "\n  phse 3\n"), capsys)
+    text = SEED.replace("\n  phase 3\n", "\n  phse 3\n")
+    err = _check(tmp_path, text, capsys)
     assert err == (
-        "broken.trial:12:3: error: unknown keyword 'phse'\n"
+        f"broken.trial:{_line(text, 'phse')}:3: error: unknown keyword 'phse'\n"
         "    phse 3\n"
         "    ~~~^\n"
         "  hint: did you mean 'phase'?\n"
@@ -41,13 +51,14 @@ def test_misspelt_keyword(tmp_path, capsys):
 def test_missing_brace(tmp_path, capsys):
     start = SEED.index("  population {")
     end = SEED.index("  }\n", start)
-    err = _check(tmp_path, SEED[:end] + SEED[end + 4:], capsys)
+    text = SEED[:end] + SEED[end + 4:]
+    err = _check(tmp_path, text, capsys)
     assert err == (
-        "broken.trial:50:3: error: unexpected 'data'; expected 'age', 'healthy_volunteers', "
-        "'sex' or '}'\n"
+        f"broken.trial:{_line(text, '  data {')}:3: error: unexpected 'data'; expected 'age', "
+        "'healthy_volunteers', 'sex' or '}'\n"
         "    data {\n"
         "    ~~~^\n"
-        "  hint: is the '{' on line 44 closed?\n"
+        f"  hint: is the '{{' on line {_line(text, 'population {')} closed?\n"
         "broken.trial: 1 error\n"
     )
 
@@ -56,7 +67,8 @@ def test_truncated_file(tmp_path, capsys):
     cut = SEED.index("    I4 ")
     err = _check(tmp_path, SEED[:cut], capsys)
     assert err == (
-        "broken.trial:83:13: error: the file ends before this '{' is closed\n"
+        f"broken.trial:{_line(SEED, 'inclusion {')}:13: error: the file ends before this '{{' "
+        "is closed\n"
         "    inclusion {\n"
         "              ^\n"
         "  hint: add the missing '}'\n"
@@ -68,7 +80,8 @@ def test_undefined_anchor(tmp_path, capsys):
     text = SEED.replace("until end_of_treatment", "until end_of_treatmnt")
     err = _check(tmp_path, text, capsys)
     assert err == (
-        "broken.trial:149:50: error: undefined anchor 'end_of_treatmnt'\n"
+        f"broken.trial:{_line(text, 'until end_of_treatmnt')}:50: error: undefined anchor "
+        "'end_of_treatmnt'\n"
         "        assess tsh every 3 months from day 0 until end_of_treatmnt window +-7 days\n"
         "                                                   ~~~~~~~~~~~~~~^\n"
         "  hint: did you mean 'end_of_treatment'?\n"
@@ -83,7 +96,8 @@ def test_anchor_cycle_names_the_whole_cycle(tmp_path, capsys):
                         "dose peg_ifn every 7 days from day 1 until baseline")
     err = _check(tmp_path, text, capsys)
     assert err.splitlines()[0] == (
-        "broken.trial:151:49: error: the schedule's anchors form a cycle: "
+        f"broken.trial:{_line(text, 'visit end_of_treatment')}:49: error: the schedule's "
+        "anchors form a cycle: "
         "last dose of peg_ifn -> end_of_treatment -> baseline -> last dose of peg_ifn"
     )
     assert err.splitlines()[-2] == (
@@ -97,11 +111,12 @@ def test_unit_mismatch_and_unknown_category_value_reported_together(tmp_path, ca
                         'first remission before randomization == "CR"')
     err = _check(tmp_path, text, capsys)
     assert err == (
-        "broken.trial:85:47: error: 'CR' is not a value of 'remission'\n"
+        f"broken.trial:{_line(text, CR_NEEDLE)}:47: error: 'CR' is not a value of "
+        "'remission'\n"
         '        first remission before randomization == "CR"\n'
         "                                                ~~~^\n"
         "  hint: did you mean 'CR3'? (its values are \"CR1\", \"CR2\", \"CR3\")\n"
-        "broken.trial:98:57: error: cannot compare 'alt' (U/L) with mg: "
+        f"broken.trial:{_line(text, '<= 5 mg')}:57: error: cannot compare 'alt' (U/L) with mg: "
         "the units measure different things\n"
         "        latest alt within 14 days before randomization <= 5 mg\n"
         "                                                          ~~~^\n"
@@ -117,10 +132,11 @@ def test_duplicate_criterion_and_arm_without_intervention(tmp_path, capsys):
                         "μg/week was subcutaneously given for 6 months.\"\n")
     err = _check(tmp_path, text, capsys)
     lines = err.splitlines()
-    assert lines[0] == ("broken.trial:35:3: error: arm 'ifn' is experimental but gives no "
-                        "intervention")
-    assert "broken.trial:130:5: error: duplicate criterion 'E8'" in lines
-    assert "  hint: the first is at line 127" in lines
+    assert lines[0] == (f"broken.trial:{_line(text, 'arm ifn')}:3: error: arm 'ifn' is "
+                        "experimental but gives no intervention")
+    second = _line(text, 'E8 "Participation')
+    assert f"broken.trial:{second}:5: error: duplicate criterion 'E8'" in lines
+    assert f"  hint: the first is at line {_line(text, 'E8 ')}" in lines
     assert lines[-1] == "broken.trial: 2 errors"
 
 
