@@ -33,3 +33,20 @@ def test_readme_example_checks_clean() -> None:
     block = BLOCK.search(text)
     assert block is not None
     trialcode.load_source(block.group(1), "README.md")
+
+
+def test_model_json_doc_example_is_the_real_dump() -> None:
+    """docs/model-json.md shows criterion I6 of the seed exactly as `dump` writes it."""
+    import json
+
+    from conftest import EXAMPLES
+
+    import trialcode
+    from protocol.serialize import to_data
+
+    doc = (ROOT / "docs" / "model-json.md").read_text(encoding="utf-8")
+    block = re.search(r"A criterion, for example:\n\n```json\n(.*?)```", doc, re.S)
+    assert block is not None
+    trial = trialcode.load(EXAMPLES / "nct06802718" / "protocol.trial")
+    criterion = next(c for c in trial.eligibility.inclusion if c.id == "I6")
+    assert json.loads(block.group(1)) == to_data(criterion)
