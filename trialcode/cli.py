@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "trialcode.commands.render",
     "trialcode.commands.validate",
     "trialcode.commands.stats",
+    "trialcode.commands.monitor",
 )
 
 
