@@ -99,6 +99,10 @@ class CompiledTrial:
         stopping = evaluate_rules(self.rules, idx, as_of, self.calendar, self.items, arm_ivs,
                                   errors, cited)
         stops = _stops(stopping)
+        done = _completion(idx, as_of)
+        if done is not None:
+            stops.end_all(done[0].toordinal() + 1, f"completion on {done[0].isoformat()}")
+            anchor_pos.add(done[1])
 
         # the schedule
         root = self._anchor(idx, self.root, as_of)
@@ -154,7 +158,7 @@ class CompiledTrial:
                     role, detail = EventRole.NOT_SCHEDULE_RELEVANT, \
                         f"anchor '{ev.name}' is not used by the protocol"
             elif isinstance(ev, Disposition):
-                if disposition_effect(ev.status) is not None:
+                if disposition_effect(ev.status) is not None or i in anchor_pos:
                     role, detail = EventRole.ANCHOR, f"disposition: {ev.status}"
                 else:
                     role, detail = EventRole.NOT_SCHEDULE_RELEVANT, f"disposition: {ev.status}"
@@ -179,13 +183,13 @@ def _stops(events: list[StoppingEvent]) -> Stops:
         if not e.effective:
             continue
         day = e.date.toordinal()
-        what = e.rule if e.source == "rule" else e.rule
+        what = e.rule
         label = {"discontinue": "discontinuation", "withdraw": "withdrawal",
                  "follow_up": "end of treatment"}[e.action]
         text = f"{label} ({what})" if what not in ("discontinuation", "withdrawal") else label
+        text = f"{text} on {e.date.isoformat()}"
         if e.action == "withdraw":
-            if stops.withdraw is None or day < stops.withdraw:
-                stops.withdraw, stops.withdraw_what = day, text
+            stops.end_all(day, text)
             stops.anchors["withdrawal"] = min(stops.anchors.get("withdrawal", day), day)
         else:
             for iv in e.interventions:
@@ -194,6 +198,17 @@ def _stops(events: list[StoppingEvent]) -> Stops:
                     stops.treatment[iv] = (day, text)
         stops.anchors["discontinuation"] = min(stops.anchors.get("discontinuation", day), day)
     return stops
+
+
+def _completion(idx: PatientIndex, as_of: datetime.date) -> tuple[datetime.date, int] | None:
+    """The first disposition saying the patient completed the study (on or before as_of)."""
+    s = idx.dispositions
+    for i in range(s.until(as_of)):
+        ev = s.events[i]
+        assert isinstance(ev, Disposition)
+        if ev.status.strip().lower().startswith("complet"):
+            return ev.date, s.positions[i]
+    return None
 
 
 def compile_trial(trial: Trial) -> CompiledTrial:

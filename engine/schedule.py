@@ -224,13 +224,19 @@ class SchedulePlan:
 
 
 class Stops:
-    """The effect of stopping events on the plan (ordinals)."""
+    """The effect of stopping events on the plan: (first ordinal day no longer planned, what
+    happened in words) for the doses of each intervention and for everything."""
 
     def __init__(self) -> None:
         self.withdraw: int | None = None
         self.withdraw_what: str = ""
         self.treatment: dict[str, tuple[int, str]] = {}  # intervention -> (day, what)
         self.anchors: dict[str, int] = {}  # derived anchor dates: discontinuation, withdrawal
+
+    def end_all(self, day: int, what: str) -> None:
+        """Nothing is planned from `day` on (withdrawal; the day after a completion)."""
+        if self.withdraw is None or day < self.withdraw:
+            self.withdraw, self.withdraw_what = day, what
 
     def for_dose(self, intervention: str) -> tuple[int, str] | None:
         t = self.treatment.get(intervention)
@@ -717,7 +723,7 @@ class _Run:
                         _release(a)
                     p.actual = None
                     p.status = Status.NOT_APPLICABLE
-                    p.reason = f"after {stop[1]} on {_ORD(stop[0]).isoformat()}"
+                    p.reason = f"after {stop[1]}"
                     rows.append(self.row(p, k))
                     continue
             if a is None and not collected:
@@ -749,7 +755,7 @@ class _Run:
                 continue
             reason = None
             if stop_day is not None and a.day > stop_day:
-                reason = f"after {stop[1]} on {_ORD(stop_day).isoformat()}"  # type: ignore[index]
+                reason = f"after {stop[1]}"  # type: ignore[index]
             elif atype == "visit" and activity in self.unplanned_visit_reason:
                 reason = self.unplanned_visit_reason[activity]
             elif not planned:

@@ -322,3 +322,13 @@ def test_an_assessment_recorded_under_a_visit_belongs_to_that_visit():
     r = evaluate(t, tl.patient(), AS_OF)
     assert [(x.label, x.status.value, x.deviation_days) for x in rows(r, "alt")] == [
         ("week2", "late", 5), ("week4", "on_time", 0)]
+
+
+def test_a_completed_disposition_ends_the_plan_after_its_day():
+    tl = Timeline().visit("screening", -7).visit("baseline", 0).dose("drug", 1).dose("drug", 8)
+    tl.visit("week2", 14).disposition("COMPLETED", 15)
+    r = evaluate(T, tl.patient(), AS_OF)
+    assert statuses(r, "drug") == ["on_time", "on_time", "missed", "not_applicable"]
+    assert row(r, "drug", 4).reason == "after completion on 2024-01-25"
+    assert r.stopping == ()  # a completion is not a stopping event
+    assert r.events[-1].role is EventRole.ANCHOR
