@@ -86,6 +86,8 @@ class CompiledTrial:
         ref_date = ref[0] if ref else None
         if ref:
             anchor_pos.add(ref[1])
+        elif self.reference_anchor is None:
+            ref_date = as_of  # a protocol without a reference anchor is judged as of the data cut
         scope = Scope(idx, ref_date or as_of, self.calendar, self.items, ref_date=ref_date,
                       errors=errors, cited=cited)
         if ref_date is None:

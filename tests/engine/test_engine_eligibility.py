@@ -299,3 +299,16 @@ def test_eligible_needs_every_inclusion_met_and_no_exclusion():
     r = evaluate(t, p, AS_OF)
     assert r.eligibility.verdict is EligibilityVerdict.ELIGIBLE
     assert all(c.truth in (TRUE,) or c.category == "exclusion" for c in r.eligibility.criteria)
+
+
+def test_a_protocol_without_reference_anchor_is_judged_as_of_the_data_cut():
+    from protocol.eligibility import Eligibility
+    from protocol.trial import Trial
+
+    t = Trial("X", population=Population(Duration(18, TimeUnit.YEAR), None),
+              eligibility=Eligibility(None, (ALT_OK,)))
+    r = evaluate(t, Timeline(randomized=None).obs("alt", 170, 20, "U/L", 7, 40).patient(), AS_OF)
+    assert r.eligibility.reference_date == AS_OF
+    assert r.eligibility.verdict is EligibilityVerdict.INDETERMINATE  # alt window needs randomization
+    assert crit(r, "AGE").verdict is CriterionVerdict.MET
+    assert r.schedule == () and r.notes == ()
