@@ -106,6 +106,11 @@ class CompiledTrial:
             stops.end_all(done[0].toordinal() + 1, f"completion on {done[0].isoformat()}")
             anchor_pos.add(done[1])
 
+        for name, series in idx.anchors.items():
+            if name in self.anchor_names and series.until(as_of) > 1:
+                notes.append(f"{series.until(as_of)} '{name}' anchor records: the earliest, "
+                             f"{series.dates[0].isoformat()}, is used")
+
         # the schedule
         root = self._anchor(idx, self.root, as_of)
         outcome: Outcome | None = None
