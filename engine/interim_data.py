@@ -17,6 +17,7 @@ the field, in one :class:`InterimDataError`.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Iterator
@@ -193,10 +194,13 @@ class _Reader:
     def fields(self, obj: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
         for key in obj:
             if key not in allowed:
-                self.problem(
-                    where,
-                    f"unknown field '{key}'; expected one of {', '.join(allowed)}",
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
+                hint = (
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else f"expected one of {', '.join(allowed)}"
                 )
+                self.problem(where, f"unknown field '{key}'; {hint}")
 
     # ---- typed field readers (return None and record a problem when the value is wrong) ----
 

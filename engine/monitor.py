@@ -124,10 +124,10 @@ _FAMILY_TITLES = {
     "pocock": "Pocock",
     "wang-tsiatis": "Wang-Tsiatis",
     "haybittle-peto": "Haybittle-Peto",
-    "ld-obf": "Lan-DeMets O'Brien-Fleming spending",
-    "ld-pocock": "Lan-DeMets Pocock spending",
-    "hsd": "Hwang-Shih-DeCani spending",
-    "power": "Kim-DeMets power spending",
+    "ld-obf": "Lan-DeMets O'Brien-Fleming",
+    "ld-pocock": "Lan-DeMets Pocock",
+    "hsd": "Hwang-Shih-DeCani",
+    "power": "Kim-DeMets power",
 }
 
 
@@ -477,7 +477,6 @@ def _design_words(rule: InterimRule, family: str) -> str:
     if rule.futility is not None:
         fut = rule.futility
         fname = _FAMILY_TITLES.get(ENGINE_FAMILIES.get(fut.family.name, ""), fut.family.name)
-        fname = fname.replace(" spending", "")
         if fut.family.parameter is not None:
             fname += f" ({fut.family.parameter:g})"
         binding = "binding" if fut.binding else "non-binding"

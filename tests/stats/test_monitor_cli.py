@@ -138,3 +138,22 @@ def test_data_is_required(capsys: pytest.CaptureFixture[str]):
         main(["monitor", PROTOCOL])
     assert info.value.code == 2
     assert "--data" in capsys.readouterr().err
+
+
+def _blocks(text: str, fence: str) -> list[str]:
+    parts = text.split(fence + "\n")[1:]
+    return [p.split("\n```", 1)[0] for p in parts]
+
+
+def test_documented_example_and_output_are_real(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    doc = (ROOT / "docs" / "monitoring.md").read_text(encoding="utf-8")
+    example = _blocks(doc, "```json")[0]
+    assert json.loads(example) == json.loads(Path(INTERIM).read_text(encoding="utf-8"))
+    monkeypatch.chdir(ROOT)
+    assert main(["monitor", "examples/nct06802718/protocol.trial", "--data",
+                 "examples/nct06802718/interim.json"]) == 0
+    out = capsys.readouterr().out.rstrip("\n")
+    seed_block = doc.split("## Output", 1)[1].split("```\n", 1)[1].split("\n```", 1)[0]
+    assert seed_block == out

@@ -102,7 +102,10 @@ def test_top_level():
         "d.json: field 'format': must be \"trialcode.interim/1\", got \"trialcode.interim/2\""
     ]
     assert bad_obj({"trail": "X", "interim": {}}) == [
-        "d.json: unknown field 'trail'; expected one of format, trial, data_cutoff, note, "
+        "d.json: unknown field 'trail'; did you mean 'trial'?"
+    ]
+    assert bad_obj({"interim": {}, "cutoff": "2025-01-01"}) == [
+        "d.json: unknown field 'cutoff'; expected one of format, trial, data_cutoff, note, "
         "interim, safety"
     ]
     assert bad_obj({}) == ["d.json: the file has neither 'interim' nor 'safety' data"]
@@ -117,7 +120,7 @@ def test_interim_rule_shape():
         "d.json: interim rule 'rfs': must be an object, got a list"
     ]
     assert bad_obj({"interim": {"rfs": {"look": []}}}) == [
-        "d.json: interim rule 'rfs': unknown field 'look'; expected one of looks, note",
+        "d.json: interim rule 'rfs': unknown field 'look'; did you mean 'looks'?",
         "d.json: interim rule 'rfs', field 'looks': must be a list of looks, got null",
     ]
     assert bad_obj({"interim": {"rfs": {"looks": []}}}) == [
@@ -208,6 +211,10 @@ def test_interim_look_fields(look: dict[str, Any], messages: list[str]):
         (
             {"patients": 10, "events": 11},
             ["d.json: safety rule 'grade4', field 'events': 11 events is more than the 10 patients evaluated"],
+        ),
+        (
+            {"patients": 10, "events": 1, "max_patient": 48},
+            ["d.json: safety rule 'grade4': unknown field 'max_patient'; did you mean 'max_patients'?"],
         ),
         (
             {"patients": 10, "events": 1, "max_patients": "48"},
