@@ -386,7 +386,16 @@ def _visit(v: Visit) -> list[str]:
     listed = ", ".join(v.activities)
     if len(text) + len(listed) + 6 <= 96:
         return [f"{text} {{ {listed} }}"]
-    return [text + " {", INDENT + listed, "}"]
+    lines, current = [text + " {"], ""
+    for name in v.activities:
+        piece = name if not current else f"{current}, {name}"
+        if current and len(piece) > 92:
+            lines.append(INDENT + current + ",")
+            current = name
+        else:
+            current = piece
+    lines.append(INDENT + current)
+    return lines + ["}"]
 
 
 def _activity(a: Activity) -> str:

@@ -46,7 +46,7 @@ def main() -> int:
     failures += not _step(
         "nct06802718: validate the synthetic cohort (96 patients)", "validate",
         str(SEED / "protocol.trial"), "--patients", str(SEED / "patients.jsonl"),
-        "--as-of", "2025-06-30", "--json", str(seed_out / "report.json"),
+        "--as-of", "2025-01-31", "--json", str(seed_out / "report.json"),
         "--html", str(seed_out / "report.html"), "--csv", str(seed_out / "csv"), ok=(0, 1))
     if (SEED / "interim.json").exists():
         failures += not _step("nct06802718: interim monitoring", "monitor",
@@ -57,7 +57,7 @@ def main() -> int:
         failures += not _step(
             "cdiscpilot01: validate the real CDISC pilot SDTM data", "validate",
             str(PILOT / "protocol.trial"), "--sdtm", str(PILOT_SDTM),
-            "--map", str(PILOT / "sdtm-map.toml"), "--as-of", "2015-01-01",
+            "--map", str(PILOT / "sdtm-map.toml"), "--as-of", "2015-03-31",
             "--json", str(pilot_out / "report.json"), "--html", str(pilot_out / "report.html"),
             "--csv", str(pilot_out / "csv"), ok=(0, 1))
     else:
