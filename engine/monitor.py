@@ -687,9 +687,11 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
         skipped = [t for t in planned[m:] if t <= obs_t[-1]]
         if skipped:
             notes.append(
-                "looks planned at information "
+                "the information observed has passed the "
+                + ("look" if len(skipped) == 1 else "looks")
+                + " planned at information "
                 + ", ".join(f"{t:g}" for t in skipped)
-                + " are passed; the spending function covers the information observed"
+                + "; the looks to come are projected from the next planned one"
             )
     timing = obs_t + rest
     try:

@@ -132,6 +132,44 @@ def _obf_constant_two_looks(t1: float, alpha: float) -> float:
     return float(brentq(excess, 1.5, 3.0, xtol=1e-8))
 
 
+@pytest.mark.parametrize(
+    ("family", "param", "expected"),
+    [
+        ("pocock", None, [2.178, 2.178]),  # J&T Table 2.1: C_P(2) = 2.178
+        ("obrien_fleming", None, [1.977 * math.sqrt(2), 1.977]),  # J&T Table 2.3
+        ("wang_tsiatis", 0.5, [2.178, 2.178]),  # Delta = 1/2 is Pocock
+        ("wang_tsiatis", 0.0, [1.977 * math.sqrt(2), 1.977]),  # Delta = 0 is O'Brien-Fleming
+    ],
+)
+def test_classical_families_at_planned_information(
+    family: str, param: float | None, expected: list[float]
+):
+    rule = interim(family=family, param=param)
+    (r,) = run({"interim": {"rfs": looks((0.5, 0.0))}}, rule).interim
+    assert [x.efficacy_bound for x in r.looks] == pytest.approx(expected, abs=2e-3)
+    assert r.notes == ()
+
+
+def test_haybittle_peto_interim_bound_is_three():
+    rule = interim(family="haybittle_peto", information=(0.3, 0.6, 1.0))
+    (r,) = run({"interim": {"rfs": looks((0.35, 3.01))}}, rule).interim
+    assert [x.efficacy_bound for x in r.looks][:2] == [3.0, 3.0]
+    assert r.decision == "stop_efficacy"
+    assert r.looks[-1].cumulative_alpha == pytest.approx(0.05, abs=1e-7)
+
+
+def test_binding_futility_lowers_the_efficacy_bound():
+    kw: dict[str, Any] = {
+        "family": "ld_obrien_fleming", "alpha": 0.025, "sides": 1, "information": (0.5, 1.0),
+        "futility": "hwang_shih_decani", "futility_param": -2.0,
+    }
+    obs = {"interim": {"rfs": looks((0.5, 1.0), (1.0, 1.5))}}
+    (free,) = run(obs, interim(**kw)).interim
+    (bound,) = run(obs, interim(binding=True, **kw)).interim
+    assert bound.looks[1].efficacy_bound < free.looks[1].efficacy_bound
+    assert bound.reason.startswith("Final analysis at information 1.000: Z = 1.500 < final")
+
+
 def test_observed_information_recomputes_classical_bounds():
     report = run({"interim": {"rfs": looks((0.45, 2.9))}})
     (rule,) = report.interim
@@ -451,6 +489,24 @@ def test_classical_families_fix_the_number_of_looks():
         "interim.json: interim rule 'rfs', look 2, field 'final': this is the last look the "
         "protocol plans, and the O'Brien-Fleming boundary fixes the number of looks"
     ]
+
+
+def test_more_looks_than_a_classical_family_plans():
+    three = looks((0.3, 1.0), (0.6, 1.0), (0.9, 1.0))
+    assert problems({"interim": {"rfs": three}}) == [
+        "interim.json: interim rule 'rfs', look 3: the protocol plans 2 looks, and the "
+        "O'Brien-Fleming boundary fixes the number of looks"
+    ]
+
+
+def test_spending_look_past_the_next_planned_one():
+    rule = interim(family="ld_obrien_fleming", information=(0.25, 0.5, 0.75, 1.0))
+    (r,) = run({"interim": {"rfs": looks((0.55, 1.0))}}, rule).interim
+    assert [x.information for x in r.looks] == [0.55, 0.75, 1.0]
+    assert r.notes[0] == (
+        "the information observed has passed the look planned at information 0.5; the looks to "
+        "come are projected from the next planned one"
+    )
 
 
 def test_protocol_design_that_cannot_be_solved():
