@@ -359,6 +359,8 @@ def _suffix(item: ScheduleItem) -> str:
         text += " " + ef.window(item.window)
     if item.arms:
         text += " arms " + ", ".join(item.arms)
+    if item.sex is not None:
+        text += f" sex {item.sex.value}"
     if item.condition:
         text += f" if {item.condition}"
     return text

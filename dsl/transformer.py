@@ -803,6 +803,12 @@ class ModelBuilder(Transformer[Token, Trial]):
     def visit_activities(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("activities", tuple(str(t) for t in c))
 
+    def sex_only(self, meta: Meta, c: list[Any]) -> _Tagged:
+        sex = self._enum(Sex, c[0], "sex")
+        if sex is Sex.ALL:
+            self._error("'sex all' restricts nothing", self._span(meta), "leave it out")
+        return _Tagged("sex", sex)
+
     def visit_condition(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("condition", str(c[0]))
 

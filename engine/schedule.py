@@ -43,6 +43,7 @@ import datetime
 import networkx as nx
 
 from engine.conformance import Actual, Planned, match, settle
+from engine.expressions import normalize_sex
 from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
@@ -82,13 +83,14 @@ def _label_day(days: int) -> str:
 
 class VisitSpec:
     __slots__ = ("visit", "name", "label", "arms", "condition", "activities", "epoch", "before",
-                 "after", "kind", "offset", "start", "anchor", "event", "order")
+                 "after", "kind", "offset", "start", "anchor", "event", "order", "sex")
 
     def __init__(self, v: Visit, cal: Calendar, order: int):
         self.visit = v
         self.name = v.name
         self.label = v.label
         self.arms = frozenset(v.arms)
+        self.sex = v.sex.value if v.sex is not None else None
         self.condition = v.condition
         self.activities = v.activities
         self.epoch = v.epoch
@@ -118,12 +120,13 @@ class ActivitySpec:
     """One item (data item or intervention) of a repeating/listed activity."""
 
     __slots__ = ("atype", "item", "arms", "condition", "epoch", "before", "after", "offsets",
-                 "start", "every", "until", "order", "source")
+                 "start", "every", "until", "order", "source", "sex")
 
     def __init__(self, act: Activity, item: str, atype: str, cal: Calendar, order: int):
         self.atype = atype
         self.item = item
         self.arms = frozenset(act.arms)
+        self.sex = act.sex.value if act.sex is not None else None
         self.condition = act.condition
         self.epoch = act.epoch
         self.before, self.after = _window(act.window, cal)
@@ -311,10 +314,20 @@ class _Run:
             self.group_rank[key] = rank
         return g
 
+    def other_sex(self, sex: str | None) -> bool:
+        """Whether an item restricted to `sex` is not for this patient. A patient whose sex is
+        not known gets the item planned: missing it is then visible, not silently excused."""
+        if sex is None:
+            return False
+        own = normalize_sex(self.idx.patient.sex)
+        return own is not None and own != sex
+
     def na_row(self, order: int, atype: str, activity: str, arms: frozenset[str],
-               epoch: str | None) -> None:
+               epoch: str | None, sex: str | None = None) -> None:
         who = f"arm {self.arm}" if self.arm else "a patient without an arm"
         reason = f"not planned for {who} (only arms {', '.join(sorted(arms))})"
+        if sex is not None:
+            reason = f"not planned for this patient (only {sex} patients)"
         self.group(atype, activity, order)
         self.na_rows.append((order, ScheduleRow(activity, atype, 0, "all occurrences",
                                                 Status.NOT_APPLICABLE, reason=reason,
@@ -400,6 +413,10 @@ class _Run:
         if not self.applies(v.arms):
             self.na_row(v.order, "visit", v.name, v.arms, v.epoch)
             self.unplanned_visit_reason[v.name] = f"visit {v.name} is only for arms {', '.join(sorted(v.arms))}"
+            return None
+        if self.other_sex(v.sex):
+            self.na_row(v.order, "visit", v.name, v.arms, v.epoch, v.sex)
+            self.unplanned_visit_reason[v.name] = f"visit {v.name} is only for {v.sex} patients"
             return None
         holds, _ = self.condition_holds(v.condition)
         if not holds:
@@ -615,6 +632,9 @@ class _Run:
     def plan_activity(self, s: ActivitySpec) -> None:
         if not self.applies(s.arms):
             self.na_row(s.order, s.atype, s.item, s.arms, s.epoch)
+            return
+        if self.other_sex(s.sex):
+            self.na_row(s.order, s.atype, s.item, s.arms, s.epoch, s.sex)
             return
         holds, _ = self.condition_holds(s.condition)
         group = self.group(s.atype, s.item)

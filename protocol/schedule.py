@@ -9,7 +9,7 @@ import attrs
 from protocol.expr import AnchorRef
 from protocol.source import Span, span_field
 from protocol.timing import DayPoint, Duration, Window
-from protocol.vocab import ActivityKind
+from protocol.vocab import ActivityKind, Sex
 
 
 @attrs.frozen
@@ -81,7 +81,8 @@ VisitTiming = Union[AtDay, DayRange, AfterAnchor, OnEvent, AsNeeded]
 @attrs.frozen
 class Visit:
     """A visit. `condition` names an anchor event that must have happened (`if discontinuation`),
-    or a data item of which the patient must have a record (`if rash`)."""
+    or a data item of which the patient must have a record (`if rash`). `sex` restricts it to
+    patients of one sex (`sex female`); others have it as not applicable."""
 
     name: str
     label: str
@@ -92,6 +93,7 @@ class Visit:
     activities: tuple[str, ...] = ()
     epoch: str | None = None
     number: float | None = None
+    sex: Sex | None = None
     span: Span | None = span_field()
 
     @property
@@ -151,7 +153,9 @@ ActivityTiming = Union[AtTimes, Repeat]
 
 @attrs.frozen
 class Activity:
-    """Assessments, doses or procedures of one or more items, on their own timetable."""
+    """Assessments, doses or procedures of one or more items, on their own timetable.
+
+    `arms`, `sex` and `condition` restrict it as they do a Visit."""
 
     kind: ActivityKind
     items: tuple[str, ...]
@@ -160,6 +164,7 @@ class Activity:
     arms: tuple[str, ...] = ()
     condition: str | None = None
     epoch: str | None = None
+    sex: Sex | None = None
     span: Span | None = span_field()
 
 

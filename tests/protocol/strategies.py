@@ -19,6 +19,7 @@ from protocol.design import (
     DoseStep,
     Frequency,
     Intervention,
+    Objective,
     Population,
     Regimen,
 )
@@ -61,6 +62,7 @@ from protocol.vocab import (
     DataKind,
     InterventionType,
     MissingPolicy,
+    ObjectiveLevel,
     Route,
     Sex,
     Status,
@@ -197,7 +199,11 @@ def schedules(draw: st.DrawFn) -> Schedule:
                                draw(st.one_of(st.none(), windows())),
                                tuple(draw(st.lists(names, max_size=2))),
                                draw(st.one_of(st.none(), names)),
-                               tuple(draw(st.lists(names, max_size=3))), epoch))
+                               tuple(draw(st.lists(names, max_size=3))), epoch,
+                               number=draw(st.one_of(st.none(), st.integers(1, 999).map(
+                                   lambda n: n / 10))),
+                               sex=draw(st.one_of(st.none(), st.sampled_from([Sex.FEMALE,
+                                                                              Sex.MALE])))))
         else:
             timing = draw(st.one_of(
                 st.builds(AtTimes, st.lists(st.integers(0, 30).map(float), min_size=1, max_size=3)
@@ -208,7 +214,8 @@ def schedules(draw: st.DrawFn) -> Schedule:
             items.append(Activity(draw(st.sampled_from(list(ActivityKind))),
                                   tuple(draw(st.lists(names, min_size=1, max_size=3))), timing,
                                   draw(st.one_of(st.none(), windows())),
-                                  tuple(draw(st.lists(names, max_size=2))), None, epoch))
+                                  tuple(draw(st.lists(names, max_size=2))), None, epoch,
+                                  sex=draw(st.one_of(st.none(), st.just(Sex.FEMALE)))))
     # Keep items of one epoch together, in epoch order, as the printer groups them.
     order = {name: i for i, name in enumerate(epoch_names)}
     items.sort(key=lambda item: order[item.epoch])
@@ -232,6 +239,7 @@ stopping_rules = st.one_of(
 
 @st.composite
 def trials(draw: st.DrawFn) -> Trial:
+    allocation = draw(st.one_of(st.none(), st.sampled_from(list(Allocation))))
     return Trial(
         name=draw(names),
         title=draw(st.one_of(st.none(), texts)),
@@ -239,10 +247,18 @@ def trials(draw: st.DrawFn) -> Trial:
         enrollment=draw(st.one_of(st.none(), st.integers(1, 5000))),
         start=draw(st.one_of(st.none(), st.dates(datetime.date(2000, 1, 1),
                                                  datetime.date(2030, 1, 1)))),
-        allocation=draw(st.one_of(st.none(), st.sampled_from(list(Allocation)))),
+        allocation=allocation,
+        # the language writes a ratio only as part of the allocation statement
+        allocation_ratio=draw(st.one_of(st.just(()), st.lists(st.integers(1, 3), min_size=2,
+                                                              max_size=3).map(tuple)))
+        if allocation else (),
+        objectives=tuple(draw(st.lists(st.builds(Objective, st.sampled_from(list(ObjectiveLevel)),
+                                                 texts, st.lists(texts, max_size=2).map(tuple)),
+                                       max_size=2))),
         interventions=tuple(draw(st.lists(st.builds(
             Intervention, names, st.sampled_from(list(InterventionType)), texts, st.just(()),
-            st.one_of(st.none(), texts), st.one_of(st.none(), regimens)), max_size=2))),
+            st.one_of(st.none(), texts), st.one_of(st.none(), regimens),
+            st.one_of(st.none(), texts)), max_size=2))),
         arms=tuple(draw(st.lists(st.builds(
             Arm, names, texts, st.sampled_from(list(ArmType)), st.one_of(st.none(), texts),
             st.one_of(st.none(), texts),
