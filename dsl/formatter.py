@@ -475,4 +475,6 @@ def _rule(rule: StoppingRule) -> list[str]:
         assert isinstance(m, SprtStop)
         stop = (f"stop when sprt p0 {ef.num(m.p0)} p1 {ef.num(m.p1)} alpha {ef.num(m.alpha)} "
                 f"beta {ef.num(m.beta)} max {m.max_patients}")
+    if rule.looks:
+        stop += " at " + ", ".join(str(n) for n in rule.looks) + " patients"
     return [head + ":", "patients with " + ef.expression(rule.event), stop]

@@ -986,8 +986,17 @@ class ModelBuilder(Transformer[Token, Trial]):
         rest = list(c[1:])
         label = _unquote(rest.pop(0)) if isinstance(rest[0], Token) else None
         arms = rest.pop(0).names if isinstance(rest[0], _Arms) else ()
+        looks: tuple[int, ...] = ()
+        if isinstance(rest[-1], _Tagged):
+            looks = rest.pop().value
         event, method = rest
-        return SafetyRule(name, event, method, label, arms, span=self._span(meta))
+        return SafetyRule(name, event, method, label, arms, looks, span=self._span(meta))
+
+    def safety_looks(self, meta: Meta, c: list[Any]) -> _Tagged:
+        looks = tuple(self._int(t, t, "a number of patients") for t in c)
+        if any(n < 1 for n in looks) or any(b <= a for a, b in zip(looks, looks[1:], strict=False)):
+            self._error("safety looks must be increasing numbers of patients", self._span(meta))
+        return _Tagged("looks", looks)
 
     def _greater(self, op: Token) -> None:
         if str(op) != ">":

@@ -567,6 +567,14 @@ class _Observed:
     z: float
 
 
+def _looks_within(looks: tuple[int, ...], n_max: int) -> list[int] | None:
+    """The protocol's safety looks up to the monitored maximum (None: after every patient)."""
+    if not looks:
+        return None
+    kept = [n for n in looks if n <= n_max]
+    return kept or [n_max]
+
+
 def _observed_looks(trial: Trial, rule: InterimRule, data: InterimRuleData) -> list[_Observed]:
     where = f"interim rule '{rule.name}'"
     problems: list[str] = []
@@ -1034,10 +1042,12 @@ def _evaluate_safety(
         boundary: BinaryBoundary | None = None
         if isinstance(method, BayesianStop):
             boundary = bayesian_stopping_boundary(
-                n_max, method.threshold, method.probability, method.prior_a, method.prior_b
+                n_max, method.threshold, method.probability, method.prior_a, method.prior_b,
+                looks=_looks_within(rule.looks, n_max),
             )
         elif isinstance(method, BinomialStop):
-            boundary = exact_threshold_boundary(n_max, method.threshold, method.alpha)
+            boundary = exact_threshold_boundary(n_max, method.threshold, method.alpha,
+                                                looks=_looks_within(rule.looks, n_max))
         else:
             sprt = truncated_sprt(method.p0, method.p1, method.alpha, method.beta, n_max)
         ocs: list[OperatingPoint] = []
@@ -1057,7 +1067,7 @@ def _evaluate_safety(
         if boundary is not None:
             assert not isinstance(method, SprtStop)
             reports.append(_boundary_look(method, boundary, look.number, look.patients,
-                                          look.events, look.date))
+                                          look.events, look.date, rule.looks))
         else:
             assert sprt is not None and isinstance(method, SprtStop)
             reports.append(_sprt_look(method, sprt, look.number, look.patients, look.events,
@@ -1102,14 +1112,17 @@ def _boundary_look(
     n: int,
     x: int,
     date: str | None,
+    looks: tuple[int, ...] = (),
 ) -> SafetyLookReport:
     k = boundary.thresholds[n - 1]
     stop = k is not None and x >= k
-    rule_text = (
-        f"the rule stops at {k} or more events among {n}"
-        if k is not None
-        else f"no number of events among {n} patients stops the rule"
-    )
+    if k is not None:
+        rule_text = f"the rule stops at {k} or more events among {n}"
+    elif looks and n not in looks:
+        rule_text = (f"the rule is checked only at {', '.join(str(m) for m in looks)} patients, "
+                     f"not at {n}")
+    else:
+        rule_text = f"no number of events among {n} patients stops the rule"
     verdict = "stop for safety" if stop else "continue"
     if isinstance(method, BayesianStop):
         post = float(beta_dist.sf(method.threshold, method.prior_a + x, method.prior_b + n - x))

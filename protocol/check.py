@@ -473,6 +473,8 @@ class _Checker:
             probabilities = [method.p0, method.p1, method.alpha, method.beta]
             if method.p0 >= method.p1:
                 self.error("an SPRT needs p0 < p1", method.span)
+        if rule.looks and isinstance(method, SprtStop):
+            self.error("an SPRT is checked after every patient; it takes no looks", rule.span)
         if any(not 0 < p < 1 for p in probabilities):
             self.error("rates and probabilities must lie strictly between 0 and 1", method.span)
 

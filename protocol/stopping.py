@@ -151,13 +151,18 @@ SafetyMethod = Union[BayesianStop, BinomialStop, SprtStop]
 
 @attrs.frozen
 class SafetyRule:
-    """Count patients (in `arms`, or all) for whom `event` holds; stop the trial by `method`."""
+    """Count patients (in `arms`, or all) for whom `event` holds; stop the trial by `method`.
+
+    `looks` are the numbers of patients at which the rule is checked (`at 12, 24 patients`);
+    without them it is checked after every patient.
+    """
 
     name: str
     event: Expr
     method: SafetyMethod
     label: str | None = None
     arms: tuple[str, ...] = ()
+    looks: tuple[int, ...] = ()
     span: Span | None = span_field()
 
 

@@ -233,7 +233,9 @@ stopping_rules = st.one_of(
                                             st.sampled_from([0.025, 0.05]), st.sampled_from([1, 2])),
               st.just((0.5, 1.0))),
     st.builds(SafetyRule, names, expressions, st.builds(BayesianStop, st.just(0.2), st.just(0.9),
-                                                        st.just(1.0), st.just(1.0))),
+                                                        st.just(1.0), st.just(1.0)),
+              st.one_of(st.none(), texts), st.just(()),
+              st.lists(st.integers(1, 99), max_size=3, unique=True).map(lambda v: tuple(sorted(v)))),
 )
 
 

@@ -73,7 +73,7 @@ def test_stop_decisions_exit_zero(tmp_path: Path, capsys: pytest.CaptureFixture[
         {
             "format": "trialcode.interim/1",
             "interim": {"rfs": {"looks": [{"information": 0.5, "z": 3.0}]}},
-            "safety": {"grade4": {"patients": 10, "events": 4}},
+            "safety": {"grade4": {"patients": 12, "events": 4}},
         },
     )
     assert main(["monitor", PROTOCOL, "--data", path]) == 0

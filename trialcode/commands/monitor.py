@@ -220,11 +220,13 @@ def _safety_section(rule: SafetyRuleReport) -> list[str]:
         rows = [[f"{a}" if a == b else f"{a}-{b}", str(k)] for a, b, k in rule.stopping_table]
         lines += _table(["n", "k"], rows)
     if rule.operating_characteristics:
-        how = (
-            "exact, truncated SPRT"
-            if rule.method == "sprt"
-            else "exact, checked after every patient"
-        )
+        checked = [n for a, b, _ in rule.stopping_table for n in range(a, b + 1)]
+        if rule.method == "sprt":
+            how = "exact, truncated SPRT"
+        elif checked and len(checked) < rule.max_patients:
+            how = "exact, checked at " + ", ".join(str(n) for n in checked) + " patients"
+        else:
+            how = "exact, checked after every patient"
         lines += ["", f"Operating characteristics ({how}, up to {rule.max_patients} patients)"]
         rows = [
             [f"{o.rate:g}", f"{o.probability_stop:.4f}", f"{o.expected_patients:.1f}"]
