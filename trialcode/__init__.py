@@ -5,11 +5,19 @@ The public Python API. This facade is the only package that imports all four lay
     import trialcode
     trial = trialcode.load("examples/nct06802718/protocol.trial")   # parse + check
     report = trialcode.check("protocol.trial")                       # diagnostics, no raise
+    for result in trialcode.validate(trial, "patients.jsonl"):      # PatientResult | rejected
+        ...
+    html = trialcode.render(trial, "html")                           # the protocol document
+    usdm = trialcode.export(trial, "usdm")                           # CDISC USDM 4.0 as a dict
+    decisions = trialcode.monitor(trial, "interim.json")             # trial-level rules
 """
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -18,7 +26,23 @@ from protocol import check as _semantic
 from protocol.errors import Diagnostic, ProtocolError, ProtocolSemanticError
 from protocol.trial import Trial
 
-__all__ = ["CheckReport", "ProtocolError", "Trial", "check", "load", "load_source"]
+if TYPE_CHECKING:
+    from engine.monitor import MonitorReport
+    from engine.patient import RejectedRecord
+    from engine.results import PatientResult
+
+__all__ = [
+    "CheckReport",
+    "ProtocolError",
+    "Trial",
+    "check",
+    "export",
+    "load",
+    "load_source",
+    "monitor",
+    "render",
+    "validate",
+]
 
 
 @attrs.frozen
@@ -70,3 +94,44 @@ def load(path: str | Path) -> Trial:
     if not report.ok or report.trial is None:
         raise ProtocolSemanticError(report.errors, report.text)
     return report.trial
+
+
+def validate(
+    trial: Trial, patients: str | Path, as_of: datetime.date | None = None
+) -> Iterator[PatientResult | RejectedRecord]:
+    """Evaluate every patient of a trialcode patient file (JSON lines) against `trial`, streaming.
+
+    Yields a PatientResult per patient and a RejectedRecord for every input record that could
+    not be used; `as_of` is the data cut (default: today).
+    """
+    from engine import evaluate_all
+    from engine.io import read_patients
+
+    return evaluate_all(trial, read_patients(patients, trial), as_of)
+
+
+def render(trial: Trial, fmt: str) -> str | bytes:
+    """The protocol document as `md`, `html` (text) or `docx`, `pdf` (bytes)."""
+    from render import render_document
+
+    return render_document(trial, fmt)
+
+
+def export(trial: Trial, fmt: str) -> Any:
+    """A machine export: `usdm` (a JSON-able dict), `sdtm` (the trial-design datasets) or
+    `ctgov` (eligibility text)."""
+    from render.export import export_ctgov_eligibility, export_sdtm_design, export_usdm
+
+    exporters = {"usdm": export_usdm, "sdtm": export_sdtm_design,
+                 "ctgov": export_ctgov_eligibility}
+    if fmt not in exporters:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(exporters)}")
+    return exporters[fmt](trial)
+
+
+def monitor(trial: Trial, interim: str | Path) -> MonitorReport:
+    """Decisions of the trial-level stopping rules on an interim-data file (trialcode.interim/1)."""
+    from engine.interim_data import load_interim_data
+    from engine.monitor import monitor as run_monitor
+
+    return run_monitor(trial, load_interim_data(interim))
