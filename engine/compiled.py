@@ -35,7 +35,7 @@ from engine.results import (
 )
 from engine.rules import compile_rules, evaluate_rules
 from engine.schedule import Outcome, SchedulePlan, Stops, plan_and_match
-from engine.timeline import EVENT_TYPE_NAMES, PatientIndex, disposition_effect, event_date
+from engine.timeline import EVENT_TYPE_NAMES, PatientIndex, disposition_effect
 from protocol.schedule import OnEvent
 from protocol.trial import Trial
 
@@ -146,16 +146,21 @@ class CompiledTrial:
 
     def _account(self, patient: Patient, as_of: datetime.date, outcome: Outcome | None,
                  cited: set[int], anchor_pos: set[int]) -> tuple[EventAccount, ...]:
-        out = []
+        out: list[EventAccount] = []
         used = outcome.used if outcome else {}
         unplanned = outcome.unplanned_pos if outcome else set()
+        names = EVENT_TYPE_NAMES
+        append = out.append
         for i, ev in enumerate(patient.events):
-            etype = EVENT_TYPE_NAMES[type(ev)]
+            t = type(ev)
+            etype = names[t]
             detail: str | None = None
-            if event_date(ev) > as_of:
+            # the (start) date of the event, as timeline.event_date
+            if (ev.start if t is Occurrence or t is DoseEvent else ev.date) > as_of:  # type: ignore[union-attr]
                 role, detail = EventRole.NOT_EVALUATED, "dated after the as-of date"
             elif i in used:
-                role, detail = EventRole.MATCHED, used[i]
+                append(EventAccount(i, ev.ref, etype, _MATCHED, used[i]))
+                continue
             elif i in unplanned:
                 role = EventRole.UNPLANNED
             elif isinstance(ev, AnchorEvent):
@@ -180,8 +185,11 @@ class CompiledTrial:
                     "history: dated before the schedule's first window"
             else:
                 role = EventRole.NOT_SCHEDULE_RELEVANT
-            out.append(EventAccount(i, ev.ref, etype, role, detail))
+            append(EventAccount(i, ev.ref, etype, role, detail))
         return tuple(out)
+
+
+_MATCHED = EventRole.MATCHED
 
 
 def _stops(events: list[StoppingEvent]) -> Stops:

@@ -26,6 +26,7 @@ from engine.schedule import Outcome
 from protocol.units import UnitError, convert
 
 _ORD = datetime.date.fromordinal
+_VALUES = tuple(s.value for s in Status)
 
 
 def summarize(outcome: Outcome, as_of: datetime.date, stopped: dict[str, int]) -> list[DosingSummary]:
@@ -39,9 +40,11 @@ def summarize(outcome: Outcome, as_of: datetime.date, stopped: dict[str, int]) -
     out = []
     for iv in names:
         rows = rows_by_iv.get(iv, [])
-        counts = {s: 0 for s in Status}
+        # counted by status value: a str key hashes in C, an Enum member's hash is Python code
+        by_value = dict.fromkeys(_VALUES, 0)
         for r in rows:
-            counts[r.status] += 1
+            by_value[r.status._value_] += 1
+        counts = {s: by_value[s._value_] for s in Status}
         actuals = outcome.dose_actuals.get(iv, [])
         extra = 0
         for a in actuals:

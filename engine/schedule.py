@@ -39,6 +39,7 @@ Anchors are dated in the topological order of the anchor graph (protocol.anchors
 from __future__ import annotations
 
 import datetime
+import operator
 
 import networkx as nx
 
@@ -270,7 +271,21 @@ class Outcome:
         self.anchor_positions: set[int] = set()
 
 
-_ORD = datetime.date.fromordinal
+class _DateOf(dict[int, datetime.date]):
+    """date.fromordinal, memoized: a cohort's rows reuse a few thousand dates (bounded)."""
+
+    def __missing__(self, day: int) -> datetime.date:
+        if len(self) >= 100_000:
+            self.clear()
+        d = self[day] = datetime.date.fromordinal(day)
+        return d
+
+
+_ORD = _DateOf().__getitem__
+_NOT_DUE = Status.NOT_DUE
+_BY_NOMINAL = operator.attrgetter("nominal", "lo")
+_BY_DAY = operator.attrgetter("day", "pos")
+_ON_TIME = Status.ON_TIME
 
 
 class _Run:
@@ -471,7 +486,7 @@ class _Run:
         extra = self.by_label.get(name)
         if extra:
             out.extend(Actual(a.day, a.pos, a.event) for a in extra)
-            out.sort(key=lambda a: (a.day, a.pos))
+            out.sort(key=_BY_DAY)
         return out
 
     def map_labels(self) -> None:
@@ -682,7 +697,7 @@ class _Run:
                     self.plan.visits[activity].kind == "as_needed":
                 rows_by_group[key] = self.as_needed_rows(activity)
                 continue
-            planned.sort(key=lambda p: (p.nominal, p.lo))
+            planned.sort(key=_BY_NOMINAL)
             if atype != "visit":
                 planned = self.merge_same_day(planned)
                 self.groups[key] = planned
@@ -794,22 +809,24 @@ class _Run:
     def row(self, p: Planned, k: int) -> ScheduleRow:
         a = p.actual
         root = self.root
-        status = p.status or Status.NOT_DUE
+        status = p.status or _NOT_DUE
+        nominal, lo, hi = p.nominal, p.lo, p.hi
         if a is None:
             return ScheduleRow(
-                p.activity, p.atype, k, p.label, status, p.nominal - root, _ORD(p.nominal),
-                (p.lo - root, p.hi - root), (_ORD(p.lo), _ORD(p.hi)), None, None, p.deviation,
+                p.activity, p.atype, k, p.label, status, nominal - root, _ORD(nominal),
+                (lo - root, hi - root), (_ORD(lo), _ORD(hi)), None, None, p.deviation,
                 None, p.reason, p.epoch, p.amount, p.amount_unit)
         ev = a.event
+        day = a.day
         self.out.used[a.pos] = f"{p.atype} {p.activity} #{k}"
         amount = unit = None
         if type(ev) is DoseEvent:
             amount, unit = ev.amount, ev.unit
         return ScheduleRow(
-            p.activity, p.atype, k, p.label, status, p.nominal - root, _ORD(p.nominal),
-            (p.lo - root, p.hi - root), (_ORD(p.lo), _ORD(p.hi)), _ORD(a.day), a.day - root,
+            p.activity, p.atype, k, p.label, status, nominal - root, _ORD(nominal),
+            (lo - root, hi - root), (_ORD(lo), _ORD(hi)), _ORD(day), day - root,
             p.deviation, ev.ref,  # type: ignore[attr-defined]
-            p.reason if status is not Status.ON_TIME else None, p.epoch, p.amount,
+            p.reason if status is not _ON_TIME else None, p.epoch, p.amount,
             p.amount_unit, amount, unit)
 
 

@@ -28,6 +28,7 @@ from engine.results import (
 from protocol.trial import Trial
 
 MAX_SAMPLES = 100  # rejected records and errors kept verbatim; the rest are only counted
+_DEVIATIONS = (Status.EARLY, Status.LATE, Status.MISSED)
 
 
 @attrs.frozen
@@ -139,13 +140,16 @@ class Summary:
             if passing:
                 row[3] += 1
         deviated = False
+        activities = self._activities
+        deviations = _DEVIATIONS
         for r in item.schedule:
             key = (r.activity_type, r.activity)
-            counter = self._activities.get(key)
+            counter = activities.get(key)
             if counter is None:
-                counter = self._activities[key] = Counter()
-            counter[r.status.value] += 1
-            if r.status in (Status.EARLY, Status.LATE, Status.MISSED):
+                counter = activities[key] = Counter()
+            status = r.status
+            counter[status._value_] += 1  # the value (not the slower .value property)
+            if status in deviations:
                 deviated = True
         for u in item.unplanned:
             key = (u.activity_type, u.activity)

@@ -77,7 +77,7 @@ class Series:
 
 
 def _sorted_series(items: list[tuple[datetime.date, int, Event]]) -> Series:
-    items.sort(key=lambda t: (t[0], t[1]))
+    items.sort()  # by (date, position): positions are unique, so events are never compared
     s = Series()
     s.dates = [d for d, _, _ in items]
     s.positions = [i for _, i, _ in items]
@@ -96,26 +96,21 @@ class PatientIndex:
         doses: dict[str, list[tuple[datetime.date, int, Event]]] = {}
         anchors: dict[str, list[tuple[datetime.date, int, Event]]] = {}
         dispositions: list[tuple[datetime.date, int, Event]] = []
+        # exact type tests (the type decides the attributes; no per-event isinstance)
         for i, ev in enumerate(patient.events):
             t = type(ev)
             if t is Observation:
-                assert isinstance(ev, Observation)
-                obs.setdefault(ev.kind, []).append((ev.date, i, ev))
+                obs.setdefault(ev.kind, []).append((ev.date, i, ev))  # type: ignore[union-attr]
             elif t is Occurrence:
-                assert isinstance(ev, Occurrence)
-                occ.setdefault(ev.kind, []).append((ev.start, i, ev))
+                occ.setdefault(ev.kind, []).append((ev.start, i, ev))  # type: ignore[union-attr]
             elif t is VisitEvent:
-                assert isinstance(ev, VisitEvent)
-                visits.setdefault(ev.visit, []).append((ev.date, i, ev))
+                visits.setdefault(ev.visit, []).append((ev.date, i, ev))  # type: ignore[union-attr]
             elif t is DoseEvent:
-                assert isinstance(ev, DoseEvent)
-                doses.setdefault(ev.intervention, []).append((ev.start, i, ev))
+                doses.setdefault(ev.intervention, []).append((ev.start, i, ev))  # type: ignore[union-attr]
             elif t is AnchorEvent:
-                assert isinstance(ev, AnchorEvent)
-                anchors.setdefault(ev.name, []).append((ev.date, i, ev))
+                anchors.setdefault(ev.name, []).append((ev.date, i, ev))  # type: ignore[union-attr]
             elif t is Disposition:
-                assert isinstance(ev, Disposition)
-                dispositions.append((ev.date, i, ev))
+                dispositions.append((ev.date, i, ev))  # type: ignore[union-attr]
         self.observations = {k: _sorted_series(v) for k, v in obs.items()}
         self.occurrences = {k: _sorted_series(v) for k, v in occ.items()}
         self.visits = {k: _sorted_series(v) for k, v in visits.items()}
@@ -162,7 +157,7 @@ class PatientIndex:
             return list(zip(c.events[:nc], c.positions[:nc], strict=True))
         merged = [(o.dates[i], o.positions[i], o.events[i]) for i in range(no)]
         merged += [(c.dates[i], c.positions[i], c.events[i]) for i in range(nc)]
-        merged.sort(key=lambda t: (t[0], t[1]))
+        merged.sort()  # by (date, position): positions are unique
         return [(e, p) for _, p, e in merged]
 
     def anchor_date(self, name: str, cutoff: datetime.date | None = None) -> tuple[datetime.date, int] | None:

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from engine.io.dates import DateProblem, parse_iso_date
 from engine.io.vocabulary import (
     EMPTY,
@@ -47,6 +49,7 @@ from engine.patient import (
     RejectedRecord,
     VisitEvent,
 )
+from protocol.design import DataKind
 from protocol.trial import Trial
 
 __all__ = [
@@ -83,6 +86,25 @@ EVENT_TYPES = tuple(EVENT_FIELDS)
 _OBSERVATION_FIELDS = EVENT_FIELDS["observation"]
 _DOSE_FIELDS = EVENT_FIELDS["dose"]
 _ID_PATTERN = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+# orjson reads an integer beyond 64 bits as a float (json keeps it exact): a line with a run of
+# 19 or more digits anywhere is read by json instead. (str.translate, every ASCII character but
+# a digit to a space, then a substring test: much faster than a regular expression here.)
+_DIGIT_RUNS = str.maketrans({chr(c): "0" if chr(c).isdigit() else " " for c in range(128)})
+_LONG_RUN = "0" * 19
+_orjson_loads = orjson.loads
+_OrjsonError = orjson.JSONDecodeError
+
+
+def _loads(raw: str) -> Any:
+    """json.loads, by orjson when it gives the same result. Anything orjson refuses (NaN,
+    Infinity, huge numbers, lone surrogates, bad JSON) goes to json, which then returns the
+    same value or raises the same error json.loads would."""
+    if _LONG_RUN not in raw.translate(_DIGIT_RUNS):
+        try:
+            return _orjson_loads(raw)
+        except _OrjsonError:
+            pass
+    return json.loads(raw)
 
 
 class PatientFileError(Exception):
@@ -156,6 +178,7 @@ class _Reader:
         self.vocab = vocab
         self.seen: dict[str, int] = {}
         self.collected: frozenset[str] | None = None
+        self.fits: set[tuple[str, str | None, object]] = set()  # see `observation`
         self.events: dict[str, Callable[[dict[str, Any], RecordRef], Event]] = {
             "anchor": self.anchor,
             "visit": self.visit,
@@ -213,7 +236,7 @@ class _Reader:
         source = self.source
         line_ref = RecordRef(source, f"line {lineno}")
         try:
-            obj = json.loads(raw)
+            obj = _loads(raw)
         except ValueError as exc:
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
@@ -365,9 +388,10 @@ class _Reader:
         kind = get("kind")
         if kind.__class__ is not str or not kind:
             kind = _name(ev, "kind")
-        date = _fast_date(get("date"))
+        date = get("date")
+        date = _DATES.get(date) if date.__class__ is str else None  # the usual case: seen before
         if date is None:
-            date = _date(ev, "date")
+            date = _fast_date(get("date")) or _date(ev, "date")
         value = get("value")
         vclass = value.__class__
         if vclass is float:
@@ -398,9 +422,15 @@ class _Reader:
         attributes = _attributes(ev) if "attributes" in ev else ()
         item = self.vocab.items.get(kind)
         if item is not None:
-            problem = observation_problem(kind, item, value, unit)
-            if problem is not None:
-                raise _Reject(*problem)
+            # Whether the value fits the data dictionary depends, but for scores, only on the
+            # kind, the unit and the value's type (a category's: the value): remember what fits.
+            key = (kind, unit, value if vclass is str else vclass)
+            if key not in self.fits:
+                problem = observation_problem(kind, item, value, unit)
+                if problem is not None:
+                    raise _Reject(*problem)
+                if item.kind is not DataKind.SCORE and len(self.fits) < 10_000:
+                    self.fits.add(key)
         return Observation(kind, date, ref, value, unit, low, high, detected, visit, attributes)
 
     def dose(self, ev: dict[str, Any], ref: RecordRef) -> Event:
@@ -555,13 +585,24 @@ def _opt_number(ev: dict[str, Any], key: str) -> float | None:
     return None if value is None else _number(value, key)
 
 
+_DATES: dict[str, datetime.date] = {}  # dates read so far (a trial's dates repeat a lot)
+
+
 def _fast_date(text: Any) -> datetime.date | None:
     """The date of a plain `YYYY-MM-DD`, or None for anything else (then `_date` explains)."""
-    if text.__class__ is str and len(text) == 10 and text[4] == "-" and text[7] == "-":
-        try:
-            return _fromiso(text)
-        except ValueError:
-            return None
+    if text.__class__ is str:
+        hit = _DATES.get(text)
+        if hit is not None:
+            return hit
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            try:
+                hit = _fromiso(text)
+            except ValueError:
+                return None
+            if len(_DATES) >= 100_000:
+                _DATES.clear()
+            _DATES[text] = hit
+            return hit
     return None
 
 
