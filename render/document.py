@@ -7,6 +7,7 @@ empty is not created: no format ever prints a heading with nothing under it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from protocol.eligibility import Criterion
@@ -21,12 +22,12 @@ from protocol.stopping import (
 )
 from protocol.trial import Trial
 from protocol.vocab import ActivityKind, Allocation, MaskingLevel, ObjectiveLevel, Sex
-from render.design import DesignMatrix, build_matrix
+from render.design import DesignMatrix, build_matrix, ratio_text
 from render.prose import Prose
 from render.schema_svg import schema_svg
 from render.soa import Grid, build_grid
 from render.stats import NumberTable, interim_table, safety_table
-from render.terms import duration_text, join_and, num, sentence_case
+from render.terms import duration_text, join_and, lower_first, num, sentence_case
 
 GENERATED_MARK = "†"
 GENERATED_NOTE = (
@@ -64,11 +65,14 @@ class Numbered:
     kind: str = "numbered"
 
 
+Cell = str | list[str]  # a list is shown as one item per line (endpoints of an objective)
+
+
 @dataclass
 class Table:
     caption: str
     header: list[str]
-    rows: list[list[str]]
+    rows: Sequence[Sequence[Cell]]
     note: str = ""
     kind: str = "table"
 
@@ -310,7 +314,10 @@ class _Builder:
             rows.append(("Trial type", sentence_case(enum_text(t.study_type))))
         design_bits = []
         if t.allocation and t.allocation is not Allocation.NA:
-            design_bits.append(enum_text(t.allocation).replace("non randomized", "non-randomized"))
+            alloc = enum_text(t.allocation).replace("non randomized", "non-randomized")
+            if t.allocation is Allocation.RANDOMIZED and ratio_text(t):
+                alloc += f" {ratio_text(t)} ({' : '.join(a.label for a in t.arms)})"
+            design_bits.append(alloc)
         if t.model:
             design_bits.append(f"{enum_text(t.model)} assignment")
         if design_bits:
@@ -319,9 +326,12 @@ class _Builder:
             rows.append(("Masking", masking_text(t)))
         if t.purpose:
             rows.append(("Primary purpose", sentence_case(enum_text(t.purpose))))
-        for o in t.objectives:
-            if o.level is ObjectiveLevel.PRIMARY:
-                rows.append(("Primary objective", o.text))
+        primary = [o for o in t.objectives if o.level is ObjectiveLevel.PRIMARY]
+        for o in primary:
+            rows.append(("Primary objective", o.text))
+        endpoints = [e for o in primary for e in o.endpoints]
+        if endpoints:
+            rows.append(("Primary endpoint" + ("s" if len(endpoints) > 1 else ""), "; ".join(endpoints)))
         pop = population_text(t)
         if pop:
             rows.append(("Population", pop))
@@ -337,7 +347,8 @@ class _Builder:
             )
         for iv in t.interventions:
             reg = self.prose.regimen(iv.regimen)
-            rows.append((f"Intervention: {iv.label}", sentence_case(enum_text(iv.type)) + (f"; {reg}" if reg else "")))
+            what = sentence_case(enum_text(iv.type)) + (f" ({lower_first(iv.form)})" if iv.form else "")
+            rows.append((f"Intervention: {iv.label}", what + (f"; {reg}" if reg else "")))
         if t.start or t.completion:
             rows.append(
                 (
@@ -385,10 +396,23 @@ class _Builder:
             (ObjectiveLevel.EXPLORATORY, "3.3", "Exploratory Objective(s)"),
         ]
         kids = []
+        paired = any(o.endpoints for o in self.t.objectives)
         for level, number, title in levels:
-            items = [o.text for o in self.t.objectives if o.level is level]
-            kids.append(_section(number, title, [Bullets(items)] if items else []))
-        return _section("3", "Trial Objectives and Estimands", [], kids)
+            objs = [o for o in self.t.objectives if o.level is level]
+            blocks: list[Block] = []
+            if objs and paired:
+                # ICH M11 pairs each objective with the endpoints that measure it
+                rows: list[list[Cell]] = [
+                    [o.text, list(o.endpoints) if o.endpoints else "Not stated in the protocol"]
+                    for o in objs
+                ]
+                word = title.split()[0]
+                blocks.append(Table("", [f"{word} objective" + ("s" if len(objs) > 1 else ""), "Endpoints"], rows))
+            elif objs:
+                blocks.append(Bullets([o.text for o in objs]))
+            kids.append(_section(number, title + (" and Endpoint(s)" if paired and objs else ""), blocks))
+        title = "Trial Objectives and Endpoints" if paired else "Trial Objectives"
+        return _section("3", title, [], kids)
 
     # ---- 4 design ------------------------------------------------------------------------
 
@@ -422,7 +446,12 @@ class _Builder:
             if t.enrollment is not None and t.arms:
                 verb = "randomized" if t.allocation is Allocation.RANDOMIZED else "assigned"
                 n_arms = len(t.arms)
-                sentence += f" About {t.enrollment} participants will be {verb} to {_count_word(n_arms)} arm{'s' if n_arms != 1 else ''}."
+                ratio = f" in a {ratio_text(t)} ratio" if ratio_text(t) and n_arms > 1 else ""
+                arms = f" ({join_and([a.label for a in t.arms])})" if ratio else ""
+                sentence += (
+                    f" About {t.enrollment} participants will be {verb}{ratio} to "
+                    f"{_count_word(n_arms)} arm{'s' if n_arms != 1 else ''}{arms}."
+                )
             blocks.append(Para(sentence))
         if t.arms:
             rows = []
@@ -516,11 +545,12 @@ class _Builder:
                         iv.label,
                         sentence_case(enum_text(iv.type)),
                         "; ".join(iv.other_names),
+                        sentence_case(iv.form) if iv.form else "",
                         self.prose.regimen(iv.regimen),
                         join_and(arms),
                     ]
                 )
-            header = ["Intervention", "Type", "Other names", "Dose and regimen", "Arm(s)"]
+            header = ["Intervention", "Type", "Other names", "Dosage form", "Dose and regimen", "Arm(s)"]
             keep = [i for i in range(len(header)) if i < 2 or any(r[i] for r in rows)]
             overview.append(
                 Table(
@@ -556,7 +586,19 @@ class _Builder:
         assign: list[Block] = []
         if t.allocation is Allocation.RANDOMIZED and t.arms:
             arm_names = join_and([a.label for a in t.arms])
-            assign.append(Para(f"Participants are randomized to the {arm_names}."))
+            if not all(a.label.split()[-1].lower() in ("arm", "group", "cohort") for a in t.arms):
+                arm_names += " arms"
+            ratio = ratio_text(t)
+            if ratio and len(t.arms) > 1:
+                unequal = len(set(t.allocation_ratio)) > 1
+                assign.append(
+                    Para(
+                        f"Participants are randomized in a {ratio} ratio to the {arm_names}"
+                        + (", respectively." if unequal else ".")
+                    )
+                )
+            else:
+                assign.append(Para(f"Participants are randomized to the {arm_names}."))
         if t.masking:
             if t.masking.level is MaskingLevel.NONE:
                 assign.append(Para("The trial is open label: participants and investigators know the assigned intervention."))

@@ -42,6 +42,29 @@ def _shade(cell: object, fill: str) -> None:
     tc_pr.append(shd)
 
 
+def _vertical(cell: object) -> None:
+    """Text read bottom to top in a table cell (Word's btLr direction), aligned to the bottom."""
+    tc_pr = cell._tc.get_or_add_tcPr()  # type: ignore[attr-defined]
+    direction = OxmlElement("w:textDirection")
+    direction.set(qn("w:val"), "btLr")
+    tc_pr.append(direction)
+    v_align = OxmlElement("w:vAlign")
+    v_align.set(qn("w:val"), "center")
+    tc_pr.append(v_align)
+
+
+def _row_height(row: object, height: object) -> None:
+    tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+    h = OxmlElement("w:trHeight")
+    h.set(qn("w:val"), str(int(height.twips)))  # type: ignore[attr-defined]
+    h.set(qn("w:hRule"), "atLeast")
+    header = tr_pr.find(qn("w:tblHeader"))
+    if header is not None:  # schema order: trHeight before tblHeader
+        header.addprevious(h)
+    else:
+        tr_pr.append(h)
+
+
 def _repeat_header(row: object) -> None:
     tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
     el = OxmlElement("w:tblHeader")
@@ -55,13 +78,21 @@ def _cell_text(cell: object, text: str, bold: bool = False, size: float | None =
     run.bold = bold
     if size:
         run.font.size = Pt(size)
-    for s in sup or []:
-        r = p.add_run(s)
+    if sup:
+        r = p.add_run(",".join(sup))
         r.font.superscript = True
         if size:
             r.font.size = Pt(size)
     if center:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _cell_lines(cell: object, items: list[str]) -> None:
+    """One paragraph per item (bulleted when there are several) in a table cell."""
+    bullet = "• " if len(items) > 1 else ""
+    _cell_text(cell, bullet + items[0] if items else "")
+    for item in items[1:]:
+        cell.add_paragraph(bullet + item)  # type: ignore[attr-defined]
 
 
 class _Writer:
@@ -179,7 +210,10 @@ class _Writer:
         for row in b.rows:
             cells = t.add_row().cells
             for i, c in enumerate(row):
-                _cell_text(cells[i], c)
+                if isinstance(c, list):
+                    _cell_lines(cells[i], c)
+                else:
+                    _cell_text(cells[i], c)
         if b.note:
             n = self.d.add_paragraph(b.note)
             n.runs[0].font.size = Pt(8.5)
@@ -200,14 +234,16 @@ class _Writer:
         cap = self.d.add_paragraph(b.caption)
         cap.runs[0].bold = True
         n = len(g.columns)
-        t = self.d.add_table(rows=4, cols=n + 1)
+        head = ["Epoch", "Visit"] + (["Visit number"] if g.numbered else []) + ["Day", "Window"]
+        t = self.d.add_table(rows=len(head), cols=n + 1)
         t.style = "Table Grid"
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         size = 7.5
-        for ri, label in enumerate(["Epoch", "Visit", "Day", "Window"]):
+        for ri, label in enumerate(head):
             _cell_text(t.rows[ri].cells[0], label, bold=True, size=size)
             _shade(t.rows[ri].cells[0], _HEAD_FILL)
             _repeat_header(t.rows[ri])
+        day_row = head.index("Day")
         col = 1
         for grp in g.groups:
             first = t.cell(0, col)
@@ -217,10 +253,17 @@ class _Writer:
             _shade(first, "D4E0EC")
             col += grp.width
         for i, c in enumerate(g.columns):
-            _cell_text(t.cell(1, i + 1), c.label, bold=True, size=size, center=True, sup=c.footnotes)
+            # visit names run bottom to top, as printed schedules do, so many visits fit a page
+            _cell_text(t.cell(1, i + 1), c.label, bold=True, size=size, center=not g.crowded, sup=c.footnotes)
             _shade(t.cell(1, i + 1), _HEAD_FILL)
-            _cell_text(t.cell(2, i + 1), c.day_text, size=size, center=True)
-            _cell_text(t.cell(3, i + 1), c.window_text or "—", size=size, center=True)
+            if g.crowded:
+                _vertical(t.cell(1, i + 1))
+            if g.numbered:
+                _cell_text(t.cell(2, i + 1), c.number or "—", bold=True, size=size, center=True)
+            _cell_text(t.cell(day_row, i + 1), c.day_text, size=size, center=True)
+            _cell_text(t.cell(day_row + 1, i + 1), c.window_text or "—", size=size, center=True)
+        if g.crowded:
+            _row_height(t.rows[1], Cm(3.2 if max((len(c.label) for c in g.columns), default=0) > 14 else 2.2))
         for r in g.item_rows:
             cells = t.add_row().cells
             _cell_text(cells[0], r.label, size=size, sup=r.footnotes)

@@ -23,6 +23,9 @@ def md_escape(text: object) -> str:
 
 
 def md_cell(text: object) -> str:
+    if isinstance(text, list):  # one item per line: bullets separated by <br>
+        items = [md_cell(x) for x in text]
+        return items[0] if len(items) == 1 else "<br>".join(f"• {x}" for x in items)
     return md_escape(text).replace("|", "\\|").replace("\n", " ")
 
 

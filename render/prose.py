@@ -487,10 +487,14 @@ class Prose:
                 f"(α = {num(m.alpha)}, β = {num(m.beta)}, at most {m.max_patients} participants) "
                 "rejects the lower rate"
             )
-        return (
-            f"The number of {who} with {event} is monitored continuously; enrolment will be "
-            f"stopped if {how}."
-        )
+        if r.looks:
+            whom = "participants"
+            if r.arms:
+                whom += f" of the {join_and([self.terms.arm(a) for a in r.arms])}"
+            when = f"is reviewed after {join_and([str(n) for n in r.looks])} {whom} have been evaluated"
+        else:
+            when = "is monitored continuously (after each participant)"
+        return f"The number of {who} with {event} {when}; enrolment will be stopped if {how}."
 
     # ---- interventions and schedule --------------------------------------------------------
 

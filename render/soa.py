@@ -23,12 +23,12 @@ from protocol.schedule import (
     Repeat,
     Visit,
 )
-from protocol.timing import DayPoint, TimeUnit, Window
+from protocol.timing import Calendar, DayPoint, TimeUnit, Window
 from protocol.trial import Trial
-from protocol.vocab import ActivityKind
+from protocol.vocab import ActivityKind, Sex
 from render.design import anchor_days, epoch_list, repeat_span
 from render.prose import Prose
-from render.terms import Terms, join_and, lower_first, num, signed, window_text
+from render.terms import Terms, join_and, lower_first, num, sentence_case, signed, window_text
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -45,6 +45,8 @@ class Column:
     visit: str | None = None
     approximate: bool = False  # day estimated from another anchor (`30 days after last dose`)
     epoch_label: str = ""
+    number: str = ""  # the visit number (SDTM VISITNUM) when the protocol states one
+    range: tuple[float, float] | None = None  # a visit over a range of days (`day -14 to -1`)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Row:
     footnotes: list[str] = field(default_factory=list)
     span: tuple[int, int] | None = None  # repeat rows: first and last covered column index
     timing: str = ""
+    interventions: tuple[str, ...] = ()  # the interventions a dosing row administers
 
 
 @dataclass
@@ -75,6 +78,16 @@ class Grid:
     groups: list[EpochGroup]
     rows: list[Row]
     footnotes: list[tuple[str, str]]  # (letter, text)
+
+    @property
+    def crowded(self) -> bool:
+        """Too many visits for horizontal names across a page: names are printed bottom to top."""
+        return len(self.columns) > 12
+
+    @property
+    def numbered(self) -> bool:
+        """Whether any column has a visit number (the grid then shows a visit-number row)."""
+        return any(c.number for c in self.columns)
 
     @property
     def item_rows(self) -> list[Row]:
@@ -125,21 +138,29 @@ def build_grid(trial: Trial) -> Grid | None:
     columns: list[Column] = []
     for v in sched.visits:
         col = _visit_column(v, prose, anchors)
+        if v.number is not None:
+            col.number = num(v.number)
         if v.arms:
             col.footnotes.append(
                 notes.letter(f"{join_and([terms.arm(a) for a in v.arms])} only.")
             )
+        if v.sex is not None and v.sex is not Sex.ALL:
+            col.footnotes.append(notes.letter(_sex_note(v.sex)))
         if v.condition:
             col.footnotes.append(notes.letter(_condition_note(v.condition, terms)))
+        if isinstance(v.timing, OnEvent):
+            # the event is the visit's timing: said once, in a note, so the column stays narrow
+            col.footnotes.append(notes.letter(f"{sentence_case(prose.visit_timing(v.timing))}; no planned day."))
         columns.append(col)
 
     # time points of `at ...` activities that no visit covers become columns of their own
+    # (a point inside a visit held over a range of days is done at that visit)
     for a in sched.activities:
         if not isinstance(a.timing, AtTimes):
             continue
         for p in a.timing.points:
             d = p.days(cal)
-            if _find_column(columns, d, a.epoch) is None:
+            if _find_column(columns, d, a.epoch) is None and _range_column(columns, d, a, cal) is None:
                 columns.append(
                     Column(
                         key=f"t{num(d)}",
@@ -173,7 +194,8 @@ def build_grid(trial: Trial) -> Grid | None:
     def item_row(name: str) -> Row:
         if name not in item_rows:
             label = terms.term_full(name) if terms.item(name) else terms.intervention(name)
-            item_rows[name] = Row(label, "item", [Mark("") for _ in columns])
+            given = (name,) if trial.intervention(name) is not None else ()
+            item_rows[name] = Row(label, "item", [Mark("") for _ in columns], interventions=given)
             rows.append(item_rows[name])
         return item_rows[name]
 
@@ -190,9 +212,15 @@ def build_grid(trial: Trial) -> Grid | None:
             row = item_row(name)
             for p in a.timing.points:
                 i = _find_column(columns, p.days(cal), a.epoch)
-                assert i is not None
+                extra: list[str] = []
+                if i is None:
+                    i = _range_column(columns, p.days(cal), a, cal)
+                    assert i is not None
+                    # done at a visit held over several days, on a day of its own
+                    when = f"{_point_text(p)}" + (f" ({window_text(a.window)})" if a.window else "")
+                    extra.append(notes.letter(f"At {when}, within the {columns[i].label} period."))
                 row.marks[i].text = "X"
-                for n in marks_notes:
+                for n in marks_notes + extra:
                     if n not in row.marks[i].footnotes:
                         row.marks[i].footnotes.append(n)
 
@@ -206,6 +234,8 @@ def build_grid(trial: Trial) -> Grid | None:
             i
             for i, c in enumerate(columns)
             if span is not None and c.day is not None and span[0] - _slack(a) <= c.day <= span[1] + _slack(a)
+            # an activity declared in an epoch does not run into the visits of another
+            and (a.epoch is None or c.epoch is None or c.epoch == a.epoch)
         ]
         row = Row(
             label,
@@ -213,13 +243,39 @@ def build_grid(trial: Trial) -> Grid | None:
             [Mark("") for _ in columns],
             footnotes=_activity_notes(a, prose, notes),
             timing=prose.activity_timing(a),
+            interventions=a.items if a.kind is ActivityKind.DOSE else (),
         )
         if covered:
             row.span = (min(covered), max(covered))
         repeat_rows.append(row)
 
-    footnotes = notes.items()
-    return Grid(columns, groups, rows + repeat_rows, footnotes)
+    return _reletter(Grid(columns, groups, rows + repeat_rows, notes.items()))
+
+
+def _reletter(grid: Grid) -> Grid:
+    """Footnote letters in reading order: visit headers left to right, then rows top to bottom."""
+    seen: list[str] = []
+
+    def see(letters: list[str]) -> None:
+        seen.extend(x for x in letters if x not in seen)
+
+    for c in grid.columns:
+        see(c.footnotes)
+    for r in grid.rows:
+        see(r.footnotes)
+        for m in r.marks:
+            see(m.footnotes)
+    see([letter for letter, _ in grid.footnotes])
+    new = {old: _LETTERS[i % 26] + ("" if i < 26 else str(i // 26)) for i, old in enumerate(seen)}
+    for c in grid.columns:
+        c.footnotes = [new[x] for x in c.footnotes]
+    for r in grid.rows:
+        r.footnotes = [new[x] for x in r.footnotes]
+        for m in r.marks:
+            m.footnotes = [new[x] for x in m.footnotes]
+    texts = dict(grid.footnotes)
+    grid.footnotes = [(new[old], texts[old]) for old in seen]
+    return grid
 
 
 def _slack(a: Activity) -> float:
@@ -239,9 +295,35 @@ def _activity_notes(a: Activity, prose: Prose, notes: _Notes) -> list[str]:
     out = []
     if a.arms:
         out.append(notes.letter(f"{join_and([prose.terms.arm(x) for x in a.arms])} only."))
+    if a.sex is not None and a.sex is not Sex.ALL:
+        out.append(notes.letter(_sex_note(a.sex)))
     if a.condition:
         out.append(notes.letter(_condition_note(a.condition, prose.terms)))
     return out
+
+
+def _sex_note(sex: Sex) -> str:
+    return "Female participants only." if sex is Sex.FEMALE else "Male participants only."
+
+
+def _point_text(p: DayPoint) -> str:
+    from render.terms import daypoint_text
+
+    return daypoint_text(p)
+
+
+def _range_column(columns: list[Column], day: float, a: Activity, cal: Calendar) -> int | None:
+    """A visit held over a range of days that contains `day` and the activity's whole window."""
+    lo = hi = day
+    if a.window is not None:
+        before, after = a.window.days(cal)
+        lo, hi = day - before, day + after
+    for i, c in enumerate(columns):
+        if c.range is None or (a.epoch is not None and c.epoch not in (a.epoch, None)):
+            continue
+        if c.range[0] - 1e-9 <= lo and hi <= c.range[1] + 1e-9:
+            return i
+    return None
 
 
 def _epoch_label(trial: Trial, name: str) -> str:
@@ -277,7 +359,8 @@ def _visit_column(v: Visit, prose: Prose, anchors: dict[str, float]) -> Column:
     if isinstance(t, DayRange):
         a, b = t.start.days(cal), t.end.days(cal)
         return Column(
-            v.name, v.label, v.epoch, f"{signed(a)} to {signed(b)}", _window_short(v.window), b, visit=v.name
+            v.name, v.label, v.epoch, f"{signed(a)} to {signed(b)}", _window_short(v.window), b, visit=v.name,
+            range=(a, b),
         )
     if isinstance(t, AfterAnchor):
         approx = anchors.get(v.name)
@@ -290,9 +373,7 @@ def _visit_column(v: Visit, prose: Prose, anchors: dict[str, float]) -> Column:
             approximate=True,
         )
     if isinstance(t, OnEvent):
-        return Column(
-            v.name, v.label, v.epoch, f"on {prose.terms.anchor_name(t.event)}", "", None, visit=v.name
-        )
+        return Column(v.name, v.label, v.epoch, "—", "", None, visit=v.name)
     assert isinstance(t, AsNeeded)
     return Column(v.name, v.label, v.epoch, "as needed", "", None, visit=v.name)
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from protocol.stopping import BayesianStop, BinomialStop, InterimRule, SafetyRule, SprtStop
 from protocol.trial import Trial
-from render.terms import num
+from render.design import allocation_ratio, arm_share, ratio_text
+from render.terms import join_and, num
 
 # Boundary family names of the protocol language -> engine.stats names.
 _FAMILIES = {
@@ -111,29 +112,53 @@ def interim_table(rule: InterimRule) -> NumberTable | None:
 
 
 def monitored_patients(trial: Trial, rule: SafetyRule) -> int | None:
-    """Participants the rule counts: all enrolled, or the arms' share under equal allocation."""
+    """Participants the rule counts: all enrolled, or the monitored arms' share of the planned
+    enrolment under the stated allocation ratio (equal shares when none is stated), rounded down."""
     if trial.enrollment is None:
         return None
     if not rule.arms or not trial.arms:
         return trial.enrollment
-    share = trial.enrollment * len(rule.arms) / len(trial.arms)
-    return int(share)
+    return int(trial.enrollment * arm_share(trial, rule.arms) + 1e-9)
+
+
+def _looks_within(rule: SafetyRule, n_max: int) -> list[int] | None:
+    """The rule's looks up to the monitored maximum (None: after every participant)."""
+    if not rule.looks:
+        return None
+    kept = [n for n in rule.looks if n <= n_max]
+    return kept or [n_max]
+
+
+def _share_note(trial: Trial, rule: SafetyRule, n_max: int) -> str:
+    arms = join_and([a.label for a in trial.arms if a.name in rule.arms])
+    ratio = allocation_ratio(trial)
+    if ratio is None:
+        how = f"shared equally between the {len(trial.arms)} arms"
+    else:
+        parts = sum(p for a, p in zip(trial.arms, ratio, strict=True) if a.name in rule.arms)
+        how = f"{parts} of {sum(ratio)} parts under the {ratio_text(trial)} allocation"
+    return (
+        f"Computed for up to {n_max} participants of the {arms}: its share of the planned "
+        f"enrolment of {trial.enrollment} ({how})."
+    )
 
 
 def safety_table(trial: Trial, rule: SafetyRule) -> NumberTable | None:
-    """`Stop if at least k events among the first n participants`, compressed by k."""
+    """`Stop if at least k events among the first n participants`, compressed by k; at the
+    rule's looks when it states them."""
     stats = _engine()
     n_max = monitored_patients(trial, rule)
     if stats is None or n_max is None or n_max < 1:
         return None
     m = rule.method
+    looks = _looks_within(rule, n_max)
     try:
         if isinstance(m, BayesianStop):
             boundary = stats.bayesian_stopping_boundary(
-                n_max, m.threshold, m.probability, m.prior_a, m.prior_b
+                n_max, m.threshold, m.probability, m.prior_a, m.prior_b, looks=looks
             )
         elif isinstance(m, BinomialStop):
-            boundary = stats.exact_threshold_boundary(n_max, m.threshold, m.alpha)
+            boundary = stats.exact_threshold_boundary(n_max, m.threshold, m.alpha, looks=looks)
         else:
             assert isinstance(m, SprtStop)
             sprt = stats.truncated_sprt(m.p0, m.p1, m.alpha, m.beta, m.max_patients)
@@ -143,27 +168,29 @@ def safety_table(trial: Trial, rule: SafetyRule) -> NumberTable | None:
     pairs = [(n, k) for n, k in boundary.table()]
     if not pairs:
         return None
-    rows: list[list[str]] = []
-    start_n, cur_k = pairs[0]
-    prev_n = start_n
-    for n, k in pairs[1:] + [(None, None)]:
-        if k != cur_k or n is None or n != prev_n + 1:
-            rows.append([f"≥ {cur_k}", _n_range(start_n, prev_n)])
-            if n is None or k is None:
-                break
-            start_n, cur_k = n, k
-        prev_n = n
     who = "participants"
     if rule.arms:
-        who = "participants of the monitored arm(s)"
-    note = ""
-    if rule.arms and trial.arms and len(rule.arms) < len(trial.arms):
-        note = (
-            f"Table computed for up to {n_max} monitored participants (the planned enrolment of "
-            f"{trial.enrollment} shared equally between the {len(trial.arms)} arms)."
-        )
+        who = "participants of the " + join_and([a.label for a in trial.arms if a.name in rule.arms])
+    rows: list[list[str]] = []
+    if looks is not None:
+        header = ["Look", f"{who[:1].upper()}{who[1:]} evaluated", "Stop if the number with the event is"]
+        for i, (n, k) in enumerate(pairs, start=1):
+            rows.append([str(i), str(n), f"≥ {k}"])
     else:
-        note = f"Table computed for up to {n_max} participants (the planned enrolment)."
+        header = ["Stop if the number of events is", f"among the first n {who}, n ="]
+        start_n, cur_k = pairs[0]
+        prev_n = start_n
+        for n2, k2 in pairs[1:] + [(None, None)]:
+            if k2 != cur_k or n2 is None or n2 != prev_n + 1:
+                rows.append([f"≥ {cur_k}", _n_range(start_n, prev_n)])
+                if n2 is None or k2 is None:
+                    break
+                start_n, cur_k = n2, k2
+            prev_n = n2
+    if rule.arms and trial.arms and len(rule.arms) < len(trial.arms):
+        note = _share_note(trial, rule, n_max)
+    else:
+        note = f"Computed for up to {n_max} participants (the planned enrolment)."
     try:
         oc = boundary.operating_characteristics(_null_rate(m))
         note += (
@@ -174,7 +201,7 @@ def safety_table(trial: Trial, rule: SafetyRule) -> NumberTable | None:
         pass
     return NumberTable(
         caption=f"Stopping boundary for {rule.label or rule.name}",
-        header=["Stop if the number of events is", f"among the first n {who}, n ="],
+        header=header,
         rows=rows,
         note=note,
     )

@@ -218,7 +218,13 @@ class Terms:
         if item is None:
             return name.replace("_", " ")
         abbrev = self.abbreviation(name)
-        return f"{item.label} ({abbrev})" if abbrev else item.label
+        if not abbrev:
+            return item.label
+        m = re.fullmatch(r"(.*\S)\s*\(([^()]+)\)", item.label)
+        if m and abbrev not in m.group(2):
+            # `Alanine aminotransferase (SGPT)` becomes `Alanine aminotransferase (ALT/SGPT)`
+            return f"{m.group(1)} ({abbrev}/{m.group(2)})"
+        return f"{item.label} ({abbrev})" if abbrev not in item.label else item.label
 
     def abbreviations(self) -> list[tuple[str, str]]:
         out = []

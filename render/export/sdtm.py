@@ -2,17 +2,21 @@
 
 Conventions (SDTMIG 3.x): --TESTCD at most 8 characters, starting with a letter; text at most
 200 characters (longer TS values continue in TSVAL1, TSVAL2, ...); VISITDY is the planned study
-day, where day 1 is the day of the schedule's anchor (there is no study day 0); text is ASCII so
-that the transport files hold what the CSV files hold.
+day, where day 1 is the day of the schedule's anchor (there is no study day 0); VISITNUM is the
+protocol's visit number where it states one; text is ASCII so that the transport files hold
+what the CSV files hold.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.design import DoseStep
 from protocol.schedule import AfterAnchor, AsNeeded, AtDay, DayRange, OnEvent, Visit
+from protocol.timing import Duration, TimeUnit
 from protocol.trial import Trial
 from protocol.vocab import (
     Allocation,
@@ -24,7 +28,8 @@ from protocol.vocab import (
     Sex,
     StudyType,
 )
-from render.design import anchor_days, build_matrix, iso_duration
+from render.design import allocation_ratio, anchor_days, arm_regimen, build_matrix, iso_duration
+from render.doseform import dose_form
 from render.prose import Prose
 from render.terms import num
 
@@ -202,18 +207,33 @@ class _Sdtm:
             planned: list[tuple[float, int, Visit]] = []
             other: list[Visit] = []
             for i, v in enumerate(sched.visits):
-                if isinstance(v.timing, AsNeeded):
-                    continue  # unscheduled visits are not planned visits
+                if isinstance(v.timing, AsNeeded) and v.number is None:
+                    continue  # unscheduled visits are not planned visits (unless numbered)
                 day = self._nominal(v, days)
                 if v.condition or day is None:
                     other.append(v)
                 else:
                     planned.append((day, i, v))
             planned.sort(key=lambda x: (x[0], x[1]))
-            numbered: list[tuple[float, Visit, float | None]] = [
-                (float(k + 1), v, d) for k, (d, _, v) in enumerate(planned)
-            ]
-            numbered += [(float(101 + k), v, self._nominal(v, days)) for k, v in enumerate(other)]
+            # VISITNUM is the protocol's visit number; a visit without one is numbered here:
+            # planned visits 1, 2, ... in time order, conditional and event visits from 101,
+            # skipping the numbers the protocol gives other visits
+            taken = {float(v.number) for v in sched.visits if v.number is not None}
+
+            def free(start: float) -> float:
+                n = start
+                while n in taken:
+                    n += 1
+                taken.add(n)
+                return n
+
+            numbered: list[tuple[float, Visit, float | None]] = []
+            for k, (d, _, v) in enumerate(planned):
+                numbered.append((float(v.number) if v.number is not None else free(float(k + 1)), v, d))
+            for v in other:
+                n = float(v.number) if v.number is not None else free(101.0)
+                numbered.append((n, v, self._nominal(v, days)))
+            numbered.sort(key=lambda x: x[0])
             for visitnum, v, day in numbered:
                 arms = v.arms or ("",)
                 for arm_name in arms:
@@ -324,6 +344,9 @@ class _Sdtm:
             add("TBLIND", "Trial Blinding Schema", bl[0], bl[1], "CDISC CT")
         if t.allocation and t.allocation is not Allocation.NA:
             add("RANDOM", "Trial is Randomized", "Y" if t.allocation is Allocation.RANDOMIZED else "N", "C49488" if t.allocation is Allocation.RANDOMIZED else "C49487", "CDISC CT")
+        quotient = _randomization_quotient(t)
+        if quotient is not None:
+            add("RANDQT", "Randomization Quotient", num(round(quotient, 2)))
         if t.model:
             mo = {
                 DesignModel.PARALLEL: ("PARALLEL", "C82639"),
@@ -345,7 +368,7 @@ class _Sdtm:
                 Purpose.DEVICE_FEASIBILITY: ("DEVICE FEASIBILITY", "C139174"),
             }.get(t.purpose)
             if pu:
-                add("TINDTP", "Trial Intended Purpose", pu[0], pu[1], "CDISC CT")
+                add("TINDTP", "Trial Intent Type", pu[0], pu[1], "CDISC CT")
         if t.arms:
             add("NARMS", "Planned Number of Arms", str(len(t.arms)))
             types = {a.type for a in t.arms}
@@ -372,14 +395,19 @@ class _Sdtm:
         treated = [ai.intervention for a in t.arms if a.type is ArmType.EXPERIMENTAL for ai in a.interventions]
         for name in dict.fromkeys(treated):
             add("TRT", "Investigational Therapy or Treatment", self.prose.terms.intervention(name))
+        self._dosing(list(dict.fromkeys(treated)), add)
         comparators = [ai.intervention for a in t.arms if a.type in (ArmType.PLACEBO_COMPARATOR, ArmType.ACTIVE_COMPARATOR) for ai in a.interventions]
         for name in dict.fromkeys(comparators):
             add("COMPTRT", "Comparative Treatment Name", self.prose.terms.intervention(name))
-        for o in t.objectives:
-            if o.level is ObjectiveLevel.PRIMARY:
-                add("OBJPRIM", "Trial Primary Objective", o.text)
-            elif o.level is ObjectiveLevel.SECONDARY:
-                add("OBJSEC", "Trial Secondary Objective", o.text)
+        for level, code, label in _OBJECTIVE_TS:
+            for o in t.objectives:
+                if o.level is level:
+                    add(code, label, o.text)
+        for level, code, label in _OUTCOME_TS:
+            for o in t.objectives:
+                if o.level is level:
+                    for e in o.endpoints:
+                        add(code, label, e)
         if t.sponsor:
             add("SPONSOR", "Clinical Study Sponsor", t.sponsor.name)
         if t.start:
@@ -413,6 +441,42 @@ class _Sdtm:
             flat.append(r[:6] + vals + [r[7], r[8], r[9], r[10]])
         return Dataset("TS", "Trial Summary", cols, labels, flat)
 
+    def _dosing(self, names: list[str], add: Callable[..., None]) -> None:
+        """DOSE, DOSU, DOSFRQ, ROUTE and DOSFRM of the investigational therapy, as the protocol
+        states them (each distinct value once; a titration gives several doses)."""
+        t = self.t
+        steps: list[DoseStep] = []
+        for arm in t.arms:
+            if arm.type is not ArmType.EXPERIMENTAL:
+                continue
+            for ai in arm.interventions:
+                if ai.intervention in names:
+                    reg = arm_regimen(t, arm, ai.intervention)
+                    steps.extend(reg.steps if reg else ())
+        doses = list(dict.fromkeys(num(s.amount.value) for s in steps))
+        for d in doses:
+            add("DOSE", "Dose per Administration", d)
+        for unit in dict.fromkeys(s.amount.unit for s in steps if s.amount.unit):
+            value, code = _UNIT_CT.get(unit, (ascii_text(unit), ""))
+            add("DOSU", "Dose Units", value, code, "CDISC CT" if code else "")
+        for f in dict.fromkeys(s.frequency for s in steps if s.frequency is not None):
+            freq = _frequency_ct(f.interval)
+            if freq:
+                add("DOSFRQ", "Dosing Frequency", freq[0], freq[1], "CDISC CT")
+        for route in dict.fromkeys(s.route for s in steps if s.route is not None):
+            rt = _ROUTE_CT.get(route.value)
+            if rt:
+                add("ROUTE", "Route of Administration", rt[0], rt[1], "CDISC CT")
+        for name in names:
+            iv = t.intervention(name)
+            if iv is None or not iv.form:
+                continue
+            form = dose_form(iv.form)
+            if form is not None:
+                add("DOSFRM", "Dose Form", form.submission, form.code, "CDISC CT")
+            else:
+                add("DOSFRM", "Dose Form", ascii_text(iv.form.upper()))
+
     def _length(self) -> str:
         sched = self.t.schedule
         if sched is None:
@@ -426,6 +490,79 @@ class _Sdtm:
         if float(weeks).is_integer():
             return f"P{int(weeks)}W"
         return f"P{num(span)}D"
+
+
+_OBJECTIVE_TS = (
+    (ObjectiveLevel.PRIMARY, "OBJPRIM", "Trial Primary Objective"),
+    (ObjectiveLevel.SECONDARY, "OBJSEC", "Trial Secondary Objective"),
+    (ObjectiveLevel.EXPLORATORY, "OBJEXP", "Trial Exploratory Objective"),
+)
+_OUTCOME_TS = (
+    (ObjectiveLevel.PRIMARY, "OUTMSPRI", "Primary Outcome Measure"),
+    (ObjectiveLevel.SECONDARY, "OUTMSSEC", "Secondary Outcome Measure"),
+    (ObjectiveLevel.EXPLORATORY, "OUTMSEXP", "Exploratory Outcome Measure"),
+)
+# CDISC CT Unit (C71620) submission values of the dose units the language writes.
+_UNIT_CT = {
+    "ug": ("ug", "C48152"),
+    "mg": ("mg", "C28253"),
+    "g": ("g", "C48155"),
+    "kg": ("kg", "C28252"),
+    "mL": ("mL", "C28254"),
+    "L": ("L", "C48505"),
+    "U": ("U", "C44278"),
+    "[iU]": ("IU", "C48579"),
+    "[IU]": ("IU", "C48579"),
+    "%": ("%", "C25613"),
+    "mg/kg": ("mg/kg", "C67401"),
+    "ug/kg": ("ug/kg", "C67396"),
+    "mg/m2": ("mg/m2", "C67402"),
+}
+# CDISC CT Route of Administration (C66729).
+_ROUTE_CT = {
+    "oral": ("ORAL", "C38288"),
+    "intravenous": ("INTRAVENOUS", "C38276"),
+    "subcutaneous": ("SUBCUTANEOUS", "C38299"),
+    "intramuscular": ("INTRAMUSCULAR", "C28161"),
+    "transdermal": ("TRANSDERMAL", "C38305"),
+    "topical": ("TOPICAL", "C38304"),
+    "inhalation": ("RESPIRATORY (INHALATION)", "C38216"),
+    "intrathecal": ("INTRATHECAL", "C38267"),
+    "nasal": ("NASAL", "C38284"),
+    "rectal": ("RECTAL", "C38295"),
+    "sublingual": ("SUBLINGUAL", "C38300"),
+}
+# CDISC CT Frequency (C71113) by interval in days (hours as fractions).
+_FREQ_CT = {
+    0.5: ("Q12H", "C64502"),
+    1.0: ("QD", "C25473"),
+    2.0: ("QOD", "C64525"),
+    3.0: ("Q3D", "C64533"),
+    7.0: ("EVERY WEEK", "C67069"),
+    14.0: ("EVERY 2 WEEKS", "C71127"),
+    21.0: ("EVERY 3 WEEKS", "C64535"),
+    28.0: ("EVERY 4 WEEKS", "C64529"),
+    42.0: ("EVERY 6 WEEKS", "C89788"),
+    56.0: ("EVERY 8 WEEKS", "C103389"),
+}
+
+
+def _frequency_ct(interval: Duration | None) -> tuple[str, str] | None:
+    if interval is None:
+        return ("ONCE", "C64576")
+    if interval.unit is TimeUnit.MONTH:
+        return {1.0: ("QM", "C64498"), 2.0: ("Q2M", "C64536"), 3.0: ("Q3M", "C64537")}.get(float(interval.amount))
+    return _FREQ_CT.get(round(interval.days(), 6))
+
+
+def _randomization_quotient(trial: Trial) -> float | None:
+    """RANDQT: the share of randomized participants planned to receive the investigational
+    therapy, from the stated allocation ratio (None when no ratio is stated)."""
+    ratio = allocation_ratio(trial)
+    if trial.allocation is not Allocation.RANDOMIZED or ratio is None:
+        return None
+    parts = sum(p for a, p in zip(trial.arms, ratio, strict=True) if a.type is ArmType.EXPERIMENTAL)
+    return parts / sum(ratio)
 
 
 def _iso_age(d: object) -> str:

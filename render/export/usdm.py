@@ -9,9 +9,14 @@ computably and USDM has no attribute for travels in extension attributes:
 - `urn:trialcode:usdm:criterion-expression` on each EligibilityCriterionItem: the criterion's
   expression tree as JSON (see `expression_json`);
 - `urn:trialcode:usdm:repeat`: the frequency of an activity that repeats (`every 7 days ...`);
-- `urn:trialcode:usdm:dose`: the dose of an administration (USDM only takes a dose together
-  with an administrable product, whose dose form the protocol file does not state);
-- `urn:trialcode:usdm:relative-timing`: the anchor of a visit timed from another event.
+- `urn:trialcode:usdm:dose`: the dose of an administration whose intervention has no dosage
+  form in CDISC CT (USDM takes a dose only together with an administrable product);
+- `urn:trialcode:usdm:relative-timing`: the anchor of a visit timed from another event;
+- `urn:trialcode:usdm:visit-number`: the protocol's number of a visit (SDTM VISITNUM), on its
+  encounter;
+- `urn:trialcode:usdm:allocation-ratio`: the allocation ratio (`1:1:1`, arms in order) on the
+  study design, and each arm's part of it on the arm;
+- `urn:trialcode:usdm:dose-form`: a dosage form that matches no CDISC CT term, as written.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from typing import Any
 import attrs
 from markupsafe import escape
 
-from protocol.design import Intervention, Objective
-from protocol.schedule import AfterAnchor, AsNeeded, DayRange, OnEvent, Visit
+from protocol.design import Intervention
+from protocol.schedule import AfterAnchor, AsNeeded, AtDay, DayRange, OnEvent, Visit
 from protocol.timing import Duration, TimeUnit, Window
 from protocol.trial import Trial
 from protocol.vocab import (
@@ -41,10 +46,11 @@ from protocol.vocab import (
     SponsorClass,
     StudyType,
 )
-from render.design import build_matrix, iso_duration
+from render.design import allocation_ratio, build_matrix, iso_duration, ratio_text
+from render.doseform import dose_form
 from render.prose import Prose
 from render.soa import build_grid
-from render.terms import lower_first, num, window_text
+from render.terms import num, window_text
 
 USDM_VERSION = "4.0.0"
 CDISC = "http://www.cdisc.org"
@@ -160,6 +166,11 @@ _OBJECTIVE = {
     ObjectiveLevel.PRIMARY: ("C85826", "Trial Primary Objective"),
     ObjectiveLevel.SECONDARY: ("C85827", "Trial Secondary Objective"),
     ObjectiveLevel.EXPLORATORY: ("C163559", "Trial Exploratory Objective"),
+}
+_ENDPOINT = {
+    ObjectiveLevel.PRIMARY: ("C94496", "Primary Endpoint"),
+    ObjectiveLevel.SECONDARY: ("C139173", "Secondary Endpoint"),
+    ObjectiveLevel.EXPLORATORY: ("C170559", "Exploratory Endpoint"),
 }
 _ORG_TYPE = {
     SponsorClass.INDUSTRY: ("C54149", "Drug Company"),
@@ -296,6 +307,15 @@ class _Usdm:
             "instanceType": "ExtensionAttribute",
         }
 
+    def ext_integer(self, name: str, value: int) -> dict[str, Any]:
+        return {
+            "id": self.id("ExtensionAttribute"),
+            "url": EXT + name,
+            "valueInteger": value,
+            "extensionAttributes": [],
+            "instanceType": "ExtensionAttribute",
+        }
+
     def ext_quantity(self, name: str, q: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": self.id("ExtensionAttribute"),
@@ -342,7 +362,7 @@ class _Usdm:
             "roles": self.roles(version_id, sponsor_org),
             "organizations": orgs,
             "studyInterventions": self._interventions,
-            "administrableProducts": [],
+            "administrableProducts": self._products,
             "medicalDevices": [],
             "productOrganizationRoles": [],
             "biomedicalConcepts": [],
@@ -510,7 +530,9 @@ class _Usdm:
         encounters, activities, timelines = self.schedule(epochs)
         design: dict[str, Any] = {
             "id": self._design_id,
-            "extensionAttributes": [],
+            "extensionAttributes": (
+                [self.ext_string("allocation-ratio", ratio_text(t))] if ratio_text(t) else []
+            ),
             "name": f"{t.name} design",
             "label": t.title,
             "description": "The study design, generated from the computable protocol",
@@ -563,51 +585,32 @@ class _Usdm:
         ]
 
     def objectives(self) -> list[dict[str, Any]]:
-        """The protocol's objectives. The model has no endpoints; an interim efficacy rule names
-        the primary efficacy endpoint, so it becomes the endpoint of the first primary objective
-        (and, when the protocol states no objective at all, a primary objective is stated for
-        it), each marked `urn:trialcode:usdm:derived-from`."""
-        t = self.t
-        objectives = list(t.objectives)
+        """The protocol's objectives, each with the endpoints that measure it."""
         out: list[dict[str, Any]] = []
-        interim = t.stopping.interim_rules
-        derived = False
-        if not any(o.level is ObjectiveLevel.PRIMARY for o in objectives) and interim:
-            r = interim[0]
-            what = r.label or r.name.replace("_", " ")
-            objectives.insert(
-                0, Objective(ObjectiveLevel.PRIMARY, f"To compare {lower_first(what)} between the trial arms.")
-            )
-            derived = True
-        primary_done = False
-        for i, o in enumerate(objectives):
+        n_end = 0
+        for i, o in enumerate(self.t.objectives):
             endpoints: list[dict[str, Any]] = []
-            exts = []
-            if o.level is ObjectiveLevel.PRIMARY and not primary_done and interim:
-                primary_done = True
-                r = interim[0]
-                what = r.label or r.name.replace("_", " ")
+            for text in o.endpoints:
+                n_end += 1
                 endpoints.append(
                     {
                         "id": self.id("Endpoint"),
-                        "extensionAttributes": [self.ext_string("derived-from", f"stopping rule {r.name}")],
-                        "name": f"END{len(endpoints) + 1}",
-                        "label": what,
+                        "extensionAttributes": [],
+                        "name": f"END{n_end}",
+                        "label": _short(text),
                         "description": None,
-                        "text": _xhtml(what),
+                        "text": _xhtml(text),
                         "dictionaryId": None,
                         "notes": [],
-                        "purpose": "Efficacy",
-                        "level": self.code(("C94496", "Primary Endpoint")),
+                        "purpose": "Not stated in the protocol",
+                        "level": self.code(_ENDPOINT[o.level]),
                         "instanceType": "Endpoint",
                     }
                 )
-                if derived and i == 0:
-                    exts.append(self.ext_string("derived-from", f"stopping rule {r.name}"))
             out.append(
                 {
                     "id": self.id("Objective"),
-                    "extensionAttributes": exts,
+                    "extensionAttributes": [],
                     "name": f"OBJ{i + 1}",
                     "label": None,
                     "description": None,
@@ -624,13 +627,16 @@ class _Usdm:
     def arms(self) -> list[dict[str, Any]]:
         self._arm_ids: dict[str, str] = {}
         out = []
-        for a in self.t.arms:
+        ratio = allocation_ratio(self.t)
+        for k, a in enumerate(self.t.arms):
             aid = self.id("StudyArm")
             self._arm_ids[a.name] = aid
             out.append(
                 {
                     "id": aid,
-                    "extensionAttributes": [],
+                    "extensionAttributes": (
+                        [self.ext_integer("allocation-ratio", ratio[k])] if ratio else []
+                    ),
                     "name": a.code or a.name,
                     "label": a.label,
                     "description": a.description or a.label,
@@ -699,17 +705,48 @@ class _Usdm:
             )
         return epochs, cells, elements
 
+    def products(self) -> dict[str, dict[str, Any]]:
+        """One administrable product per intervention whose dosage form is a CDISC CT term."""
+        out: dict[str, dict[str, Any]] = {}
+        for iv in self.t.interventions:
+            form = dose_form(iv.form)
+            if form is None:
+                continue
+            out[iv.name] = {
+                "id": self.id("AdministrableProduct"),
+                "extensionAttributes": [],
+                "name": iv.name.upper(),
+                "label": iv.label,
+                "description": f"{iv.label}, {iv.form.lower() if iv.form else ''}".rstrip(", "),
+                "pharmacologicClass": None,
+                "administrableDoseForm": self.alias((form.code, form.preferred)),
+                # a placebo given to compare is an investigational medicinal product too
+                "productDesignation": self.code(("C202579", "Investigational Medicinal Product")),
+                "sourcing": None,
+                "properties": [],
+                "identifiers": [],
+                "ingredients": [],
+                "notes": [],
+                "instanceType": "AdministrableProduct",
+            }
+        return out
+
     def interventions(self) -> list[dict[str, Any]]:
         t = self.t
         self._iv_ids: dict[str, str] = {}
+        self._product_of = self.products()
+        self._products = list(self._product_of.values())
         out = []
         for iv in t.interventions:
             iid = self.id("StudyIntervention")
             self._iv_ids[iv.name] = iid
+            exts = []
+            if iv.form and iv.name not in self._product_of:
+                exts.append(self.ext_string("dose-form", iv.form))
             out.append(
                 {
                     "id": iid,
-                    "extensionAttributes": [],
+                    "extensionAttributes": exts,
                     "name": iv.name,
                     "label": iv.label,
                     "description": iv.description or iv.label,
@@ -752,10 +789,16 @@ class _Usdm:
                     else:
                         freq = _FREQUENCY.get((float(step.frequency.interval.amount), step.frequency.interval.unit))
                 unit = _UNIT.get(step.amount.unit or "")
-                dose_q = self.quantity(step.amount.value, unit)
-                ext = [self.ext_quantity("dose", dose_q)] if unit else [
-                    self.ext_string("dose", f"{num(step.amount.value)} {step.amount.unit or ''}".strip())
-                ]
+                product = self._product_of.get(iv.name)
+                dose_q = self.quantity(step.amount.value, unit) if unit else None
+                ext: list[dict[str, Any]] = []
+                dose = None
+                if product is not None and dose_q is not None:
+                    dose = dose_q  # USDM takes a dose together with its administrable product
+                elif dose_q is not None:
+                    ext.append(self.ext_quantity("dose", dose_q))
+                else:
+                    ext.append(self.ext_string("dose", f"{num(step.amount.value)} {step.amount.unit or ''}".strip()))
                 out.append(
                     {
                         "id": self.id("Administration"),
@@ -764,10 +807,10 @@ class _Usdm:
                         "label": step.label,
                         "description": self.prose.dose_step(step),
                         "duration": self.duration(step.duration, str(step.duration) if step.duration else "as long as the protocol's schedule states"),
-                        "dose": None,
+                        "dose": dose,
                         "route": self.alias(route) if route else None,
                         "frequency": self.alias(freq) if freq else None,
-                        "administrableProductId": None,
+                        "administrableProductId": product["id"] if product is not None and dose is not None else None,
                         "medicalDeviceId": None,
                         "notes": [],
                         "instanceType": "Administration",
@@ -871,11 +914,16 @@ class _Usdm:
         encounters: list[dict[str, Any]] = []
         for i, col in enumerate(grid.columns):
             v = visits.get(col.visit or "")
-            start = f"{col.label}: day {col.day_text}" + (f" ({col.window_text})" if col.window_text else "")
+            if v is not None and not isinstance(v.timing, (AtDay, DayRange)):
+                start = f"{col.label}: {self.prose.visit_when(v)}"  # relative or event-driven
+            else:
+                start = f"{col.label}: day {col.day_text}" + (f" ({col.window_text})" if col.window_text else "")
             encounters.append(
                 {
                     "id": enc_ids[i],
-                    "extensionAttributes": [],
+                    "extensionAttributes": (
+                        [self.ext_string("visit-number", col.number)] if col.number else []
+                    ),
                     "name": (col.visit or col.key).upper(),
                     "label": col.label,
                     "description": self._visit_description(v, col.label, col.day_text),
@@ -895,6 +943,22 @@ class _Usdm:
         activities = []
         for i, row in enumerate(grid.rows):
             exts = [self.ext_string("repeat", row.timing)] if row.kind == "repeat" else []
+            procedures = [
+                {
+                    "id": self.id("Procedure"),
+                    "extensionAttributes": [],
+                    "name": f"ADMIN_{name.upper()}",
+                    "label": f"Administration of {self.terms.intervention(name)}",
+                    "description": row.label + (f": {row.timing}" if row.timing else ""),
+                    "procedureType": "Study intervention administration",
+                    "code": self.code(("C70962", "Agent Administration")),
+                    "studyInterventionId": self._iv_ids[name],
+                    "notes": [],
+                    "instanceType": "Procedure",
+                }
+                for name in row.interventions
+                if name in self._iv_ids
+            ]
             activities.append(
                 {
                     "id": act_ids[i],
@@ -905,7 +969,7 @@ class _Usdm:
                     "previousId": act_ids[i - 1] if i > 0 else None,
                     "nextId": act_ids[i + 1] if i + 1 < len(act_ids) else None,
                     "childIds": [],
-                    "definedProcedures": [],
+                    "definedProcedures": procedures,
                     "biomedicalConceptIds": [],
                     "bcCategoryIds": [],
                     "bcSurrogateIds": [],
