@@ -26,7 +26,7 @@ from render.design import DesignMatrix, build_matrix, ratio_text
 from render.prose import Prose
 from render.schema_svg import schema_svg
 from render.soa import Grid, build_grid
-from render.stats import NumberTable, interim_table, safety_table
+from render.stats import NumberTable, interim_plot, interim_table, safety_table
 from render.terms import duration_text, join_and, lower_first, num, sentence_case
 
 GENERATED_MARK = "†"
@@ -92,13 +92,22 @@ class Schema:
 
 
 @dataclass
+class Figure:
+    """A figure drawn only in HTML (Markdown and Word carry the same numbers as a table)."""
+
+    svg: str
+    caption: str
+    kind: str = "figure"
+
+
+@dataclass
 class SoA:
     grid: Grid
     caption: str
     kind: str = "soa"
 
 
-Block = Para | Bullets | Numbered | Table | KeyValues | Schema | SoA
+Block = Para | Bullets | Numbered | Table | KeyValues | Schema | Figure | SoA
 
 
 @dataclass
@@ -704,6 +713,9 @@ class _Builder:
             table = interim_table(r)
             if table is not None:
                 interim.append(_table(table))
+            plot = interim_plot(r)
+            if plot is not None:
+                interim.append(Figure(plot, f"Figure. Boundaries for {r.label or r.name}"))
         for s in t.stopping.safety_rules:
             interim.append(Para(self.prose.rule(s)))
             table = safety_table(t, s)

@@ -50,8 +50,9 @@ def _engine() -> Any | None:
     return stats
 
 
-def interim_table(rule: InterimRule) -> NumberTable | None:
-    """Efficacy (and futility) boundaries at each look, on the Z and nominal p-value scales."""
+def _design(rule: InterimRule) -> Any | None:
+    """The planned group-sequential design of an interim rule, or None when it cannot be
+    computed (no engine, an unknown family, a DesignError): the document then says it in words."""
     stats = _engine()
     if stats is None or not hasattr(stats, "group_sequential_design"):
         return None
@@ -76,9 +77,17 @@ def interim_table(rule: InterimRule) -> NumberTable | None:
             binding=rule.futility.binding,
         )
     try:
-        design = stats.group_sequential_design(list(rule.information), **kwargs)
+        return stats.group_sequential_design(list(rule.information), **kwargs)
     except Exception:  # DesignError or a numerical failure: words only
         return None
+
+
+def interim_table(rule: InterimRule) -> NumberTable | None:
+    """Efficacy (and futility) boundaries at each look, on the Z and nominal p-value scales."""
+    design = _design(rule)
+    if design is None:
+        return None
+    eff = rule.efficacy
     two = eff.sides == 2
     header = ["Look", "Information fraction", "Efficacy boundary (Z)", "Nominal p-value", "Cumulative α spent"]
     if design.futility:
@@ -109,6 +118,18 @@ def interim_table(rule: InterimRule) -> NumberTable | None:
             + "; boundaries computed by recursive numerical integration (engine.stats)."
         ),
     )
+
+
+def interim_plot(rule: InterimRule) -> str | None:
+    """The boundaries of an interim rule as an SVG plot (None when they cannot be computed)."""
+    design = _design(rule)
+    if design is None:
+        return None
+    from render.boundary_svg import boundary_svg
+
+    return boundary_svg(design.information_fractions, design.efficacy,
+                        design.futility or None, rule.efficacy.sides == 2,
+                        f"Boundaries for {rule.label or rule.name}")
 
 
 def monitored_patients(trial: Trial, rule: SafetyRule) -> int | None:
