@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from protocol.design import DoseStep
-from protocol.schedule import AfterAnchor, AsNeeded, AtDay, DayRange, OnEvent, Visit
+from protocol.schedule import AfterAnchor, AsNeeded, AtDay, AtTimes, DayRange, OnEvent, Visit
 from protocol.timing import Duration, TimeUnit
 from protocol.trial import Trial
 from protocol.vocab import (
@@ -31,7 +31,8 @@ from protocol.vocab import (
 from render.design import allocation_ratio, anchor_days, arm_regimen, build_matrix, iso_duration
 from render.doseform import dose_form
 from render.prose import Prose
-from render.terms import num
+from render.soa import build_grid
+from render.terms import num, window_text
 
 MAX_TEXT = 200
 MAX_TESTCD = 8
@@ -204,16 +205,25 @@ class _Sdtm:
         rows: list[list[object]] = []
         if sched is not None:
             days = anchor_days(self.t)
-            planned: list[tuple[float, int, Visit]] = []
-            other: list[Visit] = []
+            # (day, source order, label, start rule, arms, protocol's number)
+            planned: list[tuple[float, int, str, str, tuple[str, ...], float | None]] = []
+            other: list[tuple[str, str, tuple[str, ...], float | None, float | None]] = []
             for i, v in enumerate(sched.visits):
                 if isinstance(v.timing, AsNeeded) and v.number is None:
                     continue  # unscheduled visits are not planned visits (unless numbered)
                 day = self._nominal(v, days)
+                entry = (v.label, self._start_rule(v), v.arms, v.number)
                 if v.condition or day is None:
-                    other.append(v)
+                    other.append((*entry, day))
                 else:
-                    planned.append((day, i, v))
+                    planned.append((day, i, *entry))
+            # the time points of `assess ... at month 3, 6` that no visit covers are visits too:
+            # the schedule of activities and the USDM export show them as such
+            grid = build_grid(self.t)
+            for k, col in enumerate(grid.columns if grid else []):
+                if col.visit is None and col.day is not None:
+                    rule = col.label + (f" ({self._point_window(col.day)})" if self._point_window(col.day) else "")
+                    planned.append((col.day, len(sched.visits) + k, col.label, rule, (), None))
             planned.sort(key=lambda x: (x[0], x[1]))
             # VISITNUM is the protocol's visit number; a visit without one is numbered here:
             # planned visits 1, 2, ... in time order, conditional and event visits from 101,
@@ -227,27 +237,27 @@ class _Sdtm:
                 taken.add(n)
                 return n
 
-            numbered: list[tuple[float, Visit, float | None]] = []
-            for k, (d, _, v) in enumerate(planned):
-                numbered.append((float(v.number) if v.number is not None else free(float(k + 1)), v, d))
-            for v in other:
-                n = float(v.number) if v.number is not None else free(101.0)
-                numbered.append((n, v, self._nominal(v, days)))
+            numbered: list[tuple[float, str, float | None, str, tuple[str, ...]]] = []
+            for k, (d, _, label, rule, arms, number) in enumerate(planned):
+                n = float(number) if number is not None else free(float(k + 1))
+                numbered.append((n, label, d, rule, arms))
+            for label, rule, arms, number, event_day in other:
+                n = float(number) if number is not None else free(101.0)
+                numbered.append((n, label, event_day, rule, arms))
             numbered.sort(key=lambda x: x[0])
-            for visitnum, v, day in numbered:
-                arms = v.arms or ("",)
-                for arm_name in arms:
+            for visitnum, label, day, rule, arm_names in numbered:
+                for arm_name in arm_names or ("",):
                     arm = self.t.arm(arm_name) if arm_name else None
                     rows.append(
                         [
                             self.sid,
                             "TV",
                             visitnum,
-                            ascii_text(v.label),
+                            ascii_text(label),
                             _study_day(day) if day is not None else None,
                             (arm.code or arm.name) if arm else "",
                             ascii_text(arm.label) if arm else "",
-                            ascii_text(self._start_rule(v))[:MAX_TEXT],
+                            ascii_text(rule)[:MAX_TEXT],
                             "",
                         ]
                     )
@@ -258,6 +268,19 @@ class _Sdtm:
             ["Study Identifier", "Domain Abbreviation", "Visit Number", "Visit Name", "Planned Study Day of Visit", "Planned Arm Code", "Description of Planned Arm", "Visit Start Rule", "Visit End Rule"],
             rows,
         )
+
+    def _point_window(self, day: float) -> str:
+        """The window of the `at ...` activities planned at `day` (the widest, in words)."""
+        sched = self.t.schedule
+        cal = self.t.calendar
+        best: tuple[float, str] = (-1.0, "")
+        for a in sched.activities if sched else ():
+            if isinstance(a.timing, AtTimes) and a.window is not None:
+                if any(abs(p.days(cal) - day) < 1e-9 for p in a.timing.points):
+                    width = sum(a.window.days(cal))
+                    if width > best[0]:
+                        best = (width, window_text(a.window))
+        return best[1]
 
     def _nominal(self, v: Visit, days: dict[str, float]) -> float | None:
         t = v.timing
