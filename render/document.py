@@ -79,7 +79,7 @@ class Table:
 
 @dataclass
 class KeyValues:
-    rows: list[tuple[str, str]]
+    rows: list[tuple[str, Cell]]
     kind: str = "keyvalues"
 
 
@@ -305,7 +305,7 @@ class _Builder:
 
     def synopsis(self) -> Section | None:
         t = self.t
-        rows: list[tuple[str, str]] = []
+        rows: list[tuple[str, Cell]] = []
         if t.title:
             rows.append(("Title", t.title))
         ids = [f"{scheme_label(i.scheme)}: {i.value}" for i in t.identifiers]
@@ -336,11 +336,11 @@ class _Builder:
         if t.purpose:
             rows.append(("Primary purpose", sentence_case(enum_text(t.purpose))))
         primary = [o for o in t.objectives if o.level is ObjectiveLevel.PRIMARY]
-        for o in primary:
-            rows.append(("Primary objective", o.text))
+        if primary:
+            rows.append(("Primary objective" + ("s" if len(primary) > 1 else ""), [o.text for o in primary]))
         endpoints = [e for o in primary for e in o.endpoints]
         if endpoints:
-            rows.append(("Primary endpoint" + ("s" if len(endpoints) > 1 else ""), "; ".join(endpoints)))
+            rows.append(("Primary endpoint" + ("s" if len(endpoints) > 1 else ""), endpoints))
         pop = population_text(t)
         if pop:
             rows.append(("Population", pop))

@@ -149,7 +149,10 @@ class _Writer:
                 cells = t.add_row().cells
                 _cell_text(cells[0], k, bold=True)
                 _shade(cells[0], _HEAD_FILL)
-                _cell_text(cells[1], v)
+                if isinstance(v, list):
+                    _cell_lines(cells[1], v)
+                else:
+                    _cell_text(cells[1], v)
             self._widths(t, [Cm(5), Cm(11)])
             self.d.add_paragraph()
         elif isinstance(b, Schema):
