@@ -107,3 +107,19 @@ def test_dose_form_in_ts_and_usdm(seed):
     (product,) = version["administrableProducts"]
     admin = version["studyInterventions"][0]["administrations"][0]
     assert admin["administrableProductId"] == product["id"] and admin["dose"]["value"] == 135.0
+
+
+def test_sex_restricted_assessment_inside_a_range_visit(seed):
+    grid = build_grid(seed)
+    assert grid is not None
+    # the pregnancy test at day -4 (+-3) is done within the screening visit (days -28 to -1)
+    assert not any(c.label.startswith("Day") for c in grid.columns)
+    notes = dict(grid.footnotes)
+    row = next(r for r in grid.rows if r.label == "Pregnancy test")
+    (mark,) = [m for m in row.marks if m.text]
+    assert sorted(notes[x] for x in mark.footnotes) == [
+        "At day −4 (±3 days), within the Screening period.",
+        "Female participants only.",
+    ]
+    # letters follow reading order: visit headers first, then rows
+    assert [letter for letter, _ in grid.footnotes] == list("abcd")
