@@ -12,7 +12,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Emu, Pt, RGBColor
 from docx.table import Table as DocxTable
 
 from render.document import (
@@ -63,6 +63,18 @@ def _row_height(row: object, height: object) -> None:
         header.addprevious(h)
     else:
         tr_pr.append(h)
+
+
+def _cell_margins(table: DocxTable, side: object) -> None:
+    """Narrow left and right cell margins for the whole table (a crowded grid needs the room)."""
+    tbl_pr = table._tbl.tblPr
+    mar = OxmlElement("w:tblCellMar")
+    for edge in ("left", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), str(int(side.twips)))  # type: ignore[attr-defined]
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tbl_pr.append(mar)
 
 
 def _repeat_header(row: object) -> None:
@@ -281,12 +293,24 @@ class _Writer:
                 bar = bar.merge(t.cell(len(t.rows) - 1, z + 1))
             _cell_text(bar, r.timing, size=size, center=True)
             _shade(bar, _BAR_FILL)
-        first_w = Cm(5.5)
-        rest = Cm(max(1.2, (26.7 - 5.5) / max(n, 1)))
+        # the grid fills the landscape page's text width: the activity column, then equal visits
+        avail = int(landscape.page_width) - int(landscape.left_margin) - int(landscape.right_margin)
+        first_w = min(int(Cm(5.5)), int(avail * (0.17 if g.crowded else 0.25)))
+        # a column whose day is words ("as needed", "last dose + 30 d") gets more room
+        weights = [1.5 if any(ch.isalpha() for ch in c.day_text) else 1.0 for c in g.columns]
+        unit = (avail - first_w) / max(sum(weights), 1.0)
+        t.autofit = False
+        if g.crowded:
+            _cell_margins(t, Cm(0.06))
+        widths = [first_w] + [int(unit * w) for w in weights]
+        for i, col in enumerate(t.columns):
+            col.width = Emu(widths[i])
         for row in t.rows:
-            row.cells[0].width = first_w
-            for c in row.cells[1:]:
-                c.width = rest
+            start = 0
+            for tc in row._tr.tc_lst:
+                span = tc.grid_span
+                tc.width = Emu(sum(widths[start : start + span]))
+                start += span
         note = self.d.add_paragraph(
             "X: performed at this visit. Shaded cells: repeating activities over the period they "
             "cover, with their frequency and window."
