@@ -25,8 +25,9 @@ states another ratio).
 
 Safety rules. The boundary ("stop if at least k events among the first n patients") is built for
 the maximum number of patients the rule monitors: ``max_patients`` from the data file, else the
-planned enrolment shared equally by the trial's arms times the number of arms the rule covers
-(the same figure as the protocol document's safety table), and for an SPRT its own maximum.
+covered arms' share of the planned enrolment under the allocation ratio
+(``protocol.allocation.monitored_patients``, the same figure as the protocol document's safety
+table), and for an SPRT its own maximum.
 Decisions come from that table, so they agree with the document exactly.
 
 The engine never imports the parser: this module depends on ``protocol`` and ``engine.stats``.
@@ -69,6 +70,7 @@ from engine.stats import (
     truncated_sprt,
 )
 from engine.stats.boundaries import solve_lower_bound
+from protocol.allocation import allocation_ratio, monitored_patients
 from protocol.stopping import (
     BayesianStop,
     BinomialStop,
@@ -915,20 +917,6 @@ def _interim_decision(
 # ---- safety rules --------------------------------------------------------------------------
 
 
-def monitored_patients(trial: Trial, rule: SafetyRule) -> int | None:
-    """Patients a safety rule monitors at most: the planned enrolment, or the covered arms' share.
-
-    The enrolment is shared equally by the trial's arms, and the rule gets the share of the arms
-    it covers (all patients when it names no arm), rounded down: the figure the protocol
-    document's safety table uses. None when the trial states no enrolment.
-    """
-    if trial.enrollment is None:
-        return None
-    if not rule.arms or not trial.arms:
-        return trial.enrollment
-    return int(trial.enrollment * len(rule.arms) / len(trial.arms))
-
-
 def _oc_rates(method: BayesianStop | BinomialStop | SprtStop) -> list[float]:
     if isinstance(method, SprtStop):
         rates = [method.p0, (method.p0 + method.p1) / 2, method.p1]
@@ -996,9 +984,12 @@ def _evaluate_safety(
             )
         n_max = planned
         if rule.arms and trial.arms and len(rule.arms) < len(trial.arms):
+            ratio = allocation_ratio(trial)
+            how = (f"allocated {':'.join(str(p) for p in ratio)} to the {len(trial.arms)} arms"
+                   if ratio else f"shared equally by the {len(trial.arms)} arms")
             source = (
-                f"planned enrolment {trial.enrollment} shared equally by the "
-                f"{len(trial.arms)} arms; the rule covers {', '.join(rule.arms)}"
+                f"planned enrolment {trial.enrollment} {how}; the rule covers "
+                f"{', '.join(rule.arms)}"
             )
         else:
             source = f"planned enrolment {trial.enrollment}"

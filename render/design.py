@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from protocol.allocation import allocation_ratio
 from protocol.design import Arm, Regimen
 from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor
 from protocol.schedule import (
@@ -382,24 +383,9 @@ def repeat_span(a: Activity, cal: Calendar, anchors: dict[str, float]) -> tuple[
 # ---- the allocation ratio ---------------------------------------------------------------------
 
 
-def allocation_ratio(trial: Trial) -> tuple[int, ...] | None:
-    """The stated allocation ratio, one part per arm in arm order (None when not stated)."""
-    r = trial.allocation_ratio
-    if not r or len(r) != len(trial.arms) or any(p < 1 for p in r):
-        return None
-    return r
-
-
 def ratio_text(trial: Trial) -> str:
     """`1:1:1`, or "" when the protocol states no ratio."""
     r = allocation_ratio(trial)
     return ":".join(str(p) for p in r) if r else ""
 
 
-def arm_share(trial: Trial, arms: tuple[str, ...] | list[str]) -> float:
-    """The fraction of participants allocated to `arms`: from the stated ratio, else equal shares."""
-    if not trial.arms:
-        return 1.0
-    r = allocation_ratio(trial) or tuple(1 for _ in trial.arms)
-    parts = {a.name: p for a, p in zip(trial.arms, r, strict=True)}
-    return sum(parts.get(a, 0) for a in arms) / sum(r)

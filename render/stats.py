@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from protocol.allocation import allocation_ratio, monitored_patients
 from protocol.stopping import BayesianStop, BinomialStop, InterimRule, SafetyRule, SprtStop
 from protocol.trial import Trial
-from render.design import allocation_ratio, arm_share, ratio_text
+from render.design import ratio_text
 from render.terms import join_and, num
 
 # Boundary family names of the protocol language -> engine.stats names.
@@ -130,16 +131,6 @@ def interim_plot(rule: InterimRule) -> str | None:
     return boundary_svg(design.information_fractions, design.efficacy,
                         design.futility or None, rule.efficacy.sides == 2,
                         f"Boundaries for {rule.label or rule.name}")
-
-
-def monitored_patients(trial: Trial, rule: SafetyRule) -> int | None:
-    """Participants the rule counts: all enrolled, or the monitored arms' share of the planned
-    enrolment under the stated allocation ratio (equal shares when none is stated), rounded down."""
-    if trial.enrollment is None:
-        return None
-    if not rule.arms or not trial.arms:
-        return trial.enrollment
-    return int(trial.enrollment * arm_share(trial, rule.arms) + 1e-9)
 
 
 def _looks_within(rule: SafetyRule, n_max: int) -> list[int] | None:

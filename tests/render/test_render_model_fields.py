@@ -8,11 +8,12 @@ import pytest
 from conftest import EXAMPLES, SHARED
 
 import dsl
+from protocol.allocation import monitored_patients
 from render import render_document
 from render.doseform import dose_form
 from render.export import export_sdtm_design, export_usdm
 from render.soa import build_grid
-from render.stats import monitored_patients, safety_table
+from render.stats import safety_table
 
 
 @pytest.fixture(scope="module")

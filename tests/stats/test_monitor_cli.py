@@ -44,7 +44,7 @@ def test_seed_trial_report(capsys: pytest.CaptureFixture[str]):
     safety = next(x for x in lines if x.startswith("Look  Patients"))
     rows = [lines[lines.index(safety) + i].split() for i in (2, 3, 4)]
     assert [r[:3] for r in rows] == [["1", "12", "1"], ["2", "24", "3"], ["3", "36", "5"]]
-    assert "Monitored patients: up to 48 (planned enrolment 96 shared equally by the 2 arms; " \
+    assert "Monitored patients: up to 48 (planned enrolment 96 allocated 1:1 to the 2 arms; " \
         "the rule covers ifn)." in lines
     assert lines[-5:] == [
         "Summary",
