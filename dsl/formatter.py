@@ -177,6 +177,8 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
                 text += " values " + ", ".join(ef.string(v) for v in item.values)
             if item.low is not None and item.high is not None:
                 text += f" range {ef.num(item.low)}..{ef.num(item.high)}"
+            if item.molar_mass is not None:
+                text += f" molar_mass {ef.num(item.molar_mass)}"
             if item.attributes:
                 text += " attributes " + ", ".join(item.attributes)
             p.statement([text], item.span)

@@ -585,6 +585,12 @@ class ModelBuilder(Transformer[Token, Trial]):
     def data_range(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("range", {"low": c[0], "high": c[1]})
 
+    def data_molar_mass(self, meta: Meta, c: list[Any]) -> _Tagged:
+        mass = float(c[0])
+        if mass <= 0:
+            self._error("a molar mass must be positive", self._span(meta))
+        return _Tagged("molar_mass", {"molar_mass": mass})
+
     def data_attributes(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("attributes", {"attributes": tuple(str(t) for t in c)})
 

@@ -349,6 +349,13 @@ def _in_time(scope: Scope, ev: Event, t: ex.Temporal, a: datetime.date) -> bool:
     return start == a
 
 
+def _molar_mass(scope: Scope, ev: Event | None) -> float | None:
+    """The molar mass the protocol declares for the record's data item (for mg/dL <-> umol/L)."""
+    kind = getattr(ev, "kind", None)
+    item = scope.items.get(kind) if kind is not None else None
+    return item.molar_mass if item is not None else None
+
+
 def _value_of(ev: Event) -> tuple[Any, str | None]:
     if isinstance(ev, Observation):
         return ev.value, ev.unit
@@ -507,7 +514,7 @@ def _aggregate(scope: Scope, node: ex.Aggregate) -> Val:
                            error=f"{sel.kind} value {raw!r} is not a number")
             if base_unit and unit and normalize_code(unit) != normalize_code(base_unit):
                 try:
-                    x = convert(x, unit, base_unit)
+                    x = convert(x, unit, base_unit, _molar_mass(scope, e))
                 except UnitError as exc:
                     val = Val(None, subject, record=e, pos=p, error=str(exc))
                     scope.error(f"{sel.kind}: {exc}", val)
@@ -538,7 +545,7 @@ def _log_reduction(scope: Scope, node: ex.LogReduction) -> Val:
     le, lp, lx, lunit = samples[-1]
     if funit and lunit and normalize_code(funit) != normalize_code(lunit):
         try:
-            lx = convert(lx, lunit, funit)
+            lx = convert(lx, lunit, funit, _molar_mass(scope, le))
         except UnitError as exc:
             val = Val(None, subject, record=le, pos=lp, error=str(exc))
             scope.error(f"{node.selection.kind}: {exc}", val)
@@ -585,7 +592,8 @@ def _threshold(
                         f"{left.subject} has no unit but is compared with {describe.qty(rv, runit)}")
             return rv, runit, None, None, None
         try:
-            return convert(float(rv), runit, left.unit), left.unit, None, None, None
+            return (convert(float(rv), runit, left.unit, _molar_mass(scope, left.record)),
+                    left.unit, None, None, None)
         except UnitError as exc:
             return None, None, None, None, f"cannot convert {describe.qty(rv, runit)} to {left.unit}: {exc}"
     return rv, runit if runit else None, None, None, None
@@ -958,7 +966,7 @@ def _log_rise(scope: Scope, node: Any, event: Event | None) -> Result:
                 continue
             if unit and yunit and normalize_code(unit) != normalize_code(yunit):
                 try:
-                    y = convert(y, yunit, unit)
+                    y = convert(y, yunit, unit, _molar_mass(scope, samples[j][0]))
                 except UnitError as exc:
                     val = Val(None, node.kind, record=samples[j][0], pos=samples[j][1], error=str(exc))
                     scope.error(f"{node.kind}: {exc}", val)

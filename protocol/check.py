@@ -157,6 +157,9 @@ class _Checker:
         for item in self.trial.data:
             if item.unit is not None:
                 self.check_unit_code(item.unit, item.span)
+            if item.molar_mass is not None and item.kind is not DataKind.LAB:
+                self.error(f"only a lab has a molar mass; '{item.name}' is a {item.kind.value}",
+                           item.span)
             if item.kind is DataKind.LAB and item.unit is None:
                 self.error(f"lab '{item.name}' needs a unit", item.span,
                            "add e.g. 'unit U/L'; lab values are compared after unit conversion")
@@ -326,7 +329,8 @@ class _Checker:
                 self.error(f"'{item.name}' has no unit, but the threshold is in {unit}",
                            right.span)
             elif unit is not None and item.unit is not None:
-                if self.check_unit_code(unit, right.span) and not compatible(unit, item.unit):
+                if self.check_unit_code(unit, right.span) and not compatible(
+                        unit, item.unit, item.molar_mass):
                     self.error(f"cannot compare '{item.name}' ({item.unit}) with {unit}: "
                                "the units measure different things", right.span)
 

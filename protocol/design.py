@@ -154,7 +154,10 @@ class Population:
 
 @attrs.frozen
 class DataItem:
-    """A kind of patient data the protocol refers to, with what is known of its values."""
+    """A kind of patient data the protocol refers to, with what is known of its values.
+
+    `molar_mass` (g/mol) lets results in mass units (mg/dL) and amount units (umol/L) of the
+    same analyte be compared, as labs report creatinine or bilirubin in either."""
 
     kind: DataKind
     name: str
@@ -164,6 +167,7 @@ class DataItem:
     low: float | None = None
     high: float | None = None
     attributes: tuple[str, ...] = ()
+    molar_mass: float | None = None
     span: Span | None = span_field()
 
 

@@ -83,23 +83,41 @@ def dimension(code: str) -> str:
     return str(_parse(code).dimensionality)
 
 
-def compatible(a: str, b: str) -> bool:
-    """Whether a quantity in unit `a` can be converted to unit `b`."""
-    return bool(_parse(a).dimensionality == _parse(b).dimensionality)
+def compatible(a: str, b: str, molar_mass: float | None = None) -> bool:
+    """Whether a quantity in unit `a` can be converted to unit `b` (mass and amount of
+    substance convert into each other when the analyte's molar mass in g/mol is given).
+    Raises UnitError when either is not a unit at all."""
+    _parse(a)
+    _parse(b)
+    try:
+        _factor(a, b, molar_mass)
+    except UnitError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=4096)
-def _factor(from_code: str, to_code: str) -> float:
+def _factor(from_code: str, to_code: str, molar_mass: float | None = None) -> float:
     src, dst = _parse(from_code), _parse(to_code)
-    if src.dimensionality != dst.dimensionality:
-        raise UnitError(
-            f"cannot convert {from_code} ({src.dimensionality}) to {to_code} ({dst.dimensionality})"
-        )
-    return float((1.0 * src).to(dst).magnitude)
+    if src.dimensionality == dst.dimensionality:
+        return float((1.0 * src).to(dst).magnitude)
+    if molar_mass:
+        # mg/dL <-> umol/L: divide a mass by the molar mass, or multiply an amount by it.
+        # Build the molar mass in the registry the parsed units belong to.
+        mm = src._REGISTRY.Quantity(molar_mass, "gram / mole")
+        for candidate in ((1.0 * src) / mm, (1.0 * src) * mm):
+            if candidate.dimensionality == dst.dimensionality:
+                return float(candidate.to(dst).magnitude)
+    hint = "" if molar_mass else " (a mass and an amount of substance need the molar mass)"
+    raise UnitError(
+        f"cannot convert {from_code} ({src.dimensionality}) to {to_code} ({dst.dimensionality})"
+        + hint
+    )
 
 
-def convert(value: float, from_code: str, to_code: str) -> float:
-    """Convert `value` from one unit to another (purely multiplicative units only)."""
+def convert(value: float, from_code: str, to_code: str, molar_mass: float | None = None) -> float:
+    """Convert `value` from one unit to another (purely multiplicative units only); with the
+    analyte's `molar_mass` in g/mol, also between mass and amount of substance."""
     if normalize_code(from_code) == normalize_code(to_code):
         return value
-    return value * _factor(from_code, to_code)
+    return value * _factor(from_code, to_code, molar_mass)

@@ -71,13 +71,13 @@ def check_unit(kind: str, item: DataItem, unit: str) -> str | None:
     """None if `unit` converts to the unit the protocol declares for `item`, else a message."""
     if item.unit is None or unit == item.unit:
         return None
-    return _unit_problem(kind, item.unit, unit)
+    return _unit_problem(kind, item.unit, unit, item.molar_mass)
 
 
 @functools.lru_cache(maxsize=1024)
-def _unit_problem(kind: str, declared: str, unit: str) -> str | None:
+def _unit_problem(kind: str, declared: str, unit: str, molar_mass: float | None = None) -> str | None:
     try:
-        if compatible(unit, declared):
+        if compatible(unit, declared, molar_mass):
             return None
         return f"unit '{unit}' of {kind} cannot be converted to the protocol's unit '{declared}'"
     except UnitError:
