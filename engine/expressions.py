@@ -705,40 +705,32 @@ def truth_of(scope: Scope, node: ex.Expr, event: Event | None = None) -> Result:
     return fn(scope, node, event)
 
 
-def _and(scope: Scope, node: Any, event: Event | None) -> Result:
-    ev_true: list[Evidence] = []
+def _junction(scope: Scope, node: Any, event: Event | None, decisive: Truth) -> Result:
+    """Kleene `and` (decisive FALSE) or `or` (decisive TRUE): one decisive operand settles it
+    whatever the others are, even unknown; otherwise any unknown makes the whole unknown."""
+    ev_other: list[Evidence] = []
     ev_unknown: list[Evidence] = []
     unknown = False
     for operand in node.operands:
         t, ev = truth_of(scope, operand, event)
-        if t is FALSE:
-            return FALSE, ev
+        if t is decisive:
+            return decisive, ev
         if t is UNKNOWN:
             unknown = True
             ev_unknown.extend(ev)
         else:
-            ev_true.extend(ev)
+            ev_other.extend(ev)
     if unknown:
         return UNKNOWN, ev_unknown
-    return TRUE, ev_true
+    return ~decisive, ev_other
+
+
+def _and(scope: Scope, node: Any, event: Event | None) -> Result:
+    return _junction(scope, node, event, FALSE)
 
 
 def _or(scope: Scope, node: Any, event: Event | None) -> Result:
-    ev_false: list[Evidence] = []
-    ev_unknown: list[Evidence] = []
-    unknown = False
-    for operand in node.operands:
-        t, ev = truth_of(scope, operand, event)
-        if t is TRUE:
-            return TRUE, ev
-        if t is UNKNOWN:
-            unknown = True
-            ev_unknown.extend(ev)
-        else:
-            ev_false.extend(ev)
-    if unknown:
-        return UNKNOWN, ev_unknown
-    return FALSE, ev_false
+    return _junction(scope, node, event, TRUE)
 
 
 def _not(scope: Scope, node: Any, event: Event | None) -> Result:
