@@ -295,12 +295,9 @@ class ModelBuilder(Transformer[Token, Trial]):
     def phase(self, meta: Meta, c: list[Any]) -> _Setting:
         return self._setting("phase", c[0], self._span(meta))
 
-    _PHASE_WORDS = ("na", "early_1")
-
     def phase_value(self, meta: Meta, c: list[Any]) -> Phase:
         if len(c) == 1 and c[0].type == "IDENT":
-            if str(c[0]) not in self._PHASE_WORDS:
-                self._enum(_PhaseWord, c[0], "phase")
+            self._enum(_PhaseWord, c[0], "phase")
             return Phase(str(c[0]), span=self._span(meta))
         numbers = [self._int(t, t, "a phase") for t in c]
         for t, n in zip(c, numbers, strict=True):

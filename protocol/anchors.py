@@ -70,8 +70,3 @@ def find_cycle(graph: nx.DiGraph) -> tuple[list[str], Span | None] | None:
     path = [edges[0][0]] + [dst for _, dst in edges]
     span = next((graph.edges[e]["span"] for e in edges if graph.edges[e].get("span")), None)
     return path, span
-
-
-def planning_order(schedule: Schedule) -> list[str]:
-    """Anchors and visits in an order in which each comes after everything it is timed from."""
-    return list(nx.topological_sort(build_graph(schedule)))

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from protocol import expr as ex
-from protocol.anchors import anchor_node, build_graph, find_cycle
+from protocol.anchors import build_graph, find_cycle
 from protocol.design import DataItem, DoseStep
 from protocol.errors import Diagnostic, Severity
 from protocol.schedule import AfterAnchor, AtDay, DayRange, OnEvent, Repeat, RepeatUntil, Visit
@@ -273,14 +273,11 @@ class _Checker:
             self.error(f"unknown name '{node.name}'", node.span,
                        hint or "a bare name is a patient attribute: age, sex or arm")
 
-    @staticmethod
-    def item_of_map(data: dict[str, DataItem], node: ex.Expr) -> DataItem | None:
-        if isinstance(node, ex.Aggregate):
-            return data.get(node.selection.kind)
-        return None
-
     def item_of(self, node: ex.Expr) -> DataItem | None:
-        return self.item_of_map(self.data, node)
+        """The data item an aggregate (`latest alt ...`) reads, for checking what it is compared with."""
+        if isinstance(node, ex.Aggregate):
+            return self.data.get(node.selection.kind)
+        return None
 
     def check_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None) -> None:
         item = self.item_of(left)
@@ -483,11 +480,4 @@ class _Checker:
             self.error("rates and probabilities must lie strictly between 0 and 1", method.span)
 
 
-def anchor_names(trial: Trial) -> list[str]:
-    """Every name a time may be counted from, for messages and the engine."""
-    if trial.schedule is None:
-        return []
-    return [a.name for a in trial.schedule.anchors] + [v.name for v in trial.schedule.visits]
-
-
-__all__ = ["check", "suggest", "anchor_node", "anchor_names"]
+__all__ = ["check", "suggest"]

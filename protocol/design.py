@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 import attrs
 
 from protocol.source import Span, span_field
@@ -169,10 +167,3 @@ class DataItem:
     attributes: tuple[str, ...] = ()
     molar_mass: float | None = None
     span: Span | None = span_field()
-
-
-@attrs.frozen
-class Dates:
-    start: datetime.date | None = None
-    completion: datetime.date | None = None
-    last_updated: datetime.date | None = None
