@@ -27,7 +27,7 @@ The rules, in the order they are applied (docs/engine-semantics.md has examples)
    match is `early` or `late`, by the distance to the nearest window edge.
 4. Actuals used by no occurrence are **unplanned**.
 
-The status of a planned occurrence is then: `on_time` (matched inside its window), `early`,
+The status of a planned occurrence is then (given by engine.schedule, which also applies stops): `on_time` (matched inside its window), `early`,
 `late` (deviation_days signed: negative when early), `missed` (no actual and the window closed
 before the as-of date), `not_due` (no actual and the window is still open or in the future on the
 as-of date), or `not_applicable` (see engine.schedule: another arm, or after discontinuation).
@@ -295,25 +295,3 @@ def _catchment(p: Planned, prev: Planned | None, nxt: Planned | None,
     if hi is not None:
         hi = max(hi, p.hi)
     return lo, hi
-
-
-def settle(p: Planned, as_of: int) -> None:
-    """Give a matched or unmatched (applicable) planned occurrence its status."""
-    a = p.actual
-    if a is not None:
-        d = a.day
-        if d < p.lo:
-            p.status, p.deviation = Status.EARLY, d - p.lo
-            p.reason = f"{p.lo - d} day(s) before the window opened"
-        elif d > p.hi:
-            p.status, p.deviation = Status.LATE, d - p.hi
-            p.reason = f"{d - p.hi} day(s) after the window closed"
-        else:
-            p.status, p.deviation = Status.ON_TIME, 0
-        return
-    if p.hi < as_of:
-        p.status = Status.MISSED
-        p.reason = "no matching event and the window has closed"
-    else:
-        p.status = Status.NOT_DUE
-        p.reason = "the window has not closed by the as-of date"

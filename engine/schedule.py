@@ -43,7 +43,7 @@ import operator
 
 import networkx as nx
 
-from engine.conformance import Actual, Planned, match, settle
+from engine.conformance import Actual, Planned, match
 from engine.expressions import normalize_sex
 from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent
 from engine.results import ScheduleRow, Status, UnplannedEvent
@@ -286,6 +286,12 @@ _NOT_DUE = Status.NOT_DUE
 _BY_NOMINAL = operator.attrgetter("nominal", "lo")
 _BY_DAY = operator.attrgetter("day", "pos")
 _ON_TIME = Status.ON_TIME
+_EARLY = Status.EARLY
+_LATE = Status.LATE
+_MISSED = Status.MISSED
+_NOT_APPLICABLE = Status.NOT_APPLICABLE
+_MISSED_WHY = "no matching event and the window has closed"
+_NOT_DUE_WHY = "the window has not closed by the as-of date"
 
 
 class _Run:
@@ -748,27 +754,62 @@ class _Run:
     def settle_group(self, atype: str, activity: str, planned: list[Planned],
                      actuals: list[Actual]) -> list[ScheduleRow]:
         rows: list[ScheduleRow] = []
+        append = rows.append
         stop = self.stops.for_dose(activity) if atype == "dose" else self.stops.for_other()
+        stop_first = stop[0] if stop is not None else None
         collected = atype not in ("assess", "procedure") or self.idx.collected(activity)
+        as_of, root, used = self.as_of, self.root, self.out.used
+        # One pass per occurrence: its status (the rules in engine.conformance's docstring,
+        # inlined: this loop runs for every planned occurrence of every patient) and its row.
         for k, p in enumerate(planned, 1):
             a = p.actual
-            if stop is not None and not p.exempt and p.nominal >= stop[0]:
-                if a is None or a.day > stop[0]:
-                    if a is not None:
-                        _release(a)
-                    p.actual = None
-                    p.status = Status.NOT_APPLICABLE
-                    p.reason = f"after {stop[1]}"
-                    rows.append(self.row(p, k))
-                    continue
-            if a is None and not collected:
-                p.status = Status.NOT_APPLICABLE
-                p.reason = (f"{activity} was not collected for this patient: the data cannot "
-                            "tell whether it was done")
-                rows.append(self.row(p, k))
+            nominal, lo, hi = p.nominal, p.lo, p.hi
+            if stop_first is not None and not p.exempt and nominal >= stop_first and (
+                    a is None or a.day > stop_first):
+                if a is not None:
+                    _release(a)
+                    p.actual = a = None
+                p.status, p.reason = _NOT_APPLICABLE, f"after {stop[1]}"  # type: ignore[index]
+            elif a is None:
+                if not collected:
+                    p.status = _NOT_APPLICABLE
+                    p.reason = (f"{activity} was not collected for this patient: the data "
+                                "cannot tell whether it was done")
+                elif hi < as_of:
+                    p.status, p.reason = _MISSED, _MISSED_WHY
+                else:
+                    p.status, p.reason = _NOT_DUE, _NOT_DUE_WHY
+            else:
+                d = a.day
+                if d < lo:
+                    p.status, p.deviation = _EARLY, d - lo
+                    p.reason = f"{lo - d} day(s) before the window opened"
+                elif d > hi:
+                    p.status, p.deviation = _LATE, d - hi
+                    p.reason = f"{d - hi} day(s) after the window closed"
+                else:
+                    p.status, p.deviation = _ON_TIME, 0
+            window = (lo - root, hi - root)
+            window_dates = (_ORD(lo), _ORD(hi))
+            if a is None:
+                append(ScheduleRow(
+                    activity, atype, k, p.label, p.status, nominal - root, _ORD(nominal),
+                    window, window_dates, None, None, p.deviation, None, p.reason, p.epoch,
+                    p.amount, p.amount_unit))
                 continue
-            settle(p, self.as_of)
-            rows.append(self.row(p, k))
+            ev = a.event
+            day = a.day
+            used[a.pos] = f"{atype} {activity} #{k}"
+            status = p.status
+            if type(ev) is DoseEvent:
+                amount, unit = ev.amount, ev.unit
+            else:
+                amount = unit = None
+            append(ScheduleRow(
+                activity, atype, k, p.label, status, nominal - root, _ORD(nominal), window,
+                window_dates, _ORD(day), day - root, p.deviation, ev.ref,  # type: ignore[attr-defined]
+                p.reason if status is not _ON_TIME else None, p.epoch, p.amount, p.amount_unit,
+                amount, unit))
         stop_day = stop[0] if stop is not None else None
         matched_days: dict[int, int] = {}
         if atype != "dose":
@@ -805,29 +846,6 @@ class _Run:
         self.out.unplanned.append(UnplannedEvent(activity, atype, _ORD(a.day), ev.ref,  # type: ignore[attr-defined]
                                                  a.day - self.root, reason))
         self.out.unplanned_pos.add(a.pos)
-
-    def row(self, p: Planned, k: int) -> ScheduleRow:
-        a = p.actual
-        root = self.root
-        status = p.status or _NOT_DUE
-        nominal, lo, hi = p.nominal, p.lo, p.hi
-        if a is None:
-            return ScheduleRow(
-                p.activity, p.atype, k, p.label, status, nominal - root, _ORD(nominal),
-                (lo - root, hi - root), (_ORD(lo), _ORD(hi)), None, None, p.deviation,
-                None, p.reason, p.epoch, p.amount, p.amount_unit)
-        ev = a.event
-        day = a.day
-        self.out.used[a.pos] = f"{p.atype} {p.activity} #{k}"
-        amount = unit = None
-        if type(ev) is DoseEvent:
-            amount, unit = ev.amount, ev.unit
-        return ScheduleRow(
-            p.activity, p.atype, k, p.label, status, nominal - root, _ORD(nominal),
-            (lo - root, hi - root), (_ORD(lo), _ORD(hi)), _ORD(day), day - root,
-            p.deviation, ev.ref,  # type: ignore[attr-defined]
-            p.reason if status is not _ON_TIME else None, p.epoch, p.amount,
-            p.amount_unit, amount, unit)
 
 
 def _release(a: Actual) -> None:
