@@ -18,7 +18,8 @@ import datetime
 
 import attrs
 
-from engine.expressions import Scope, truth_of
+from engine.compile_expr import Cond, compile_condition
+from engine.expressions import Scope
 from engine.logic import FALSE, TRUE, UNKNOWN
 from engine.results import (
     CriterionResult,
@@ -45,12 +46,17 @@ _UCUM_TIME = {TimeUnit.YEAR: "a", TimeUnit.MONTH: "mo", TimeUnit.WEEK: "wk", Tim
 
 @attrs.frozen
 class CompiledCriterion:
+    """A criterion ready to evaluate: `cond` is its expression compiled once
+    (engine.compile_expr), so no patient walks the expression tree."""
+
     id: str
     category: str
     expr: ex.Expr
     text: str | None = None
     missing: MissingPolicy | None = None
     implicit: bool = False
+    cond: Cond = attrs.field(eq=False, repr=False, default=attrs.Factory(
+        lambda self: compile_condition(self.expr), takes_self=True))
 
 
 def compile_criteria(trial: Trial) -> tuple[CompiledCriterion, ...]:
@@ -92,7 +98,7 @@ _POLICY = {MissingPolicy.MET: CriterionVerdict.MET, MissingPolicy.NOT_MET: Crite
 def evaluate_criterion(c: CompiledCriterion, scope: Scope) -> CriterionResult:
     """One criterion: the truth of its expression, and its verdict after the `missing` policy."""
     scope.source = c.id
-    truth, evidence = truth_of(scope, c.expr)
+    truth, evidence = c.cond(scope, None)
     verdict = _VERDICT[truth]
     applied = False
     if truth is UNKNOWN and c.missing is not None and c.missing is not MissingPolicy.UNKNOWN:

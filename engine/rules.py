@@ -34,7 +34,8 @@ from collections.abc import Sequence
 import attrs
 
 from engine import describe
-from engine.expressions import Scope, lasting_nodes, referenced_kinds, truth_of
+from engine.compile_expr import Cond, compile_condition
+from engine.expressions import Scope, lasting_nodes, referenced_kinds
 from engine.logic import TRUE
 from engine.patient import Disposition, Observation, Occurrence
 from engine.results import (
@@ -53,12 +54,16 @@ from protocol.timing import Calendar
 
 @attrs.frozen
 class CompiledRule:
+    """A patient rule ready to evaluate: `cond` is its condition compiled once."""
+
     rule: PatientRule
     name: str
     action: str
     interventions: tuple[str, ...]
     kinds: frozenset[str]
     lasting: tuple[ex.Exists, ...]
+    cond: Cond = attrs.field(eq=False, repr=False, default=attrs.Factory(
+        lambda self: compile_condition(self.rule.condition), takes_self=True))
 
 
 def compile_rules(rules: Sequence[PatientRule], all_interventions: tuple[str, ...]) -> list[CompiledRule]:
@@ -136,7 +141,7 @@ def evaluate_rules(
 def _holds(scope: Scope, cr: CompiledRule, day: datetime.date) -> tuple[bool, list[Evidence]]:
     scope.cutoff = day
     scope.ref_date = day
-    truth, ev = truth_of(scope, cr.rule.condition)
+    truth, ev = cr.cond(scope, None)
     return truth is TRUE, ev
 
 

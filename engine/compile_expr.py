@@ -1,0 +1,832 @@
+"""Expressions compiled once into Python closures, then run for every patient.
+
+Walking the `protocol.expr` tree for every patient and every stopping-rule date re-did work that
+never depends on the patient: dispatching on the node type, rendering the node for evidence
+(`describe.expr`), looking up operators, converting a threshold's unit, turning durations into
+days. `compile_condition` does all that once per node and returns a closure
+`(scope, event) -> (truth, evidence)`; `compile_operand` returns `(scope, event) -> Val`.
+
+The semantics are exactly those documented in `engine.expressions` and
+docs/engine-semantics.md: every closure mirrors the rule it implements, evidence sentences are
+the same to the byte. `event` is the record a `where` condition is tested on (None outside
+`where`); comparisons inside `where` are quiet (no evidence, no errors).
+
+Compiled closures are remembered by node identity (the node is kept alive with its closure,
+so an id is never reused for another node), like `describe.expr`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from engine import describe
+from engine.compile_select import compile_selection
+from engine.expressions import (
+    AGE_UNITS,
+    EXCEPTION_KIND,
+    OPS,
+    Result,
+    Scope,
+    Val,
+    age,
+    attribute,
+    compare_values,
+    describe_record,
+    evidence,
+    lasting_days,
+    molar_mass,
+    normalize_sex,
+    numeric,
+    numeric_samples,
+    start_of,
+    value_and_unit,
+)
+from engine.logic import FALSE, NOT, TRUE, UNKNOWN, Truth
+from engine.patient import Event, Observation, Occurrence
+from engine.results import Evidence
+from protocol import expr as ex
+from protocol.timing import Calendar
+from protocol.units import UnitError, convert, normalize_code
+
+Cond = Callable[[Scope, Event | None], Result]
+Operand = Callable[[Scope, Event | None], Val]
+# compare(scope, left value, event, quiet) -> (truth, evidence)
+Comparer = Callable[[Scope, Val, Event | None, bool], Result]
+
+_CONDS: dict[int, tuple[object, Cond]] = {}
+_OPERANDS: dict[int, tuple[object, Operand]] = {}
+_CACHE_LIMIT = 20000
+
+
+def compile_condition(node: ex.Expr) -> Cond:
+    """The node as a condition: `(scope, event) -> (TRUE/FALSE/UNKNOWN, evidence)`."""
+    hit = _CONDS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    maker = _CONDITION_MAKERS.get(type(node))
+    fn = maker(node) if maker is not None else _operand_as_condition(node)
+    if len(_CONDS) > _CACHE_LIMIT:
+        _CONDS.clear()
+    _CONDS[id(node)] = (node, fn)
+    return fn
+
+
+def compile_operand(node: ex.Expr) -> Operand:
+    """The node as an operand: `(scope, event) -> Val`."""
+    hit = _OPERANDS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    fn = _compile_operand(node)
+    if len(_OPERANDS) > _CACHE_LIMIT:
+        _OPERANDS.clear()
+    _OPERANDS[id(node)] = (node, fn)
+    return fn
+
+
+# ---- operands ---------------------------------------------------------------------------------
+
+
+def _constant(val: Val) -> Operand:
+    def constant(scope: Scope, event: Event | None) -> Val:
+        return val
+
+    return constant
+
+
+def _compile_operand(node: ex.Expr) -> Operand:  # noqa: C901 - one case per node type
+    if isinstance(node, ex.QuantityLiteral):
+        return _constant(Val(node.quantity.value, describe.expr(node), unit=node.quantity.unit))
+    if isinstance(node, (ex.StringLiteral, ex.BoolLiteral)):
+        return _constant(Val(node.value, describe.expr(node)))
+    if isinstance(node, ex.Name):
+        return _name(node.name)
+    if isinstance(node, ex.Aggregate):
+        return _aggregate(node)
+    if isinstance(node, ex.Count):
+        return _count(node)
+    if isinstance(node, ex.LogReduction):
+        return _log_reduction(node)
+    if isinstance(node, ex.RelativeLimit):
+        return _constant(Val(None, describe.expr(node), error="a multiple of ULN/LLN is not a value"))
+    # A boolean node used as an operand.
+    cond = compile_condition(node)
+    subject = describe.expr(node)
+
+    def boolean(scope: Scope, event: Event | None) -> Val:
+        truth = cond(scope, event)[0]
+        return Val(None if truth is UNKNOWN else truth is TRUE, subject)
+
+    return boolean
+
+
+def _name(name: str) -> Operand:
+    """A bare name: the record's attribute inside `where`, else the patient's sex, arm or age."""
+    if name == "sex":
+
+        def sex(scope: Scope, event: Event | None) -> Val:
+            if event is not None:
+                return attribute(event, name)
+            raw = scope.idx.patient.sex
+            value = normalize_sex(raw)
+            if value is None:
+                why = "sex is not recorded" if raw is None else f"sex '{raw}' is neither male nor female"
+                return Val(None, "sex", missing=why)
+            return Val(value, "sex")
+
+        return sex
+    if name == "arm":
+
+        def arm(scope: Scope, event: Event | None) -> Val:
+            if event is not None:
+                return attribute(event, name)
+            p = scope.idx.patient
+            if p.arm is None:
+                return Val(None, "arm", missing="the patient has no arm")
+            return Val(p.arm, "arm")
+
+        return arm
+    if name == "age":
+
+        def age_years(scope: Scope, event: Event | None) -> Val:
+            if event is not None:
+                return attribute(event, name)
+            return age(scope, "a")
+
+        return age_years
+    unknown = f"unknown patient attribute '{name}'"
+
+    def other(scope: Scope, event: Event | None) -> Val:
+        if event is not None:
+            return attribute(event, name)
+        return Val(None, name, error=unknown)
+
+    return other
+
+
+def _has_value(ev: Event) -> bool:
+    # value_and_unit(ev)[0] is not None: an occurrence always has one (True: it happened)
+    return type(ev) is not Observation or ev.value is not None
+
+
+def _aggregate(node: ex.Aggregate) -> Operand:  # noqa: C901 - mirrors the rule step by step
+    sel = node.selection
+    select = compile_selection(sel, compile_condition)
+    subject = describe.expr(node)
+    none_text = f"no {describe.selection(sel)}"
+    kind = sel.kind
+    fn = node.fn
+    lowest = fn is ex.AggregateFn.LOWEST
+
+    def aggregate(scope: Scope, event: Event | None) -> Val:
+        recs, unknown, problem, stale = select(scope)
+        if problem:
+            return Val(None, subject, missing=problem)
+        found: tuple[Event, int] | None = None
+        if fn is ex.AggregateFn.LATEST:
+            for i in range(len(recs) - 1, -1, -1):
+                if _has_value(recs[i][0]):
+                    found = recs[i]
+                    break
+        elif fn is ex.AggregateFn.FIRST:
+            for r in recs:
+                if _has_value(r[0]):
+                    found = r
+                    break
+        else:
+            valued = [r for r in recs if _has_value(r[0])]
+            if valued:
+                best = _extreme(scope, valued, kind, lowest, subject)
+                if isinstance(best, Val):
+                    return best
+                found = best
+        if found is None:
+            why = none_text
+            if unknown:
+                why += f" ({len(unknown)} record(s) lack an attribute the `where` needs)"
+            if stale is not None:
+                why += (f" (the most recent {kind} is from {start_of(stale[0]).isoformat()}, "
+                        "outside the window)")
+            elif not recs and not unknown:
+                why += " recorded"
+            return Val(None, subject, missing=why)
+        ev, pos = found
+        if type(ev) is Observation:
+            return Val(ev.value, subject, unit=ev.unit, record=ev, pos=pos)
+        value, unit = value_and_unit(ev)
+        return Val(value, subject, unit=unit, record=ev, pos=pos)
+
+    return aggregate
+
+
+def _extreme(scope: Scope, recs: list[tuple[Event, int]], kind: str, lowest: bool,
+             subject: str) -> tuple[Event, int] | Val:
+    """The record with the lowest/highest value, compared in the data item's unit (or the Val
+    of the error that stopped the comparison)."""
+    best: tuple[Event, int] | None = None
+    best_v = 0.0
+    item = scope.items.get(kind)
+    base_unit = item.unit if item is not None else None
+    for e, p in recs:
+        raw, unit = value_and_unit(e)
+        x = numeric(raw)
+        if x is None:
+            return Val(None, subject, record=e, pos=p, error=f"{kind} value {raw!r} is not a number")
+        if base_unit and unit and normalize_code(unit) != normalize_code(base_unit):
+            try:
+                x = convert(x, unit, base_unit, molar_mass(scope, e))
+            except UnitError as exc:
+                val = Val(None, subject, record=e, pos=p, error=str(exc))
+                scope.error(f"{kind}: {exc}", val)
+                return val
+        if best is None or (x < best_v if lowest else x > best_v):
+            best, best_v = (e, p), x
+    assert best is not None
+    return best
+
+
+def _count(node: ex.Count) -> Operand:
+    select = compile_selection(node.selection, compile_condition)
+    subject = describe.expr(node)
+    kind = node.selection.kind
+
+    def count(scope: Scope, event: Event | None) -> Val:
+        recs, unknown, problem, _ = select(scope)
+        if problem:
+            return Val(None, subject, missing=problem)
+        if unknown:
+            ev, pos = unknown[0]
+            return Val(None, subject, record=ev, pos=pos,
+                       missing=f"{len(unknown)} record(s) of {kind} lack an attribute the "
+                       "`where` needs")
+        if recs:
+            scope.cited.update(pos for _, pos in recs)
+        return Val(len(recs), subject)
+
+    return count
+
+
+def _log_reduction(node: ex.LogReduction) -> Operand:
+    select = compile_selection(node.selection, compile_condition)
+    subject = describe.expr(node)
+    kind = node.selection.kind
+
+    def log_reduction(scope: Scope, event: Event | None) -> Val:
+        recs, _, problem, _ = select(scope)
+        if problem:
+            return Val(None, subject, missing=problem)
+        samples = []
+        for e, p in recs:
+            raw, unit = value_and_unit(e)
+            x = numeric(raw)
+            if x is not None:
+                samples.append((e, p, x, unit))
+        if len(samples) < 2:
+            return Val(None, subject, missing=f"log_reduction needs two samples of "
+                       f"{kind}; {len(samples)} found")
+        fe, fp, fx, funit = samples[0]
+        le, lp, lx, lunit = samples[-1]
+        if funit and lunit and normalize_code(funit) != normalize_code(lunit):
+            try:
+                lx = convert(lx, lunit, funit, molar_mass(scope, le))
+            except UnitError as exc:
+                val = Val(None, subject, record=le, pos=lp, error=str(exc))
+                scope.error(f"{kind}: {exc}", val)
+                return val
+        if fx <= 0 or lx <= 0:
+            return Val(None, subject, record=le, pos=lp,
+                       missing=f"log_reduction is undefined: first {describe.num(fx)}, latest "
+                       f"{describe.num(lx)} (a value is not positive)")
+        scope.cited.add(fp)
+        red = math.log10(fx / lx)
+        return Val(red, f"{subject} = log10({describe.num(fx)} on {start_of(fe).isoformat()} / "
+                   f"{describe.num(lx)} on {start_of(le).isoformat()})", record=le, pos=lp)
+
+    return log_reduction
+
+
+# ---- comparisons ------------------------------------------------------------------------------
+
+# (threshold in the left value's unit, its unit, reference range used, problem (unknown), error)
+Threshold = tuple[Any, str | None, tuple[float | None, float | None] | None, str | None, str | None]
+
+
+def _relative_limit(node: ex.RelativeLimit) -> Callable[[Scope, Val, Event | None], Threshold]:
+    """`N x ULN` / `N x LLN` from the compared record's own reference range."""
+    text = describe.expr(node)
+    needs_lab = f"{text} needs a lab record"
+    upper = node.limit is ex.Limit.ULN
+    which = "upper" if upper else "lower"
+    multiple = node.multiple
+
+    def threshold(scope: Scope, left: Val, event: Event | None) -> Threshold:
+        rec = left.record
+        if not isinstance(rec, Observation):
+            return None, None, None, None, needs_lab
+        rng = (rec.low, rec.high)
+        limit = rec.high if upper else rec.low
+        if limit is None:
+            return (None, None, rng,
+                    f"{rec.kind} on {rec.date.isoformat()} has no {which} reference limit: "
+                    f"{text} cannot be computed", None)
+        return multiple * limit, left.unit, rng, None, None
+
+    return threshold
+
+
+def _in_unit(scope: Scope, left: Val, rv: Any, runit: str | None) -> Threshold:
+    """A threshold value converted into the unit of the left value."""
+    if runit is not None and isinstance(rv, (int, float)) and not isinstance(rv, bool):
+        if left.unit is None:
+            if isinstance(left.value, (int, float)) and not isinstance(left.value, bool):
+                return (None, None, None, None,
+                        f"{left.subject} has no unit but is compared with {describe.qty(rv, runit)}")
+            return rv, runit, None, None, None
+        try:
+            return (convert(float(rv), runit, left.unit, molar_mass(scope, left.record)),
+                    left.unit, None, None, None)
+        except UnitError as exc:
+            return None, None, None, None, f"cannot convert {describe.qty(rv, runit)} to {left.unit}: {exc}"
+    return rv, runit if runit else None, None, None, None
+
+
+def _literal_threshold(node: ex.QuantityLiteral | ex.StringLiteral | ex.BoolLiteral
+                       ) -> Callable[[Scope, Val, Event | None], Threshold]:
+    """A literal threshold. A quantity's conversion into each record unit (and molar mass) is
+    computed once and remembered: it depends on nothing else."""
+    if isinstance(node, ex.QuantityLiteral):
+        rv: Any = node.quantity.value
+        runit = node.quantity.unit
+    else:
+        rv, runit = node.value, None
+    if runit is None:
+        fixed: Threshold = (rv, None, None, None, None)
+
+        def plain(scope: Scope, left: Val, event: Event | None) -> Threshold:
+            return fixed
+
+        return plain
+    converted: dict[tuple[str, float | None], Threshold] = {}
+
+    def quantity(scope: Scope, left: Val, event: Event | None) -> Threshold:
+        if left.unit is None:  # an error naming the left operand, or the bare threshold
+            return _in_unit(scope, left, rv, runit)
+        key = (left.unit, molar_mass(scope, left.record))
+        hit = converted.get(key)
+        if hit is None:
+            hit = converted[key] = _in_unit(scope, left, rv, runit)
+        return hit
+
+    return quantity
+
+
+def _operand_threshold(node: ex.Expr) -> Callable[[Scope, Val, Event | None], Threshold]:
+    right_of = compile_operand(node)
+
+    def threshold(scope: Scope, left: Val, event: Event | None) -> Threshold:
+        right = right_of(scope, event)
+        if right.value is None:
+            return (None, None, None, right.missing or right.error or f"no {right.subject}",
+                    right.error)
+        return _in_unit(scope, left, right.value, right.unit)
+
+    return threshold
+
+
+def _rng(rng: tuple[float | None, float | None] | None) -> str:
+    if rng is None:
+        return "?"
+    lo, hi = rng
+    return f"{describe.num(lo) if lo is not None else '?'}-{describe.num(hi) if hi is not None else '?'}"
+
+
+def _scalar(x: Any) -> float | str | bool | None:
+    return x if isinstance(x, (int, float, str, bool)) else None
+
+
+def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa: C901
+    """Compare an evaluated left operand with a threshold node, with evidence (none when
+    `quiet`: per-record tests inside `where` are not evidence)."""
+    th_text = describe.expr(right_node)
+    opv = op.value
+    opfn = OPS[op]
+    unknown_tail = f" {opv} {th_text} is unknown"
+    if isinstance(right_node, ex.RelativeLimit):
+        threshold = _relative_limit(right_node)
+    elif isinstance(right_node, (ex.QuantityLiteral, ex.StringLiteral, ex.BoolLiteral)):
+        threshold = _literal_threshold(right_node)
+    else:
+        threshold = _operand_threshold(right_node)
+    relative = isinstance(right_node, ex.RelativeLimit)
+    q_unit = right_node.quantity.unit if isinstance(right_node, ex.QuantityLiteral) else None
+    q_norm = normalize_code(q_unit) if q_unit else None
+    shown_in_unit: dict[str, bool] = {}  # threshold unit -> whether it differs from the literal's
+
+    def compare(scope: Scope, left: Val, event: Event | None, quiet: bool) -> Result:
+        lv = left.value
+        if lv is None:
+            if left.error and not quiet:
+                scope.error(left.error, left)
+            if quiet:
+                return UNKNOWN, []
+            return UNKNOWN, [evidence(scope, left, UNKNOWN,
+                                      f"{left.text()}: {left.subject}{unknown_tail}")]
+        th, th_unit, rng, problem, err = threshold(scope, left, event)
+        if err is not None or problem is not None:
+            msg = err or problem or ""
+            if err is not None and not quiet:
+                scope.error(f"{left.subject}: {err}", left)
+            if quiet:
+                return UNKNOWN, []
+            return UNKNOWN, [evidence(scope, left, UNKNOWN,
+                                      f"{left.subject}: {left.text()} {opv} {th_text}: "
+                                      f"unknown ({msg})", reference_range=rng, error=err)]
+        ta, tb = type(lv), type(th)
+        got: bool | str
+        if (ta is float or ta is int) and (tb is float or tb is int):
+            got = opfn(float(lv), float(th))  # compare_values' numeric case, without its checks
+        else:
+            got = compare_values(op, lv, th)
+        if got.__class__ is str:
+            if not quiet:
+                scope.error(f"{left.subject}: {got}", left)
+                return UNKNOWN, [evidence(scope, left, UNKNOWN, f"{left.subject}: {got}",
+                                          error=got)]
+            return UNKNOWN, []
+        truth = TRUE if got else FALSE
+        if quiet:
+            return truth, []
+        shown = th_text
+        if relative:
+            shown = f"{th_text} ({describe.qty(th, th_unit)}, range {_rng(rng)})"
+        elif q_unit and th_unit:
+            differs = shown_in_unit.get(th_unit)
+            if differs is None:
+                differs = shown_in_unit[th_unit] = q_norm != normalize_code(th_unit)
+            if differs:
+                shown = f"{th_text} (= {describe.qty(th, th_unit)})"
+        text = f"{left.subject}: {left.text()} {opv} {shown}: {truth.value}"
+        return truth, [evidence(scope, left, truth, text, _scalar(th), th_unit, rng)]
+
+    return compare
+
+
+_FLIPPED = {ex.CompareOp.LT: ex.CompareOp.GT, ex.CompareOp.LE: ex.CompareOp.GE,
+            ex.CompareOp.GT: ex.CompareOp.LT, ex.CompareOp.GE: ex.CompareOp.LE}
+
+
+def _compare(node: ex.Compare) -> Cond:
+    left_node, right_node, op = node.left, node.right, node.op
+    if isinstance(left_node, ex.RelativeLimit) and not isinstance(right_node, ex.RelativeLimit):
+        # `2 x ULN >= latest alt` reads as `latest alt <= 2 x ULN`.
+        left_node, right_node, op = right_node, left_node, _FLIPPED.get(op, op)
+    left_of = compile_operand(left_node)
+    compare = compile_comparer(op, right_node)
+    if isinstance(left_node, ex.Name) and left_node.name == "age" \
+            and isinstance(right_node, ex.QuantityLiteral) and right_node.quantity.unit in AGE_UNITS:
+        # `age >= 6 mo`: the age in completed units of the threshold
+        unit = right_node.quantity.unit
+
+        def compare_age(scope: Scope, event: Event | None) -> Result:
+            if event is None:
+                return compare(scope, age(scope, unit), None, False)
+            return compare(scope, left_of(scope, event), event, True)
+
+        return compare_age
+
+    def compare_node(scope: Scope, event: Event | None) -> Result:
+        return compare(scope, left_of(scope, event), event, event is not None)
+
+    return compare_node
+
+
+# ---- boolean nodes ----------------------------------------------------------------------------
+
+
+def _operand_as_condition(node: ex.Expr) -> Cond:
+    operand = compile_operand(node)
+
+    def condition(scope: Scope, event: Event | None) -> Result:
+        val = operand(scope, event)
+        v = val.value
+        if isinstance(v, bool):
+            t = TRUE if v else FALSE
+            return t, [evidence(scope, val, t, f"{val.subject}: {t.value}")]
+        if v is None:
+            return UNKNOWN, [evidence(scope, val, UNKNOWN, val.text())]
+        return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{val.subject} is not a condition")]
+
+    return condition
+
+
+def _junction(node: ex.And | ex.Or, decisive: Truth) -> Cond:
+    """Kleene `and` (decisive FALSE) or `or` (decisive TRUE): one decisive operand settles it
+    whatever the others are, even unknown; otherwise any unknown makes the whole unknown."""
+    operands = tuple(compile_condition(o) for o in node.operands)
+    other = NOT[decisive]
+
+    def junction(scope: Scope, event: Event | None) -> Result:
+        ev_other: list[Evidence] = []
+        ev_unknown: list[Evidence] = []
+        unknown = False
+        for operand in operands:
+            t, ev = operand(scope, event)
+            if t is decisive:
+                return decisive, ev
+            if t is UNKNOWN:
+                unknown = True
+                ev_unknown.extend(ev)
+            else:
+                ev_other.extend(ev)
+        if unknown:
+            return UNKNOWN, ev_unknown
+        return other, ev_other
+
+    return junction
+
+
+def _and(node: ex.And) -> Cond:
+    return _junction(node, FALSE)
+
+
+def _or(node: ex.Or) -> Cond:
+    return _junction(node, TRUE)
+
+
+def _not(node: ex.Not) -> Cond:
+    operand = compile_condition(node.operand)
+
+    def negation(scope: Scope, event: Event | None) -> Result:
+        t, ev = operand(scope, event)
+        return NOT[t], ev
+
+    return negation
+
+
+def _lasting(lasting: ex.Lasting) -> Callable[[Scope, Event], Truth]:
+    opfn = OPS[lasting.op]
+    at_least = lasting.op in (ex.CompareOp.GT, ex.CompareOp.GE)
+    last: list[Any] = [None, 0.0]
+
+    def lasted(scope: Scope, ev: Event) -> Truth:
+        days, over = lasting_days(scope, ev)
+        calendar: Calendar = scope.calendar
+        if last[0] is not calendar:
+            last[0], last[1] = calendar, lasting.duration.days(calendar)
+        holds = opfn(days, last[1])
+        if over:
+            return TRUE if holds else FALSE
+        if at_least:
+            return TRUE if holds else FALSE  # not (yet) lasted long enough
+        return FALSE if not holds else UNKNOWN  # `lasting < N` is only known once it is over
+
+    return lasted
+
+
+def _exists(node: ex.Exists) -> Cond:
+    select = compile_selection(node.selection, compile_condition)
+    subject = describe.expr(node)
+    lasted = _lasting(node.lasting) if node.lasting is not None else None
+
+    def exists(scope: Scope, event: Event | None) -> Result:
+        recs, unknown, problem, _ = select(scope)
+        if problem:
+            return UNKNOWN, [Evidence(f"{subject}: unknown ({problem})", source=scope.source,
+                                      subject=subject, truth=UNKNOWN)]
+        maybe = unknown
+        if lasted is not None:
+            kept = []
+            for r in recs:
+                t = lasted(scope, r[0])
+                if t is TRUE:
+                    kept.append(r)
+                elif t is UNKNOWN:
+                    maybe.append(r)  # `unknown` is this call's own list
+            recs = kept
+        if recs:
+            ev, pos = recs[0]
+            val = Val(True, subject, record=ev, pos=pos)
+            extra = f" ({len(recs)} records)" if len(recs) > 1 else ""
+            return TRUE, [evidence(scope, val, TRUE, f"{subject}: {describe_record(ev)}{extra}: true")]
+        if maybe:
+            ev, pos = maybe[0]
+            val = Val(None, subject, record=ev, pos=pos)
+            return UNKNOWN, [evidence(scope, val, UNKNOWN,
+                                      f"{subject}: unknown ({describe_record(ev)} may match but "
+                                      "lacks the data to tell)")]
+        return FALSE, [Evidence(f"{subject}: none recorded: false", source=scope.source,
+                                subject=subject, truth=FALSE)]
+
+    return exists
+
+
+def _in_range(node: ex.InRange) -> Cond:
+    operand = compile_operand(node.operand)
+    rng = f"{describe.num(node.low)}..{describe.num(node.high)}"
+    low, high = node.low, node.high
+
+    def in_range(scope: Scope, event: Event | None) -> Result:
+        val = operand(scope, event)
+        quiet = event is not None
+        if val.value is None:
+            if val.error and not quiet:
+                scope.error(val.error, val)
+            return UNKNOWN, [] if quiet else [evidence(scope, val, UNKNOWN,
+                                                       f"{val.text()}: {val.subject} in {rng} is unknown")]
+        x = numeric(val.value)
+        if x is None:
+            msg = f"{val.subject} {describe.qty(val.value, val.unit)} is not a number"
+            if not quiet:
+                scope.error(msg, val)
+            return UNKNOWN, [] if quiet else [evidence(scope, val, UNKNOWN, msg, error=msg)]
+        t = TRUE if low <= x <= high else FALSE
+        if quiet:
+            return t, []
+        return t, [evidence(scope, val, t, f"{val.subject}: {val.text()} in {rng}: {t.value}",
+                            threshold=rng)]
+
+    return in_range
+
+
+def _in_set(node: ex.InSet) -> Cond:
+    operand = compile_operand(node.operand)
+    options = ", ".join(describe.expr(v) for v in node.values)
+    equals = tuple(compile_comparer(ex.CompareOp.EQ, lit) for lit in node.values)
+
+    def in_set(scope: Scope, event: Event | None) -> Result:
+        val = operand(scope, event)
+        quiet = event is not None
+        if val.value is None:
+            return UNKNOWN, [] if quiet else [evidence(scope, val, UNKNOWN,
+                                                       f"{val.text()}: {val.subject} in ({options}) is unknown")]
+        result: Truth = FALSE
+        for eq in equals:
+            t = eq(scope, val, event, True)[0]
+            if t is TRUE:
+                result = TRUE
+                break
+            if t is UNKNOWN:
+                result = UNKNOWN
+        if quiet:
+            return result, []
+        return result, [evidence(scope, val, result,
+                                 f"{val.subject}: {val.text()} in ({options}): {result.value}",
+                                 threshold=options)]
+
+    return in_set
+
+
+def _test(node: ex.Test) -> Cond:
+    operand = compile_operand(node.operand)
+    kind = node.test
+    tail = f" is {kind.value}"
+    presence = kind in (ex.TestKind.MISSING, ex.TestKind.PRESENT)
+    want_present = kind is ex.TestKind.PRESENT
+    want_detected = kind is ex.TestKind.DETECTABLE
+
+    def test(scope: Scope, event: Event | None) -> Result:
+        val = operand(scope, event)
+        what = f"{val.subject}{tail}"
+        if presence:
+            present = val.value is not None or val.error is not None
+            t = TRUE if present == want_present else FALSE
+            return t, [evidence(scope, val, t, f"{what}: {val.text()}: {t.value}")]
+        if val.value is None:
+            return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{what}: unknown ({val.text()})")]
+        rec = val.record
+        detected: bool | None = None
+        if isinstance(rec, Observation) and rec.detected is not None:
+            detected = rec.detected
+        else:
+            x = numeric(val.value)
+            if x is not None:
+                detected = x > 0
+        if detected is None:
+            return UNKNOWN, [evidence(scope, val, UNKNOWN,
+                                      f"{what}: unknown ({val.text()} says nothing about detection)")]
+        t = TRUE if detected == want_detected else FALSE
+        how = "detected" if detected else "not detected"
+        return t, [evidence(scope, val, t, f"{what}: {val.text()} ({how}): {t.value}")]
+
+    return test
+
+
+def _attested(node: ex.Attested) -> Cond:
+    def attested(scope: Scope, event: Event | None) -> Result:
+        cid = scope.source or ""
+        for ev, pos in scope.idx.records(EXCEPTION_KIND, None):
+            crit = ev.attribute("criterion") if isinstance(ev, Occurrence) else None
+            if isinstance(ev, Observation):
+                crit = next((v for k, v in ev.attributes if k == "criterion"), ev.value)
+            if isinstance(crit, str) and crit.strip().casefold() == cid.casefold():
+                val = Val(False, "attested", record=ev, pos=pos)
+                return FALSE, [evidence(scope, val, FALSE,
+                                        f"eligibility exception recorded for {cid} on "
+                                        f"{start_of(ev).isoformat()}: not attested")]
+        return TRUE, [Evidence(f"attested by the investigator (no eligibility exception for {cid})",
+                               source=scope.source, subject="attested", truth=TRUE)]
+
+    return attested
+
+
+def _consecutive(node: ex.Consecutive) -> Cond:
+    kind, k = node.kind, node.count
+    subject = describe.expr(node)
+    compare = compile_comparer(node.op, node.threshold)
+
+    def consecutive(scope: Scope, event: Event | None) -> Result:
+        samples = numeric_samples(scope, kind)
+        if len(samples) < k:
+            return FALSE, [Evidence(f"{subject}: only {len(samples)} sample(s): false",
+                                    source=scope.source, subject=subject, truth=FALSE)]
+        result: Truth = TRUE
+        ev_all: list[Evidence] = []
+        for ev, pos in samples[-k:]:
+            raw, unit = value_and_unit(ev)
+            t, e = compare(scope, Val(raw, kind, unit=unit, record=ev, pos=pos), None, False)
+            ev_all.extend(e)
+            if t is FALSE:
+                return FALSE, e
+            if t is UNKNOWN:
+                result = UNKNOWN
+        return result, ev_all
+
+    return consecutive
+
+
+def _log_rise(node: ex.LogRise) -> Cond:  # noqa: C901 - mirrors the rule step by step
+    kind, k = node.kind, node.count
+    subject = describe.expr(node)
+    opfn = OPS[node.op]
+    logs = node.logs
+    tail = f" {node.op.value} {describe.num(logs)}: "
+
+    def log_rise(scope: Scope, event: Event | None) -> Result:
+        samples = numeric_samples(scope, kind)
+        n = len(samples)
+        if n < k + 1:
+            return FALSE, [Evidence(f"{subject}: only {n} sample(s): false",
+                                    source=scope.source, subject=subject, truth=FALSE)]
+        values: list[tuple[float | None, str | None]] = []
+        for ev, _ in samples:
+            raw, unit = value_and_unit(ev)
+            values.append((numeric(raw), unit))
+        ev_all: list[Evidence] = []
+        result: Truth = TRUE
+        for i in range(n - k, n):
+            ev, pos = samples[i]
+            x, unit = values[i]
+            lowest: float | None = None
+            low_at: Event | None = None
+            norm = normalize_code(unit) if unit else None
+            for j in range(i):
+                y, yunit = values[j]
+                if y is None or y <= 0:
+                    continue
+                if unit and yunit and norm != normalize_code(yunit):
+                    try:
+                        y = convert(y, yunit, unit, molar_mass(scope, samples[j][0]))
+                    except UnitError as exc:
+                        val = Val(None, kind, record=samples[j][0], pos=samples[j][1], error=str(exc))
+                        scope.error(f"{kind}: {exc}", val)
+                        return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{subject}: {exc}",
+                                                  error=str(exc))]
+                if lowest is None or y < lowest:
+                    lowest, low_at = y, samples[j][0]
+            val = Val(x, kind, unit=unit, record=ev, pos=pos)
+            day = ev.date.isoformat()  # type: ignore[union-attr]
+            if x is None or lowest is None:
+                result = UNKNOWN if result is TRUE else result
+                ev_all.append(evidence(scope, val, UNKNOWN, f"{subject}: no rise computable at {day}"))
+                continue
+            rise = math.log10(x / lowest) if x > 0 else -math.inf
+            t = TRUE if opfn(rise, logs) else FALSE
+            text = (f"{kind} {describe.qty(x, unit)} on {day}: "
+                    f"rise {describe.num(rise) if rise != -math.inf else '-inf'} log from lowest "
+                    f"{describe.num(lowest)} ({start_of(low_at).isoformat() if low_at else '?'})"
+                    f"{tail}{t.value}")
+            e = evidence(scope, val, t, text, threshold=logs)
+            if t is FALSE:
+                return FALSE, [e]
+            ev_all.append(e)
+        return result, ev_all
+
+    return log_rise
+
+
+_CONDITION_MAKERS: dict[type, Callable[[Any], Cond]] = {
+    ex.And: _and,
+    ex.Or: _or,
+    ex.Not: _not,
+    ex.Exists: _exists,
+    ex.Compare: _compare,
+    ex.InRange: _in_range,
+    ex.InSet: _in_set,
+    ex.Test: _test,
+    ex.Attested: _attested,
+    ex.Consecutive: _consecutive,
+    ex.LogRise: _log_rise,
+}
+
+__all__ = ["Cond", "Operand", "compile_comparer", "compile_condition", "compile_operand"]

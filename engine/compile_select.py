@@ -1,0 +1,291 @@
+"""Anchors and record selections (`KIND [temporal] [where cond]`), compiled once per expression.
+
+The rules are those of `engine.expressions` (docs/engine-semantics.md, section 2); this module
+only moves the work that does not depend on the patient out of the per-patient path: the
+anchor's name and kind, the messages, the temporal filter's shape and its duration in days
+(per calendar), and whether a `where` condition reads only the record (then its truth for a
+record is remembered for the patient: a stopping rule re-selects the same records on every
+candidate date).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from engine import describe
+from engine.expressions import Scope, derived_anchor, start_of
+from engine.logic import TRUE, UNKNOWN, Truth
+from engine.patient import Event, Observation
+from protocol import expr as ex
+from protocol.timing import Calendar, Duration
+
+if TYPE_CHECKING:
+    from engine.compile_expr import Cond
+
+Records = Sequence[tuple[Event, int]]
+# (records kept, records a `where` might keep (unknown), why the selection cannot be made,
+# the latest record outside the window when the window kept none)
+Selected = tuple[Records, list[tuple[Event, int]], str | None, tuple[Event, int] | None]
+AnchorFn = Callable[[Scope], datetime.date | None]
+SelectFn = Callable[[Scope], Selected]
+
+
+def window_days(duration: Duration) -> Callable[[Calendar], datetime.timedelta]:
+    """`round(duration.days(calendar))` days as a timedelta, remembered for the last calendar
+    (a trial has one calendar; the calendar is only known when the patient is evaluated)."""
+    last: list[object] = [None, None]
+
+    def days(calendar: Calendar) -> datetime.timedelta:
+        if last[0] is not calendar:
+            last[0], last[1] = calendar, datetime.timedelta(days=round(duration.days(calendar)))
+        return last[1]  # type: ignore[return-value]
+
+    return days
+
+
+# ---- anchors ----------------------------------------------------------------------------------
+
+
+def anchor_name(ref: ex.AnchorRef) -> str:
+    """The anchor's name in messages: `randomization`, `last dose of peg_ifn`, `first remission`."""
+    if isinstance(ref, ex.NamedAnchor):
+        return ref.name
+    if isinstance(ref, ex.DoseAnchor):
+        which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
+        return f"{which} dose of {ref.intervention}"
+    return f"{ref.which.value} {ref.kind}"
+
+
+def compile_anchor(ref: ex.AnchorRef) -> AnchorFn:
+    """The anchor's date as known by the scope's cutoff (None: no date). Remembered per
+    (anchor, cutoff) in the scope; the records that dated it are cited on every use."""
+    find = _anchor_finder(ref)
+
+    def anchor(scope: Scope) -> datetime.date | None:
+        key = (id(find), scope.cutoff)
+        hit = scope.anchor_cache.get(key)
+        if hit is None:
+            hit = scope.anchor_cache[key] = find(scope)
+        if hit[1]:
+            scope.cited.update(hit[1])
+        return hit[0]
+
+    return anchor
+
+
+Finder = Callable[[Scope], tuple[datetime.date | None, tuple[int, ...]]]
+# one finder per distinct anchor (compared by value), so that criteria counting from the same
+# anchor share its dating in the scope's cache
+_FINDERS: dict[ex.AnchorRef, Finder] = {}
+
+
+def _anchor_finder(ref: ex.AnchorRef) -> Finder:
+    hit = _FINDERS.get(ref)
+    if hit is None:
+        if len(_FINDERS) > 20000:
+            _FINDERS.clear()
+        hit = _FINDERS[ref] = _make_finder(ref)
+    return hit
+
+
+def _make_finder(ref: ex.AnchorRef) -> Finder:
+    if isinstance(ref, ex.NamedAnchor):
+        name = ref.name
+
+        def named(scope: Scope) -> tuple[datetime.date | None, tuple[int, ...]]:
+            idx, cutoff = scope.idx, scope.cutoff
+            hit = idx.anchor_date(name, cutoff) or idx.first_visit(name, cutoff)
+            if hit is not None:
+                return hit[0], (hit[1],)
+            return derived_anchor(idx, name, cutoff), ()
+
+        return named
+    if isinstance(ref, ex.DoseAnchor):
+        intervention = ref.intervention
+        first = ref.which is ex.AggregateFn.FIRST
+
+        def dose(scope: Scope) -> tuple[datetime.date | None, tuple[int, ...]]:
+            bounds = scope.idx.dose_bounds(intervention, scope.cutoff)
+            if bounds is None:
+                return None, ()
+            return (bounds[0] if first else bounds[1]), ()
+
+        return dose
+    kind = ref.kind
+    earliest = ref.which is ex.AggregateFn.FIRST
+
+    def event(scope: Scope) -> tuple[datetime.date | None, tuple[int, ...]]:
+        recs = scope.idx.records(kind, scope.cutoff)
+        if not recs:
+            return None, ()
+        ev, pos = recs[0] if earliest else recs[-1]
+        return start_of(ev), (pos,)
+
+    return event
+
+
+# ---- temporal filters -------------------------------------------------------------------------
+
+# keep(scope, records, anchor date) -> the records inside the temporal filter
+KeepFn = Callable[[Scope, Records, datetime.date], Records]
+
+
+def _compile_temporal(t: ex.Temporal) -> KeepFn:  # noqa: C901 - one case per filter
+    if isinstance(t, ex.Within):
+        days = window_days(t.duration)
+        backward = t.direction is ex.Direction.BEFORE
+
+        def within(scope: Scope, recs: Records, a: datetime.date) -> Records:
+            d = days(scope.calendar)
+            lo, hi = (a - d, a) if backward else (a, a + d)
+            cutoff = scope.cutoff
+            kept = []
+            for r in recs:
+                ev = r[0]
+                if type(ev) is Observation:
+                    if lo <= ev.date <= hi:
+                        kept.append(r)
+                    continue
+                # an occurrence overlaps the window: it ends when it ended, at the cutoff
+                # while ongoing, else on its start day
+                start = ev.start  # type: ignore[union-attr]
+                end = ev.end  # type: ignore[union-attr]
+                if end is None:
+                    end = cutoff if ev.ongoing else start  # type: ignore[union-attr]
+                if start <= hi and end >= lo:
+                    kept.append(r)
+            return kept
+
+        return within
+    if isinstance(t, ex.Relative):
+        strict = t.strict
+        if t.direction is ex.Direction.BEFORE:
+
+            def before(scope: Scope, recs: Records, a: datetime.date) -> Records:
+                # every record is dated (started) on or before the cutoff: an anchor at or
+                # after it keeps them all
+                if a > scope.cutoff or (a == scope.cutoff and not strict):
+                    return recs
+                if strict:
+                    return [r for r in recs if _start(r[0]) < a]
+                return [r for r in recs if _start(r[0]) <= a]
+
+            return before
+
+        def after(scope: Scope, recs: Records, a: datetime.date) -> Records:
+            cutoff = scope.cutoff
+            kept = []
+            for r in recs:
+                end = _end(r[0], cutoff)
+                if end > a if strict else end >= a:
+                    kept.append(r)
+            return kept
+
+        return after
+
+    def ongoing(scope: Scope, recs: Records, a: datetime.date) -> Records:
+        # started on or before A, and not ended before A (no end date = not ended); an
+        # observation is "ongoing" only on its own day
+        kept = []
+        for r in recs:
+            ev = r[0]
+            if type(ev) is Observation:
+                if ev.date == a:
+                    kept.append(r)
+                continue
+            if ev.start > a:  # type: ignore[union-attr]
+                continue
+            if ev.ongoing or ev.end is None or ev.end >= a:  # type: ignore[union-attr]
+                kept.append(r)
+        return kept
+
+    return ongoing
+
+
+def _start(ev: Event) -> datetime.date:
+    # selected records are observations and occurrences only
+    return ev.date if type(ev) is Observation else ev.start  # type: ignore[union-attr]
+
+
+def _end(ev: Event, cutoff: datetime.date) -> datetime.date:
+    if type(ev) is Observation:
+        return ev.date
+    end = ev.end  # type: ignore[union-attr]
+    if end is not None:
+        return end
+    return cutoff if ev.ongoing else ev.start  # type: ignore[union-attr]
+
+
+# ---- selections -------------------------------------------------------------------------------
+
+
+def record_only(node: object) -> bool:
+    """Whether a `where` condition reads nothing but the record (its attributes and literals):
+    then its truth for a record does not depend on the cutoff or the criterion."""
+    if isinstance(node, (ex.Name, ex.QuantityLiteral, ex.StringLiteral, ex.BoolLiteral,
+                         ex.RelativeLimit)):
+        return True
+    if isinstance(node, (ex.And, ex.Or)):
+        return all(record_only(o) for o in node.operands)
+    if isinstance(node, (ex.Not, ex.Test)):
+        return record_only(node.operand)
+    if isinstance(node, ex.InRange):
+        return record_only(node.operand)
+    if isinstance(node, ex.InSet):
+        return record_only(node.operand) and all(record_only(v) for v in node.values)
+    if isinstance(node, ex.Compare):
+        return record_only(node.left) and record_only(node.right)
+    return False  # selections, aggregates, `attested` (reads the criterion id), sequences
+
+
+def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], Cond]) -> SelectFn:
+    """The records of a selection, in date order, as of the scope's cutoff."""
+    kind = sel.kind
+    not_collected = f"{kind} was not collected for this patient"
+    t = sel.temporal
+    anchor = compile_anchor(t.anchor) if t is not None else None
+    keep = _compile_temporal(t) if t is not None else None
+    no_anchor = (f"no date for {anchor_name(t.anchor)}: cannot select {describe.selection(sel)}"
+                 if t is not None else "")
+    where = compile_condition(sel.where) if sel.where is not None else None
+    memo_key = id(where) if sel.where is not None and record_only(sel.where) else None
+
+    def select(scope: Scope) -> Selected:
+        idx = scope.idx
+        if not idx.collected(kind):
+            return (), [], not_collected, None
+        recs: Records = idx.records(kind, scope.cutoff)
+        stale = None
+        if anchor is not None:
+            adate = anchor(scope)
+            if adate is None:
+                return (), [], no_anchor, None
+            if recs:
+                kept = keep(scope, recs, adate)  # type: ignore[misc]
+                if not kept:
+                    stale = recs[-1]
+                recs = kept
+        unknown: list[tuple[Event, int]] = []
+        if where is not None and recs:
+            kept_where = []
+            memo = None
+            if memo_key is not None:
+                memo = scope.where_memo.get(memo_key)
+                if memo is None:
+                    memo = scope.where_memo[memo_key] = {}
+            for r in recs:
+                truth: Truth | None = memo.get(r[1]) if memo is not None else None
+                if truth is None:
+                    truth = where(scope, r[0])[0]
+                    if memo is not None:
+                        memo[r[1]] = truth
+                if truth is TRUE:
+                    kept_where.append(r)
+                elif truth is UNKNOWN:
+                    unknown.append(r)
+            recs = kept_where
+        return recs, unknown, None, stale
+
+    return select
