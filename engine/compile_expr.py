@@ -17,7 +17,9 @@ so an id is never reused for another node), like `describe.expr`.
 
 from __future__ import annotations
 
+import datetime
 import math
+from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +56,9 @@ Cond = Callable[[Scope, Event | None], Result]
 Operand = Callable[[Scope, Event | None], Val]
 # compare(scope, left value, event, quiet) -> (truth, evidence)
 Comparer = Callable[[Scope, Val, Event | None, bool], Result]
+
+# Truth.value without the enum descriptor (a measurable cost in every evidence sentence)
+_WORD = {TRUE: "true", FALSE: "false", UNKNOWN: "unknown"}
 
 _CONDS: dict[int, tuple[object, Cond]] = {}
 _OPERANDS: dict[int, tuple[object, Operand]] = {}
@@ -419,6 +424,13 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
     else:
         threshold = _operand_threshold(right_node)
     relative = isinstance(right_node, ex.RelativeLimit)
+    # A text literal that is not a number compares with text by case-folded equality whatever
+    # the left text is (compare_values' text case), so fold it once.
+    folded: str | None = None
+    if isinstance(right_node, ex.StringLiteral) and numeric(right_node.value) is None \
+            and op in (ex.CompareOp.EQ, ex.CompareOp.NE):
+        folded = right_node.value.strip().casefold()
+    equal = op is ex.CompareOp.EQ
     q_unit = right_node.quantity.unit if isinstance(right_node, ex.QuantityLiteral) else None
     q_norm = normalize_code(q_unit) if q_unit else None
     shown_in_unit: dict[str, bool] = {}  # threshold unit -> whether it differs from the literal's
@@ -446,6 +458,8 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
         got: bool | str
         if (ta is float or ta is int) and (tb is float or tb is int):
             got = opfn(float(lv), float(th))  # compare_values' numeric case, without its checks
+        elif folded is not None and ta is str:
+            got = (lv.strip().casefold() == folded) is equal
         else:
             got = compare_values(op, lv, th)
         if got.__class__ is str:
@@ -466,7 +480,7 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
                 differs = shown_in_unit[th_unit] = q_norm != normalize_code(th_unit)
             if differs:
                 shown = f"{th_text} (= {describe.qty(th, th_unit)})"
-        text = f"{left.subject}: {left.text()} {opv} {shown}: {truth.value}"
+        text = f"{left.subject}: {left.text()} {opv} {shown}: {_WORD[truth]}"
         return truth, [evidence(scope, left, truth, text, _scalar(th), th_unit, rng)]
 
     return compare
@@ -488,9 +502,16 @@ def _compare(node: ex.Compare) -> Cond:
         # `age >= 6 mo`: the age in completed units of the threshold
         unit = right_node.quantity.unit
 
+        key = ("age", unit)
+
         def compare_age(scope: Scope, event: Event | None) -> Result:
             if event is None:
-                return compare(scope, age(scope, unit), None, False)
+                # the age depends only on the patient and the reference date (AGE compares it
+                # twice); a Val is never changed, so it can be shared
+                val = scope.memo.get(key)
+                if val is None or val[0] != scope.ref_date:  # type: ignore[index]
+                    val = scope.memo[key] = (scope.ref_date, age(scope, unit))
+                return compare(scope, val[1], None, False)  # type: ignore[index]
             return compare(scope, left_of(scope, event), event, True)
 
         return compare_age
@@ -512,7 +533,7 @@ def _operand_as_condition(node: ex.Expr) -> Cond:
         v = val.value
         if isinstance(v, bool):
             t = TRUE if v else FALSE
-            return t, [evidence(scope, val, t, f"{val.subject}: {t.value}")]
+            return t, [evidence(scope, val, t, f"{val.subject}: {_WORD[t]}")]
         if v is None:
             return UNKNOWN, [evidence(scope, val, UNKNOWN, val.text())]
         return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{val.subject} is not a condition")]
@@ -643,7 +664,7 @@ def _in_range(node: ex.InRange) -> Cond:
         t = TRUE if low <= x <= high else FALSE
         if quiet:
             return t, []
-        return t, [evidence(scope, val, t, f"{val.subject}: {val.text()} in {rng}: {t.value}",
+        return t, [evidence(scope, val, t, f"{val.subject}: {val.text()} in {rng}: {_WORD[t]}",
                             threshold=rng)]
 
     return in_range
@@ -671,7 +692,7 @@ def _in_set(node: ex.InSet) -> Cond:
         if quiet:
             return result, []
         return result, [evidence(scope, val, result,
-                                 f"{val.subject}: {val.text()} in ({options}): {result.value}",
+                                 f"{val.subject}: {val.text()} in ({options}): {_WORD[result]}",
                                  threshold=options)]
 
     return in_set
@@ -691,7 +712,7 @@ def _test(node: ex.Test) -> Cond:
         if presence:
             present = val.value is not None or val.error is not None
             t = TRUE if present == want_present else FALSE
-            return t, [evidence(scope, val, t, f"{what}: {val.text()}: {t.value}")]
+            return t, [evidence(scope, val, t, f"{what}: {val.text()}: {_WORD[t]}")]
         if val.value is None:
             return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{what}: unknown ({val.text()})")]
         rec = val.record
@@ -707,7 +728,7 @@ def _test(node: ex.Test) -> Cond:
                                       f"{what}: unknown ({val.text()} says nothing about detection)")]
         t = TRUE if detected == want_detected else FALSE
         how = "detected" if detected else "not detected"
-        return t, [evidence(scope, val, t, f"{what}: {val.text()} ({how}): {t.value}")]
+        return t, [evidence(scope, val, t, f"{what}: {val.text()} ({how}): {_WORD[t]}")]
 
     return test
 
@@ -763,15 +784,11 @@ def _log_rise(node: ex.LogRise) -> Cond:  # noqa: C901 - mirrors the rule step b
     tail = f" {node.op.value} {describe.num(logs)}: "
 
     def log_rise(scope: Scope, event: Event | None) -> Result:
-        samples = numeric_samples(scope, kind)
-        n = len(samples)
+        samples, values, dates, lows = _samples(scope, kind)
+        n = bisect_right(dates, scope.cutoff)  # the samples known by the cutoff
         if n < k + 1:
             return FALSE, [Evidence(f"{subject}: only {n} sample(s): false",
                                     source=scope.source, subject=subject, truth=FALSE)]
-        values: list[tuple[float | None, str | None]] = []
-        for ev, _ in samples:
-            raw, unit = value_and_unit(ev)
-            values.append((numeric(raw), unit))
         ev_all: list[Evidence] = []
         result: Truth = TRUE
         for i in range(n - k, n):
@@ -780,7 +797,9 @@ def _log_rise(node: ex.LogRise) -> Cond:  # noqa: C901 - mirrors the rule step b
             lowest: float | None = None
             low_at: Event | None = None
             norm = normalize_code(unit) if unit else None
-            for j in range(i):
+            if lows is not None:  # no unit conversion: the lowest earlier value is known
+                lowest, low_at = lows[i]
+            for j in range(i if lows is None else 0):
                 y, yunit = values[j]
                 if y is None or y <= 0:
                     continue
@@ -805,7 +824,7 @@ def _log_rise(node: ex.LogRise) -> Cond:  # noqa: C901 - mirrors the rule step b
             text = (f"{kind} {describe.qty(x, unit)} on {day}: "
                     f"rise {describe.num(rise) if rise != -math.inf else '-inf'} log from lowest "
                     f"{describe.num(lowest)} ({start_of(low_at).isoformat() if low_at else '?'})"
-                    f"{tail}{t.value}")
+                    f"{tail}{_WORD[t]}")
             e = evidence(scope, val, t, text, threshold=logs)
             if t is FALSE:
                 return FALSE, [e]
@@ -813,6 +832,39 @@ def _log_rise(node: ex.LogRise) -> Cond:  # noqa: C901 - mirrors the rule step b
         return result, ev_all
 
     return log_rise
+
+
+Samples = tuple[list[tuple[Event, int]], list[tuple[float | None, str | None]],
+                list[datetime.date], list[tuple[float | None, Event | None]] | None]
+
+
+def _samples(scope: Scope, kind: str) -> Samples:
+    """Every observation of `kind` with a value, its number and unit, and the dates to cut them
+    at: `numeric_samples` at any cutoff is a prefix of these. Computed once per scope (a
+    stopping rule is evaluated on many dates)."""
+    key = ("samples", kind)  # interned per call; the memo is per scope
+    hit = scope.memo.get(key)
+    if hit is None:
+        s = scope.idx.obs(kind)
+        samples = [(e, p) for e, p in zip(s.events, s.positions, strict=True)
+                   if e.value is not None]  # type: ignore[union-attr]
+        values: list[tuple[float | None, str | None]] = []
+        for ev, _ in samples:
+            raw, unit = value_and_unit(ev)
+            values.append((numeric(raw), unit))
+        # When every unit is the same (or absent), no value is ever converted, and the lowest
+        # positive value before sample i (the first such, as `<` keeps it) is a running minimum.
+        lows: list[tuple[float | None, Event | None]] | None = None
+        if len({normalize_code(u) for _, u in values if u}) <= 1:
+            lows = []
+            lowest: float | None = None
+            low_at: Event | None = None
+            for (ev, _), (y, _) in zip(samples, values, strict=True):
+                lows.append((lowest, low_at))
+                if y is not None and y > 0 and (lowest is None or y < lowest):
+                    lowest, low_at = y, ev
+        hit = scope.memo[key] = (samples, values, [start_of(e) for e, _ in samples], lows)
+    return hit  # type: ignore[return-value]
 
 
 _CONDITION_MAKERS: dict[type, Callable[[Any], Cond]] = {

@@ -11,6 +11,7 @@ candidate date).
 from __future__ import annotations
 
 import datetime
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -204,6 +205,47 @@ def _compile_temporal(t: ex.Temporal) -> KeepFn:  # noqa: C901 - one case per fi
     return ongoing
 
 
+# obs_range(scope, dates, n, anchor date) -> (i, j): the observations dates[i:j] of the first
+# n (those dated by the cutoff) that the filter keeps. For a kind with observations only, the
+# records are sorted by date, so every filter keeps a contiguous run found by bisection.
+RangeFn = Callable[[Scope, list[datetime.date], int, datetime.date], tuple[int, int]]
+
+
+def _compile_obs_range(t: ex.Temporal) -> RangeFn:
+    if isinstance(t, ex.Within):
+        days = window_days(t.duration)
+        backward = t.direction is ex.Direction.BEFORE
+
+        def within(scope: Scope, dates: list[datetime.date], n: int,
+                   a: datetime.date) -> tuple[int, int]:
+            d = days(scope.calendar)
+            lo, hi = (a - d, a) if backward else (a, a + d)
+            return bisect_left(dates, lo, 0, n), bisect_right(dates, hi, 0, n)
+
+        return within
+    if isinstance(t, ex.Relative):
+        strict = t.strict
+        if t.direction is ex.Direction.BEFORE:
+
+            def before(scope: Scope, dates: list[datetime.date], n: int,
+                       a: datetime.date) -> tuple[int, int]:
+                return 0, (bisect_left if strict else bisect_right)(dates, a, 0, n)
+
+            return before
+
+        def after(scope: Scope, dates: list[datetime.date], n: int,
+                  a: datetime.date) -> tuple[int, int]:
+            return (bisect_right if strict else bisect_left)(dates, a, 0, n), n
+
+        return after
+
+    def on_day(scope: Scope, dates: list[datetime.date], n: int,
+               a: datetime.date) -> tuple[int, int]:
+        return bisect_left(dates, a, 0, n), bisect_right(dates, a, 0, n)
+
+    return on_day
+
+
 def _start(ev: Event) -> datetime.date:
     # selected records are observations and occurrences only
     return ev.date if type(ev) is Observation else ev.start  # type: ignore[union-attr]
@@ -252,17 +294,34 @@ def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], 
     where = compile_condition(sel.where) if sel.where is not None else None
     memo_key = id(where) if sel.where is not None and record_only(sel.where) else None
 
-    def select(scope: Scope) -> Selected:
+    obs_range = _compile_obs_range(t) if t is not None else None
+
+    def select(scope: Scope) -> Selected:  # noqa: C901 - the fast path and the general one
         idx = scope.idx
         if not idx.collected(kind):
             return (), [], not_collected, None
-        recs: Records = idx.records(kind, scope.cutoff)
         stale = None
+        adate = None
         if anchor is not None:
             adate = anchor(scope)
             if adate is None:
                 return (), [], no_anchor, None
-            if recs:
+        recs: Records
+        if kind not in idx.occurrences:
+            # observations only (or nothing): bisect instead of building and filtering
+            s = idx.observations.get(kind)
+            if s is None:
+                return (), [], None, None
+            n = bisect_right(s.dates, scope.cutoff)
+            i, j = 0, n
+            if adate is not None:
+                i, j = obs_range(scope, s.dates, n, adate)  # type: ignore[misc]
+                if i >= j and n:
+                    stale = (s.events[n - 1], s.positions[n - 1])
+            recs = list(zip(s.events[i:j], s.positions[i:j], strict=True)) if i < j else ()
+        else:
+            recs = idx.records(kind, scope.cutoff)
+            if adate is not None and recs:
                 kept = keep(scope, recs, adate)  # type: ignore[misc]
                 if not kept:
                     stale = recs[-1]

@@ -14,6 +14,15 @@ from protocol.anchors import anchor_node
 
 def num(x: float | int) -> str:
     """`52`, `2.5`, `0.001` (no trailing `.0`, at most 6 significant digits)."""
+    # exact-type fast paths for the common plain int and float (the general code below gives
+    # the same text for them; it runs for every value in every evidence sentence)
+    t = type(x)
+    if t is float:
+        if x.is_integer() and abs(x) < 1e15:  # type: ignore[union-attr]
+            return str(int(x))
+        return f"{x:.6g}"
+    if t is int and abs(x) < 1e15:
+        return str(x)
     if isinstance(x, bool):
         return str(x).lower()
     if float(x).is_integer() and abs(x) < 1e15:
@@ -22,7 +31,11 @@ def num(x: float | int) -> str:
 
 
 def qty(value: object, unit: str | None) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    """A value with its unit: `52 U/L`, `"CR1"`, `true`."""
+    t = type(value)
+    if t is float or t is int:
+        text = num(value)  # type: ignore[arg-type]
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
         text = num(value)
     elif isinstance(value, str):
         text = f'"{value}"'

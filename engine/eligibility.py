@@ -132,16 +132,16 @@ def evaluate_eligibility(
         if missing_anchor is not None and r.truth is UNKNOWN:
             r = attrs.evolve(r, evidence=r.evidence + (attrs.evolve(missing_anchor, source=c.id),))
         results.append(r)
-    excluded = any(r.passes is False for r in results)
-    if excluded:
+    passes = [r.passes for r in results]
+    if False in passes:
         verdict = EligibilityVerdict.INELIGIBLE
         unresolved: tuple[str, ...] = ()
-    elif all(r.passes is True for r in results):
+    elif None not in passes:
         verdict = EligibilityVerdict.ELIGIBLE
         unresolved = ()
     else:
         verdict = EligibilityVerdict.INDETERMINATE
-        unresolved = tuple(r.id for r in results if r.passes is None)
+        unresolved = tuple(r.id for r, p in zip(results, passes, strict=True) if p is None)
     return EligibilityResult(verdict, tuple(results), reference_anchor, reference_date, unresolved)
 
 

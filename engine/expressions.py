@@ -148,7 +148,7 @@ class Scope:
     """What an evaluation may see: the patient's index, the cutoff date and where it reports."""
 
     __slots__ = ("idx", "cutoff", "ref_date", "calendar", "items", "source", "errors", "cited",
-                 "patient_id", "anchor_cache", "where_memo")
+                 "patient_id", "anchor_cache", "where_memo", "memo")
 
     def __init__(
         self,
@@ -176,6 +176,8 @@ class Scope:
         # compiled `where` -> {record position: truth}, for conditions that read only the
         # record (a stopping rule selects the same records again on every candidate date)
         self.where_memo: dict[int, dict[int, Truth]] = {}
+        # whatever else a compiled expression computes once per patient and scope
+        self.memo: dict[object, object] = {}
 
     def error(self, message: str, val: Val | None = None) -> None:
         rec = val.record if val is not None else None
