@@ -27,6 +27,7 @@ from engine import describe
 from engine.compile_select import compile_selection
 from engine.expressions import (
     AGE_UNITS,
+    EVIDENCE_VALUE_TYPES,
     EXCEPTION_KIND,
     OPS,
     Result,
@@ -46,7 +47,7 @@ from engine.expressions import (
     value_and_unit,
 )
 from engine.logic import FALSE, NOT, TRUE, UNKNOWN, Truth
-from engine.patient import Event, Observation, Occurrence
+from engine.patient import DoseEvent, Event, Observation, Occurrence
 from engine.results import Evidence
 from protocol import expr as ex
 from protocol.timing import Calendar
@@ -56,9 +57,6 @@ Cond = Callable[[Scope, Event | None], Result]
 Operand = Callable[[Scope, Event | None], Val]
 # compare(scope, left value, event, quiet) -> (truth, evidence)
 Comparer = Callable[[Scope, Val, Event | None, bool], Result]
-
-# Truth.value without the enum descriptor (a measurable cost in every evidence sentence)
-_WORD = {TRUE: "true", FALSE: "false", UNKNOWN: "unknown"}
 
 _CONDS: dict[int, tuple[object, Cond]] = {}
 _OPERANDS: dict[int, tuple[object, Operand]] = {}
@@ -406,6 +404,10 @@ def _rng(rng: tuple[float | None, float | None] | None) -> str:
     return f"{describe.num(lo) if lo is not None else '?'}-{describe.num(hi) if hi is not None else '?'}"
 
 
+# Evidence sentences read `truth._value_` (the enum's stored value, as `truth.value` gives)
+# because the `.value` descriptor costs a measurable share of every sentence.
+
+
 def _scalar(x: Any) -> float | str | bool | None:
     return x if isinstance(x, (int, float, str, bool)) else None
 
@@ -480,8 +482,23 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
                 differs = shown_in_unit[th_unit] = q_norm != normalize_code(th_unit)
             if differs:
                 shown = f"{th_text} (= {describe.qty(th, th_unit)})"
-        text = f"{left.subject}: {left.text()} {opv} {shown}: {_WORD[truth]}"
-        return truth, [evidence(scope, left, truth, text, _scalar(th), th_unit, rng)]
+        # evidence(scope, left, ...) inlined: the record's date is needed twice
+        rec = left.record
+        day = None
+        if rec is not None:
+            tr = type(rec)
+            day = rec.start if tr is Occurrence or tr is DoseEvent else rec.date  # type: ignore[union-attr]
+        value = describe.qty(lv, left.unit)
+        if day is not None:
+            value = f"{value} on {day.isoformat()}"
+        pos = left.pos
+        if pos is not None:
+            scope.cited.add(pos)
+        return truth, [Evidence(
+            f"{left.subject}: {value} {opv} {shown}: {truth._value_}", scope.source,
+            left.subject, truth, lv if isinstance(lv, EVIDENCE_VALUE_TYPES) else None,
+            left.unit, day, rec.ref if rec is not None else None, _scalar(th), th_unit, rng,
+            left.error)]
 
     return compare
 
@@ -525,6 +542,25 @@ def _compare(node: ex.Compare) -> Cond:
 # ---- boolean nodes ----------------------------------------------------------------------------
 
 
+def _shared_evidence(subject: str, truth: Truth, text: Callable[[Any], str]
+                     ) -> Callable[[str | None, Any], Evidence]:
+    """Evidence that names no record (`none recorded`, `only 1 sample(s)`): it depends only on
+    the source (criterion or rule) and one detail, so it is built once and shared by every
+    patient (Evidence is frozen) instead of once per patient."""
+    cache: dict[tuple[str | None, Any], Evidence] = {}
+
+    def shared(source: str | None, detail: Any = None) -> Evidence:
+        key = (source, detail)
+        e = cache.get(key)
+        if e is None:
+            if len(cache) > 1000:
+                cache.clear()
+            e = cache[key] = Evidence(text(detail), source=source, subject=subject, truth=truth)
+        return e
+
+    return shared
+
+
 def _operand_as_condition(node: ex.Expr) -> Cond:
     operand = compile_operand(node)
 
@@ -533,7 +569,7 @@ def _operand_as_condition(node: ex.Expr) -> Cond:
         v = val.value
         if isinstance(v, bool):
             t = TRUE if v else FALSE
-            return t, [evidence(scope, val, t, f"{val.subject}: {_WORD[t]}")]
+            return t, [evidence(scope, val, t, f"{val.subject}: {t._value_}")]
         if v is None:
             return UNKNOWN, [evidence(scope, val, UNKNOWN, val.text())]
         return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{val.subject} is not a condition")]
@@ -609,12 +645,13 @@ def _exists(node: ex.Exists) -> Cond:
     select = compile_selection(node.selection, compile_condition)
     subject = describe.expr(node)
     lasted = _lasting(node.lasting) if node.lasting is not None else None
+    cannot = _shared_evidence(subject, UNKNOWN, lambda problem: f"{subject}: unknown ({problem})")
+    none = _shared_evidence(subject, FALSE, lambda _: f"{subject}: none recorded: false")
 
     def exists(scope: Scope, event: Event | None) -> Result:
         recs, unknown, problem, _ = select(scope)
         if problem:
-            return UNKNOWN, [Evidence(f"{subject}: unknown ({problem})", source=scope.source,
-                                      subject=subject, truth=UNKNOWN)]
+            return UNKNOWN, [cannot(scope.source, problem)]
         maybe = unknown
         if lasted is not None:
             kept = []
@@ -636,8 +673,7 @@ def _exists(node: ex.Exists) -> Cond:
             return UNKNOWN, [evidence(scope, val, UNKNOWN,
                                       f"{subject}: unknown ({describe_record(ev)} may match but "
                                       "lacks the data to tell)")]
-        return FALSE, [Evidence(f"{subject}: none recorded: false", source=scope.source,
-                                subject=subject, truth=FALSE)]
+        return FALSE, [none(scope.source, None)]
 
     return exists
 
@@ -664,7 +700,7 @@ def _in_range(node: ex.InRange) -> Cond:
         t = TRUE if low <= x <= high else FALSE
         if quiet:
             return t, []
-        return t, [evidence(scope, val, t, f"{val.subject}: {val.text()} in {rng}: {_WORD[t]}",
+        return t, [evidence(scope, val, t, f"{val.subject}: {val.text()} in {rng}: {t._value_}",
                             threshold=rng)]
 
     return in_range
@@ -692,7 +728,7 @@ def _in_set(node: ex.InSet) -> Cond:
         if quiet:
             return result, []
         return result, [evidence(scope, val, result,
-                                 f"{val.subject}: {val.text()} in ({options}): {_WORD[result]}",
+                                 f"{val.subject}: {val.text()} in ({options}): {result._value_}",
                                  threshold=options)]
 
     return in_set
@@ -712,7 +748,7 @@ def _test(node: ex.Test) -> Cond:
         if presence:
             present = val.value is not None or val.error is not None
             t = TRUE if present == want_present else FALSE
-            return t, [evidence(scope, val, t, f"{what}: {val.text()}: {_WORD[t]}")]
+            return t, [evidence(scope, val, t, f"{what}: {val.text()}: {t._value_}")]
         if val.value is None:
             return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{what}: unknown ({val.text()})")]
         rec = val.record
@@ -728,12 +764,15 @@ def _test(node: ex.Test) -> Cond:
                                       f"{what}: unknown ({val.text()} says nothing about detection)")]
         t = TRUE if detected == want_detected else FALSE
         how = "detected" if detected else "not detected"
-        return t, [evidence(scope, val, t, f"{what}: {val.text()} ({how}): {_WORD[t]}")]
+        return t, [evidence(scope, val, t, f"{what}: {val.text()} ({how}): {t._value_}")]
 
     return test
 
 
 def _attested(node: ex.Attested) -> Cond:
+    confirmed = _shared_evidence("attested", TRUE, lambda cid: "attested by the investigator "
+                                 f"(no eligibility exception for {cid})")
+
     def attested(scope: Scope, event: Event | None) -> Result:
         cid = scope.source or ""
         for ev, pos in scope.idx.records(EXCEPTION_KIND, None):
@@ -745,8 +784,7 @@ def _attested(node: ex.Attested) -> Cond:
                 return FALSE, [evidence(scope, val, FALSE,
                                         f"eligibility exception recorded for {cid} on "
                                         f"{start_of(ev).isoformat()}: not attested")]
-        return TRUE, [Evidence(f"attested by the investigator (no eligibility exception for {cid})",
-                               source=scope.source, subject="attested", truth=TRUE)]
+        return TRUE, [confirmed(scope.source, cid)]
 
     return attested
 
@@ -755,12 +793,12 @@ def _consecutive(node: ex.Consecutive) -> Cond:
     kind, k = node.kind, node.count
     subject = describe.expr(node)
     compare = compile_comparer(node.op, node.threshold)
+    too_few = _shared_evidence(subject, FALSE, lambda n: f"{subject}: only {n} sample(s): false")
 
     def consecutive(scope: Scope, event: Event | None) -> Result:
         samples = numeric_samples(scope, kind)
         if len(samples) < k:
-            return FALSE, [Evidence(f"{subject}: only {len(samples)} sample(s): false",
-                                    source=scope.source, subject=subject, truth=FALSE)]
+            return FALSE, [too_few(scope.source, len(samples))]
         result: Truth = TRUE
         ev_all: list[Evidence] = []
         for ev, pos in samples[-k:]:
@@ -782,51 +820,75 @@ def _log_rise(node: ex.LogRise) -> Cond:  # noqa: C901 - mirrors the rule step b
     opfn = OPS[node.op]
     logs = node.logs
     tail = f" {node.op.value} {describe.num(logs)}: "
+    memo_key = ("log rise", id(node))
+    too_few = _shared_evidence(subject, FALSE, lambda n: f"{subject}: only {n} sample(s): false")
+
+    def sample(scope: Scope, samples: list[tuple[Event, int]],
+               values: list[tuple[float | None, str | None]], i: int,
+               lowest: float | None, low_at: Event | None) -> tuple[Truth, Evidence]:
+        """The rise of sample i over the lowest earlier value: TRUE/FALSE, or UNKNOWN when no
+        rise is computable, with its evidence."""
+        ev, pos = samples[i]
+        x, unit = values[i]
+        val = Val(x, kind, unit=unit, record=ev, pos=pos)
+        day = ev.date.isoformat()  # type: ignore[union-attr]
+        if x is None or lowest is None:
+            return UNKNOWN, evidence(scope, val, UNKNOWN, f"{subject}: no rise computable at {day}")
+        rise = math.log10(x / lowest) if x > 0 else -math.inf
+        t = TRUE if opfn(rise, logs) else FALSE
+        text = (f"{kind} {describe.qty(x, unit)} on {day}: "
+                f"rise {describe.num(rise) if rise != -math.inf else '-inf'} log from lowest "
+                f"{describe.num(lowest)} ({start_of(low_at).isoformat() if low_at else '?'})"
+                f"{tail}{t._value_}")
+        return t, evidence(scope, val, t, text, threshold=logs)
 
     def log_rise(scope: Scope, event: Event | None) -> Result:
         samples, values, dates, lows = _samples(scope, kind)
         n = bisect_right(dates, scope.cutoff)  # the samples known by the cutoff
         if n < k + 1:
-            return FALSE, [Evidence(f"{subject}: only {n} sample(s): false",
-                                    source=scope.source, subject=subject, truth=FALSE)]
+            return FALSE, [too_few(scope.source, n)]
+        memo: dict[int, tuple[str | None, Truth, Evidence]] | None = None
+        if lows is not None:
+            # Without unit conversions a sample's rise and evidence do not depend on the
+            # cutoff: a rule evaluated on successive dates reuses them (its record was cited
+            # the first time, into the same set).
+            memo = scope.memo.get(memo_key)  # type: ignore[assignment]
+            if memo is None:
+                memo = scope.memo[memo_key] = {}
         ev_all: list[Evidence] = []
         result: Truth = TRUE
         for i in range(n - k, n):
-            ev, pos = samples[i]
-            x, unit = values[i]
-            lowest: float | None = None
-            low_at: Event | None = None
-            norm = normalize_code(unit) if unit else None
-            if lows is not None:  # no unit conversion: the lowest earlier value is known
-                lowest, low_at = lows[i]
-            for j in range(i if lows is None else 0):
-                y, yunit = values[j]
-                if y is None or y <= 0:
-                    continue
-                if unit and yunit and norm != normalize_code(yunit):
-                    try:
-                        y = convert(y, yunit, unit, molar_mass(scope, samples[j][0]))
-                    except UnitError as exc:
-                        val = Val(None, kind, record=samples[j][0], pos=samples[j][1], error=str(exc))
-                        scope.error(f"{kind}: {exc}", val)
-                        return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{subject}: {exc}",
-                                                  error=str(exc))]
-                if lowest is None or y < lowest:
-                    lowest, low_at = y, samples[j][0]
-            val = Val(x, kind, unit=unit, record=ev, pos=pos)
-            day = ev.date.isoformat()  # type: ignore[union-attr]
-            if x is None or lowest is None:
-                result = UNKNOWN if result is TRUE else result
-                ev_all.append(evidence(scope, val, UNKNOWN, f"{subject}: no rise computable at {day}"))
-                continue
-            rise = math.log10(x / lowest) if x > 0 else -math.inf
-            t = TRUE if opfn(rise, logs) else FALSE
-            text = (f"{kind} {describe.qty(x, unit)} on {day}: "
-                    f"rise {describe.num(rise) if rise != -math.inf else '-inf'} log from lowest "
-                    f"{describe.num(lowest)} ({start_of(low_at).isoformat() if low_at else '?'})"
-                    f"{tail}{_WORD[t]}")
-            e = evidence(scope, val, t, text, threshold=logs)
-            if t is FALSE:
+            if memo is not None:
+                hit = memo.get(i)
+                if hit is not None and hit[0] == scope.source:
+                    t, e = hit[1], hit[2]
+                else:
+                    lowest, low_at = lows[i]  # type: ignore[index]
+                    t, e = sample(scope, samples, values, i, lowest, low_at)
+                    memo[i] = (scope.source, t, e)
+            else:
+                x, unit = values[i]
+                lowest, low_at = None, None
+                norm = normalize_code(unit) if unit else None
+                for j in range(i):
+                    y, yunit = values[j]
+                    if y is None or y <= 0:
+                        continue
+                    if unit and yunit and norm != normalize_code(yunit):
+                        try:
+                            y = convert(y, yunit, unit, molar_mass(scope, samples[j][0]))
+                        except UnitError as exc:
+                            val = Val(None, kind, record=samples[j][0], pos=samples[j][1],
+                                      error=str(exc))
+                            scope.error(f"{kind}: {exc}", val)
+                            return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{subject}: {exc}",
+                                                      error=str(exc))]
+                    if lowest is None or y < lowest:
+                        lowest, low_at = y, samples[j][0]
+                t, e = sample(scope, samples, values, i, lowest, low_at)
+            if t is UNKNOWN:
+                result = UNKNOWN  # (a FALSE has returned already)
+            elif t is FALSE:
                 return FALSE, [e]
             ev_all.append(e)
         return result, ev_all

@@ -65,13 +65,16 @@ def compile_anchor(ref: ex.AnchorRef) -> AnchorFn:
     find = _anchor_finder(ref)
 
     def anchor(scope: Scope) -> datetime.date | None:
-        key = (id(find), scope.cutoff)
-        hit = scope.anchor_cache.get(key)
-        if hit is None:
-            hit = scope.anchor_cache[key] = find(scope)
-        if hit[1]:
-            scope.cited.update(hit[1])
-        return hit[0]
+        # the last (cutoff, date, positions) per distinct anchor: criteria share one cutoff,
+        # a stopping rule moves through its dates in order
+        cutoff = scope.cutoff
+        hit = scope.anchor_cache.get(find)
+        if hit is None or hit[0] != cutoff:
+            found = find(scope)
+            hit = scope.anchor_cache[find] = (cutoff, found[0], found[1])
+        if hit[2]:
+            scope.cited.update(hit[2])
+        return hit[1]
 
     return anchor
 
@@ -298,7 +301,8 @@ def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], 
 
     def select(scope: Scope) -> Selected:  # noqa: C901 - the fast path and the general one
         idx = scope.idx
-        if not idx.collected(kind):
+        collected = idx.patient.collected  # idx.collected(kind), inlined
+        if collected is not None and kind not in collected:
             return (), [], not_collected, None
         stale = None
         adate = None
@@ -319,6 +323,16 @@ def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], 
                 if i >= j and n:
                     stale = (s.events[n - 1], s.positions[n - 1])
             recs = list(zip(s.events[i:j], s.positions[i:j], strict=True)) if i < j else ()
+        elif kind not in idx.observations:
+            # occurrences only: the records by the cutoff are a prefix of the series
+            s = idx.occurrences[kind]
+            n = bisect_right(s.dates, scope.cutoff)
+            recs = list(zip(s.events[:n], s.positions[:n], strict=True)) if n else ()
+            if adate is not None and recs:
+                kept = keep(scope, recs, adate)  # type: ignore[misc]
+                if not kept:
+                    stale = recs[-1]
+                recs = kept
         else:
             recs = idx.records(kind, scope.cutoff)
             if adate is not None and recs:

@@ -89,8 +89,6 @@ def compile_criteria(trial: Trial) -> tuple[CompiledCriterion, ...]:
     return tuple(out)
 
 
-_VERDICT = {TRUE: CriterionVerdict.MET, FALSE: CriterionVerdict.NOT_MET,
-            UNKNOWN: CriterionVerdict.UNKNOWN}
 _POLICY = {MissingPolicy.MET: CriterionVerdict.MET, MissingPolicy.NOT_MET: CriterionVerdict.NOT_MET,
            MissingPolicy.UNKNOWN: CriterionVerdict.UNKNOWN}
 
@@ -99,7 +97,9 @@ def evaluate_criterion(c: CompiledCriterion, scope: Scope) -> CriterionResult:
     """One criterion: the truth of its expression, and its verdict after the `missing` policy."""
     scope.source = c.id
     truth, evidence = c.cond(scope, None)
-    verdict = _VERDICT[truth]
+    # `is` tests: a dict keyed by the enum would call Enum.__hash__ (Python code) each time
+    verdict = (CriterionVerdict.MET if truth is TRUE else CriterionVerdict.NOT_MET
+               if truth is FALSE else CriterionVerdict.UNKNOWN)
     applied = False
     if truth is UNKNOWN and c.missing is not None and c.missing is not MissingPolicy.UNKNOWN:
         verdict = _POLICY[c.missing]

@@ -171,8 +171,8 @@ class Scope:
         self.errors = errors if errors is not None else []
         self.cited = cited if cited is not None else set()
         self.patient_id = idx.patient.id
-        # (compiled anchor, cutoff) -> (date, name, positions cited)
-        self.anchor_cache: dict[tuple[int, datetime.date], tuple[datetime.date | None, tuple[int, ...]]] = {}
+        # anchor finder -> (cutoff, the anchor's date by then, positions it cites)
+        self.anchor_cache: dict[object, tuple[datetime.date, datetime.date | None, tuple[int, ...]]] = {}
         # compiled `where` -> {record position: truth}, for conditions that read only the
         # record (a stopping rule selects the same records again on every candidate date)
         self.where_memo: dict[int, dict[int, Truth]] = {}
@@ -189,7 +189,7 @@ class Scope:
             self.cited.add(pos)
 
 
-_EVIDENCE_VALUE_TYPES = (int, float, str, bool)
+EVIDENCE_VALUE_TYPES = (int, float, str, bool)  # what Evidence.value may hold
 
 
 def evidence(
@@ -211,7 +211,7 @@ def evidence(
         scope.cited.add(pos)
     rec = val.record
     value = val.value
-    if not isinstance(value, _EVIDENCE_VALUE_TYPES):
+    if not isinstance(value, EVIDENCE_VALUE_TYPES):
         value = None
     # positional: Evidence's field order (explanation, source, subject, truth, value, unit,
     # date, ref, threshold, threshold_unit, reference_range, error); keywords cost more
