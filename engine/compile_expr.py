@@ -188,13 +188,15 @@ def _aggregate(node: ex.Aggregate) -> Operand:  # noqa: C901 - mirrors the rule 
             return Val(None, subject, missing=problem)
         found: tuple[Event, int] | None = None
         if fn is ex.AggregateFn.LATEST:
-            for i in range(len(recs) - 1, -1, -1):
-                if _has_value(recs[i][0]):
-                    found = recs[i]
+            for r in reversed(recs):
+                e = r[0]  # _has_value inlined
+                if type(e) is not Observation or e.value is not None:
+                    found = r
                     break
         elif fn is ex.AggregateFn.FIRST:
             for r in recs:
-                if _has_value(r[0]):
+                e = r[0]
+                if type(e) is not Observation or e.value is not None:
                     found = r
                     break
         else:
@@ -426,6 +428,11 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
     else:
         threshold = _operand_threshold(right_node)
     relative = isinstance(right_node, ex.RelativeLimit)
+    plain: Threshold | None = None
+    if isinstance(right_node, (ex.StringLiteral, ex.BoolLiteral)):
+        plain = (right_node.value, None, None, None, None)
+    elif isinstance(right_node, ex.QuantityLiteral) and right_node.quantity.unit is None:
+        plain = (right_node.quantity.value, None, None, None, None)
     # A text literal that is not a number compares with text by case-folded equality whatever
     # the left text is (compare_values' text case), so fold it once.
     folded: str | None = None
@@ -446,7 +453,10 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
                 return UNKNOWN, []
             return UNKNOWN, [evidence(scope, left, UNKNOWN,
                                       f"{left.text()}: {left.subject}{unknown_tail}")]
-        th, th_unit, rng, problem, err = threshold(scope, left, event)
+        if plain is not None:  # a literal without a unit: nothing to resolve
+            th, th_unit, rng, problem, err = plain
+        else:
+            th, th_unit, rng, problem, err = threshold(scope, left, event)
         if err is not None or problem is not None:
             msg = err or problem or ""
             if err is not None and not quiet:

@@ -29,6 +29,7 @@ reaches that length), each time with only the data dated on or before that day. 
 from __future__ import annotations
 
 import datetime
+from bisect import bisect_right
 from collections.abc import Sequence
 
 import attrs
@@ -91,14 +92,17 @@ def _candidate_dates(cr: CompiledRule, idx: PatientIndex, as_of: datetime.date,
                      calendar: Calendar) -> list[datetime.date]:
     days: set[datetime.date] = set()
     for kind in cr.kinds:
-        for s in (idx.obs(kind), idx.occ(kind)):
-            n = s.until(as_of)
-            days.update(s.dates[:n])
-        occ = idx.occ(kind)
-        for ev in occ.events[: occ.until(as_of)]:
-            assert isinstance(ev, Occurrence)
-            if ev.end is not None and ev.end <= as_of:
-                days.add(ev.end)
+        obs = idx.observations.get(kind)
+        if obs is not None:
+            days.update(obs.dates[: bisect_right(obs.dates, as_of)])
+        occ = idx.occurrences.get(kind)
+        if occ is not None:
+            n = bisect_right(occ.dates, as_of)
+            days.update(occ.dates[:n])
+            for ev in occ.events[:n]:
+                end = ev.end  # type: ignore[union-attr]
+                if end is not None and end <= as_of:
+                    days.add(end)
     for node in cr.lasting:
         assert node.lasting is not None
         limit = node.lasting.duration.days(calendar)
