@@ -665,12 +665,13 @@ def _exists(node: ex.Exists) -> Cond:
         maybe = unknown
         if lasted is not None:
             kept = []
+            maybe = list(unknown)
             for r in recs:
                 t = lasted(scope, r[0])
                 if t is TRUE:
                     kept.append(r)
                 elif t is UNKNOWN:
-                    maybe.append(r)  # `unknown` is this call's own list
+                    maybe.append(r)
             recs = kept
         if recs:
             ev, pos = recs[0]

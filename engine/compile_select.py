@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 Records = Sequence[tuple[Event, int]]
 # (records kept, records a `where` might keep (unknown), why the selection cannot be made,
 # the latest record outside the window when the window kept none)
-Selected = tuple[Records, list[tuple[Event, int]], str | None, tuple[Event, int] | None]
+Selected = tuple[Records, Records, str | None, tuple[Event, int] | None]
 AnchorFn = Callable[[Scope], datetime.date | None]
 SelectFn = Callable[[Scope], Selected]
 
@@ -303,19 +303,19 @@ def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], 
         idx = scope.idx
         collected = idx.patient.collected  # idx.collected(kind), inlined
         if collected is not None and kind not in collected:
-            return (), [], not_collected, None
+            return (), (), not_collected, None
         stale = None
         adate = None
         if anchor is not None:
             adate = anchor(scope)
             if adate is None:
-                return (), [], no_anchor, None
+                return (), (), no_anchor, None
         recs: Records
         if kind not in idx.occurrences:
             # observations only (or nothing): bisect instead of building and filtering
             s = idx.observations.get(kind)
             if s is None:
-                return (), [], None, None
+                return (), (), None, None
             n = bisect_right(s.dates, scope.cutoff)
             i, j = 0, n
             if adate is not None:
@@ -340,25 +340,26 @@ def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], 
                 if not kept:
                     stale = recs[-1]
                 recs = kept
+        if where is None or not recs:
+            return recs, (), None, stale
         unknown: list[tuple[Event, int]] = []
-        if where is not None and recs:
-            kept_where = []
-            memo = None
-            if memo_key is not None:
-                memo = scope.where_memo.get(memo_key)
-                if memo is None:
-                    memo = scope.where_memo[memo_key] = {}
-            for r in recs:
-                truth: Truth | None = memo.get(r[1]) if memo is not None else None
-                if truth is None:
-                    truth = where(scope, r[0])[0]
-                    if memo is not None:
-                        memo[r[1]] = truth
-                if truth is TRUE:
-                    kept_where.append(r)
-                elif truth is UNKNOWN:
-                    unknown.append(r)
-            recs = kept_where
+        kept_where = []
+        memo = None
+        if memo_key is not None:
+            memo = scope.where_memo.get(memo_key)
+            if memo is None:
+                memo = scope.where_memo[memo_key] = {}
+        for r in recs:
+            truth: Truth | None = memo.get(r[1]) if memo is not None else None
+            if truth is None:
+                truth = where(scope, r[0])[0]
+                if memo is not None:
+                    memo[r[1]] = truth
+            if truth is TRUE:
+                kept_where.append(r)
+            elif truth is UNKNOWN:
+                unknown.append(r)
+        recs = kept_where
         return recs, unknown, None, stale
 
     return select
