@@ -37,15 +37,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from engine.results import Status
-
 
 class Planned:
     """One planned occurrence of one activity, and (after matching) what happened to it."""
 
     __slots__ = (
         "atype", "activity", "label", "nominal", "lo", "hi", "epoch", "amount", "amount_unit",
-        "exempt", "actual", "status", "deviation", "reason", "merged", "visits",
+        "exempt", "actual", "merged", "visits",
     )
 
     def __init__(
@@ -73,15 +71,12 @@ class Planned:
         self.amount_unit = amount_unit
         self.exempt = exempt  # planned because of an event (on/if): a stop does not cancel it
         self.actual: Actual | None = None
-        self.status: Status | None = None
-        self.deviation: int | None = None
-        self.reason: str | None = None
         self.merged = 1
         self.visits = visits  # for an assessment planned at a visit: that visit's name
 
     def __repr__(self) -> str:
         return (f"Planned({self.atype} {self.activity} {self.label} nominal={self.nominal} "
-                f"[{self.lo}, {self.hi}] status={self.status})")
+                f"[{self.lo}, {self.hi}] actual={self.actual})")
 
 
 class Actual:
