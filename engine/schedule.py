@@ -45,7 +45,7 @@ import networkx as nx
 
 from engine.conformance import Actual, Planned, match
 from engine.expressions import normalize_sex
-from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent
+from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent, fast_constructor
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
 from protocol.anchors import anchor_node, build_graph
@@ -299,6 +299,7 @@ _NOT_DUE = Status.NOT_DUE
 _BY_NOMINAL = operator.attrgetter("nominal", "lo")
 _BY_DAY = operator.attrgetter("day", "pos")
 _ON_TIME = Status.ON_TIME
+_ROW = fast_constructor(ScheduleRow)  # every field, positionally
 _EARLY = Status.EARLY
 _LATE = Status.LATE
 _MISSED = Status.MISSED
@@ -809,10 +810,10 @@ class _Run:
                 else:
                     status, deviation = _ON_TIME, 0
             if a is None:
-                append(ScheduleRow(
+                append(_ROW(
                     activity, atype, k, p.label, status, nominal - root, _ORD(nominal),
                     (lo - root, hi - root), (_ORD(lo), _ORD(hi)), None, None, deviation, None,
-                    reason, p.epoch, p.amount, p.amount_unit))
+                    reason, p.epoch, p.amount, p.amount_unit, None, None))
                 continue
             ev = a.event
             day = a.day
@@ -821,7 +822,7 @@ class _Run:
                 amount, unit = ev.amount, ev.unit
             else:
                 amount = unit = None
-            append(ScheduleRow(
+            append(_ROW(
                 activity, atype, k, p.label, status, nominal - root, _ORD(nominal),
                 (lo - root, hi - root), (_ORD(lo), _ORD(hi)), _ORD(day), day - root, deviation,
                 ev.ref, reason, p.epoch, p.amount, p.amount_unit,  # type: ignore[attr-defined]
