@@ -35,7 +35,7 @@ as-of date), or `not_applicable` (see engine.schedule: another arm, or after dis
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
 
 class Planned:
@@ -138,37 +138,19 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
     n = len(points)
     # 2a. windows: each actual belongs to the occurrence with the nearest nominal day among
     # those whose window holds it; each occurrence takes the nearest actual it owns.
-    m = len(planned)
-    nominals = [p.nominal for p in planned]
-    reach = 0
-    for p in planned:
-        if p.hi - p.nominal > reach:
-            reach = p.hi - p.nominal
-        if p.nominal - p.lo > reach:
-            reach = p.nominal - p.lo
     owned: list[list[int]] = [[] for _ in planned]
-    for k, a in enumerate(points):
-        d = a.day
-        i = bisect_left(nominals, d)
-        owner, owner_dist = -1, 0
-        j = i - 1
-        while j >= 0 and d - nominals[j] <= reach:
-            p = planned[j]
-            if p.actual is None and p.lo <= d <= p.hi:
-                dist = d - p.nominal
-                if owner < 0 or dist <= owner_dist:
-                    owner, owner_dist = j, dist
-            j -= 1
-        j = i
-        while j < m and nominals[j] - d <= reach:
-            p = planned[j]
-            if p.actual is None and p.lo <= d <= p.hi:
-                dist = nominals[j] - d
-                if owner < 0 or dist < owner_dist:
-                    owner, owner_dist = j, dist
-            j += 1
-        if owner >= 0:
-            owned[owner].append(k)
+    los = [p.lo for p in planned]
+    his = [p.hi for p in planned]
+    if _disjoint(los, his):
+        # The usual case: windows in order, none overlapping, so an actual lies in at most
+        # one window: the last one opening on or before its day.
+        for k in range(n):
+            d = days[k]
+            i = bisect_right(los, d) - 1
+            if i >= 0 and d <= his[i] and planned[i].actual is None:
+                owned[i].append(k)
+    else:
+        _owners(planned, days, owned)
     last_day: int | None = None
     for i, p in enumerate(planned):
         if p.actual is not None:
@@ -229,6 +211,50 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
         if best >= 0:
             points[best].used = True
             p.actual = points[best]
+
+
+def _disjoint(los: list[int], his: list[int]) -> bool:
+    """Whether the windows [los[i], his[i]] are non-empty, in order and do not overlap."""
+    prev = None
+    for lo, hi in zip(los, his, strict=True):
+        if lo > hi or (prev is not None and lo <= prev):
+            return False
+        prev = hi
+    return True
+
+
+def _owners(planned: list[Planned], days: list[int], owned: list[list[int]]) -> None:
+    """Rule 2a in general: each actual (by day) goes to the occurrence with the nearest nominal
+    day among those without an actual whose window holds it (the earlier on a tie)."""
+    m = len(planned)
+    nominals = [p.nominal for p in planned]
+    reach = 0
+    for p in planned:
+        if p.hi - p.nominal > reach:
+            reach = p.hi - p.nominal
+        if p.nominal - p.lo > reach:
+            reach = p.nominal - p.lo
+    for k, d in enumerate(days):
+        i = bisect_left(nominals, d)
+        owner, owner_dist = -1, 0
+        j = i - 1
+        while j >= 0 and d - nominals[j] <= reach:
+            p = planned[j]
+            if p.actual is None and p.lo <= d <= p.hi:
+                dist = d - p.nominal
+                if owner < 0 or dist <= owner_dist:
+                    owner, owner_dist = j, dist
+            j -= 1
+        j = i
+        while j < m and nominals[j] - d <= reach:
+            p = planned[j]
+            if p.actual is None and p.lo <= d <= p.hi:
+                dist = nominals[j] - d
+                if owner < 0 or dist < owner_dist:
+                    owner, owner_dist = j, dist
+            j += 1
+        if owner >= 0:
+            owned[owner].append(k)
 
 
 def _fits(planned: list[Planned], i: int, day: int) -> bool:
