@@ -104,6 +104,17 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
     far from its window."""
     if not planned or not actuals:
         return
+    if len(planned) == 1 and len(actuals) == 1:
+        # Most visits: one planned, one actual. The rules below reduce to: in the window, or
+        # within the catchment (one window width either side; unbounded for a named visit).
+        p, a = planned[0], actuals[0]
+        width = p.hi - p.lo
+        if p.actual is None and not p.visits and not a.used and width >= 0 and (
+                a.end is None or a.end <= a.day):
+            if named or p.lo - width <= a.day <= p.hi + width:
+                a.used = True
+                p.actual = a
+            return
     # 1. periods
     periods = [a for a in actuals if a.end is not None and a.end > a.day]
     if periods:

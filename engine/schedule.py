@@ -828,16 +828,18 @@ class _Run:
                 ev.ref, reason, p.epoch, p.amount, p.amount_unit,  # type: ignore[attr-defined]
                 amount, unit))
         stop_day = stop[0] if stop is not None else None
-        matched_days: dict[int, int] = {}
-        if atype != "dose":
-            for k, p in enumerate(planned, 1):
-                if p.actual is not None:
-                    matched_days.setdefault(p.actual.day, k)
+        matched_days: dict[int, int] | None = None  # built when an actual is left over
         for a in actuals:
             if a.used:
                 if a.pos not in used:
                     used[a.pos] = f"{atype} {activity}"
                 continue
+            if matched_days is None:
+                matched_days = {}
+                if atype != "dose":
+                    for k, p in enumerate(planned, 1):
+                        if p.actual is not None:
+                            matched_days.setdefault(p.actual.day, k)
             if a.day in matched_days:
                 # replicates (positions, repeats) on the day of a matched assessment or visit
                 self.out.used[a.pos] = (f"{atype} {activity} #{matched_days[a.day]} "
