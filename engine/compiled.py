@@ -24,6 +24,7 @@ from engine.patient import (
     Occurrence,
     Patient,
     VisitEvent,
+    fast_constructor,
 )
 from engine.results import (
     EligibilityResult,
@@ -159,7 +160,7 @@ class CompiledTrial:
             if (ev.start if t is Occurrence or t is DoseEvent else ev.date) > as_of:  # type: ignore[union-attr]
                 role, detail = EventRole.NOT_EVALUATED, "dated after the as-of date"
             elif i in used:
-                append(EventAccount(i, ev.ref, etype, _MATCHED, used[i]))
+                append(_ACCOUNT(i, ev.ref, etype, _MATCHED, used[i]))
                 continue
             elif i in unplanned:
                 role = EventRole.UNPLANNED
@@ -185,11 +186,12 @@ class CompiledTrial:
                     "history: dated before the schedule's first window"
             else:
                 role = EventRole.NOT_SCHEDULE_RELEVANT
-            append(EventAccount(i, ev.ref, etype, role, detail))
+            append(_ACCOUNT(i, ev.ref, etype, role, detail))
         return tuple(out)
 
 
 _MATCHED = EventRole.MATCHED
+_ACCOUNT = fast_constructor(EventAccount)  # every field, positionally
 
 
 def _stops(events: list[StoppingEvent]) -> Stops:

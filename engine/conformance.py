@@ -35,9 +35,7 @@ as-of date), or `not_applicable` (see engine.schedule: another arm, or after dis
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
-from engine.results import Status
+from bisect import bisect_left, bisect_right
 
 
 class Planned:
@@ -45,7 +43,7 @@ class Planned:
 
     __slots__ = (
         "atype", "activity", "label", "nominal", "lo", "hi", "epoch", "amount", "amount_unit",
-        "exempt", "actual", "status", "deviation", "reason", "merged", "visits",
+        "exempt", "actual", "merged", "visits",
     )
 
     def __init__(
@@ -73,15 +71,12 @@ class Planned:
         self.amount_unit = amount_unit
         self.exempt = exempt  # planned because of an event (on/if): a stop does not cancel it
         self.actual: Actual | None = None
-        self.status: Status | None = None
-        self.deviation: int | None = None
-        self.reason: str | None = None
         self.merged = 1
         self.visits = visits  # for an assessment planned at a visit: that visit's name
 
     def __repr__(self) -> str:
         return (f"Planned({self.atype} {self.activity} {self.label} nominal={self.nominal} "
-                f"[{self.lo}, {self.hi}] status={self.status})")
+                f"[{self.lo}, {self.hi}] actual={self.actual})")
 
 
 class Actual:
@@ -109,6 +104,17 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
     far from its window."""
     if not planned or not actuals:
         return
+    if len(planned) == 1 and len(actuals) == 1:
+        # Most visits: one planned, one actual. The rules below reduce to: in the window, or
+        # within the catchment (one window width either side; unbounded for a named visit).
+        p, a = planned[0], actuals[0]
+        width = p.hi - p.lo
+        if p.actual is None and not p.visits and not a.used and width >= 0 and (
+                a.end is None or a.end <= a.day):
+            if named or p.lo - width <= a.day <= p.hi + width:
+                a.used = True
+                p.actual = a
+            return
     # 1. periods
     periods = [a for a in actuals if a.end is not None and a.end > a.day]
     if periods:
@@ -143,37 +149,19 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
     n = len(points)
     # 2a. windows: each actual belongs to the occurrence with the nearest nominal day among
     # those whose window holds it; each occurrence takes the nearest actual it owns.
-    m = len(planned)
-    nominals = [p.nominal for p in planned]
-    reach = 0
-    for p in planned:
-        if p.hi - p.nominal > reach:
-            reach = p.hi - p.nominal
-        if p.nominal - p.lo > reach:
-            reach = p.nominal - p.lo
     owned: list[list[int]] = [[] for _ in planned]
-    for k, a in enumerate(points):
-        d = a.day
-        i = bisect_left(nominals, d)
-        owner, owner_dist = -1, 0
-        j = i - 1
-        while j >= 0 and d - nominals[j] <= reach:
-            p = planned[j]
-            if p.actual is None and p.lo <= d <= p.hi:
-                dist = d - p.nominal
-                if owner < 0 or dist <= owner_dist:
-                    owner, owner_dist = j, dist
-            j -= 1
-        j = i
-        while j < m and nominals[j] - d <= reach:
-            p = planned[j]
-            if p.actual is None and p.lo <= d <= p.hi:
-                dist = nominals[j] - d
-                if owner < 0 or dist < owner_dist:
-                    owner, owner_dist = j, dist
-            j += 1
-        if owner >= 0:
-            owned[owner].append(k)
+    los = [p.lo for p in planned]
+    his = [p.hi for p in planned]
+    if _disjoint(los, his):
+        # The usual case: windows in order, none overlapping, so an actual lies in at most
+        # one window: the last one opening on or before its day.
+        for k in range(n):
+            d = days[k]
+            i = bisect_right(los, d) - 1
+            if i >= 0 and d <= his[i] and planned[i].actual is None:
+                owned[i].append(k)
+    else:
+        _owners(planned, days, owned)
     last_day: int | None = None
     for i, p in enumerate(planned):
         if p.actual is not None:
@@ -234,6 +222,50 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
         if best >= 0:
             points[best].used = True
             p.actual = points[best]
+
+
+def _disjoint(los: list[int], his: list[int]) -> bool:
+    """Whether the windows [los[i], his[i]] are non-empty, in order and do not overlap."""
+    prev = None
+    for lo, hi in zip(los, his, strict=True):
+        if lo > hi or (prev is not None and lo <= prev):
+            return False
+        prev = hi
+    return True
+
+
+def _owners(planned: list[Planned], days: list[int], owned: list[list[int]]) -> None:
+    """Rule 2a in general: each actual (by day) goes to the occurrence with the nearest nominal
+    day among those without an actual whose window holds it (the earlier on a tie)."""
+    m = len(planned)
+    nominals = [p.nominal for p in planned]
+    reach = 0
+    for p in planned:
+        if p.hi - p.nominal > reach:
+            reach = p.hi - p.nominal
+        if p.nominal - p.lo > reach:
+            reach = p.nominal - p.lo
+    for k, d in enumerate(days):
+        i = bisect_left(nominals, d)
+        owner, owner_dist = -1, 0
+        j = i - 1
+        while j >= 0 and d - nominals[j] <= reach:
+            p = planned[j]
+            if p.actual is None and p.lo <= d <= p.hi:
+                dist = d - p.nominal
+                if owner < 0 or dist <= owner_dist:
+                    owner, owner_dist = j, dist
+            j -= 1
+        j = i
+        while j < m and nominals[j] - d <= reach:
+            p = planned[j]
+            if p.actual is None and p.lo <= d <= p.hi:
+                dist = nominals[j] - d
+                if owner < 0 or dist < owner_dist:
+                    owner, owner_dist = j, dist
+            j += 1
+        if owner >= 0:
+            owned[owner].append(k)
 
 
 def _fits(planned: list[Planned], i: int, day: int) -> bool:

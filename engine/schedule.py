@@ -45,7 +45,7 @@ import networkx as nx
 
 from engine.conformance import Actual, Planned, match
 from engine.expressions import normalize_sex
-from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent
+from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent, fast_constructor
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
 from protocol.anchors import anchor_node, build_graph
@@ -178,6 +178,7 @@ class SchedulePlan:
         items = {d.name: d for d in trial.data}
         self.data_items = set(items)
         self.interventions = tuple(i.name for i in trial.interventions)
+        self.group_ranks: dict[tuple[str, str], float] = {}
         if sched is None:
             self.assess_kinds: set[str] = set()
             self.arm_interventions: dict[str | None, tuple[str, ...]] = {}
@@ -225,6 +226,18 @@ class SchedulePlan:
         for a in self.activities:
             if a.atype == "dose":
                 self.dose_specs.setdefault(a.item, []).append(a)
+        # Every patient starts with the same activity groups in the same order (their rank is
+        # the position of the first schedule item that plans them).
+        for v in self.visits.values():
+            self._rank(("visit", v.name), v.order)
+            for kind in v.activities:
+                self._rank(("assess", kind), v.order + 0.5)
+        for spec in self.activities:
+            self._rank((spec.atype, spec.item), spec.order)
+
+    def _rank(self, key: tuple[str, str], rank: float) -> None:
+        if rank < self.group_ranks.get(key, float("inf")):
+            self.group_ranks[key] = rank
 
 
 class Stops:
@@ -286,6 +299,7 @@ _NOT_DUE = Status.NOT_DUE
 _BY_NOMINAL = operator.attrgetter("nominal", "lo")
 _BY_DAY = operator.attrgetter("day", "pos")
 _ON_TIME = Status.ON_TIME
+_ROW = fast_constructor(ScheduleRow)  # every field, positionally
 _EARLY = Status.EARLY
 _LATE = Status.LATE
 _MISSED = Status.MISSED
@@ -378,12 +392,8 @@ class _Run:
     def run(self) -> Outcome:
         plan = self.plan
         self.node[plan.root or ""] = self.root
-        for v in plan.visits.values():
-            self.group("visit", v.name, v.order)
-            for kind in v.activities:
-                self.group("assess", kind, v.order + 0.5)
-        for spec in plan.activities:
-            self.group(spec.atype, spec.item, spec.order)
+        self.group_rank = dict(plan.group_ranks)
+        self.groups = {key: [] for key in self.group_rank}
         self.map_labels()
         for name in self.idx.visits:
             if name is not None and name not in plan.visits:
@@ -684,6 +694,14 @@ class _Run:
                 out.append(Actual(s.dates[i].toordinal(), s.positions[i], ev,
                                   end.toordinal() if end is not None else None))
             return out
+        obs = idx.observations.get(activity)
+        if activity not in idx.occurrences:
+            # observations only (the usual case): straight from the date-sorted series
+            if obs is None:
+                return out
+            dates, positions, events = obs.dates, obs.positions, obs.events
+            return [Actual(dates[i].toordinal(), positions[i], events[i])
+                    for i in range(obs.until(cut))]
         for ev, pos in idx.records(activity, cut):
             if isinstance(ev, Observation):
                 out.append(Actual(ev.date.toordinal(), pos, ev))
@@ -764,62 +782,64 @@ class _Run:
         for k, p in enumerate(planned, 1):
             a = p.actual
             nominal, lo, hi = p.nominal, p.lo, p.hi
+            deviation: int | None = None
+            reason: str | None = None
             if stop_first is not None and not p.exempt and nominal >= stop_first and (
                     a is None or a.day > stop_first):
                 if a is not None:
                     _release(a)
                     p.actual = a = None
-                p.status, p.reason = _NOT_APPLICABLE, f"after {stop[1]}"  # type: ignore[index]
+                status, reason = _NOT_APPLICABLE, f"after {stop[1]}"  # type: ignore[index]
             elif a is None:
                 if not collected:
-                    p.status = _NOT_APPLICABLE
-                    p.reason = (f"{activity} was not collected for this patient: the data "
-                                "cannot tell whether it was done")
+                    status = _NOT_APPLICABLE
+                    reason = (f"{activity} was not collected for this patient: the data "
+                              "cannot tell whether it was done")
                 elif hi < as_of:
-                    p.status, p.reason = _MISSED, _MISSED_WHY
+                    status, reason = _MISSED, _MISSED_WHY
                 else:
-                    p.status, p.reason = _NOT_DUE, _NOT_DUE_WHY
+                    status, reason = _NOT_DUE, _NOT_DUE_WHY
             else:
                 d = a.day
                 if d < lo:
-                    p.status, p.deviation = _EARLY, d - lo
-                    p.reason = f"{lo - d} day(s) before the window opened"
+                    status, deviation = _EARLY, d - lo
+                    reason = f"{lo - d} day(s) before the window opened"
                 elif d > hi:
-                    p.status, p.deviation = _LATE, d - hi
-                    p.reason = f"{d - hi} day(s) after the window closed"
+                    status, deviation = _LATE, d - hi
+                    reason = f"{d - hi} day(s) after the window closed"
                 else:
-                    p.status, p.deviation = _ON_TIME, 0
-            window = (lo - root, hi - root)
-            window_dates = (_ORD(lo), _ORD(hi))
+                    status, deviation = _ON_TIME, 0
             if a is None:
-                append(ScheduleRow(
-                    activity, atype, k, p.label, p.status, nominal - root, _ORD(nominal),
-                    window, window_dates, None, None, p.deviation, None, p.reason, p.epoch,
-                    p.amount, p.amount_unit))
+                append(_ROW(
+                    activity, atype, k, p.label, status, nominal - root, _ORD(nominal),
+                    (lo - root, hi - root), (_ORD(lo), _ORD(hi)), None, None, deviation, None,
+                    reason, p.epoch, p.amount, p.amount_unit, None, None))
                 continue
             ev = a.event
             day = a.day
             used[a.pos] = f"{atype} {activity} #{k}"
-            status = p.status
             if type(ev) is DoseEvent:
                 amount, unit = ev.amount, ev.unit
             else:
                 amount = unit = None
-            append(ScheduleRow(
-                activity, atype, k, p.label, status, nominal - root, _ORD(nominal), window,
-                window_dates, _ORD(day), day - root, p.deviation, ev.ref,  # type: ignore[attr-defined]
-                p.reason if status is not _ON_TIME else None, p.epoch, p.amount, p.amount_unit,
+            append(_ROW(
+                activity, atype, k, p.label, status, nominal - root, _ORD(nominal),
+                (lo - root, hi - root), (_ORD(lo), _ORD(hi)), _ORD(day), day - root, deviation,
+                ev.ref, reason, p.epoch, p.amount, p.amount_unit,  # type: ignore[attr-defined]
                 amount, unit))
         stop_day = stop[0] if stop is not None else None
-        matched_days: dict[int, int] = {}
-        if atype != "dose":
-            for k, p in enumerate(planned, 1):
-                if p.actual is not None:
-                    matched_days.setdefault(p.actual.day, k)
+        matched_days: dict[int, int] | None = None  # built when an actual is left over
         for a in actuals:
             if a.used:
-                self.out.used.setdefault(a.pos, f"{atype} {activity}")
+                if a.pos not in used:
+                    used[a.pos] = f"{atype} {activity}"
                 continue
+            if matched_days is None:
+                matched_days = {}
+                if atype != "dose":
+                    for k, p in enumerate(planned, 1):
+                        if p.actual is not None:
+                            matched_days.setdefault(p.actual.day, k)
             if a.day in matched_days:
                 # replicates (positions, repeats) on the day of a matched assessment or visit
                 self.out.used[a.pos] = (f"{atype} {activity} #{matched_days[a.day]} "
