@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine import describe
+from engine.anchor_effects import BUILT_IN, AnchorEffect
 from engine.logic import FALSE, TRUE, UNKNOWN, Truth
 from engine.patient import DoseEvent, Event, Observation, Occurrence
 from engine.results import EvaluationError, Evidence
@@ -139,7 +140,7 @@ class Scope:
     """What an evaluation may see: the patient's index, the cutoff date and where it reports."""
 
     __slots__ = ("idx", "cutoff", "ref_date", "calendar", "items", "source", "errors", "cited",
-                 "patient_id", "anchor_cache")
+                 "patient_id", "anchor_cache", "anchor_effects")
 
     def __init__(
         self,
@@ -151,6 +152,7 @@ class Scope:
         source: str | None = None,
         errors: list[EvaluationError] | None = None,
         cited: set[int] | None = None,
+        anchor_effects: dict[str, AnchorEffect] = BUILT_IN,
     ):
         self.idx = idx
         self.cutoff = cutoff
@@ -162,6 +164,7 @@ class Scope:
         self.errors = errors if errors is not None else []
         self.cited = cited if cited is not None else set()
         self.patient_id = idx.patient.id
+        self.anchor_effects = anchor_effects  # anchors dated by dispositions too
         self.anchor_cache: dict[tuple[object, datetime.date], tuple[datetime.date | None, str, tuple[int, ...]]] = {}
 
     def error(self, message: str, val: Val | None = None) -> None:
@@ -217,7 +220,7 @@ def _anchor_date(scope: Scope, ref: ex.AnchorRef) -> tuple[datetime.date | None,
         if hit is not None:
             scope.cite(hit[1])
             return hit[0], name, (hit[1],)
-        return derived_anchor(idx, name, cutoff), name, ()
+        return derived_anchor(idx, name, cutoff, scope.anchor_effects), name, ()
     if isinstance(ref, ex.DoseAnchor):
         which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
         name = f"{which} dose of {ref.intervention}"
@@ -234,16 +237,19 @@ def _anchor_date(scope: Scope, ref: ex.AnchorRef) -> tuple[datetime.date | None,
     return _start(ev), name, (pos,)
 
 
-def derived_anchor(idx: PatientIndex, name: str, cutoff: datetime.date | None) -> datetime.date | None:
-    """`discontinuation` and `withdrawal` are also dated by disposition records: the earliest
-    disposition whose status means that (a withdrawal also ends treatment)."""
-    if name not in ("discontinuation", "withdrawal"):
+def derived_anchor(idx: PatientIndex, name: str, cutoff: datetime.date | None,
+                   effects: dict[str, AnchorEffect] = BUILT_IN) -> datetime.date | None:
+    """An anchor with an effect (`discontinuation`, `withdrawal`, or `anchor X ... then ...`)
+    is also dated by disposition records: the earliest disposition whose status has that
+    effect (a withdrawal also ends treatment)."""
+    anchor = effects.get(name)
+    if anchor is None:
         return None
     s = idx.dispositions
     n = len(s) if cutoff is None else s.until(cutoff)
     for ev in s.events[:n]:
         effect = disposition_effect(ev.status)  # type: ignore[union-attr]
-        if effect == "withdraw" or (effect == "discontinue" and name == "discontinuation"):
+        if effect is not None and anchor.dated_by(effect, None):
             return ev.date  # type: ignore[union-attr]
     return None
 
