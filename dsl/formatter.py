@@ -332,7 +332,8 @@ def _schedule(p: _Printer, s: Schedule) -> None:
     p.open(f"schedule anchored at {s.anchor}", s.span)
     for decl in s.anchors:
         label = f" {ef.string(decl.label)}" if decl.label is not None else ""
-        p.statement([f"anchor {decl.name}{label}"], decl.span)
+        effect = f" then {_action(decl.effect)}" if decl.effect is not None else ""
+        p.statement([f"anchor {decl.name}{label}{effect}"], decl.span)
     epochs = {e.name: e for e in s.epochs}
     current: str | None = None
     for item in s.items:
@@ -424,21 +425,22 @@ def _family(f: BoundaryFamily) -> str:
     return f.name + (f"({ef.num(f.parameter)})" if f.parameter is not None else "")
 
 
+def _action(action: Discontinue | Withdraw | FollowUp | Retest) -> str:
+    if isinstance(action, Discontinue):
+        return " ".join(("discontinue", ", ".join(action.interventions))).rstrip()
+    if isinstance(action, Withdraw):
+        return "withdraw"
+    if isinstance(action, FollowUp):
+        return "follow_up_only"
+    return f"retest {action.kind} within {ef.duration(action.within)}"
+
+
 def _rule(rule: StoppingRule) -> list[str]:
     if isinstance(rule, PatientRule):
         head = "patient "
         if rule.name:
             head += rule.name + (f" {ef.string(rule.label)}" if rule.label is not None else "") + ": "
-        action = rule.action
-        if isinstance(action, Discontinue):
-            head += "discontinue " + ", ".join(action.interventions)
-        elif isinstance(action, Withdraw):
-            head += "withdraw"
-        elif isinstance(action, FollowUp):
-            head += "follow_up_only"
-        else:
-            assert isinstance(action, Retest)
-            head += f"retest {action.kind} within {ef.duration(action.within)}"
+        head += _action(rule.action)
         lines = ef.split_lines(rule.condition)
         lines[0] = f"{head} when {lines[0]}"
         if rule.name and len(lines[0]) > 96:

@@ -779,8 +779,10 @@ class ModelBuilder(Transformer[Token, Trial]):
         return self._setting("schedule", sched, self._span(meta))
 
     def anchor_decl(self, meta: Meta, c: list[Any]) -> AnchorDecl:
-        return AnchorDecl(str(c[0]), _unquote(c[1]) if len(c) > 1 else None,
-                          span=self._span(meta))
+        effect = c[-1] if c and isinstance(c[-1], (Discontinue, Withdraw, FollowUp)) else None
+        rest = c[:-1] if effect is not None else c
+        return AnchorDecl(str(rest[0]), _unquote(rest[1]) if len(rest) > 1 else None,
+                          effect=effect, span=self._span(meta))
 
     def epoch(self, meta: Meta, c: list[Any]) -> _EpochBlock:
         name = str(c[0])

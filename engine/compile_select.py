@@ -103,7 +103,7 @@ def _make_finder(ref: ex.AnchorRef) -> Finder:
             hit = idx.anchor_date(name, cutoff) or idx.first_visit(name, cutoff)
             if hit is not None:
                 return hit[0], (hit[1],)
-            return derived_anchor(idx, name, cutoff), ()
+            return derived_anchor(idx, name, cutoff, scope.anchor_effects), ()
 
         return named
     if isinstance(ref, ex.DoseAnchor):

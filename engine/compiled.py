@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 
+from engine.anchor_effects import AnchorEffect, anchor_effects
 from engine.dosing import summarize
 from engine.eligibility import compile_criteria, evaluate_eligibility
 from engine.expressions import Scope
@@ -54,7 +55,8 @@ class CompiledTrial:
         self.schedule = SchedulePlan(trial)
         self.reference_anchor = trial.reference_anchor
         self.root = trial.schedule.anchor if trial.schedule else None
-        names = {"discontinuation", "withdrawal"}
+        self.anchor_effects = anchor_effects(trial)
+        names = set(self.anchor_effects)
         if self.reference_anchor:
             names.add(self.reference_anchor)
         if trial.schedule is not None:
@@ -90,7 +92,7 @@ class CompiledTrial:
         elif self.reference_anchor is None:
             ref_date = as_of  # a protocol without a reference anchor is judged as of the data cut
         scope = Scope(idx, ref_date or as_of, self.calendar, self.items, ref_date=ref_date,
-                      errors=errors, cited=cited)
+                      errors=errors, cited=cited, anchor_effects=self.anchor_effects)
         if ref_date is None:
             scope.ref_date = None
         eligibility: EligibilityResult = evaluate_eligibility(
@@ -100,8 +102,8 @@ class CompiledTrial:
         arm_ivs = self.schedule.arm_interventions.get(patient.arm, self.all_interventions) \
             if patient.arm is not None else self.all_interventions
         stopping = evaluate_rules(self.rules, idx, as_of, self.calendar, self.items, arm_ivs,
-                                  errors, cited)
-        stops = _stops(stopping)
+                                  errors, cited, self.anchor_effects)
+        stops = _stops(stopping, self.anchor_effects)
         done = _completion(idx, as_of)
         if done is not None:
             stops.end_all(done[0].toordinal() + 1, f"completion on {done[0].isoformat()}")
@@ -194,7 +196,7 @@ _MATCHED = EventRole.MATCHED
 _ACCOUNT = fast_constructor(EventAccount)  # every field, positionally
 
 
-def _stops(events: list[StoppingEvent]) -> Stops:
+def _stops(events: list[StoppingEvent], effects: dict[str, AnchorEffect]) -> Stops:
     stops = Stops()
     for e in events:
         if not e.effective:
@@ -207,13 +209,15 @@ def _stops(events: list[StoppingEvent]) -> Stops:
         text = f"{text} on {e.date.isoformat()}"
         if e.action == "withdraw":
             stops.end_all(day, text)
-            stops.anchors["withdrawal"] = min(stops.anchors.get("withdrawal", day), day)
         else:
             for iv in e.interventions:
                 cur = stops.treatment.get(iv)
                 if cur is None or day < cur[0]:
                     stops.treatment[iv] = (day, text)
-        stops.anchors["discontinuation"] = min(stops.anchors.get("discontinuation", day), day)
+        # the anchors this event dates (the earliest event counts)
+        for name, effect in effects.items():
+            if effect.dated_by(e.action, e.interventions):
+                stops.anchors[name] = min(stops.anchors.get(name, day), day)
     return stops
 
 

@@ -46,6 +46,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine import describe
+from engine.anchor_effects import BUILT_IN, AnchorEffect
 from engine.logic import Truth
 from engine.patient import DoseEvent, Event, Observation, Occurrence
 from engine.results import EvaluationError, Evidence
@@ -148,7 +149,7 @@ class Scope:
     """What an evaluation may see: the patient's index, the cutoff date and where it reports."""
 
     __slots__ = ("idx", "cutoff", "ref_date", "calendar", "items", "source", "errors", "cited",
-                 "patient_id", "anchor_cache", "where_memo", "memo")
+                 "patient_id", "anchor_cache", "where_memo", "memo", "anchor_effects")
 
     def __init__(
         self,
@@ -160,6 +161,7 @@ class Scope:
         source: str | None = None,
         errors: list[EvaluationError] | None = None,
         cited: set[int] | None = None,
+        anchor_effects: dict[str, AnchorEffect] = BUILT_IN,
     ):
         self.idx = idx
         self.cutoff = cutoff
@@ -171,6 +173,7 @@ class Scope:
         self.errors = errors if errors is not None else []
         self.cited = cited if cited is not None else set()
         self.patient_id = idx.patient.id
+        self.anchor_effects = anchor_effects  # anchors dated by dispositions too
         # anchor finder -> (cutoff, the anchor's date by then, positions it cites)
         self.anchor_cache: dict[object, tuple[datetime.date, datetime.date | None, tuple[int, ...]]] = {}
         # compiled `where` -> {record position: truth}, for conditions that read only the
@@ -223,16 +226,19 @@ def evidence(
 # ---- anchors ----------------------------------------------------------------------------------
 
 
-def derived_anchor(idx: PatientIndex, name: str, cutoff: datetime.date | None) -> datetime.date | None:
-    """`discontinuation` and `withdrawal` are also dated by disposition records: the earliest
-    disposition whose status means that (a withdrawal also ends treatment)."""
-    if name not in ("discontinuation", "withdrawal"):
+def derived_anchor(idx: PatientIndex, name: str, cutoff: datetime.date | None,
+                   effects: dict[str, AnchorEffect] = BUILT_IN) -> datetime.date | None:
+    """An anchor with an effect (`discontinuation`, `withdrawal`, or `anchor X ... then ...`)
+    is also dated by disposition records: the earliest disposition whose status has that
+    effect (a withdrawal also ends treatment)."""
+    anchor = effects.get(name)
+    if anchor is None:
         return None
     s = idx.dispositions
     n = len(s) if cutoff is None else s.until(cutoff)
     for ev in s.events[:n]:
         effect = disposition_effect(ev.status)  # type: ignore[union-attr]
-        if effect == "withdraw" or (effect == "discontinue" and name == "discontinuation"):
+        if effect is not None and anchor.dated_by(effect, None):
             return ev.date  # type: ignore[union-attr]
     return None
 

@@ -35,6 +35,7 @@ from collections.abc import Sequence
 import attrs
 
 from engine import describe
+from engine.anchor_effects import BUILT_IN, AnchorEffect
 from engine.compile_expr import Cond, compile_condition
 from engine.expressions import Scope, lasting_nodes, referenced_kinds
 from engine.logic import TRUE
@@ -125,19 +126,22 @@ def evaluate_rules(
     arm_interventions: tuple[str, ...],
     errors: list[EvaluationError],
     cited: set[int],
+    anchor_effects: dict[str, AnchorEffect] = BUILT_IN,
 ) -> list[StoppingEvent]:
-    """Every stopping event of the patient up to `as_of`, in date order."""
+    """Every stopping event of the patient up to `as_of`, in date order. `anchor_effects`:
+    what the events of anchors such as `discontinuation` stop (engine.anchor_effects)."""
     out: list[StoppingEvent] = []
     for cr in rules:
         dates = _candidate_dates(cr, idx, as_of, calendar)
         if not dates:
             continue
-        scope = Scope(idx, dates[0], calendar, items, source=cr.name, errors=errors, cited=cited)
+        scope = Scope(idx, dates[0], calendar, items, source=cr.name, errors=errors, cited=cited,
+                      anchor_effects=anchor_effects)
         if cr.action == "retest":
             out.extend(_retests(cr, scope, dates, as_of))
         else:
             out.extend(_stops(cr, scope, dates, as_of))
-    out.extend(_dispositions(idx, as_of, arm_interventions, out))
+    out.extend(_dispositions(idx, as_of, arm_interventions, out, anchor_effects))
     out.sort(key=lambda e: e.date)
     return out
 
@@ -260,7 +264,8 @@ def _retests(cr: CompiledRule, scope: Scope, dates: list[datetime.date],
 
 
 def _dispositions(idx: PatientIndex, as_of: datetime.date, interventions: tuple[str, ...],
-                  fired: list[StoppingEvent]) -> list[StoppingEvent]:
+                  fired: list[StoppingEvent],
+                  anchor_effects: dict[str, AnchorEffect]) -> list[StoppingEvent]:
     out: list[StoppingEvent] = []
     s = idx.dispositions
     for ev in s.events[: s.until(as_of)]:
@@ -274,16 +279,18 @@ def _dispositions(idx: PatientIndex, as_of: datetime.date, interventions: tuple[
                      ref=ev.ref)
         out.append(StoppingEvent(f"disposition: {ev.status}", ev.date, effect, StopStatus.FIRED,
                                  interventions, (e,), source="disposition"))
-    for name, effect in (("discontinuation", "discontinue"), ("withdrawal", "withdraw")):
+    for name, anchor in anchor_effects.items():
         hit = idx.anchor_date(name, as_of)
         if hit is None:
             continue
         day = hit[0]
+        effect = anchor.action
+        stopped = anchor.interventions if anchor.interventions is not None else interventions
         if any(x.date == day and x.action == effect for x in out + fired):
             continue
         a = idx.patient.events[hit[1]]
         e = Evidence(f"{name} on {day.isoformat()}", source="anchor", subject=name, date=day,
                      ref=a.ref)
-        out.append(StoppingEvent(name, day, effect, StopStatus.FIRED, interventions, (e,),
+        out.append(StoppingEvent(name, day, effect, StopStatus.FIRED, stopped, (e,),
                                  source="anchor"))
     return out

@@ -13,7 +13,16 @@ from protocol import expr as ex
 from protocol.anchors import build_graph, find_cycle
 from protocol.design import DataItem, DoseStep
 from protocol.errors import Diagnostic, Severity
-from protocol.schedule import AfterAnchor, AtDay, DayRange, OnEvent, Repeat, RepeatUntil, Visit
+from protocol.schedule import (
+    AfterAnchor,
+    AnchorDecl,
+    AtDay,
+    DayRange,
+    OnEvent,
+    Repeat,
+    RepeatUntil,
+    Visit,
+)
 from protocol.source import Span
 from protocol.stopping import (
     BayesianStop,
@@ -338,6 +347,8 @@ class _Checker:
         if schedule is None:
             return
         self.check_anchor_name(schedule.anchor, schedule.span)
+        for decl in schedule.anchors:
+            self.check_anchor_effect(decl, schedule.anchor)
         for item in schedule.items:
             for arm in item.arms:
                 if arm not in self.arms:
@@ -356,6 +367,20 @@ class _Checker:
                 self.check_anchor(item.timing.end.anchor)
         self.check_cycles()
         self.check_overlaps()
+
+    def check_anchor_effect(self, decl: AnchorDecl, root: str) -> None:
+        effect = decl.effect
+        if effect is None:
+            return
+        if decl.name in (root, self.trial.reference_anchor):
+            what = "schedule" if decl.name == root else "eligibility reference"
+            self.error(f"anchor {decl.name} is the {what} anchor: it cannot also stop the "
+                       "patient's treatment or participation", decl.span,
+                       "remove the 'then' clause, or declare a separate anchor for the stop")
+        if isinstance(effect, Discontinue):
+            for name in effect.interventions:
+                if name not in self.interventions:
+                    self.undefined("intervention", name, decl.span, self.interventions)
 
     def check_visit(self, visit: Visit) -> None:
         for name in visit.activities:

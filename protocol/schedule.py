@@ -8,16 +8,25 @@ import attrs
 
 from protocol.expr import AnchorRef
 from protocol.source import Span, span_field
+from protocol.stopping import Discontinue, FollowUp, Withdraw
 from protocol.timing import DayPoint, Duration, Window
 from protocol.vocab import ActivityKind, Sex
 
 
 @attrs.frozen
 class AnchorDecl:
-    """An event that times are counted from and that comes from patient data: `anchor randomization`."""
+    """An event that times are counted from and that comes from patient data: `anchor randomization`.
+
+    `effect` is what the event does to the patient's plan when it happens: `then discontinue
+    peg_ifn` (doses stop, follow-up goes on; no names: all of the patient's arm's
+    interventions), `then withdraw` (the patient leaves the study), `then follow_up_only`.
+    Without it, an anchor only dates things, except the two the engine knows by name:
+    `discontinuation` (as `then discontinue`) and `withdrawal` (as `then withdraw`).
+    """
 
     name: str
     label: str | None = None
+    effect: Discontinue | Withdraw | FollowUp | None = None
     span: Span | None = span_field()
 
 

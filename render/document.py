@@ -635,8 +635,16 @@ class _Builder:
 
         stop_iv = [said(r) for r in rules if isinstance(r.action, (Discontinue, FollowUp, Retest))]
         withdraw = [said(r) for r in rules if isinstance(r.action, Withdraw)]
+        # anchors whose event stops treatment or participation (`anchor ... then ...`)
+        anchors = self.t.schedule.anchors if self.t.schedule is not None else ()
+        for decl in anchors:
+            if decl.effect is None:
+                continue
+            text = f"{(decl.label or decl.name).rstrip('.')}: {self.prose.anchor_effect(decl.effect)}"
+            (withdraw if isinstance(decl.effect, Withdraw) else stop_iv).append(text)
         blocks1: list[Block] = [Bullets(stop_iv)] if stop_iv else []
-        if any(isinstance(r.action, Discontinue) for r in rules):
+        if any(isinstance(r.action, Discontinue) for r in rules) or any(
+                isinstance(d.effect, Discontinue) for d in anchors):
             blocks1.append(Para("Participants who discontinue trial intervention remain in the trial and follow the schedule of activities for follow-up."))
         blocks2: list[Block] = [Bullets(withdraw)] if withdraw else []
         if withdraw:

@@ -408,6 +408,17 @@ class Prose:
             return join_and([self.condition_as_event(x) for x in e.operands], "or")
         return self.expr(e)
 
+    def anchor_effect(self, a: Discontinue | Withdraw | FollowUp) -> str:
+        """What an anchor's event does (`anchor ... then ...`), as a sentence."""
+        if isinstance(a, Discontinue):
+            if a.interventions:
+                what = join_and([self.terms.intervention(i) for i in a.interventions])
+                return f"{what} is discontinued; the participant stays in the trial."
+            return "Trial intervention is discontinued; the participant stays in the trial."
+        if isinstance(a, Withdraw):
+            return "The participant is withdrawn from the trial."
+        return "Trial intervention stops and the participant moves to follow-up."
+
     def patient_rule(self, r: PatientRule) -> str:
         cond = self.condition_as_event(r.condition)
         a = r.action

@@ -45,6 +45,7 @@ from protocol.stopping import (
     BoundaryFamily,
     Discontinue,
     EfficacyBound,
+    FollowUp,
     InterimRule,
     PatientRule,
     SafetyRule,
@@ -220,8 +221,11 @@ def schedules(draw: st.DrawFn) -> Schedule:
     order = {name: i for i, name in enumerate(epoch_names)}
     items.sort(key=lambda item: order[item.epoch])
     used = {i.epoch for i in items}
+    effects = st.one_of(st.none(), st.just(Withdraw()), st.just(FollowUp()),
+                        st.builds(Discontinue, st.lists(names, max_size=2).map(tuple)))
     return Schedule(draw(names), tuple(draw(st.lists(st.builds(AnchorDecl, names,
-                                                              st.one_of(st.none(), texts)),
+                                                              st.one_of(st.none(), texts),
+                                                              effects),
                                                     max_size=2))),
                     tuple(e for e in epochs if e.name in used), tuple(items))
 
