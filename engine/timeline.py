@@ -63,10 +63,15 @@ class Series:
 
     __slots__ = ("events", "dates", "positions")
 
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.dates: list[datetime.date] = []
-        self.positions: list[int] = []
+    def __init__(
+        self,
+        events: list[Event] | None = None,
+        dates: list[datetime.date] | None = None,
+        positions: list[int] | None = None,
+    ) -> None:
+        self.events: list[Event] = [] if events is None else events
+        self.dates: list[datetime.date] = [] if dates is None else dates
+        self.positions: list[int] = [] if positions is None else positions
 
     def until(self, day: datetime.date) -> int:
         """How many events are dated on or before `day` (they are the first ones)."""
@@ -76,13 +81,19 @@ class Series:
         return len(self.events)
 
 
-def _sorted_series(items: list[tuple[datetime.date, int, Event]]) -> Series:
-    items.sort()  # by (date, position): positions are unique, so events are never compared
-    s = Series()
-    s.dates = [d for d, _, _ in items]
-    s.positions = [i for _, i, _ in items]
-    s.events = [e for _, _, e in items]
-    return s
+_Group = tuple[list[Event], list[int], list[datetime.date]]
+
+
+def _series(events: list[Event], positions: list[int], dates: list[datetime.date]) -> Series:
+    """The Series of one group, in (date, position) order. The groups are built in input order,
+    so positions already increase: a stable sort by date gives (date, position) order, and the
+    input is usually in date order already, which one comparison of lists (in C) tells."""
+    if len(dates) > 1 and dates != sorted(dates):
+        order = sorted(range(len(dates)), key=dates.__getitem__)  # stable
+        events = [events[i] for i in order]
+        positions = [positions[i] for i in order]
+        dates = [dates[i] for i in order]
+    return Series(events, dates, positions)
 
 
 class PatientIndex:
@@ -90,33 +101,56 @@ class PatientIndex:
 
     def __init__(self, patient: Patient):
         self.patient = patient
-        obs: dict[str, list[tuple[datetime.date, int, Event]]] = {}
-        occ: dict[str, list[tuple[datetime.date, int, Event]]] = {}
-        visits: dict[str | None, list[tuple[datetime.date, int, Event]]] = {}
-        doses: dict[str, list[tuple[datetime.date, int, Event]]] = {}
-        anchors: dict[str, list[tuple[datetime.date, int, Event]]] = {}
-        dispositions: list[tuple[datetime.date, int, Event]] = []
+        # Per group: its events, their positions in patient.events and their dates, appended
+        # in input order (three parallel lists: cheaper than a tuple per event sorted later).
+        obs: dict[str, _Group] = {}
+        occ: dict[str, _Group] = {}
+        visits: dict[str | None, _Group] = {}
+        doses: dict[str, _Group] = {}
+        anchors: dict[str, _Group] = {}
+        dispositions: _Group = ([], [], [])
         # exact type tests (the type decides the attributes; no per-event isinstance)
         for i, ev in enumerate(patient.events):
             t = type(ev)
             if t is Observation:
-                obs.setdefault(ev.kind, []).append((ev.date, i, ev))  # type: ignore[union-attr]
+                g = obs.get(ev.kind)  # type: ignore[union-attr]
+                if g is None:
+                    g = obs[ev.kind] = ([], [], [])  # type: ignore[union-attr]
+                date = ev.date  # type: ignore[union-attr]
             elif t is Occurrence:
-                occ.setdefault(ev.kind, []).append((ev.start, i, ev))  # type: ignore[union-attr]
+                g = occ.get(ev.kind)  # type: ignore[union-attr]
+                if g is None:
+                    g = occ[ev.kind] = ([], [], [])  # type: ignore[union-attr]
+                date = ev.start  # type: ignore[union-attr]
             elif t is VisitEvent:
-                visits.setdefault(ev.visit, []).append((ev.date, i, ev))  # type: ignore[union-attr]
+                g = visits.get(ev.visit)  # type: ignore[union-attr]
+                if g is None:
+                    g = visits[ev.visit] = ([], [], [])  # type: ignore[union-attr]
+                date = ev.date  # type: ignore[union-attr]
             elif t is DoseEvent:
-                doses.setdefault(ev.intervention, []).append((ev.start, i, ev))  # type: ignore[union-attr]
+                g = doses.get(ev.intervention)  # type: ignore[union-attr]
+                if g is None:
+                    g = doses[ev.intervention] = ([], [], [])  # type: ignore[union-attr]
+                date = ev.start  # type: ignore[union-attr]
             elif t is AnchorEvent:
-                anchors.setdefault(ev.name, []).append((ev.date, i, ev))  # type: ignore[union-attr]
+                g = anchors.get(ev.name)  # type: ignore[union-attr]
+                if g is None:
+                    g = anchors[ev.name] = ([], [], [])  # type: ignore[union-attr]
+                date = ev.date  # type: ignore[union-attr]
             elif t is Disposition:
-                dispositions.append((ev.date, i, ev))  # type: ignore[union-attr]
-        self.observations = {k: _sorted_series(v) for k, v in obs.items()}
-        self.occurrences = {k: _sorted_series(v) for k, v in occ.items()}
-        self.visits = {k: _sorted_series(v) for k, v in visits.items()}
-        self.doses = {k: _sorted_series(v) for k, v in doses.items()}
-        self.anchors = {k: _sorted_series(v) for k, v in anchors.items()}
-        self.dispositions = _sorted_series(dispositions)
+                g = dispositions
+                date = ev.date  # type: ignore[union-attr]
+            else:
+                continue
+            g[0].append(ev)
+            g[1].append(i)
+            g[2].append(date)
+        self.observations = {k: _series(*g) for k, g in obs.items()}
+        self.occurrences = {k: _series(*g) for k, g in occ.items()}
+        self.visits = {k: _series(*g) for k, g in visits.items()}
+        self.doses = {k: _series(*g) for k, g in doses.items()}
+        self.anchors = {k: _series(*g) for k, g in anchors.items()}
+        self.dispositions = _series(*dispositions)
         self._empty = Series()
         self._records: dict[tuple[str, datetime.date | None], Sequence[tuple[Event, int]]] = {}
 
