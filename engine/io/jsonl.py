@@ -86,7 +86,6 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
 EVENT_TYPES = tuple(EVENT_FIELDS)
 _OBSERVATION_FIELDS = EVENT_FIELDS["observation"]
 _DOSE_FIELDS = EVENT_FIELDS["dose"]
-_OCCURRENCE_FIELDS = EVENT_FIELDS["occurrence"]
 _ATTRIBUTE_CLASSES = frozenset({str, int, float, bool})  # what `_attributes` accepts
 _ID_PATTERN = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 # orjson reads an integer beyond 64 bits as a float (json keeps it exact): a line with a run of
@@ -191,8 +190,9 @@ class _Reader:
         self.fits: set[tuple[str, str | None, object]] = set()  # see `observation`
         # Shapes of records the careful handlers below accepted, for the fast paths: see
         # `fast_observation`. Bounded, like `fits`, in case a file has endless variety.
-        self.good_observations: set[tuple[object, ...]] = set()
-        self.good_doses: set[tuple[object, ...]] = set()
+        # (observation and dose shapes: with their number of fields; see the fast paths)
+        self.good_observations: dict[tuple[object, ...], int] = {}
+        self.good_doses: dict[tuple[object, ...], int] = {}
         self.good_occurrence_kinds: set[str] = set()
         self.fast: dict[str, Callable[[dict[str, Any], RecordRef], Event | None]] = {
             "observation": self.fast_observation,
@@ -415,11 +415,15 @@ class _Reader:
     # date, a finite number, low <= high, end >= start). It builds the very event the careful
     # handler would. Anything else returns None and goes to the careful handler. An unhashable
     # value (a list where a string belongs) raises TypeError at the set lookup: also None.
+    #
+    # No unknown fields: instead of comparing the record's field names with the allowed ones
+    # (the costliest check), a fast path counts the fields it read that are not null (type, id
+    # and the required ones included) and requires the record to have exactly that many. Any
+    # other field, allowed or not, or a field given as null, makes the count differ: then the
+    # careful handler decides. For observations and doses the count is remembered with the shape.
 
     def fast_observation(self, ev: dict[str, Any], ref: RecordRef) -> Event | None:
         """The observation `observation` would build, or None when not sure."""
-        if not ev.keys() <= _OBSERVATION_FIELDS or "attributes" in ev:
-            return None
         get = ev.get
         kind = get("kind")
         value: Any = get("value")
@@ -432,7 +436,7 @@ class _Reader:
         shape = (kind, unit, visit, value if vclass is str else vclass, low.__class__,
                  high.__class__, detected.__class__)  # fmt: skip
         try:
-            if shape not in self.good_observations:
+            if self.good_observations.get(shape) != len(ev) - ("id" in ev):
                 return None
             date = _DATES[get("date")]
         except (KeyError, TypeError):
@@ -446,8 +450,6 @@ class _Reader:
 
     def fast_dose(self, ev: dict[str, Any], ref: RecordRef) -> Event | None:
         """The dose `dose` would build, or None when not sure."""
-        if not ev.keys() <= _DOSE_FIELDS:
-            return None
         get = ev.get
         intervention = get("intervention")
         amount = get("amount")
@@ -455,7 +457,8 @@ class _Reader:
         route = get("route")
         end = get("end")
         try:
-            if (intervention, unit, route, amount.__class__) not in self.good_doses:
+            fields = self.good_doses.get((intervention, unit, route, amount.__class__))
+            if fields != len(ev) - ("id" in ev) - (end is not None):
                 return None
             start = _DATES[get("start")]
             if end is not None:
@@ -470,13 +473,15 @@ class _Reader:
 
     def fast_occurrence(self, ev: dict[str, Any], ref: RecordRef) -> Event | None:
         """The occurrence `occurrence` would build, or None when not sure."""
-        if not ev.keys() <= _OCCURRENCE_FIELDS:
-            return None
         get = ev.get
         kind = get("kind")
         end = get("end")
         ongoing = get("ongoing")
         raw_attributes = get("attributes")
+        # type, kind, start (none of them null once the lookups below succeed), and the others
+        fields = 3 + (end is not None) + (ongoing is not None) + (raw_attributes is not None)
+        if fields != len(ev) - ("id" in ev):
+            return None
         try:
             if kind not in self.good_occurrence_kinds:
                 return None
@@ -554,17 +559,18 @@ class _Reader:
                     raise _Reject(*problem)
                 if item.kind is not DataKind.SCORE and len(self.fits) < 10_000:
                     self.fits.add(key)
-        # Accepted: remember the shape for `fast_observation`. Not for a score (its range check
-        # depends on the value) nor with attributes (the fast path leaves those to this one).
+        # Accepted: remember the shape for `fast_observation`, with the number of fields a record
+        # of this shape has when none is null (type, kind, date and the others given). Not for a
+        # score (its range check depends on the value) nor with attributes (left to this path).
         if (
             not attributes
             and (item is None or item.kind is not DataKind.SCORE)
             and len(self.good_observations) < 10_000
         ):
-            self.good_observations.add(
-                (kind, unit, visit, value if vclass is str else vclass, low.__class__,
-                 high.__class__, detected.__class__)  # fmt: skip
-            )
+            shape = (kind, unit, visit, value if vclass is str else vclass, low.__class__,
+                     high.__class__, detected.__class__)  # fmt: skip
+            given = (value, unit, low, high, detected, visit)
+            self.good_observations[shape] = 3 + sum(v is not None for v in given)
         return Observation(kind, date, ref, value, unit, low, high, detected, visit, attributes)
 
     def dose(self, ev: dict[str, Any], ref: RecordRef) -> Event:
@@ -588,8 +594,11 @@ class _Reader:
             if unit is None:
                 raise _Reject("unit", f"dose amount {amount:g} has no unit")
         route = _opt_str(ev, "route")
-        if len(self.good_doses) < 10_000:  # accepted: remember the shape for `fast_dose`
-            self.good_doses.add((intervention, unit, route, amount.__class__))
+        if len(self.good_doses) < 10_000:
+            # Accepted: remember the shape for `fast_dose`, with its number of fields when none is
+            # null (type, intervention, start and the others given; `end` is counted there).
+            given = 3 + sum(v is not None for v in (amount, unit, route))
+            self.good_doses[(intervention, unit, route, amount.__class__)] = given
         return DoseEvent(intervention, start, ref, end, amount, unit, route)
 
     def disposition(self, ev: dict[str, Any], ref: RecordRef) -> Event:
