@@ -115,6 +115,13 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
                 a.used = True
                 p.actual = a
             return
+    match_general(planned, actuals, named)
+
+
+def match_general(planned: list[Planned], actuals: list[Actual], named: bool = False) -> None:
+    """`match` by the rules in full (`match` takes a shortcut for one planned, one actual)."""
+    if not planned or not actuals:
+        return
     # 1. periods
     periods = [a for a in actuals if a.end is not None and a.end > a.day]
     if periods:
@@ -153,13 +160,7 @@ def match(planned: list[Planned], actuals: list[Actual], named: bool = False) ->
     los = [p.lo for p in planned]
     his = [p.hi for p in planned]
     if _disjoint(los, his):
-        # The usual case: windows in order, none overlapping, so an actual lies in at most
-        # one window: the last one opening on or before its day.
-        for k in range(n):
-            d = days[k]
-            i = bisect_right(los, d) - 1
-            if i >= 0 and d <= his[i] and planned[i].actual is None:
-                owned[i].append(k)
+        _owners_disjoint(planned, los, his, days, owned)
     else:
         _owners(planned, days, owned)
     last_day: int | None = None
@@ -232,6 +233,16 @@ def _disjoint(los: list[int], his: list[int]) -> bool:
             return False
         prev = hi
     return True
+
+
+def _owners_disjoint(planned: list[Planned], los: list[int], his: list[int], days: list[int],
+                     owned: list[list[int]]) -> None:
+    """Rule 2a when the windows are in order and disjoint (the usual case): an actual lies in
+    at most one window, the last one opening on or before its day."""
+    for k, d in enumerate(days):
+        i = bisect_right(los, d) - 1
+        if i >= 0 and d <= his[i] and planned[i].actual is None:
+            owned[i].append(k)
 
 
 def _owners(planned: list[Planned], days: list[int], owned: list[list[int]]) -> None:
