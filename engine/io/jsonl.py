@@ -414,7 +414,7 @@ class _Reader:
     # remembered shape and passes the few checks that depend on the values themselves (a known
     # date, a finite number, low <= high, end >= start). It builds the very event the careful
     # handler would. Anything else returns None and goes to the careful handler. An unhashable
-    # value (a list where a string belongs) raises TypeError at the set lookup: also None.
+    # value (a list where a string belongs) raises TypeError at the shape lookup: also None.
     #
     # No unknown fields: instead of comparing the record's field names with the allowed ones
     # (the costliest check), a fast path counts the fields it read that are not null (type, id
