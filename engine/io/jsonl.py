@@ -99,8 +99,11 @@ _OrjsonError = orjson.JSONDecodeError
 # Every field positionally, about 3x faster than the attrs constructors (see fast_constructor):
 # one RecordRef and one event are built for every record read.
 _new_ref = fast_constructor(RecordRef)
+_new_anchor = fast_constructor(AnchorEvent)
+_new_visit = fast_constructor(VisitEvent)
 _new_observation = fast_constructor(Observation)
 _new_dose = fast_constructor(DoseEvent)
+_new_disposition = fast_constructor(Disposition)
 _new_occurrence = fast_constructor(Occurrence)
 
 
@@ -254,7 +257,7 @@ class _Reader:
 
     def line(self, raw: str, lineno: int) -> Iterator[Patient | RejectedRecord]:
         source = self.source
-        line_ref = RecordRef(source, f"line {lineno}")
+        line_ref = _new_ref(source, f"line {lineno}")
         try:
             obj = _loads(raw)
         except ValueError as exc:
@@ -341,7 +344,7 @@ class _Reader:
                 except _Reject as bad:
                     rejected.append(RejectedRecord(ref, bad.message, pid, bad.field))
             else:
-                ref = RecordRef(source, prefix + str(n))
+                ref = _new_ref(source, prefix + str(n))
                 rejected.append(
                     RejectedRecord(ref, f"an event must be an object {{...}}, not {_show(ev)}", pid)
                 )
@@ -382,7 +385,7 @@ class _Reader:
 
     def anchor(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "anchor")
-        return AnchorEvent(_name(ev, "name"), _date(ev, "date"), ref)
+        return _new_anchor(_name(ev, "name"), _date(ev, "date"), ref)
 
     def visit(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "visit")
@@ -396,7 +399,7 @@ class _Reader:
             )
         if visit is not None:
             self._check_visit(visit)
-        return VisitEvent(visit, label or visit or "", _date(ev, "date"), ref)
+        return _new_visit(visit, label or visit or "", _date(ev, "date"), ref)
 
     def _check_visit(self, visit: str) -> None:
         visits = self.vocab.visits
@@ -571,7 +574,7 @@ class _Reader:
                      high.__class__, detected.__class__)  # fmt: skip
             given = (value, unit, low, high, detected, visit)
             self.good_observations[shape] = 3 + sum(v is not None for v in given)
-        return Observation(kind, date, ref, value, unit, low, high, detected, visit, attributes)
+        return _new_observation(kind, date, ref, value, unit, low, high, detected, visit, attributes)
 
     def dose(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         if not ev.keys() <= _DOSE_FIELDS:
@@ -599,11 +602,11 @@ class _Reader:
             # null (type, intervention, start and the others given; `end` is counted there).
             given = 3 + sum(v is not None for v in (amount, unit, route))
             self.good_doses[(intervention, unit, route, amount.__class__)] = given
-        return DoseEvent(intervention, start, ref, end, amount, unit, route)
+        return _new_dose(intervention, start, ref, end, amount, unit, route)
 
     def disposition(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "disposition")
-        return Disposition(_name(ev, "status"), _date(ev, "date"), ref, _opt_str(ev, "reason"))
+        return _new_disposition(_name(ev, "status"), _date(ev, "date"), ref, _opt_str(ev, "reason"))
 
     def adverse_event(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "adverse_event")
@@ -641,7 +644,7 @@ class _Reader:
             if key in ("term", "grade", "related", "serious"):
                 raise _Reject("attributes", f"'{key}' is a field of the adverse event itself")
             attrs.append((key, value))
-        return Occurrence("adverse_event", start, ref, end, ongoing, tuple(attrs))
+        return _new_occurrence("adverse_event", start, ref, end, ongoing, tuple(attrs))
 
     def condition(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "condition")
@@ -649,7 +652,7 @@ class _Reader:
         self._check_occurrence_kind(kind)
         start = _date(ev, "start")
         end, ongoing = _interval_end(ev, start, "condition")
-        return Occurrence(kind, start, ref, end, ongoing, _attributes(ev))
+        return _new_occurrence(kind, start, ref, end, ongoing, _attributes(ev))
 
     def occurrence(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "occurrence")
@@ -663,7 +666,7 @@ class _Reader:
         attributes = _attributes(ev)
         if len(self.good_occurrence_kinds) < 10_000:  # accepted: for `fast_occurrence`
             self.good_occurrence_kinds.add(kind)
-        return Occurrence(kind, start, ref, end, ongoing, attributes)
+        return _new_occurrence(kind, start, ref, end, ongoing, attributes)
 
     def _check_occurrence_kind(self, kind: str) -> None:
         item = self.vocab.items.get(kind)
