@@ -45,6 +45,10 @@ __all__ = [
 ]
 
 
+# Enum members are read through `_value_`: the `.value` property is Python code, and a report
+# reads a few hundred of them per patient (it was the largest single cost of writing one).
+
+
 def _d(x: datetime.date | None) -> str | None:
     return x.isoformat() if x is not None else None
 
@@ -58,7 +62,7 @@ def evidence_json(e: Evidence) -> dict[str, Any]:
     if e.subject is not None:
         out["subject"] = e.subject
     if e.truth is not None:
-        out["truth"] = e.truth.value
+        out["truth"] = e.truth._value_
     if e.value is not None:
         out["value"] = e.value
     if e.unit is not None:
@@ -82,8 +86,8 @@ def criterion_json(c: CriterionResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": c.id,
         "category": c.category,
-        "verdict": c.verdict.value,
-        "truth": c.truth.value,
+        "verdict": c.verdict._value_,
+        "truth": c.truth._value_,
         "evidence": [evidence_json(e) for e in c.evidence],
     }
     if c.text is not None:
@@ -97,7 +101,7 @@ def criterion_json(c: CriterionResult) -> dict[str, Any]:
 
 def eligibility_json(e: EligibilityResult) -> dict[str, Any]:
     return {
-        "verdict": e.verdict.value,
+        "verdict": e.verdict._value_,
         "reference_anchor": e.reference_anchor,
         "reference_date": _d(e.reference_date),
         "unresolved": list(e.unresolved),
@@ -106,20 +110,21 @@ def eligibility_json(e: EligibilityResult) -> dict[str, Any]:
 
 
 def row_json(r: ScheduleRow) -> dict[str, Any]:
+    planned, actual, wd = r.planned_date, r.actual_date, r.window_dates
     out: dict[str, Any] = {
         "activity": r.activity,
         "activity_type": r.activity_type,
         "occurrence": r.occurrence,
         "label": r.label,
         "planned_day": r.planned_day,
-        "planned_date": _d(r.planned_date),
+        "planned_date": planned.isoformat() if planned is not None else None,
         "window": list(r.window) if r.window is not None else None,
-        "window_dates": [_d(r.window_dates[0]), _d(r.window_dates[1])] if r.window_dates else None,
-        "actual_date": _d(r.actual_date),
+        "window_dates": [_d(wd[0]), _d(wd[1])] if wd else None,
+        "actual_date": actual.isoformat() if actual is not None else None,
         "actual_day": r.actual_day,
-        "status": r.status.value,
+        "status": r.status._value_,
         "deviation_days": r.deviation_days,
-        "source": _ref(r.ref),
+        "source": str(r.ref) if r.ref is not None else None,
     }
     if r.reason is not None:
         out["reason"] = r.reason
@@ -175,7 +180,7 @@ def stopping_json(s: StoppingEvent) -> dict[str, Any]:
         "rule": s.rule,
         "date": s.date.isoformat(),
         "action": s.action,
-        "status": s.status.value,
+        "status": s.status._value_,
         "source": s.source,
         "interventions": list(s.interventions),
         "evidence": [evidence_json(e) for e in s.evidence],
@@ -184,7 +189,7 @@ def stopping_json(s: StoppingEvent) -> dict[str, Any]:
         out["retest"] = {
             "kind": s.retest_kind,
             "due": _d(s.retest_due),
-            "status": s.retest_status.value if s.retest_status else None,
+            "status": s.retest_status._value_ if s.retest_status else None,
             "date": _d(s.retest_date),
             "source": _ref(s.retest_ref),
         }
@@ -193,7 +198,7 @@ def stopping_json(s: StoppingEvent) -> dict[str, Any]:
 
 def account_json(a: EventAccount) -> dict[str, Any]:
     out: dict[str, Any] = {"index": a.index, "source": str(a.ref), "type": a.event_type,
-                           "role": a.role.value}
+                           "role": a.role._value_}
     if a.detail is not None:
         out["detail"] = a.detail
     return out
@@ -202,9 +207,9 @@ def account_json(a: EventAccount) -> dict[str, Any]:
 def patient_json(r: PatientResult, *, events: bool = True) -> dict[str, Any]:
     """One patient. With `events`, `events` lists the role of every input event that is not
     matched or unplanned (those are in `schedule`/`unplanned`), and `event_counts` counts all."""
-    counts: dict[str, int] = {role.value: 0 for role in EventRole}
+    counts: dict[str, int] = {role._value_: 0 for role in EventRole}
     for a in r.events:
-        counts[a.role.value] += 1
+        counts[a.role._value_] += 1
     out: dict[str, Any] = {
         "id": r.id,
         "arm": r.arm,

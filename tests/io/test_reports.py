@@ -223,3 +223,14 @@ def test_validate_the_cdisc_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (mmse["met"], mmse["not_met"], mmse["unknown"]) == (252, 2, 52)
     rows = (tmp_path / "csv" / "rejected.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(rows) == 1 + report["summary"]["rejected"] == 40
+
+
+def test_json_report_layout_is_compact_utf8_and_survives_wide_integers(tmp_path: Path) -> None:
+    # orjson writes the report; what it cannot write (an integer wider than 64 bits) falls back
+    # to json.dumps with the same compact separators, so the file keeps one layout.
+    from render.report.json_stream import JsonReportWriter
+
+    writer = JsonReportWriter(tmp_path / "r.json", "Trial é", datetime.date(2025, 1, 31))
+    assert writer._dump({"a": [1, 2.5, None], "b": "µg"}) == '{"a":[1,2.5,null],"b":"µg"}'
+    assert writer._dump({"n": 2**70, "b": "µg"}) == '{"n":1180591620717411303424,"b":"µg"}'
+    writer.close()
