@@ -13,7 +13,8 @@ Steps, each in its own process (so that each peak memory is its own):
    -> Summary, streamed, one patient in memory at a time. The time spent inside read_patients
    is measured on the way, so the engine alone (evaluate + Summary) is end to end minus that;
 5. end to end again on a tenth of the patients: the peak memory of 4 and 5 should be about
-   the same if memory does not grow with the number of patients.
+   the same if memory does not grow with the number of patients;
+6. end to end with the JSON report written as well (what `validate --json` does).
 
 Printed: patients/s, events/s, peak resident memory (ru_maxrss) and the ratios of each time to
 the bare-parse time (json.loads, as issue 3 defines it; and orjson.loads). Targets (issue 3):
@@ -146,7 +147,32 @@ def phase_full(path: Path) -> dict:
     }
 
 
-PHASES = {"parse": phase_parse, "orjson": phase_orjson, "load": phase_load, "full": phase_full}
+def phase_report(path: Path) -> dict:
+    """End to end as `trialcode validate --json` runs it: also every patient's JSON report."""
+    import dsl
+    from engine.api import Summary, compile_trial, evaluate_all
+    from engine.io.jsonl import read_patients
+    from render.report.json_stream import JsonReportWriter
+
+    trial = dsl.parse_file(PROTOCOL)
+    compiled = compile_trial(trial)
+    t0 = time.perf_counter()
+    summary = Summary(trial)
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = JsonReportWriter(Path(tmp) / "report.json", trial.name, AS_OF)
+        for out in evaluate_all(compiled, read_patients(path, trial), AS_OF, summary=summary):
+            writer.add(out)
+        writer.finish(summary.result(), source=str(path))
+    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
+
+
+PHASES = {
+    "parse": phase_parse,
+    "orjson": phase_orjson,
+    "load": phase_load,
+    "full": phase_full,
+    "report": phase_report,
+}
 
 
 def child(phase: str, path: Path) -> dict:
@@ -203,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     print("running the engine end to end ...", flush=True)
     full = child("full", big)
     small = child("full", files[small_n])
+    report = child("report", big)
     events = load["events"]
 
     engine = {"seconds": full["engine_seconds"], "peak_mb": full["peak_mb"]}
@@ -212,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         ("load (read_patients, validated)", load),
         ("engine alone (evaluate + summary)", engine),
         ("end to end (load + engine + summary)", full),
+        ("... and the JSON report (validate --json)", report),
     ]
     print(
         f"{'step':<40} {'seconds':>9} {'patients/s':>12} {'events/s':>12} {'peak MB':>9} "
