@@ -27,10 +27,11 @@ The rules, in the order they are applied (docs/engine-semantics.md has examples)
    match is `early` or `late`, by the distance to the nearest window edge.
 4. Actuals used by no occurrence are **unplanned**.
 
-The status of a planned occurrence is then (given by engine.schedule, which also applies stops): `on_time` (matched inside its window), `early`,
-`late` (deviation_days signed: negative when early), `missed` (no actual and the window closed
-before the as-of date), `not_due` (no actual and the window is still open or in the future on the
-as-of date), or `not_applicable` (see engine.schedule: another arm, or after discontinuation).
+The status of a planned occurrence is then (engine.schedule gives it, and applies stops):
+`on_time` (matched inside its window), `early`, `late` (deviation_days signed: negative when
+early), `missed` (no actual and the window closed before the as-of date), `not_due` (no actual and
+the window is still open or in the future on the as-of date), or `not_applicable` (see
+engine.schedule: another arm, or after discontinuation).
 """
 
 from __future__ import annotations

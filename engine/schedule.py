@@ -322,8 +322,9 @@ class _Run:
         self.stops = stops
         self.out = Outcome()
         self.node: dict[str, int | None] = {}
-        self.groups: dict[tuple[str, str], list[Planned]] = {}
-        self.group_rank: dict[tuple[str, str], float] = {}
+        # the activity groups every patient starts with, in schedule order
+        self.group_rank: dict[tuple[str, str], float] = dict(plan.group_ranks)
+        self.groups: dict[tuple[str, str], list[Planned]] = {k: [] for k in self.group_rank}
         self.visit_actual_lists: dict[str, list[Actual]] = {}
         self.by_label: dict[str, list[Actual]] = {}
         self.start: int | None = None  # the first day of the patient's schedule
@@ -392,8 +393,6 @@ class _Run:
     def run(self) -> Outcome:
         plan = self.plan
         self.node[plan.root or ""] = self.root
-        self.group_rank = dict(plan.group_ranks)
-        self.groups = {key: [] for key in self.group_rank}
         self.map_labels()
         for name in self.idx.visits:
             if name is not None and name not in plan.visits:
@@ -809,25 +808,17 @@ class _Run:
                     reason = f"{d - hi} day(s) after the window closed"
                 else:
                     status, deviation = _ON_TIME, 0
-            if a is None:
-                append(_ROW(
-                    activity, atype, k, p.label, status, nominal - root, _ORD(nominal),
-                    (lo - root, hi - root), (_ORD(lo), _ORD(hi)), None, None, deviation, None,
-                    reason, p.epoch, p.amount, p.amount_unit, None, None))
-                continue
-            ev = a.event
-            day = a.day
-            used[a.pos] = f"{atype} {activity} #{k}"
-            if type(ev) is DoseEvent:
-                amount, unit = ev.amount, ev.unit
-            else:
-                amount = unit = None
+            actual_date = actual_day = ref = amount = unit = None
+            if a is not None:
+                ev = a.event
+                used[a.pos] = f"{atype} {activity} #{k}"
+                actual_date, actual_day, ref = _ORD(a.day), a.day - root, ev.ref  # type: ignore[attr-defined]
+                if type(ev) is DoseEvent:
+                    amount, unit = ev.amount, ev.unit
             append(_ROW(
                 activity, atype, k, p.label, status, nominal - root, _ORD(nominal),
-                (lo - root, hi - root), (_ORD(lo), _ORD(hi)), _ORD(day), day - root, deviation,
-                ev.ref, reason, p.epoch, p.amount, p.amount_unit,  # type: ignore[attr-defined]
-                amount, unit))
-        stop_day = stop[0] if stop is not None else None
+                (lo - root, hi - root), (_ORD(lo), _ORD(hi)), actual_date, actual_day, deviation,
+                ref, reason, p.epoch, p.amount, p.amount_unit, amount, unit))
         matched_days: dict[int, int] | None = None  # built when an actual is left over
         for a in actuals:
             if a.used:
@@ -850,7 +841,7 @@ class _Run:
                 self.out.history.add(a.pos)  # medical history, not a study assessment
                 continue
             reason = None
-            if stop_day is not None and a.day > stop_day:
+            if stop_first is not None and a.day > stop_first:
                 reason = f"after {stop[1]}"  # type: ignore[index]
             elif atype == "visit" and activity in self.unplanned_visit_reason:
                 reason = self.unplanned_visit_reason[activity]

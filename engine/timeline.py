@@ -162,9 +162,6 @@ class PatientIndex:
     def occ(self, kind: str) -> Series:
         return self.occurrences.get(kind, self._empty)
 
-    def has_kind(self, kind: str) -> bool:
-        return kind in self.observations or kind in self.occurrences
-
     def collected(self, kind: str) -> bool:
         """Whether data of `kind` were collected for this patient at all (Patient.collected)."""
         c = self.patient.collected
