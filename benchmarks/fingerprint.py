@@ -6,7 +6,9 @@
 Runs `trialcode validate` with --json, --html and --csv on (1) the seed trial's synthetic cohort
 (seeded, generated once into the work folder) and (2) the real CDISC pilot SDTM data, and prints
 one SHA-256 per output file and one over all of them. Run it before and after an optimisation:
-the last line must not change. The goldens in tests/ cover the small examples; this covers
+the last line must not change. The checkout's own path is replaced by `<root>` before hashing
+(the pilot's reports name the mapping file they used), so any two checkouts can be compared,
+and so can the compiled and the pure-Python engine (TRIALCODE_PURE=1). The goldens in tests/ cover the small examples; this covers
 thousands of patients and every report format at once.
 """
 
@@ -61,9 +63,12 @@ def main(argv: list[str] | None = None) -> int:
                   "--map", str(PILOT / "sdtm-map.toml"), "--as-of", "2015-03-31")
     total = hashlib.sha256()
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256(path.read_bytes().replace(bytes(ROOT), b"<root>")).hexdigest()
         total.update(f"{path.relative_to(out)} {digest}\n".encode())
         print(f"{digest[:16]}  {path.relative_to(out)}")
+    from engine import native
+
+    print(f"engine: {native.describe()}")
     print(f"all: {total.hexdigest()}")
     return 0
 

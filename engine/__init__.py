@@ -8,6 +8,12 @@ The entry points are loaded lazily so that `import engine.stats` does not pay fo
 
 from typing import Any
 
+from engine import native
+
+# Before any engine module is imported: run the compiled modules only if they match their
+# sources (engine/native.py).
+native.activate()
+
 __all__ = ["CompiledTrial", "PatientResult", "Summary", "compile_trial", "evaluate", "evaluate_all"]
 
 

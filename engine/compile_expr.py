@@ -314,7 +314,7 @@ def _log_reduction(node: ex.LogReduction) -> Operand:
 # ---- comparisons ------------------------------------------------------------------------------
 
 # (threshold in the left value's unit, its unit, reference range used, problem (unknown), error)
-Threshold = tuple[Any, str | None, tuple[float | None, float | None] | None, str | None, str | None]
+Threshold = tuple[Any, str | None, tuple[int | float | None, int | float | None] | None, str | None, str | None]
 
 
 def _relative_limit(node: ex.RelativeLimit) -> Callable[[Scope, Val, Event | None], Threshold]:
@@ -372,7 +372,7 @@ def _literal_threshold(node: ex.QuantityLiteral | ex.StringLiteral | ex.BoolLite
             return fixed
 
         return plain
-    converted: dict[tuple[str, float | None], Threshold] = {}
+    converted: dict[tuple[str, int | float | None], Threshold] = {}
 
     def quantity(scope: Scope, left: Val, event: Event | None) -> Threshold:
         if left.unit is None:  # an error naming the left operand, or the bare threshold
@@ -399,7 +399,7 @@ def _operand_threshold(node: ex.Expr) -> Callable[[Scope, Val, Event | None], Th
     return threshold
 
 
-def _rng(rng: tuple[float | None, float | None] | None) -> str:
+def _rng(rng: tuple[int | float | None, int | float | None] | None) -> str:
     if rng is None:
         return "?"
     lo, hi = rng
@@ -410,7 +410,7 @@ def _rng(rng: tuple[float | None, float | None] | None) -> str:
 # because the `.value` descriptor costs a measurable share of every sentence.
 
 
-def _scalar(x: Any) -> float | str | bool | None:
+def _scalar(x: Any) -> int | float | str | bool | None:
     return x if isinstance(x, (int, float, str, bool)) else None
 
 
@@ -835,8 +835,8 @@ def _log_rise(node: ex.LogRise) -> Cond:  # noqa: C901 - mirrors the rule step b
     too_few = _shared_evidence(subject, FALSE, lambda n: f"{subject}: only {n} sample(s): false")
 
     def sample(scope: Scope, samples: list[tuple[Event, int]],
-               values: list[tuple[float | None, str | None]], i: int,
-               lowest: float | None, low_at: Event | None) -> tuple[Truth, Evidence]:
+               values: list[tuple[int | float | None, str | None]], i: int,
+               lowest: int | float | None, low_at: Event | None) -> tuple[Truth, Evidence]:
         """The rise of sample i over the lowest earlier value: TRUE/FALSE, or UNKNOWN when no
         rise is computable, with its evidence."""
         ev, pos = samples[i]
@@ -907,8 +907,8 @@ def _log_rise(node: ex.LogRise) -> Cond:  # noqa: C901 - mirrors the rule step b
     return log_rise
 
 
-Samples = tuple[list[tuple[Event, int]], list[tuple[float | None, str | None]],
-                list[datetime.date], list[tuple[float | None, Event | None]] | None]
+Samples = tuple[list[tuple[Event, int]], list[tuple[int | float | None, str | None]],
+                list[datetime.date], list[tuple[int | float | None, Event | None]] | None]
 
 
 def _samples(scope: Scope, kind: str) -> Samples:
@@ -921,16 +921,16 @@ def _samples(scope: Scope, kind: str) -> Samples:
         s = scope.idx.obs(kind)
         samples = [(e, p) for e, p in zip(s.events, s.positions, strict=True)
                    if e.value is not None]  # type: ignore[union-attr]
-        values: list[tuple[float | None, str | None]] = []
+        values: list[tuple[int | float | None, str | None]] = []
         for ev, _ in samples:
             raw, unit = value_and_unit(ev)
             values.append((numeric(raw), unit))
         # When every unit is the same (or absent), no value is ever converted, and the lowest
         # positive value before sample i (the first such, as `<` keeps it) is a running minimum.
-        lows: list[tuple[float | None, Event | None]] | None = None
+        lows: list[tuple[int | float | None, Event | None]] | None = None
         if len({normalize_code(u) for _, u in values if u}) <= 1:
             lows = []
-            lowest: float | None = None
+            lowest: int | float | None = None
             low_at: Event | None = None
             for (ev, _), (y, _) in zip(samples, values, strict=True):
                 lows.append((lowest, low_at))

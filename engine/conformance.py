@@ -56,7 +56,7 @@ class Planned:
         lo: int,
         hi: int,
         epoch: str | None = None,
-        amount: float | None = None,
+        amount: int | float | None = None,
         amount_unit: str | None = None,
         exempt: bool = False,
         visits: tuple[str, ...] = (),

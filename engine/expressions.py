@@ -202,7 +202,7 @@ def evidence(
     explanation: str,
     threshold: Any = None,
     threshold_unit: str | None = None,
-    reference_range: tuple[float | None, float | None] | None = None,
+    reference_range: tuple[int | float | None, int | float | None] | None = None,
     error: str | None = None,
 ) -> Evidence:
     """Evidence about `val` (its value, unit, date and record) under the scope's source."""
@@ -253,7 +253,7 @@ def start_of(ev: Event) -> datetime.date:
 # ---- values -----------------------------------------------------------------------------------
 
 
-def molar_mass(scope: Scope, ev: Event | None) -> float | None:
+def molar_mass(scope: Scope, ev: Event | None) -> int | float | None:
     """The molar mass the protocol declares for the record's data item (for mg/dL <-> umol/L)."""
     kind = getattr(ev, "kind", None)
     item = scope.items.get(kind) if kind is not None else None
@@ -279,7 +279,7 @@ def age(scope: Scope, unit: str) -> Val:
         return Val(None, "age", missing="no reference date to count the age at")
     if p.birth_date is not None and on is not None:
         if unit == "mo":
-            v: float = completed_months(p.birth_date, on)
+            v: int | float = completed_months(p.birth_date, on)
         elif unit == "wk":
             v = (on - p.birth_date).days // 7
         elif unit == "d":
@@ -317,7 +317,7 @@ def attribute(event: Event, name: str) -> Val:
     return Val(v, subject, record=event)
 
 
-def numeric(v: Any) -> float | None:
+def numeric(v: Any) -> int | float | None:
     """A number as float (numbers written as text too); None for bools and anything else."""
     if isinstance(v, bool):
         return None

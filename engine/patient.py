@@ -28,7 +28,7 @@ class RecordRef:
         return f"{self.source} {self.locator}"
 
 
-AttrValue = Union[str, float, bool]
+AttrValue = Union[str, int | float, bool]
 
 
 @attrs.frozen(weakref_slot=False)
@@ -61,10 +61,10 @@ class Observation:
     kind: str
     date: datetime.date
     ref: RecordRef
-    value: float | str | None = None
+    value: int | float | str | None = None
     unit: str | None = None
-    low: float | None = None
-    high: float | None = None
+    low: int | float | None = None
+    high: int | float | None = None
     detected: bool | None = None
     visit: str | None = None
     attributes: tuple[tuple[str, AttrValue], ...] = ()
@@ -95,7 +95,7 @@ class DoseEvent:
     start: datetime.date
     ref: RecordRef
     end: datetime.date | None = None
-    amount: float | None = None
+    amount: int | float | None = None
     unit: str | None = None
     route: str | None = None
 
@@ -127,7 +127,7 @@ class Patient:
     arm: str | None = None
     sex: str | None = None
     birth_date: datetime.date | None = None
-    age: float | None = None
+    age: int | float | None = None
     events: tuple[Event, ...] = ()
     collected: frozenset[str] | None = None
 

@@ -19,7 +19,7 @@ import attrs
 from engine.logic import Truth
 from engine.patient import RecordRef
 
-Scalar = float | str | bool
+Scalar = int | float | str | bool
 
 
 # ---- evidence ---------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ class Evidence:
     ref: RecordRef | None = None
     threshold: Scalar | None = None
     threshold_unit: str | None = None
-    reference_range: tuple[float | None, float | None] | None = None
+    reference_range: tuple[int | float | None, int | float | None] | None = None
     error: str | None = None
 
     def __init__(
@@ -63,7 +63,7 @@ class Evidence:
         ref: RecordRef | None = None,
         threshold: Scalar | None = None,
         threshold_unit: str | None = None,
-        reference_range: tuple[float | None, float | None] | None = None,
+        reference_range: tuple[int | float | None, int | float | None] | None = None,
         error: str | None = None,
     ) -> None:
         # attrs' own __init__ for a frozen class sets each slot through object.__setattr__;
@@ -220,9 +220,9 @@ class ScheduleRow:
     ref: RecordRef | None = None
     reason: str | None = None
     epoch: str | None = None
-    planned_amount: float | None = None
+    planned_amount: int | float | None = None
     planned_unit: str | None = None
-    actual_amount: float | None = None
+    actual_amount: int | float | None = None
     actual_unit: str | None = None
 
 
@@ -280,9 +280,9 @@ class DoseMismatch:
 
     date: datetime.date
     ref: RecordRef
-    planned_amount: float
+    planned_amount: int | float
     planned_unit: str | None
-    actual_amount: float
+    actual_amount: int | float
     actual_unit: str | None
 
 
@@ -308,7 +308,7 @@ class DosingSummary:
     missed: int
     not_applicable: int
     extra: int
-    compliance: float | None
+    compliance: int | float | None
     longest_gap_days: int | None = None
     gaps: tuple[DoseGap, ...] = ()
     mismatches: tuple[DoseMismatch, ...] = ()

@@ -178,7 +178,7 @@ class SchedulePlan:
         items = {d.name: d for d in trial.data}
         self.data_items = set(items)
         self.interventions = tuple(i.name for i in trial.interventions)
-        self.group_ranks: dict[tuple[str, str], float] = {}
+        self.group_ranks: dict[tuple[str, str], int | float] = {}
         if sched is None:
             self.assess_kinds: set[str] = set()
             self.arm_interventions: dict[str | None, tuple[str, ...]] = {}
@@ -235,7 +235,7 @@ class SchedulePlan:
         for spec in self.activities:
             self._rank((spec.atype, spec.item), spec.order)
 
-    def _rank(self, key: tuple[str, str], rank: float) -> None:
+    def _rank(self, key: tuple[str, str], rank: int | float) -> None:
         if rank < self.group_ranks.get(key, float("inf")):
             self.group_ranks[key] = rank
 
@@ -323,7 +323,7 @@ class _Run:
         self.out = Outcome()
         self.node: dict[str, int | None] = {}
         # the activity groups every patient starts with, in schedule order
-        self.group_rank: dict[tuple[str, str], float] = dict(plan.group_ranks)
+        self.group_rank: dict[tuple[str, str], int | float] = dict(plan.group_ranks)
         self.groups: dict[tuple[str, str], list[Planned]] = {k: [] for k in self.group_rank}
         self.visit_actual_lists: dict[str, list[Actual]] = {}
         self.by_label: dict[str, list[Actual]] = {}
@@ -338,7 +338,7 @@ class _Run:
     def applies(self, arms: frozenset[str]) -> bool:
         return not arms or (self.arm is not None and self.arm in arms)
 
-    def group(self, atype: str, activity: str, rank: float = 1e9) -> list[Planned]:
+    def group(self, atype: str, activity: str, rank: int | float = 1e9) -> list[Planned]:
         """The planned occurrences of one activity; `rank` orders the activities in the output
         (the position of the first schedule item that plans it)."""
         key = (atype, activity)
@@ -553,7 +553,7 @@ class _Run:
                 return stop[0]
         return planned[-1].nominal
 
-    def regimen_amounts(self, iv: str, offsets: list[int]) -> list[tuple[float | None, str | None, str]]:
+    def regimen_amounts(self, iv: str, offsets: list[int]) -> list[tuple[int | float | None, str | None, str]]:
         reg = self.plan.regimens.get((self.arm, iv)) or self.plan.regimens.get((None, iv))
         if reg is None or not reg.steps or not offsets:
             return [(None, None, "")] * len(offsets)
@@ -564,7 +564,7 @@ class _Run:
             end = t + step.duration.days(cal) if step.duration is not None else float("inf")
             bounds.append((t, end, step))
             t = end
-        out: list[tuple[float | None, str | None, str]] = []
+        out: list[tuple[int | float | None, str | None, str]] = []
         for o in offsets:
             found = next((s for lo, hi, s in bounds if lo <= o < hi), None)
             if found is None:

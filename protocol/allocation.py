@@ -15,7 +15,7 @@ def allocation_ratio(trial: Trial) -> tuple[int, ...] | None:
     return r
 
 
-def arm_share(trial: Trial, arms: tuple[str, ...] | list[str]) -> float:
+def arm_share(trial: Trial, arms: tuple[str, ...] | list[str]) -> int | float:
     """The fraction of participants allocated to `arms`: from the stated ratio, else equal shares."""
     if not trial.arms:
         return 1.0

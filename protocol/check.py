@@ -406,7 +406,7 @@ class _Checker:
     def check_overlaps(self) -> None:
         assert self.trial.schedule is not None
         cal = self.trial.calendar
-        spans: list[tuple[float, float, float, Visit]] = []
+        spans: list[tuple[int | float, int | float, int | float, Visit]] = []
         for visit in self.trial.schedule.visits:
             if visit.arms or visit.condition:
                 continue  # arm-specific and conditional visits do not follow one another
@@ -470,7 +470,7 @@ class _Checker:
                 self.error(f"beta must lie in (0, 1), not {rule.futility.beta:g}",
                            rule.futility.span)
 
-    def check_family(self, name: str, parameter: float | None, span: Span | None) -> None:
+    def check_family(self, name: str, parameter: int | float | None, span: Span | None) -> None:
         if name not in BOUNDARY_FAMILIES:
             self.error(f"unknown boundary family '{name}'", span,
                        suggest(name, BOUNDARY_FAMILIES)
@@ -488,7 +488,7 @@ class _Checker:
                 self.undefined("arm", arm, rule.span, self.arms)
         self.check_expr(rule.event, in_where=None)
         method = rule.method
-        probabilities: list[float] = []
+        probabilities: list[int | float] = []
         if isinstance(method, BayesianStop):
             probabilities = [method.threshold, method.probability]
             if method.prior_a <= 0 or method.prior_b <= 0:

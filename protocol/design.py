@@ -162,8 +162,8 @@ class DataItem:
     label: str
     unit: str | None = None
     values: tuple[str, ...] = ()
-    low: float | None = None
-    high: float | None = None
+    low: int | float | None = None
+    high: int | float | None = None
     attributes: tuple[str, ...] = ()
-    molar_mass: float | None = None
+    molar_mass: int | float | None = None
     span: Span | None = span_field()

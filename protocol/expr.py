@@ -78,7 +78,7 @@ class BoolLiteral:
 class RelativeLimit:
     """A multiple of the patient's own reference limit for the record compared: `2.5 x ULN`."""
 
-    multiple: float
+    multiple: int | float
     limit: Limit
     span: Span | None = span_field()
 
@@ -246,8 +246,8 @@ class InRange:
     """`x in 1..2`: low <= x <= high, both ends inclusive."""
 
     operand: Expr
-    low: float
-    high: float
+    low: int | float
+    high: int | float
     span: Span | None = span_field()
 
 
@@ -311,7 +311,7 @@ class LogRise:
 
     kind: str
     op: CompareOp
-    logs: float
+    logs: int | float
     count: int = 1
     span: Span | None = span_field()
 

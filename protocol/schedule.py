@@ -101,7 +101,7 @@ class Visit:
     condition: str | None = None
     activities: tuple[str, ...] = ()
     epoch: str | None = None
-    number: float | None = None
+    number: int | float | None = None
     sex: Sex | None = None
     span: Span | None = span_field()
 

@@ -53,7 +53,7 @@ class RetestFalls:
 
     kind: str
     within: Duration
-    percent: float
+    percent: int | float
     span: Span | None = span_field()
 
 
@@ -81,14 +81,14 @@ class BoundaryFamily:
     """A boundary or spending family by name, with its parameter (Δ, γ, ρ) when it has one."""
 
     name: str
-    parameter: float | None = None
+    parameter: int | float | None = None
     span: Span | None = span_field()
 
 
 @attrs.frozen
 class EfficacyBound:
     family: BoundaryFamily
-    alpha: float
+    alpha: int | float
     sides: int  # 1 or 2; two-sided alpha is split equally between the tails
     span: Span | None = span_field()
 
@@ -96,7 +96,7 @@ class EfficacyBound:
 @attrs.frozen
 class FutilityBound:
     family: BoundaryFamily
-    beta: float
+    beta: int | float
     binding: bool = False
     span: Span | None = span_field()
 
@@ -107,7 +107,7 @@ class InterimRule:
 
     name: str
     efficacy: EfficacyBound
-    information: tuple[float, ...]
+    information: tuple[int | float, ...]
     label: str | None = None
     planned_events: int | None = None
     futility: FutilityBound | None = None
@@ -118,10 +118,10 @@ class InterimRule:
 class BayesianStop:
     """Stop when P(rate > threshold | data) > probability under a Beta(a, b) prior."""
 
-    threshold: float
-    probability: float
-    prior_a: float
-    prior_b: float
+    threshold: int | float
+    probability: int | float
+    prior_a: int | float
+    prior_b: int | float
     span: Span | None = span_field()
 
 
@@ -129,8 +129,8 @@ class BayesianStop:
 class BinomialStop:
     """Stop when an exact one-sided binomial test rejects rate <= threshold at level alpha."""
 
-    threshold: float
-    alpha: float
+    threshold: int | float
+    alpha: int | float
     span: Span | None = span_field()
 
 
@@ -138,10 +138,10 @@ class BinomialStop:
 class SprtStop:
     """Truncated binomial sequential probability ratio test of p0 against p1."""
 
-    p0: float
-    p1: float
-    alpha: float
-    beta: float
+    p0: int | float
+    p1: int | float
+    alpha: int | float
+    beta: int | float
     max_patients: int
     span: Span | None = span_field()
 

@@ -16,7 +16,7 @@ class TimeUnit(enum.Enum):
     MONTH = "month"
     YEAR = "year"
 
-    def word(self, amount: float) -> str:
+    def word(self, amount: int | float) -> str:
         """The unit as written after `amount`: `1 day`, `2 days`."""
         return self.value if amount == 1 else self.value + "s"
 
@@ -35,7 +35,7 @@ class Calendar:
     days_per_year: int = 365
     span: Span | None = span_field()
 
-    def days(self, amount: float, unit: TimeUnit) -> float:
+    def days(self, amount: int | float, unit: TimeUnit) -> int | float:
         """The number of days in `amount` `unit`s (hours give fractions of a day)."""
         factor = {
             TimeUnit.HOUR: 1 / 24,
@@ -54,11 +54,11 @@ DEFAULT_CALENDAR = Calendar()
 class Duration:
     """An amount of time as the protocol states it (`6 months`), converted through a Calendar."""
 
-    amount: float
+    amount: int | float
     unit: TimeUnit
     span: Span | None = span_field()
 
-    def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> float:
+    def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> int | float:
         return calendar.days(self.amount, self.unit)
 
     def __str__(self) -> str:
@@ -73,10 +73,10 @@ class DayPoint:
     """
 
     unit: TimeUnit
-    value: float
+    value: int | float
     span: Span | None = span_field()
 
-    def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> float:
+    def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> int | float:
         return calendar.days(self.value, self.unit)
 
     def __str__(self) -> str:
@@ -87,12 +87,12 @@ class DayPoint:
 class Window:
     """An allowed deviation: the window is [nominal - before, nominal + after], both ends inclusive."""
 
-    before: float = attrs.field(validator=attrs.validators.ge(0))
-    after: float = attrs.field(validator=attrs.validators.ge(0))
+    before: int | float = attrs.field(validator=attrs.validators.ge(0))
+    after: int | float = attrs.field(validator=attrs.validators.ge(0))
     unit: TimeUnit = TimeUnit.DAY
     span: Span | None = span_field()
 
-    def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> tuple[float, float]:
+    def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> tuple[int | float, int | float]:
         """(before, after) in days."""
         return calendar.days(self.before, self.unit), calendar.days(self.after, self.unit)
 
@@ -106,5 +106,5 @@ class Window:
         return f"-{_num(self.before)} to +{_num(self.after)} {self.unit.value}s"
 
 
-def _num(x: float) -> str:
+def _num(x: int | float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))

@@ -41,7 +41,7 @@ class UnitError(ValueError):
 class Quantity:
     """A number with an optional unit code (None for a pure number, such as a score)."""
 
-    value: float
+    value: int | float
     unit: str | None = None
     span: Span | None = span_field()
 
@@ -83,7 +83,7 @@ def dimension(code: str) -> str:
     return str(_parse(code).dimensionality)
 
 
-def compatible(a: str, b: str, molar_mass: float | None = None) -> bool:
+def compatible(a: str, b: str, molar_mass: int | float | None = None) -> bool:
     """Whether a quantity in unit `a` can be converted to unit `b` (mass and amount of
     substance convert into each other when the analyte's molar mass in g/mol is given).
     Raises UnitError when either is not a unit at all."""
@@ -97,7 +97,7 @@ def compatible(a: str, b: str, molar_mass: float | None = None) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _factor(from_code: str, to_code: str, molar_mass: float | None = None) -> float:
+def _factor(from_code: str, to_code: str, molar_mass: int | float | None = None) -> int | float:
     src, dst = _parse(from_code), _parse(to_code)
     if src.dimensionality == dst.dimensionality:
         return float((1.0 * src).to(dst).magnitude)
@@ -115,7 +115,7 @@ def _factor(from_code: str, to_code: str, molar_mass: float | None = None) -> fl
     )
 
 
-def convert(value: float, from_code: str, to_code: str, molar_mass: float | None = None) -> float:
+def convert(value: int | float, from_code: str, to_code: str, molar_mass: int | float | None = None) -> int | float:
     """Convert `value` from one unit to another (purely multiplicative units only); with the
     analyte's `molar_mass` in g/mol, also between mass and amount of substance."""
     if normalize_code(from_code) == normalize_code(to_code):

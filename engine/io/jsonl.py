@@ -502,10 +502,12 @@ class _Reader:
         if raw_attributes is not None:
             if raw_attributes.__class__ is not dict:
                 return None
-            attributes = tuple(raw_attributes.items())
-            for _, value in attributes:
+            # checked before it is typed: compiled code enforces the annotation's types
+            items = tuple(raw_attributes.items())
+            for _, value in items:
                 if value.__class__ not in _ATTRIBUTE_CLASSES:
                     return None
+            attributes = items
         return _new_occurrence(kind, start, ref, end, ongoing or False, attributes)
 
     # -- careful handlers ----------------------------------------------------------------------
@@ -724,7 +726,7 @@ def _opt_bool(ev: dict[str, Any], key: str) -> bool | None:
     raise _Reject(key, f"{key} must be true or false, not {_show(value)}")
 
 
-def _number(value: Any, key: str) -> float:
+def _number(value: Any, key: str) -> int | float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):
             raise _Reject(key, f"{key} must be a finite number")
@@ -732,7 +734,7 @@ def _number(value: Any, key: str) -> float:
     raise _Reject(key, f"{key} must be a number, not {_show(value)}")
 
 
-def _opt_number(ev: dict[str, Any], key: str) -> float | None:
+def _opt_number(ev: dict[str, Any], key: str) -> int | float | None:
     value = ev.get(key)
     return None if value is None else _number(value, key)
 
@@ -832,7 +834,7 @@ def _sex(value: Any) -> str:
     raise _Reject("sex", f'sex must be "female" or "male", not {_show(value)}')
 
 
-def _age(value: Any) -> float:
+def _age(value: Any) -> int | float:
     age = _number(value, "age")
     if age < 0 or age > 130:
         raise _Reject("age", f"age {age:g} is not a plausible age in years")

@@ -1,0 +1,142 @@
+"""Which engine modules are compiled, and the guard that keeps a stale build from being used.
+
+The hot modules of the engine are compiled to C with mypyc when the package is installed
+(setup.py reads MODULES from this file). The compiled module sits beside its source, and
+Python prefers it. That is dangerous in a source checkout: after an edit to a `.py`, the old
+compiled module would still run. So the build records a SHA-256 of every compiled source
+(MANIFEST), and this guard, run when `engine` is first imported, compares them. If any source
+differs, or the compiled modules are incomplete, or TRIALCODE_PURE=1 is set, the engine runs
+its pure-Python sources instead (one line on stderr says so when a build was found stale).
+
+Both forms compute the same results: the compiled one is the same source, and
+tests/engine/test_native.py compares every output of a run in each form.
+
+This module must import only the standard library: setup.py executes it before the package
+is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from importlib.abc import MetaPathFinder
+from pathlib import Path
+from types import ModuleType
+
+# The modules compiled by mypyc: the loader and everything `evaluate` runs per patient.
+# The model classes (engine.patient, engine.results) stay interpreted: they are attrs classes,
+# which mypyc cannot compile natively, and compiling their module gains nothing.
+MODULES: tuple[str, ...] = (
+    "engine.anchor_effects",
+    "engine.compile_expr",
+    "engine.compile_select",
+    "engine.compiled",
+    "engine.conformance",
+    "engine.describe",
+    "engine.dosing",
+    "engine.eligibility",
+    "engine.expressions",
+    "engine.rules",
+    "engine.schedule",
+    "engine.summary",
+    "engine.timeline",
+    "engine.io.jsonl",
+)
+
+# The shared library mypyc builds for the group (it holds the code of every module above).
+GROUP = "engine._native"
+MANIFEST = "_native_sources.txt"
+
+ENGINE_DIR = Path(__file__).resolve().parent
+ROOT = ENGINE_DIR.parent
+
+
+def source_path(module: str) -> Path:
+    """The `.py` file of one of MODULES."""
+    return ROOT.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def source_digest(module: str) -> str:
+    """SHA-256 of a module's source, as recorded in the manifest at build time."""
+    return hashlib.sha256(source_path(module).read_bytes()).hexdigest()
+
+
+def manifest_text() -> str:
+    """The digest of every compiled source, one `module digest` line each."""
+    return "".join(f"{module} {source_digest(module)}\n" for module in MODULES)
+
+
+def write_manifest(text: str) -> None:
+    """Record the digests of the sources just compiled (setup.py, after a successful build)."""
+    (ENGINE_DIR / MANIFEST).write_text(text, encoding="utf-8")
+
+
+def _compiled_file(module: str) -> Path | None:
+    path = source_path(module)
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        candidate = path.with_suffix(suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _why_pure() -> tuple[str, bool]:
+    """Why the engine runs its pure-Python sources ('' if it runs compiled), and whether the
+    reason deserves a warning (a build that no longer matches its sources)."""
+    if os.environ.get("TRIALCODE_PURE", "") not in ("", "0"):
+        return "TRIALCODE_PURE is set", False
+    compiled = [m for m in MODULES if _compiled_file(m) is not None]
+    if not compiled:
+        return "not compiled (pure-Python install)", False
+    if len(compiled) < len(MODULES):
+        return "compiled modules incomplete: rebuild with `make`", True
+    manifest = ENGINE_DIR / MANIFEST
+    if not manifest.exists():
+        return "compiled modules without a manifest: rebuild with `make`", True
+    recorded = dict(
+        line.split(" ", 1) for line in manifest.read_text(encoding="utf-8").splitlines() if line
+    )
+    stale = [m for m in MODULES if recorded.get(m) != source_digest(m)]
+    if stale:
+        return f"compiled modules older than their sources ({', '.join(stale)}): " \
+               "rebuild with `make`", True
+    return "", False
+
+
+class _SourceFinder(MetaPathFinder):
+    """Imports the listed modules from their `.py` sources, never from a compiled file."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in MODULES:
+            return None
+        return importlib.util.spec_from_file_location(fullname, source_path(fullname))
+
+
+def _install() -> str:
+    reason, warn = _why_pure()
+    if reason:
+        if warn:
+            print(f"trialcode: running the pure-Python engine: {reason}", file=sys.stderr)
+        sys.meta_path.insert(0, _SourceFinder())
+    return reason
+
+
+# Set once, when `engine` is first imported: '' when the compiled engine runs, else why not.
+PURE_REASON: str = ""
+
+
+def activate() -> None:
+    """Decide compiled or pure for this process (engine/__init__ calls it once)."""
+    global PURE_REASON
+    PURE_REASON = _install()
+
+
+def describe() -> str:
+    """One line for people: which form of the engine this process runs."""
+    return "compiled (mypyc)" if not PURE_REASON else f"pure Python: {PURE_REASON}"
