@@ -6,26 +6,43 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml
+# The engine's hot modules are compiled with mypyc when the package is installed (setup.py,
+# engine/native.py); without a C compiler the install falls back to the pure-Python engine,
+# which gives the same results more slowly.
+NATIVE := $(VENV)/.native
+NATIVE_SOURCES := $(shell $(PYTHON) -c 'import runpy; print(" ".join(m.replace(".", "/") + ".py" for m in runpy.run_path("engine/native.py")["MODULES"]))' 2>/dev/null)
+
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "trialcode needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	@echo "installing (the engine is compiled with mypyc: about a minute)"
+	$(BIN)/python -m pip install --quiet -e '.[dev]' || { \
+		echo "compiling the engine failed: installing the pure-Python engine instead"; \
+		TRIALCODE_PURE=1 $(BIN)/python -m pip install --quiet -e '.[dev]'; }
 	$(BIN)/python -m pip install --quiet --no-deps usdm4==0.29.0
-	touch $(STAMP)
+	touch $(STAMP) $(NATIVE)
 
-demo: $(STAMP)
+# Recompile after an edit to a compiled module (the engine would otherwise run its pure-Python
+# sources, and say so).
+$(NATIVE): $(NATIVE_SOURCES) | $(STAMP)
+	@echo "recompiling the engine (mypyc)"
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . || \
+		echo "compiling the engine failed: the pure-Python engine will run"
+	touch $(NATIVE)
+
+demo: $(NATIVE)
 	$(BIN)/python -m trialcode.demo
 
-lint: $(STAMP)
+lint: $(NATIVE)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(NATIVE)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info out
+	rm -rf $(VENV) build *.egg-info out engine/*.so engine/io/*.so engine/_native_sources.txt
