@@ -21,15 +21,16 @@ $(STAMP): pyproject.toml setup.py
 		echo "compiling the engine failed: installing the pure-Python engine instead"; \
 		TRIALCODE_PURE=1 $(BIN)/python -m pip install --quiet -e '.[dev]'; }
 	$(BIN)/python -m pip install --quiet --no-deps usdm4==0.29.0
-	touch $(STAMP) $(NATIVE)
+	touch $(STAMP)
 
 # Recompile after an edit to a compiled module (the engine would otherwise run its pure-Python
-# sources, and say so).
+# sources, and say so). Nothing is done when the compiled modules still match their sources.
 $(NATIVE): $(NATIVE_SOURCES) | $(STAMP)
-	@echo "recompiling the engine (mypyc)"
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . || \
-		echo "compiling the engine failed: the pure-Python engine will run"
-	touch $(NATIVE)
+	@$(BIN)/python -c 'import runpy, sys; sys.exit(runpy.run_path("engine/native.py")["_why_pure"]()[0] != "")' || { \
+		echo "recompiling the engine (mypyc)"; \
+		$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . || \
+		echo "compiling the engine failed: the pure-Python engine will run"; }
+	@touch $(NATIVE)
 
 demo: $(NATIVE)
 	$(BIN)/python -m trialcode.demo
