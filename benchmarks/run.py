@@ -219,9 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ninput: {n:,} patients, {size_mb:,.0f} MB ({big})")
     print(
         f"machine: {platform.python_implementation()} {platform.python_version()}, "
-        f"{platform.machine()}, {os.cpu_count()} cores (one used)\n",
+        f"{platform.machine()}, {os.cpu_count()} cores (one used)",
         flush=True,
     )
+    from engine import native
+
+    print(f"engine: {native.describe()}\n", flush=True)
 
     parse = child("parse", big)
     fast_parse = child("orjson", big)
