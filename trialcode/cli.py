@@ -19,12 +19,32 @@ COMMAND_MODULES = (
 )
 
 
+class _Version(argparse.Action):
+    """`--version`: the package version and whether the engine runs compiled or pure Python
+    (worth knowing when timing a run, or when a build is stale: engine/native.py)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from engine import native
+
+        try:
+            number = version("trialcode")
+        except PackageNotFoundError:
+            number = "(not installed)"
+        print(f"trialcode {number}; engine: {native.describe()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available subcommand."""
     parser = argparse.ArgumentParser(
         prog="trialcode",
         description="Clinical-trial protocols as code: check, validate patient data, render.",
     )
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print the version and which form of the engine runs, and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:

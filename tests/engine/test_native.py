@@ -150,3 +150,10 @@ def test_the_bare_float_check_finds_annotations() -> None:
 def test_numbers_that_may_be_integers_are_not_typed_float(path: Path) -> None:
     assert _bare_floats(path.read_text(encoding="utf-8")) == [], (
         f"{path.relative_to(ROOT)}: write `int | float` (see the comment above CHECKED)")
+
+
+def test_version_says_which_engine_runs() -> None:
+    out = _run("from trialcode.cli import main; main(['--version'])", pure=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("trialcode ")
+    assert out.stdout.rstrip().endswith("; engine: pure Python: TRIALCODE_PURE is set")
