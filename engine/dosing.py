@@ -27,6 +27,9 @@ from protocol.units import UnitError, convert
 
 _ORD = datetime.date.fromordinal
 _VALUES = tuple(s.value for s in Status)
+# statuses by value: a str hashes in C, an Enum member's hash and iteration are Python code
+_ON_TIME, _EARLY, _LATE = Status.ON_TIME.value, Status.EARLY.value, Status.LATE.value
+_MISSED, _NOT_APPLICABLE = Status.MISSED.value, Status.NOT_APPLICABLE.value
 
 
 def summarize(outcome: Outcome, as_of: datetime.date, stopped: dict[str, int]) -> list[DosingSummary]:
@@ -44,27 +47,28 @@ def summarize(outcome: Outcome, as_of: datetime.date, stopped: dict[str, int]) -
         by_value = dict.fromkeys(_VALUES, 0)
         for r in rows:
             by_value[r.status._value_] += 1
-        counts = {s: by_value[s._value_] for s in Status}
+        on_time, early, late = by_value[_ON_TIME], by_value[_EARLY], by_value[_LATE]
+        missed, not_applicable = by_value[_MISSED], by_value[_NOT_APPLICABLE]
         actuals = outcome.dose_actuals.get(iv, [])
         extra = 0
         for a in actuals:
             if not a.used:
                 extra += (a.end - a.day + 1) if a.end is not None and a.end > a.day else 1
-        given = counts[Status.ON_TIME] + counts[Status.EARLY] + counts[Status.LATE]
-        due = given + counts[Status.MISSED]
+        given = on_time + early + late
+        due = given + missed
         every, before, after = outcome.dose_spacing.get(iv, (0, 0, 0))
         gaps, longest = _gaps(actuals, every + before + after if every else None, as_of,
-                              counts[Status.MISSED] > 0 and iv not in stopped, rows)
+                              missed > 0 and iv not in stopped, rows)
         out.append(DosingSummary(
             intervention=iv,
-            planned=len(rows) - counts[Status.NOT_APPLICABLE],
+            planned=len(rows) - not_applicable,
             due=due,
             given=given,
-            on_time=counts[Status.ON_TIME],
-            early=counts[Status.EARLY],
-            late=counts[Status.LATE],
-            missed=counts[Status.MISSED],
-            not_applicable=counts[Status.NOT_APPLICABLE],
+            on_time=on_time,
+            early=early,
+            late=late,
+            missed=missed,
+            not_applicable=not_applicable,
             extra=extra,
             compliance=(given / due) if due else None,
             longest_gap_days=longest,

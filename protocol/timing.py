@@ -37,13 +37,21 @@ class Calendar:
 
     def days(self, amount: int | float, unit: TimeUnit) -> int | float:
         """The number of days in `amount` `unit`s (hours give fractions of a day)."""
-        factor = {
-            TimeUnit.HOUR: 1 / 24,
-            TimeUnit.DAY: 1,
-            TimeUnit.WEEK: self.days_per_week,
-            TimeUnit.MONTH: self.days_per_month,
-            TimeUnit.YEAR: self.days_per_year,
-        }[unit]
+        # a chain of identity tests: the engine asks this per patient, and a dict keyed by
+        # TimeUnit would hash Enum members in Python code
+        factor: int | float
+        if unit is TimeUnit.DAY:
+            factor = 1
+        elif unit is TimeUnit.WEEK:
+            factor = self.days_per_week
+        elif unit is TimeUnit.MONTH:
+            factor = self.days_per_month
+        elif unit is TimeUnit.YEAR:
+            factor = self.days_per_year
+        elif unit is TimeUnit.HOUR:
+            factor = 1 / 24
+        else:
+            raise KeyError(unit)
         return amount * factor
 
 
