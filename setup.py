@@ -26,7 +26,11 @@ if os.environ.get("TRIALCODE_PURE", "") in ("", "0"):
     class BuildAndRecord(build_ext):
         def run(self) -> None:
             super().run()
+            # beside the sources (an editable install runs them in place) and, for a wheel,
+            # beside the compiled modules in the build tree
             native["write_manifest"](manifest)
+            if not self.inplace:
+                native["write_manifest"](manifest, os.path.join(self.build_lib, "engine"))
 
     cmdclass["build_ext"] = BuildAndRecord
 

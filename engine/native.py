@@ -70,9 +70,9 @@ def manifest_text() -> str:
     return "".join(f"{module} {source_digest(module)}\n" for module in MODULES)
 
 
-def write_manifest(text: str) -> None:
+def write_manifest(text: str, folder: str | Path = ENGINE_DIR) -> None:
     """Record the digests of the sources just compiled (setup.py, after a successful build)."""
-    (ENGINE_DIR / MANIFEST).write_text(text, encoding="utf-8")
+    Path(folder, MANIFEST).write_text(text, encoding="utf-8")
 
 
 def _compiled_file(module: str) -> Path | None:
