@@ -197,11 +197,9 @@ class _Reader:
         self.good_observations: dict[tuple[object, ...], int] = {}
         self.good_doses: dict[tuple[object, ...], int] = {}
         self.good_occurrence_kinds: set[str] = set()
-        self.fast: dict[str, Callable[[dict[str, Any], RecordRef], Event | None]] = {
-            "observation": self.fast_observation,
-            "dose": self.fast_dose,
-            "occurrence": self.fast_occurrence,
-        }
+        # the fast paths for observations, doses and occurrences (off only in tests, which
+        # compare them with the careful handlers)
+        self.fast = True
         self.events: dict[str, Callable[[dict[str, Any], RecordRef], Event]] = {
             "anchor": self.anchor,
             "visit": self.visit,
@@ -331,8 +329,16 @@ class _Reader:
                 etype = ev.get("type")
                 # A fast path first, for the usual well-formed records; when it is not sure
                 # (None), the careful handler decides and words any rejection.
-                quick = fast.get(etype) if etype.__class__ is str else None
-                event = None if quick is None else quick(ev, ref)
+                # called directly, not through a dict of bound methods: compiled, that is a
+                # plain C call
+                event: Event | None = None
+                if fast and etype.__class__ is str:
+                    if etype == "observation":
+                        event = self.fast_observation(ev, ref)
+                    elif etype == "dose":
+                        event = self.fast_dose(ev, ref)
+                    elif etype == "occurrence":
+                        event = self.fast_occurrence(ev, ref)
                 if event is not None:
                     append(event)
                     continue

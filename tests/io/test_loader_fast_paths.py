@@ -65,7 +65,7 @@ events = st.tuples(st.integers(0, len(GOOD) - 1),
 def _read(lines: list[str], fast: bool) -> list[Any]:
     reader = _Reader("p.jsonl", VOCAB)
     if not fast:
-        reader.fast = {}
+        reader.fast = False
     out: list[Any] = []
     for n, line in enumerate(lines, 2):
         out.extend(reader.line(line, n))
