@@ -84,14 +84,30 @@ def _compiled_file(module: str) -> Path | None:
     return None
 
 
+def _compiled_modules() -> list[str]:
+    """Every engine module that has a compiled file beside it (the group library aside)."""
+    found = []
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        for path in ENGINE_DIR.rglob(f"*{suffix}"):
+            module = ".".join(path.relative_to(ROOT).parts)[: -len(suffix)]
+            if module != f"{GROUP}__mypyc" and path.with_name(
+                    path.name[: -len(suffix)] + ".py").exists():
+                found.append(module)
+    return found
+
+
 def _why_pure() -> tuple[str, bool]:
     """Why the engine runs its pure-Python sources ('' if it runs compiled), and whether the
     reason deserves a warning (a build that no longer matches its sources)."""
     if os.environ.get("TRIALCODE_PURE", "") not in ("", "0"):
         return "TRIALCODE_PURE is set", False
     compiled = [m for m in MODULES if _compiled_file(m) is not None]
-    if not compiled:
+    stray = sorted(set(_compiled_modules()) - set(MODULES))
+    if not compiled and not stray:
         return "not compiled (pure-Python install)", False
+    if stray:  # left by an earlier build that compiled more modules
+        return f"compiled modules not in this build ({', '.join(stray)}): `make clean`, " \
+               "then `make`", True
     if len(compiled) < len(MODULES):
         return "compiled modules incomplete: rebuild with `make`", True
     manifest = ENGINE_DIR / MANIFEST
@@ -108,12 +124,15 @@ def _why_pure() -> tuple[str, bool]:
 
 
 class _SourceFinder(MetaPathFinder):
-    """Imports the listed modules from their `.py` sources, never from a compiled file."""
+    """Imports the compiled modules from their `.py` sources, never from a compiled file."""
+
+    def __init__(self) -> None:
+        self.modules = frozenset(MODULES) | frozenset(_compiled_modules())
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in MODULES:
+        if fullname not in self.modules:
             return None
         return importlib.util.spec_from_file_location(fullname, source_path(fullname))
 

@@ -50,6 +50,17 @@ def test_a_changed_source_is_never_run_compiled(monkeypatch: pytest.MonkeyPatch)
     assert warn
 
 
+def test_a_compiled_module_left_from_another_build_is_never_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = native._compiled_modules
+    monkeypatch.setattr(native, "_compiled_modules", lambda: [*real(), "engine.report_json"])
+    reason, warn = native._why_pure()
+    assert reason == ("compiled modules not in this build (engine.report_json): `make clean`, "
+                      "then `make`")
+    assert warn
+    assert "engine.report_json" in native._SourceFinder().modules
+
+
 VALIDATE = """
 import sys
 from trialcode.cli import main
