@@ -5,8 +5,9 @@ The hot modules of the engine are compiled to C with mypyc when the package is i
 Python prefers it. That is dangerous in a source checkout: after an edit to a `.py`, the old
 compiled module would still run. So the build records a SHA-256 of every compiled source
 (MANIFEST), and this guard, run when `engine` is first imported, compares them. If any source
-differs, or the compiled modules are incomplete, or TRIALCODE_PURE=1 is set, the engine runs
-its pure-Python sources instead (one line on stderr says so when a build was found stale).
+differs, or the compiled modules are incomplete or include one this build does not list, or
+TRIALCODE_PURE=1 is set, the engine runs its pure-Python sources instead (one line on stderr
+says so when a build was found stale).
 
 Both forms compute the same results: the compiled one is the same source, and
 tests/engine/test_native.py compares every output of a run in each form.
