@@ -37,7 +37,7 @@ from engine.results import (
 )
 from engine.rules import compile_rules, evaluate_rules
 from engine.schedule import Outcome, SchedulePlan, Stops, plan_and_match
-from engine.timeline import EVENT_TYPE_NAMES, PatientIndex, disposition_effect
+from engine.timeline import EVENT_TYPE_NAMES, PatientIndex, completes, disposition_effect
 from protocol.schedule import OnEvent
 from protocol.trial import Trial
 
@@ -173,7 +173,7 @@ class CompiledTrial:
                     role, detail = EventRole.NOT_SCHEDULE_RELEVANT, \
                         f"anchor '{ev.name}' is not used by the protocol"
             elif isinstance(ev, Disposition):
-                if disposition_effect(ev.status) is not None or i in anchor_pos:
+                if disposition_effect(ev) is not None or i in anchor_pos:
                     role, detail = EventRole.ANCHOR, f"disposition: {ev.status}"
                 else:
                     role, detail = EventRole.NOT_SCHEDULE_RELEVANT, f"disposition: {ev.status}"
@@ -227,7 +227,7 @@ def _completion(idx: PatientIndex, as_of: datetime.date) -> tuple[datetime.date,
     for i in range(s.until(as_of)):
         ev = s.events[i]
         assert isinstance(ev, Disposition)
-        if ev.status.strip().lower().startswith("complet"):
+        if completes(ev):
             return ev.date, s.positions[i]
     return None
 

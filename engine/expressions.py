@@ -237,7 +237,7 @@ def derived_anchor(idx: PatientIndex, name: str, cutoff: datetime.date | None,
     s = idx.dispositions
     n = len(s) if cutoff is None else s.until(cutoff)
     for ev in s.events[:n]:
-        effect = disposition_effect(ev.status)  # type: ignore[union-attr]
+        effect = disposition_effect(ev)  # type: ignore[arg-type]
         if effect is not None and anchor.dated_by(effect, None):
             return ev.date  # type: ignore[union-attr]
     return None

@@ -102,12 +102,23 @@ class DoseEvent:
 
 @attrs.frozen(weakref_slot=False)
 class Disposition:
-    """A disposition record: completed, discontinued (with reason), withdrawn, died."""
+    """A disposition record: completed, discontinued (with reason), withdrawn, died.
+
+    `effect` is what it does to the patient's plan, when the data says so: `withdraw` (the
+    patient left the study: scheduled visits stop), `discontinue` (study treatment stopped,
+    follow-up goes on), `complete` (the patient completed the study: nothing is planned after
+    it) or `none`. Without it the engine reads the effect from the status's wording
+    (engine.timeline.disposition_effect and completes)."""
 
     status: str
     date: datetime.date
     ref: RecordRef
     reason: str | None = None
+    effect: str | None = None
+
+
+# The values of Disposition.effect.
+DISPOSITION_EFFECTS = ("withdraw", "discontinue", "complete", "none")
 
 
 Event = Union[AnchorEvent, VisitEvent, Observation, Occurrence, DoseEvent, Disposition]

@@ -270,7 +270,7 @@ def _dispositions(idx: PatientIndex, as_of: datetime.date, interventions: tuple[
     s = idx.dispositions
     for ev in s.events[: s.until(as_of)]:
         assert isinstance(ev, Disposition)
-        effect = disposition_effect(ev.status)
+        effect = disposition_effect(ev)
         if effect is None:
             continue
         reason = f" ({ev.reason})" if ev.reason else ""

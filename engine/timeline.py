@@ -37,10 +37,28 @@ _WITHDRAW_WORDS = ("withdr", "lost", "death", "died", "dead", "screen fail", "sc
 _DISCONTINUE_WORDS = ("discontinu", "stopped", "terminat")
 
 
-def disposition_effect(status: str) -> str | None:
-    """What a disposition status means for the schedule: `withdraw` (the patient left the study:
-    withdrawn, lost to follow-up, died), `discontinue` (study treatment stopped, follow-up goes
-    on), or None (completed, or a status trialcode does not interpret)."""
+def disposition_effect(ev: Disposition) -> str | None:
+    """What a disposition record means for the schedule: `withdraw` (the patient left the
+    study), `discontinue` (study treatment stopped, follow-up goes on) or None (no effect). The
+    effect the record states wins; without one it is read from the status's wording."""
+    if ev.effect is not None:
+        return ev.effect if ev.effect in ("withdraw", "discontinue") else None
+    return effect_from_wording(ev.status)
+
+
+def completes(ev: Disposition) -> bool:
+    """Whether the record says the patient completed the study (nothing is planned after its
+    day): its stated effect `complete`, or, when it states none, a status saying completed."""
+    if ev.effect is not None:
+        return ev.effect == "complete"
+    return ev.status.strip().lower().startswith("complet")
+
+
+def effect_from_wording(status: str) -> str | None:
+    """The effect of a disposition that does not state one, from its status: `withdraw` for a
+    status saying withdrawn, lost (to follow-up), died, dead, death or screen failure;
+    `discontinue` for discontinued, stopped or terminated; None for completed and anything
+    else."""
     s = status.strip().lower().replace("_", " ")
     if s.startswith("complet"):
         return None

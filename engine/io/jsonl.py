@@ -37,6 +37,7 @@ from engine.io.vocabulary import (
     one_of,
 )
 from engine.patient import (
+    DISPOSITION_EFFECTS,
     AnchorEvent,
     AttrValue,
     Disposition,
@@ -77,7 +78,7 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
     "observation": _COMMON
     | {"kind", "date", "value", "unit", "low", "high", "detected", "visit", "attributes"},
     "dose": _COMMON | {"intervention", "start", "end", "amount", "unit", "route"},
-    "disposition": _COMMON | {"status", "date", "reason"},
+    "disposition": _COMMON | {"status", "date", "reason", "effect"},
     "adverse_event": _COMMON
     | {"term", "grade", "start", "end", "ongoing", "related", "serious", "attributes"},
     "condition": _COMMON | {"kind", "start", "end", "ongoing", "attributes"},
@@ -614,7 +615,8 @@ class _Reader:
 
     def disposition(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "disposition")
-        return _new_disposition(_name(ev, "status"), _date(ev, "date"), ref, _opt_str(ev, "reason"))
+        return _new_disposition(_name(ev, "status"), _date(ev, "date"), ref, _opt_str(ev, "reason"),
+                                _effect(ev.get("effect")))
 
     def adverse_event(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "adverse_event")
@@ -834,6 +836,13 @@ def _attributes(ev: dict[str, Any]) -> tuple[tuple[str, AttrValue], ...]:
     return tuple(out)
 
 
+def _effect(value: Any) -> str | None:
+    if value is None or value in DISPOSITION_EFFECTS:
+        return value
+    allowed = ", ".join(f'"{e}"' for e in DISPOSITION_EFFECTS)
+    raise _Reject("effect", f"effect must be one of {allowed}, not {_show(value)}")
+
+
 def _sex(value: Any) -> str:
     if value in SEXES:
         return str(value)
@@ -932,7 +941,8 @@ def event_to_json(event: Event) -> dict[str, Any]:
         return {
             "type": "disposition",
             **_drop_none(
-                {"status": event.status, "date": event.date.isoformat(), "reason": event.reason}
+                {"status": event.status, "date": event.date.isoformat(), "reason": event.reason,
+                 "effect": event.effect}
             ),
         }
     assert isinstance(event, Occurrence)

@@ -40,6 +40,7 @@ from engine.io.vocabulary import (
     one_of,
 )
 from engine.patient import (
+    DISPOSITION_EFFECTS,
     AnchorEvent,
     AttrValue,
     Disposition,
@@ -145,6 +146,8 @@ class SdtmMap:
     derived: tuple[DerivedSum, ...] = ()
     anchors: tuple[AnchorRule, ...] = (AnchorRule("randomization", dm="RFSTDTC"),)
     disposition: dict[str, str] = attrs.field(factory=dict)
+    # DSDECOD -> the effect the map states for it (`withdraw`, `discontinue`, `none`)
+    disposition_effects: dict[str, str] = attrs.field(factory=dict)
     ae_term: str = "AEDECOD"
     ae_grade: dict[str, int] = attrs.field(factory=dict)
     ae_related: dict[str, str] = attrs.field(factory=dict)
@@ -311,7 +314,31 @@ def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
             problems.append(f"[anchors.{name}] has both ds_decod and ds_decod_except")
         anchors.append(rule)
 
-    disposition = strings(table("disposition"), "disposition")
+    # DSDECOD -> status, or -> { status = "...", effect = "withdraw" | "discontinue" | "none" }
+    disposition: dict[str, str] = {}
+    disposition_effects: dict[str, str] = {}
+    effects = ", ".join(f'"{e}"' for e in DISPOSITION_EFFECTS)
+    for k, v in table("disposition").items():
+        if isinstance(v, dict):
+            extra = sorted(set(v) - {"status", "effect"})
+            status, effect = v.get("status"), v.get("effect")
+            if extra:
+                problems.append(f"[disposition] {k}: unknown key '{extra[0]}' (status, effect)")
+            elif not isinstance(status, str) or not status:
+                problems.append(f"[disposition] {k}: status must be a non-empty string, "
+                                f"got {status!r}")
+            elif effect is not None and effect not in DISPOSITION_EFFECTS:
+                problems.append(f"[disposition] {k}: effect must be one of {effects}, "
+                                f"got {effect!r}")
+            else:
+                disposition[str(k)] = status
+                if effect is not None:
+                    disposition_effects[str(k)] = effect
+        elif isinstance(v, str) and v:
+            disposition[str(k)] = v
+        else:
+            problems.append(f"[disposition] {k}: expected a status as a string, or "
+                            f'{{ status = "...", effect = ... }}, got {v!r}')
     units = strings(table("units"), "units")
 
     ae = table("adverse_events")
@@ -338,6 +365,7 @@ def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
         derived=tuple(derived),
         anchors=tuple(anchors),
         disposition=disposition,
+        disposition_effects=disposition_effects,
         ae_term=term,
         ae_grade=grade,
         ae_related=related,
@@ -775,7 +803,8 @@ class _Loader:
         extra = self.ds_reasons.get((subject, _text(row, "DSSEQ")))
         if extra:
             reason = f"{reason} ({extra})" if reason else extra
-        out: list[Event] = [Disposition(status, date, ref, reason)]
+        out: list[Event] = [
+            Disposition(status, date, ref, reason, self.map.disposition_effects.get(decod))]
         for rule in self.map.anchors:
             if rule.ds_condition and rule.matches(decod, category):
                 if rule.dm is None:

@@ -312,8 +312,8 @@ class Timeline:
         return self.add(DoseEvent(iv, day(d), self._ref(), day(end) if end is not None else None,
                                   amount, unit))
 
-    def disposition(self, status: str, d: int) -> Timeline:
-        return self.add(Disposition(status, day(d), self._ref()))
+    def disposition(self, status: str, d: int, effect: str | None = None) -> Timeline:
+        return self.add(Disposition(status, day(d), self._ref(), None, effect))
 
     def patient(self, pid: str = "P1", arm: str | None = "a", sex: str | None = "F",
                 birth: datetime.date | None = datetime.date(1970, 6, 15),

@@ -153,6 +153,28 @@ def test_withdrawal_cancels_everything_after_but_not_event_visits():
     assert u.activity == "alt" and "after withdrawal" in u.reason
 
 
+def test_a_stated_effect_decides_not_the_wording():
+    # "adverse event" says nothing the engine would read as an effect; the record states one
+    tl = Timeline().visit("screening", -7).visit("baseline", 0).dose("drug", 1).dose("drug", 8)
+    tl.disposition("adverse event", 10, effect="discontinue").visit("early_termination", 12)
+    r = evaluate(T, tl.patient(), AS_OF)
+    assert statuses(r, "drug") == ["on_time", "on_time", "not_applicable", "not_applicable"]
+    assert row(r, "week4").status is not Status.NOT_APPLICABLE  # follow-up goes on
+    (stop,) = r.stopping
+    assert (stop.rule, stop.action, stop.date) == ("disposition: adverse event", "discontinue",
+                                                   day(10))
+    # the same record without the effect changes nothing: its wording is not recognised
+    bare = Timeline().visit("screening", -7).visit("baseline", 0).dose("drug", 1).dose("drug", 8)
+    bare.disposition("adverse event", 10)
+    r = evaluate(T, bare.patient(), AS_OF)
+    assert "not_applicable" not in statuses(r, "drug") and r.stopping == ()
+    # and a stated "none" overrides wording that would withdraw the patient
+    tl = Timeline().visit("screening", -7).visit("baseline", 0).dose("drug", 1)
+    tl.disposition("withdrawn by subject", 5, effect="none")
+    r = evaluate(T, tl.patient(), AS_OF)
+    assert statuses(r, "week2") != ["not_applicable"] and r.stopping == ()
+
+
 def test_a_discontinue_rule_changes_the_plan():
     rule = PatientRule(Discontinue(("drug",)),
                        any_("adverse_event", None, None), name="ae_stop")
@@ -332,3 +354,14 @@ def test_a_completed_disposition_ends_the_plan_after_its_day():
     assert row(r, "drug", 4).reason == "after completion on 2024-01-25"
     assert r.stopping == ()  # a completion is not a stopping event
     assert r.events[-1].role is EventRole.ANCHOR
+
+
+def test_a_stated_complete_effect_ends_the_plan_and_a_stated_none_does_not():
+    base = Timeline().visit("screening", -7).visit("baseline", 0).dose("drug", 1).dose("drug", 8)
+    ended = evaluate(T, base.visit("week2", 14).disposition("end of study", 15, effect="complete")
+                     .patient(), AS_OF)
+    assert statuses(ended, "drug") == ["on_time", "on_time", "missed", "not_applicable"]
+    base = Timeline().visit("screening", -7).visit("baseline", 0).dose("drug", 1).dose("drug", 8)
+    going = evaluate(T, base.visit("week2", 14).disposition("COMPLETED", 15, effect="none")
+                     .patient(), AS_OF)
+    assert "not_applicable" not in statuses(going, "drug")

@@ -41,6 +41,7 @@ def test_trialcode_pure_selects_the_sources() -> None:
 def test_a_changed_source_is_never_run_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
     if not native.MODULES or _form(pure=False) != "compiled (mypyc)":
         pytest.skip("the engine is not compiled in this installation")
+    monkeypatch.delenv("TRIALCODE_PURE", raising=False)
     real = native.source_digest
     monkeypatch.setattr(native, "source_digest",
                         lambda m: "edited" if m == "engine.dosing" else real(m))
@@ -52,6 +53,7 @@ def test_a_changed_source_is_never_run_compiled(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_compiled_module_left_from_another_build_is_never_run(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRIALCODE_PURE", raising=False)
     real = native._compiled_modules
     monkeypatch.setattr(native, "_compiled_modules", lambda: [*real(), "engine.report_json"])
     reason, warn = native._why_pure()

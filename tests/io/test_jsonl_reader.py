@@ -368,6 +368,20 @@ def test_end_before_start() -> None:
     )
 
 
+def test_disposition_effect() -> None:
+    ev = {"type": "disposition", "status": "adverse event", "date": "2023-03-02",
+          "effect": "stop"}
+    assert only_rejection(ev) == (
+        'p.jsonl line 2, event 1: patient P1: field effect: effect must be one of "withdraw", '
+        '"discontinue", "complete", "none", not "stop"'
+    )
+    plain = {k: v for k, v in ev.items() if k != "effect"}
+    (p,) = load([patient_line({**ev, "effect": "discontinue"}, {**plain, "status": "completed"})])
+    assert isinstance(p, Patient)
+    assert [(e.status, e.effect) for e in p.events if isinstance(e, Disposition)] == [
+        ("adverse event", "discontinue"), ("completed", None)]
+
+
 def test_adverse_event_without_end_or_ongoing() -> None:
     ev = {"type": "adverse_event", "term": "Rash", "grade": 1, "start": "2023-03-02"}
     assert only_rejection(ev) == (
@@ -495,6 +509,8 @@ def test_write_then_read_gives_the_same_patients(tmp_path: Path, vocab: Vocabula
             "unit": "ug",
         },
         {"type": "disposition", "status": "withdrawn", "date": "2023-05-01", "reason": "moved"},
+        {"type": "disposition", "status": "adverse event", "date": "2023-05-02",
+         "effect": "discontinue"},
         {
             "type": "adverse_event",
             "term": "Rash",

@@ -170,10 +170,11 @@ def test_screen_failure_and_discontinuation(pilot: SdtmLoad) -> None:
         ),
     }
     disp = [e for e in p.events if isinstance(e, Disposition)]
-    assert (disp[0].status, disp[0].date, disp[0].reason) == (
-        "withdrawn: adverse event",
+    assert (disp[0].status, disp[0].date, disp[0].reason, disp[0].effect) == (
+        "adverse event",
         datetime.date(2012, 9, 2),
         "ADVERSE EVENT",
+        "withdraw",  # stated by the map, not read from the wording
     )
     # Completers have no discontinuation anchor.
     assert not any(
@@ -184,7 +185,7 @@ def test_screen_failure_and_discontinuation(pilot: SdtmLoad) -> None:
 
 def test_suppds_qualifier_is_kept_on_the_disposition(pilot: SdtmLoad) -> None:
     p = patient(pilot, "01-703-1175")
-    d = next(e for e in p.events if isinstance(e, Disposition) and e.status.startswith("withdrawn"))
+    d = next(e for e in p.events if isinstance(e, Disposition) and e.effect == "withdraw")
     assert d.reason == "PROTOCOL ENTRY CRITERIA NOT MET (PROTOCOL ENTRY CRITERIA NOT MET: 16)"
 
 

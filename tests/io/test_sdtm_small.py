@@ -191,6 +191,34 @@ def test_map_file_problems(tmp_path: Path) -> None:
         load_map(path)
 
 
+def test_map_disposition_effects(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        '[disposition]\nCOMPLETED = "completed"\n'
+        '"ADVERSE EVENT" = { status = "adverse event", effect = "withdraw" }\n'
+        'DEATH = { status = "died" }\n'
+    )
+    m = load_map(path)
+    assert m.disposition == {"COMPLETED": "completed", "ADVERSE EVENT": "adverse event",
+                             "DEATH": "died"}
+    assert m.disposition_effects == {"ADVERSE EVENT": "withdraw"}
+    path.write_text(
+        '[disposition]\nA = { status = "a", effect = "stop" }\nB = { effect = "none" }\n'
+        'C = { status = "c", why = "x" }\nD = 3\n'
+    )
+    with pytest.raises(MapError) as err:
+        load_map(path)
+    assert str(err.value) == (
+        f"{path}: problems in the map:\n"
+        '  [disposition] A: effect must be one of "withdraw", "discontinue", "complete", "none", '
+        "got 'stop'\n"
+        "  [disposition] B: status must be a non-empty string, got None\n"
+        "  [disposition] C: unknown key 'why' (status, effect)\n"
+        '  [disposition] D: expected a status as a string, or { status = "...", effect = ... }, '
+        "got 3"
+    )
+
+
 def test_folder_without_dm(tmp_path: Path) -> None:
     with pytest.raises(SdtmError, match="no DM dataset"):
         load_sdtm(tmp_path)
