@@ -49,6 +49,7 @@ RECORDS: list[dict[str, Any]] = [
      "amount": 135, "unit": "ug"},
     {"type": "disposition", "status": "discontinued", "date": "2024-03-01",
      "reason": "adverse event"},
+    {"type": "disposition", "status": "adverse event", "date": "2024-03-02", "effect": "withdraw"},
     {"type": "adverse_event", "term": "Neutropenia", "grade": 3, "start": "2024-02-01",
      "end": "2024-02-20", "related": "peg_ifn", "serious": False},
     {"type": "condition", "kind": "active_infection", "start": "2023-12-01", "ongoing": True},
@@ -65,7 +66,8 @@ scalars = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([0.5, -3.25, 1e308]),
     st.sampled_from(["", " ", "2024-02-30", "2024-1-5", "2024-01-15", "1900-01-01",
                      "9999-12-31", "U/L", "mg/dL", "10*9/L", "%", "ifn", "control", "screening",
-                     "randomization", "peg_ifn", "alt", "CR1", "yes", "none", "withdrawn"]),
+                     "randomization", "peg_ifn", "alt", "CR1", "yes", "none", "withdrawn",
+                     "withdraw", "discontinue", "complete"]),
     st.text(max_size=8),
 )
 values = st.recursive(scalars, lambda inner: st.one_of(
