@@ -14,7 +14,9 @@ Steps, each in its own process (so that each peak memory is its own):
    is measured on the way, so the engine alone (evaluate + Summary) is end to end minus that;
 5. end to end again on a tenth of the patients: the peak memory of 4 and 5 should be about
    the same if memory does not grow with the number of patients;
-6. end to end with the JSON report written as well (what `validate --json` does).
+6. end to end with the JSON report written as well (what `validate --json` does);
+7. when the engine is compiled (engine/native.py): end to end on the tenth of the patients
+   again with the pure-Python engine (TRIALCODE_PURE=1), for the gain of compiling.
 
 Printed: patients/s, events/s, peak resident memory (ru_maxrss) and the ratios of each time to
 the bare-parse time (json.loads, as issue 3 defines it; and orjson.loads). Targets (issue 3):
@@ -175,12 +177,16 @@ PHASES = {
 }
 
 
-def child(phase: str, path: Path) -> dict:
+def child(phase: str, path: Path, *, pure: bool = False) -> dict:
+    env = dict(os.environ)
+    if pure:
+        env["TRIALCODE_PURE"] = "1"
     out = subprocess.run(
         [sys.executable, __file__, "--phase", phase, "--file", str(path)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -232,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     print("running the engine end to end ...", flush=True)
     full = child("full", big)
     small = child("full", files[small_n])
+    compiled = not native.PURE_REASON
+    small_pure = child("full", files[small_n], pure=True) if compiled else None
     report = child("report", big)
     events = load["events"]
 
@@ -263,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         f"memory: end to end peaks at {full['peak_mb']:.0f} MB for {n:,} patients and "
         f"{small['peak_mb']:.0f} MB for {small_n:,} ({'flat' if full['peak_mb'] < small['peak_mb'] * 1.25 else 'GROWS'})"
     )
+    if small_pure is not None:
+        print(
+            f"compiled engine against pure Python, end to end on {small_n:,} patients: "
+            f"{small['seconds']:.2f} s against {small_pure['seconds']:.2f} s "
+            f"({small_pure['seconds'] / small['seconds']:.2f}x)"
+        )
     eps = events / full["seconds"]
     ratio = full["seconds"] / parse["seconds"]
     print(
