@@ -204,10 +204,14 @@ def account_json(a: EventAccount) -> dict[str, Any]:
     return out
 
 
+# in EventRole order; iterating an Enum runs Python code, once per patient here
+_ROLE_VALUES = tuple(role.value for role in EventRole)
+
+
 def patient_json(r: PatientResult, *, events: bool = True) -> dict[str, Any]:
     """One patient. With `events`, `events` lists the role of every input event that is not
     matched or unplanned (those are in `schedule`/`unplanned`), and `event_counts` counts all."""
-    counts: dict[str, int] = {role._value_: 0 for role in EventRole}
+    counts: dict[str, int] = dict.fromkeys(_ROLE_VALUES, 0)
     for a in r.events:
         counts[a.role._value_] += 1
     out: dict[str, Any] = {
