@@ -8,6 +8,9 @@ Steps, each in its own process (so that each peak memory is its own):
 1. generate the cohort as a trialcode patient file (cached in the work folder; not timed);
 2. bare parse: read the file and json.loads every line (the least any reader must do), and
    the same with orjson.loads (the decoder read_patients uses);
+   the floor (benchmarks/floor.py): orjson and one typed object per record, nothing checked or
+   evaluated, compiled like the engine: the most any engine with a Python object per event
+   could reach;
 3. load: read_patients (validation against the protocol, Patient objects), nothing else;
 4. end to end: read_patients -> evaluate_all (eligibility, schedule, dosing, stopping rules)
    -> Summary, streamed, one patient in memory at a time. The time spent inside read_patients
@@ -84,6 +87,58 @@ def phase_orjson(path: Path) -> dict:
     import orjson
 
     return _parse(path, orjson.loads)
+
+
+def _floor_dir(workdir: Path) -> Path:
+    """Where the compiled floor module is built: one folder per version of its source."""
+    import hashlib
+
+    digest = hashlib.sha256((ROOT / "benchmarks" / "floor.py").read_bytes()).hexdigest()[:12]
+    return workdir / f"floor-{digest}"
+
+
+def build_floor(workdir: Path) -> str:
+    """Compile benchmarks/floor.py with mypyc (once per version of it); say how it will run."""
+    from engine import native
+
+    if native.PURE_REASON:
+        return "interpreted, as the engine is"
+    target = _floor_dir(workdir)
+    if any(target.glob("floor*.so")):
+        return "compiled (mypyc), as the engine is"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "floor.py").write_bytes((ROOT / "benchmarks" / "floor.py").read_bytes())
+    script = (
+        "from setuptools import setup; from mypyc.build import mypycify; "
+        "setup(name='floor', ext_modules=mypycify(['floor.py'], opt_level='3'), "
+        "script_args=['build_ext', '--inplace'])"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MYPYPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", script], cwd=target, env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0 or not any(target.glob("floor*.so")):
+        why = (done.stdout + done.stderr).strip().splitlines() or ["?"]
+        return f"interpreted: compiling it failed ({why[-1]})"
+    return "compiled (mypyc), as the engine is"
+
+
+def phase_floor(path: Path) -> dict:
+    built = _floor_dir(path.parent)
+    if any(built.glob("floor*.so")):
+        sys.path.insert(0, str(built))
+    else:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+    import floor
+
+    t0 = time.perf_counter()
+    patients, events = floor.read_floor(str(path))
+    return {
+        "seconds": time.perf_counter() - t0,
+        "patients": patients,
+        "events": events,
+        "compiled": not floor.__file__.endswith(".py"),
+        "peak_mb": _peak_mb(),
+    }
 
 
 def phase_load(path: Path) -> dict:
@@ -171,6 +226,7 @@ def phase_report(path: Path) -> dict:
 PHASES = {
     "parse": phase_parse,
     "orjson": phase_orjson,
+    "floor": phase_floor,
     "load": phase_load,
     "full": phase_full,
     "report": phase_report,
@@ -234,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parse = child("parse", big)
     fast_parse = child("orjson", big)
+    floor_form = build_floor(args.workdir)
+    floor = child("floor", big)
     load = child("load", big)
     print("running the engine end to end ...", flush=True)
     full = child("full", big)
@@ -247,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("bare parse (json.loads per line)", parse),
         ("bare parse (orjson.loads per line)", fast_parse),
+        ("floor: orjson + a typed object per record", floor),
         ("load (read_patients, validated)", load),
         ("engine alone (evaluate + summary)", engine),
         ("end to end (load + engine + summary)", full),
@@ -263,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{s / parse['seconds']:>8.2f} {s / fast_parse['seconds']:>9.2f}"
         )
     print("(engine alone: end to end minus the time spent inside read_patients, same process)")
+    print(f"(floor: benchmarks/floor.py, {floor_form}; nothing checked or evaluated: the upper "
+          "bound of any engine that keeps a Python object per event)")
     print(
         f"\nevents: {events:,} ({events / n:.1f} per patient); rejected records: {load['rejected']}; "
         f"evaluation errors: {full['errors']}; eligible: {full['eligible']:,}"
@@ -277,12 +338,19 @@ def main(argv: list[str] | None = None) -> int:
             f"{small['seconds']:.2f} s against {small_pure['seconds']:.2f} s "
             f"({small_pure['seconds'] / small['seconds']:.2f}x)"
         )
+    if floor["events"] != events:
+        print(f"floor read {floor['events']:,} events, the loader {events:,}: the floor is wrong")
     eps = events / full["seconds"]
     ratio = full["seconds"] / parse["seconds"]
     print(
         f"targets: 1,000,000 events/s end to end -> {eps:,.0f} ({eps / 1e6:.1%} of target); "
         f"end to end <= 2 x bare parse -> {ratio:.1f} x "
         f"(engine alone {engine['seconds'] / parse['seconds']:.1f} x)"
+    )
+    print(
+        f"the floor alone reaches {events / floor['seconds']:,.0f} events/s "
+        f"({events / floor['seconds'] / 1e6:.1%} of the target) and "
+        f"{floor['seconds'] / parse['seconds']:.2f} x the bare parse"
     )
     return 0
 
