@@ -21,6 +21,7 @@ import attrs
 from engine.compile_expr import Cond, compile_condition
 from engine.expressions import Scope
 from engine.logic import FALSE, TRUE, UNKNOWN
+from engine.patient import fast_constructor
 from engine.results import (
     CriterionResult,
     CriterionVerdict,
@@ -107,8 +108,23 @@ def evaluate_criterion(c: CompiledCriterion, scope: Scope) -> CriterionResult:
         evidence = [*evidence, Evidence(
             f"{c.id}: the data are missing; the protocol says to assume {c.missing.value}",
             source=c.id, truth=UNKNOWN)]
-    return CriterionResult(c.id, c.category, verdict, truth, tuple(evidence), c.text, c.implicit,
-                           applied)
+    return _CRITERION_RESULT(c.id, c.category, verdict, truth, tuple(evidence), c.text,
+                             c.implicit, applied)
+
+
+# every field positionally, without attrs' per-field object.__setattr__ (one per criterion per
+# patient)
+_CRITERION_RESULT = fast_constructor(CriterionResult)
+
+
+def passes(r: CriterionResult) -> bool | None:
+    """`CriterionResult.passes`, compiled: True if the criterion lets the patient in, False if
+    it keeps them out, None if unknown."""
+    verdict = r.verdict
+    if verdict is CriterionVerdict.UNKNOWN:
+        return None
+    met = verdict is CriterionVerdict.MET
+    return met if r.category == "inclusion" else not met
 
 
 def evaluate_eligibility(
@@ -132,18 +148,18 @@ def evaluate_eligibility(
         if missing_anchor is not None and r.truth is UNKNOWN:
             r = attrs.evolve(r, evidence=r.evidence + (attrs.evolve(missing_anchor, source=c.id),))
         results.append(r)
-    passes = [r.passes for r in results]
-    if False in passes:
+    passing = [passes(r) for r in results]
+    if False in passing:
         verdict = EligibilityVerdict.INELIGIBLE
         unresolved: tuple[str, ...] = ()
-    elif None not in passes:
+    elif None not in passing:
         verdict = EligibilityVerdict.ELIGIBLE
         unresolved = ()
     else:
         verdict = EligibilityVerdict.INDETERMINATE
-        unresolved = tuple(r.id for r, p in zip(results, passes, strict=True) if p is None)
+        unresolved = tuple(r.id for r, p in zip(results, passing, strict=True) if p is None)
     return EligibilityResult(verdict, tuple(results), reference_anchor, reference_date, unresolved)
 
 
 __all__ = ["CompiledCriterion", "compile_criteria", "criteria_order", "evaluate_criterion",
-           "evaluate_eligibility"]
+           "evaluate_eligibility", "passes"]

@@ -48,7 +48,7 @@ from typing import Any
 from engine import describe
 from engine.anchor_effects import BUILT_IN, AnchorEffect
 from engine.logic import Truth
-from engine.patient import DoseEvent, Event, Observation, Occurrence
+from engine.patient import AttrValue, DoseEvent, Event, Observation, Occurrence
 from engine.results import EvaluationError, Evidence
 from engine.timeline import PatientIndex, disposition_effect
 from protocol import expr as ex
@@ -265,7 +265,7 @@ def value_and_unit(ev: Event) -> tuple[Any, str | None]:
     if isinstance(ev, Observation):
         return ev.value, ev.unit
     if isinstance(ev, Occurrence):
-        v = ev.attribute("value")
+        v = attribute_value(ev.attributes, "value")
         return (True if v is None else v), None
     return None, None
 
@@ -295,6 +295,15 @@ def age(scope: Scope, unit: str) -> Val:
     return Val(None, "age", missing="neither birth date nor age is recorded")
 
 
+def attribute_value(attributes: tuple[tuple[str, AttrValue], ...], name: str) -> AttrValue | None:
+    """The value of attribute `name` (None when absent): `Occurrence.attribute` as a plain loop,
+    which compiled is a C loop rather than a call to a generator of the interpreted class."""
+    for key, value in attributes:
+        if key == name:
+            return value
+    return None
+
+
 def attribute(event: Event, name: str) -> Val:
     """An attribute of a record, for a bare name inside `where`."""
     subject = name
@@ -307,9 +316,9 @@ def attribute(event: Event, name: str) -> Val:
             return Val(event.detected, subject, record=event)
         if name == "visit":
             return Val(event.visit, subject, record=event)
-        v = next((val for k, val in event.attributes if k == name), None)
+        v = attribute_value(event.attributes, name)
     elif isinstance(event, Occurrence):
-        v = event.attribute(name)
+        v = attribute_value(event.attributes, name)
     else:
         v = None
     if v is None:

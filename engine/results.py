@@ -124,7 +124,7 @@ class EligibilityVerdict(enum.Enum):
     INDETERMINATE = "indeterminate"
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # no __weakref__: engine.patient.fast_constructor builds it
 class CriterionResult:
     """One criterion for one patient.
 

@@ -776,6 +776,7 @@ class _Run:
         stop_first = stop[0] if stop is not None else None
         collected = atype not in ("assess", "procedure") or self.idx.collected(activity)
         as_of, root, used = self.as_of, self.root, self.out.used
+        tag = f"{atype} {activity} #"  # + the occurrence number: what a matched event is used for
         # One pass per occurrence: its status (the rules in engine.conformance's docstring,
         # inlined: this loop runs for every planned occurrence of every patient) and its row.
         for k, p in enumerate(planned, 1):
@@ -811,7 +812,7 @@ class _Run:
             actual_date = actual_day = ref = amount = unit = None
             if a is not None:
                 ev = a.event
-                used[a.pos] = f"{atype} {activity} #{k}"
+                used[a.pos] = tag + str(k)
                 actual_date, actual_day, ref = _ORD(a.day), a.day - root, ev.ref  # type: ignore[attr-defined]
                 if type(ev) is DoseEvent:
                     amount, unit = ev.amount, ev.unit

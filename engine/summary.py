@@ -17,6 +17,7 @@ from collections import Counter
 
 import attrs
 
+from engine.eligibility import passes
 from engine.patient import RejectedRecord
 from engine.results import (
     CriterionVerdict,
@@ -136,17 +137,24 @@ class Summary:
                 row[1] += 1
             else:
                 row[2] += 1
-            passing = passing and c.passes is True
+            passing = passing and passes(c) is True
             if passing:
                 row[3] += 1
         deviated = False
         activities = self._activities
         deviations = _DEVIATIONS
+        # rows come grouped by activity: look the counter up only when the activity changes
+        last_type: str | None = None
+        last_activity: str | None = None
+        counter: Counter[str] = Counter()
         for r in item.schedule:
-            key = (r.activity_type, r.activity)
-            counter = activities.get(key)
-            if counter is None:
-                counter = activities[key] = Counter()
+            if r.activity != last_activity or r.activity_type != last_type:
+                last_type, last_activity = r.activity_type, r.activity
+                key = (r.activity_type, r.activity)
+                found = activities.get(key)
+                if found is None:
+                    found = activities[key] = Counter()
+                counter = found
             status = r.status
             counter[status._value_] += 1  # the value (not the slower .value property)
             if status in deviations:
