@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # engine/native.py); without a C compiler the install falls back to the pure-Python engine,
 # which gives the same results more slowly.
 NATIVE := $(VENV)/.native
-NATIVE_SOURCES := $(shell $(PYTHON) -c 'import runpy; print(" ".join(m.replace(".", "/") + ".py" for m in runpy.run_path("engine/native.py")["MODULES"]))' 2>/dev/null)
+NATIVE_SOURCES := $(shell $(PYTHON) -c 'import runpy; print(" ".join(runpy.run_path("engine/native.py")["built_sources"]()))' 2>/dev/null)
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "trialcode needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }

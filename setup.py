@@ -8,7 +8,7 @@ with the same results, more slowly.
 import os
 import runpy
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ext_modules = []
@@ -22,6 +22,11 @@ if os.environ.get("TRIALCODE_PURE", "") in ("", "0"):
     manifest = native["manifest_text"]()
     paths = [os.path.join(*m.split(".")) + ".py" for m in native["MODULES"]]
     ext_modules = mypycify(paths, opt_level="3", group_name=native["GROUP"])
+    # the hand-written C extensions of the native build (engine/_construct.c)
+    ext_modules += [
+        Extension(m, [os.path.join(*m.split(".")) + ".c"], extra_compile_args=["-O2"])
+        for m in native["C_MODULES"]
+    ]
 
     class BuildAndRecord(build_ext):
         def run(self) -> None:

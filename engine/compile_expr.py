@@ -48,7 +48,7 @@ from engine.expressions import (
 )
 from engine.logic import FALSE, NOT, TRUE, UNKNOWN, Truth
 from engine.patient import DoseEvent, Event, Observation, Occurrence
-from engine.results import Evidence
+from engine.results import Evidence, new_evidence
 from protocol import expr as ex
 from protocol.timing import Calendar
 from protocol.units import UnitError, convert, normalize_code
@@ -504,7 +504,7 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
         pos = left.pos
         if pos is not None:
             scope.cited.add(pos)
-        return truth, [Evidence(
+        return truth, [new_evidence(
             f"{left.subject}: {value} {opv} {shown}: {truth._value_}", scope.source,
             left.subject, truth, lv if isinstance(lv, EVIDENCE_VALUE_TYPES) else None,
             left.unit, day, rec.ref if rec is not None else None, _scalar(th), th_unit, rng,

@@ -49,7 +49,7 @@ from engine import describe
 from engine.anchor_effects import BUILT_IN, AnchorEffect
 from engine.logic import Truth
 from engine.patient import AttrValue, DoseEvent, Event, Observation, Occurrence
-from engine.results import EvaluationError, Evidence
+from engine.results import EvaluationError, Evidence, new_evidence
 from engine.timeline import PatientIndex, disposition_effect
 from protocol import expr as ex
 from protocol.design import DataItem
@@ -207,8 +207,8 @@ def evidence(
 ) -> Evidence:
     """Evidence about `val` (its value, unit, date and record) under the scope's source."""
     if val is None:
-        return Evidence(explanation, scope.source, None, truth, None, None, None, None,
-                        threshold, threshold_unit, reference_range, error)
+        return new_evidence(explanation, scope.source, None, truth, None, None, None, None,
+                            threshold, threshold_unit, reference_range, error)
     pos = val.pos
     if pos is not None:
         scope.cited.add(pos)
@@ -218,9 +218,9 @@ def evidence(
         value = None
     # positional: Evidence's field order (explanation, source, subject, truth, value, unit,
     # date, ref, threshold, threshold_unit, reference_range, error); keywords cost more
-    return Evidence(explanation, scope.source, val.subject, truth, value, val.unit, val.date,
-                    rec.ref if rec is not None else None, threshold, threshold_unit,
-                    reference_range, error or val.error)
+    return new_evidence(explanation, scope.source, val.subject, truth, value, val.unit,
+                        val.date, rec.ref if rec is not None else None, threshold,
+                        threshold_unit, reference_range, error or val.error)
 
 
 # ---- anchors ----------------------------------------------------------------------------------

@@ -1,15 +1,17 @@
 """Which engine modules are compiled, and the guard that keeps a stale build from being used.
 
 The hot modules of the engine are compiled to C with mypyc when the package is installed
-(setup.py reads MODULES from this file). The compiled module sits beside its source, and
-Python prefers it. That is dangerous in a source checkout: after an edit to a `.py`, the old
-compiled module would still run. So the build records a SHA-256 of every compiled source
-(MANIFEST), and this guard, run when `engine` is first imported, compares them. If any source
-differs, or the compiled modules are incomplete or include one this build does not list, or
-TRIALCODE_PURE=1 is set, the engine runs its pure-Python sources instead (one line on stderr
-says so when a build was found stale).
+(setup.py reads MODULES from this file), and the engine's one hand-written C extension
+(C_MODULES: engine/_construct.c, which builds event and result objects) is built with them.
+A compiled module sits beside its source, and Python prefers it. That is dangerous in a source
+checkout: after an edit to a `.py` (or the `.c`), the old compiled module would still run. So
+the build records a SHA-256 of every source it compiled (MANIFEST), and this guard, run when
+`engine` is first imported, compares them. If any source differs, or the compiled modules are
+incomplete or include one this build does not list, or TRIALCODE_PURE=1 is set, the engine
+runs its pure-Python sources instead (one line on stderr says so when a build was found stale).
 
-Both forms compute the same results: the compiled one is the same source, and
+Both forms compute the same results: the compiled one is the same source, the C builder makes
+the very objects the Python one makes (tests/engine/test_construct.py), and
 tests/engine/test_native.py compares every output of a run in each form.
 
 This module must import only the standard library: setup.py executes it before the package
@@ -48,6 +50,13 @@ MODULES: tuple[str, ...] = (
     "engine.io.jsonl",
 )
 
+# Hand-written C extensions built with them (engine/_construct.c: the builder of result and
+# event objects that engine.patient.fast_constructor uses with the compiled engine).
+C_MODULES: tuple[str, ...] = ("engine._construct",)
+
+# Everything the native build makes, each with its source recorded in the manifest.
+BUILT: tuple[str, ...] = MODULES + C_MODULES
+
 # The shared library mypyc builds for the group (it holds the code of every module above).
 GROUP = "engine._native"
 MANIFEST = "_native_sources.txt"
@@ -57,8 +66,14 @@ ROOT = ENGINE_DIR.parent
 
 
 def source_path(module: str) -> Path:
-    """The `.py` file of one of MODULES."""
-    return ROOT.joinpath(*module.split(".")).with_suffix(".py")
+    """The source of one of BUILT: the `.py` file of a compiled module, the `.c` file of a C
+    extension."""
+    return ROOT.joinpath(*module.split(".")).with_suffix(".c" if module in C_MODULES else ".py")
+
+
+def built_sources() -> list[str]:
+    """The sources of BUILT, relative to the checkout (for the Makefile's dependencies)."""
+    return [str(source_path(m).relative_to(ROOT)) for m in BUILT]
 
 
 def source_digest(module: str) -> str:
@@ -68,7 +83,7 @@ def source_digest(module: str) -> str:
 
 def manifest_text() -> str:
     """The digest of every compiled source, one `module digest` line each."""
-    return "".join(f"{module} {source_digest(module)}\n" for module in MODULES)
+    return "".join(f"{module} {source_digest(module)}\n" for module in BUILT)
 
 
 def write_manifest(text: str, folder: str | Path = ENGINE_DIR) -> None:
@@ -102,14 +117,14 @@ def _why_pure() -> tuple[str, bool]:
     reason deserves a warning (a build that no longer matches its sources)."""
     if os.environ.get("TRIALCODE_PURE", "") not in ("", "0"):
         return "TRIALCODE_PURE is set", False
-    compiled = [m for m in MODULES if _compiled_file(m) is not None]
+    compiled = [m for m in BUILT if _compiled_file(m) is not None]
     stray = sorted(set(_compiled_modules()) - set(MODULES))
     if not compiled and not stray:
         return "not compiled (pure-Python install)", False
     if stray:  # left by an earlier build that compiled more modules
         return f"compiled modules not in this build ({', '.join(stray)}): `make clean`, " \
                "then `make`", True
-    if len(compiled) < len(MODULES):
+    if len(compiled) < len(BUILT):
         return "compiled modules incomplete: rebuild with `make`", True
     manifest = ENGINE_DIR / MANIFEST
     if not manifest.exists():
@@ -117,7 +132,7 @@ def _why_pure() -> tuple[str, bool]:
     recorded = dict(
         line.split(" ", 1) for line in manifest.read_text(encoding="utf-8").splitlines() if line
     )
-    stale = [m for m in MODULES if recorded.get(m) != source_digest(m)]
+    stale = [m for m in BUILT if recorded.get(m) != source_digest(m)]
     if stale:
         return f"compiled modules older than their sources ({', '.join(stale)}): " \
                "rebuild with `make`", True

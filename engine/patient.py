@@ -7,6 +7,7 @@ record it came from so that every verdict can cite its source and no input recor
 from __future__ import annotations
 
 import datetime
+import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar, Union
 
@@ -171,6 +172,11 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     indistinguishable from one built by `cls(...)`: same type, fields, equality, hash and
     frozenness. `cls` must have no validators, converters or `__attrs_post_init__`, since they
     would not run.
+
+    With the compiled engine, the builder is `engine._construct`'s (C, engine/_construct.c):
+    it allocates the instance and stores each value in its slot directly, about five times
+    faster again. Both builders make the same instances; the pure-Python one is used when the
+    engine runs its Python sources (engine/native.py).
     """
     fields = attrs.fields(cls)  # type: ignore[arg-type]
     names = tuple(f.name for f in fields)
@@ -180,9 +186,23 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
         or hasattr(cls, "__attrs_post_init__")
     ):
         raise TypeError(f"fast_constructor cannot build {cls.__name__}")
+    construct = _c_builders()
+    if construct is not None:
+        return construct(cls, names)
     # Generated like attrs' own __init__: one plain assignment per field.
     body = "".join(f"    self.{n} = {n}\n" for n in names)
     namespace: dict[str, Any] = {"cls": cls}
     exec(f"def __init__(self, {', '.join(names)}):\n{body}    self.__class__ = cls\n", namespace)
     builder = type(f"_Build{cls.__name__}", (), {"__slots__": names, "__init__": namespace["__init__"]})
+    return builder
+
+
+def _c_builders() -> Callable[[type, tuple[str, ...]], Any] | None:
+    """engine._construct.builder when the compiled engine runs, else None."""
+    from engine import native
+
+    if native.PURE_REASON:
+        return None
+    builder: Callable[[type, tuple[str, ...]], Any] = importlib.import_module(
+        "engine._construct").builder
     return builder
