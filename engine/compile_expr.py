@@ -21,7 +21,7 @@ import datetime
 import math
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from engine import describe
 from engine.compile_select import compile_selection
@@ -58,8 +58,8 @@ Operand = Callable[[Scope, Event | None], Val]
 # compare(scope, left value, event, quiet) -> (truth, evidence)
 Comparer = Callable[[Scope, Val, Event | None, bool], Result]
 
-_CONDS: dict[int, tuple[object, Cond]] = {}
-_OPERANDS: dict[int, tuple[object, Operand]] = {}
+_CONDS: Final[dict[int, tuple[object, Cond]]] = {}
+_OPERANDS: Final[dict[int, tuple[object, Operand]]] = {}
 _CACHE_LIMIT = 20000
 
 
@@ -513,7 +513,7 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
     return compare
 
 
-_FLIPPED = {ex.CompareOp.LT: ex.CompareOp.GT, ex.CompareOp.LE: ex.CompareOp.GE,
+_FLIPPED: Final = {ex.CompareOp.LT: ex.CompareOp.GT, ex.CompareOp.LE: ex.CompareOp.GE,
             ex.CompareOp.GT: ex.CompareOp.LT, ex.CompareOp.GE: ex.CompareOp.LE}
 
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Final
 
 from engine.anchor_effects import AnchorEffect, anchor_effects
 from engine.dosing import summarize
@@ -192,8 +193,8 @@ class CompiledTrial:
         return tuple(out)
 
 
-_MATCHED = EventRole.MATCHED
-_ACCOUNT = fast_constructor(EventAccount)  # every field, positionally
+_MATCHED: Final = EventRole.MATCHED
+_ACCOUNT: Final = fast_constructor(EventAccount)  # every field, positionally
 
 
 def _stops(events: list[StoppingEvent], effects: dict[str, AnchorEffect]) -> Stops:

@@ -7,6 +7,7 @@ wording but only meant for one-line explanations.
 from __future__ import annotations
 
 import datetime
+from typing import Final
 
 from protocol import expr as ex
 from protocol.anchors import anchor_node
@@ -64,7 +65,7 @@ def selection(s: ex.Selection) -> str:
     return f"{s.kind}{temporal(s.temporal)}{where}"
 
 
-_CACHE: dict[int, tuple[object, str]] = {}
+_CACHE: Final[dict[int, tuple[object, str]]] = {}
 
 
 def expr(node: ex.Expr) -> str:

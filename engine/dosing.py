@@ -19,14 +19,15 @@
 from __future__ import annotations
 
 import datetime
+from typing import Final
 
 from engine.conformance import Actual
 from engine.results import DoseGap, DoseMismatch, DosingSummary, ScheduleRow, Status
 from engine.schedule import Outcome
 from protocol.units import UnitError, convert
 
-_ORD = datetime.date.fromordinal
-_VALUES = tuple(s.value for s in Status)
+_ORD: Final = datetime.date.fromordinal
+_VALUES: Final = tuple(s.value for s in Status)
 # statuses by value: a str hashes in C, an Enum member's hash and iteration are Python code
 _ON_TIME, _EARLY, _LATE = Status.ON_TIME.value, Status.EARLY.value, Status.LATE.value
 _MISSED, _NOT_APPLICABLE = Status.MISSED.value, Status.NOT_APPLICABLE.value

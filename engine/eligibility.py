@@ -15,6 +15,7 @@ otherwise; `unresolved` then lists the criteria whose data would decide it.
 from __future__ import annotations
 
 import datetime
+from typing import Final
 
 import attrs
 
@@ -90,7 +91,7 @@ def compile_criteria(trial: Trial) -> tuple[CompiledCriterion, ...]:
     return tuple(out)
 
 
-_POLICY = {MissingPolicy.MET: CriterionVerdict.MET, MissingPolicy.NOT_MET: CriterionVerdict.NOT_MET,
+_POLICY: Final = {MissingPolicy.MET: CriterionVerdict.MET, MissingPolicy.NOT_MET: CriterionVerdict.NOT_MET,
            MissingPolicy.UNKNOWN: CriterionVerdict.UNKNOWN}
 
 
@@ -114,7 +115,7 @@ def evaluate_criterion(c: CompiledCriterion, scope: Scope) -> CriterionResult:
 
 # every field positionally, without attrs' per-field object.__setattr__ (one per criterion per
 # patient)
-_CRITERION_RESULT = fast_constructor(CriterionResult)
+_CRITERION_RESULT: Final = fast_constructor(CriterionResult)
 
 
 def passes(r: CriterionResult) -> bool | None:

@@ -43,7 +43,7 @@ from __future__ import annotations
 import datetime
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from engine import describe
 from engine.anchor_effects import BUILT_IN, AnchorEffect
@@ -58,7 +58,7 @@ from protocol.units import convert
 
 Result = tuple[Truth, list[Evidence]]
 
-OPS: dict[ex.CompareOp, Callable[[Any, Any], bool]] = {
+OPS: Final[dict[ex.CompareOp, Callable[[Any, Any], bool]]] = {
     ex.CompareOp.LT: operator.lt,
     ex.CompareOp.LE: operator.le,
     ex.CompareOp.GT: operator.gt,
@@ -69,7 +69,7 @@ OPS: dict[ex.CompareOp, Callable[[Any, Any], bool]] = {
 AGE_UNITS = {"a": "years", "mo": "months", "wk": "weeks", "d": "days"}
 _SEXES = {"m": "male", "male": "male", "man": "male", "f": "female", "female": "female",
           "woman": "female"}
-EXCEPTION_KIND = "eligibility_exception"
+EXCEPTION_KIND: Final = "eligibility_exception"
 
 
 def normalize_sex(raw: str | None) -> str | None:
@@ -192,7 +192,7 @@ class Scope:
             self.cited.add(pos)
 
 
-EVIDENCE_VALUE_TYPES = (int, float, str, bool)  # what Evidence.value may hold
+EVIDENCE_VALUE_TYPES: Final = (int, float, str, bool)  # what Evidence.value may hold
 
 
 def evidence(

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime
 import operator
+from typing import Final
 
 import networkx as nx
 
@@ -294,18 +295,18 @@ class _DateOf(dict[int, datetime.date]):
         return d
 
 
-_ORD = _DateOf().__getitem__
-_NOT_DUE = Status.NOT_DUE
-_BY_NOMINAL = operator.attrgetter("nominal", "lo")
-_BY_DAY = operator.attrgetter("day", "pos")
-_ON_TIME = Status.ON_TIME
-_ROW = fast_constructor(ScheduleRow)  # every field, positionally
-_EARLY = Status.EARLY
-_LATE = Status.LATE
-_MISSED = Status.MISSED
-_NOT_APPLICABLE = Status.NOT_APPLICABLE
-_MISSED_WHY = "no matching event and the window has closed"
-_NOT_DUE_WHY = "the window has not closed by the as-of date"
+_ORD: Final = _DateOf().__getitem__
+_NOT_DUE: Final = Status.NOT_DUE
+_BY_NOMINAL: Final = operator.attrgetter("nominal", "lo")
+_BY_DAY: Final = operator.attrgetter("day", "pos")
+_ON_TIME: Final = Status.ON_TIME
+_ROW: Final = fast_constructor(ScheduleRow)  # every field, positionally
+_EARLY: Final = Status.EARLY
+_LATE: Final = Status.LATE
+_MISSED: Final = Status.MISSED
+_NOT_APPLICABLE: Final = Status.NOT_APPLICABLE
+_MISSED_WHY: Final = "no matching event and the window has closed"
+_NOT_DUE_WHY: Final = "the window has not closed by the as-of date"
 
 
 class _Run:

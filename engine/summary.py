@@ -14,6 +14,7 @@ it (an inclusion passes when met, an exclusion when not met; unknown never passe
 from __future__ import annotations
 
 from collections import Counter
+from typing import Final
 
 import attrs
 
@@ -29,7 +30,7 @@ from engine.results import (
 from protocol.trial import Trial
 
 MAX_SAMPLES = 100  # rejected records and errors kept verbatim; the rest are only counted
-_DEVIATIONS = (Status.EARLY, Status.LATE, Status.MISSED)
+_DEVIATIONS: Final = (Status.EARLY, Status.LATE, Status.MISSED)
 
 
 @attrs.frozen

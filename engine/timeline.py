@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from bisect import bisect_right
 from collections.abc import Sequence
+from typing import Final
 
 from engine.patient import (
     AnchorEvent,
@@ -23,7 +24,7 @@ from engine.patient import (
     VisitEvent,
 )
 
-EVENT_TYPE_NAMES = {
+EVENT_TYPE_NAMES: Final = {
     AnchorEvent: "anchor",
     VisitEvent: "visit",
     Observation: "observation",
@@ -33,8 +34,8 @@ EVENT_TYPE_NAMES = {
 }
 
 # Disposition statuses, normalised to what they do to the plan.
-_WITHDRAW_WORDS = ("withdr", "lost", "death", "died", "dead", "screen fail", "screen_fail")
-_DISCONTINUE_WORDS = ("discontinu", "stopped", "terminat")
+_WITHDRAW_WORDS: Final = ("withdr", "lost", "death", "died", "dead", "screen fail", "screen_fail")
+_DISCONTINUE_WORDS: Final = ("discontinu", "stopped", "terminat")
 
 
 def disposition_effect(ev: Disposition) -> str | None:

@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import orjson
 
@@ -67,12 +67,12 @@ FORMAT_NAME = "trialcode.patients"
 VERSION = 1
 
 SEXES = ("female", "male")
-_fromiso = datetime.date.fromisoformat
-PATIENT_FIELDS = frozenset({"id", "arm", "sex", "birth_date", "age", "collected", "events"})
+_fromiso: Final = datetime.date.fromisoformat
+PATIENT_FIELDS: Final = frozenset({"id", "arm", "sex", "birth_date", "age", "collected", "events"})
 HEADER_FIELDS = frozenset({"format", "trial", "collected", "created", "generator", "note"})
 
-_COMMON = frozenset({"type", "id"})
-EVENT_FIELDS: dict[str, frozenset[str]] = {
+_COMMON: Final = frozenset({"type", "id"})
+EVENT_FIELDS: Final[dict[str, frozenset[str]]] = {
     "anchor": _COMMON | {"name", "date"},
     "visit": _COMMON | {"visit", "label", "date"},
     "observation": _COMMON
@@ -85,27 +85,27 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
     "occurrence": _COMMON | {"kind", "start", "end", "ongoing", "attributes"},
 }
 EVENT_TYPES = tuple(EVENT_FIELDS)
-_OBSERVATION_FIELDS = EVENT_FIELDS["observation"]
-_DOSE_FIELDS = EVENT_FIELDS["dose"]
-_ATTRIBUTE_CLASSES = frozenset({str, int, float, bool})  # what `_attributes` accepts
+_OBSERVATION_FIELDS: Final = EVENT_FIELDS["observation"]
+_DOSE_FIELDS: Final = EVENT_FIELDS["dose"]
+_ATTRIBUTE_CLASSES: Final = frozenset({str, int, float, bool})  # what `_attributes` accepts
 _ID_PATTERN = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 # orjson reads an integer beyond 64 bits as a float (json keeps it exact): a line with a run of
 # 19 or more digits anywhere is read by json instead. (str.translate, every ASCII character but
 # a digit to a space, then a substring test: much faster than a regular expression here.)
 _DIGIT_RUNS = str.maketrans({chr(c): "0" if chr(c).isdigit() else " " for c in range(128)})
 _LONG_RUN = "0" * 19
-_orjson_loads = orjson.loads
-_OrjsonError = orjson.JSONDecodeError
+_orjson_loads: Final = orjson.loads
+_OrjsonError: Final = orjson.JSONDecodeError
 
 # Every field positionally, about 3x faster than the attrs constructors (see fast_constructor):
 # one RecordRef and one event are built for every record read.
-_new_ref = fast_constructor(RecordRef)
-_new_anchor = fast_constructor(AnchorEvent)
-_new_visit = fast_constructor(VisitEvent)
-_new_observation = fast_constructor(Observation)
-_new_dose = fast_constructor(DoseEvent)
-_new_disposition = fast_constructor(Disposition)
-_new_occurrence = fast_constructor(Occurrence)
+_new_ref: Final = fast_constructor(RecordRef)
+_new_anchor: Final = fast_constructor(AnchorEvent)
+_new_visit: Final = fast_constructor(VisitEvent)
+_new_observation: Final = fast_constructor(Observation)
+_new_dose: Final = fast_constructor(DoseEvent)
+_new_disposition: Final = fast_constructor(Disposition)
+_new_occurrence: Final = fast_constructor(Occurrence)
 
 
 def _loads(raw: str) -> Any:
@@ -749,7 +749,7 @@ def _opt_number(ev: dict[str, Any], key: str) -> int | float | None:
 
 # Dates read so far (a trial's dates repeat a lot). Typed with Any keys: the fast paths look up
 # whatever value a record has, and a non-string simply is not there.
-_DATES: dict[Any, datetime.date] = {}
+_DATES: Final[dict[Any, datetime.date]] = {}
 
 
 def _fast_date(text: Any) -> datetime.date | None:
