@@ -77,8 +77,12 @@ def built_sources() -> list[str]:
 
 
 def source_digest(module: str) -> str:
-    """SHA-256 of a module's source, as recorded in the manifest at build time."""
-    return hashlib.sha256(source_path(module).read_bytes()).hexdigest()
+    """SHA-256 of a module's source, as recorded in the manifest at build time ('missing' when
+    the source is not there: the build is then treated as stale, never trusted)."""
+    try:
+        return hashlib.sha256(source_path(module).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return "missing"
 
 
 def manifest_text() -> str:
