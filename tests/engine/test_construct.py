@@ -151,16 +151,3 @@ def test_any_values_give_the_class_s_own_instance(source: str, locator: str, val
     values = ("alt", DAY, ref, value, unit, None, None, None, None, ())
     built = fast_constructor(Observation)(*values)
     assert built == Observation(*values) and type(built) is Observation
-
-
-def test_an_edited_c_source_is_never_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    if native.PURE_REASON:
-        pytest.skip("the engine is not compiled in this installation")
-    monkeypatch.delenv("TRIALCODE_PURE", raising=False)
-    real = native.source_digest
-    monkeypatch.setattr(native, "source_digest",
-                        lambda m: "edited" if m == "engine._construct" else real(m))
-    reason, warn = native._why_pure()
-    assert reason == ("compiled modules older than their sources (engine._construct): "
-                      "rebuild with `make`")
-    assert warn

@@ -38,16 +38,17 @@ def test_trialcode_pure_selects_the_sources() -> None:
     assert _form(pure=True) == "pure Python: TRIALCODE_PURE is set"
 
 
-def test_a_changed_source_is_never_run_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("edited", ["engine.dosing", "engine._construct"])
+def test_a_changed_source_is_never_run_compiled(monkeypatch: pytest.MonkeyPatch,
+                                                edited: str) -> None:
+    """An edited compiled module, or the edited C source of engine/_construct.c."""
     if not native.MODULES or _form(pure=False) != "compiled (mypyc)":
         pytest.skip("the engine is not compiled in this installation")
     monkeypatch.delenv("TRIALCODE_PURE", raising=False)
     real = native.source_digest
-    monkeypatch.setattr(native, "source_digest",
-                        lambda m: "edited" if m == "engine.dosing" else real(m))
+    monkeypatch.setattr(native, "source_digest", lambda m: "edited" if m == edited else real(m))
     reason, warn = native._why_pure()
-    assert reason == ("compiled modules older than their sources (engine.dosing): "
-                      "rebuild with `make`")
+    assert reason == f"compiled modules older than their sources ({edited}): rebuild with `make`"
     assert warn
 
 
