@@ -18,6 +18,21 @@ COMMAND_MODULES = (
     "trialcode.commands.monitor",
 )
 
+# The module of each subcommand: running one command imports only its module (the statistics
+# and monitoring commands import scipy, about a second of every start otherwise).
+# tests/test_cli_commands.py checks this against what each module registers.
+COMMANDS = {
+    "check": "trialcode.commands.protocol_cmds",
+    "fmt": "trialcode.commands.protocol_cmds",
+    "dump": "trialcode.commands.protocol_cmds",
+    "render": "trialcode.commands.render",
+    "export": "trialcode.commands.render",
+    "validate": "trialcode.commands.validate",
+    "boundaries": "trialcode.commands.stats",
+    "simon": "trialcode.commands.stats",
+    "monitor": "trialcode.commands.monitor",
+}
+
 
 class _Version(argparse.Action):
     """`--version`: the package version and whether the engine runs compiled or pure Python
@@ -37,8 +52,9 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every available subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand, or only with the subcommands of
+    `command`'s module when `command` is one of COMMANDS (what `main` runs)."""
     parser = argparse.ArgumentParser(
         prog="trialcode",
         description="Clinical-trial protocols as code: check, validate patient data, render.",
@@ -47,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the version and which form of the engine runs, and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMAND_MODULES:
+    modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -60,8 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status (0 ok, 1 problems found, 2 usage error)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # the command is the first argument: options before it (--version, --help) need every one
+    command = arguments[0] if arguments and not arguments[0].startswith("-") else None
+    parser = build_parser(command)
+    args = parser.parse_args(arguments)
     try:
         return int(args.func(args))
     except ProtocolError as exc:
