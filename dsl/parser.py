@@ -86,7 +86,10 @@ def cache_file() -> str | None:
     or TRIALCODE_NO_CACHE is set."""
     if os.environ.get("TRIALCODE_NO_CACHE", "") not in ("", "0"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    home = os.path.expanduser("~")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+    if not os.path.isabs(base):  # no home folder known: no cache, rather than one in the cwd
+        return None
     folder = Path(base, "trialcode")
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -514,7 +514,7 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
 
 
 _FLIPPED: Final = {ex.CompareOp.LT: ex.CompareOp.GT, ex.CompareOp.LE: ex.CompareOp.GE,
-            ex.CompareOp.GT: ex.CompareOp.LT, ex.CompareOp.GE: ex.CompareOp.LE}
+                   ex.CompareOp.GT: ex.CompareOp.LT, ex.CompareOp.GE: ex.CompareOp.LE}
 
 
 def _compare(node: ex.Compare) -> Cond:

@@ -91,8 +91,9 @@ def compile_criteria(trial: Trial) -> tuple[CompiledCriterion, ...]:
     return tuple(out)
 
 
-_POLICY: Final = {MissingPolicy.MET: CriterionVerdict.MET, MissingPolicy.NOT_MET: CriterionVerdict.NOT_MET,
-           MissingPolicy.UNKNOWN: CriterionVerdict.UNKNOWN}
+_POLICY: Final = {MissingPolicy.MET: CriterionVerdict.MET,
+                  MissingPolicy.NOT_MET: CriterionVerdict.NOT_MET,
+                  MissingPolicy.UNKNOWN: CriterionVerdict.UNKNOWN}
 
 
 def evaluate_criterion(c: CompiledCriterion, scope: Scope) -> CriterionResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from enginekit import (
     D0,
     Timeline,
@@ -28,9 +29,10 @@ from enginekit import (
 from enginekit import before as before_
 
 from engine import evaluate
+from engine.eligibility import passes
 from engine.logic import TRUE, UNKNOWN
 from engine.patient import RecordRef
-from engine.results import CriterionVerdict, EligibilityVerdict
+from engine.results import CriterionResult, CriterionVerdict, EligibilityVerdict
 from protocol import expr as ex
 from protocol.design import Population
 from protocol.timing import Duration, TimeUnit
@@ -312,3 +314,17 @@ def test_a_protocol_without_reference_anchor_is_judged_as_of_the_data_cut():
     assert r.eligibility.verdict is EligibilityVerdict.INDETERMINATE  # alt window needs randomization
     assert crit(r, "AGE").verdict is CriterionVerdict.MET
     assert r.schedule == () and r.notes == ()
+
+
+@pytest.mark.parametrize("category", ["inclusion", "exclusion"])
+@pytest.mark.parametrize("verdict", list(CriterionVerdict))
+def test_the_compiled_passes_agrees_with_the_property(category: str,
+                                                      verdict: CriterionVerdict) -> None:
+    """engine.eligibility.passes (what the engine and the summary call) is
+    CriterionResult.passes (what renderers read), for every verdict and category."""
+    r = CriterionResult("X1", category, verdict, UNKNOWN)
+    assert passes(r) is r.passes
+    expected = {CriterionVerdict.MET: category == "inclusion",
+                CriterionVerdict.NOT_MET: category == "exclusion",
+                CriterionVerdict.UNKNOWN: None}[verdict]
+    assert passes(r) is expected

@@ -72,6 +72,12 @@ def test_the_grammar_cache_is_made_and_a_damaged_one_is_rebuilt(tmp_path: Path) 
     assert Path(path).read_bytes() != b"not a cache"  # and is written afresh
 
 
+def test_no_cache_without_an_absolute_cache_folder(tmp_path: Path) -> None:
+    out = _run(PARSE, XDG_CACHE_HOME="relative/folder")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[0] == "None"
+
+
 def test_the_cache_can_be_switched_off(tmp_path: Path) -> None:
     out = _run(PARSE, XDG_CACHE_HOME=str(tmp_path), TRIALCODE_NO_CACHE="1")
     assert out.returncode == 0, out.stderr
