@@ -136,7 +136,6 @@ def phase_floor(path: Path) -> dict:
         "seconds": time.perf_counter() - t0,
         "patients": patients,
         "events": events,
-        "compiled": not floor.__file__.endswith(".py"),
         "peak_mb": _peak_mb(),
     }
 

@@ -186,7 +186,7 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
         or hasattr(cls, "__attrs_post_init__")
     ):
         raise TypeError(f"fast_constructor cannot build {cls.__name__}")
-    construct = _c_builders()
+    construct = _c_builder()
     if construct is not None:
         return construct(cls, names)
     # Generated like attrs' own __init__: one plain assignment per field.
@@ -197,7 +197,7 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     return builder
 
 
-def _c_builders() -> Callable[[type, tuple[str, ...]], Any] | None:
+def _c_builder() -> Callable[[type, tuple[str, ...]], Any] | None:
     """engine._construct.builder when the compiled engine runs, else None."""
     from engine import native
 
