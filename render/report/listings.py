@@ -20,10 +20,12 @@ import csv
 import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 from engine.patient import RejectedRecord
 from engine.results import EligibilityVerdict, PatientResult, ScheduleRow
+from protocol.safe_text import terminal_safe
+from render.atomic import AtomicFile
 
 DEVIATION_COLUMNS = (
     "patient",
@@ -122,23 +124,28 @@ class CsvListings:
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._files: list[IO[str]] = []
-        self.deviations = self._open("deviations.csv", DEVIATION_COLUMNS)
-        self.ineligibility = self._open("ineligibility.csv", INELIGIBILITY_COLUMNS)
-        self.stopping = self._open("stopping.csv", STOPPING_COLUMNS)
-        self.rejected = self._open("rejected.csv", REJECTED_COLUMNS)
+        self.folder.mkdir(exist_ok=True)
+        self._files: list[AtomicFile] = []
+        try:
+            self.deviations = self._open("deviations.csv", DEVIATION_COLUMNS)
+            self.ineligibility = self._open("ineligibility.csv", INELIGIBILITY_COLUMNS)
+            self.stopping = self._open("stopping.csv", STOPPING_COLUMNS)
+            self.rejected = self._open("rejected.csv", REJECTED_COLUMNS)
+        except BaseException:
+            self.discard()
+            raise
 
-    def _open(self, name: str, columns: tuple[str, ...]) -> Any:
-        handle = (self.folder / name).open("w", encoding="utf-8-sig", newline="")
+    def _open(self, name: str, columns: tuple[str, ...]) -> _SafeWriter:
+        # each file is written under a temporary name and renamed into place by `close`
+        handle = AtomicFile(self.folder / name, encoding="utf-8-sig")
         self._files.append(handle)
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = _SafeWriter(csv.writer(handle.handle, lineterminator="\n"))
         writer.writerow(columns)
         return writer
 
     @property
     def paths(self) -> list[Path]:
-        return [Path(f.name) for f in self._files]
+        return [f.path for f in self._files]
 
     def add(self, item: PatientResult | RejectedRecord) -> None:
         if isinstance(item, RejectedRecord):
@@ -193,8 +200,15 @@ class CsvListings:
             )
 
     def close(self) -> None:
+        """Finish: every listing is renamed into place."""
         for handle in self._files:
-            handle.close()
+            handle.commit()
+
+    def discard(self) -> None:
+        """Stop without finishing: the partial listings are removed (earlier files in the
+        folder are left as they were)."""
+        for handle in self._files:
+            handle.discard()
 
     def __enter__(self) -> CsvListings:
         return self
@@ -205,4 +219,34 @@ class CsvListings:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()
+
+
+# The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+# Injection"): `=HYPERLINK(...)` in a patient id would be a live link, `=cmd|...` worse.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet will show as text: one starting like a formula gets a
+    leading apostrophe (OWASP's advice; Excel hides it), and control characters and
+    bidirectional controls are shown as escapes. Numbers are left alone (a negative number
+    is not a formula)."""
+    if value.__class__ is not str or not value:
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    return terminal_safe(value) if not value.isprintable() else value
+
+
+class _SafeWriter:
+    """A csv writer whose text cells go through `neutral_cell`."""
+
+    def __init__(self, writer: Any):
+        self.writer = writer
+
+    def writerow(self, row: list[Any] | tuple[Any, ...]) -> None:
+        self.writer.writerow([neutral_cell(v) for v in row])

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import dsl
 import trialcode
 from dsl.formatter import format_source
 from protocol.errors import ProtocolError
 from protocol.serialize import dump
+from render.atomic import write_atomic
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,7 +67,7 @@ def run_fmt(args: argparse.Namespace) -> int:
         return 0
     if args.write:
         if text != parsed.text:
-            Path(args.file).write_text(text, encoding="utf-8")
+            write_atomic(args.file, text)  # never a half-rewritten protocol
         return 0
     sys.stdout.write(text)
     return 0

@@ -6,8 +6,9 @@
 Patients are streamed from a JSON-lines file (one at a time: memory does not grow with their
 number) or loaded from an SDTM folder; each goes through the engine; the terminal gets a compact
 summary (and a progress bar on stderr when it is a terminal); --json, --html and --csv write the
-reports. Exit status: 0 when the run completed (findings are in the report), 1 when the protocol
-or the input cannot be read, 2 for a usage error.
+reports. Exit status: 0 when the run completed (findings are in the report), 1 when the protocol or
+the mapping file is invalid, 2 for a usage error, 3 when the patient data cannot be used as a
+whole (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -18,20 +19,23 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 import trialcode
 from engine.api import Summary, compile_trial, evaluate_all
-from engine.io.jsonl import PatientFileError, read_lines
-from engine.io.sdtm import SdtmError, load_map, load_sdtm
+from engine.io.jsonl import PatientFileError, open_patient_file, read_lines
+from engine.io.sdtm import MapError, SdtmError, load_map, load_sdtm
 from engine.io.vocabulary import Vocabulary, did_you_mean
 from engine.patient import Observation, Occurrence, Patient, RejectedRecord
 from engine.results import PatientResult
+from protocol.safe_text import terminal_safe
 from protocol.trial import Trial
 from render.report.collect import Accounting, ReportCollector
 from render.report.html import write_html
 from render.report.listings import CsvListings
 from render.report.terminal import Progress, terminal_summary
+from trialcode.commands.outputs import check_output_file, check_output_folder
+from trialcode.exits import EXIT_DATA, EXIT_PROBLEMS, EXIT_USAGE
 
 DESCRIPTION = (
     "Evaluate patients against a protocol: eligibility (met / not met / unknown per criterion), "
@@ -102,7 +106,7 @@ def _date(text: str) -> datetime.date:
 class _CountingLines:
     """Lines of a file, counting the characters read (for the progress bar)."""
 
-    def __init__(self, handle: TextIO):
+    def __init__(self, handle: IO[str]):
         self.handle = handle
         self.chars = 0
 
@@ -112,22 +116,31 @@ class _CountingLines:
             yield line
 
 
-def fail(message: str) -> int:
-    print(f"trialcode validate: {message}", file=sys.stderr)
-    return 1
+def fail(message: str, status: int = EXIT_PROBLEMS) -> int:
+    print(terminal_safe(f"trialcode validate: {message}"), file=sys.stderr)
+    return status
 
 
 def run_validate(args: argparse.Namespace) -> int:
     if args.map and not args.sdtm:
-        return fail("--map is for --sdtm input")
+        return fail("--map is for --sdtm input", EXIT_USAGE)
+    # output paths first: a run of many minutes must not end on a folder that is not there
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    if args.html is not None:
+        check_output_file(args.html, "--html")
+    if args.csv is not None:
+        check_output_folder(args.csv, "--csv")
     trial = trialcode.load(args.protocol)
     as_of = args.as_of or datetime.date.today()
     try:
         return _run(args, trial, as_of)
-    except (PatientFileError, SdtmError) as exc:
-        return fail(str(exc))
+    except MapError as exc:  # the user's specification, like the protocol
+        return fail(str(exc), EXIT_PROBLEMS)
+    except (PatientFileError, SdtmError) as exc:  # the data as a whole cannot be used
+        return fail(str(exc), EXIT_DATA)
     except OSError as exc:
-        return fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+        return fail(f"{exc.filename or ''}: {exc.strerror or exc}", EXIT_DATA)
 
 
 def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
@@ -135,11 +148,11 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     accounting: tuple[Accounting, ...] = ()
     not_read: tuple[str, ...] = ()
     counting: _CountingLines | None = None
-    handle: TextIO | None = None
+    handle: IO[str] | None = None
     if args.patients is not None:
         path: Path = args.patients
         try:
-            handle = path.open("r", encoding="utf-8", newline="")
+            handle = open_patient_file(path)
         except OSError as exc:
             raise PatientFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
         counting = _CountingLines(handle)
@@ -194,15 +207,18 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
                 json_writer.add(out)
             progress.update(collector.patients, counting.chars if counting else n)
     except BaseException:
+        # no report is left half written: the partial files are removed
         if json_writer is not None:
             json_writer.close()
+        if csv is not None:
+            csv.discard()
         raise
     finally:
         progress.close()
         if handle is not None:
             handle.close()
-        if csv is not None:
-            csv.close()
+    if csv is not None:
+        csv.close()
 
     result = summary.result()
     hints = tuple(
