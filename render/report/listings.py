@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from engine.patient import RejectedRecord
 from engine.results import EligibilityVerdict, PatientResult, ScheduleRow
@@ -119,33 +120,23 @@ def deviation_row(patient: str, arm: str | None, r: ScheduleRow) -> list[Any]:
     ]
 
 
-class CsvListings:
-    """The four CSV listings of a run, written row by row."""
+FILES = (
+    ("deviations.csv", DEVIATION_COLUMNS),
+    ("ineligibility.csv", INELIGIBILITY_COLUMNS),
+    ("stopping.csv", STOPPING_COLUMNS),
+    ("rejected.csv", REJECTED_COLUMNS),
+)
 
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        self.folder.mkdir(exist_ok=True)
-        self._files: list[AtomicFile] = []
-        try:
-            self.deviations = self._open("deviations.csv", DEVIATION_COLUMNS)
-            self.ineligibility = self._open("ineligibility.csv", INELIGIBILITY_COLUMNS)
-            self.stopping = self._open("stopping.csv", STOPPING_COLUMNS)
-            self.rejected = self._open("rejected.csv", REJECTED_COLUMNS)
-        except BaseException:
-            self.discard()
-            raise
 
-    def _open(self, name: str, columns: tuple[str, ...]) -> _SafeWriter:
-        # each file is written under a temporary name and renamed into place by `close`
-        handle = AtomicFile(self.folder / name, encoding="utf-8-sig")
-        self._files.append(handle)
-        writer = _SafeWriter(csv.writer(handle.handle, lineterminator="\n"))
-        writer.writerow(columns)
-        return writer
+class _CsvRows:
+    """The rows of the four listings, written through one csv writer per text handle (in the
+    order of FILES)."""
 
-    @property
-    def paths(self) -> list[Path]:
-        return [f.path for f in self._files]
+    def __init__(self, handles: list[IO[str]]):
+        self._handles = handles
+        self.deviations, self.ineligibility, self.stopping, self.rejected = (
+            _SafeWriter(csv.writer(handle, lineterminator="\n")) for handle in handles
+        )
 
     def add(self, item: PatientResult | RejectedRecord) -> None:
         if isinstance(item, RejectedRecord):
@@ -199,16 +190,64 @@ class CsvListings:
                 ]
             )
 
+
+
+class CsvParts(_CsvRows):
+    """The rows of a share of a run (a worker's), kept as text to be appended to the files by
+    CsvListings.write_parts, in input order: the same bytes as rows written one by one."""
+
+    def __init__(self) -> None:
+        super().__init__([io.StringIO() for _ in FILES])
+
+    def take(self) -> tuple[str, ...]:
+        """The text of each listing's rows since the last take (in the order of FILES)."""
+        texts = []
+        for handle in self._handles:
+            assert isinstance(handle, io.StringIO)
+            texts.append(handle.getvalue())
+            handle.seek(0)
+            handle.truncate()
+        return tuple(texts)
+
+
+class CsvListings(_CsvRows):
+    """The four CSV listings of a run, written row by row. Each file is written under a
+    temporary name and renamed into place by `close` (render/atomic.py); `discard` removes
+    them, leaving earlier files in the folder as they were."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(exist_ok=True)  # the parent must exist (trialcode/commands/outputs.py)
+        self._files: list[AtomicFile] = []
+        try:
+            for name, columns in FILES:
+                file = AtomicFile(self.folder / name, encoding="utf-8-sig")
+                self._files.append(file)
+                csv.writer(file.handle, lineterminator="\n").writerow(columns)
+        except BaseException:
+            self.discard()
+            raise
+        super().__init__([f.handle for f in self._files])
+
+    @property
+    def paths(self) -> list[Path]:
+        return [f.path for f in self._files]
+
+    def write_parts(self, texts: tuple[str, ...]) -> None:
+        """Append the rows a CsvParts took (see there)."""
+        for handle, text in zip(self._handles, texts, strict=True):
+            if text:
+                handle.write(text)
+
     def close(self) -> None:
         """Finish: every listing is renamed into place."""
-        for handle in self._files:
-            handle.commit()
+        for file in self._files:
+            file.commit()
 
     def discard(self) -> None:
-        """Stop without finishing: the partial listings are removed (earlier files in the
-        folder are left as they were)."""
-        for handle in self._files:
-            handle.discard()
+        """Stop without finishing: the partial listings are removed."""
+        for file in self._files:
+            file.discard()
 
     def __enter__(self) -> CsvListings:
         return self

@@ -6,7 +6,6 @@ written when a run stops; a bug reported in one paragraph with its own exit stat
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +69,17 @@ def test_an_existing_file_is_replaced_whole(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["protocol.md"]  # no temporary file left
 
 
-def _failing_after_one(*args: Any, **kwargs: Any) -> Iterator[Any]:
-    from engine.api import evaluate_all
+def _fail_midway(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run fails once the first part of the patients is in the reports."""
+    from trialcode.parallel.parts import Reports
 
-    results = evaluate_all(*args, **kwargs)
-    yield next(results)
-    raise RuntimeError("the disk is on fire")
+    original = Reports.merge
+
+    def merge(self: Reports, part: Any) -> None:
+        original(self, part)
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(Reports, "merge", merge)
 
 
 def test_a_run_that_stops_midway_leaves_no_half_written_report(
@@ -83,7 +87,7 @@ def test_a_run_that_stops_midway_leaves_no_half_written_report(
 ) -> None:
     earlier = json.dumps({"schema": "trialcode.report/1", "note": "an earlier report"})
     (tmp_path / "r.json").write_text(earlier)
-    monkeypatch.setattr("trialcode.commands.validate.evaluate_all", _failing_after_one)
+    _fail_midway(monkeypatch)
     status = run("validate", MINI, "--patients", MINI_PATIENTS, "--as-of", "2024-06-30",
                  "--json", tmp_path / "r.json", "--html", tmp_path / "r.html",
                  "--csv", tmp_path / "csv")
@@ -100,7 +104,7 @@ def test_a_run_that_stops_midway_leaves_no_half_written_report(
 def test_trialcode_debug_shows_the_traceback_of_a_bug(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("trialcode.commands.validate.evaluate_all", _failing_after_one)
+    _fail_midway(monkeypatch)
     monkeypatch.setenv("TRIALCODE_DEBUG", "1")
     with pytest.raises(RuntimeError, match="on fire"):
         run("validate", MINI, "--patients", MINI_PATIENTS, "--json", tmp_path / "r.json")
