@@ -142,6 +142,9 @@ def _parse_int(text: str) -> int | float:
     return int(text) if len(text) <= 300 else float(text)
 
 
+# (built with chr: mypyc, which compiles this module, refuses surrogates in string literals)
+_SURROGATE_FIRST: Final = chr(0xD800)
+_SURROGATE_LAST: Final = chr(0xDFFF)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -158,7 +161,7 @@ def _lone_surrogate(obj: Any) -> str | None:
             stack.extend(value)
         elif isinstance(value, str) and not value.isascii():
             for char in value:
-                if "\ud800" <= char <= "\udfff":
+                if _SURROGATE_FIRST <= char <= _SURROGATE_LAST:
                     return f"\\u{ord(char):04x}"
     return None
 
@@ -1133,7 +1136,7 @@ def _undecodable(raw: str) -> str | None:
 
 
 def _replace_surrogates(raw: str) -> str:
-    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in raw)
+    return "".join("\ufffd" if _SURROGATE_FIRST <= c <= _SURROGATE_LAST else c for c in raw)
 
 
 def _guess_id(raw: str) -> str | None:
