@@ -144,7 +144,7 @@ class ActivitySpec:
         self.start = 0
         self.every = 0
         self.offsets: list[tuple[int, str]] | None = None
-        self.stop = math.inf  # a repeat's end (exclusive), `for` a duration
+        self.stop: int | float = math.inf  # a repeat's end (exclusive), `for` a duration
         self.times = -1  # a repeat's number of occurrences, or -1
         t = act.timing
         if isinstance(t, AtTimes):
@@ -656,7 +656,7 @@ class _Run:
             t = end
         return out, every
 
-    def repeat(self, item: str, first: int, every: int, stop: float, times: int,
+    def repeat(self, item: str, first: int, every: int, stop: int | float, times: int,
                before: int) -> list[tuple[int, str]]:
         """The offsets `first`, `first + every`, ... before `stop` (and at most `times` of
         them, unless -1): every one whose window opens by the data cut, up to

@@ -411,10 +411,10 @@ class _Reader:
         line_ref = _new_ref(source, f"line {lineno}")
         ascii_line = raw.isascii()
         if not ascii_line:
-            bad = _undecodable(raw)
-            if bad is not None:
+            undecodable = _undecodable(raw)
+            if undecodable is not None:
                 yield RejectedRecord(
-                    line_ref, f"not UTF-8 text: {bad}; the whole line is rejected",
+                    line_ref, f"not UTF-8 text: {undecodable}; the whole line is rejected",
                     _guess_id(_replace_surrogates(raw)),
                 )
                 return
