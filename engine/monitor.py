@@ -624,35 +624,94 @@ def _observed_looks(trial: Trial, rule: InterimRule, data: InterimRuleData) -> l
                 f"{where}, look {cur.look.number}, field '{field}': the information must grow "
                 f"from look to look, got {shown} at look {prev.look.number}"
             )
-    for obs in out[:-1]:
-        lw = f"{where}, look {obs.look.number}"
-        if obs.look.final:
-            problems.append(
-                f"{lw}, field 'final': this look is marked final but look "
-                f"{obs.look.number + 1} follows"
-            )
-        elif obs.information >= 1.0:
-            problems.append(
-                f"{lw}: the look reached {obs.information:g} of the planned maximum information, "
-                f"so it is the final analysis, but look {obs.look.number + 1} follows"
-            )
     if problems:
         raise _RuleProblems(problems)
     return out
 
 
-def _is_final(rule: InterimRule, last: _Observed, count: int) -> bool:
-    if last.look.final is not None:
-        if last.look.final is False and last.information >= 1.0:
-            raise _RuleProblems(
-                [
-                    f"interim rule '{rule.name}', look {last.look.number}, field 'final': the look "
-                    f"reached {last.information:g} of the planned maximum information, so it must "
-                    "be the final analysis"
-                ]
-            )
-        return last.look.final
-    return count >= len(rule.information) or last.information >= 1.0
+@attrs.frozen
+class _LookPlan:
+    """Which of the protocol's planned looks each observed look is, and whether the last is final.
+
+    A look marked ``"final": false`` is an extra, unplanned analysis: it takes no planned look's
+    number. Every other look takes the next planned number, and the look that takes the last
+    planned number is the final analysis (as is a look marked ``"final": true`` or one that
+    reaches the planned maximum information).
+    """
+
+    planned_index: tuple[int | None, ...]
+    """Index into the protocol's planned looks of each observed look (None: an extra look)."""
+    final: bool
+    """The last observed look is the final analysis."""
+
+    @property
+    def planned_count(self) -> int:
+        return sum(1 for i in self.planned_index if i is not None)
+
+
+def _plan_looks(rule: InterimRule, observed: Sequence[_Observed], family: str) -> _LookPlan:
+    where = f"interim rule '{rule.name}'"
+    n_planned = len(rule.information)
+    classical = family in CLASSICAL_FAMILIES
+    title = _FAMILY_TITLES[family]
+    problems: list[str] = []
+    index: list[int | None] = []
+    count = 0
+    final = False
+    for pos, obs in enumerate(observed):
+        look = obs.look
+        lw = f"{where}, look {look.number}"
+        follows = pos < len(observed) - 1
+        if look.final is False:
+            index.append(None)
+            if obs.information >= 1.0:
+                problems.append(
+                    f"{lw}, field 'final': the look reached {obs.information:g} of the planned "
+                    "maximum information, so it must be the final analysis"
+                )
+            elif classical:
+                problems.append(
+                    f"{lw}, field 'final': a look marked \"final\": false is an extra analysis "
+                    f"that the protocol does not plan, and the {title} boundary fixes the number "
+                    "of looks (an extra look needs an error-spending family; leave 'final' out "
+                    "for a planned interim look)"
+                )
+            continue
+        index.append(count)
+        count += 1
+        if look.final is True:
+            final = True
+            if follows:
+                problems.append(
+                    f"{lw}, field 'final': this look is marked final but look "
+                    f"{look.number + 1} follows"
+                )
+        elif obs.information >= 1.0:
+            final = True
+            if follows:
+                problems.append(
+                    f"{lw}: the look reached {obs.information:g} of the planned maximum "
+                    f"information, so it is the final analysis, but look {look.number + 1} "
+                    "follows"
+                )
+        elif count == n_planned:
+            final = True
+            if follows and classical:
+                problems.append(
+                    f"{where}, look {look.number + 1}: the protocol plans {n_planned} looks, and "
+                    f"the {title} boundary fixes the number of looks"
+                )
+            elif follows:
+                problems.append(
+                    f"{lw}: this is the protocol's last planned look ({n_planned} planned), so it "
+                    f"is the final analysis, but look {look.number + 1} follows (mark an extra "
+                    "interim analysis \"final\": false)"
+                )
+        if final and follows:
+            break
+    if problems:
+        raise _RuleProblems(problems)
+    return _LookPlan(tuple(index), final)
 
 
 def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) -> InterimRuleReport:
@@ -662,39 +721,28 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
     m = len(observed)
     classical = family in CLASSICAL_FAMILIES
     planned = design.information_fractions
-    final = _is_final(rule, observed[-1], m)
+    plan = _plan_looks(rule, observed, family)
+    final = plan.final
+    p = plan.planned_count
     obs_t = [o.information for o in observed]
     notes: list[str] = []
-    if classical and m > len(planned):
-        raise _RuleProblems(
-            [
-                f"{where}, look {m}: the protocol plans {len(planned)} looks, and the "
-                f"{_FAMILY_TITLES[family]} boundary fixes the number of looks"
-            ]
-        )
-    if classical and not final and m == len(planned):
-        raise _RuleProblems(
-            [
-                f"{where}, look {m}, field 'final': this is the last look the protocol plans, "
-                f"and the {_FAMILY_TITLES[family]} boundary fixes the number of looks"
-            ]
-        )
+    rest_index: list[int]
     if final:
-        rest: list[float] = []
+        rest_index = []
     elif classical:
-        rest = list(planned[m:])
-        if rest[0] <= obs_t[-1]:
+        rest_index = list(range(p, len(planned)))
+        if planned[p] <= obs_t[-1]:
             raise _RuleProblems(
                 [
                     f"{where}, look {m}: the observed information {obs_t[-1]:g} is not below the "
-                    f"{rest[0]:g} planned for look {m + 1}; the {_FAMILY_TITLES[family]} boundary "
-                    "fixes the number of looks (mark this look \"final\": true if it is the "
-                    "final analysis)"
+                    f"{planned[p]:g} planned for look {m + 1}; the {_FAMILY_TITLES[family]} "
+                    "boundary fixes the number of looks (mark this look \"final\": true if it is "
+                    "the final analysis)"
                 ]
             )
     else:
-        rest = [t for t in planned[m:] if t > obs_t[-1]] or [1.0]
-        skipped = [t for t in planned[m:] if t <= obs_t[-1]]
+        rest_index = [j for j in range(p, len(planned)) if planned[j] > obs_t[-1]]
+        skipped = [planned[j] for j in range(p, len(planned)) if planned[j] <= obs_t[-1]]
         if skipped:
             notes.append(
                 "the information observed has passed the "
@@ -703,6 +751,15 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
                 + ", ".join(f"{t:g}" for t in skipped)
                 + "; the looks to come are projected from the next planned one"
             )
+    extra = [o.look.number for o, i in zip(observed, plan.planned_index, strict=True) if i is None]
+    if extra:
+        which = ", ".join(str(n) for n in extra)
+        notes.append(
+            f"look{'s' if len(extra) > 1 else ''} {which}: an extra analysis the protocol does "
+            f"not plan (not one of its {len(planned)} planned looks)"
+        )
+    rest = [planned[j] for j in rest_index]
+    row_index = list(plan.planned_index) + list(rest_index)
     timing = obs_t + rest
     try:
         if classical:
@@ -719,7 +776,11 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
         raise _RuleProblems(
             [f"{where}: the bounds cannot be recomputed at the observed information: {exc}"]
         ) from None
-    if m > len(planned) or any(abs(a - b) > 5e-4 for a, b in zip(obs_t, planned, strict=False)):
+    moved = any(
+        i is None or abs(t - planned[i]) > 5e-4
+        for t, i in zip(obs_t, plan.planned_index, strict=True)
+    )
+    if moved:
         how = (
             f"the {_FAMILY_TITLES[family]} constant solved again with the looks to come at their "
             "planned information"
@@ -735,7 +796,7 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
         )
 
     looks: list[InterimLookReport] = []
-    for k, t in enumerate(timing):
+    for k, (t, j) in enumerate(zip(timing, row_index, strict=True)):
         is_obs = k < m
         is_final = k == len(timing) - 1
         fut = bounds.futility[k] if bounds.futility is not None else None
@@ -746,8 +807,8 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
             futility_bound=fut,
             nominal_p=bounds.nominal_p[k],
             cumulative_alpha=bounds.cumulative_alpha[k],
-            planned_information=planned[k] if k < len(planned) else None,
-            planned_efficacy_bound=design.efficacy[k] if k < len(planned) else None,
+            planned_information=None if j is None else planned[j],
+            planned_efficacy_bound=None if j is None else design.efficacy[j],
             final=is_final,
             projected=not is_obs,
         )
