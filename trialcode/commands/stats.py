@@ -25,6 +25,8 @@ from engine.stats import (
     simon_two_stage,
 )
 
+from .numbers import UsageError, fractions, integer, number, one_of_ints
+
 __all__ = ["boundaries_command", "register", "simon_command"]
 
 _FAMILY_NAMES = {"pocock": "Pocock", "obf": "O'Brien-Fleming", "wang-tsiatis": "Wang-Tsiatis",
@@ -35,10 +37,6 @@ _SPENDING_NAMES = {
     "hsd": "Hwang-Shih-DeCani",
     "power": "Kim-DeMets power",
 }
-
-
-class _UsageError(Exception):
-    """A bad command-line argument; reported on one line, exit code 2."""
 
 
 def _one_line_error(prog: str) -> Callable[[str], NoReturn]:
@@ -109,41 +107,17 @@ def register(subparsers: Any) -> None:
 # --- argument parsing helpers -------------------------------------------------------------
 
 
-def _number(flag: str, text: str | None) -> float:
-    if text is None:
-        raise _UsageError(f"{flag} is required")
-    try:
-        value = float(text)
-    except ValueError:
-        raise _UsageError(f"{flag} must be a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise _UsageError(f"{flag} must be a finite number, got {text!r}")
-    return value
-
-
-def _fractions(flag: str, text: str) -> int | list[float]:
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        return [float(x) for x in text.split(",") if x.strip() != ""]
-    except ValueError:
-        raise _UsageError(
-            f"{flag} must be K or comma-separated information fractions, got {text!r}"
-        ) from None
-
-
 def _spec(text: str) -> tuple[str, float | None]:
     name, _, param = text.partition(":")
     if not param:
         return name.strip(), None
-    return name.strip(), _number("--futility parameter", param)
+    return name.strip(), number("--futility parameter", param)
 
 
 def _run(prog: str, body: Callable[[], int]) -> int:
     try:
         return body()
-    except (_UsageError, DesignError) as exc:
+    except (UsageError, DesignError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
 
@@ -158,45 +132,42 @@ def boundaries_command(args: argparse.Namespace) -> int:
 
 def _boundaries(args: argparse.Namespace) -> int:
     if (args.family is None) == (args.spending is None):
-        raise _UsageError("give exactly one of --family or --spending")
+        raise UsageError("give exactly one of --family or --spending")
     efficacy = args.family if args.family is not None else args.spending
     if args.family is not None and args.family not in CLASSICAL_FAMILIES:
-        raise _UsageError(
+        raise UsageError(
             f"--family must be one of {', '.join(CLASSICAL_FAMILIES)}, got {args.family!r}"
         )
     if args.spending is not None and args.spending not in SPENDING_FAMILIES:
-        raise _UsageError(
+        raise UsageError(
             f"--spending must be one of {', '.join(SPENDING_FAMILIES)}, got {args.spending!r}"
         )
-    param = None if args.param is None else _number("--param", args.param)
-    alpha = _number("--alpha", args.alpha)
-    sides_value = _number("--sides", args.sides)
-    if sides_value not in (1.0, 2.0):
-        raise _UsageError(f"--sides must be 1 or 2, got {args.sides!r}")
+    param = None if args.param is None else number("--param", args.param)
+    alpha = number("--alpha", args.alpha)
+    sides = one_of_ints("--sides", args.sides, (1, 2))
     futility, futility_param = (None, None) if args.futility is None else _spec(args.futility)
     if futility is not None and futility not in SPENDING_FAMILIES:
-        raise _UsageError(
+        raise UsageError(
             f"--futility must be a beta-spending function ({', '.join(SPENDING_FAMILIES)}) "
             f"with an optional :PARAM, got {args.futility!r}"
         )
     if args.interim and args.observed is None:
-        raise _UsageError("--interim only applies with --observed")
+        raise UsageError("--interim only applies with --observed")
     design = group_sequential_design(
-        _fractions("--looks", args.looks),
+        fractions("--looks", args.looks),
         alpha=alpha,
-        sides=int(sides_value),
+        sides=sides,
         efficacy=efficacy,
         efficacy_param=param,
         futility=futility,
         futility_param=futility_param,
         binding=args.binding,
-        beta=_number("--beta", args.beta),
+        beta=number("--beta", args.beta),
     )
     planned = None
     if args.observed is not None:
-        observed = _fractions("--observed", args.observed)
-        if isinstance(observed, int):
-            raise _UsageError("--observed must be information fractions such as 0.3,0.62,1.04")
+        observed = fractions("--observed", args.observed, allow_count=False)
+        assert not isinstance(observed, int)
         planned = design
         design = bounds_at_observed_information(design, observed, final=not args.interim)
     if args.json:
@@ -294,15 +265,13 @@ def simon_command(args: argparse.Namespace) -> int:
 
 
 def _simon(args: argparse.Namespace) -> int:
-    n_max_value = _number("--n-max", args.n_max)
-    if n_max_value != int(n_max_value) or n_max_value < 2:
-        raise _UsageError(f"--n-max must be an integer of at least 2, got {args.n_max!r}")
+    n_max = integer("--n-max", args.n_max, minimum=2)
     result = simon_two_stage(
-        _number("--p0", args.p0),
-        _number("--p1", args.p1),
-        _number("--alpha", args.alpha),
-        _number("--beta", args.beta),
-        n_max=int(n_max_value),
+        number("--p0", args.p0),
+        number("--p1", args.p1),
+        number("--alpha", args.alpha),
+        number("--beta", args.beta),
+        n_max=n_max,
     )
     if args.json:
         print(
