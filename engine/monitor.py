@@ -53,6 +53,7 @@ from engine.interim_data import (
     load_interim_data,
     parse_interim_data,
 )
+from engine.interim_design import ENGINE_FAMILIES, FAMILY_TITLES, design_for_rule
 from engine.stats import (
     CLASSICAL_FAMILIES,
     BinaryBoundary,
@@ -65,7 +66,6 @@ from engine.stats import (
     classical_bounds,
     crossing_probabilities,
     exact_threshold_boundary,
-    group_sequential_design,
     spending_function,
     truncated_sprt,
 )
@@ -109,28 +109,7 @@ DECISIONS = (
     "no_data",
 )
 
-#: Boundary family names of the protocol language -> engine.stats names.
-ENGINE_FAMILIES = {
-    "obrien_fleming": "obf",
-    "pocock": "pocock",
-    "wang_tsiatis": "wang-tsiatis",
-    "haybittle_peto": "haybittle-peto",
-    "ld_obrien_fleming": "ld-obf",
-    "ld_pocock": "ld-pocock",
-    "hwang_shih_decani": "hsd",
-    "kim_demets": "power",
-}
-
-_FAMILY_TITLES = {
-    "obf": "O'Brien-Fleming",
-    "pocock": "Pocock",
-    "wang-tsiatis": "Wang-Tsiatis",
-    "haybittle-peto": "Haybittle-Peto",
-    "ld-obf": "Lan-DeMets O'Brien-Fleming",
-    "ld-pocock": "Lan-DeMets Pocock",
-    "hsd": "Hwang-Shih-DeCani",
-    "power": "Kim-DeMets power",
-}
+_FAMILY_TITLES = FAMILY_TITLES
 
 
 # ---- report model --------------------------------------------------------------------------
@@ -498,6 +477,8 @@ def _engine_family(rule: InterimRule, name: str) -> str:
 def _planned_design(rule: InterimRule) -> tuple[GroupSequentialDesign, str]:
     where = f"interim rule '{rule.name}'"
     family = _engine_family(rule, rule.efficacy.family.name)
+    if rule.futility is not None:
+        _engine_family(rule, rule.futility.family.name)
     planned = rule.information
     if not planned or abs(planned[-1] - 1.0) > 1e-9:
         last = planned[-1] if planned else None
@@ -507,21 +488,8 @@ def _planned_design(rule: InterimRule) -> tuple[GroupSequentialDesign, str]:
                 "monitoring needs the planned maximum information at the last look"
             ]
         )
-    kwargs: dict[str, Any] = {
-        "alpha": rule.efficacy.alpha,
-        "sides": rule.efficacy.sides,
-        "efficacy": family,
-        "efficacy_param": rule.efficacy.family.parameter,
-    }
-    if rule.futility is not None:
-        kwargs.update(
-            futility=_engine_family(rule, rule.futility.family.name),
-            futility_param=rule.futility.family.parameter,
-            binding=rule.futility.binding,
-            beta=rule.futility.beta,
-        )
     try:
-        return group_sequential_design(list(planned), **kwargs), family
+        return design_for_rule(rule), family
     except DesignError as exc:
         raise _RuleProblems([f"{where}: the protocol's design cannot be solved: {exc}"]) from None
 
