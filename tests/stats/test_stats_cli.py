@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from trialcode.cli import main
 from trialcode.commands import stats
 
 
@@ -229,14 +230,14 @@ def test_bad_arguments_one_line_exit_2(
 
 
 def _documented_commands() -> list[str]:
-    """Every `trialcode boundaries|simon` command line in the docs' shell examples."""
+    """Every `trialcode boundaries|simon|design` command line in the docs' shell examples."""
     root = Path(__file__).resolve().parents[2]
     found: list[str] = []
     for page in ("cli.md", "statistics.md"):
         text = (root / "docs" / page).read_text(encoding="utf-8").replace("\\\n", " ")
         for line in text.splitlines():
             line = line.strip().removeprefix("$ ")
-            if line.startswith(("trialcode boundaries ", "trialcode simon ")):
+            if line.startswith(("trialcode boundaries ", "trialcode simon ", "trialcode design ")):
                 found.append(line)
     return found
 
@@ -257,7 +258,7 @@ def test_documented_commands_run(command: str, capsys: pytest.CaptureFixture[str
     # issue 17: docs/cli.md showed `boundaries ... --interim` without the required --sides
     expected = 2 if command in _error_examples() else 0
     try:
-        code = _harness(shlex.split(command)[1:])
+        code = main(shlex.split(command)[1:])
     except SystemExit as exc:
         code = int(exc.code or 0)
     captured = capsys.readouterr()
