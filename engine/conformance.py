@@ -153,6 +153,11 @@ def match_general(planned: list[Planned], actuals: list[Actual], named: bool = F
             if best_a is not None:
                 best_a.used = True
                 p.actual = best_a
+        # The windows below see only what the visit labels left: an actual taken by its
+        # visit's occurrence must not also own a window (one record, one planned occurrence).
+        points = [a for a in points if not a.used]
+        if not points:
+            return
     days = [a.day for a in points]
     n = len(points)
     # 2a. windows: each actual belongs to the occurrence with the nearest nominal day among
