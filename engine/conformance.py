@@ -44,7 +44,7 @@ class Planned:
 
     __slots__ = (
         "atype", "activity", "label", "nominal", "lo", "hi", "epoch", "amount", "amount_unit",
-        "exempt", "actual", "merged", "visits",
+        "exempt", "actual", "merged", "visits", "na_reason",
     )
 
     def __init__(
@@ -74,6 +74,9 @@ class Planned:
         self.actual: Actual | None = None
         self.merged = 1
         self.visits = visits  # for an assessment planned at a visit: that visit's name
+        # planned, but not applicable to the patient, and why (after the event that ends a
+        # cycles block; an item of a visit for another arm or sex)
+        self.na_reason: str | None = None
 
     def __repr__(self) -> str:
         return (f"Planned({self.atype} {self.activity} {self.label} nominal={self.nominal} "

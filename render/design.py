@@ -20,6 +20,8 @@ from protocol.schedule import (
     AfterAnchor,
     AtDay,
     AtTimes,
+    CycleDays,
+    Cycles,
     DayRange,
     Repeat,
     RepeatFor,
@@ -95,8 +97,10 @@ def _code(text: str, taken: set[str], length: int = 8) -> str:
     return code
 
 
-def item_days(item: Visit | Activity, calendar: Calendar) -> list[float]:
+def item_days(item: Visit | Activity | Cycles, calendar: Calendar) -> list[float]:
     """Nominal days of a visit or activity relative to the schedule's anchor (where fixed)."""
+    if isinstance(item, Cycles):
+        return [item.start.days(calendar)]
     if isinstance(item, Visit):
         t = item.timing
         if isinstance(t, AtDay):
@@ -107,6 +111,8 @@ def item_days(item: Visit | Activity, calendar: Calendar) -> list[float]:
     timing = item.timing
     if isinstance(timing, AtTimes):
         return [p.days(calendar) for p in timing.points]
+    if isinstance(timing, CycleDays):
+        return []
     return [timing.start.days(calendar)]
 
 
@@ -336,6 +342,8 @@ def occurrences(a: Activity, cal: Calendar, anchors: dict[str, float], cap: int 
     t = a.timing
     if isinstance(t, AtTimes):
         return [p.days(cal) for p in t.points]
+    if isinstance(t, CycleDays):
+        return []  # inside a cycles block: timed from each cycle's actual start
     start = t.start.days(cal)
     step = t.every.days(cal)
     if step <= 0:

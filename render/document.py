@@ -709,6 +709,14 @@ class _Builder:
                 continue
             for name in a.items:
                 out.setdefault(name, []).append(self.prose.activity_timing(a))
+        for block in sched.cycles:
+            for a in block.items:
+                if a.kind is ActivityKind.DOSE:
+                    continue
+                for name in a.items:
+                    out.setdefault(name, []).append(
+                        self.prose.activity_timing(a).replace("each cycle",
+                                                              lower_first(block.label)))
         return {k: "; ".join(v) for k, v in out.items()}
 
     # ---- 10 statistics -------------------------------------------------------------------

@@ -51,6 +51,7 @@ from protocol.schedule import (
     AsNeeded,
     AtDay,
     AtTimes,
+    CycleDays,
     DayRange,
     OnEvent,
     Repeat,
@@ -566,6 +567,9 @@ class Prose:
         t = a.timing
         if isinstance(t, AtTimes):
             text = f"at {points_text(t.points)}"
+        elif isinstance(t, CycleDays):
+            days = join_and([str(d) for d in t.days])
+            text = f"on day{'s' if len(t.days) > 1 else ''} {days} of each cycle"
         else:
             assert isinstance(t, Repeat)
             text = self.repeat(t)
