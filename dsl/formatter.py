@@ -26,6 +26,7 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    OnEach,
     OnEvent,
     RepeatFor,
     RepeatTimes,
@@ -405,6 +406,8 @@ def _visit(v: Visit) -> list[str]:
         when = f"at {offset} {side} {ef.anchor(t.anchor)}"
     elif isinstance(t, OnEvent):
         when = f"on {t.event}"
+    elif isinstance(t, OnEach):
+        when = f"on each {ef.selection(t.selection)}"
     else:
         assert isinstance(t, AsNeeded)
         when = "as needed"

@@ -49,6 +49,7 @@ from protocol.schedule import (
     DayRange,
     Epoch,
     ItemCondition,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatFor,
@@ -917,6 +918,9 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def on_event(self, meta: Meta, c: list[Any]) -> OnEvent:
         return OnEvent(str(c[0]), span=self._span(meta))
+
+    def on_each(self, meta: Meta, c: list[Any]) -> OnEach:
+        return OnEach(c[0], span=self._span(meta))
 
     def as_needed(self, meta: Meta, c: list[Any]) -> AsNeeded:
         return AsNeeded(span=self._span(meta))

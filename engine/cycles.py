@@ -16,8 +16,9 @@ cycle's dates depend on what happened in the previous one (docs/engine-semantics
   that day only). The cycle's window applies to the start activity's day 1 (without one, that
   activity's own window). They are matched afterwards by the ordinary rules
   (engine.conformance).
-* No cycle starts after an `until` event (the earliest one dated by the as-of date) or after a
-  withdrawal; occurrences of the last cycle dated after the event are `not_applicable`. At
+* No cycle starts after an `until` event (the earliest one dated by the as-of date), a
+  withdrawal, or a stop of the drug that starts the cycles; occurrences of the last cycle
+  dated after the event are `not_applicable`. At
   most `max` cycles are planned; without `max`, cycles are planned while they start by the
   as-of date.
 * Rows are labelled `C3D8` (cycle 3, day 8).
@@ -197,6 +198,9 @@ def _end(run: _Run, spec: CycleSpec) -> tuple[int | None, str]:
         if d is not None and d <= run.as_of and (best is None or d < best):
             best, what = d, f"{name.replace('_', ' ')} on {datetime.date.fromordinal(d)}"
     stop = run.stops.for_other()
+    if spec.driver is not None and spec.driver[0] == "dose":
+        # the cycles are the treatment: they end when the drug that starts them stops
+        stop = run.stops.for_dose(spec.driver[1])
     if stop is not None and (best is None or stop[0] <= best):
         best, what = stop[0] - 1, stop[1]
     return best, what

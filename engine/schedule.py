@@ -44,9 +44,11 @@ from typing import Final
 
 import networkx as nx
 
+from engine.compile_expr import compile_condition
+from engine.compile_select import SelectFn, compile_selection
 from engine.conformance import Actual, Planned, match
 from engine.cycles import CycleSpec, plan_cycles, procedure_items
-from engine.expressions import normalize_sex
+from engine.expressions import Scope, normalize_sex, start_of
 from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent, fast_constructor
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
@@ -60,6 +62,7 @@ from protocol.schedule import (
     AtTimes,
     Cycles,
     DayRange,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatFor,
@@ -89,7 +92,7 @@ def _label_day(days: int, cal: Calendar) -> str:
 class VisitSpec:
     __slots__ = ("visit", "name", "label", "arms", "condition", "activities", "epoch", "before",
                  "after", "kind", "offset", "start", "anchor", "event", "order", "sex",
-                 "item_conditions")
+                 "item_conditions", "select")
 
     def __init__(self, v: Visit, cal: Calendar, order: int):
         self.visit = v
@@ -110,6 +113,7 @@ class VisitSpec:
         self.start = 0
         self.anchor: str | None = None
         self.event: str | None = None
+        self.select: SelectFn | None = None
         t = v.timing
         if isinstance(t, AtDay):
             self.kind, self.offset = "day", round(t.point.days(cal))
@@ -121,6 +125,9 @@ class VisitSpec:
             self.anchor = anchor_node(t.anchor)
         elif isinstance(t, OnEvent):
             self.kind, self.event = "on", t.event
+        elif isinstance(t, OnEach):
+            self.kind, self.event = "each", t.selection.kind
+            self.select = compile_selection(t.selection, compile_condition)
         else:
             assert isinstance(t, AsNeeded)
             self.kind = "as_needed"
@@ -186,6 +193,7 @@ class SchedulePlan:
         self.cycle_nodes: set[str] = set()
         items = {d.name: d for d in trial.data}
         self.data_items = set(items)
+        self.items = items
         self.interventions = tuple(i.name for i in trial.interventions)
         self.group_ranks: dict[tuple[str, str], int | float] = {}
         self.cycles: list[CycleSpec] = []
@@ -354,6 +362,7 @@ class _Run:
         self.arm_ivs = plan.arm_interventions.get(arm, ()) if arm is not None else ()
         self.actual_lists: dict[tuple[str, str], list[Actual]] = {}  # matched while planning
         self.cycle_cuts: dict[tuple[str, str], tuple[int, str]] = {}  # a cycles block's end
+        self.scope: Scope | None = None  # for the conditions of event-triggered visits
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -545,6 +554,8 @@ class _Run:
                 return None
             nominal, lo, hi = base, base - v.before, base + v.after
             exempt = True
+        elif v.kind == "each":
+            return self.plan_each(v)
         else:  # as needed
             return None
         label = v.label if v.kind != "on" else f"{v.label} (on {v.event})"
@@ -561,6 +572,40 @@ class _Run:
         self.visit_actual_lists[v.name] = actuals
         match([p], actuals, named=True)
         return p.actual.day if p.actual is not None else nominal
+
+    def plan_each(self, v: VisitSpec) -> int | None:
+        """A visit after every triggering record (`on each adverse_event where ...`): one
+        planned occurrence per record, on its day, with the visit's window. A record for which
+        the condition is unknown (an attribute missing) triggers it too: a follow-up owed is
+        then visible rather than silently excused."""
+        assert v.select is not None and v.event is not None
+        if self.scope is None:
+            self.scope = Scope(self.idx, self.as_of_date, self.plan.calendar, self.plan.items)
+        kept, unknown, _, _ = v.select(self.scope)
+        days = sorted({start_of(ev).toordinal() for ev, _ in (*kept, *unknown)})
+        if not days:
+            self.unplanned_visit_reason[v.name] = (
+                f"visit {v.name} is planned after each qualifying {v.event}, and none happened")
+            return None
+        group = self.group("visit", v.name)
+        first = None
+        for d in days:
+            label = f"{v.label} (after {v.event} on {_ORD(d).isoformat()})"
+            p = Planned("visit", v.name, label, d, d - v.before, d + v.after, v.epoch, exempt=True)
+            group.append(p)
+            for kind in v.activities:
+                group_a = self.group("assess", kind)
+                q = Planned("assess", kind, label, d, d - v.before, d + v.after, v.epoch,
+                            exempt=True, visits=(v.name,))
+                if v.item_conditions and kind in v.item_conditions:
+                    q.na_reason = self.item_excluded(*v.item_conditions[kind])
+                group_a.append(q)
+            if first is None:
+                first = d
+        actuals = self.visit_actuals(v.name)
+        self.visit_actual_lists[v.name] = actuals
+        match(group, actuals, named=False)
+        return group[0].actual.day if group[0].actual is not None else first
 
     def visit_actuals(self, name: str) -> list[Actual]:
         s = self.idx.visits.get(name)

@@ -22,6 +22,7 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatUntil,
@@ -456,6 +457,8 @@ class _Checker:
             self.check_anchor(timing.anchor)
         elif isinstance(timing, OnEvent):
             self.check_anchor_name(timing.event, timing.span or visit.span)
+        elif isinstance(timing, OnEach):
+            self.check_selection(timing.selection)
         if isinstance(timing, DayRange) and visit.window is not None:
             self.error(f"visit '{visit.name}' is a range of days and also has a window",
                        visit.window.span, "the range already says which days are allowed")

@@ -6,7 +6,7 @@ from typing import Union
 
 import attrs
 
-from protocol.expr import AnchorRef
+from protocol.expr import AnchorRef, Selection
 from protocol.source import Span, span_field
 from protocol.stopping import Discontinue, FollowUp, Withdraw
 from protocol.timing import DayPoint, Duration, Window
@@ -78,13 +78,22 @@ class OnEvent:
 
 
 @attrs.frozen
+class OnEach:
+    """After every record of a selection: `on each adverse_event where serious == "Y"` (a
+    follow-up visit per serious adverse event, within the visit's window of the event)."""
+
+    selection: Selection
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class AsNeeded:
     """Unscheduled: any number, at any time."""
 
     span: Span | None = span_field()
 
 
-VisitTiming = Union[AtDay, DayRange, AfterAnchor, OnEvent, AsNeeded]
+VisitTiming = Union[AtDay, DayRange, AfterAnchor, OnEvent, OnEach, AsNeeded]
 
 
 @attrs.frozen

@@ -316,6 +316,17 @@ def anchor_days(trial: Trial) -> dict[str, float]:
                 out.setdefault(f"first dose of {drug}", occ[0])
                 if not isinstance(a.timing, Repeat) or not isinstance(a.timing.end, RepeatUntil):
                     out[f"last dose of {drug}"] = max(out.get(f"last dose of {drug}", occ[-1]), occ[-1])
+    for block in sched.cycles:
+        # on the nominal axis, as if no cycle were delayed
+        start, length = block.start.days(cal), block.length.days(cal)
+        for a in block.items:
+            if a.kind is not ActivityKind.DOSE or not isinstance(a.timing, CycleDays):
+                continue
+            for drug in a.items:
+                out.setdefault(f"first dose of {drug}", start + a.timing.days[0] - 1)
+                if block.max_cycles is not None:
+                    out[f"last dose of {drug}"] = (start + length * (block.max_cycles - 1)
+                                                   + a.timing.days[-1] - 1)
     for _ in range(3):  # visits timed from other visits or doses
         for v in sched.visits:
             days = item_days(v, cal)

@@ -53,6 +53,7 @@ from protocol.schedule import (
     AtTimes,
     CycleDays,
     DayRange,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatFor,
@@ -560,6 +561,9 @@ class Prose:
             return f"{duration_text(off)} after {self.terms.anchor(t.anchor)}"
         if isinstance(t, OnEvent):
             return f"at {self.terms.anchor_name(t.event)}"
+        if isinstance(t, OnEach):
+            sel = t.selection
+            return f"after each {self.terms.term(sel.kind)}{self.where(sel.where)}"
         assert isinstance(t, AsNeeded)
         return "as needed"
 

@@ -21,6 +21,7 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    OnEach,
     OnEvent,
     Repeat,
     Visit,
@@ -59,6 +60,7 @@ class Column:
     number: str = ""  # the visit number (SDTM VISITNUM) when the protocol states one
     range: tuple[float, float] | None = None  # a visit over a range of days (`day -14 to -1`)
     group: str = ""  # the header over the column when it is not its epoch's (a cycles block)
+    period: tuple[float, float] | None = None  # a cycle day's column: the days its cycles span
 
 
 @dataclass
@@ -163,6 +165,9 @@ def build_grid(trial: Trial) -> Grid | None:
         if isinstance(v.timing, OnEvent):
             # the event is the visit's timing: said once, in a note, so the column stays narrow
             col.footnotes.append(notes.letter(f"{sentence_case(prose.visit_timing(v.timing))}; no planned day."))
+        elif isinstance(v.timing, OnEach):
+            col.footnotes.append(notes.letter(
+                f"{sentence_case(prose.visit_when(v))}: one visit per event; no planned day."))
         columns.append(col)
 
     # time points of `at ...` activities that no visit covers become columns of their own
@@ -271,7 +276,9 @@ def build_grid(trial: Trial) -> Grid | None:
         covered = [
             i
             for i, c in enumerate(columns)
-            if span is not None and c.day is not None and span[0] - _slack(a) <= c.day <= span[1] + _slack(a)
+            if span is not None and c.day is not None and (
+                span[0] - _slack(a) <= c.day <= span[1] + _slack(a)
+                or (c.period is not None and span[0] <= c.period[1] and c.period[0] <= span[1]))
             # an activity declared in an epoch does not run into the visits of another
             and (a.epoch is None or c.epoch is None or c.epoch == a.epoch)
         ]
@@ -323,8 +330,10 @@ def _cycle_columns(block: Cycles, prose: Prose, notes: _Notes) -> list[Column]:
                        if isinstance(a.timing, CycleDays) and d in a.timing.days}
             if len(windows) == 1:
                 win = _window_short(next(iter(windows)))
+        last = (start + block.length.days(cal) * block.max_cycles - 1
+                if block.max_cycles is not None else float("inf"))
         col = Column(_cycle_key(block, d), f"Day {d}", block.epoch, f"Cycle day {d}", win,
-                     start + d - 1, group=header)
+                     start + d - 1, group=header, period=(start, last))
         cols.append(col)
     cols[0].footnotes.append(note)
     return cols
@@ -464,8 +473,8 @@ def _visit_column(v: Visit, prose: Prose, anchors: dict[str, float]) -> Column:
             v.name, v.label, v.epoch, text, _window_short(v.window), approx, visit=v.name,
             approximate=True,
         )
-    if isinstance(t, OnEvent):
-        return Column(v.name, v.label, v.epoch, "—", "", None, visit=v.name)
+    if isinstance(t, (OnEvent, OnEach)):
+        return Column(v.name, v.label, v.epoch, "—", _window_short(v.window), None, visit=v.name)
     assert isinstance(t, AsNeeded)
     return Column(v.name, v.label, v.epoch, "as needed", "", None, visit=v.name)
 

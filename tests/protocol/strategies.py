@@ -36,6 +36,7 @@ from protocol.schedule import (
     DayRange,
     Epoch,
     ItemCondition,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatFor,
@@ -187,6 +188,7 @@ visit_timings = st.one_of(
     st.builds(DayRange, day_points(), day_points()).filter(lambda r: r.start.days() <= r.end.days()),
     st.builds(AfterAnchor, durations(), anchors),
     st.builds(OnEvent, names),
+    st.builds(OnEach, st.builds(ex.Selection, names)),
     st.builds(AsNeeded),
 )
 
