@@ -184,3 +184,26 @@ def test_every_input_event_appears_exactly_once(p: Patient, as_of: int) -> None:
         if a.role is EventRole.UNPLANNED:
             assert str(ev.ref) in unplanned
 
+
+
+def test_a_repeated_block_runs_until_the_decision() -> None:
+    """'Repeat Day -6 and Day -5 until stable' (docs/language.md): 2-day cycles from day -6."""
+    block = Cycles("run_in", "Run-in", Duration(2, DAY), DayPoint(DAY, -6),
+                   (Activity(ActivityKind.ASSESS, ("alt",), CycleDays((1, 2))),),
+                   until=("stable",), max_cycles=3)
+    t = compile_trial(trial(items=(block,), anchors=("randomization", "stable")))
+    tl = Timeline()
+    for d in (-6, -5, -4, -3):
+        tl.obs("alt", d, 20, "U/L")
+    tl.anchor("stable", -3)
+    r = evaluate(t, tl.patient(), day(10))
+    assert [(x.label, x.planned_day, x.status) for x in r.schedule if x.activity == "alt"] == [
+        ("C1D1", -6, Status.ON_TIME), ("C1D2", -5, Status.ON_TIME),
+        ("C2D1", -4, Status.ON_TIME), ("C2D2", -3, Status.ON_TIME)]
+    # not yet stable: the third repetition is owed
+    tl2 = Timeline()
+    for d in (-6, -5, -4, -3):
+        tl2.obs("alt", d, 20, "U/L")
+    r2 = evaluate(t, tl2.patient(), day(10))
+    assert [x.label for x in r2.schedule if x.activity == "alt"][-2:] == ["C3D1", "C3D2"]
+    assert [x.status for x in r2.schedule if x.activity == "alt"][-2:] == [Status.MISSED] * 2
