@@ -581,8 +581,10 @@ class _Run:
         assert v.select is not None and v.event is not None
         if self.scope is None:
             self.scope = Scope(self.idx, self.as_of_date, self.plan.calendar, self.plan.items)
-        kept, unknown, _, _ = v.select(self.scope)
-        days = sorted({start_of(ev).toordinal() for ev, _ in (*kept, *unknown)})
+        got = v.select(self.scope)
+        # kept, and those the condition (or a window in hours) cannot rule out
+        maybe = got[4][0] if got[4] is not None else ()
+        days = sorted({start_of(ev).toordinal() for ev, _ in (*got[0], *got[1], *maybe)})
         if not days:
             self.unplanned_visit_reason[v.name] = (
                 f"visit {v.name} is planned after each qualifying {v.event}, and none happened")
