@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-import dsl
-from protocol import check as _semantic
 from protocol.errors import Diagnostic, ProtocolError, ProtocolSemanticError
 from protocol.trial import Trial
+
+# `dsl` (lark) and `protocol.check` are imported by the functions that use them, so that
+# `trialcode --help` and the commands that need neither start without them.
 
 if TYPE_CHECKING:
     from engine.monitor import MonitorReport
@@ -36,6 +37,7 @@ __all__ = [
     "ProtocolError",
     "Trial",
     "check",
+    "check_text",
     "export",
     "load",
     "load_source",
@@ -53,6 +55,8 @@ class CheckReport:
     text: str | None
     trial: Trial | None
     diagnostics: tuple[Diagnostic, ...]
+    # how the text was read (dsl.Reading): the language server's name index comes from it
+    reading: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +76,9 @@ class CheckReport:
 
 def check(path: str | Path) -> CheckReport:
     """Parse and check a protocol file; never raises for a bad protocol."""
+    import dsl
+    from protocol import check as _semantic
+
     try:
         parsed = dsl.read_file(path)
     except ProtocolError as exc:
@@ -79,8 +86,25 @@ def check(path: str | Path) -> CheckReport:
     return CheckReport(str(path), parsed.text, parsed.trial, _semantic.check(parsed.trial))
 
 
+def check_text(text: str, filename: str = "<string>") -> CheckReport:
+    """Parse and check protocol text; never raises for a bad protocol. The language server
+    checks what the author types with it: the same parser and checker as `check`, so the same
+    messages."""
+    import dsl
+    from protocol import check as _semantic
+
+    reading = dsl.read_source(text, filename)
+    if reading.error is not None:
+        return CheckReport(filename, text, None, reading.error.diagnostics, reading)
+    trial = reading.parsed_or_raise().trial
+    return CheckReport(filename, text, trial, _semantic.check(trial), reading)
+
+
 def load_source(text: str, filename: str = "<string>") -> Trial:
     """Parse and check protocol text; raise ProtocolError (with every error) if it is not valid."""
+    import dsl
+    from protocol import check as _semantic
+
     trial = dsl.parse(text, filename)
     errors = [d for d in _semantic.check(trial) if d.is_error]
     if errors:
