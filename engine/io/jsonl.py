@@ -58,6 +58,7 @@ __all__ = [
     "FORMAT",
     "PatientFileError",
     "patient_to_json",
+    "LineReader",
     "read_patients",
     "write_patients",
 ]
@@ -179,6 +180,43 @@ def read_lines(
         if not raw or raw.isspace():
             continue
         yield from reader.line(raw, lineno)
+
+
+class LineReader:
+    """The patient lines of a file read in pieces, for callers that split a file among
+    processes (`trialcode validate --jobs`): the header is read once into each piece's reader,
+    and `seen` may start with the ids of earlier pieces (id -> line), so that a piece gives
+    exactly what `read_lines` gives for its lines in one pass over the file.
+
+        reader = LineReader(source, vocab, header_line, header_lineno)  # PatientFileError
+        for item in reader.read(lines, first_lineno): ...
+        reader.seen   # the ids read (and those given), with their first line
+    """
+
+    def __init__(
+        self,
+        source: str,
+        vocab: Vocabulary,
+        header: str,
+        header_lineno: int,
+        seen: dict[str, int] | None = None,
+    ):
+        self._reader = _Reader(source, vocab)
+        self._reader.header(header, header_lineno)
+        if seen:
+            self._reader.seen.update(seen)
+
+    @property
+    def seen(self) -> dict[str, int]:
+        return self._reader.seen
+
+    def read(self, lines: Iterable[str], first_lineno: int) -> Iterator[Patient | RejectedRecord]:
+        """The items of consecutive lines of the file, the first of them `first_lineno`."""
+        line = self._reader.line
+        for lineno, raw in enumerate(lines, first_lineno):
+            if not raw or raw.isspace():
+                continue
+            yield from line(raw, lineno)
 
 
 def _header() -> str:
