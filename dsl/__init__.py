@@ -7,6 +7,9 @@ Only this package knows the syntax; everything else takes a `protocol.Trial`.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +74,28 @@ class Reading:
 
 def read_source(text: str, filename: str = "<string>") -> Reading:
     """Parse protocol text without raising: a Reading with the protocol, or with the error."""
+    with _collector_paused():
+        return _read(text, filename)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a text is read. Parsing makes hundreds of thousands
+    of small objects (tokens, trees, model nodes), none of them in a reference cycle; the
+    collector, triggered every 700 allocations, walks all the live ones each time it reaches
+    the older generations, which made parsing slower per line the longer the file (16,000
+    lines: 1.8x the time per line of 250; without it, flat) and a 1,000-line file 40% slower.
+    Freed objects are still freed at once by reference counting."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read(text: str, filename: str) -> Reading:
     try:
         result = parse_tree(text, filename)
     except ProtocolError as exc:

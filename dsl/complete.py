@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 from lark.exceptions import LarkError
 
-from dsl.parser import _CONTINUATION, _accepts, _keywords, _significant, grammar
+from dsl.parser import _CONTINUATION, _accepts, _keywords, _significant, grammar, lex
 
 
 @attrs.frozen
@@ -28,7 +28,7 @@ def expected_at(text: str, offset: int) -> Expected | None:
     interactive = lark.parse_interactive()
     pending = None
     try:
-        for token in _significant(lark.lex(text[:offset], dont_ignore=True), [], text):
+        for token in _significant(lex(text[:offset]), [], text):
             if token.type == "_NL":
                 if pending is None and _accepts(interactive, token):
                     pending = token

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from lark import Transformer, Tree
+from lark.exceptions import GrammarError, VisitError
 from lark.visitors import Discard
 
 from protocol.errors import Diagnostic, ProtocolSyntaxError, Severity
@@ -21,19 +22,26 @@ from protocol.source import Span
 
 MAX_NESTING = 100
 
-# The rules of the grammar whose nodes can contain themselves: each counts as one level.
+# The rules of the grammar whose nodes can contain themselves: each counts as one level. (An
+# `or_` or `and_` node with a single child is the grammar's wrapper around an operand, not a
+# group, and does not count.)
 NESTING_RULES = frozenset({"or_", "and_", "not_", "where"})
+_GROUPS = frozenset({"or_", "and_"})
+
+
+def _opens_level(node: Tree[Any]) -> bool:
+    return node.data in NESTING_RULES and (node.data not in _GROUPS or len(node.children) > 1)
 
 
 def transform(builder: Transformer[Any, Any], tree: Tree[Any], text: str, filename: str) -> Any:
     """`builder.transform(tree)`, walked with an explicit stack (children first, in order).
 
     Raises ProtocolSyntaxError when an expression nests deeper than MAX_NESTING levels."""
-    call = builder._call_userfunc  # lark's own dispatch: v_args wrappers, errors as VisitError
+    methods: dict[str, Any] = {}
     nodes: list[Tree[Any]] = [tree]
     positions = [0]
     results: list[list[Any]] = [[]]
-    level = 1 if tree.data in NESTING_RULES else 0
+    level = 1 if _opens_level(tree) else 0
     while True:
         node = nodes[-1]
         children = node.children
@@ -45,7 +53,7 @@ def transform(builder: Transformer[Any, Any], tree: Tree[Any], text: str, filena
             i += 1
             if isinstance(child, Tree):
                 positions[-1] = i
-                if child.data in NESTING_RULES:
+                if _opens_level(child):
                     level += 1
                     if level > MAX_NESTING:
                         raise _too_deep(child, text, filename)
@@ -60,13 +68,34 @@ def transform(builder: Transformer[Any, Any], tree: Tree[Any], text: str, filena
         nodes.pop()
         positions.pop()
         results.pop()
-        if node.data in NESTING_RULES:
+        if _opens_level(node):
             level -= 1
-        value = call(node, out)
+        value = _call(builder, methods, node, out)
         if not nodes:
             return value
         if value is not Discard:
             results[-1].append(value)
+
+
+def _call(builder: Transformer[Any, Any], methods: dict[str, Any], node: Tree[Any],
+          children: list[Any]) -> Any:
+    """What lark's `Transformer._call_userfunc` does, with each rule's method looked up once
+    (lark's v_args wraps the bound method anew at every lookup)."""
+    data = node.data
+    f = methods.get(data)
+    if f is None:
+        f = methods[data] = getattr(builder, data, None)
+        if f is None:
+            return builder.__default__(data, children, node.meta)
+    try:
+        wrapper = getattr(f, "visit_wrapper", None)
+        if wrapper is not None:
+            return wrapper(f, data, children, node.meta)
+        return f(children)
+    except GrammarError:
+        raise
+    except Exception as exc:
+        raise VisitError(data, node, exc) from exc
 
 
 def _too_deep(node: Tree[Any], text: str, filename: str) -> ProtocolSyntaxError:

@@ -102,9 +102,9 @@ def _frames() -> list[object]:
 
 
 @pytest.mark.parametrize("expression", [
-    pytest.param(_alternating(MAX_NESTING), id="and-or-groups"),
+    pytest.param(_alternating(MAX_NESTING + 1), id="and-or-groups"),
     pytest.param("not " * MAX_NESTING + ATOM, id="not"),
-    pytest.param("any ae where " * (MAX_NESTING - 1) + "grade >= 3", id="where"),
+    pytest.param("any ae where " * MAX_NESTING + "grade >= 3", id="where"),
     pytest.param("(" * 10_000 + ATOM + ")" * 10_000, id="10000-parentheses"),
     pytest.param(" and ".join([ATOM] * 10_000), id="10000-term-and"),
     pytest.param("\n      or ".join([ATOM] * 2_000), id="2000-line-or"),
@@ -117,8 +117,10 @@ def test_every_consumer_takes_the_deepest_allowed_input(expression: str, tmp_pat
 
 
 @pytest.mark.parametrize("expression, column", [
-    pytest.param(_alternating(MAX_NESTING + 1), 9, id="and-or-groups"),
-    pytest.param("not " * 10_000 + ATOM, 9 + 4 * MAX_NESTING, id="10000-not"),
+    pytest.param(_alternating(MAX_NESTING + 2), None, id="and-or-groups"),
+    pytest.param("any ae where " * (MAX_NESTING + 1) + "grade >= 3", None, id="where"),
+    pytest.param("not " * 10_000 + ATOM, len('    I1 "Deep.": ') + 1 + 4 * MAX_NESTING,
+                 id="10000-not"),
     pytest.param("any ae where " * 10_000 + "grade >= 3", None, id="10000-where"),
     pytest.param("(" * 10_000 + _alternating(5_000) + ")" * 10_000, None, id="deep-groups"),
 ])
@@ -138,7 +140,7 @@ def test_deeper_is_a_located_error(expression: str, column: int | None) -> None:
 
 def test_a_five_megabyte_protocol_is_read(tmp_path: Path) -> None:
     """5 MB of protocol text: comments, long labels and a thousand criteria."""
-    criteria = "\n".join(f'    C{i} "{"x" * 4_000}": {ATOM}  # {"c" * 900}' for i in range(1_000))
+    criteria = "\n".join(f'    C{i} "{"x" * 4_000}": {ATOM}  # {"c" * 1_000}' for i in range(1_000))
     text = HEAD.replace('    I1 "Deep.": %s\n', criteria + "\n")
     assert len(text.encode()) > 5_000_000
     report = trialcode.check_text(text, "big.trial")

@@ -67,8 +67,15 @@ class Analysis:
         reading = self.report.reading
         self.names_now: NameIndex | None = reading.names if reading is not None else None
         self.parsed = reading.parsed if reading is not None else None
-        self.last_good: Analysis | None = self if self.names_now is not None else (
-            last_good.last_good if last_good is not None else None)
+        # the last analysis that parsed, when this one does not (never itself: no cycle, so
+        # that an old analysis is freed as soon as it is dropped)
+        self._earlier: Analysis | None = None
+        if self.names_now is None and last_good is not None:
+            self._earlier = last_good.last_good
+
+    @property
+    def last_good(self) -> Analysis | None:
+        return self if self.names_now is not None else self._earlier
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
