@@ -37,7 +37,7 @@ def describe(trial: Trial, declaration: Occurrence, names: NameIndex, source: st
     prose = Prose(trial)
     kind = declaration.kinds[0]
     name = declaration.name
-    head = f"```trial\n{_first_lines(source)}\n```"
+    head = f"```trialcode\n{_first_lines(source)}\n```"
     parts = [head]
     if kind == CRITERION:
         criterion = next((c for c in trial.eligibility.criteria if c.id == name), None)
