@@ -8,8 +8,11 @@ statement may start, so both sets are offered.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 from lark.exceptions import LarkError
+from lark.parsers.lalr_analysis import Shift
 
 from dsl.parser import _CONTINUATION, _accepts, _keywords, _significant, grammar, lex
 
@@ -40,33 +43,40 @@ def expected_at(text: str, offset: int) -> Expected | None:
             interactive.feed_token(token)
     except LarkError:
         return None
-    terminals = set(interactive.choices())
+    state = interactive.parser_state
+    states = state.parse_conf.states
+    stack = list(state.state_stack)
+    # the table's lookaheads are a superset (LALR merges states): keep what would be shifted
+    terminals = {t for t in states[stack[-1]] if _shifts(states, stack, t)}
     if pending is not None:
-        terminals |= _after(interactive, pending)
+        after = _shift(states, stack, pending.type)
+        if after is not None:
+            terminals |= {t for t in states[after[-1]] if _shifts(states, after, t)}
     words = _keywords()
     keywords = frozenset(words[t] for t in terminals if t in words)
     return Expected(keywords, "IDENT" in terminals)
 
 
-def _after(interactive: object, token: object) -> set[str]:
-    """The terminals acceptable once `token` (a newline the parser accepts) is shifted,
-    found on the state stack alone (as dsl.parser._accepts does: nothing is copied)."""
-    state = interactive.parser_state  # type: ignore[attr-defined]
-    states = state.parse_conf.states
-    stack = list(state.state_stack)
-    kind_of = token.type  # type: ignore[attr-defined]
+def _shift(states: Any, stack: list[int], terminal: str) -> list[int] | None:
+    """The state stack once `terminal` is shifted (after the reductions it triggers), or None
+    when the parser would refuse it; worked on a copy of the state stack alone."""
+    stack = list(stack)
     while True:
-        action = states[stack[-1]].get(kind_of)
+        action = states[stack[-1]].get(terminal)
         if action is None:
-            return set()
+            return None
         kind, target = action
-        if kind.name == "Shift":
+        if kind is Shift:
             stack.append(target)
-            return set(states[stack[-1]])
+            return stack
         size = len(target.expansion)
         if size:
             del stack[-size:]
         stack.append(states[stack[-1]][target.origin.name][1])
+
+
+def _shifts(states: Any, stack: list[int], terminal: str) -> bool:
+    return _shift(states, stack, terminal) is not None
 
 
 __all__ = ["Expected", "expected_at"]
