@@ -463,7 +463,8 @@ class _Checker:
         if any(not 0 < f <= 1 for f in info):
             self.error("information fractions must lie in (0, 1]", rule.span)
         elif info and info[-1] != 1:
-            self.warning("the last look is not at full information (1.0)", rule.span)
+            self.error("the last look must be at information 1: the fractions are of the "
+                       "maximum information, which the final analysis reaches", rule.span)
         if not 0 < rule.efficacy.alpha < 0.5:
             self.error(f"alpha must lie in (0, 0.5), not {rule.efficacy.alpha:g}",
                        rule.efficacy.span)

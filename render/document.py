@@ -26,7 +26,7 @@ from render.design import DesignMatrix, build_matrix, ratio_text
 from render.prose import Prose
 from render.schema_svg import schema_svg
 from render.soa import Grid, build_grid
-from render.stats import NumberTable, interim_plot, interim_table, safety_table
+from render.stats import NumberTable, design_problem, interim_plot, interim_table, safety_table
 from render.terms import duration_text, join_and, lower_first, num, sentence_case
 
 GENERATED_MARK = "†"
@@ -495,7 +495,8 @@ class _Builder:
         blocks: list[Block] = []
         if rules:
             blocks.append(Bullets([self.prose.rule(r) for r in rules]))
-            blocks.append(Para("Boundaries are tabulated in Section 10.9."))
+            if self._boundary_tables():
+                blocks.append(Para("Boundaries are tabulated in Section 10.9."))
         return _section("4.3", "Trial Stopping Rules", blocks)
 
     def dates(self) -> Section | None:
@@ -713,6 +714,14 @@ class _Builder:
 
     # ---- 10 statistics -------------------------------------------------------------------
 
+    def _boundary_tables(self) -> bool:
+        """Whether Section 10.9 prints at least one boundary table (a design that cannot be
+        solved, or a rule without the numbers to tabulate, prints none)."""
+        t = self.t
+        return any(interim_table(r) is not None for r in t.stopping.interim_rules) or any(
+            safety_table(t, s) is not None for s in t.stopping.safety_rules
+        )
+
     def statistics(self) -> Section | None:
         t = self.t
         interim: list[Block] = []
@@ -721,6 +730,9 @@ class _Builder:
             table = interim_table(r)
             if table is not None:
                 interim.append(_table(table))
+            problem = design_problem(r)
+            if problem is not None:
+                interim.append(Para(f"The boundaries of this design cannot be computed: {problem.rstrip('.')}."))
             plot = interim_plot(r)
             if plot is not None:
                 interim.append(Figure(plot, f"Figure. Boundaries for {r.label or r.name}"))

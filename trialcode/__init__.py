@@ -38,6 +38,7 @@ __all__ = [
     "Trial",
     "check",
     "check_text",
+    "diagnostics",
     "export",
     "load",
     "load_source",
@@ -74,16 +75,32 @@ class CheckReport:
         return "\n".join(d.render(self.text) for d in self.diagnostics)
 
 
+def diagnostics(trial: Trial) -> tuple[Diagnostic, ...]:
+    """Every problem of a parsed protocol: the semantic checks and, when they find no error,
+    whether each interim rule's group sequential design can be solved (a design that cannot,
+    such as Haybittle-Peto interim bounds that spend all of alpha, is an error with the reason)."""
+    from protocol import check as _semantic
+
+    found = _semantic.check(trial)
+    if any(d.is_error for d in found) or not trial.stopping.interim_rules:
+        return found
+    try:
+        from trialcode.design_verdicts import design_errors
+
+        return design_errors(trial) + found
+    except ImportError:  # a build without the statistics engine checks the language only
+        return found
+
+
 def check(path: str | Path) -> CheckReport:
     """Parse and check a protocol file; never raises for a bad protocol."""
     import dsl
-    from protocol import check as _semantic
 
     try:
         parsed = dsl.read_file(path)
     except ProtocolError as exc:
         return CheckReport(str(path), exc.source, None, exc.diagnostics)
-    return CheckReport(str(path), parsed.text, parsed.trial, _semantic.check(parsed.trial))
+    return CheckReport(str(path), parsed.text, parsed.trial, diagnostics(parsed.trial))
 
 
 def check_text(text: str, filename: str = "<string>") -> CheckReport:
@@ -91,22 +108,20 @@ def check_text(text: str, filename: str = "<string>") -> CheckReport:
     checks what the author types with it: the same parser and checker as `check`, so the same
     messages."""
     import dsl
-    from protocol import check as _semantic
 
     reading = dsl.read_source(text, filename)
     if reading.error is not None:
         return CheckReport(filename, text, None, reading.error.diagnostics, reading)
     trial = reading.parsed_or_raise().trial
-    return CheckReport(filename, text, trial, _semantic.check(trial), reading)
+    return CheckReport(filename, text, trial, diagnostics(trial), reading)
 
 
 def load_source(text: str, filename: str = "<string>") -> Trial:
     """Parse and check protocol text; raise ProtocolError (with every error) if it is not valid."""
     import dsl
-    from protocol import check as _semantic
 
     trial = dsl.parse(text, filename)
-    errors = [d for d in _semantic.check(trial) if d.is_error]
+    errors = [d for d in diagnostics(trial) if d.is_error]
     if errors:
         raise ProtocolSemanticError(errors, text)
     return trial

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "trialcode.commands.render",
     "trialcode.commands.validate",
     "trialcode.commands.stats",
+    "trialcode.commands.design",
     "trialcode.commands.monitor",
     "trialcode.commands.lsp",
 )
@@ -31,6 +32,7 @@ COMMANDS = {
     "validate": "trialcode.commands.validate",
     "boundaries": "trialcode.commands.stats",
     "simon": "trialcode.commands.stats",
+    "design": "trialcode.commands.design",
     "monitor": "trialcode.commands.monitor",
     "lsp": "trialcode.commands.lsp",
 }
@@ -47,6 +49,7 @@ SUMMARIES = {
     "validate": "evaluate patient data against a protocol",
     "boundaries": "group sequential efficacy / futility boundaries",
     "simon": "Simon optimal and minimax two-stage designs",
+    "design": "sample size and power of a fixed or group sequential design",
     "monitor": "interim monitoring: continue or stop, per trial-level rule",
     "lsp": "run the language server for editors (Language Server Protocol on stdin/stdout)",
 }
