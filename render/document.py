@@ -479,7 +479,9 @@ class _Builder:
                 Para(
                     f"The trial has {_count_word(len(labels))} epoch{'s' if len(labels) != 1 else ''}: "
                     f"{join_and(labels)}. Times are counted in days from "
-                    f"{self.terms.anchor_name(self.t.schedule.anchor)} (day 0)"
+                    f"{self.terms.anchor_name(self.t.schedule.anchor)} "
+                    + ("(day 1; there is no day 0)" if self.t.calendar.first_day == 1
+                       else "(day 0)")
                     + self._calendar_note()
                     + "."
                 )
@@ -710,6 +712,14 @@ class _Builder:
                 continue
             for name in a.items:
                 out.setdefault(name, []).append(self.prose.activity_timing(a))
+        for block in sched.cycles:
+            for a in block.items:
+                if a.kind is ActivityKind.DOSE:
+                    continue
+                for name in a.items:
+                    out.setdefault(name, []).append(
+                        self.prose.activity_timing(a).replace("each cycle",
+                                                              lower_first(block.label)))
         return {k: "; ".join(v) for k, v in out.items()}
 
     # ---- 10 statistics -------------------------------------------------------------------
