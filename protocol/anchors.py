@@ -76,7 +76,7 @@ def dependencies(schedule: Schedule) -> Edges:
                         for event in item.until:
                             depend(event, last, item.span)
             for event in item.until:
-                graph.add_node(event)
+                edges.setdefault(event, {})
             continue
         timing = item.timing
         if item.kind is ActivityKind.DOSE:
