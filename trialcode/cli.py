@@ -10,13 +10,13 @@ from collections.abc import Sequence
 
 from protocol.errors import ProtocolError
 from protocol.safe_text import terminal_safe
-from trialcode.commands.outputs import OutputPathError
 from trialcode.exits import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
+    OutputPathError,
 )
 
 # Modules that provide subcommands through `register(subparsers)`, in help order.

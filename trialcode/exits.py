@@ -10,3 +10,8 @@ EXIT_DATA = 3  # the patient data cannot be used as a whole (a structural error 
 EXIT_INTERNAL = 70  # a bug in trialcode (sysexits' EX_SOFTWARE); never for bad input
 EXIT_INTERRUPTED = 130  # interrupted (Ctrl-C)
 EXIT_STATUSES = (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_DATA, EXIT_INTERNAL, EXIT_INTERRUPTED)
+
+
+class OutputPathError(Exception):
+    """An output path that cannot be written (trialcode/commands/outputs.py); the message says
+    why. A usage error: EXIT_USAGE."""

@@ -13,10 +13,9 @@ import os
 from pathlib import Path
 
 from protocol.safe_text import one_line
+from trialcode.exits import OutputPathError
 
-
-class OutputPathError(Exception):
-    """An output path that cannot be written; the message says why."""
+__all__ = ["OutputPathError", "check_output_file", "check_output_folder"]
 
 
 def _folder_problem(folder: Path, shown: str) -> str | None:

@@ -11,7 +11,6 @@ import trialcode
 from dsl.formatter import format_source
 from protocol.errors import ProtocolError
 from protocol.serialize import dump
-from render.atomic import write_atomic
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,6 +66,8 @@ def run_fmt(args: argparse.Namespace) -> int:
         return 0
     if args.write:
         if text != parsed.text:
+            from render.atomic import write_atomic  # (render imports jinja2: only when needed)
+
             write_atomic(args.file, text)  # never a half-rewritten protocol
         return 0
     sys.stdout.write(text)
