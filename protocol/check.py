@@ -335,7 +335,8 @@ class _Checker:
         if isinstance(node, ex.Aggregate):
             return self.data.get(node.selection.kind)
         if isinstance(node, ex.Statistic) and node.attribute is None:
-            return self.data.get(node.selection.kind)
+            item = self.data.get(node.selection.kind)
+            return item if item is not None and item.kind in _NUMERIC_KINDS else None
         return None
 
     def check_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None) -> None:

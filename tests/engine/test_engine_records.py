@@ -260,3 +260,71 @@ def test_uncovered_runs_are_exactly_the_days_no_interval_covers(raw) -> None:
     # maximal runs: consecutive runs are separated by covered days
     for (_, end), (start, _) in zip(runs, runs[1:], strict=False):
         assert (start - end).days > 1
+
+
+# ---- a law: converting an input to another unit never changes a verdict ------------------------
+
+UNITS = {"ms": 1.0, "s": 1000.0, "us": 0.001}  # how many ms one unit is
+
+
+@given(st.lists(st.tuples(st.integers(380, 520), st.sampled_from(sorted(UNITS))), min_size=1,
+                max_size=4),
+       st.sampled_from([ex.StatisticFn.SUM, ex.StatisticFn.MEAN]))
+@settings(max_examples=200, deadline=None)
+def test_the_unit_of_each_reading_changes_no_verdict(readings, fn) -> None:
+    threshold = 450 if fn is ex.StatisticFn.MEAN else 450 * len(readings)
+    total = sum(v for v, _ in readings)
+    value = total / len(readings) if fn is ex.StatisticFn.MEAN else total
+    if abs(value - threshold) < 1e-6:
+        return  # a floating-point tie at the threshold: either answer is a rounding
+    crit = exclusion("E9", cmp(ex.Statistic(fn, sel("qtcf", within(1))), ">", q(threshold, "ms")))
+    in_ms = Timeline()
+    converted = Timeline()
+    for v, unit in readings:
+        in_ms.obs("qtcf", -1, v, "ms")
+        converted.obs("qtcf", -1, v / UNITS[unit], unit)
+    expected = MET if value > threshold else NOT_MET
+    assert judge(crit, in_ms).verdict is expected
+    assert judge(crit, converted).verdict is expected
+
+
+# ---- a law: moving a whole timeline by whole days changes no verdict ---------------------------
+
+
+@st.composite
+def record_timelines(draw: st.DrawFn) -> list[tuple[str, int, int | None, object]]:
+    out: list[tuple[str, int, int | None, object]] = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["blood_donation", "metformin", "antidiabetic"]))
+        start = draw(st.integers(-400, 0))
+        if kind == "blood_donation":
+            out.append((kind, start, None, draw(st.sampled_from([None, 300, 450, 500]))))
+        elif kind == "metformin":
+            end = draw(st.one_of(st.none(), st.integers(start, 0)))
+            out.append((kind, start, end, draw(st.sampled_from([None, 1000, 1500, 2000]))))
+        else:
+            out.append((kind, start, None, draw(st.sampled_from([None, "a", "b", "c", "d"]))))
+    return out
+
+
+def build(records: list[tuple[str, int, int | None, object]], shift: int) -> Timeline:
+    tl = Timeline(randomized=shift)
+    for kind, start, end, value in records:
+        attr = {"blood_donation": "volume", "metformin": "daily_dose",
+                "antidiabetic": "drug"}[kind]
+        attrs = {attr: value} if value is not None else {}
+        if kind == "metformin":
+            tl.occ(kind, start + shift, end=end + shift if end is not None else None,
+                   ongoing=end is None, **attrs)
+        elif kind == "antidiabetic":
+            tl.occ(kind, start + shift, ongoing=True, **attrs)
+        else:
+            tl.occ(kind, start + shift, **attrs)
+    return tl
+
+
+@given(record_timelines(), st.integers(-500, 100))  # the anchor stays before the data cut
+@settings(max_examples=150, deadline=None)
+def test_shifting_every_date_by_whole_days_changes_no_aggregate_verdict(records, shift) -> None:
+    for crit in (BLOOD, STABLE, UP_TO_3):
+        assert judge(crit, build(records, shift)).verdict is judge(crit, build(records, 0)).verdict
