@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "trialcode.commands.render",
     "trialcode.commands.validate",
     "trialcode.commands.stats",
+    "trialcode.commands.design",
     "trialcode.commands.monitor",
 )
 
@@ -30,6 +31,7 @@ COMMANDS = {
     "validate": "trialcode.commands.validate",
     "boundaries": "trialcode.commands.stats",
     "simon": "trialcode.commands.stats",
+    "design": "trialcode.commands.design",
     "monitor": "trialcode.commands.monitor",
 }
 
