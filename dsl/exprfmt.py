@@ -161,8 +161,8 @@ def expression(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
     if isinstance(node, ex.Continuous):
         text = f"continuous {selection(node.selection)}"
         text += f" for {duration(node.duration)} before {anchor(node.anchor)}"
-        if node.stable is not None:
-            text += f" at stable {node.stable}"
+        if node.unchanged is not None:
+            text += f" with unchanged {node.unchanged}"
         if node.gap is not None:
             text += f" allowing gaps of {duration(node.gap)}"
         return text

@@ -731,16 +731,16 @@ class ModelBuilder(Transformer[Token, Trial]):
         rest = c[1:]
         where = next((p.value for p in rest if isinstance(p, _Tagged) and p.tag == "where"),
                      None)
-        stable = next((p.value for p in rest if isinstance(p, _Tagged) and p.tag == "stable"),
-                      None)
+        unchanged = next((p.value for p in rest
+                          if isinstance(p, _Tagged) and p.tag == "unchanged"), None)
         gap = next((p.value for p in rest if isinstance(p, _Tagged) and p.tag == "gap"), None)
         duration, anchor = [p for p in rest if not isinstance(p, _Tagged)]
         span = self._span(meta)
         return ex.Continuous(ex.Selection(kind, None, where, span=span), duration, anchor,
-                             stable, gap, span=span)
+                             unchanged, gap, span=span)
 
-    def stable(self, meta: Meta, c: list[Any]) -> _Tagged:
-        return _Tagged("stable", str(c[0]))
+    def unchanged(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("unchanged", str(c[0]))
 
     def gap_tolerance(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("gap", c[0])

@@ -10,10 +10,10 @@ Compiled once per expression, like engine.compile_expr (which dispatches here). 
   might count). The sum of no record is 0; their mean is unknown.
 * `count(distinct ATTR of KIND ...)` is the number of different values of the attribute (text
   without regard to case or surrounding spaces); unknown when a record lacks it.
-* `continuous KIND [where C] for D before A [at stable ATTR] [allowing gaps of G]` is TRUE when
+* `continuous KIND [where C] for D before A [with unchanged ATTR] [allowing gaps of G]` is TRUE when
   the selected records (each from its start to its end; while ongoing, to the cutoff) cover
   every day of [A - D, A] but for runs of uncovered days of at most G days (none without
-  `allowing`), counting the runs at either end of the period; with `at stable ATTR`, the
+  `allowing`), counting the runs at either end of the period; with `with unchanged ATTR`, the
   records that overlap the period must also all have the same value of ATTR. FALSE when even
   the records whose `where` is unknown would leave a longer gap, or two records of the period
   differ in ATTR; UNKNOWN otherwise.
@@ -89,7 +89,7 @@ def compile_statistic(node: ex.Statistic, select: SelectFn) -> Operand:
             why, (ev, pos) = undecided
             return Val(None, subject, record=ev, pos=pos, missing=why)
         target = _target_unit(scope, kind, attr)
-        parts: list[tuple[float, Event, int]] = []
+        parts: list[tuple[int | float, Event, int]] = []
         for ev, pos in recs:
             if attr is None:
                 raw, unit = value_and_unit(ev)
@@ -214,12 +214,12 @@ def _days(run: Interval) -> int:
 
 
 def compile_continuous(node: ex.Continuous, select: SelectFn) -> Cond:
-    """`continuous KIND ... for D before A [at stable ATTR] [allowing gaps of G]`."""
+    """`continuous KIND ... for D before A [with unchanged ATTR] [allowing gaps of G]`."""
     subject = describe.expr(node)
     anchor = compile_anchor(node.anchor)
     period = window_days(node.duration)
     tolerance = window_days(node.gap) if node.gap is not None else None
-    stable = node.stable
+    unchanged = node.unchanged
     no_anchor = f"no date for {anchor_name(node.anchor)}"
 
     def continuous(scope: Scope, event: Event | None) -> Result:
@@ -261,8 +261,8 @@ def compile_continuous(node: ex.Continuous, select: SelectFn) -> Cond:
                           f"{worst[0].isoformat()} to {worst[1].isoformat()}")
         truth = coverage
         texts = [cover_text]
-        if stable is not None and coverage is not FALSE:
-            steady, steady_text = _stability(stable, sure, doubtful)
+        if unchanged is not None and coverage is not FALSE:
+            steady, steady_text = _stability(unchanged, sure, doubtful)
             truth = coverage & steady
             texts.append(steady_text)
         return truth, [evidence(scope, None, truth,

@@ -313,8 +313,8 @@ class _Checker:
     def check_continuous(self, node: ex.Continuous) -> None:
         item = self.check_selection(node.selection)
         self.check_anchor(node.anchor)
-        if item is not None and node.stable is not None:
-            self.check_attribute(item, node.stable, node.span)
+        if item is not None and node.unchanged is not None:
+            self.check_attribute(item, node.unchanged, node.span)
         for what, d in (("the period", node.duration), ("the gap allowed", node.gap)):
             if d is not None and d.sub_day:
                 self.error(f"'continuous' counts whole days: {what} ({d}) must be in days, "

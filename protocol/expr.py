@@ -265,16 +265,16 @@ class CountDistinct:
 
 @attrs.frozen
 class Continuous:
-    """`continuous metformin where dose >= 1500 mg for 3 months before day_1 at stable dose
+    """`continuous metformin where dose >= 1500 mg for 3 months before day_1 with unchanged dose
     allowing gaps of 7 days`: the selected records cover the whole period [anchor - duration,
-    anchor] but for gaps of at most `gap` (none when not given), and, with `stable`, all
+    anchor] but for gaps of at most `gap` (none when not given), and, with `unchanged`, all
     have the same value of that attribute. `selection` has no temporal filter: the period is
     the construct's own."""
 
     selection: Selection
     duration: Duration
     anchor: AnchorRef
-    stable: str | None = None
+    unchanged: str | None = None
     gap: Duration | None = None
     span: Span | None = span_field()
 

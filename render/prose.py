@@ -336,8 +336,8 @@ class Prose:
         text = (f"{self.terms.term(sel.kind)}{self.where(sel.where)} taken without interruption "
                 f"for at least {duration_text(e.duration)} before "
                 f"{self.terms.anchor(e.anchor)}")
-        if e.stable is not None:
-            text += f", at a stable {e.stable.replace('_', ' ')}"
+        if e.unchanged is not None:
+            text += f", at a stable {e.unchanged.replace('_', ' ')}"
         if e.gap is not None:
             text += f" (interruptions of up to {duration_text(e.gap)} allowed)"
         return text

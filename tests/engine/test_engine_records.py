@@ -49,9 +49,9 @@ def distinct(attribute: str, kind: str, temporal: ex.Temporal | None = None,
 
 
 def continuous(kind: str, months: float, where: ex.Expr | None = None,
-               stable: str | None = None, gap_days: float | None = None) -> ex.Continuous:
+               unchanged: str | None = None, gap_days: float | None = None) -> ex.Continuous:
     return ex.Continuous(sel(kind, None, where), Duration(months, TimeUnit.MONTH), RANDO,
-                         stable, Duration(gap_days, TimeUnit.DAY) if gap_days is not None
+                         unchanged, Duration(gap_days, TimeUnit.DAY) if gap_days is not None
                          else None)
 
 
@@ -199,8 +199,8 @@ def test_continuous_met_covered_with_a_short_gap() -> None:
     c = judge(STABLE, periods((-200, -41, 1500), (-35, None, 1500)))
     assert c.verdict is MET
     assert c.evidence[0].explanation == (
-        "continuous metformin where daily_dose >= 1500 for 3 months before randomization at "
-        "stable daily_dose allowing gaps of 7 days: 2023-10-12 to 2024-01-10 covered by 2 "
+        "continuous metformin where daily_dose >= 1500 for 3 months before randomization with "
+        "unchanged daily_dose allowing gaps of 7 days: 2023-10-12 to 2024-01-10 covered by 2 "
         "record(s), longest gap 5 days from 2023-12-01 (gaps of up to 7 days allowed); "
         "daily_dose 1500 throughout: true")
 

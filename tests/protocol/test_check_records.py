@@ -39,7 +39,7 @@ def diagnostics(criterion: str) -> list[tuple[int, int, str, str | None]]:
     "mean(qtcf within 1 day before randomization) > 450 ms",
     "count(distinct volume of blood_donation) <= 3",
     "continuous metformin where daily_dose >= 1500 for 3 months before randomization "
-    "at stable daily_dose allowing gaps of 7 days",
+    "with unchanged daily_dose allowing gaps of 7 days",
     "not any zinc strictly within 21 days before randomization",
     "not any zinc within 48 hours before randomization",
 ])
@@ -75,6 +75,6 @@ def test_continuous_counts_whole_days() -> None:
                  "months or years", None)]
     assert diagnostics("continuous metformin for 0 days before randomization") == [
         (13, 34, "'continuous ... for 0 days' asks for nothing", "give the length of the period")]
-    assert diagnostics("continuous metformin for 3 months before randomization at stable "
+    assert diagnostics("continuous metformin for 3 months before randomization with unchanged "
                        "daily_dos") == [
         (13, 9, "'metformin' has no attribute 'daily_dos'", "did you mean 'daily_dose'?")]

@@ -31,7 +31,7 @@ SOURCE = """trial t {
   inclusion {
     I6: count(distinct drug of antidiabetic ongoing at randomization) <= 3
     I7: continuous metformin where daily_dose >= 1500 for 3 months before randomization
-      at stable daily_dose allowing gaps of 7 days
+      with unchanged daily_dose allowing gaps of 7 days
     I9: latest pregnancy_test within 24 hours before first dose of study_drug == "negative"
   }
   exclusion {
@@ -85,7 +85,7 @@ def test_usdm_computable_extension_carries_the_new_expressions(trial) -> None:
                                                               "value": 1500}}}},
         "duration": {"type": "Duration", "amount": 3, "unit": "month"},
         "anchor": {"type": "NamedAnchor", "name": "randomization"},
-        "stable": "daily_dose",
+        "unchanged": "daily_dose",
         "gap": {"type": "Duration", "amount": 7, "unit": "day"},
     }
     assert exprs["E12"]["left"]["type"] == "Statistic"
