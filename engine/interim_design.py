@@ -11,7 +11,6 @@ only (not scipy.stats), so that `check` stays quick.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import attrs
@@ -44,10 +43,15 @@ __all__ = [
     "ENGINE_FAMILIES",
     "FAMILY_TITLES",
     "PlannedSampleSize",
+    "Verdict",
+    "design_diagnostic",
     "design_diagnostics",
+    "design_error",
     "design_for_rule",
     "engine_family",
     "experimental_share",
+    "rule_verdicts",
+    "verdict_diagnostic",
     "sample_size_for_rule",
 ]
 
@@ -218,49 +222,72 @@ def design_diagnostics(trial: Trial) -> tuple[Diagnostic, ...]:
     """
     out: list[Diagnostic] = []
     for rule in trial.stopping.interim_rules:
-        try:
-            design_for_rule(rule)
-        except DesignError as exc:
-            out.append(Diagnostic(Severity.ERROR,
-                                  f"interim rule '{rule.name}': the design cannot be solved: {exc}",
-                                  rule.span))
-            continue
-        plan = rule.sample_size
-        if plan is None:
-            continue
-        try:
-            planned = sample_size_for_rule(trial, rule)
-        except DesignError as exc:
-            out.append(Diagnostic(Severity.ERROR,
-                                  f"interim rule '{rule.name}': the sample size cannot be "
-                                  f"computed: {exc}", plan.span))
-            continue
-        assert planned is not None
-        out.extend(_against_plan(trial, rule, planned))
+        out.extend(verdict_diagnostic(rule, v) for v in rule_verdicts(trial, rule))
     return tuple(out)
 
 
-def _against_plan(trial: Trial, rule: InterimRule, planned: PlannedSampleSize) -> list[Diagnostic]:
+#: One finding about an interim rule, in a form that can be kept between runs
+#: (trialcode/design_verdicts.py): severity ("error" or "warning"), message, hint, and where
+#: it points ("rule" or "sample_size").
+Verdict = tuple[str, str, str | None, str]
+
+
+def rule_verdicts(trial: Trial, rule: InterimRule) -> list[Verdict]:
+    """The design and sample-size findings about ``rule`` (empty when all is well)."""
+    reason = design_error(rule)
+    if reason is not None:
+        return [("error", f"interim rule '{rule.name}': the design cannot be solved: {reason}",
+                 None, "rule")]
+    if rule.sample_size is None:
+        return []
+    try:
+        planned = sample_size_for_rule(trial, rule)
+    except DesignError as exc:
+        return [("error", f"interim rule '{rule.name}': the sample size cannot be computed: "
+                 f"{exc}", None, "sample_size")]
+    assert planned is not None
+    return _against_plan(trial, rule, planned)
+
+
+def verdict_diagnostic(rule: InterimRule, verdict: Verdict) -> Diagnostic:
+    """The diagnostic `check` reports for one finding."""
+    severity, message, hint, where = verdict
+    span = rule.sample_size.span if where == "sample_size" and rule.sample_size else rule.span
+    return Diagnostic(Severity.ERROR if severity == "error" else Severity.WARNING, message,
+                      span, hint)
+
+
+def _against_plan(trial: Trial, rule: InterimRule, planned: PlannedSampleSize) -> list[Verdict]:
     sample = planned.sample
-    plan = rule.sample_size
-    assert plan is not None
-    out: list[Diagnostic] = []
+    out: list[Verdict] = []
     patients = sample.rounded_patients()
     if patients and trial.enrollment is not None and patients[0] > trial.enrollment:
-        out.append(Diagnostic(
-            Severity.WARNING,
-            f"interim rule '{rule.name}': the sample size needs {patients[0]} participants, more "
-            f"than the planned enrolment of {trial.enrollment}",
-            plan.span, "the power is lower than stated unless the assumptions are revised"))
+        out.append(("warning",
+                    f"interim rule '{rule.name}': the sample size needs {patients[0]} "
+                    f"participants, more than the planned enrolment of {trial.enrollment}",
+                    "the power is lower than stated unless the assumptions are revised",
+                    "sample_size"))
     if sample.unit == "events" and rule.planned_events is not None:
         events = sample.rounded_maximum()
         if events > rule.planned_events:
-            out.append(Diagnostic(
-                Severity.WARNING,
-                f"interim rule '{rule.name}': the sample size needs {events} events, more than "
-                f"the {rule.planned_events} the rule plans ('of {rule.planned_events} events')",
-                plan.span, None))
+            out.append(("warning",
+                        f"interim rule '{rule.name}': the sample size needs {events} events, "
+                        f"more than the {rule.planned_events} the rule plans ('of "
+                        f"{rule.planned_events} events')", None, "sample_size"))
     return out
 
 
-_ = math  # used by callers' type hints only
+def design_error(rule: InterimRule) -> str | None:
+    """Why the design of ``rule`` cannot be solved, or None when it can."""
+    try:
+        design_for_rule(rule)
+    except DesignError as exc:
+        return str(exc)
+    return None
+
+
+def design_diagnostic(rule: InterimRule, reason: str) -> Diagnostic:
+    """The error `check` reports for a rule whose design cannot be solved."""
+    return verdict_diagnostic(
+        rule, ("error", f"interim rule '{rule.name}': the design cannot be solved: {reason}",
+               None, "rule"))
