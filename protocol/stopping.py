@@ -190,13 +190,13 @@ class InterimRule:
     sample_size: SampleSizePlan | None = None
 
     @property
-    def beta(self) -> float | None:
+    def beta(self) -> int | float | None:
         """The type II error the design is solved for: the futility bound's beta, else one
         minus the power of the sample size (None when the rule states neither)."""
         if self.futility is not None and self.futility.beta is not None:
-            return float(self.futility.beta)
+            return self.futility.beta
         if self.sample_size is not None:
-            return 1.0 - float(self.sample_size.power)
+            return 1 - self.sample_size.power
         return None
 
 
