@@ -126,7 +126,8 @@ def read_file(path: str | Path) -> ParsedProtocol:
     """Read and parse a protocol file, keeping comments and text."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # a byte-order mark (Windows editors write one) is not part of the text
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         from protocol.errors import Diagnostic, Severity
 

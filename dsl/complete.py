@@ -31,7 +31,7 @@ def expected_at(text: str, offset: int) -> Expected | None:
     interactive = lark.parse_interactive()
     pending = None
     try:
-        for token in _significant(lex(text[:offset]), [], text):
+        for token in _significant(lex(text[:offset]), [], [], "<string>"):
             if token.type == "_NL":
                 if pending is None and _accepts(interactive, token):
                     pending = token

@@ -41,10 +41,10 @@ def _tokens() -> dict[str, Any]:
             (r"\b(enrollment)(\s+)(\d+)\b", bygroups(Keyword, Whitespace, Number)),
             (rf"\b(unit)(\s+){not_keyword}({_IDENT}(?:/{_IDENT})?)\b",
              bygroups(Keyword, Whitespace, Keyword.Type)),
-            (rf"([+-]?\d+(?:\.\d+)?)([ \t]+)(?!(?:{'|'.join(sorted(kw.all))})\b)"
+            (rf"([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)([ \t]+)(?!(?:{'|'.join(sorted(kw.all))})\b)"
              rf"({_IDENT}(?:/{_IDENT})?)\b",
              bygroups(Number, Whitespace, Keyword.Type)),  # a quantity with its unit
-            (r"[+-]?\d+(?:\.\d+)?", Number),
+            (r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?", Number),
             (words(sorted(kw.units), suffix=r"\b"), Keyword.Type),
             (words(sorted(kw.constants), suffix=r"\b"), Keyword.Constant),
             (words(sorted(kw.operators), suffix=r"\b"), Operator.Word),

@@ -24,6 +24,7 @@ from lark.lexer import BasicLexer, LexerThread, UnlessCallback
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
+from dsl.lexical import token_problems
 from protocol.errors import Diagnostic, ProtocolSyntaxError, Severity
 from protocol.source import Span
 
@@ -32,6 +33,9 @@ GRAMMAR_FILE = Path(__file__).with_name("protocol.lark")
 # Keywords that never begin a statement: a line starting with one continues the previous line.
 _CONTINUATION = {"AND", "OR", "UNLESS", "THEN", "WHERE", "LASTING", "WINDOW", "ARMS", "EFFICACY",
                  "FUTILITY", "STOP", "AT", "ALLOWING", "WITH", "SAMPLE_SIZE"}
+
+# The terminals whose text dsl.lexical checks.
+_CHECKED = frozenset({"STRING", "NUMBER", "SIGNED_NUMBER", "COMMENT"})
 
 # How a terminal is named in an error message.
 _TERMINAL_WORDS = {
@@ -162,11 +166,17 @@ def parse_tree(text: str, filename: str = "<string>") -> ParseResult:
     opened: list[Token] = []  # unclosed '{' and '(' for end-of-file messages
     interactive = lark.parse_interactive()
     last: Token | None = None
+    # problems of single tokens (escapes, numbers, hidden characters): reported all together
+    problems: list[Diagnostic] = []
+    # an `and`/`or` that ended the last line: blamed when the next line cannot continue it
+    dangling: Token | None = None
     try:
-        tokens = _significant(lex(text), comments, text)
+        tokens = _significant(lex(text), comments, problems, filename)
         pending_newline: Token | None = None
         for token in tokens:
             if token.type == "_NL":
+                if last is not None and last.end_line == token.line:
+                    dangling = last if last.type in ("AND", "OR") else None
                 if pending_newline is None and _accepts(interactive, token):
                     pending_newline = token
                 continue
@@ -184,10 +194,14 @@ def parse_tree(text: str, filename: str = "<string>") -> ParseResult:
             interactive.feed_token(pending_newline)
         tree = interactive.feed_eof(last)
     except UnexpectedInput as exc:
-        raise _syntax_error(exc, text, filename, opened) from None
+        error = _syntax_error(exc, text, filename, opened, dangling)
+        raise ProtocolSyntaxError(problems + list(error.diagnostics), text) from None
     except LarkError as exc:  # grammar-level surprises must still be located, not leak
         span = _point(filename, text, last) if last is not None else None
-        raise ProtocolSyntaxError([Diagnostic(Severity.ERROR, str(exc), span)], text) from None
+        raise ProtocolSyntaxError(
+            [*problems, Diagnostic(Severity.ERROR, str(exc), span)], text) from None
+    if problems:
+        raise ProtocolSyntaxError(problems, text)
     return ParseResult(tree, tuple(comments))
 
 
@@ -222,9 +236,12 @@ def _accepts(interactive: InteractiveParser, token: Token) -> bool:
         pushed.append(states[below][target.origin.name][1])
 
 
-def _significant(tokens: Iterator[Token], comments: list[Comment], text: str) -> Iterator[Token]:
+def _significant(tokens: Iterator[Token], comments: list[Comment], problems: list[Diagnostic],
+                 filename: str) -> Iterator[Token]:
     line_has_code: set[int] = set()
     for token in tokens:
+        if token.type in _CHECKED:
+            problems.extend(token_problems(token, filename))
         if token.type == "COMMENT":
             own = (token.line or 0) not in line_has_code
             comments.append(Comment(str(token), token.line or 0, token.column or 0, own))
@@ -249,7 +266,7 @@ def _point(filename: str, text: str, token: Token) -> Span:
 
 
 def _syntax_error(
-    exc: UnexpectedInput, text: str, filename: str, opened: list[Token]
+    exc: UnexpectedInput, text: str, filename: str, opened: list[Token], dangling: Token | None
 ) -> ProtocolSyntaxError:
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream or 0
@@ -285,6 +302,15 @@ def _syntax_error(
                         span)],
             text,
         )
+    if dangling is not None and _continues(dangling, token, text):
+        # `... and` at the end of a line joins the next line to the expression: the error the
+        # next line then gives (often in the next criterion) is the dangling word's
+        return ProtocolSyntaxError([Diagnostic(
+            Severity.ERROR,
+            f"'{dangling}' ends line {dangling.line} but the next line does not continue "
+            "the condition",
+            _point(filename, text, dangling),
+            f"complete the condition after '{dangling}', or delete the '{dangling}'")], text)
     span = _point(filename, text, token)
     word = str(token)
     expected_words = [keywords[t] for t in expected if t in keywords]
@@ -302,6 +328,19 @@ def _syntax_error(
     shown = "a new line" if token.type == "_NL" else f"'{word}'"
     message = f"unexpected {shown}; expected {_expected(expected)}"
     return ProtocolSyntaxError([Diagnostic(Severity.ERROR, message, span, hint)], text)
+
+
+def _continues(dangling: Token, token: Token, text: str) -> bool:
+    """Whether `token`, where the parser stopped, is at the start of the first line of code
+    after the one that `dangling` ends (blank and comment lines between): its first word, or
+    the second after a name (the next criterion's `I2 "text":` or `I2:`)."""
+    end = len(text) if token.type == "$END" else token.start_pos or 0
+    line_start = text.rfind("\n", 0, end) + 1
+    between = text[dangling.end_pos or 0:line_start].split("\n")
+    if not all(not line.strip() or line.lstrip().startswith("#") for line in between):
+        return False
+    before = text[line_start:end].split()
+    return len(before) == 0 or (len(before) == 1 and before[0].isidentifier())
 
 
 def _expected(terminals: list[str]) -> str:

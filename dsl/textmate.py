@@ -23,7 +23,7 @@ OUTPUT = Path(__file__).resolve().parents[1] / "editors" / "vscode" / "syntaxes"
     "trialcode.tmLanguage.json"
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
-_NUMBER = r"[+-]?\d+(?:\.\d+)?"
+_NUMBER = r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
 # a number starts after neither a word nor a decimal point (but may follow `..`: `0..30`)
 _NOT_AFTER = r"(?<!\w)(?<![^.]\.)"
 # Statements that declare a name: the name gets an entity scope (what outlines and themes use).

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime
 import difflib
 import enum
+import math
 from typing import Any, TypeVar
 
 import attrs
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
+from dsl.lexical import unquote
 from dsl.sample_size import Assumption, Versus, assemble
 from protocol import expr as ex
 from protocol.design import (
@@ -147,6 +149,11 @@ class _Inclusion:
     span: Span
 
 
+# The largest whole number (a count of patients, events, times, cycles, days) the language
+# takes: far beyond any trial, and small enough that no count loops for hours.
+MAX_WHOLE_NUMBER = 1_000_000_000
+
+
 @attrs.frozen
 class _Exclusion:
     items: tuple[Criterion, ...]
@@ -168,18 +175,8 @@ class _Tagged:
 
 
 def _unquote(token: Token) -> str:
-    body = str(token)[1:-1]
-    out, i = [], 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    """A string literal's text; its escapes were checked as it was read (dsl/lexical.py)."""
+    return unquote(str(token)[1:-1])
 
 
 @v_args(meta=True)
@@ -222,9 +219,14 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def _int(self, value: Any, token_or_meta: Any, what: str) -> int:
         number = float(value)
+        span = self._tspan(token_or_meta) if isinstance(token_or_meta, Token) else None
+        if not math.isfinite(number):  # reported as out of range as the token was read
+            return 0
         if not number.is_integer():
-            span = self._tspan(token_or_meta) if isinstance(token_or_meta, Token) else None
             self._error(f"{what} must be a whole number, not {value}", span)
+        if abs(number) > MAX_WHOLE_NUMBER:
+            self._error(f"{what} must be at most {MAX_WHOLE_NUMBER:,}, not {value}", span)
+            return 0
         return int(number)
 
     def _setting(self, field: str, value: Any, span: Span | None) -> _Setting:

@@ -14,6 +14,7 @@ from protocol.anchors import find_cycle
 from protocol.design import DataItem, DoseStep
 from protocol.errors import Diagnostic, Severity
 from protocol.interim_check import check_interim_rule
+from protocol.magnitude_check import check_magnitudes
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -93,6 +94,7 @@ class _Checker:
         self.check_eligibility()
         self.check_schedule()
         self.check_stopping()
+        self.out.extend(check_magnitudes(self.trial))
         yield from self.out
 
     # ---- names -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import enum
 
 import attrs
 
+from protocol.safe_text import one_line, terminal_safe
 from protocol.source import Span
 
 
@@ -35,22 +36,34 @@ class Diagnostic:
             lines.extend(_excerpt(source, self.span))
         if self.hint:
             lines.append(f"  hint: {self.hint}")
-        return "\n".join(lines)
+        # a message may quote the protocol's text: nothing in it may act on a terminal
+        return terminal_safe("\n".join(lines))
 
 
 def _excerpt(source: str, span: Span) -> list[str]:
-    text_lines = source.splitlines()
+    # lines as the parser counts them: split at "\n" only (str.splitlines also splits at a
+    # form feed or U+2028, which would show another line than the one meant)
+    text_lines = source.split("\n")
     if not 1 <= span.line <= len(text_lines):
         return []
-    line = text_lines[span.line - 1].expandtabs(1)
+    raw = text_lines[span.line - 1].rstrip("\r")
     start = span.column - 1
     if span.end_line == span.line:
         width = max(1, span.end_column - span.column)
     else:
-        width = max(1, len(line.rstrip()) - start)
-    width = min(width, max(1, len(line) - start)) if start < len(line) else 1
-    marker = " " * start + "~" * (width - 1) + "^"
+        width = max(1, len(raw.rstrip()) - start)
+    width = min(width, max(1, len(raw) - start)) if start < len(raw) else 1
+    # control and bidirectional characters shown as escapes (\x1b, <U+202E>), never obeyed,
+    # with the marker moved under what is shown
+    line = _visible(raw)
+    shown_start = len(_visible(raw[:start]))
+    shown_width = max(1, len(_visible(raw[start:start + width])))
+    marker = " " * shown_start + "~" * (shown_width - 1) + "^"
     return [f"  {line}", f"  {marker}"]
+
+
+def _visible(text: str) -> str:
+    return one_line(text.expandtabs(1))
 
 
 class ProtocolError(Exception):

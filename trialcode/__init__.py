@@ -93,27 +93,51 @@ def diagnostics(trial: Trial) -> tuple[Diagnostic, ...]:
 
 
 def check(path: str | Path) -> CheckReport:
-    """Parse and check a protocol file; never raises for a bad protocol."""
+    """Parse and check a protocol file. Never raises: an unreadable file, a bad protocol and
+    even a bug in trialcode come back as errors in the report (a bug as one error that says
+    so), so a tool checking many files is never stopped by one (docs/cli.md)."""
     import dsl
 
     try:
         parsed = dsl.read_file(path)
     except ProtocolError as exc:
         return CheckReport(str(path), exc.source, None, exc.diagnostics)
-    return CheckReport(str(path), parsed.text, parsed.trial, diagnostics(parsed.trial))
+    except Exception as exc:  # check never raises: a bug is reported as an error
+        return CheckReport(str(path), None, None, (_internal_error(exc),))
+    try:
+        found = diagnostics(parsed.trial)
+    except Exception as exc:
+        return CheckReport(str(path), parsed.text, parsed.trial, (_internal_error(exc),))
+    return CheckReport(str(path), parsed.text, parsed.trial, found)
 
 
 def check_text(text: str, filename: str = "<string>") -> CheckReport:
-    """Parse and check protocol text; never raises for a bad protocol. The language server
-    checks what the author types with it: the same parser and checker as `check`, so the same
+    """Parse and check protocol text. Never raises (as `check`). The language server checks
+    what the author types with it: the same parser and checker as `check`, so the same
     messages."""
     import dsl
 
-    reading = dsl.read_source(text, filename)
-    if reading.error is not None:
-        return CheckReport(filename, text, None, reading.error.diagnostics, reading)
-    trial = reading.parsed_or_raise().trial
-    return CheckReport(filename, text, trial, diagnostics(trial), reading)
+    try:
+        reading = dsl.read_source(text, filename)
+        if reading.error is not None:
+            return CheckReport(filename, text, None, reading.error.diagnostics, reading)
+        trial = reading.parsed_or_raise().trial
+    except Exception as exc:
+        return CheckReport(filename, text, None, (_internal_error(exc),))
+    try:
+        found = diagnostics(trial)
+    except Exception as exc:
+        return CheckReport(filename, text, trial, (_internal_error(exc),), reading)
+    return CheckReport(filename, text, trial, found, reading)
+
+
+def _internal_error(exc: Exception) -> Diagnostic:
+    """A bug met while checking, as an error of the report rather than an exception."""
+    from protocol.errors import Severity
+
+    what = f"{type(exc).__name__}: {exc}"[:300]
+    return Diagnostic(Severity.ERROR, f"internal error while checking: {what}",
+                      hint="this is a bug in trialcode, not in the protocol; please report it")
 
 
 def load_source(text: str, filename: str = "<string>") -> Trial:
