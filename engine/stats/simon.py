@@ -24,7 +24,7 @@ with first stage ``n1`` has ``PET0 <= PET0max(n1)`` (the largest ``PET0`` whose
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
@@ -97,6 +97,44 @@ class SimonDesigns:
     alpha: float
     beta: float
     max_n_searched: int
+
+
+def single_stage_bound(p0: float, p1: float, alpha: float, beta: float, n_max: int,
+                       limit: int = 1_000_000) -> int:
+    """The smallest n (limit + 1 when there is none up to `limit`) at which the most powerful test of
+    p0 against p1 on n patients, randomized at its critical count, reaches power 1 - beta at
+    level alpha.
+
+    No two-stage design needs fewer patients in all: a two-stage design is a test on the n
+    patients' responses (those of stage 2 ignored when it stops early), and by the
+    Neyman-Pearson lemma none of size alpha is more powerful than the randomized test on the
+    number of responses. Scanning starts there, and a problem with no design within n_max is
+    refused at once instead of after minutes of search (p0 = 0.01, p1 = 0.02: 4.5 minutes).
+    The power of that test never falls as n grows (the test on n + 1 patients may ignore
+    one), so the smallest n is found by bisection."""
+
+    def enough(n: int) -> bool:
+        k = np.arange(n + 1)
+        size = binom.sf(k, n, p0)  # P0(X > k)
+        crit = int(np.flatnonzero(size <= alpha + _EPS)[0])
+        point = float(binom.pmf(crit, n, p0))
+        gamma = min(1.0, (alpha - float(size[crit])) / point) if point > 0 else 0.0
+        power = float(binom.sf(crit, n, p1)) + max(gamma, 0.0) * float(binom.pmf(crit, n, p1))
+        return power >= 1.0 - beta - _EPS
+
+    high = n_max
+    while not enough(high):
+        if high >= limit:
+            return limit + 1
+        high = min(limit, 2 * high)
+    low = 1  # enough(high)
+    while low < high:
+        middle = (low + high) // 2
+        if enough(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _check_rate(p: float) -> float:
@@ -194,13 +232,18 @@ class _Search:
 
 
 def simon_two_stage(
-    p0: float, p1: float, alpha: float = 0.05, beta: float = 0.2, *, n_max: int = 500
+    p0: float, p1: float, alpha: float = 0.05, beta: float = 0.2, *, n_max: int = 500,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> SimonDesigns:
     """Simon's optimal and minimax two-stage designs for H0: p <= p0 vs H1: p >= p1.
 
     ``alpha`` is one-sided.  ``n_max`` caps the total sample size searched; a
     :class:`DesignError` is raised if no design exists within it or if the optimal
-    search could not be completed within it.
+    search could not be completed within it. ``progress(phase, n)`` is called as the search
+    goes: ``("start", n, 0)`` with the smallest n possible, ``("minimax", n, n1)`` as the
+    totals from n (in steps of 8) are scanned, ``("optimal", n, n1)`` with the best total so
+    far. The search grows as n cubed and takes minutes for designs of several hundred
+    patients.
     """
     p0 = check_probability("p0", p0)
     p1 = check_probability("p1", p1)
@@ -210,14 +253,25 @@ def simon_two_stage(
     beta = check_beta(beta)
     if not isinstance(n_max, int) or n_max < 2:
         raise DesignError(f"n_max must be an integer of at least 2, got {n_max!r}")
+    n_least = single_stage_bound(p0, p1, alpha, beta, n_max)
+    if n_least > n_max:
+        raise DesignError(
+            f"no two-stage design with n <= {n_max} can meet alpha = {alpha:g} and power "
+            f"{1 - beta:g} for p0 = {p0:g}, p1 = {p1:g}: even the most powerful single-stage "
+            f"test needs {n_least if n_least <= 1_000_000 else 'over 1,000,000'} patients; "
+            "increase n_max"
+        )
     s = _Search(p0, p1, alpha, beta, n_max)
+    tell = progress or (lambda phase, n, n1: None)
+    tell("start", n_least, 0)
 
     minimax: tuple[float, int, int, int, int] | None = None  # (en0, r1, n1, r, n)
     block = 8  # totals n are scanned upwards in blocks, all n1 at once per block
-    for n_lo in range(2, n_max + 1, block):
+    for n_lo in range(max(2, n_least), n_max + 1, block):
         block_ns = range(n_lo, min(n_lo + block, n_max + 1))
         found_at: dict[int, list[tuple[float, int, int, int, int]]] = {}
         for n1 in range(1, block_ns[-1]):
+            tell("minimax", n_lo, n1)
             ns = [n for n in block_ns if n > n1]
             for n, found in zip(ns, s.best_for(n1, ns), strict=True):
                 if found is not None:
@@ -238,6 +292,7 @@ def simon_two_stage(
         n1 += 1
         if n1 >= best[0]:
             break
+        tell("optimal", best[4], n1)
         pet1 = s.t1.cdf[n1, : n1 + 1] if n1 <= s.cap else binom.cdf(np.arange(n1 + 1), n1, p1)
         admissible = np.flatnonzero(pet1 <= beta + _EPS)
         if admissible.size == 0:
@@ -252,7 +307,7 @@ def simon_two_stage(
                 f"the optimal design search needs n up to {n_bound} > n_max = {n_max}; "
                 "increase n_max"
             )
-        ns = list(range(n1 + 1, n_bound + 1))
+        ns = list(range(max(n1 + 1, n_least), n_bound + 1))
         if not ns:
             continue
         for n, found in zip(ns, s.best_for(n1, ns), strict=True):

@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -372,13 +373,17 @@ def simon_command(args: argparse.Namespace) -> int:
 
 def _simon(args: argparse.Namespace) -> int:
     n_max = integer("--n-max", args.n_max, minimum=2)
-    result = simon_two_stage(
-        number("--p0", args.p0),
-        number("--p1", args.p1),
-        number("--alpha", args.alpha),
-        number("--beta", args.beta),
-        n_max=n_max,
-    )
+    try:
+        result = simon_two_stage(
+            number("--p0", args.p0),
+            number("--p1", args.p1),
+            number("--alpha", args.alpha),
+            number("--beta", args.beta),
+            n_max=n_max,
+            progress=_SearchProgress(n_max),
+        )
+    except DesignError as exc:
+        raise DesignError(str(exc).replace("increase n_max", "pass a larger --n-max")) from None
     if args.json:
         print(
             json.dumps(
@@ -388,6 +393,65 @@ def _simon(args: argparse.Namespace) -> int:
     else:
         print(format_simon(result))
     return 0
+
+
+class _SearchProgress:
+    """Says on standard error what a long Simon search is doing, so that it never runs for
+    minutes in silence: a first line when the designs need more than LONG patients (the exact
+    search grows as n cubed: seconds at 100, minutes at 800), then a line at most every
+    EVERY seconds with how far it has come, for how long, and once a step of the minimax
+    scan has been timed, how long the rest can take at most."""
+
+    LONG = 250
+    EVERY = 10.0
+    STEP = 8  # totals scanned at once (engine/stats/simon.py)
+
+    def __init__(self, n_max: int):
+        self.n_max = n_max
+        self.started = time.monotonic()
+        self.last = self.started
+        self.long = False
+        self.step_n = 0
+        self.step_started = self.started
+        self.estimate = ""
+
+    def __call__(self, phase: str, n: int, n1: int) -> None:
+        now = time.monotonic()
+        if phase == "start":
+            self.long = n > self.LONG
+            if self.long:
+                self._say(f"the designs need at least {n} patients; the exact search up to "
+                          f"--n-max {self.n_max} can take several minutes (progress every "
+                          f"{self.EVERY:g} s; Ctrl-C stops it)")
+            return
+        if phase == "minimax" and n != self.step_n:
+            if self.step_n and not self.estimate:
+                seconds = now - self.step_started
+                steps = -(-(self.n_max - n + 1) // self.STEP)
+                # later steps take longer: n cubed
+                worst = seconds * sum(((n + self.STEP * i) / self.step_n) ** 3
+                                      for i in range(steps))
+                self.estimate = (f"; a step of {self.STEP} totals took {seconds:.0f} s, the "
+                                 f"{steps} left at most about {_duration(worst)}")
+            self.step_n, self.step_started = n, now
+        if not self.long or now - self.last < self.EVERY:
+            return
+        self.last = now
+        if phase == "minimax":
+            top = min(n + self.STEP - 1, self.n_max)
+            what = (f"minimax design: totals n = {n}..{top} of at most {self.n_max}, "
+                    f"first stage n1 = {n1}{self.estimate}")
+        else:
+            what = f"optimal design: first stage n1 = {n1} (best total so far {n})"
+        self._say(f"searching the {what} ({_duration(now - self.started)} so far)")
+
+    @staticmethod
+    def _say(text: str) -> None:
+        print(f"trialcode simon: {text}", file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def format_simon(result: SimonDesigns) -> str:
