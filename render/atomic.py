@@ -23,30 +23,44 @@ class AtomicFile:
     by `commit` (or by leaving the `with` block normally); `discard` removes it."""
 
     def __init__(self, path: str | Path, *, binary: bool = False, encoding: str = "utf-8"):
-        self.path = Path(path)
+        # a symbolic link is followed: the file it names is replaced, the link kept (renaming
+        # over `/dev/stdout`, a link, would replace the link itself)
+        self.path = Path(os.path.realpath(path))
+        self.done = False
+        self.temp: Path | None = None
+        mode = "wb" if binary else "w"
+        if self.path.exists() and not self.path.is_file():
+            # a device or a pipe (`-o /dev/null`, a named pipe): written directly, since
+            # renaming a file over it would replace the device rather than write to it
+            self.handle: IO[Any] = (
+                open(self.path, mode) if binary  # noqa: SIM115 - closed by commit/discard
+                else open(self.path, mode, encoding=encoding, newline=""))
+            return
         fd, temp = tempfile.mkstemp(
             prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent or Path(".")
         )
         self.temp = Path(temp)
         try:
-            mode = "wb" if binary else "w"
-            self.handle: IO[Any] = (
+            self.handle = (
                 os.fdopen(fd, mode)
                 if binary
                 else os.fdopen(fd, mode, encoding=encoding, newline="")
             )
         except BaseException:
             os.close(fd)
-            self.temp.unlink(missing_ok=True)
+            Path(temp).unlink(missing_ok=True)
             raise
-        self.done = False
 
     def write(self, data: Any) -> int:
         return int(self.handle.write(data))
 
     def commit(self) -> Path:
         """Close the temporary file and rename it over the target."""
+        if not self.done and self.temp is None:
+            self.handle.close()
+            self.done = True
         if not self.done:
+            assert self.temp is not None
             self.handle.close()
             # mkstemp makes the file readable by its owner only; a report is an ordinary file
             umask = os.umask(0)
@@ -60,7 +74,8 @@ class AtomicFile:
         """Close and remove the temporary file; the target is left as it was."""
         if not self.done:
             self.handle.close()
-            self.temp.unlink(missing_ok=True)
+            if self.temp is not None:
+                self.temp.unlink(missing_ok=True)
             self.done = True
 
     def __enter__(self) -> AtomicFile:

@@ -24,14 +24,37 @@ def run(*args: object) -> int:
     return main([str(a) for a in args])
 
 
-@pytest.mark.parametrize("command", [
+# every option of every command that names an output file (docs/cli.md, Output files)
+FILE_OPTIONS = [
     ("render", SEED, "--to", "html", "-o"),
     ("render", SEED, "--to", "md", "-o"),
+    ("render", SEED, "--to", "docx", "-o"),
+    ("render", SEED, "--to", "pdf", "-o"),
     ("export", SEED, "--to", "usdm", "-o"),
     ("export", SEED, "--to", "ctgov", "-o"),
     ("validate", MINI, "--patients", MINI_PATIENTS, "--json"),
     ("validate", MINI, "--patients", MINI_PATIENTS, "--html"),
-])
+]
+
+
+def test_every_output_file_option_is_covered() -> None:
+    """The commands and their output-file options, read from the parsers: a new one must be
+    added to FILE_OPTIONS (and so to the tests below)."""
+    from trialcode.cli import build_parser
+
+    parser = build_parser()
+    found = set()
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        for name, sub in action.choices.items():
+            for option in sub._actions:
+                if option.metavar in ("FILE", "PATH") and option.option_strings:
+                    found.add((name, option.option_strings[0]))
+    inputs = {("validate", "--map"), ("monitor", "--data")}
+    assert found - inputs == {("render", "-o"), ("export", "-o"), ("validate", "--json"),
+                              ("validate", "--html")}
+
+
+@pytest.mark.parametrize("command", FILE_OPTIONS)
 def test_a_file_option_naming_a_folder_or_a_missing_folder_is_a_usage_error(
     command: tuple[object, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -59,6 +82,43 @@ def test_a_folder_option_may_name_a_new_folder_but_not_a_file_or_a_missing_paren
     assert not (tmp_path / "no").exists()
     assert run(*command, tmp_path / "new") == exits.EXIT_OK
     assert (tmp_path / "new").is_dir() and any((tmp_path / "new").iterdir())
+
+
+@pytest.mark.parametrize("command", [c for c in FILE_OPTIONS if "pdf" not in c])
+def test_a_file_option_naming_an_existing_file_replaces_it(
+    command: tuple[object, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.write_text("an earlier version " * 1000)
+    assert run(*command, out) == exits.EXIT_OK
+    assert out.read_bytes() != ("an earlier version " * 1000).encode()
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    capsys.readouterr()
+
+
+def test_a_symbolic_link_is_followed_and_kept(tmp_path: Path) -> None:
+    target = tmp_path / "real.md"
+    target.write_text("old")
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+    assert run("render", SEED, "--to", "md", "-o", link) == exits.EXIT_OK
+    assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("# ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.md", "real.md"]
+
+
+def test_a_named_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    assert run("export", SEED, "--to", "ctgov", "-o", pipe) == exits.EXIT_OK
+    reader.join(timeout=30)
+    assert pipe.exists() and not pipe.is_file()  # still the pipe
+    assert b"Inclusion Criteria" in received[0]
 
 
 def test_an_existing_file_is_replaced_whole(tmp_path: Path) -> None:
