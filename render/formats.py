@@ -9,17 +9,33 @@ import jinja2
 
 from render.document import GENERATED_MARK, Document
 
+# Markdown syntax characters escaped in protocol text.
 _MD_SPECIAL = re.compile(r"([\\`*_])")
+# A `]` that would close a link's text (`[x](javascript:...)`, `![x](https://...)`: a remote
+# image, fetched when the document is opened; `[x][ref]`; a definition `[ref]: url`):
+# protocol strings are not the author's Markdown and must stay text, never a live link. A
+# bracket followed by anything else (`[54 mg],`) is plain text in Markdown already.
+_MD_LINK_CLOSE = re.compile(r"\](?=\s*[(\[:])")
 _MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+# what makes a line a heading, a quote, a list item or a rule: the punctuation is escaped
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#>])|([+-])(?=\s)|(\d+)([.)])(?=\s)|([=-])(?=[=-]*\s*$))",
+                            re.M)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, mark, bullet, digits, dot, rule = match.groups()
+    if digits is not None:
+        return f"{indent}{digits}\\{dot}"
+    return f"{indent}\\{mark or bullet or rule}"
 
 
 def md_escape(text: object) -> str:
-    """Escape Markdown syntax in protocol text (a `*` or `<b` in a criterion stays literal)."""
+    """Escape Markdown syntax in protocol text: a `*`, a `[link](...)` or a `<b` in a
+    criterion stays literal text, at the start of any of its lines too."""
     s = _MD_SPECIAL.sub(r"\\\1", str(text))
     s = _MD_TAG.sub(r"\\<", s)
-    if s.startswith(("#", ">", "+ ", "- ")):
-        s = "\\" + s
-    return s
+    s = _MD_LINK_CLOSE.sub(r"\\]", s)
+    return _MD_LINE_START.sub(_escape_line_start, s)
 
 
 def md_cell(text: object) -> str:
