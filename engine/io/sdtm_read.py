@@ -158,9 +158,11 @@ def _read_csv(path: Path) -> Dataset:
                     continue
                 row = dict(zip(columns, values, strict=False))
                 if len(values) != width:
+                    # shown with any byte that is not UTF-8 replaced: the report is UTF-8
+                    shown = {k: _replace_bad_bytes(v) for k, v in row.items()}
                     rows.append(BadRow(
                         f"the row has {len(values)} values but the header has {width} "
-                        "variables (a separator or quote out of place?)", None, row))
+                        "variables (a separator or quote out of place?)", None, shown))
                 elif not "".join(values).isascii():
                     bad = _row_problem(row)
                     rows.append(row if bad is None else bad)

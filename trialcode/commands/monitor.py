@@ -31,6 +31,7 @@ from engine.monitor import (
     monitor,
 )
 from protocol.errors import ProtocolError
+from protocol.safe_text import terminal_safe
 
 __all__ = ["format_report", "monitor_command", "register"]
 
@@ -70,12 +71,12 @@ def monitor_command(args: argparse.Namespace) -> int:
         report = monitor(trial, load_interim_data(args.data))
     except InterimDataError as exc:
         for line in exc.lines():
-            print(f"{PROG}: {line}", file=sys.stderr)
+            print(terminal_safe(f"{PROG}: {line}"), file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
-        print(format_report(report))
+        print(terminal_safe(format_report(report)))  # notes of the interim file quoted
     return 0
 
 

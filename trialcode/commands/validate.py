@@ -216,7 +216,8 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     if csv is not None:
         outputs.append(f"CSV   {args.csv}/ (deviations, ineligibility, stopping, rejected)")
     if not args.quiet:
-        sys.stdout.write(terminal_summary(data, outputs=outputs))
+        # patient ids and rejected values are quoted: shown, never obeyed by the terminal
+        sys.stdout.write(terminal_safe(terminal_summary(data, outputs=outputs)))
     return 0
 
 
