@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from protocol.errors import ProtocolError
 from protocol.safe_text import terminal_safe
@@ -65,6 +66,15 @@ SUMMARIES = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose messages quote what was typed (`invalid choice: '...'`) with
+    any control character shown as an escape rather than obeyed by the terminal. Subcommand
+    parsers are made of the same class."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        super()._print_message(terminal_safe(message), file)
+
+
 class _Version(argparse.Action):
     """`--version`: the package version and whether the engine runs compiled or pure Python
     (worth knowing when timing a run, or when a build is stale: engine/native.py)."""
@@ -88,7 +98,7 @@ def build_parser(command: str | None = None, *, summaries: bool = False) -> argp
     `command`'s module when `command` is one of COMMANDS (what `main` runs). With `summaries`
     and no known command, the subcommands are only named, with their SUMMARIES, and no
     command module is imported (for `trialcode --help` and usage errors)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trialcode",
         description="Clinical-trial protocols as code: check, validate patient data, render.",
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fuzzkit import FUZZ, MINI, account_lines, assert_clean, run
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dsl
@@ -99,7 +99,7 @@ def _data_lines(content: bytes) -> dict[int, Any]:
     return out
 
 
-@FUZZ
+@settings(FUZZ, max_examples=200)
 @given(patient_files())
 def test_validate_takes_any_patient_file_and_accounts_for_every_record(tmp_path_factory,
                                                                        content: bytes) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fuzzkit import FUZZ, MINI, assert_clean, run
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dsl
@@ -100,7 +100,7 @@ def _quote(cell: str) -> str:
     return f'"{cell.replace(chr(34), chr(34) * 2)}"' if any(c in cell for c in ',"\n') else cell
 
 
-@FUZZ
+@settings(FUZZ, max_examples=200)
 @given(folders())
 def test_validate_takes_any_sdtm_folder_and_accounts_for_every_row(tmp_path_factory,
                                                                    files: dict[str, bytes]) -> None:

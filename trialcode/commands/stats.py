@@ -29,6 +29,7 @@ from engine.stats import (
     simon_two_stage,
     trend_drift,
 )
+from protocol.safe_text import terminal_safe
 
 from .numbers import UsageError, fractions, integer, number, number_list, one_of_ints
 
@@ -50,7 +51,7 @@ _FAMILIES = tuple(CLASSICAL_FAMILIES) + (PAMPALLONA_TSIATIS,)
 
 def one_line_error(prog: str) -> Callable[[str], NoReturn]:
     def error(message: str) -> NoReturn:
-        print(f"{prog}: error: {message}", file=sys.stderr)
+        print(terminal_safe(f"{prog}: error: {message}"), file=sys.stderr)
         raise SystemExit(2)
 
     return error
@@ -207,7 +208,7 @@ def run(prog: str, body: Callable[[], int]) -> int:
     try:
         return body()
     except (UsageError, DesignError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(terminal_safe(f"{prog}: error: {exc}"), file=sys.stderr)
         return 2
 
 
