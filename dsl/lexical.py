@@ -20,8 +20,7 @@ from protocol.source import Span
 # (`"\q"` read as `q` would lose the backslash the author may have meant).
 ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
-# The largest number the language takes: a float's range (1.8e308), beyond which a number
-# would become infinity.
+# Numbers are read as floats: one beyond their range (1.8e308) would become infinity.
 _NUMBER_TYPES = frozenset({"NUMBER", "SIGNED_NUMBER"})
 
 
