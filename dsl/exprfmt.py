@@ -62,6 +62,15 @@ def window(w: Window) -> str:
     return f"window -{num(w.before)} to +{num(w.after)} {unit_word}"
 
 
+def window_length(x: Duration | ex.DataDuration) -> str:
+    """`90 days`, `5 x half_life`, `5 x half_lives[drug]`."""
+    if isinstance(x, Duration):
+        return duration(x)
+    if x.table is not None:
+        return f"{num(x.factor)} x {x.table}[{x.attribute}]"
+    return f"{num(x.factor)} x {x.attribute}"
+
+
 def anchor(ref: ex.AnchorRef) -> str:
     return anchor_node(ref)
 
@@ -70,6 +79,10 @@ def temporal(t: ex.Temporal) -> str:
     if isinstance(t, ex.Within):
         strictly = "strictly " if t.strict else ""
         return f"{strictly}within {duration(t.duration)} {t.direction.value} {anchor(t.anchor)}"
+    if isinstance(t, ex.WithinLongest):
+        lengths = " or ".join(window_length(x) for x in t.lengths)
+        return (f"within {lengths} whichever is longer {t.direction.value} "
+                f"{anchor(t.anchor)}")
     if isinstance(t, ex.Relative):
         strict = "strictly " if t.strict else ""
         return f"{strict}{t.direction.value} {anchor(t.anchor)}"

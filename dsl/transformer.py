@@ -782,6 +782,21 @@ class ModelBuilder(Transformer[Token, Trial]):
     def within_after(self, meta: Meta, c: list[Any]) -> ex.Within:
         return ex.Within(c[0], ex.Direction.AFTER, c[1], span=self._span(meta))
 
+    def within_longest_before(self, meta: Meta, c: list[Any]) -> ex.WithinLongest:
+        return ex.WithinLongest(c[0], ex.Direction.BEFORE, c[1], span=self._span(meta))
+
+    def within_longest_after(self, meta: Meta, c: list[Any]) -> ex.WithinLongest:
+        return ex.WithinLongest(c[0], ex.Direction.AFTER, c[1], span=self._span(meta))
+
+    def longest_length(self, meta: Meta, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(c)
+
+    def attribute_length(self, meta: Meta, c: list[Any]) -> ex.DataDuration:
+        return ex.DataDuration(float(c[0]), str(c[1]), span=self._span(meta))
+
+    def table_length(self, meta: Meta, c: list[Any]) -> ex.DataDuration:
+        return ex.DataDuration(float(c[0]), str(c[2]), str(c[1]), span=self._span(meta))
+
     def strictly_within_before(self, meta: Meta, c: list[Any]) -> ex.Within:
         return ex.Within(c[0], ex.Direction.BEFORE, c[1], strict=True, span=self._span(meta))
 

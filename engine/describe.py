@@ -49,12 +49,25 @@ def day(d: datetime.date | None) -> str:
     return d.isoformat() if d else "?"
 
 
+def length(x: object) -> str:
+    """`90 days`, `5 x half_life`, `5 x half_lives[drug]`."""
+    if isinstance(x, ex.DataDuration):
+        if x.table is not None:
+            return f"{num(x.factor)} x {x.table}[{x.attribute}]"
+        return f"{num(x.factor)} x {x.attribute}"
+    return str(x)
+
+
 def temporal(t: ex.Temporal | None) -> str:
     if t is None:
         return ""
     if isinstance(t, ex.Within):
         strictly = "strictly " if t.strict else ""
         return f" {strictly}within {t.duration} {t.direction.value} {anchor_node(t.anchor)}"
+    if isinstance(t, ex.WithinLongest):
+        lengths = " or ".join(length(x) for x in t.lengths)
+        return (f" within {lengths} whichever is longer {t.direction.value} "
+                f"{anchor_node(t.anchor)}")
     if isinstance(t, ex.Relative):
         strict = "strictly " if t.strict else ""
         return f" {strict}{t.direction.value} {anchor_node(t.anchor)}"

@@ -41,6 +41,7 @@ MODULES: tuple[str, ...] = (
     "engine.compile_select",
     "engine.compiled",
     "engine.conformance",
+    "engine.data_window",
     "engine.describe",
     "engine.dosing",
     "engine.eligibility",

@@ -40,7 +40,7 @@ from protocol.stopping import (
     SafetyRule,
     SprtStop,
 )
-from protocol.timing import DayPoint, TimeUnit
+from protocol.timing import DayPoint, Duration, TimeUnit
 from protocol.trial import Trial
 from protocol.units import UnitError, check_unit, compatible
 from protocol.vocab import ActivityKind, DataKind
@@ -229,6 +229,8 @@ class _Checker:
                     temporal.duration.amount == 0:
                 self.error(f"'strictly within {temporal.duration}' selects nothing: the window "
                            "is empty", temporal.span, "give a duration, or drop 'strictly'")
+            if isinstance(temporal, ex.WithinLongest):
+                self.check_longest(temporal, item)
         if sel.where is not None:
             self.check_expr(sel.where, in_where=item)
         return item
@@ -296,6 +298,43 @@ class _Checker:
             self.error(f"'{item.name}' has no attribute '{name}'", span,
                        suggest(name, allowed) or f"declare it: 'attributes {name}' on "
                        f"'{item.name}'")
+
+    def check_longest(self, t: ex.WithinLongest, item: DataItem | None) -> None:
+        """`within 90 days or 5 x half_life whichever is longer ...`: whole days, and lengths
+        the records can give (an attribute with a time unit)."""
+        for length in t.lengths:
+            if isinstance(length, Duration):
+                if length.sub_day:
+                    self.error(f"'whichever is longer' counts whole days: {length} must be in "
+                               "days, weeks, months or years", length.span or t.span)
+                continue
+            if length.factor <= 0:
+                self.error(f"'{length.factor:g} x {length.attribute}' is not a length",
+                           length.span or t.span, "the multiple must be above 0")
+            if length.table is not None:
+                self.check_length_table(length, item, t.span)
+            elif item is not None:
+                self.check_attribute(item, length.attribute, length.span or t.span)
+                if length.attribute in item.attributes:
+                    self.check_time_attribute(item, length.attribute, length.span or t.span)
+
+    def check_time_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
+        declared = getattr(item, "attribute_unit", None)
+        unit = declared(name) if callable(declared) else None
+        if unit is None:
+            self.error(f"'{name}' of '{item.name}' is used as a duration but has no unit", span,
+                       f"declare it: 'attributes {name} in h' (or d, wk) on '{item.name}'")
+        elif not compatible(unit, "d", None):
+            self.error(f"'{name}' of '{item.name}' is in {unit}, not a time: it cannot give a "
+                       "window's length", span)
+
+    def check_length_table(self, length: ex.DataDuration, item: DataItem | None,
+                           span: Span | None) -> None:
+        if item is not None:
+            self.check_attribute(item, length.attribute, length.span or span)
+        self.error(f"a window's length from a table ('{length.table}[{length.attribute}]') "
+                   "is not supported yet", length.span or span,
+                   "give the half-life as an attribute of the records")
 
     def check_statistic(self, node: ex.Statistic) -> None:
         item = self.check_selection(node.selection)

@@ -161,6 +161,30 @@ class Within:
 
 
 @attrs.frozen
+class DataDuration:
+    """`5 x half_life`: a multiple of a duration that each record carries in its attribute
+    (`half_life`, a number in the attribute's declared time unit); with `table`
+    (`5 x half_lives[drug]`), the protocol table's duration for the record's attribute."""
+
+    factor: int | float
+    attribute: str
+    table: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class WithinLongest:
+    """`within 90 days or 5 x half_life whichever is longer before day_1`: a window whose
+    length is worked out for each record, the longest of its lengths (fixed durations, or
+    durations the record carries). Counted in whole days, as `Within` in days."""
+
+    lengths: tuple[Duration | DataDuration, ...]
+    direction: Direction
+    anchor: AnchorRef
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class Relative:
     """`before X` (on or before X's day), `strictly before X`, `after X`, `strictly after X`.
 
@@ -182,7 +206,7 @@ class OngoingAt:
     span: Span | None = span_field()
 
 
-Temporal = Union[Within, Relative, OngoingAt]
+Temporal = Union[Within, WithinLongest, Relative, OngoingAt]
 
 
 # ---- selections over a patient's events ----------------------------------------------------

@@ -48,6 +48,7 @@ from protocol.expr import (
     Test,
     TestKind,
     Within,
+    WithinLongest,
 )
 from protocol.schedule import (
     Activity,
@@ -388,6 +389,14 @@ class Prose:
             if t.strict:  # the far bound excluded: less than N days
                 return f" less than {duration_text(t.duration)} {d} {self.terms.anchor(t.anchor)}"
             return f" within {duration_text(t.duration)} {d} {self.terms.anchor(t.anchor)}"
+        if isinstance(t, WithinLongest):
+            d = "before" if t.direction is Direction.BEFORE else "after"
+            lengths = join_and([duration_text(x) if isinstance(x, Duration) else
+                                f"{num(x.factor)} × {x.table.replace('_', ' ')} for its "
+                                f"{x.attribute.replace('_', ' ')}" if x.table else
+                                f"{num(x.factor)} × {x.attribute.replace('_', ' ')}"
+                                for x in t.lengths], "or")
+            return f" within {lengths}, whichever is longer, {d} {self.terms.anchor(t.anchor)}"
         if isinstance(t, Relative):
             d = "before" if t.direction is Direction.BEFORE else "after"
             if t.strict:
@@ -911,6 +920,12 @@ def _selection_facts(sel: Selection, out: list[_Fact]) -> None:
     t = sel.temporal
     if isinstance(t, Within):
         _duration_fact(t.duration, out, None)
+    elif isinstance(t, WithinLongest):
+        for x in t.lengths:
+            if isinstance(x, Duration):
+                _duration_fact(x, out, None)
+            else:
+                out.append(_Fact("plain", x.factor, shown=f"{num(x.factor)} ×"))
     _expr_facts(sel.where, out)
 
 

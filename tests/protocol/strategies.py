@@ -106,6 +106,11 @@ temporals = st.one_of(
     st.none(),
     st.builds(ex.Within, durations(), st.sampled_from(list(ex.Direction)), anchors,
               st.booleans()),
+    st.builds(ex.WithinLongest,
+              st.lists(st.one_of(durations(), st.builds(
+                  ex.DataDuration, st.integers(1, 9).map(float), names,
+                  st.one_of(st.none(), names))), min_size=2, max_size=3).map(tuple),
+              st.sampled_from(list(ex.Direction)), anchors),
     st.builds(ex.Relative, st.sampled_from(list(ex.Direction)), anchors, st.booleans()),
     st.builds(ex.OngoingAt, anchors),
 )
