@@ -221,6 +221,9 @@ def _aggregate(node: ex.Aggregate) -> Operand:  # noqa: C901 - mirrors the rule 
                 if isinstance(best, Val):
                     return best
                 found = best
+        if maybe is not None and _doubt_matters(scope, node, recs, found, maybe[0], subject):
+            ev, pos = maybe[0][0]
+            return Val(None, subject, record=ev, pos=pos, missing=maybe[1])
         if found is None:
             why = none_text
             if unknown:
@@ -238,6 +241,28 @@ def _aggregate(node: ex.Aggregate) -> Operand:  # noqa: C901 - mirrors the rule 
         return Val(value, subject, unit=unit, record=ev, pos=pos)
 
     return aggregate
+
+
+def _doubt_matters(scope: Scope, node: ex.Aggregate, recs: Records,
+                   found: tuple[Event, int] | None, maybe: Records, subject: str) -> bool:
+    """Whether records that may or may not be selected (a window the data give) could change
+    a day-level `latest/first/lowest/highest`: a valued one later (earlier) in (date, input)
+    order than the one found, or with a lower (higher) value."""
+    doubtful = [r for r in maybe if _has_value(r[0])]
+    if not doubtful:
+        return False
+    if found is None:
+        return True
+    fn = node.fn
+    if fn is ex.AggregateFn.LATEST or fn is ex.AggregateFn.FIRST:
+        key = (start_of(found[0]), found[1])
+        later = fn is ex.AggregateFn.LATEST
+        return any(((start_of(e), p) > key) if later else ((start_of(e), p) < key)
+                   for e, p in doubtful)
+    valued = [r for r in recs if _has_value(r[0])]
+    either = _extreme(scope, valued + doubtful, node.selection.kind,
+                      fn is ex.AggregateFn.LOWEST, subject)
+    return isinstance(either, Val) or either is not found
 
 
 def _timed_aggregate(scope: Scope, node: ex.Aggregate, recs: Records,
