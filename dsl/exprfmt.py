@@ -8,7 +8,7 @@ from protocol.timing import DayPoint, Duration, TimeUnit, Window
 from protocol.units import Quantity
 
 # Binding strength: a child weaker than its parent needs parentheses.
-_OR, _AND, _NOT, _CMP, _ATOM = range(5)
+_OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _POWER, _ATOM = range(8)
 
 _UNIT_WORDS = {"h": TimeUnit.HOUR, "d": TimeUnit.DAY, "wk": TimeUnit.WEEK, "mo": TimeUnit.MONTH,
                "a": TimeUnit.YEAR}
@@ -96,6 +96,10 @@ def _strength(node: ex.Expr) -> int:
         return _NOT
     if isinstance(node, (ex.Compare, ex.InRange, ex.InSet, ex.Test, ex.Consecutive, ex.LogRise)):
         return _CMP
+    if isinstance(node, ex.Arithmetic):
+        return _SUM if node.op in (ex.ArithOp.ADD, ex.ArithOp.SUB) else _PRODUCT
+    if isinstance(node, ex.Power):
+        return _POWER
     return _ATOM
 
 
@@ -116,7 +120,8 @@ def expression(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
     if isinstance(node, ex.Compare):
         return f"{_operand(node.left)} {node.op.value} {_operand(node.right)}"
     if isinstance(node, ex.InRange):
-        return f"{_operand(node.operand)} in {num(node.low)}..{num(node.high)}"
+        tail = f" {unit(node.unit)}" if node.unit is not None else ""
+        return f"{_operand(node.operand)} in {num(node.low)}..{num(node.high)}{tail}"
     if isinstance(node, ex.InSet):
         values = ", ".join(expression(v) for v in node.values)
         return f"{_operand(node.operand)} in ({values})"
@@ -151,13 +156,65 @@ def expression(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
         return f"count({selection(node.selection)})"
     if isinstance(node, ex.LogReduction):
         return f"log_reduction({selection(node.selection)})"
+    if isinstance(node, ex.Arithmetic):
+        return _arithmetic(node)
+    if isinstance(node, ex.Power):
+        return f"{_power_base(node.base)} ^ {num(node.exponent)}"
+    if isinstance(node, ex.Call):
+        args = ", ".join(expression(a.value) if a.name is None
+                         else f"{a.name} = {expression(a.value)}" for a in node.arguments)
+        return f"{node.function}({args})"
+    if isinstance(node, ex.AgeAt):
+        return f"age at {anchor(node.anchor)}"
+    if isinstance(node, ex.Lookup):
+        return f"{node.table}[{expression(node.key)}]"
+    if isinstance(node, ex.Panel):
+        text = f"{node.quantifier.value} of {node.fn.value} ({', '.join(node.kinds)})"
+        if node.temporal is not None:
+            text += " " + temporal(node.temporal)
+        return text
     raise TypeError(f"cannot format {node!r}")
+
+
+def _arithmetic(node: ex.Arithmetic) -> str:
+    level = _strength(node)
+    left = _term(node.left, level)
+    right = _term(node.right, level + 1)  # `a - (b - c)`: the right needs more
+    if node.op is ex.ArithOp.DIV and not left.endswith(")") and _ends_in_bare_unit(node.left):
+        # `2 mg / x` would read `mg/x` as the unit
+        left = f"({left})"
+    return f"{left} {node.op.value} {right}"
+
+
+def _term(node: ex.Expr, context: int) -> str:
+    if isinstance(node, (ex.Aggregate, ex.Exists)) and node.selection.where is not None:
+        return f"({expression(node)})"
+    return _fmt(node, context)
+
+
+def _power_base(node: ex.Expr) -> str:
+    text = expression(node)
+    if _strength(node) < _ATOM or isinstance(node, ex.QuantityLiteral) or (
+            isinstance(node, (ex.Aggregate, ex.Exists)) and (
+                node.selection.temporal is not None or node.selection.where is not None)):
+        return f"({text})"
+    return text
+
+
+def _ends_in_bare_unit(node: ex.Expr) -> bool:
+    """Whether the text of `node` ends in a unit written bare without `/` (`2 mg`)."""
+    if isinstance(node, ex.QuantityLiteral):
+        code = node.quantity.unit
+        return code is not None and "/" not in unit(code) and not unit(code).startswith("`")
+    if isinstance(node, ex.Arithmetic):
+        return _strength(node.right) > _strength(node) and _ends_in_bare_unit(node.right)
+    return False
 
 
 def _operand(node: ex.Expr) -> str:
     # Operands of a comparison that end in an open-ended `where` must be closed off, or the
     # comparison would be read as part of the where clause.
-    text = _fmt(node, _ATOM)
+    text = _fmt(node, _SUM)
     if isinstance(node, (ex.Aggregate, ex.Exists)) and node.selection.where is not None:
         return f"({text})"
     return text

@@ -37,6 +37,7 @@ MODULES: tuple[str, ...] = (
     "engine.anchor_effects",
     "engine.compile_expr",
     "engine.compile_select",
+    "engine.compile_values",
     "engine.compiled",
     "engine.conformance",
     "engine.describe",

@@ -11,6 +11,7 @@ import re
 
 import attrs
 
+from protocol import expr as ex
 from protocol.design import DoseStep, Frequency, Regimen
 from protocol.eligibility import Criterion
 from protocol.expr import (
@@ -45,6 +46,7 @@ from protocol.expr import (
     TestKind,
     Within,
 )
+from protocol.formulas import FORMULAS, MATH_FUNCTIONS, Formula, MathFunction
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -218,17 +220,103 @@ class Prose:
         if isinstance(e, LogReduction):
             return f"log₁₀ reduction of {self.terms.term(e.selection.kind)}"
         if isinstance(e, Name):
-            return e.name.replace("_", " ")
+            return self.name(e.name)
+        if isinstance(e, ex.Panel):
+            return self.panel(e)
+        if isinstance(e, (ex.Arithmetic, ex.Power, ex.Call, ex.Lookup, ex.AgeAt)):
+            return self.computed(e)
         return self.value(e)
 
     def when(self, e: Expr) -> str:
         """The time qualifier of an operand, with a leading space, or nothing."""
         if isinstance(e, (Aggregate, Count, LogReduction)):
             return self.temporal(e.selection.temporal)
+        if isinstance(e, ex.Panel):
+            return self.temporal(e.temporal)
         return ""
+
+    def name(self, name: str) -> str:
+        """A bare name: a definition (referred to, stated once in the document), else a
+        patient attribute."""
+        d = self.trial.definition(name)
+        if d is not None:
+            label = lower_label(d.label) if d.label else name.replace("_", " ")
+            return f"{label} (see Definitions)"
+        return name.replace("_", " ")
+
+    def panel(self, p: ex.Panel) -> str:
+        terms = [self.terms.term(k) for k in p.kinds]
+        fn = {AggregateFn.LATEST: "", AggregateFn.FIRST: "first ",
+              AggregateFn.LOWEST: "lowest ", AggregateFn.HIGHEST: "highest "}[p.fn]
+        return fn + join_and(terms)
+
+    # ---- computed values -------------------------------------------------------------------
+
+    def computed(self, e: Expr, context: int = 0) -> str:  # noqa: C901 - one case per node
+        """A computed value in plain notation: `body weight / height²`, each input with its
+        time qualifier, a formula by its name and source."""
+        if isinstance(e, ex.Arithmetic):
+            level = 1 if e.op in (ex.ArithOp.ADD, ex.ArithOp.SUB) else 2
+            symbol = {ex.ArithOp.ADD: "+", ex.ArithOp.SUB: "−", ex.ArithOp.MUL: "×",
+                      ex.ArithOp.DIV: "/"}[e.op]
+            text = f"{self.computed(e.left, level)} {symbol} {self.computed(e.right, level + 1)}"
+            return f"({text})" if level < context else text
+        if isinstance(e, ex.Power):
+            base = self.computed(e.base, 3)
+            if " " in base and not base.startswith("("):
+                base = f"({base})"
+            sup = _SUPERSCRIPTS.get(num(e.exponent))
+            return f"{base}{sup}" if sup else f"{base}^{num(e.exponent)}"
+        if isinstance(e, ex.Call):
+            fn = MATH_FUNCTIONS.get(e.function)
+            args = [self.computed(a.value) for a in e.arguments]
+            if fn is MathFunction.ABS:
+                return f"|{args[0]}|"
+            if fn is MathFunction.MIN or fn is MathFunction.MAX:
+                which = "smaller" if fn is MathFunction.MIN else "larger"
+                text = f"the {which} of {join_and(args)}"
+                return f"({text})" if context else text
+            if fn is MathFunction.LOG10:
+                return f"log₁₀({args[0]})"
+            if fn is MathFunction.LN:
+                return f"ln({args[0]})"
+            formula = FORMULAS.get(e.function)
+            if formula is not None:
+                return self.formula(e, formula)
+            return f"{e.function}({', '.join(args)})"
+        if isinstance(e, ex.Lookup):
+            table = self.trial.table(e.table)
+            label = lower_label(table.label) if table and table.label else e.table.replace("_", " ")
+            return f"the {label} for {self.computed(e.key)}"
+        if isinstance(e, ex.AgeAt):
+            return f"age at {self.terms.anchor(e.anchor)}"
+        if isinstance(e, Aggregate):
+            subj = self.subject(e)
+            when = self.when(e)
+            return f"{subj} ({when.strip()})" if when else subj
+        if isinstance(e, QuantityLiteral):
+            return quantity_display(e.quantity.value, e.quantity.unit)
+        if isinstance(e, Name):
+            if self.trial.definition(e.name) is None and e.name not in ("age", "sex", "arm"):
+                return e.name.replace("_", " ")  # an event's attribute
+            return self.name(e.name)
+        return self.subject(e)
+
+    def formula(self, e: ex.Call, formula: Formula) -> str:
+        """`creatinine clearance (Cockcroft–Gault; Cockcroft 1976) from serum creatinine
+        within 28 days before randomization and body weight`."""
+        given = []
+        for arg in e.arguments:
+            given.append(self.computed(arg.value))
+        source = f"{formula.title} [{formula_reference(formula)}]"
+        return f"{source} from {join_and(given)}" if given else source
 
     def compare(self, c: Compare) -> str:
         left, right, op = c.left, c.right, c.op
+        if isinstance(left, ex.Panel):
+            each = "each" if left.quantifier is ex.Quantifier.ALL else "any of them"
+            value = self.value(right, left.kinds[0])
+            return f"{self.panel(left)} {each} {op_symbol(op.value)} {value}{self.temporal(left.temporal)}"
         # literal on the left: flip so the subject comes first
         if not _is_operand(left) and _is_operand(right):
             left, right = right, left
@@ -273,13 +361,20 @@ class Prose:
                 f"{self.where(sel.where)}{self.temporal(sel.temporal)}"
             )
         kind = _kind_of(r.operand)
-        unit = self.terms.unit_of(kind) if kind else None
+        unit = r.unit or (self.terms.unit_of(kind) if kind else None)
         high_text = quantity_display(r.high, unit) if unit else high
-        return f"{self.subject(r.operand)} {low} to {high_text}{self.when(r.operand)}"
+        verb = " is between" if isinstance(r.operand, (ex.Arithmetic, ex.Power, ex.Call)) else ""
+        return f"{self.subject(r.operand)}{verb} {low} to {high_text}{self.when(r.operand)}"
 
     def test(self, t: Test) -> str:
         subj = self.subject(t.operand)
         when = self.when(t.operand)
+        if t.test in (TestKind.NORMAL, TestKind.ABNORMAL):
+            where = "within" if t.test is TestKind.NORMAL else "outside"
+            if isinstance(t.operand, ex.Panel):
+                each = "all" if t.operand.quantifier is ex.Quantifier.ALL else "any of them"
+                return f"{self.panel(t.operand)} {each} {where} the normal range{when}"
+            return f"{subj}{when} {where} the normal range"
         if isinstance(t.operand, Aggregate) and t.operand.fn is AggregateFn.LATEST:
             subj = f"most recent {subj}"
         if t.test is TestKind.DETECTABLE:
@@ -379,7 +474,9 @@ class Prose:
         if isinstance(v, BoolLiteral):
             return "yes" if v.value else "no"
         if isinstance(v, Name):
-            return v.name.replace("_", " ")
+            return self.name(v.name)
+        if isinstance(v, (ex.Arithmetic, ex.Power, ex.Call, ex.Lookup, ex.AgeAt)):
+            return self.computed(v)
         return self.expr(v, nested=True)
 
     # ---- criteria and rules ----------------------------------------------------------------
@@ -592,6 +689,39 @@ class Prose:
         return f"{text} ({w})" if w else text
 
 
+_SUPERSCRIPTS = {"2": "²", "3": "³", "-1": "⁻¹", "-2": "⁻²"}
+
+
+def formula_reference(formula: Formula) -> str:
+    """The short reference of a built-in formula: `Cockcroft 1976`."""
+    author = formula.citation.split(" ")[0].rstrip(",.")
+    year = re.search(r"\b(1[89]\d\d|20\d\d)\b", formula.citation)
+    return f"{author} {year.group(1)}" if year else author
+
+
+def formulas_used(trial: Trial) -> list[Formula]:
+    """The built-in formulas a protocol calls, in the order first used."""
+    found: list[Formula] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, ex.Call) and node.function in FORMULAS:
+            f = FORMULAS[node.function]
+            if f not in found:
+                found.append(f)
+        if attrs.has(type(node)):
+            for field in attrs.fields(type(node)):  # type: ignore[arg-type]
+                if field.name != "span":
+                    visit(getattr(node, field.name))
+        elif isinstance(node, tuple):
+            for x in node:
+                visit(x)
+
+    visit(trial.definitions)
+    visit(trial.eligibility)
+    visit(trial.stopping)
+    return found
+
+
 def lower_label(text: str) -> str:
     from render.terms import lower_first
 
@@ -616,7 +746,8 @@ def _conjuncts(e: Expr) -> list[Expr]:
 
 
 def _is_operand(e: Expr) -> bool:
-    return isinstance(e, (Aggregate, Count, LogReduction, Name))
+    return isinstance(e, (Aggregate, Count, LogReduction, Name, ex.Arithmetic, ex.Power, ex.Call,
+                          ex.Lookup, ex.AgeAt, ex.Panel))
 
 
 def _is_one(e: Expr) -> bool:

@@ -36,7 +36,14 @@ _UNIT_DISPLAY = {
     "Cel": "°C",
     "/min": "/min",
     "1": "",
+    "kg/m2": "kg/m²",
+    "m2": "m²",
+    "mL/min/{1.73_m2}": "mL/min/1.73 m²",
+    "mL/min/(1.73.m2)": "mL/min/1.73 m²",
 }
+
+# Time units are words in a document: `50 years`, never `50 a`.
+_TIME_WORDS = {"a": "year", "mo": "month", "wk": "week", "d": "day", "h": "hour", "min": "minute"}
 
 _OP_SYMBOL = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
@@ -76,6 +83,9 @@ def unit_display(code: str | None) -> str:
 
 
 def quantity_display(value: float, unit: str | None) -> str:
+    if unit in _TIME_WORDS:
+        word = _TIME_WORDS[unit]
+        return f"{num(value)} {word if float(value) == 1 else word + 's'}"
     shown = unit_display(unit)
     if not shown:
         return num(value)
