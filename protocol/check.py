@@ -80,6 +80,9 @@ class _Checker:
         self.definitions = {d.name: d for d in trial.definitions}
         self.tables = {t.name: t for t in trial.tables}
         self.out: list[Diagnostic] = []
+        # names given to two anchors or visits: their graph node is shared, so a cycle through
+        # one is an artefact of the duplicate (reported as such), not a cycle of its own
+        self.duplicate_anchors: set[str] = set()
         self.values = ValueTypes(self.data, self.definitions, self.tables, self.error)
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
@@ -125,6 +128,8 @@ class _Checker:
             first: dict[str, Span | None] = {}
             for name, span in names:
                 if name in first:
+                    if what == "anchor or visit":
+                        self.duplicate_anchors.add(name)
                     where = first[name]
                     hint = f"the first is at line {where.line}" if where else None
                     self.error(f"duplicate {what} '{name}'", span, hint)
@@ -603,7 +608,7 @@ class _Checker:
     def check_cycles(self) -> None:
         assert self.trial.schedule is not None
         cycle = find_cycle(build_graph(self.trial.schedule))
-        if cycle is not None:
+        if cycle is not None and not set(cycle[0]) & self.duplicate_anchors:
             path, span = cycle
             self.error("the schedule's anchors form a cycle: " + " -> ".join(path), span,
                        "no date in a cycle can be computed; time one of them from another anchor")

@@ -245,10 +245,11 @@ class Prose:
         return name.replace("_", " ")
 
     def panel(self, p: ex.Panel) -> str:
+        """`ALT and AST` (all of), `ALT or AST` (any of)."""
         terms = [self.terms.term(k) for k in p.kinds]
         fn = {AggregateFn.LATEST: "", AggregateFn.FIRST: "first ",
               AggregateFn.LOWEST: "lowest ", AggregateFn.HIGHEST: "highest "}[p.fn]
-        return fn + join_and(terms)
+        return fn + join_and(terms, "and" if p.quantifier is ex.Quantifier.ALL else "or")
 
     # ---- computed values -------------------------------------------------------------------
 
@@ -314,9 +315,10 @@ class Prose:
     def compare(self, c: Compare) -> str:
         left, right, op = c.left, c.right, c.op
         if isinstance(left, ex.Panel):
-            each = "each" if left.quantifier is ex.Quantifier.ALL else "any of them"
             value = self.value(right, left.kinds[0])
-            return f"{self.panel(left)} {each} {op_symbol(op.value)} {value}{self.temporal(left.temporal)}"
+            each = " each" if left.quantifier is ex.Quantifier.ALL else ""
+            return (f"{self.panel(left)}{each} {op_symbol(op.value)} {value}"
+                    f"{self.temporal(left.temporal)}")
         # literal on the left: flip so the subject comes first
         if not _is_operand(left) and _is_operand(right):
             left, right = right, left
@@ -372,8 +374,8 @@ class Prose:
         if t.test in (TestKind.NORMAL, TestKind.ABNORMAL):
             where = "within" if t.test is TestKind.NORMAL else "outside"
             if isinstance(t.operand, ex.Panel):
-                each = "all" if t.operand.quantifier is ex.Quantifier.ALL else "any of them"
-                return f"{self.panel(t.operand)} {each} {where} the normal range{when}"
+                each = " all" if t.operand.quantifier is ex.Quantifier.ALL else ""
+                return f"{self.panel(t.operand)}{each} {where} the normal range{when}"
             return f"{subj}{when} {where} the normal range"
         if isinstance(t.operand, Aggregate) and t.operand.fn is AggregateFn.LATEST:
             subj = f"most recent {subj}"
@@ -871,7 +873,26 @@ def _op_before(text: str, start: int) -> str | None:
     return None
 
 
+# Numbers that name things rather than state thresholds: a drug class or virus (`DPP-4`,
+# `GLP-1`, `COVID-19`, `U-100`), a label (`Day -8`, `CKD stage 5`, `type 2 diabetes`,
+# `Week 12`), or part of a unit (`10^9/L`, `mL/min/1.73 m2`). They are blanked out before the
+# text is read for numbers.
+_NAME_NUMBERS = re.compile(
+    r"(?<![\w-])[A-Za-z][A-Za-z]*[-‐–]\d+[A-Za-z0-9]*"
+    r"|\b(?:day|week|visit|cycle|stage|type|phase|class|part|cohort|period|step|lead|arm|"
+    r"dose level|level)\s*[-−–]?\s*\d+(?:\.\d+)?[a-z]?\b"
+    r"|(?:[x×]\s*)?10\s*(?:\^|\*\*|\*)\s*-?\d+|(?:[x×]\s*)?10[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+"
+    r"|/\s*\d+(?:\.\d+)?\s*(?:m2|m²|m\^2)?",
+    re.IGNORECASE,
+)
+
+
+def _blank_names(text: str) -> str:
+    return _NAME_NUMBERS.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def _text_facts(text: str) -> list[_Fact]:
+    text = _blank_names(text)
     facts: list[_Fact] = []
     taken: list[tuple[int, int]] = []
 
@@ -930,10 +951,21 @@ def _text_facts(text: str) -> list[_Fact]:
     return facts
 
 
-def _expr_facts(e: Expr | None, out: list[_Fact]) -> None:
+def _attested_only(e: Expr) -> bool:
+    if isinstance(e, Not):
+        return _attested_only(e.operand)
+    return isinstance(e, Attested)
+
+
+def _expr_facts(e: Expr | None, out: list[_Fact]) -> None:  # noqa: C901 - one case per node
     if e is None:
         return
-    if isinstance(e, (And, Or)):
+    if isinstance(e, ex.Defined):
+        _expr_facts(e.body, out)
+    elif isinstance(e, (ex.Arithmetic, ex.Power, ex.Call, ex.TableValue, ex.Lookup)):
+        for part in _numbers_of(e):
+            out.append(part)
+    elif isinstance(e, (And, Or)):
         for x in e.operands:
             _expr_facts(x, out)
     elif isinstance(e, Not):
@@ -989,6 +1021,27 @@ def _expr_facts(e: Expr | None, out: list[_Fact]) -> None:
         out.append(_Fact("plain", float(e.count), shown=f"{e.count} consecutive"))
 
 
+def _numbers_of(e: Expr) -> list[_Fact]:
+    """The numbers written in a computed value (`0.5 * max_dose[drug]`, `140 - age`) and its
+    inputs' windows."""
+    out: list[_Fact] = []
+    if isinstance(e, QuantityLiteral):
+        q = e.quantity
+        out.append(_Fact("quantity", q.value, unit=q.unit,
+                         shown=quantity_display(q.value, q.unit)))
+    elif isinstance(e, ex.Arithmetic):
+        out += _numbers_of(e.left) + _numbers_of(e.right)
+    elif isinstance(e, ex.Power):
+        out += _numbers_of(e.base)
+        out.append(_Fact("plain", e.exponent, shown=f"^ {num(e.exponent)}"))
+    elif isinstance(e, ex.Call):
+        for a in e.arguments:
+            out += _numbers_of(a.value)
+    elif isinstance(e, (Aggregate, Count, LogReduction)):
+        _selection_facts(e.selection, out)
+    return out
+
+
 def _selection_facts(sel: Selection, out: list[_Fact]) -> None:
     t = sel.temporal
     if isinstance(t, Within):
@@ -1037,7 +1090,7 @@ def _matches(t: _Fact, x: _Fact, calendar: Calendar) -> bool:
 
 
 def check_text_vs_expr(
-    criterion: Criterion, calendar: Calendar = DEFAULT_CALENDAR
+    criterion: Criterion, calendar: Calendar = DEFAULT_CALENDAR, trial: Trial | None = None
 ) -> list[Finding]:
     """Numbers in the criterion's text that its expression does not state the same way.
 
@@ -1046,12 +1099,22 @@ def check_text_vs_expr(
     days through `calendar`) and, where the text writes a comparison (`≤`, `at least`), with the
     same comparison. Numbers of the expression that the text does not mention are not findings:
     expressions are routinely more precise than their words (a look-back window, say).
+
+    Numbers that name things (`DPP-4`, `Day -8`, `CKD stage 5`, `10^9/L`) are not read as
+    thresholds; a criterion left to the investigator (`attested`) is not checked, since the
+    investigator confirms its words; with `trial`, a definition the criterion uses counts with
+    its expression. Each finding is reported once.
     """
-    if not criterion.text:
+    if not criterion.text or _attested_only(criterion.expr):
         return []
     texts = _text_facts(criterion.text)
     exprs: list[_Fact] = []
-    _expr_facts(criterion.expr, exprs)
+    expr = criterion.expr
+    if trial is not None and trial.definitions:
+        from protocol.resolve import resolve
+
+        expr = resolve(expr, trial)
+    _expr_facts(expr, exprs)
     findings: list[Finding] = []
     for t in texts:
         matched = [x for x in exprs if _matches(t, x, calendar)]
@@ -1064,7 +1127,8 @@ def check_text_vs_expr(
         if not matched:
             if t.kind == "plain" and t.value > 1900:  # a year, not a threshold
                 continue
-            same_kind = [x for x in exprs if x.kind == t.kind or (t.kind == "plain")]
+            same_kind = [x for x in exprs if x.kind == t.kind or (t.kind == "plain") or (
+                t.kind == "duration" and x.kind == "quantity" and x.unit in _UCUM_TIME)]
             if t.kind == "limit":
                 same_kind = [x for x in exprs if x.kind == "limit" and x.limit == t.limit]
             if t.kind == "plain" and not same_kind:
@@ -1093,6 +1157,10 @@ def check_text_vs_expr(
                     tuple(x.shown for x in matched),
                 )
             )
-    return findings
+    unique: list[Finding] = []
+    for f in findings:  # a number the text repeats is one finding
+        if all(f.message != g.message for g in unique):
+            unique.append(f)
+    return unique
 
 

@@ -1,7 +1,8 @@
 """`make demo`: the whole job on the bundled examples, through the same CLI a user runs.
 
-Checks and formats both protocols, validates the seed trial's synthetic cohort and the real CDISC
-pilot SDTM data, renders the protocol documents and exports, and says where everything is.
+Checks and formats the example protocols, validates the seed trial's and the T2DM example's
+synthetic cohorts and the real CDISC pilot SDTM data, renders the protocol documents and exports,
+and says where everything is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "out"
 SEED = ROOT / "examples" / "nct06802718"
 PILOT = ROOT / "examples" / "cdiscpilot01"
+T2DM = ROOT / "examples" / "t2dm_addon"
 PILOT_SDTM = ROOT.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
 
 
@@ -29,7 +31,7 @@ def _step(title: str, *args: str, ok: tuple[int, ...] = (0,)) -> bool:
 
 def main() -> int:
     failures = 0
-    for name, folder in (("nct06802718", SEED), ("cdiscpilot01", PILOT)):
+    for name, folder in (("nct06802718", SEED), ("cdiscpilot01", PILOT), ("t2dm_addon", T2DM)):
         out = OUT / name
         out.mkdir(parents=True, exist_ok=True)
         protocol = str(folder / "protocol.trial")
@@ -52,6 +54,12 @@ def main() -> int:
         failures += not _step("nct06802718: interim monitoring", "monitor",
                               str(SEED / "protocol.trial"), "--data",
                               str(SEED / "interim.json"), ok=(0, 1))
+    t2dm_out = OUT / "t2dm_addon"
+    failures += not _step(
+        "t2dm_addon: validate the synthetic cohort (18 patients, one per scenario)", "validate",
+        str(T2DM / "protocol.trial"), "--patients", str(T2DM / "patients.jsonl"),
+        "--as-of", "2025-09-30", "--json", str(t2dm_out / "report.json"),
+        "--html", str(t2dm_out / "report.html"), "--csv", str(t2dm_out / "csv"), ok=(0, 1))
     pilot_out = OUT / "cdiscpilot01"
     if PILOT_SDTM.is_dir():
         failures += not _step(

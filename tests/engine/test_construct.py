@@ -59,7 +59,7 @@ EXAMPLES: list[tuple[type, tuple[Any, ...]]] = [
     (RecordRef, ("lb.xpt", "row 4 (LBSEQ 2)")),
     (Observation, ("alt", DAY, REF, 52, "U/L", 7, 40, None, "screening", (("fasting", True),))),
     (Evidence, ("alt: 52 U/L <= 100 U/L: true", "I3", "latest alt", TRUE, 52, "U/L", DAY, REF,
-                100, "U/L", (7, 40), None)),
+                100, "U/L", (7, 40), None, ())),
     (CriterionResult, ("I3", "inclusion", CriterionVerdict.MET, TRUE, (), "ALT <= 2.5 x ULN",
                        False, False)),
     (ScheduleRow, ("dose", "dose", 3, "week 3", Status.LATE, 21, DAY, (20, 22), (DAY, DAY), DAY,

@@ -146,8 +146,11 @@ _functions = st.sampled_from(["ln", "log10", "abs", "min", "max", "bmi", "cockcr
 
 
 def _computed(children: st.SearchStrategy[ex.Expr]) -> st.SearchStrategy[ex.Expr]:
+    # a name is given once (unique_by: None names are told apart by their position)
     arguments = st.lists(st.builds(ex.Argument, children, st.one_of(st.none(), names)),
-                         min_size=1, max_size=3).map(tuple)
+                         min_size=1, max_size=3).map(
+        lambda args: tuple(a for i, a in enumerate(args)
+                           if a.name is None or a.name not in [b.name for b in args[:i]]))
     return st.one_of(
         st.builds(ex.Arithmetic, st.sampled_from(list(ex.ArithOp)), children, children),
         st.builds(ex.Power, children, st.sampled_from([2.0, 3.0, -1.0, 0.5, -1.2])),
