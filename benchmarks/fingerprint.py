@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/fingerprint.py                 # 2,000 synthetic + CDISC pilot
     .venv/bin/python benchmarks/fingerprint.py --patients 500
+    .venv/bin/python benchmarks/fingerprint.py --jobs 2       # the same, in 2 processes
 
 Runs `trialcode validate` with --json, --html and --csv on (1) the seed trial's synthetic cohort
 (seeded, generated once into the work folder) and (2) the real CDISC pilot SDTM data, and prints
@@ -26,13 +27,14 @@ sys.path.insert(0, str(ROOT))
 SEED = ROOT / "examples" / "nct06802718" / "protocol.trial"
 PILOT = ROOT / "examples" / "cdiscpilot01"
 PILOT_SDTM = ROOT.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
+JOBS: list[str] = []  # ["--jobs", "N"] with --jobs N
 
 
 def _validate(out: Path, *args: str) -> None:
     from trialcode.cli import main as cli
 
     out.mkdir(parents=True, exist_ok=True)
-    code = cli(["validate", *args, "--json", str(out / "report.json"),
+    code = cli(["validate", *args, *JOBS, "--json", str(out / "report.json"),
                 "--html", str(out / "report.html"), "--csv", str(out / "csv")])
     if code not in (0, 1):
         raise SystemExit(f"validate exited {code}")
@@ -45,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "trialcode-bench"
     )
+    parser.add_argument("--jobs", type=int, help="validate --jobs N (the outputs must not change)")
     args = parser.parse_args(argv)
+    if args.jobs is not None:
+        JOBS[:] = ["--jobs", str(args.jobs)]
 
     from engine.io.jsonl import write_patients
     from engine.io.synthetic import TRIAL, cohort

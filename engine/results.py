@@ -18,7 +18,7 @@ from collections.abc import Callable
 import attrs
 
 from engine.logic import Truth
-from engine.patient import RecordRef, fast_constructor
+from engine.patient import ClockTime, RecordRef, fast_constructor
 
 Scalar = int | float | str | bool
 
@@ -53,6 +53,7 @@ class Evidence:
     threshold_unit: str | None = None
     reference_range: tuple[int | float | None, int | float | None] | None = None
     error: str | None = None
+    time: ClockTime | None = None  # the record's time of day on `date`, when the data give one
     inputs: tuple[Evidence, ...] = ()
 
     def __init__(
@@ -69,6 +70,7 @@ class Evidence:
         threshold_unit: str | None = None,
         reference_range: tuple[int | float | None, int | float | None] | None = None,
         error: str | None = None,
+        time: ClockTime | None = None,
         inputs: tuple[Evidence, ...] = (),
     ) -> None:
         # attrs' own __init__ for a frozen class sets each slot through object.__setattr__;
@@ -87,11 +89,12 @@ class Evidence:
         _set_threshold_unit(self, threshold_unit)
         _set_reference_range(self, reference_range)
         _set_error(self, error)
+        _set_time(self, time)
         _set_inputs(self, inputs)
 
 
 (_set_explanation, _set_source, _set_subject, _set_truth, _set_value, _set_unit, _set_date,
- _set_ref, _set_threshold, _set_threshold_unit, _set_reference_range, _set_error,
+ _set_ref, _set_threshold, _set_threshold_unit, _set_reference_range, _set_error, _set_time,
  _set_inputs) = (
     getattr(Evidence, f.name).__set__ for f in attrs.fields(Evidence))
 if [(p.name, p.default) for p in list(inspect.signature(Evidence.__init__).parameters.values())[1:]] \

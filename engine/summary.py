@@ -192,6 +192,42 @@ class Summary:
                 break
             self._error_samples.append(str(e))
 
+    def merge(self, later: Summary) -> None:
+        """Add the counts of `later`, an accumulator of the items that came after this one's
+        in input order (a worker's share of a run). Merging the shares in input order gives
+        exactly the accumulator of one pass over all items: counts add up, and rows keep the
+        order in which the stream first met them (an earlier share's first)."""
+        self.patients += later.patients
+        self.rejected += later.rejected
+        self.verdicts.update(later.verdicts)
+        for cid, counts in later._criteria.items():
+            row = self._criteria.get(cid)
+            if row is None:
+                row = self._criteria[cid] = [0, 0, 0, 0]
+                self._criterion_info[cid] = later._criterion_info[cid]
+            for i, n in enumerate(counts):
+                row[i] += n
+        for key, counter in later._activities.items():
+            mine = self._activities.get(key)
+            if mine is None:
+                mine = self._activities[key] = Counter()
+            mine.update(counter)
+        self._unplanned.update(later._unplanned)
+        for rule, counts in later._rules.items():
+            row = self._rules.get(rule)
+            if row is None:
+                row = self._rules[rule] = [0] * len(counts)
+                self._rule_action[rule] = later._rule_action[rule]
+            for i, n in enumerate(counts):
+                row[i] += n
+        self.patients_with_stopping += later.patients_with_stopping
+        self.patients_with_deviations += later.patients_with_deviations
+        self.errors += later.errors
+        room = MAX_SAMPLES - len(self._rejected_samples)
+        self._rejected_samples.extend(later._rejected_samples[: max(room, 0)])
+        room = MAX_SAMPLES - len(self._error_samples)
+        self._error_samples.extend(later._error_samples[: max(room, 0)])
+
     def result(self) -> SummaryResult:
         order = [s.value for s in Status]
         activities = tuple(

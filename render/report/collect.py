@@ -131,6 +131,14 @@ class _Bounded:
     def listing(self) -> Listing:
         return Listing(tuple(self.items), self.total)
 
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= self.limit
+
+    def merge(self, later: _Bounded) -> None:
+        self.total += later.total
+        self.items.extend(later.items[: max(self.limit - len(self.items), 0)])
+
 
 class ReportCollector:
     """Bounded listings and timelines from a stream of results."""
@@ -165,6 +173,28 @@ class ReportCollector:
         for event in item.stopping:
             self.stopping.add(StoppingItem(item.id, item.arm, event))
         self.timelines.add(Timeline(self.patients, item, patient))
+
+    LISTINGS = ("deviations", "ineligible", "stopping", "rejected", "timelines")
+
+    def listings(self) -> tuple[_Bounded, ...]:
+        """The bounded listings, in the order of LISTINGS."""
+        return (self.deviations, self.ineligible, self.stopping, self.rejected, self.timelines)
+
+    def merge(self, later: ReportCollector) -> None:
+        """Add `later`, the collector of the items that came after this one's in input order
+        (a worker's share of a run): the same as one collector over all of them. A share
+        need not keep the items of a listing that is already full here (its limit 0)."""
+        offset = self.patients
+        self.patients += later.patients
+        for mine, theirs in zip(self.listings()[:4], later.listings()[:4], strict=True):
+            mine.merge(theirs)
+        self.timelines.total += later.timelines.total
+        room = max(self.timelines.limit - len(self.timelines.items), 0)
+        self.timelines.items.extend(
+            Timeline(t.index + offset, t.result, t.patient) for t in later.timelines.items[:room]
+        )
+        for cid, n in later.not_ruled_out.items():
+            self.not_ruled_out[cid] = self.not_ruled_out.get(cid, 0) + n
 
     def finish(
         self,

@@ -31,6 +31,40 @@ from engine.summary import SummaryResult
 from render.report.collect import Accounting
 
 
+def _dump(obj: Any) -> str:
+    try:
+        return orjson.dumps(obj).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class JsonParts:
+    """The patients and rejected records of a share of a run (a worker's) as report text, for
+    JsonReportWriter.add_parts: each item as ",\n" + its compact JSON."""
+
+    def __init__(self) -> None:
+        self.patients: list[str] = []
+        self.rejected: list[str] = []
+
+    def add(self, item: PatientResult | RejectedRecord) -> None:
+        if isinstance(item, RejectedRecord):
+            self.rejected.append(_dump(report_json.rejected_json(item)))
+        else:
+            self.patients.append(_dump(report_json.patient_json(item)))
+
+    def take(self) -> tuple[str, int, str, int]:
+        """(patients' text, how many, rejected records' text, how many) since the last take."""
+        out = (
+            "".join(",\n" + text for text in self.patients),
+            len(self.patients),
+            "".join(",\n" + text for text in self.rejected),
+            len(self.rejected),
+        )
+        self.patients.clear()
+        self.rejected.clear()
+        return out
+
+
 class JsonReportWriter:
     def __init__(
         self, path: str | Path, trial_name: str, as_of: datetime.date, *, indent: bool = False
@@ -48,10 +82,22 @@ class JsonReportWriter:
     def _dump(self, obj: Any) -> str:
         if self.indent:
             return json.dumps(obj, ensure_ascii=False, indent=1)
-        try:
-            return orjson.dumps(obj).decode("utf-8")
-        except orjson.JSONEncodeError:
-            return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        return _dump(obj)
+
+    def add_parts(self, parts: JsonParts | tuple[str, int, str, int]) -> None:
+        """Append what a JsonParts took (a worker's share of the run, in input order): the same
+        bytes as adding its items one by one (in the compact layout only)."""
+        if self.indent:
+            raise ValueError("add_parts writes the compact layout")
+        patients, n_patients, rejected, n_rejected = (
+            parts.take() if isinstance(parts, JsonParts) else parts
+        )
+        if n_patients:
+            self.handle.write(patients if self.patients else patients[1:])
+            self.patients += n_patients
+        if n_rejected:
+            self.spool.write(rejected if self.rejected else rejected[1:])
+            self.rejected += n_rejected
 
     def add(self, item: PatientResult | RejectedRecord) -> None:
         if isinstance(item, RejectedRecord):

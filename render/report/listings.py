@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -117,28 +118,23 @@ def deviation_row(patient: str, arm: str | None, r: ScheduleRow) -> list[Any]:
     ]
 
 
-class CsvListings:
-    """The four CSV listings of a run, written row by row."""
+FILES = (
+    ("deviations.csv", DEVIATION_COLUMNS),
+    ("ineligibility.csv", INELIGIBILITY_COLUMNS),
+    ("stopping.csv", STOPPING_COLUMNS),
+    ("rejected.csv", REJECTED_COLUMNS),
+)
 
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._files: list[IO[str]] = []
-        self.deviations = self._open("deviations.csv", DEVIATION_COLUMNS)
-        self.ineligibility = self._open("ineligibility.csv", INELIGIBILITY_COLUMNS)
-        self.stopping = self._open("stopping.csv", STOPPING_COLUMNS)
-        self.rejected = self._open("rejected.csv", REJECTED_COLUMNS)
 
-    def _open(self, name: str, columns: tuple[str, ...]) -> Any:
-        handle = (self.folder / name).open("w", encoding="utf-8-sig", newline="")
-        self._files.append(handle)
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        return writer
+class _CsvRows:
+    """The rows of the four listings, written through one csv writer per text handle (in the
+    order of FILES)."""
 
-    @property
-    def paths(self) -> list[Path]:
-        return [Path(f.name) for f in self._files]
+    def __init__(self, handles: list[IO[str]]):
+        self._files = handles
+        self.deviations, self.ineligibility, self.stopping, self.rejected = (
+            csv.writer(handle, lineterminator="\n") for handle in handles
+        )
 
     def add(self, item: PatientResult | RejectedRecord) -> None:
         if isinstance(item, RejectedRecord):
@@ -191,6 +187,49 @@ class CsvListings:
                     " | ".join(e.explanation for e in s.evidence),
                 ]
             )
+
+
+
+class CsvParts(_CsvRows):
+    """The rows of a share of a run (a worker's), kept as text to be appended to the files by
+    CsvListings.write_parts, in input order: the same bytes as rows written one by one."""
+
+    def __init__(self) -> None:
+        super().__init__([io.StringIO() for _ in FILES])
+
+    def take(self) -> tuple[str, ...]:
+        """The text of each listing's rows since the last take (in the order of FILES)."""
+        texts = []
+        for handle in self._files:
+            assert isinstance(handle, io.StringIO)
+            texts.append(handle.getvalue())
+            handle.seek(0)
+            handle.truncate()
+        return tuple(texts)
+
+
+class CsvListings(_CsvRows):
+    """The four CSV listings of a run, written row by row."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handles: list[IO[str]] = []
+        for name, columns in FILES:
+            handle = (self.folder / name).open("w", encoding="utf-8-sig", newline="")
+            handles.append(handle)
+            csv.writer(handle, lineterminator="\n").writerow(columns)
+        super().__init__(handles)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [Path(f.name) for f in self._files]
+
+    def write_parts(self, texts: tuple[str, ...]) -> None:
+        """Append the rows a CsvParts took (see there)."""
+        for handle, text in zip(self._files, texts, strict=True):
+            if text:
+                handle.write(text)
 
     def close(self) -> None:
         for handle in self._files:

@@ -134,8 +134,16 @@ class Progress:
     """A one-line progress bar on a TTY stream, redrawn at most 10 times a second. On anything
     that is not a terminal it prints nothing."""
 
-    def __init__(self, total: float | None, unit: str = "patients", stream: TextIO | None = None):
+    def __init__(
+        self,
+        total: float | None,
+        unit: str = "patients",
+        stream: TextIO | None = None,
+        *,
+        processes: int = 1,
+    ):
         self.stream = stream if stream is not None else sys.stderr
+        self.processes = processes
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.total = total
         self.unit = unit
@@ -158,7 +166,8 @@ class Progress:
 
     def _draw(self, now: float) -> None:
         rate = self.count / max(now - self.start, 1e-9)
-        text = f"{self.count:,} {self.unit} ({rate:,.0f}/s)"
+        text = f"{self.count:,} {self.unit} ({rate:,.0f}/s"
+        text += f" on {self.processes} processes)" if self.processes > 1 else ")"
         if self.total:
             frac = min(self.done / self.total, 1.0)
             filled = int(30 * frac)

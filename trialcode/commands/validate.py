@@ -1,11 +1,12 @@
 """`trialcode validate`: evaluate patient data against a protocol and report.
 
     trialcode validate PROTOCOL (--patients FILE.jsonl | --sdtm DIR [--map FILE])
-                       [--as-of DATE] [--json FILE] [--html FILE] [--csv DIR]
+                       [--as-of DATE] [--json FILE] [--html FILE] [--csv DIR] [--jobs N]
 
-Patients are streamed from a JSON-lines file (one at a time: memory does not grow with their
-number) or loaded from an SDTM folder; each goes through the engine; the terminal gets a compact
-summary (and a progress bar on stderr when it is a terminal); --json, --html and --csv write the
+Patients are streamed from a JSON-lines file (a chunk at a time: memory does not grow with their
+number) or loaded from an SDTM folder; each goes through the engine, in N processes with --jobs
+(trialcode.parallel: the reports are the same for any N); the terminal gets a compact summary
+(and a progress bar on stderr when it is a terminal); --json, --html and --csv write the
 reports. Exit status: 0 when the run completed (findings are in the report), 1 when the protocol
 or the input cannot be read, 2 for a usage error.
 """
@@ -15,23 +16,19 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
-from collections import Counter
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
 
 import trialcode
-from engine.api import Summary, compile_trial, evaluate_all
-from engine.io.jsonl import PatientFileError, read_lines
-from engine.io.sdtm import SdtmError, load_map, load_sdtm
-from engine.io.vocabulary import Vocabulary, did_you_mean
-from engine.patient import Observation, Occurrence, Patient, RejectedRecord
-from engine.results import PatientResult
+from engine.io.jsonl import PatientFileError
+from engine.io.sdtm import SdtmError
+from engine.io.vocabulary import did_you_mean
 from protocol.trial import Trial
-from render.report.collect import Accounting, ReportCollector
 from render.report.html import write_html
 from render.report.listings import CsvListings
 from render.report.terminal import Progress, terminal_summary
+from trialcode.parallel import RunSpec, RunState, run_parts
+from trialcode.parallel.parts import Reports
+from trialcode.parallel.pool import cores
 
 DESCRIPTION = (
     "Evaluate patients against a protocol: eligibility (met / not met / unknown per criterion), "
@@ -88,8 +85,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=400,
         help="patient timelines in the HTML report (default 400)",
     )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        metavar="N",
+        type=_jobs,
+        default=1,
+        help="evaluate patients in N processes (default 1; 0: one per core); "
+        "the reports are the same whatever N",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
     p.set_defaults(func=run_validate)
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of processes (0: one per core)")
+    return n
 
 
 def _date(text: str) -> datetime.date:
@@ -97,19 +113,6 @@ def _date(text: str) -> datetime.date:
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
-
-
-class _CountingLines:
-    """Lines of a file, counting the characters read (for the progress bar)."""
-
-    def __init__(self, handle: TextIO):
-        self.handle = handle
-        self.chars = 0
-
-    def __iter__(self) -> Iterator[str]:
-        for line in self.handle:
-            self.chars += len(line)
-            yield line
 
 
 def fail(message: str) -> int:
@@ -131,79 +134,46 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
-    vocab = Vocabulary.from_trial(trial)
-    accounting: tuple[Accounting, ...] = ()
-    not_read: tuple[str, ...] = ()
-    counting: _CountingLines | None = None
-    handle: TextIO | None = None
-    if args.patients is not None:
-        path: Path = args.patients
-        try:
-            handle = path.open("r", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise PatientFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-        counting = _CountingLines(handle)
-        items: Iterable[Patient | RejectedRecord] = read_lines(counting, path.name, vocab)
-        total: float | None = float(path.stat().st_size) or None
-        source = str(path)
-        unit = "patients"
-    else:
-        mapping = load_map(args.map) if args.map else None
-        load = load_sdtm(args.sdtm, mapping, trial)
-        items = load
-        total = float(len(load.patients) + len(load.rejected)) or None
-        source = f"SDTM datasets in {args.sdtm}" + (f" (map {args.map})" if args.map else "")
-        accounting = tuple(
-            Accounting(c.dataset, c.rows, c.used, c.rejected, tuple(sorted(c.ignored.items())))
-            for c in load.accounting.values()
-        )
-        not_read = tuple(load.not_read)
-        unit = "patients"
-
-    declared = set(vocab.items)
-    undeclared: Counter[str] = Counter()
-    current: list[Patient | None] = [None]
-
-    def tap(stream: Iterable[Patient | RejectedRecord]) -> Iterator[Patient | RejectedRecord]:
-        for item in stream:
-            if isinstance(item, Patient):
-                current[0] = item
-                if declared:
-                    for e in item.events:
-                        if isinstance(e, (Observation, Occurrence)) and e.kind not in declared:
-                            undeclared[e.kind] += 1
-            yield item
-
-    summary = Summary(trial)
-    collector = ReportCollector(max_timelines=max(args.timelines, 0))
+    jobs = cores() if args.jobs == 0 else args.jobs
+    spec = RunSpec(
+        Path(args.protocol).resolve(),
+        as_of,
+        patients=args.patients,
+        sdtm=args.sdtm,
+        map=args.map,
+        json=bool(args.json),
+        csv=bool(args.csv),
+        max_timelines=max(args.timelines, 0),
+    )
+    state = RunState(spec, trial)
+    source, accounting, not_read = state.source, state.accounting, state.not_read
     csv = CsvListings(args.csv) if args.csv else None
     json_writer = None
     if args.json:
         from render.report.json_stream import JsonReportWriter
 
         json_writer = JsonReportWriter(args.json, trial.name, as_of)
-    progress = Progress(total, unit)
-    compiled = compile_trial(trial)
+    reports = Reports(state, json_writer, csv)
+    progress = Progress(state.total, "patients", processes=jobs)
     try:
-        for n, out in enumerate(evaluate_all(compiled, tap(items), as_of, summary=summary), 1):
-            patient = current[0] if isinstance(out, PatientResult) else None
-            collector.add(out, patient)
-            if csv is not None:
-                csv.add(out)
-            if json_writer is not None:
-                json_writer.add(out)
-            progress.update(collector.patients, counting.chars if counting else n)
+        run_parts(
+            state,
+            reports,
+            jobs,
+            lambda r: progress.update(r.collector.patients, r.done),
+        )
     except BaseException:
         if json_writer is not None:
             json_writer.close()
         raise
     finally:
         progress.close()
-        if handle is not None:
-            handle.close()
+        state.close()
         if csv is not None:
             csv.close()
 
+    summary, collector, undeclared = reports.summary, reports.collector, reports.undeclared
+    declared = set(state.vocab.items)
     result = summary.result()
     hints = tuple(
         (kind, n, did_you_mean(kind, declared).strip(" ()"))

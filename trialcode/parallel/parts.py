@@ -1,0 +1,135 @@
+"""A chunk's share of every report (`Part`), made in a worker; and the run's reports, which the
+parent builds by merging the parts in input order (`Reports`).
+
+A part holds text (the JSON report's and the CSV listings' bytes for its patients), counters
+(the summary's, the HTML report's attrition and listings totals, undeclared data kinds) and
+at most a listing's worth of results for the HTML report's listings and timelines, only while
+the parent's listing is not full: what crosses between processes stays proportional to the
+reports, not to the engine's object graphs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import attrs
+
+from engine.patient import Observation, Occurrence, Patient, RejectedRecord
+from engine.results import PatientResult
+from engine.summary import Summary
+from render.report.collect import ReportCollector
+from render.report.json_stream import JsonParts, JsonReportWriter
+from render.report.listings import CsvListings, CsvParts
+from trialcode.parallel.chunks import Chunk, RunState
+
+
+@attrs.frozen
+class Part:
+    index: int  # the chunk's, in input order
+    size: int  # the chunk's size, for the progress bar
+    seen: tuple[tuple[str, int], ...]  # (patient id, line) of the patient lines read
+    summary: Summary
+    collector: ReportCollector
+    undeclared: Counter[str]
+    json: tuple[str, int, str, int] | None = None
+    csv: tuple[str, ...] | None = None
+
+
+def make_part(
+    state: RunState,
+    chunk: Chunk,
+    full: Sequence[int] = (0,) * 5,
+    seen: dict[str, int] | None = None,
+) -> Part:
+    """Read and evaluate one chunk. `full` flags the parent's HTML listings that are full (in
+    the order of ReportCollector.LISTINGS): this part need not keep their items. `seen`: ids
+    that earlier chunks read, with their line (see LineReader)."""
+    spec = state.spec
+    items, reader = state.items_of(chunk, seen)
+    summary = Summary(state.trial)
+    collector = ReportCollector(max_rows=spec.max_rows, max_timelines=spec.max_timelines)
+    for listing, is_full in zip(collector.listings(), full, strict=True):
+        if is_full:
+            listing.limit = 0
+    json = JsonParts() if spec.json else None
+    csv = CsvParts() if spec.csv else None
+    undeclared: Counter[str] = Counter()
+    declared = set(state.vocab.items)
+    run = state.compiled.evaluate
+    as_of = spec.as_of
+    for item in items:
+        out: PatientResult | RejectedRecord
+        patient: Patient | None = None
+        if isinstance(item, RejectedRecord):
+            out = item
+        else:
+            patient = item
+            if declared:
+                for e in item.events:
+                    if isinstance(e, (Observation, Occurrence)) and e.kind not in declared:
+                        undeclared[e.kind] += 1
+            out = run(item, as_of)
+        summary.add(out)
+        collector.add(out, patient)
+        if json is not None:
+            json.add(out)
+        if csv is not None:
+            csv.add(out)
+    given = seen or {}
+    read = (
+        tuple((pid, line) for pid, line in reader.seen.items() if pid not in given)
+        if reader is not None
+        else ()
+    )
+    return Part(
+        chunk.index,
+        chunk.size,
+        read,
+        summary,
+        collector,
+        undeclared,
+        json.take() if json is not None else None,
+        csv.take() if csv is not None else None,
+    )
+
+
+class Reports:
+    """The run's reports, built from the parts in input order (see `merge`)."""
+
+    def __init__(
+        self,
+        state: RunState,
+        json: JsonReportWriter | None = None,
+        csv: CsvListings | None = None,
+    ):
+        spec = state.spec
+        self.summary = Summary(state.trial)
+        self.collector = ReportCollector(max_rows=spec.max_rows, max_timelines=spec.max_timelines)
+        self.undeclared: Counter[str] = Counter()
+        self.json = json
+        self.csv = csv
+        self.seen: dict[str, int] = {}  # every patient id read, with its line
+        self.done = 0  # chunk sizes merged, for the progress bar
+
+    def full(self) -> tuple[int, ...]:
+        """Which HTML listings are full (for the next parts: see make_part)."""
+        return tuple(int(listing.full) for listing in self.collector.listings())
+
+    def repeated(self, part: Part) -> dict[str, int]:
+        """The ids of `part` that an earlier part read already, with their first line."""
+        seen = self.seen
+        return {pid: seen[pid] for pid, _ in part.seen if pid in seen}
+
+    def merge(self, part: Part) -> None:
+        """Add the next part in input order (after `repeated` found nothing in it)."""
+        self.seen.update(part.seen)
+        self.summary.merge(part.summary)
+        self.collector.merge(part.collector)
+        self.undeclared.update(part.undeclared)
+        if self.json is not None and part.json is not None:
+            self.json.add_parts(part.json)
+        if self.csv is not None and part.csv is not None:
+            self.csv.write_parts(part.csv)
+        self.done += part.size
+
