@@ -225,10 +225,11 @@ def _operand(node: ex.Expr) -> str:
 def split_lines(node: ex.Expr, width: int = 88) -> list[str]:
     """An expression broken at its top-level `and`/`or`, continuation lines led by the operator.
 
-    An operand in parentheses that is itself too long is broken the same way inside them.
+    An operand in parentheses that is itself too long is broken the same way inside them; a
+    comparison too long for a line is broken inside its computed value (`_break_value`).
     """
     if not isinstance(node, (ex.And, ex.Or)):
-        return [expression(node)]
+        return _break_value(node, width)
     word = "and" if isinstance(node, ex.And) else "or"
     lines: list[str] = []
     for i, operand in enumerate(node.operands):
@@ -240,6 +241,42 @@ def split_lines(node: ex.Expr, width: int = 88) -> list[str]:
             lines.append(lead + "(" + inner[0])
             lines.extend(pad + line for line in inner[1:])
             lines[-1] += ")"
+        elif len(text) + len(lead) > width and not _is_logic(operand):
+            inner = _break_value(operand, width - len(lead))
+            lines.append(lead + inner[0])
+            lines.extend(" " * len(lead) + line for line in inner[1:])
         else:
             lines.append(lead + text)
     return lines
+
+
+def _break_value(node: ex.Expr, width: int) -> list[str]:
+    """A comparison or test too long for one line, broken where the language lets a line
+    continue: after each argument of a call (inside its parentheses), or before the top-level
+    operator of arithmetic (a line starting with an operator continues the one before)."""
+    text = expression(node)
+    if len(text) <= width or not isinstance(node, (ex.Compare, ex.InRange, ex.Test)):
+        return [text]
+    value = node.left if isinstance(node, ex.Compare) else node.operand
+    if isinstance(value, (ex.Aggregate, ex.Exists)) and value.selection.where is not None:
+        return [text]
+    head = _operand(value)
+    tail = text[len(head):]  # ` >= 60 mL/min`, ` in 25..45 kg/m2`
+    if not text.startswith(head):
+        return [text]
+    if isinstance(value, ex.Call) and len(value.arguments) > 1:
+        args = [expression(a.value) if a.name is None else f"{a.name} = {expression(a.value)}"
+                for a in value.arguments]
+        pad = " " * (len(value.function) + 1)
+        lines = [f"{value.function}({args[0]},"]
+        lines += [f"{pad}{a}," for a in args[1:-1]]
+        lines.append(f"{pad}{args[-1]}){tail}")
+        return lines
+    if isinstance(value, ex.Arithmetic):
+        level = _strength(value)
+        left = _term(value.left, level)
+        right = _term(value.right, level + 1)
+        if value.op is ex.ArithOp.DIV and not left.endswith(")") and _ends_in_bare_unit(value.left):
+            left = f"({left})"
+        return [left, f"  {value.op.value} {right}{tail}"]
+    return [text]

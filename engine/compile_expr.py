@@ -614,7 +614,8 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
             f"{left.subject}: {value} {opv} {shown}: {truth._value_}", scope.source,
             left.subject, truth, lv if isinstance(lv, EVIDENCE_VALUE_TYPES) else None,
             left.unit, day, rec.ref if rec is not None else None, _scalar(th), th_unit, rng,
-            left.error, time, _inputs(scope, left, th_inputs))]
+            left.error, time,
+            () if left.inputs is None and th_inputs is None else _inputs(scope, left, th_inputs))]
 
     return compare
 

@@ -39,7 +39,7 @@ from engine.expressions import (
     normalize_sex,
     numeric,
 )
-from engine.logic import FALSE, TRUE, UNKNOWN
+from engine.logic import TRUE, UNKNOWN
 from engine.patient import Event, Observation, Occurrence
 from protocol import expr as ex
 from protocol.formulas import (
@@ -149,12 +149,11 @@ def _unknown(subject: str, vals: list[Val], inputs: tuple[Val, ...]) -> Val | No
     unknown input's (an error stays an error)."""
     for v in vals:
         if v.value is None or v.error is not None:
+            # the inputs that were found stay in the evidence; an unknown value has no date
             known = tuple(x for x in inputs if x.value is not None and x.error is None)
             if v.error is not None:
-                return Val(None, subject, error=f"{v.subject}: {v.error}", inputs=known,
-                           day=_latest(known))
-            reason = v.missing or f"no {v.subject}"
-            return Val(None, subject, missing=reason, inputs=known, day=_latest(known))
+                return Val(None, subject, error=f"{v.subject}: {v.error}", inputs=known)
+            return Val(None, subject, missing=v.missing or f"no {v.subject}", inputs=known)
     return None
 
 
@@ -162,7 +161,7 @@ def _error(scope: Scope, event: Event | None, subject: str, message: str,
            inputs: tuple[Val, ...]) -> Val:
     if event is None:  # inside `where` evaluation is quiet
         scope.error(f"{subject}: {message}")
-    return Val(None, subject, error=message, inputs=inputs, day=_latest(inputs))
+    return Val(None, subject, error=message, inputs=inputs)
 
 
 def _number(v: Val) -> int | float | None:
@@ -516,16 +515,17 @@ def defined_condition(node: ex.Defined, condition_of: CompileCondition) -> Cond:
     name = node.name
     from engine.results import Evidence
 
-    lines = {t: Evidence(f"{name}: {t._value_}", subject=name, truth=t)
-             for t in (TRUE, FALSE, UNKNOWN)}
+    heads: dict[tuple[str | None, object], Evidence] = {}  # (source, truth) -> shared line
 
     def defined(scope: Scope, event: Event | None) -> Result:
         t, ev = body(scope, event)
         if event is not None:
             return t, ev
-        head = lines[t]
-        if head.source != scope.source:
-            head = Evidence(head.explanation, source=scope.source, subject=name, truth=t)
+        key = (scope.source, t)
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = Evidence(f"{name}: {t._value_}", source=scope.source,
+                                         subject=name, truth=t)
         return t, [head, *ev]
 
     return defined

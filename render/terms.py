@@ -157,7 +157,9 @@ def plural(phrase: str) -> str:
 
 
 def sentence_case(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
+    """The first letter upper-cased, after any opening parenthesis: `(The larger of ...`."""
+    start = len(text) - len(text.lstrip("(["))
+    return text[:start] + text[start:start + 1].upper() + text[start + 1:]
 
 
 def lower_first(text: str) -> str:

@@ -88,3 +88,24 @@ def test_the_patient_file_is_what_the_generator_writes(tmp_path) -> None:  # typ
     lines = (FOLDER / "patients.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["id"] for line in lines[1:]] == [p.pid for p in module.cohort()]
     assert [json.loads(line) for line in lines[1:]] == [p.json() for p in module.cohort()]
+
+
+def test_the_usdm_export_carries_definitions_tables_and_expressions() -> None:
+    from render.export import export_usdm
+    from render.export.usdm import expression_json
+
+    trial = trialcode.load(FOLDER / "protocol.trial")
+    doc = export_usdm(trial)
+    design = doc["study"]["versions"][0]["studyDesigns"][0]
+    found: dict[str, list[dict]] = defaultdict(list)  # type: ignore[type-arg]
+    for e in design["extensionAttributes"]:
+        kind = e["url"].rsplit(":", 1)[1]
+        if kind in ("definition", "table"):
+            found[kind].append(json.loads(e["valueString"]))
+    assert [d["name"] for d in found["definition"]] == [d.name for d in trial.definitions]
+    assert found["definition"][0]["expression"] == expression_json(trial.definitions[0].expr)
+    assert found["definition"][0]["prose"].startswith("ALT and AST each ≤ 2.5 × ULN")
+    assert found["table"][0]["rows"][0] == {"key": "glimepiride", "value": {
+        "type": "QuantityLiteral", "quantity": {"type": "Quantity", "value": 8, "unit": "mg"}}}
+    # each criterion's expression travels as JSON, computed values included
+    assert '\\"function\\": \\"qtcf\\"' in json.dumps(doc)

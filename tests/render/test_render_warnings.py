@@ -17,7 +17,7 @@ from conftest import EXAMPLES
 
 import dsl
 from protocol.check import check
-from render.prose import check_text_vs_expr
+from render.wording import check_text_vs_expr
 
 CORPUS = Path(__file__).parent / "data" / "warnings_corpus.trial"
 

@@ -45,7 +45,7 @@ def _load(path: str) -> object:
 
 def run_render(args: argparse.Namespace) -> int:
     from render import render_document
-    from render.prose import check_text_vs_expr
+    from render.wording import check_text_vs_expr
 
     try:
         trial = _load(args.protocol)
