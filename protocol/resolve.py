@@ -55,6 +55,15 @@ class _Resolver:
                 return node
             body = self.expr(definition.expr, None, using + (node.name,))
             return ex.Defined(node.name, body, span=node.span)
+        if isinstance(node, ex.Call):
+            # directly, not through `fields`: one frame per level of nesting (issue 15)
+            arguments = []
+            changed = False
+            for a in node.arguments:
+                value = self.expr(a.value, in_where, using)
+                changed = changed or value is not a.value
+                arguments.append(attrs.evolve(a, value=value) if value is not a.value else a)
+            return attrs.evolve(node, arguments=tuple(arguments)) if changed else node
         if isinstance(node, ex.Lookup):
             table = self.tables.get(node.table)
             key = self.expr(node.key, in_where, using)

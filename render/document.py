@@ -26,8 +26,8 @@ from render.design import DesignMatrix, build_matrix, ratio_text
 from render.prose import Prose, formulas_used
 from render.schema_svg import schema_svg
 from render.soa import Grid, build_grid
-from render.stats import NumberTable, interim_plot, interim_table, safety_table
-from render.terms import duration_text, join_and, lower_first, num, sentence_case
+from render.stats import NumberTable, design_problem, interim_plot, interim_table, safety_table
+from render.terms import duration_text, join_and, lower_first, num, sentence_case, window_text
 
 GENERATED_MARK = "†"
 GENERATED_NOTE = (
@@ -479,7 +479,9 @@ class _Builder:
                 Para(
                     f"The trial has {_count_word(len(labels))} epoch{'s' if len(labels) != 1 else ''}: "
                     f"{join_and(labels)}. Times are counted in days from "
-                    f"{self.terms.anchor_name(self.t.schedule.anchor)} (day 0)"
+                    f"{self.terms.anchor_name(self.t.schedule.anchor)} "
+                    + ("(day 1; there is no day 0)" if self.t.calendar.first_day == 1
+                       else "(day 0)")
                     + self._calendar_note()
                     + "."
                 )
@@ -495,7 +497,8 @@ class _Builder:
         blocks: list[Block] = []
         if rules:
             blocks.append(Bullets([self.prose.rule(r) for r in rules]))
-            blocks.append(Para("Boundaries are tabulated in Section 10.9."))
+            if self._boundary_tables():
+                blocks.append(Para("Boundaries are tabulated in Section 10.9."))
         return _section("4.3", "Trial Stopping Rules", blocks)
 
     def dates(self) -> Section | None:
@@ -614,6 +617,27 @@ class _Builder:
                         f"Dosing{who}: {join_and([self.terms.intervention(i) for i in a.items])} "
                         f"{self.prose.activity_timing(a)}."
                     )
+        for block in t.schedule.cycles if t.schedule else ():
+            for a in block.items:
+                if a.kind is ActivityKind.DOSE:
+                    who = f" ({join_and([self.terms.arm(x) for x in a.arms])})" if a.arms else ""
+                    items.append(
+                        f"Dosing{who}: {join_and([self.terms.intervention(i) for i in a.items])} "
+                        + self.prose.activity_timing(a).replace(
+                            "each cycle", f"each {duration_text(block.length).replace(' days', '-day')} "
+                                          f"{lower_first(block.label)}") + ".")
+            ends = []
+            if block.until:
+                ends.append("until " + join_and(
+                    [self.terms.term(e) if self.terms.item(e) is not None
+                     else self.terms.anchor_name(e) for e in block.until], "or"))
+            if block.max_cycles is not None:
+                ends.append(f"for at most {block.max_cycles} cycles")
+            late = (f"; a cycle may start within {window_text(block.window)} of its planned day"
+                    if block.window is not None else "")
+            items.append(
+                f"{block.label}s: every {duration_text(block.length)}, each counted from the "
+                f"actual start of the previous one{late}; repeated {', '.join(ends) or 'while treatment goes on'}.")
         if items and any(i.endswith(".") for i in items):
             admin.append(Bullets(items))
         assign: list[Block] = []
@@ -733,9 +757,25 @@ class _Builder:
                 continue
             for name in a.items:
                 out.setdefault(name, []).append(self.prose.activity_timing(a))
+        for block in sched.cycles:
+            for a in block.items:
+                if a.kind is ActivityKind.DOSE:
+                    continue
+                for name in a.items:
+                    out.setdefault(name, []).append(
+                        self.prose.activity_timing(a).replace("each cycle",
+                                                              lower_first(block.label)))
         return {k: "; ".join(v) for k, v in out.items()}
 
     # ---- 10 statistics -------------------------------------------------------------------
+
+    def _boundary_tables(self) -> bool:
+        """Whether Section 10.9 prints at least one boundary table (a design that cannot be
+        solved, or a rule without the numbers to tabulate, prints none)."""
+        t = self.t
+        return any(interim_table(r) is not None for r in t.stopping.interim_rules) or any(
+            safety_table(t, s) is not None for s in t.stopping.safety_rules
+        )
 
     def statistics(self) -> Section | None:
         t = self.t
@@ -745,6 +785,9 @@ class _Builder:
             table = interim_table(r)
             if table is not None:
                 interim.append(_table(table))
+            problem = design_problem(r)
+            if problem is not None:
+                interim.append(Para(f"The boundaries of this design cannot be computed: {problem.rstrip('.')}."))
             plot = interim_plot(r)
             if plot is not None:
                 interim.append(Figure(plot, f"Figure. Boundaries for {r.label or r.name}"))

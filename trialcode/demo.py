@@ -1,8 +1,8 @@
 """`make demo`: the whole job on the bundled examples, through the same CLI a user runs.
 
-Checks and formats the example protocols, validates the seed trial's and the T2DM example's
-synthetic cohorts and the real CDISC pilot SDTM data, renders the protocol documents and exports,
-and says where everything is.
+Checks and formats the example protocols, validates the synthetic cohorts of the seed trial, the
+oncology cycle study and the T2DM add-on study, and the real CDISC pilot SDTM data, renders the
+protocol documents and exports, and says where everything is.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "out"
 SEED = ROOT / "examples" / "nct06802718"
 PILOT = ROOT / "examples" / "cdiscpilot01"
+ONCOLOGY = ROOT / "examples" / "oncology_cycles"
 T2DM = ROOT / "examples" / "t2dm_addon"
 PILOT_SDTM = ROOT.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
 
@@ -31,7 +32,8 @@ def _step(title: str, *args: str, ok: tuple[int, ...] = (0,)) -> bool:
 
 def main() -> int:
     failures = 0
-    for name, folder in (("nct06802718", SEED), ("cdiscpilot01", PILOT), ("t2dm_addon", T2DM)):
+    for name, folder in (("nct06802718", SEED), ("cdiscpilot01", PILOT),
+                         ("oncology_cycles", ONCOLOGY), ("t2dm_addon", T2DM)):
         out = OUT / name
         out.mkdir(parents=True, exist_ok=True)
         protocol = str(folder / "protocol.trial")
@@ -54,6 +56,13 @@ def main() -> int:
         failures += not _step("nct06802718: interim monitoring", "monitor",
                               str(SEED / "protocol.trial"), "--data",
                               str(SEED / "interim.json"), ok=(0, 1))
+    onc_out = OUT / "oncology_cycles"
+    failures += not _step(
+        "oncology_cycles: validate the synthetic cycle cohort (40 patients, illustrative)",
+        "validate", str(ONCOLOGY / "protocol.trial"), "--patients",
+        str(ONCOLOGY / "patients.jsonl"), "--as-of", "2024-12-31",
+        "--json", str(onc_out / "report.json"), "--html", str(onc_out / "report.html"),
+        "--csv", str(onc_out / "csv"), ok=(0, 1))
     t2dm_out = OUT / "t2dm_addon"
     failures += not _step(
         "t2dm_addon: validate the synthetic cohort (18 patients, one per scenario)", "validate",
