@@ -64,8 +64,7 @@ def _attribute_length(length: ex.DataDuration, kind: str) -> LengthFn:
 
 def _declared_unit(scope: Scope, kind: str, name: str) -> str | None:
     item = scope.items.get(kind)
-    declared = getattr(item, "attribute_unit", None) if item is not None else None
-    return declared(name) if callable(declared) else None
+    return item.attribute_unit(name) if item is not None else None
 
 
 def compile_data_window(t: ex.WithinLongest, kind: str = "") -> PlaceFn:

@@ -39,6 +39,7 @@ MODULES: tuple[str, ...] = (
     "engine.compile_expr",
     "engine.compile_records",
     "engine.compile_select",
+    "engine.compile_values",
     "engine.compiled",
     "engine.conformance",
     "engine.data_window",

@@ -54,6 +54,22 @@ class TestKind(enum.Enum):
     UNDETECTABLE = "undetectable"
     MISSING = "missing"
     PRESENT = "present"
+    NORMAL = "within normal range"  # LLN <= value <= ULN, the record's own range
+    ABNORMAL = "outside normal range"
+
+
+class ArithOp(enum.Enum):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+
+
+class Quantifier(enum.Enum):
+    """How a panel's members combine: `all of` (each member) or `any of` (at least one)."""
+
+    ALL = "all"
+    ANY = "any"
 
 
 # ---- literals ------------------------------------------------------------------------------
@@ -316,11 +332,13 @@ class Compare:
 
 @attrs.frozen
 class InRange:
-    """`x in 1..2`: low <= x <= high, both ends inclusive."""
+    """`x in 1..2`: low <= x <= high, both ends inclusive. With a unit (`in 18.5..32 kg/m2`)
+    the bounds are converted into the value's unit before comparing."""
 
     operand: Expr
     low: int | float
     high: int | float
+    unit: str | None = None
     span: Span | None = span_field()
 
 
@@ -389,6 +407,114 @@ class LogRise:
     span: Span | None = span_field()
 
 
+# ---- derived values ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Arithmetic:
+    """`a + b`, `a - b`, `a * b`, `a / b` over values, units carried: `+`/`-` need operands of
+    one dimension (the right is converted into the left's unit), `*`/`/` combine units. A
+    value computed from data is known only when every input is (three-valued)."""
+
+    op: ArithOp
+    left: Expr
+    right: Expr
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Power:
+    """`x ^ 2`. The exponent is a number; a fractional exponent needs a dimensionless base
+    (`(latest weight / 1 kg) ^ 0.425`), since a unit cannot be raised to it."""
+
+    base: Expr
+    exponent: int | float
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Argument:
+    """One argument of a call: positional (`name` None) or named (`weight = latest weight`)."""
+
+    value: Expr
+    name: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Call:
+    """A function of values: `ln`, `log10`, `exp`, `abs`, `min`, `max` (protocol.formulas
+    MATH_FUNCTIONS), or a built-in clinical formula by name (`cockcroft_gault(...)`,
+    protocol.formulas.FORMULAS), whose inputs are named or given in order."""
+
+    function: str
+    arguments: tuple[Argument, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class AgeAt:
+    """`age at consent`: the patient's age at the date of an anchor (not the reference date)."""
+
+    anchor: AnchorRef
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Lookup:
+    """`max_daily_dose[drug]`: the value of a protocol table (`table ...`) for a key."""
+
+    table: str
+    key: Expr
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Panel:
+    """`all of latest (alt, ast, bilirubin) within 14 days before randomization`: one value
+    per member, each selected alike; a comparison or test of a panel is made for every member
+    and joined with `and` (all of) or `or` (any of)."""
+
+    quantifier: Quantifier
+    fn: AggregateFn
+    kinds: tuple[str, ...]
+    temporal: Temporal | None = None
+    span: Span | None = span_field()
+
+
+# ---- resolved references (made by protocol.resolve for the engine, never by the parser) -------
+
+
+@attrs.frozen
+class Defined:
+    """A use of a definition (`adequate_liver_function`), with the definition's expression
+    resolved in turn."""
+
+    name: str
+    body: Expr
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class TableValue:
+    """A lookup in a protocol table, with the table's rows: `max_daily_dose[drug]`."""
+
+    table: str
+    key: Expr
+    rows: tuple[tuple[str, QuantityLiteral | StringLiteral], ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class UnitAttribute:
+    """An event attribute inside `where` whose unit the data dictionary declares
+    (`attributes volume in mL`): a number recorded there is read in that unit."""
+
+    name: str
+    unit: str
+    span: Span | None = span_field()
+
+
 Expr = Union[
     QuantityLiteral,
     StringLiteral,
@@ -412,4 +538,13 @@ Expr = Union[
     Not,
     Consecutive,
     LogRise,
+    Arithmetic,
+    Power,
+    Call,
+    AgeAt,
+    Lookup,
+    Panel,
+    Defined,
+    TableValue,
+    UnitAttribute,
 ]

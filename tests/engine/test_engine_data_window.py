@@ -81,12 +81,13 @@ def test_a_half_life_in_days_converts() -> None:
 
 
 def test_after_the_anchor() -> None:
-    crit = exclusion("E2", ex.Exists(ex.Selection("prior_drug", longest(
-        Duration(7, TimeUnit.DAY), FIVE_HALF_LIVES, after=True))))
-    # started 10 days after randomization: inside 5 x 72 h = 15 days, not 7 days
-    tl = Timeline().occ("prior_drug", 10, end=20, half_life=72)
+    consent = ex.NamedAnchor("consent")
+    crit = exclusion("E2", ex.Exists(ex.Selection("prior_drug", ex.WithinLongest(
+        (Duration(7, TimeUnit.DAY), FIVE_HALF_LIVES), ex.Direction.AFTER, consent))))
+    # started 10 days after consent: inside 5 x 72 h = 15 days, not 7 days
+    tl = Timeline().anchor("consent", -30).occ("prior_drug", -20, end=-10, half_life=72)
     assert judge(crit, tl).verdict is MET
-    tl = Timeline().occ("prior_drug", 10, end=20, half_life=24)
+    tl = Timeline().anchor("consent", -30).occ("prior_drug", -20, end=-10, half_life=24)
     assert judge(crit, tl).verdict is NOT_MET
 
 
