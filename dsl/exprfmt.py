@@ -62,7 +62,7 @@ def window(w: Window) -> str:
     return f"window -{num(w.before)} to +{num(w.after)} {unit_word}"
 
 
-def window_length(x: Duration | ex.DataDuration) -> str:
+def window_length(x: Duration | ex.DataDuration | ex.TableDuration) -> str:
     """`90 days`, `5 x half_life`, `5 x half_lives[drug]`."""
     if isinstance(x, Duration):
         return duration(x)

@@ -62,6 +62,27 @@ def _attribute_length(length: ex.DataDuration, kind: str) -> LengthFn:
     return record_length
 
 
+def _table_length(length: ex.TableDuration, kind: str) -> LengthFn:
+    """`factor x table[attribute]`, in days: the table's duration for the record's attribute."""
+    factor = length.factor
+    name = length.attribute
+    rows = {key.strip().casefold(): value for key, value in length.rows}
+
+    def record_length(scope: Scope, ev: Event) -> tuple[float | int | None, str]:
+        key = attribute(ev, name).value
+        if key is None:
+            return None, f"{kind} on {start_of(ev).isoformat()} has no {name}"
+        value = rows.get(str(key).strip().casefold())
+        if not isinstance(value, ex.QuantityLiteral) or value.quantity.unit is None:
+            return None, f"{length.table} has no duration for {name} {key!r}"
+        try:
+            return factor * convert(value.quantity.value, value.quantity.unit, "d"), ""
+        except UnitError as exc:
+            return None, f"{length.table}[{key!r}]: {exc}"
+
+    return record_length
+
+
 def _declared_unit(scope: Scope, kind: str, name: str) -> str | None:
     item = scope.items.get(kind)
     return item.attribute_unit(name) if item is not None else None
@@ -71,7 +92,9 @@ def compile_data_window(t: ex.WithinLongest, kind: str = "") -> PlaceFn:
     """Where one record lies against its own window: TRUE (inside), FALSE, or UNKNOWN with
     why."""
     fixed = [window_days(x) for x in t.lengths if isinstance(x, Duration)]
-    data = [_attribute_length(x, kind) for x in t.lengths if isinstance(x, ex.DataDuration)]
+    data = [_attribute_length(x, kind) if isinstance(x, ex.DataDuration)
+            else _table_length(x, kind) for x in t.lengths
+            if isinstance(x, (ex.DataDuration, ex.TableDuration))]
     backward = t.direction is ex.Direction.BEFORE
 
     def place(scope: Scope, ev: Event, a: datetime.date) -> tuple[Truth, str]:

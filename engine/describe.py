@@ -51,7 +51,7 @@ def day(d: datetime.date | None) -> str:
 
 def length(x: object) -> str:
     """`90 days`, `5 x half_life`, `5 x half_lives[drug]`."""
-    if isinstance(x, ex.DataDuration):
+    if isinstance(x, (ex.DataDuration, ex.TableDuration)):
         if x.table is not None:
             return f"{num(x.factor)} x {x.table}[{x.attribute}]"
         return f"{num(x.factor)} x {x.attribute}"

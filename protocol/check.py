@@ -419,6 +419,8 @@ class _Checker:
         """`within 90 days or 5 x half_life whichever is longer ...`: whole days, and lengths
         the records can give (an attribute with a time unit)."""
         for length in t.lengths:
+            if isinstance(length, ex.TableDuration):
+                continue  # made by protocol.resolve, never written
             if isinstance(length, Duration):
                 if length.sub_day:
                     self.error(f"'whichever is longer' counts whole days: {length} must be in "
@@ -445,11 +447,23 @@ class _Checker:
 
     def check_length_table(self, length: ex.DataDuration, item: DataItem | None,
                            span: Span | None) -> None:
+        """`5 x half_lives[drug]`: a declared table of durations, keyed by an attribute."""
         if item is not None:
             self.check_attribute_name(item, length.attribute, length.span or span)
-        self.error(f"a window's length from a table ('{length.table}[{length.attribute}]') "
-                   "is not supported yet", length.span or span,
-                   "give the half-life as an attribute of the records")
+        assert length.table is not None
+        table = next((t for t in self.trial.tables if t.name == length.table), None)
+        if table is None:
+            self.undefined("table", length.table, length.span or span,
+                           {t.name for t in self.trial.tables})
+            return
+        for row in table.rows:
+            value = row.value
+            unit = value.quantity.unit if isinstance(value, ex.QuantityLiteral) else None
+            if unit is None or not compatible(unit, "d", None):
+                self.error(f"table '{table.name}' gives a window's length, but its value for "
+                           f"\"{row.key}\" is not a duration", row.span or length.span or span,
+                           "give each value with a time unit: '36 hours', '5 days'")
+                return
 
     def check_statistic(self, node: ex.Statistic) -> None:
         item = self.check_selection(node.selection)

@@ -194,7 +194,7 @@ class WithinLongest:
     length is worked out for each record, the longest of its lengths (fixed durations, or
     durations the record carries). Counted in whole days, as `Within` in days."""
 
-    lengths: tuple[Duration | DataDuration, ...]
+    lengths: tuple[Duration | DataDuration | TableDuration, ...]
     direction: Direction
     anchor: AnchorRef
     span: Span | None = span_field()
@@ -501,6 +501,18 @@ class TableValue:
 
     table: str
     key: Expr
+    rows: tuple[tuple[str, QuantityLiteral | StringLiteral], ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class TableDuration:
+    """`5 x half_lives[drug]` with the table's rows: a multiple of the duration the table gives
+    for the record's attribute (`drug`)."""
+
+    factor: int | float
+    table: str
+    attribute: str
     rows: tuple[tuple[str, QuantityLiteral | StringLiteral], ...]
     span: Span | None = span_field()
 

@@ -76,8 +76,27 @@ class _Resolver:
         if isinstance(node, ex.Selection):
             item = self.data.get(node.kind)
             where = self.expr(node.where, item, using) if node.where is not None else None
-            return node if where is node.where else attrs.evolve(node, where=where)
+            temporal = self.lengths(node.temporal)
+            if where is node.where and temporal is node.temporal:
+                return node
+            return attrs.evolve(node, where=where, temporal=temporal)
         return self.fields(node, in_where, using)
+
+    def lengths(self, temporal: Any) -> Any:
+        """A window's length from a table (`5 x half_lives[drug]`) with the table's rows."""
+        if not isinstance(temporal, ex.WithinLongest) or \
+                not any(isinstance(x, ex.DataDuration) and x.table for x in temporal.lengths):
+            return temporal
+        lengths: list[Any] = []
+        for x in temporal.lengths:
+            if isinstance(x, ex.DataDuration) and x.table is not None:
+                table = self.tables.get(x.table)
+                rows = tuple((r.key, r.value) for r in table.rows) if table is not None else ()
+                lengths.append(ex.TableDuration(x.factor, x.table, x.attribute, rows,
+                                                span=x.span))
+            else:
+                lengths.append(x)
+        return attrs.evolve(temporal, lengths=tuple(lengths))
 
     def fields(self, node: Any, in_where: DataItem | None, using: tuple[str, ...]) -> Any:
         """The node with each of its expression fields resolved (the same node if none

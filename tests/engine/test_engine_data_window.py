@@ -100,3 +100,32 @@ def test_count_and_latest_with_a_record_of_unknown_length() -> None:
                                ex.BoolLiteral(True)))
     tl = stopped(100, None).occ("prior_drug", -50, end=-40, half_life=36)
     assert judge(last, tl).verdict is MET
+
+
+# ---- the length from a declared drug table ---------------------------------------------------
+
+
+def test_five_half_lives_from_a_drug_table() -> None:
+    from protocol.definitions import Table, TableRow
+    from protocol.units import Quantity
+
+    half_lives = Table("half_lives", (
+        TableRow("metformin", ex.QuantityLiteral(Quantity(6.2, "h"))),
+        TableRow("amiodarone", ex.QuantityLiteral(Quantity(58, "d"))),
+    ))
+    with_drug = attrs.evolve(PRIOR, attributes=("half_life", "drug"))
+    crit = exclusion("E5", ex.Exists(ex.Selection("prior_drug", longest(
+        NINETY, ex.DataDuration(5, "drug", "half_lives")))))
+    t = attrs.evolve(trial(exclusions=(crit,)), data=(*DATA, with_drug), tables=(half_lives,))
+
+    def verdict(drug: str | None) -> CriterionVerdict:
+        attributes = {"drug": drug} if drug is not None else {}
+        tl = Timeline().occ("prior_drug", -230, end=-200, **attributes)
+        (c,) = evaluate(t, tl.patient(), AS_OF).eligibility.criteria
+        return c.verdict
+
+    # stopped 200 days before: 5 x 58 days = 290 days for amiodarone, 31 hours for metformin
+    assert verdict("Amiodarone") is MET
+    assert verdict("metformin") is NOT_MET
+    assert verdict("unlisted") is UNKNOWN  # the table has no row for it
+    assert verdict(None) is UNKNOWN
