@@ -109,5 +109,5 @@ def test_a_window_length_from_the_data_is_a_duration() -> None:
         (21, 42, "undefined table 'half_live'", "did you mean 'half_lives'?")]
     assert diagnostics("any prior_drug within 36 hours or 5 x half_life whichever is longer "
                        "before randomization") == [
-        (22, 24, "'whichever is longer' counts whole days: 36 hours must be in days, weeks, "
+        (21, 31, "'whichever is longer' counts whole days: 36 hours must be in days, weeks, "
                  "months or years", None)]
