@@ -118,8 +118,14 @@ class ValueTypes:
             return ValueType("number", "a")
         if isinstance(node, ex.Aggregate):
             return self.item_type(self.data.get(node.selection.kind))
-        if isinstance(node, (ex.Count, ex.LogReduction)):
+        if isinstance(node, (ex.Count, ex.LogReduction, ex.CountDistinct)):
             return NUMBER
+        if isinstance(node, ex.Statistic):
+            item = self.data.get(node.selection.kind)
+            if node.attribute is None:
+                return self.item_type(item)
+            unit = item.attribute_unit(node.attribute) if item is not None else None
+            return ValueType("number", unit) if unit is not None else ANY
         if isinstance(node, ex.Arithmetic):
             return self.arithmetic(node, in_where)
         if isinstance(node, ex.Power):
