@@ -67,7 +67,7 @@ def _target_unit(scope: Scope, kind: str, attr: str | None) -> str | None:
         return None
     if attr is None:
         return item.unit
-    return item.attribute_unit(attr)
+    return item.attribute_unit(attr)  # `attributes volume in mL`
 
 
 def compile_statistic(node: ex.Statistic, select: SelectFn) -> Operand:
@@ -87,7 +87,8 @@ def compile_statistic(node: ex.Statistic, select: SelectFn) -> Operand:
         if undecided is not None:
             why, (ev, pos) = undecided
             return Val(None, subject, record=ev, pos=pos, missing=why)
-        target = declared = _target_unit(scope, kind, attr)
+        target = _target_unit(scope, kind, attr)
+        declared = target if attr is not None else None
         parts: list[tuple[int | float, Event, int]] = []
         for ev, pos in recs:
             if attr is None:
@@ -96,8 +97,9 @@ def compile_statistic(node: ex.Statistic, select: SelectFn) -> Operand:
                     continue  # not done
             else:
                 val = attribute(ev, attr)
-                # a number in an attribute is in the unit the data dictionary declares for it
-                raw, unit = val.value, val.unit or declared
+                raw, unit = val.value, val.unit
+                if unit is None and declared is not None and not isinstance(raw, str):
+                    unit = declared  # a number in an attribute is in its declared unit
                 if raw is None:
                     return Val(None, subject, record=ev, pos=pos,
                                missing=f"{_record(ev)} has no {attr}: the {node.fn.value} "

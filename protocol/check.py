@@ -361,7 +361,7 @@ class _Checker:
         elif isinstance(node, ex.CountDistinct):
             item = self.check_selection(node.selection)
             if item is not None:
-                self.check_attribute_name(item, node.attribute, node.span)
+                self.check_attribute(item, node.attribute, node.span)
         elif isinstance(node, ex.Continuous):
             self.check_continuous(node)
         elif isinstance(node, ex.LogReduction):
@@ -407,90 +407,6 @@ class _Checker:
                 self.error(f"'rises ... log' needs a marker; '{item.name}' is a "
                            f"{item.kind.value}", node.span)
 
-    def check_attribute_name(self, item: DataItem, name: str, span: Span | None) -> None:
-        """An attribute named by an aggregate (`volume of blood_donation`) exists on the item."""
-        allowed = EVENT_ATTRIBUTES + item.attributes
-        if name not in allowed:
-            self.error(f"'{item.name}' has no attribute '{name}'", span,
-                       suggest(name, allowed) or f"declare it: 'attributes {name}' on "
-                       f"'{item.name}'")
-
-    def check_longest(self, t: ex.WithinLongest, item: DataItem | None) -> None:
-        """`within 90 days or 5 x half_life whichever is longer ...`: whole days, and lengths
-        the records can give (an attribute with a time unit)."""
-        for length in t.lengths:
-            if isinstance(length, ex.TableDuration):
-                continue  # made by protocol.resolve, never written
-            if isinstance(length, Duration):
-                if length.sub_day:
-                    self.error(f"'whichever is longer' counts whole days: {length} must be in "
-                               "days, weeks, months or years", length.span or t.span)
-                continue
-            if length.factor <= 0:
-                self.error(f"'{length.factor:g} x {length.attribute}' is not a length",
-                           length.span or t.span, "the multiple must be above 0")
-            if length.table is not None:
-                self.check_length_table(length, item, t.span)
-            elif item is not None:
-                self.check_attribute_name(item, length.attribute, length.span or t.span)
-                if length.attribute in item.attributes:
-                    self.check_time_attribute(item, length.attribute, length.span or t.span)
-
-    def check_time_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
-        unit = item.attribute_unit(name)
-        if unit is None:
-            self.error(f"'{name}' of '{item.name}' is used as a duration but has no unit", span,
-                       f"declare it: 'attributes {name} in h' (or d, wk) on '{item.name}'")
-        elif not compatible(unit, "d", None):
-            self.error(f"'{name}' of '{item.name}' is in {unit}, not a time: it cannot give a "
-                       "window's length", span)
-
-    def check_length_table(self, length: ex.DataDuration, item: DataItem | None,
-                           span: Span | None) -> None:
-        """`5 x half_lives[drug]`: a declared table of durations, keyed by an attribute."""
-        if item is not None:
-            self.check_attribute_name(item, length.attribute, length.span or span)
-        assert length.table is not None
-        table = next((t for t in self.trial.tables if t.name == length.table), None)
-        if table is None:
-            self.undefined("table", length.table, length.span or span,
-                           {t.name for t in self.trial.tables})
-            return
-        for row in table.rows:
-            value = row.value
-            unit = value.quantity.unit if isinstance(value, ex.QuantityLiteral) else None
-            if unit is None or not compatible(unit, "d", None):
-                self.error(f"table '{table.name}' gives a window's length, but its value for "
-                           f"\"{row.key}\" is not a duration", row.span or length.span or span,
-                           "give each value with a time unit: '36 hours', '5 days'")
-                return
-
-    def check_statistic(self, node: ex.Statistic) -> None:
-        item = self.check_selection(node.selection)
-        if item is None:
-            return
-        if node.attribute is not None:
-            self.check_attribute_name(item, node.attribute, node.span)
-        elif item.kind not in _NUMERIC_KINDS:
-            self.error(f"{node.fn.value} needs numbers; '{item.name}' is a {item.kind.value}",
-                       node.span, f"name the attribute to add up: '{node.fn.value}(ATTRIBUTE "
-                       f"of {item.name} ...)'" if item.kind in (DataKind.EVENT,
-                                                               DataKind.CONDITION,
-                                                               DataKind.PROCEDURE) else None)
-
-    def check_continuous(self, node: ex.Continuous) -> None:
-        item = self.check_selection(node.selection)
-        self.check_anchor(node.anchor)
-        if item is not None and node.unchanged is not None:
-            self.check_attribute_name(item, node.unchanged, node.span)
-        for what, d in (("the period", node.duration), ("the gap allowed", node.gap)):
-            if d is not None and d.sub_day:
-                self.error(f"'continuous' counts whole days: {what} ({d}) must be in days, "
-                           "weeks, months or years", d.span or node.span)
-        if node.duration.amount == 0:
-            self.error("'continuous ... for 0 days' asks for nothing", node.duration.span
-                       or node.span, "give the length of the period")
-
     def check_operand(self, node: ex.Expr, in_where: DataItem | None) -> None:
         if isinstance(node, ex.Panel):
             self.check_panel(node)
@@ -519,6 +435,90 @@ class _Checker:
         elif not units_fit(value, ValueType("number", node.unit)):
             self.error(f"cannot compare {_what(node.operand)} ({value.unit}) with a range in "
                        f"{node.unit}: the units measure different things", node.span)
+
+    def check_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
+        """An attribute named by an aggregate (`volume of blood_donation`) exists on the item."""
+        allowed = EVENT_ATTRIBUTES + item.attributes
+        if name not in allowed:
+            self.error(f"'{item.name}' has no attribute '{name}'", span,
+                       suggest(name, allowed) or f"declare it: 'attributes {name}' on "
+                       f"'{item.name}'")
+
+    def check_longest(self, t: ex.WithinLongest, item: DataItem | None) -> None:
+        """`within 90 days or 5 x half_life whichever is longer ...`: whole days, and lengths
+        the records can give (an attribute with a time unit)."""
+        for length in t.lengths:
+            if isinstance(length, ex.TableDuration):
+                continue  # made by protocol.resolve, never written
+            if isinstance(length, Duration):
+                if length.sub_day:
+                    self.error(f"'whichever is longer' counts whole days: {length} must be in "
+                               "days, weeks, months or years", length.span or t.span)
+                continue
+            if length.factor <= 0:
+                self.error(f"'{length.factor:g} x {length.attribute}' is not a length",
+                           length.span or t.span, "the multiple must be above 0")
+            if length.table is not None:
+                self.check_length_table(length, item, t.span)
+            elif item is not None:
+                self.check_attribute(item, length.attribute, length.span or t.span)
+                if length.attribute in item.attributes:
+                    self.check_time_attribute(item, length.attribute, length.span or t.span)
+
+    def check_time_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
+        unit = item.attribute_unit(name)
+        if unit is None:
+            self.error(f"'{name}' of '{item.name}' is used as a duration but has no unit", span,
+                       f"declare it: 'attributes {name} in h' (or d, wk) on '{item.name}'")
+        elif not compatible(unit, "d", None):
+            self.error(f"'{name}' of '{item.name}' is in {unit}, not a time: it cannot give a "
+                       "window's length", span)
+
+    def check_length_table(self, length: ex.DataDuration, item: DataItem | None,
+                           span: Span | None) -> None:
+        """`5 x half_lives[drug]`: a declared table of durations, keyed by an attribute."""
+        if item is not None:
+            self.check_attribute(item, length.attribute, length.span or span)
+        assert length.table is not None
+        table = next((t for t in self.trial.tables if t.name == length.table), None)
+        if table is None:
+            self.undefined("table", length.table, length.span or span,
+                           {t.name for t in self.trial.tables})
+            return
+        for row in table.rows:
+            value = row.value
+            unit = value.quantity.unit if isinstance(value, ex.QuantityLiteral) else None
+            if unit is None or not compatible(unit, "d", None):
+                self.error(f"table '{table.name}' gives a window's length, but its value for "
+                           f"\"{row.key}\" is not a duration", row.span or length.span or span,
+                           "give each value with a time unit: '36 hours', '5 days'")
+                return
+
+    def check_statistic(self, node: ex.Statistic) -> None:
+        item = self.check_selection(node.selection)
+        if item is None:
+            return
+        if node.attribute is not None:
+            self.check_attribute(item, node.attribute, node.span)
+        elif item.kind not in _NUMERIC_KINDS:
+            self.error(f"{node.fn.value} needs numbers; '{item.name}' is a {item.kind.value}",
+                       node.span, f"name the attribute to add up: '{node.fn.value}(ATTRIBUTE "
+                       f"of {item.name} ...)'" if item.kind in (DataKind.EVENT,
+                                                               DataKind.CONDITION,
+                                                               DataKind.PROCEDURE) else None)
+
+    def check_continuous(self, node: ex.Continuous) -> None:
+        item = self.check_selection(node.selection)
+        self.check_anchor(node.anchor)
+        if item is not None and node.unchanged is not None:
+            self.check_attribute(item, node.unchanged, node.span)
+        for what, d in (("the period", node.duration), ("the gap allowed", node.gap)):
+            if d is not None and d.sub_day:
+                self.error(f"'continuous' counts whole days: {what} ({d}) must be in days, "
+                           "weeks, months or years", d.span or node.span)
+        if node.duration.amount == 0:
+            self.error("'continuous ... for 0 days' asks for nothing", node.duration.span
+                       or node.span, "give the length of the period")
 
     def check_name(self, node: ex.Name, in_where: DataItem | None) -> None:
         if in_where is None and node.name in self.definitions:
@@ -568,7 +568,7 @@ class _Checker:
             self.check_threshold(item, right, span)
             return
         if in_where is not None and isinstance(left, ex.Name):
-            self.check_attribute(in_where, left, right, span)
+            self.check_attribute_unit(in_where, left, right, span)
             return
         if isinstance(left, ex.Name) and left.name == "age":
             ok = isinstance(right, ex.QuantityLiteral) and right.quantity.unit in _TIME_UNIT_CODES
@@ -610,8 +610,8 @@ class _Checker:
                 self.error(f"cannot compare {a.describe()} with {b.describe()}: the units "
                            "measure different things", span)
 
-    def check_attribute(self, item: DataItem, left: ex.Name, right: ex.Expr,
-                        span: Span | None) -> None:
+    def check_attribute_unit(self, item: DataItem, left: ex.Name, right: ex.Expr,
+                             span: Span | None) -> None:
         """`where volume >= 400 mL`: an attribute compared with a quantity needs a unit."""
         if not (isinstance(right, ex.QuantityLiteral) and right.quantity.unit is not None):
             return

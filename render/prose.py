@@ -795,8 +795,8 @@ def _conjuncts(e: Expr) -> list[Expr]:
 
 
 def _is_operand(e: Expr) -> bool:
-    return isinstance(e, (Aggregate, Count, LogReduction, Name, ex.Arithmetic, ex.Power, ex.Call,
-                          ex.Lookup, ex.AgeAt, ex.Panel))
+    return isinstance(e, (Aggregate, Count, LogReduction, Name, Statistic, CountDistinct,
+                          ex.Arithmetic, ex.Power, ex.Call, ex.Lookup, ex.AgeAt, ex.Panel))
 
 
 def _is_one(e: Expr) -> bool:

@@ -21,7 +21,9 @@ from protocol.expr import (
     Attested,
     Compare,
     Consecutive,
+    Continuous,
     Count,
+    CountDistinct,
     Exists,
     Expr,
     InRange,
@@ -33,6 +35,7 @@ from protocol.expr import (
     QuantityLiteral,
     RelativeLimit,
     Selection,
+    Statistic,
     Test,
     Within,
 )
@@ -266,9 +269,9 @@ def _expr_facts(e: Expr | None, out: list[_Fact]) -> None:  # noqa: C901 - one c
         _expr_facts(e.operand, out)
     elif isinstance(e, Test):
         _expr_facts(e.operand, out)
-    elif isinstance(e, (Aggregate, Count, LogReduction, ex.Statistic, ex.CountDistinct)):
+    elif isinstance(e, (Aggregate, Count, LogReduction, Statistic, CountDistinct)):
         _selection_facts(e.selection, out)
-    elif isinstance(e, ex.Continuous):
+    elif isinstance(e, Continuous):
         _selection_facts(e.selection, out)
         _duration_fact(e.duration, out, None)
         if e.gap is not None:

@@ -253,3 +253,20 @@ def test_attribute_units_convert_or_are_unknown() -> None:
 
 def test_the_reference_day_is_d0() -> None:
     assert day(0) == D0
+
+
+def test_a_sum_of_an_attribute_with_a_unit_and_as_an_input() -> None:
+    """`sum(volume of ...)` (issue 13, item 6) reads the declared unit of the attribute, so it
+    compares with a threshold in another unit, and it is an input like any other value."""
+    trial = protocol("I1: sum(volume of blood_donation within 12 months before randomization) "
+                     ">= 0.8 L\n"
+                     "I2: sum(volume of blood_donation within 12 months before randomization) "
+                     "/ latest weight > 10 mL/kg")
+    tl = (timeline().occ("blood_donation", -200, volume=450).occ("blood_donation", -30,
+                                                                 volume=400)
+          .obs("weight", -5, 70, "kg"))
+    r = run(trial, tl)
+    i1, i2 = (r.eligibility.criterion(c) for c in ("I1", "I2"))
+    assert i1 is not None and i1.truth is TRUE
+    assert i2 is not None and i2.truth is TRUE and i2.evidence[0].value == 850 / 70
+    assert len(i2.evidence[0].inputs) == 2
