@@ -269,4 +269,6 @@ def test_a_sum_of_an_attribute_with_a_unit_and_as_an_input() -> None:
     i1, i2 = (r.eligibility.criterion(c) for c in ("I1", "I2"))
     assert i1 is not None and i1.truth is TRUE
     assert i2 is not None and i2.truth is TRUE and i2.evidence[0].value == 850 / 70
-    assert len(i2.evidence[0].inputs) == 2
+    # the sum's own inputs are the records it adds up: the inputs are exactly those and the weight
+    assert [(e.value, e.unit) for e in i2.evidence[0].inputs] == [
+        (450, "mL"), (400, "mL"), (70, "kg")]
