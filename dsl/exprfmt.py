@@ -276,11 +276,28 @@ def split_lines(node: ex.Expr, width: int = 88) -> list[str]:
     return lines
 
 
+def _break_continuous(node: ex.Continuous, width: int) -> list[str]:
+    """`continuous ...` too long for one line: its `with unchanged` and `allowing gaps of` on
+    the next (a line starting with `with` or `allowing` continues the one before)."""
+    head = (f"continuous {selection(node.selection)} for {duration(node.duration)} before "
+            f"{anchor(node.anchor)}")
+    tail = []
+    if node.unchanged is not None:
+        tail.append(f"with unchanged {node.unchanged}")
+    if node.gap is not None:
+        tail.append(f"allowing gaps of {duration(node.gap)}")
+    if not tail:
+        return [head]
+    return [head, "  " + " ".join(tail)]
+
+
 def _break_value(node: ex.Expr, width: int) -> list[str]:
     """A comparison or test too long for one line, broken where the language lets a line
     continue: after each argument of a call (inside its parentheses), or before the top-level
     operator of arithmetic (a line starting with an operator continues the one before)."""
     text = expression(node)
+    if len(text) > width and isinstance(node, ex.Continuous):
+        return _break_continuous(node, width)
     if len(text) <= width or not isinstance(node, (ex.Compare, ex.InRange, ex.Test)):
         return [text]
     value = node.left if isinstance(node, ex.Compare) else node.operand

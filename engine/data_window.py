@@ -17,7 +17,7 @@ import datetime
 from collections.abc import Callable
 
 from engine.compile_select import window_days
-from engine.expressions import Scope, attribute, numeric, start_of
+from engine.expressions import Scope, attribute, describe_record, numeric, start_of
 from engine.logic import FALSE, TRUE, UNKNOWN, Truth
 from engine.patient import Event, Occurrence
 from protocol import expr as ex
@@ -46,18 +46,17 @@ def _attribute_length(length: ex.DataDuration, kind: str) -> LengthFn:
     def record_length(scope: Scope, ev: Event) -> tuple[float | int | None, str]:
         val = attribute(ev, name)
         if val.value is None:
-            return None, f"{kind} on {start_of(ev).isoformat()} has no {name}"
+            return None, f"{describe_record(ev)} has no {name}"
         x = numeric(val.value)
         if x is None:
-            return None, f"{kind} on {start_of(ev).isoformat()}: {name} {val.value!r} is not " \
-                         "a number"
+            return None, f"{describe_record(ev)}: {name} {val.value!r} is not a number"
         unit = val.unit or _declared_unit(scope, kind, name)
         if unit is None:
             return None, f"{name} of {kind} has no unit"
         try:
             return factor * convert(x, unit, "d"), ""
         except UnitError as exc:
-            return None, f"{kind} on {start_of(ev).isoformat()}: {name}: {exc}"
+            return None, f"{describe_record(ev)}: {name}: {exc}"
 
     return record_length
 
@@ -71,7 +70,7 @@ def _table_length(length: ex.TableDuration, kind: str) -> LengthFn:
     def record_length(scope: Scope, ev: Event) -> tuple[float | int | None, str]:
         key = attribute(ev, name).value
         if key is None:
-            return None, f"{kind} on {start_of(ev).isoformat()} has no {name}"
+            return None, f"{describe_record(ev)} has no {name}"
         value = rows.get(str(key).strip().casefold())
         if not isinstance(value, ex.QuantityLiteral) or value.quantity.unit is None:
             return None, f"{length.table} has no duration for {name} {key!r}"

@@ -67,8 +67,8 @@ def test_an_unknown_length_says_why() -> None:
     c = judge(WASHOUT, stopped(100, None))
     assert c.evidence[0].explanation == (
         "any prior_drug within 90 days or 5 x half_life whichever is longer before "
-        "randomization: unknown (prior_drug on 2023-09-02 has no half_life: it may or may not "
-        "be within 90 days or 5 x half_life whichever is longer before randomization "
+        "randomization: unknown (prior_drug 2023-09-02 to 2023-10-02 has no half_life: it may or "
+        "may not be within 90 days or 5 x half_life whichever is longer before randomization "
         "(randomization 2024-01-10))")
 
 

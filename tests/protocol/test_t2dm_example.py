@@ -45,7 +45,9 @@ def test_every_criterion_gets_every_verdict() -> None:
     for r in _results():
         for c in r.eligibility.criteria:
             truths[c.id].add(c.truth)
-    for cid in ("I1", "I2", "I3", "I4", "I5", "E2", "E3", "E4", "E5", "E6"):
+    for cid in ("I1", "I2", "I3", "I4", "I5", "E2", "E3", "E4", "E5", "E6",
+                # issue 13's second half: hours windows, aggregates, data windows, strictly
+                "I6", "I7", "I8", "E7", "E8", "E9", "E10", "E11"):
         assert truths[cid] == {TRUE, FALSE, UNKNOWN}, cid
     # a condition's absence is a fact: E1 is never unknown
     assert truths["E1"] == {TRUE, FALSE}
@@ -65,14 +67,14 @@ def test_each_patient_shows_what_its_scenario_says() -> None:
         # "(I2 not met; E6 met)", "(E2, E3, E5 not met)"
         for group in re.findall(r"\(([^()]*(?:met|unknown)[^()]*)\)", p.why):
             for part in group.split(";"):
-                m = re.search(r"((?:[IE]\d,? ?)+) (met|not met|unknown)", part)
+                m = re.search(r"((?:[IE]\d+,? ?)+) (met|not met|unknown)", part)
                 if m is None:
                     continue
-                for cid in re.findall(r"[IE]\d", m.group(1)):
+                for cid in re.findall(r"[IE]\d+", m.group(1)):
                     c = by_id[p.pid].eligibility.criterion(cid)
                     assert c is not None and c.truth is names[m.group(2)], (p.pid, cid)
                     checked += 1
-    assert checked >= 20
+    assert checked >= 40
 
 
 def test_the_stopping_rules_fire_for_their_patients() -> None:
