@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "trialcode.commands.protocol_cmds",
     "trialcode.commands.render",
     "trialcode.commands.validate",
+    "trialcode.commands.report",
     "trialcode.commands.stats",
     "trialcode.commands.monitor",
 )
@@ -28,6 +29,7 @@ COMMANDS = {
     "render": "trialcode.commands.render",
     "export": "trialcode.commands.render",
     "validate": "trialcode.commands.validate",
+    "report": "trialcode.commands.report",
     "boundaries": "trialcode.commands.stats",
     "simon": "trialcode.commands.stats",
     "monitor": "trialcode.commands.monitor",

@@ -59,6 +59,7 @@ __all__ = [
     "PatientFileError",
     "patient_to_json",
     "LineReader",
+    "accepted_id",
     "read_patients",
     "write_patients",
 ]
@@ -212,15 +213,71 @@ class LineReader:
 
     def read(self, lines: Iterable[str], first_lineno: int) -> Iterator[Patient | RejectedRecord]:
         """The items of consecutive lines of the file, the first of them `first_lineno`."""
+        for _, item in self.read_numbered(lines, first_lineno):
+            yield item
+
+    def read_numbered(
+        self, lines: Iterable[str], first_lineno: int
+    ) -> Iterator[tuple[int, Patient | RejectedRecord]]:
+        """As `read`, each item with the number of the line it came from."""
         line = self._reader.line
         for lineno, raw in enumerate(lines, first_lineno):
             if not raw or raw.isspace():
                 continue
-            yield from line(raw, lineno)
+            for item in line(raw, lineno):
+                yield lineno, item
 
 
 def _header() -> str:
     return json.dumps({"format": FORMAT})
+
+
+def _json_error(raw: str, error: ValueError) -> ValueError:
+    """The error of a line without its line break: a line that ends too early is wrong at its
+    end, not at "column 1" of a line after it (and a reader given lines without their breaks,
+    as Spark's, words it the same)."""
+    stripped = raw.rstrip("\r\n")
+    if stripped != raw:
+        try:
+            json.loads(stripped)
+        except ValueError as exc:
+            return exc
+    return error
+
+
+def _open_line(raw: str, line_ref: RecordRef) -> tuple[dict[str, Any], str] | RejectedRecord:
+    """A patient line's object and id, or the line's rejection (bad JSON, no object, no id)."""
+    try:
+        obj = _loads(raw)
+    except ValueError as error:
+        exc = _json_error(raw, error)
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        return RejectedRecord(
+            line_ref, f"not valid JSON: {msg}{col}; the whole line is rejected", _guess_id(raw)
+        )
+    if not isinstance(obj, dict):
+        return RejectedRecord(
+            line_ref, "a patient line must be a JSON object {...}; the whole line is rejected"
+        )
+    pid = obj.get("id")
+    if not isinstance(pid, str) or not pid.strip():
+        problem = "missing" if pid is None else f"must be a non-empty string, not {_show(pid)}"
+        return RejectedRecord(
+            line_ref, f"patient id {problem}; the whole line is rejected", None, "id"
+        )
+    return obj, pid
+
+
+_NO_REF: Final = RecordRef("", "")
+
+
+def accepted_id(raw: str) -> str | None:
+    """The patient id of a patient line, if the line is readable as one (the reader then keeps
+    it unless the id appeared before): for callers that find repeated ids across pieces of a
+    file before reading them (the Spark run)."""
+    opened = _open_line(raw, _NO_REF)
+    return None if isinstance(opened, RejectedRecord) else opened[1]
 
 
 class _Reader:
@@ -295,27 +352,11 @@ class _Reader:
     def line(self, raw: str, lineno: int) -> Iterator[Patient | RejectedRecord]:
         source = self.source
         line_ref = _new_ref(source, f"line {lineno}")
-        try:
-            obj = _loads(raw)
-        except ValueError as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            yield RejectedRecord(
-                line_ref, f"not valid JSON: {msg}{col}; the whole line is rejected", _guess_id(raw)
-            )
+        opened = _open_line(raw, line_ref)
+        if isinstance(opened, RejectedRecord):
+            yield opened
             return
-        if not isinstance(obj, dict):
-            yield RejectedRecord(
-                line_ref, "a patient line must be a JSON object {...}; the whole line is rejected"
-            )
-            return
-        pid = obj.get("id")
-        if not isinstance(pid, str) or not pid.strip():
-            problem = "missing" if pid is None else f"must be a non-empty string, not {_show(pid)}"
-            yield RejectedRecord(
-                line_ref, f"patient id {problem}; the whole line is rejected", None, "id"
-            )
-            return
+        obj, pid = opened
         first = self.seen.get(pid)
         if first is not None:
             yield RejectedRecord(

@@ -49,7 +49,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     source.add_argument(
         "--patients",
         metavar="FILE.jsonl",
-        type=Path,
         help="a trialcode patient file (JSON lines, trialcode.patients/1)",
     )
     source.add_argument(
@@ -77,6 +76,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         type=Path,
         help="write deviations.csv, ineligibility.csv, stopping.csv, rejected.csv",
+    )
+    p.add_argument(
+        "--parquet",
+        metavar="DIR",
+        help="write the results as Parquet tables (docs/results-tables.md); "
+        "`trialcode report DIR` makes the HTML and CSV reports from them",
+    )
+    p.add_argument(
+        "--spark",
+        metavar="MASTER",
+        help="run on Spark (local[2], spark://HOST:7077, yarn...; needs pyspark and Java) and "
+        "write the --parquet tables there (docs/spark.md)",
     )
     p.add_argument(
         "--timelines",
@@ -123,9 +134,18 @@ def fail(message: str) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     if args.map and not args.sdtm:
         return fail("--map is for --sdtm input")
+    if args.spark is not None:
+        if args.parquet is None:
+            return fail("--spark writes Parquet tables: give their folder with --parquet DIR")
+        if args.json is not None:
+            return fail("a Spark run writes no JSON report: its results are the --parquet tables")
+        if args.jobs != 1:
+            return fail("--jobs is for a run on this machine; Spark sets its own parallelism")
     trial = trialcode.load(args.protocol)
     as_of = args.as_of or datetime.date.today()
     try:
+        if args.spark is not None:
+            return _run_spark(args, trial, as_of)
         return _run(args, trial, as_of)
     except (PatientFileError, SdtmError) as exc:
         return fail(str(exc))
@@ -138,11 +158,12 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     spec = RunSpec(
         Path(args.protocol).resolve(),
         as_of,
-        patients=args.patients,
+        patients=Path(args.patients) if args.patients is not None else None,
         sdtm=args.sdtm,
         map=args.map,
         json=bool(args.json),
         csv=bool(args.csv),
+        parquet=bool(args.parquet),
         max_timelines=max(args.timelines, 0),
     )
     state = RunState(spec, trial)
@@ -153,7 +174,12 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
         from render.report.json_stream import JsonReportWriter
 
         json_writer = JsonReportWriter(args.json, trial.name, as_of)
-    reports = Reports(state, json_writer, csv)
+    parquet = None
+    if args.parquet:
+        from render.report.parquet import ParquetResultsWriter
+
+        parquet = ParquetResultsWriter(Path(args.parquet))
+    reports = Reports(state, json_writer, csv, parquet)
     progress = Progress(state.total, "patients", processes=jobs)
     try:
         run_parts(
@@ -165,6 +191,8 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     except BaseException:
         if json_writer is not None:
             json_writer.close()
+        if parquet is not None:
+            parquet.abort()
         raise
     finally:
         progress.close()
@@ -195,6 +223,14 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
         outputs.append(
             f"JSON  {json_writer.finish(result, source=source, accounting=accounting, not_read=not_read)}"
         )
+    if parquet is not None:
+        from render.report.parquet import RunInfo, summary_rows
+
+        info = RunInfo(trial.name, as_of, source, _protocol_text(args.protocol),
+                       Path(args.protocol).name, _version(), datetime.date.today())
+        rows = summary_rows(result, not_ruled_out=data.not_ruled_out, undeclared=hints,
+                            accounting=accounting, not_read=not_read, info=info)
+        outputs.append(f"Parquet {parquet.finish(rows)}/ (tables: docs/results-tables.md)")
     if args.html:
         outputs.append(f"HTML  {write_html(data, args.html)}")
     if csv is not None:
@@ -202,6 +238,36 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     if not args.quiet:
         sys.stdout.write(terminal_summary(data, outputs=outputs))
     return 0
+
+
+def _protocol_text(path: str | Path) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _run_spark(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
+    """The run on Spark: the tables are written there; the HTML and CSV reports and the
+    terminal summary are then made from them, as `trialcode report` does."""
+    try:
+        from trialcode.spark import run_spark
+    except ImportError as exc:  # pyspark or pyarrow missing
+        return fail(f"--spark needs pyspark (pip install 'trialcode[spark]'): {exc}")
+    spec = RunSpec(
+        Path(args.protocol).resolve(),
+        as_of,
+        patients=Path(args.patients) if args.patients is not None else None,
+        sdtm=args.sdtm,
+        map=args.map,
+        parquet=True,
+        protocol_text=_protocol_text(args.protocol),
+    )
+    run_spark(args.spark, spec, args.parquet, patients_uri=args.patients, version=_version(),
+              generated=datetime.date.today().isoformat())
+    from trialcode.commands.report import report_from_tables
+
+    return report_from_tables(
+        Path(args.parquet), html=args.html, csv=args.csv, timelines=args.timelines, quiet=args.quiet,
+        outputs=[f"Parquet {args.parquet}/ (written on Spark {args.spark})"],
+    )
 
 
 def _version() -> str:

@@ -44,8 +44,13 @@ class RunSpec:
     map: Path | None = None
     json: bool = False
     csv: bool = False
+    parquet: bool = False
     max_rows: int = 2000
     max_timelines: int = 400
+    # For processes that cannot read the protocol file or the patient file's first lines
+    # (Spark executors): the protocol's text, and the header line with its number.
+    protocol_text: str | None = None
+    header: tuple[str, int] | None = None
 
 
 @attrs.frozen
@@ -86,7 +91,13 @@ class RunState:
         import trialcode
 
         self.spec = spec
-        self.trial: Trial = trial if trial is not None else trialcode.load(spec.protocol)
+        if trial is None:
+            trial = (
+                trialcode.load_source(spec.protocol_text, spec.protocol.name)
+                if spec.protocol_text is not None
+                else trialcode.load(spec.protocol)
+            )
+        self.trial: Trial = trial
         self.vocab = Vocabulary.from_trial(self.trial)
         self.compiled: CompiledTrial = compile_trial(self.trial)
         self.accounting: tuple[Accounting, ...] = ()
@@ -98,7 +109,11 @@ class RunState:
         if spec.patients is not None:
             self.name = spec.patients.name
             self.source = str(spec.patients)
-            self._open_patients(spec.patients)
+            if spec.header is not None:
+                self.header = spec.header
+                self.reader(None)  # PatientFileError for a bad header
+            else:
+                self._open_patients(spec.patients)
         else:
             assert spec.sdtm is not None
             mapping = load_map(spec.map) if spec.map else None
@@ -161,12 +176,13 @@ class RunState:
 
     def items_of(
         self, chunk: Chunk, seen: dict[str, int] | None = None
-    ) -> tuple[Iterator[Patient | RejectedRecord], LineReader | None]:
-        """The items of a chunk, and the reader of its lines (for the ids it read)."""
+    ) -> tuple[Iterator[tuple[int, Patient | RejectedRecord]], LineReader | None]:
+        """The items of a chunk, each with its position in the input (its line in a patient
+        file, its number in an SDTM load), and the reader of its lines (for the ids it read)."""
         if isinstance(chunk, ItemsChunk):
-            return iter(self.items[chunk.start : chunk.stop]), None
+            return enumerate(self.items[chunk.start : chunk.stop], chunk.start + 1), None
         reader = self.reader(seen)
-        return reader.read(chunk.lines, chunk.first_lineno), reader
+        return reader.read_numbered(chunk.lines, chunk.first_lineno), reader
 
     def close(self) -> None:
         if self._handle is not None:
