@@ -44,6 +44,7 @@ test: lint
 
 bench: $(NATIVE)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/parse.py
 	$(BIN)/python benchmarks/scale.py
 
 clean:

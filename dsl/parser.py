@@ -2,8 +2,9 @@
 
 The grammar is built once. Newlines end statements only where the grammar accepts an end of
 statement and the next line does not start with `and`/`or`; everywhere else they are layout.
-That is decided here, by feeding tokens one at a time to lark's interactive LALR parser, so the
-grammar itself stays free of layout rules.
+That is decided here, by feeding tokens one at a time to lark's interactive LALR parser and
+asking its table whether a newline would be shifted, so the grammar itself stays free of layout
+rules and parsing stays linear in the file's length.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import attrs
 import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from protocol.errors import Diagnostic, ProtocolSyntaxError, Severity
@@ -156,14 +158,34 @@ def parse_tree(text: str, filename: str = "<string>") -> ParseResult:
 
 
 def _accepts(interactive: InteractiveParser, token: Token) -> bool:
-    # LALR state merging makes the table's lookaheads a superset; try the token on a copy.
-    if token.type not in interactive.choices():
-        return False
-    try:
-        interactive.copy().feed_token(token)
-    except UnexpectedToken:
-        return False
-    return True
+    """Whether the parser, in its present state, would shift `token` (after any reductions).
+
+    The LALR table's lookaheads are a superset of what is acceptable (state merging), so the
+    reductions the token triggers are simulated on the state stack alone: the value stack (the
+    trees built so far) is never touched or copied. Copying the parser instead, as lark's
+    interactive `copy()` does, deep-copies every tree built so far at each newline, which made
+    parsing quadratic in the file's length."""
+    state = interactive.parser_state
+    states = state.parse_conf.states
+    stack = state.state_stack
+    depth = len(stack)  # the simulated stack is stack[:depth] + pushed
+    pushed: list[int] = []
+    while True:
+        top = pushed[-1] if pushed else stack[depth - 1]
+        action = states[top].get(token.type)
+        if action is None:
+            return False
+        kind, target = action
+        if kind is Shift:
+            return True
+        size = len(target.expansion)
+        if size <= len(pushed):
+            del pushed[len(pushed) - size:]
+        else:
+            depth -= size - len(pushed)
+            pushed.clear()
+        below = pushed[-1] if pushed else stack[depth - 1]
+        pushed.append(states[below][target.origin.name][1])
 
 
 def _significant(tokens: Iterator[Token], comments: list[Comment], text: str) -> Iterator[Token]:
