@@ -83,10 +83,12 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.root = root
         self.peaks: dict[int, tuple[float, str]] = {}
+        self.root_cpu = 0.0  # the CPU time of the root process alone, at the last sample
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
+            self.root_cpu = max(self.root_cpu, _cpu(self.root))
             for pid in _descendants(self.root):
                 mb = _hwm_mb(pid)
                 if mb is not None and mb > self.peaks.get(pid, (0.0, ""))[0]:
@@ -99,21 +101,36 @@ def _load() -> str:
         return " ".join(handle.read().split()[:3])
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(args: list[str]) -> dict:
-    """Run a command; its time, the peak memory of its largest process, and its output."""
+    """Run a command; its time, the CPU time of all its processes and of the first one alone,
+    the peak memory of its largest process."""
     start = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampler = Sampler(process.pid)
-    sampler.start()
-    out, err = process.communicate()
-    seconds = time.perf_counter() - start
-    sampler.stop.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{err[-3000:]}")
+    with tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        sampler = Sampler(process.pid)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        sampler.stop.set()
+        sampler.join()
+        if process.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(args)} failed:\n{err.read()[-3000:]}")
     peaks = sorted(sampler.peaks.values(), reverse=True)
-    return {"seconds": seconds, "peak_mb": peaks[0][0] if peaks else 0.0,
-            "peak_of": peaks[0][1][:60] if peaks else "", "processes": len(peaks), "out": out}
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+            "parent_cpu": sampler.root_cpu, "peak_mb": peaks[0][0] if peaks else 0.0,
+            "processes": len(peaks)}
 
 
 def _validate(cohort: Path, *extra: str) -> list[str]:
@@ -195,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             r = timed(_validate(cohort, *extra, "--parquet", str(folder)))
             r["load"] = load
             runs[name].append(r)
-            print(f"  {name} run {i + 1}: {r['seconds']:.1f} s, peak {r['peak_mb']:.0f} MB "
+            print(f"  {name} run {i + 1}: {r['seconds']:.1f} s, CPU {r['cpu']:.1f} s (first "
+                  f"process {r['parent_cpu']:.1f} s), peak {r['peak_mb']:.0f} MB "
                   f"({r['processes']} processes; load average before: {load})", flush=True)
             if i:
                 shutil.rmtree(folder)
@@ -212,15 +230,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nevents: {events:,} ({events / args.patients:.1f} per patient); medians of "
           f"{args.runs} runs")
     print(f"{'run':<22} {'seconds':>8} {'patients/s':>11} {'events/s':>11} {'x --jobs 1':>11} "
-          f"{'peak MB/process':>16}")
+          f"{'peak MB/process':>16} {'CPU s':>7} {'first process CPU s':>20}")
     base = statistics.median(r["seconds"] for r in runs["--jobs 1"])
     medians = {}
+    cpu = {}
     for name, rs in runs.items():
         s = statistics.median(r["seconds"] for r in rs)
         medians[name] = s
+        cpu[name] = (statistics.median(r["cpu"] for r in rs),
+                     statistics.median(r["parent_cpu"] for r in rs))
         peak = statistics.median(r["peak_mb"] for r in rs)
         print(f"{name:<22} {s:>8.1f} {args.patients / s:>11,.0f} {events / s:>11,.0f} "
-              f"{base / s:>11.2f} {peak:>16.0f}")
+              f"{base / s:>11.2f} {peak:>16.0f} {cpu[name][0]:>7.1f} {cpu[name][1]:>20.1f}")
+    # What two idle cores would give, from CPU time (which other processes on the machine
+    # disturb far less than elapsed time): all the work spread over two cores, and never less
+    # than the parent's own share.
+    total, parent = cpu["--jobs 2"]
+    idle = cpu["--jobs 1"][0] / max(total / 2, parent)
+    print(f"from CPU time, --jobs 2 on two idle cores: {idle:.2f}x --jobs 1 (CPU {total:.1f} s "
+          f"against {cpu['--jobs 1'][0]:.1f} s: {total / cpu['--jobs 1'][0] - 1:+.1%} for "
+          f"splitting and merging)")
     if inside is not None:
         s = inside["seconds"]
         print(f"{'spark, run alone':<22} {s:>8.1f} {args.patients / s:>11,.0f} "

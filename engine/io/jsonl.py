@@ -59,6 +59,7 @@ __all__ = [
     "PatientFileError",
     "patient_to_json",
     "LineReader",
+    "TableReader",
     "accepted_id",
     "read_patients",
     "write_patients",
@@ -228,6 +229,29 @@ class LineReader:
                 yield lineno, item
 
 
+class TableReader:
+    """The reader of patients given as rows of a table (engine.io.event_table): the patient
+    file's checks and messages, records cited by row. `header` is a header line's JSON (from
+    the table's metadata); `seen` as for LineReader."""
+
+    def __init__(
+        self, source: str, vocab: Vocabulary, header: str, seen: dict[str, int] | None = None
+    ):
+        self._reader = _Reader(source, vocab)
+        self._reader.header(header, 0)
+        if seen:
+            self._reader.seen.update(seen)
+
+    @property
+    def seen(self) -> dict[str, int]:
+        return self._reader.seen
+
+    def rows(
+        self, obj: dict[str, Any], pid: str, ref: RecordRef, first_row: int, locators: list[str]
+    ) -> Iterator[Patient | RejectedRecord]:
+        return self._reader.rows(obj, pid, ref, first_row, locators)
+
+
 def _header() -> str:
     return json.dumps({"format": FORMAT})
 
@@ -367,7 +391,37 @@ class _Reader:
             )
             return
         self.seen[pid] = lineno
+        yield from self.patient(obj, pid, line_ref, f"line {lineno}, event ", None)
 
+    def rows(
+        self, obj: dict[str, Any], pid: str, ref: RecordRef, first_row: int, locators: list[str]
+    ) -> Iterator[Patient | RejectedRecord]:
+        """A patient given as rows of a table (engine.io.event_table): `obj` as a patient line
+        would hold it, `locators` the row of each of its events."""
+        first = self.seen.get(pid)
+        if first is not None:
+            yield RejectedRecord(
+                ref,
+                f"patient id '{pid}' already appeared at row {first}: a patient's rows must be "
+                "next to each other; these rows are rejected",
+                pid,
+                "patient",
+            )
+            return
+        self.seen[pid] = first_row
+        yield from self.patient(obj, pid, ref, "", locators)
+
+    def patient(
+        self,
+        obj: dict[str, Any],
+        pid: str,
+        line_ref: RecordRef,
+        prefix: str,
+        locators: list[str] | None,
+    ) -> Iterator[Patient | RejectedRecord]:
+        """The patient of a record read as a JSON object: its fields and events checked. An
+        event's record is `prefix` and its number, or its entry of `locators`."""
+        source = self.source
         rejected: list[RejectedRecord] = []
         for key in sorted(obj.keys() - PATIENT_FIELDS):
             rejected.append(
@@ -399,13 +453,13 @@ class _Reader:
             raw_events = ()
         handlers = self.events
         fast = self.fast
-        prefix = f"line {lineno}, event "
         append = events.append
         new_ref = _new_ref
         for n, ev in enumerate(raw_events, 1):
+            where = prefix + str(n) if locators is None else locators[n - 1]
             if isinstance(ev, dict):
                 eid = ev.get("id")
-                ref = new_ref(source, prefix + str(n) if eid is None else f"{prefix}{n} (id {eid})")
+                ref = new_ref(source, where if eid is None else f"{where} (id {eid})")
                 etype = ev.get("type")
                 # A fast path first, for the usual well-formed records; when it is not sure
                 # (None), the careful handler decides and words any rejection.
@@ -430,7 +484,7 @@ class _Reader:
                 except _Reject as bad:
                     rejected.append(RejectedRecord(ref, bad.message, pid, bad.field))
             else:
-                ref = _new_ref(source, prefix + str(n))
+                ref = _new_ref(source, where)
                 rejected.append(
                     RejectedRecord(ref, f"an event must be an object {{...}}, not {_show(ev)}", pid)
                 )

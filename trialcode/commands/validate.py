@@ -48,8 +48,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--patients",
-        metavar="FILE.jsonl",
-        help="a trialcode patient file (JSON lines, trialcode.patients/1)",
+        metavar="FILE",
+        help="a trialcode patient file (JSON lines, trialcode.patients/1), or an event table "
+        "(FILE.parquet: one row per event with a patient column)",
     )
     source.add_argument(
         "--sdtm",
@@ -164,7 +165,8 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
         json=bool(args.json),
         csv=bool(args.csv),
         parquet=bool(args.parquet),
-        max_timelines=max(args.timelines, 0),
+        # timelines are for the HTML report only: none kept (or sent by workers) without it
+        max_timelines=max(args.timelines, 0) if args.html else 0,
     )
     state = RunState(spec, trial)
     source, accounting, not_read = state.source, state.accounting, state.not_read
@@ -247,6 +249,9 @@ def _protocol_text(path: str | Path) -> str:
 def _run_spark(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     """The run on Spark: the tables are written there; the HTML and CSV reports and the
     terminal summary are then made from them, as `trialcode report` does."""
+    if args.patients is not None and args.patients.lower().endswith(".parquet"):
+        return fail("on Spark, patients come from a patient file (JSON lines) or an SDTM folder; "
+                    "validate an event table with --jobs")
     try:
         from trialcode.spark import run_spark
     except ImportError as exc:  # pyspark or pyarrow missing
