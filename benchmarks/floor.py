@@ -56,22 +56,24 @@ def _event(ev: dict[str, Any], ref: RecordRef) -> Event:
     get = ev.get
     if t == "observation":
         return _observation(get("kind"), _date(get("date")), ref, get("value"), get("unit"),
-                            get("low"), get("high"), get("detected"), get("visit"), ())
+                            get("low"), get("high"), get("detected"), get("visit"), (), None)
     if t == "dose":
         return _dose(get("intervention"), _date(get("start")), ref, _date(get("end")),
-                     get("amount"), get("unit"), get("route"))
+                     get("amount"), get("unit"), get("route"), None, None)
     if t == "occurrence":
         attributes = get("attributes") or {}
         return _occurrence(get("kind"), _date(get("start")), ref, _date(get("end")),
-                           bool(get("ongoing")), tuple(sorted(attributes.items())))
+                           bool(get("ongoing")), tuple(sorted(attributes.items())), None, None)
     if t == "adverse_event":
         return _occurrence("adverse_event", _date(get("start")), ref, _date(get("end")),
-                           bool(get("ongoing")), tuple((k, get(k)) for k in _AE_FIELDS))
+                           bool(get("ongoing")), tuple((k, get(k)) for k in _AE_FIELDS), None,
+                           None)
     if t == "visit":
-        return _visit(get("visit"), get("label"), _date(get("date")), ref)
+        return _visit(get("visit"), get("label"), _date(get("date")), ref, None)
     if t == "anchor":
-        return _anchor(get("name"), _date(get("date")), ref)
-    return _disposition(get("status"), _date(get("date")), ref, get("reason"), get("effect"))
+        return _anchor(get("name"), _date(get("date")), ref, None)
+    return _disposition(get("status"), _date(get("date")), ref, get("reason"), get("effect"),
+                        None)
 
 
 def read_floor(path: str) -> tuple[int, int]:

@@ -10,7 +10,8 @@ from protocol.units import Quantity
 # Binding strength: a child weaker than its parent needs parentheses.
 _OR, _AND, _NOT, _CMP, _ATOM = range(5)
 
-_UNIT_WORDS = {"h": TimeUnit.HOUR, "d": TimeUnit.DAY, "wk": TimeUnit.WEEK, "mo": TimeUnit.MONTH,
+_UNIT_WORDS = {"min": TimeUnit.MINUTE, "h": TimeUnit.HOUR, "d": TimeUnit.DAY, "wk": TimeUnit.WEEK,
+               "mo": TimeUnit.MONTH,
                "a": TimeUnit.YEAR}
 
 
@@ -67,7 +68,8 @@ def anchor(ref: ex.AnchorRef) -> str:
 
 def temporal(t: ex.Temporal) -> str:
     if isinstance(t, ex.Within):
-        return f"within {duration(t.duration)} {t.direction.value} {anchor(t.anchor)}"
+        strictly = "strictly " if t.strict else ""
+        return f"{strictly}within {duration(t.duration)} {t.direction.value} {anchor(t.anchor)}"
     if isinstance(t, ex.Relative):
         strict = "strictly " if t.strict else ""
         return f"{strict}{t.direction.value} {anchor(t.anchor)}"

@@ -99,6 +99,7 @@ from protocol.vocab import (
 E = TypeVar("E", bound=enum.Enum)
 
 _TIME_UNITS = {
+    "minute": TimeUnit.MINUTE, "minutes": TimeUnit.MINUTE,
     "hour": TimeUnit.HOUR, "hours": TimeUnit.HOUR,
     "day": TimeUnit.DAY, "days": TimeUnit.DAY,
     "week": TimeUnit.WEEK, "weeks": TimeUnit.WEEK,
@@ -733,6 +734,12 @@ class ModelBuilder(Transformer[Token, Trial]):
     def within_after(self, meta: Meta, c: list[Any]) -> ex.Within:
         return ex.Within(c[0], ex.Direction.AFTER, c[1], span=self._span(meta))
 
+    def strictly_within_before(self, meta: Meta, c: list[Any]) -> ex.Within:
+        return ex.Within(c[0], ex.Direction.BEFORE, c[1], strict=True, span=self._span(meta))
+
+    def strictly_within_after(self, meta: Meta, c: list[Any]) -> ex.Within:
+        return ex.Within(c[0], ex.Direction.AFTER, c[1], strict=True, span=self._span(meta))
+
     def before(self, meta: Meta, c: list[Any]) -> ex.Relative:
         return ex.Relative(ex.Direction.BEFORE, c[0], span=self._span(meta))
 
@@ -1036,7 +1043,7 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def time_as_unit(self, meta: Meta, c: list[Any]) -> str:
         unit: TimeUnit = c[0]
-        return {TimeUnit.HOUR: "h", TimeUnit.DAY: "d", TimeUnit.WEEK: "wk",
+        return {TimeUnit.MINUTE: "min", TimeUnit.HOUR: "h", TimeUnit.DAY: "d", TimeUnit.WEEK: "wk",
                 TimeUnit.MONTH: "mo", TimeUnit.YEAR: "a"}[unit]
 
     def _duration(self, amount: Any, unit: TimeUnit, meta: Meta) -> Duration:

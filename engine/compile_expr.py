@@ -23,8 +23,8 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any, Final
 
-from engine import describe
-from engine.compile_select import compile_selection
+from engine import clock, describe
+from engine.compile_select import Records, compile_selection
 from engine.expressions import (
     AGE_UNITS,
     EVIDENCE_VALUE_TYPES,
@@ -43,14 +43,16 @@ from engine.expressions import (
     normalize_sex,
     numeric,
     numeric_samples,
+    stamp_of,
     start_of,
     value_and_unit,
 )
 from engine.logic import FALSE, NOT, TRUE, UNKNOWN, Truth
-from engine.patient import DoseEvent, Event, Observation, Occurrence
+from engine.patient import DoseEvent, Event, Observation, Occurrence, stamp_text
 from engine.results import Evidence, new_evidence
+from engine.timed_select import record_text
 from protocol import expr as ex
-from protocol.timing import Calendar
+from protocol.timing import Calendar, TimeUnit
 from protocol.units import UnitError, convert, normalize_code
 
 Cond = Callable[[Scope, Event | None], Result]
@@ -181,11 +183,14 @@ def _aggregate(node: ex.Aggregate) -> Operand:  # noqa: C901 - mirrors the rule 
     kind = sel.kind
     fn = node.fn
     lowest = fn is ex.AggregateFn.LOWEST
+    timed_window = isinstance(sel.temporal, ex.Within) and sel.temporal.duration.sub_day
 
     def aggregate(scope: Scope, event: Event | None) -> Val:
-        recs, unknown, problem, stale = select(scope)
+        recs, unknown, problem, stale, maybe = select(scope)
         if problem:
             return Val(None, subject, missing=problem)
+        if timed_window:
+            return _timed_aggregate(scope, node, recs, maybe, subject, none_text, stale)
         found: tuple[Event, int] | None = None
         if fn is ex.AggregateFn.LATEST:
             for r in reversed(recs):
@@ -225,6 +230,77 @@ def _aggregate(node: ex.Aggregate) -> Operand:  # noqa: C901 - mirrors the rule 
     return aggregate
 
 
+def _timed_aggregate(scope: Scope, node: ex.Aggregate, recs: Records,
+                     maybe: tuple[Records, str] | None, subject: str, none_text: str,
+                     stale: tuple[Event, int] | None) -> Val:
+    """`latest/first/lowest/highest` over a window in hours or minutes that some records may
+    or may not fall in: the value when those records cannot change it, else unknown with why
+    (docs/engine-semantics.md, "Times of day")."""
+    fn = node.fn
+    kind = node.selection.kind
+    valued = [r for r in recs if _has_value(r[0])]
+    doubtful = [r for r in maybe[0] if _has_value(r[0])] if maybe is not None else []
+    found: tuple[Event, int] | None = None
+    if fn is ex.AggregateFn.LATEST or fn is ex.AggregateFn.FIRST:
+        if valued:
+            found, rival = _in_time_order(valued, doubtful, fn is ex.AggregateFn.LATEST)
+            if found is None and rival is not None:
+                which = "latest" if fn is ex.AggregateFn.LATEST else "first"
+                ev, pos = rival
+                if rival in doubtful and maybe is not None:
+                    return Val(None, subject, record=ev, pos=pos, missing=maybe[1], timed=True)
+                return Val(None, subject, record=ev, pos=pos, timed=True, missing=(
+                    f"the times cannot tell which record of {kind} is the {which}: "
+                    f"{record_text(ev, scope.cutoff)} and another with a different value"))
+    elif valued:
+        lowest = fn is ex.AggregateFn.LOWEST
+        best = _extreme(scope, valued, kind, lowest, subject)
+        if isinstance(best, Val):
+            return best
+        found = best
+        if doubtful:
+            either = _extreme(scope, valued + doubtful, kind, lowest, subject)
+            if isinstance(either, Val) or either is not best:
+                found = None  # a doubtful record has a lower (higher) value
+    if found is None:
+        if maybe is None or (not valued and not doubtful):
+            if stale is not None:
+                date, time = stamp_of(stale[0])
+                return Val(None, subject, missing=(
+                    f"{none_text} (the most recent {kind} is from {stamp_text(date, time)}, "
+                    "outside the window)"))
+            return Val(None, subject, missing=f"{none_text} recorded")
+        ev, pos = doubtful[0] if doubtful else maybe[0][0]
+        return Val(None, subject, record=ev, pos=pos, missing=maybe[1], timed=True)
+    ev, pos = found
+    value, unit = value_and_unit(ev)
+    return Val(value, subject, unit=unit, record=ev, pos=pos, timed=True)
+
+
+def _in_time_order(valued: list[tuple[Event, int]], doubtful: list[tuple[Event, int]],
+                   latest: bool) -> tuple[tuple[Event, int] | None, tuple[Event, int] | None]:
+    """The latest (first) of the records in a window in hours by their times, and None with a
+    rival when the times cannot tell it from another record (one in the window or a doubtful
+    one) of a different value. Same-instant records keep their input order."""
+    everything = valued + doubtful
+    utc = clock.utc_frame(*(stamp_of(e)[1] for e, _ in everything))
+    spans = {p: clock.bounds(*stamp_of(e), utc) for e, p in everything}
+    if latest:
+        best = max(valued, key=lambda r: (spans[r[1]][0], r[1]))
+    else:
+        best = min(valued, key=lambda r: (spans[r[1]][1], -r[1]))
+    lo, hi = spans[best[1]]
+    value = value_and_unit(best[0])
+    for r in everything:
+        if r is best:
+            continue
+        o_lo, o_hi = spans[r[1]]
+        ordered = o_hi <= lo if latest else hi <= o_lo
+        if not ordered and value_and_unit(r[0]) != value:
+            return None, r
+    return best, None
+
+
 def _extreme(scope: Scope, recs: list[tuple[Event, int]], kind: str, lowest: bool,
              subject: str) -> tuple[Event, int] | Val:
     """The record with the lowest/highest value, compared in the data item's unit (or the Val
@@ -257,9 +333,13 @@ def _count(node: ex.Count) -> Operand:
     kind = node.selection.kind
 
     def count(scope: Scope, event: Event | None) -> Val:
-        recs, unknown, problem, _ = select(scope)
+        recs, unknown, problem, _, maybe = select(scope)
         if problem:
             return Val(None, subject, missing=problem)
+        if maybe is not None:
+            ev, pos = maybe[0][0]
+            return Val(None, subject, record=ev, pos=pos, timed=True,
+                       missing=f"{len(recs)} to {len(recs) + len(maybe[0])}: {maybe[1]}")
         if unknown:
             ev, pos = unknown[0]
             return Val(None, subject, record=ev, pos=pos,
@@ -278,9 +358,12 @@ def _log_reduction(node: ex.LogReduction) -> Operand:
     kind = node.selection.kind
 
     def log_reduction(scope: Scope, event: Event | None) -> Val:
-        recs, _, problem, _ = select(scope)
+        recs, _, problem, _, maybe = select(scope)
         if problem:
             return Val(None, subject, missing=problem)
+        if maybe is not None:
+            ev, pos = maybe[0][0]
+            return Val(None, subject, record=ev, pos=pos, timed=True, missing=maybe[1])
         samples = []
         for e, p in recs:
             raw, unit = value_and_unit(e)
@@ -495,12 +578,16 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
         # evidence(scope, left, ...) inlined: the record's date is needed twice
         rec = left.record
         day = None
+        time = None
         if rec is not None:
             tr = type(rec)
-            day = rec.start if tr is Occurrence or tr is DoseEvent else rec.date  # type: ignore[union-attr]
+            if tr is Occurrence or tr is DoseEvent:
+                day, time = rec.start, rec.start_time  # type: ignore[union-attr]
+            else:
+                day, time = rec.date, rec.time  # type: ignore[union-attr]
         value = describe.qty(lv, left.unit)
         if day is not None:
-            value = f"{value} on {day.isoformat()}"
+            value = f"{value} on {left.when() if left.timed else day.isoformat()}"
         pos = left.pos
         if pos is not None:
             scope.cited.add(pos)
@@ -508,7 +595,7 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
             f"{left.subject}: {value} {opv} {shown}: {truth._value_}", scope.source,
             left.subject, truth, lv if isinstance(lv, EVIDENCE_VALUE_TYPES) else None,
             left.unit, day, rec.ref if rec is not None else None, _scalar(th), th_unit, rng,
-            left.error)]
+            left.error, time)]
 
     return compare
 
@@ -631,7 +718,51 @@ def _not(node: ex.Not) -> Cond:
     return negation
 
 
+def _timed_lasting(lasting: ex.Lasting) -> Callable[[Scope, Event], Truth]:
+    """`lasting OP N hours` (or minutes): the occurrence's length from its start to its end,
+    by their times of day (engine.clock); a date without a time stands for its whole day, so
+    the length is a range, and the answer unknown when the range straddles N."""
+    op = lasting.op
+    opfn = OPS[op]
+    unit = clock.MICROS_PER_HOUR if lasting.duration.unit is TimeUnit.HOUR \
+        else clock.MICROS_PER_MINUTE
+    limit = clock.micros(lasting.duration.amount, unit)
+    at_least = op in (ex.CompareOp.GT, ex.CompareOp.GE)
+
+    def lasted(scope: Scope, ev: Event) -> Truth:
+        if not isinstance(ev, Occurrence):
+            return TRUE if opfn(0, limit) else FALSE
+        cutoff = scope.cutoff
+        start = (ev.start, ev.start_time)
+        over = True
+        if ev.end is not None and ev.end <= cutoff:
+            end = (ev.end, ev.end_time)
+        elif ev.end is None and not ev.ongoing:
+            end = (ev.start, None)  # a one-time event ended some time that day
+        else:
+            end, over = (cutoff, None), False  # still going: lasted at least until the cutoff
+        lo, hi = clock.difference_bounds(start, end)
+        lo = max(lo, 0)
+        if op is ex.CompareOp.EQ or op is ex.CompareOp.NE:
+            all_hold = lo == hi == limit
+            none_hold = limit < lo or limit > hi
+            if op is ex.CompareOp.NE:
+                all_hold, none_hold = none_hold, all_hold
+        else:
+            all_hold = opfn(lo, limit) and opfn(hi, limit)
+            none_hold = not opfn(lo, limit) and not opfn(hi, limit)
+        if over:
+            return TRUE if all_hold else FALSE if none_hold else UNKNOWN
+        if at_least:
+            return TRUE if opfn(lo, limit) else FALSE  # not (yet) surely lasted long enough
+        return FALSE if none_hold else UNKNOWN  # `lasting < N` is only known once it is over
+
+    return lasted
+
+
 def _lasting(lasting: ex.Lasting) -> Callable[[Scope, Event], Truth]:
+    if lasting.duration.sub_day:
+        return _timed_lasting(lasting)
     opfn = OPS[lasting.op]
     at_least = lasting.op in (ex.CompareOp.GT, ex.CompareOp.GE)
     last: list[Any] = [None, 0.0]
@@ -653,13 +784,15 @@ def _lasting(lasting: ex.Lasting) -> Callable[[Scope, Event], Truth]:
 
 def _exists(node: ex.Exists) -> Cond:
     select = compile_selection(node.selection, compile_condition)
+    t = node.selection.temporal
+    timed_window = isinstance(t, ex.Within) and t.duration.sub_day
     subject = describe.expr(node)
     lasted = _lasting(node.lasting) if node.lasting is not None else None
     cannot = _shared_evidence(subject, UNKNOWN, lambda problem: f"{subject}: unknown ({problem})")
     none = _shared_evidence(subject, FALSE, lambda _: f"{subject}: none recorded: false")
 
     def exists(scope: Scope, event: Event | None) -> Result:
-        recs, unknown, problem, _ = select(scope)
+        recs, unknown, problem, _, timed = select(scope)
         if problem:
             return UNKNOWN, [cannot(scope.source, problem)]
         maybe = unknown
@@ -673,11 +806,19 @@ def _exists(node: ex.Exists) -> Cond:
                 elif t is UNKNOWN:
                     maybe.append(r)
             recs = kept
+            if timed is not None:
+                doubtful = [r for r in timed[0] if lasted(scope, r[0]) is not FALSE]
+                timed = (doubtful, timed[1]) if doubtful else None
         if recs:
             ev, pos = recs[0]
             val = Val(True, subject, record=ev, pos=pos)
             extra = f" ({len(recs)} records)" if len(recs) > 1 else ""
-            return TRUE, [evidence(scope, val, TRUE, f"{subject}: {describe_record(ev)}{extra}: true")]
+            shown = record_text(ev, scope.cutoff) if timed_window else describe_record(ev)
+            return TRUE, [evidence(scope, val, TRUE, f"{subject}: {shown}{extra}: true")]
+        if timed is not None:
+            ev, pos = timed[0][0]
+            val = Val(None, subject, record=ev, pos=pos)
+            return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{subject}: unknown ({timed[1]})")]
         if maybe:
             ev, pos = maybe[0]
             val = Val(None, subject, record=ev, pos=pos)

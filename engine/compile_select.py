@@ -19,6 +19,7 @@ from engine import describe
 from engine.expressions import Scope, derived_anchor, start_of
 from engine.logic import TRUE, UNKNOWN, Truth
 from engine.patient import Event, Observation
+from engine.timed_select import compile_anchor_stamp, timed_keep, why_maybe
 from protocol import expr as ex
 from protocol.timing import Calendar, Duration
 
@@ -26,9 +27,13 @@ if TYPE_CHECKING:
     from engine.compile_expr import Cond
 
 Records = Sequence[tuple[Event, int]]
+# In a window of hours or minutes: the records that may or may not fall inside it (their
+# dates or times cannot tell), and why the first of them may (engine.timed_select).
+Maybe = tuple[Records, str]
 # (records kept, records a `where` might keep (unknown), why the selection cannot be made,
-# the latest record outside the window when the window kept none)
-Selected = tuple[Records, Records, str | None, tuple[Event, int] | None]
+# the latest record outside the window when the window kept none, the maybe records of a
+# window in hours or minutes (None for any other selection))
+Selected = tuple[Records, Records, str | None, tuple[Event, int] | None, Maybe | None]
 AnchorFn = Callable[[Scope], datetime.date | None]
 SelectFn = Callable[[Scope], Selected]
 
@@ -140,10 +145,12 @@ def _compile_temporal(t: ex.Temporal) -> KeepFn:  # noqa: C901 - one case per fi
     if isinstance(t, ex.Within):
         days = window_days(t.duration)
         backward = t.direction is ex.Direction.BEFORE
+        # `strictly within`: the far bound's day is excluded (less than D before / after)
+        one = datetime.timedelta(days=1 if t.strict else 0)
 
         def within(scope: Scope, recs: Records, a: datetime.date) -> Records:
             d = days(scope.calendar)
-            lo, hi = (a - d, a) if backward else (a, a + d)
+            lo, hi = (a - d + one, a) if backward else (a, a + d - one)
             cutoff = scope.cutoff
             kept = []
             for r in recs:
@@ -218,11 +225,12 @@ def _compile_obs_range(t: ex.Temporal) -> RangeFn:
     if isinstance(t, ex.Within):
         days = window_days(t.duration)
         backward = t.direction is ex.Direction.BEFORE
+        one = datetime.timedelta(days=1 if t.strict else 0)
 
         def within(scope: Scope, dates: list[datetime.date], n: int,
                    a: datetime.date) -> tuple[int, int]:
             d = days(scope.calendar)
-            lo, hi = (a - d, a) if backward else (a, a + d)
+            lo, hi = (a - d + one, a) if backward else (a, a + d - one)
             return bisect_left(dates, lo, 0, n), bisect_right(dates, hi, 0, n)
 
         return within
@@ -287,6 +295,8 @@ def record_only(node: object) -> bool:
 
 def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], Cond]) -> SelectFn:
     """The records of a selection, in date order, as of the scope's cutoff."""
+    if isinstance(sel.temporal, ex.Within) and sel.temporal.duration.sub_day:
+        return _compile_timed_selection(sel, sel.temporal, compile_condition)
     kind = sel.kind
     not_collected = f"{kind} was not collected for this patient"
     t = sel.temporal
@@ -303,19 +313,19 @@ def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], 
         idx = scope.idx
         collected = idx.patient.collected  # idx.collected(kind), inlined
         if collected is not None and kind not in collected:
-            return (), (), not_collected, None
+            return (), (), not_collected, None, None
         stale = None
         adate = None
         if anchor is not None:
             adate = anchor(scope)
             if adate is None:
-                return (), (), no_anchor, None
+                return (), (), no_anchor, None, None
         recs: Records
         if kind not in idx.occurrences:
             # observations only (or nothing): bisect instead of building and filtering
             s = idx.observations.get(kind)
             if s is None:
-                return (), (), None, None
+                return (), (), None, None, None
             n = bisect_right(s.dates, scope.cutoff)
             i, j = 0, n
             if adate is not None:
@@ -341,25 +351,80 @@ def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], 
                     stale = recs[-1]
                 recs = kept
         if where is None or not recs:
-            return recs, (), None, stale
-        unknown: list[tuple[Event, int]] = []
-        kept_where = []
-        memo = None
-        if memo_key is not None:
-            memo = scope.where_memo.get(memo_key)
-            if memo is None:
-                memo = scope.where_memo[memo_key] = {}
-        for r in recs:
-            truth: Truth | None = memo.get(r[1]) if memo is not None else None
-            if truth is None:
-                truth = where(scope, r[0])[0]
-                if memo is not None:
-                    memo[r[1]] = truth
-            if truth is TRUE:
-                kept_where.append(r)
-            elif truth is UNKNOWN:
-                unknown.append(r)
-        recs = kept_where
-        return recs, unknown, None, stale
+            return recs, (), None, stale, None
+        kept_where, unknown = _apply_where(scope, recs, where, memo_key)
+        return kept_where, unknown, None, stale, None
+
+    return select
+
+
+def _position(r: tuple[Event, int]) -> int:
+    return r[1]
+
+
+def _apply_where(scope: Scope, recs: Records, where: Cond, memo_key: int | None
+                 ) -> tuple[list[tuple[Event, int]], list[tuple[Event, int]]]:
+    """The records whose `where` is TRUE, and those whose `where` is UNKNOWN."""
+    unknown: list[tuple[Event, int]] = []
+    kept_where = []
+    memo = None
+    if memo_key is not None:
+        memo = scope.where_memo.get(memo_key)
+        if memo is None:
+            memo = scope.where_memo[memo_key] = {}
+    for r in recs:
+        truth: Truth | None = memo.get(r[1]) if memo is not None else None
+        if truth is None:
+            truth = where(scope, r[0])[0]
+            if memo is not None:
+                memo[r[1]] = truth
+        if truth is TRUE:
+            kept_where.append(r)
+        elif truth is UNKNOWN:
+            unknown.append(r)
+    return kept_where, unknown
+
+
+def _compile_timed_selection(sel: ex.Selection, t: ex.Within,
+                             compile_condition: Callable[[ex.Expr], Cond]) -> SelectFn:
+    """A selection in a window of hours or minutes (engine.timed_select): records are kept
+    by their times of day; those the times cannot place are `maybe`."""
+    kind = sel.kind
+    not_collected = f"{kind} was not collected for this patient"
+    name = anchor_name(t.anchor)
+    stamp_of_anchor = compile_anchor_stamp(t.anchor)
+    what = describe.temporal(t).strip()
+    no_anchor = f"no date for {name}: cannot select {describe.selection(sel)}"
+    where = compile_condition(sel.where) if sel.where is not None else None
+    memo_key = id(where) if sel.where is not None and record_only(sel.where) else None
+
+    def select(scope: Scope) -> Selected:
+        idx = scope.idx
+        collected = idx.patient.collected
+        if collected is not None and kind not in collected:
+            return (), (), not_collected, None, None
+        key = (stamp_of_anchor, scope.cutoff)
+        hit = scope.memo.get(key)
+        if hit is None:
+            hit = scope.memo[key] = (stamp_of_anchor(scope),)
+        anchor = hit[0]  # type: ignore[index]
+        if anchor is None:
+            return (), (), no_anchor, None, None
+        recs = idx.records(kind, scope.cutoff)
+        if not recs:
+            return (), (), None, None, None
+        kept, maybe = timed_keep(scope, recs, anchor, t)
+        stale = recs[-1] if not kept and not maybe else None
+        unknown: Records = ()
+        if where is not None:
+            kept, unknown = _apply_where(scope, kept, where, memo_key)
+            if maybe:
+                # a maybe record stays one unless its `where` is false
+                sure, unsure = _apply_where(scope, maybe, where, memo_key)
+                maybe = sorted(sure + unsure, key=_position)
+        if not maybe:
+            return kept, unknown, None, stale, None
+        why = why_maybe(maybe[0][0], anchor, what, name, scope.cutoff)
+        return kept, unknown, None, stale, (maybe, why)
 
     return select

@@ -53,7 +53,8 @@ def temporal(t: ex.Temporal | None) -> str:
     if t is None:
         return ""
     if isinstance(t, ex.Within):
-        return f" within {t.duration} {t.direction.value} {anchor_node(t.anchor)}"
+        strictly = "strictly " if t.strict else ""
+        return f" {strictly}within {t.duration} {t.direction.value} {anchor_node(t.anchor)}"
     if isinstance(t, ex.Relative):
         strict = "strictly " if t.strict else ""
         return f" {strict}{t.direction.value} {anchor_node(t.anchor)}"

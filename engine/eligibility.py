@@ -43,7 +43,7 @@ def criteria_order(trial: Trial) -> list[tuple[str, str, str | None]]:
     return [(c.id, c.category, c.text) for c in compile_criteria(trial)]
 
 _UCUM_TIME = {TimeUnit.YEAR: "a", TimeUnit.MONTH: "mo", TimeUnit.WEEK: "wk", TimeUnit.DAY: "d",
-              TimeUnit.HOUR: "h"}
+              TimeUnit.HOUR: "h", TimeUnit.MINUTE: "min"}
 
 
 @attrs.frozen

@@ -48,7 +48,16 @@ from typing import Any, Final
 from engine import describe
 from engine.anchor_effects import BUILT_IN, AnchorEffect
 from engine.logic import Truth
-from engine.patient import AttrValue, DoseEvent, Event, Observation, Occurrence
+from engine.patient import (
+    AttrValue,
+    ClockTime,
+    Disposition,
+    DoseEvent,
+    Event,
+    Observation,
+    Occurrence,
+    stamp_text,
+)
 from engine.results import EvaluationError, Evidence, new_evidence
 from engine.timeline import PatientIndex, disposition_effect
 from protocol import expr as ex
@@ -101,7 +110,7 @@ class Val:
     saying why). `record`/`pos` name the input record it came from. Never changed once built
     (the compiler shares the Vals of literals)."""
 
-    __slots__ = ("value", "unit", "record", "pos", "subject", "missing", "error")
+    __slots__ = ("value", "unit", "record", "pos", "subject", "missing", "error", "timed")
 
     def __init__(
         self,
@@ -112,6 +121,7 @@ class Val:
         pos: int | None = None,
         missing: str | None = None,
         error: str | None = None,
+        timed: bool = False,
     ):
         self.value = value
         self.subject = subject
@@ -120,6 +130,8 @@ class Val:
         self.pos = pos
         self.missing = missing
         self.error = error
+        # chosen by a window in hours or minutes: its text shows the record's time of day
+        self.timed = timed
 
     @property
     def known(self) -> bool:
@@ -136,12 +148,22 @@ class Val:
             return r.start  # type: ignore[union-attr]
         return r.date  # type: ignore[union-attr]
 
+    def when(self) -> str:
+        """The record's date (with its time of day in a window in hours): `2023-02-20`."""
+        r = self.record
+        if r is None:
+            return "?"
+        if self.timed:
+            date, time = stamp_of(r)
+            return stamp_text(date, time)
+        d = self.date
+        return d.isoformat() if d is not None else "?"
+
     def text(self) -> str:
         """`52 U/L on 2023-02-20` or `no alt within ...`."""
         if self.value is None:
             return self.missing or self.error or f"no {self.subject}"
-        d = self.date
-        when = f" on {d.isoformat()}" if d else ""
+        when = f" on {self.when()}" if self.record is not None else ""
         return f"{describe.qty(self.value, self.unit)}{when}"
 
 
@@ -208,7 +230,7 @@ def evidence(
     """Evidence about `val` (its value, unit, date and record) under the scope's source."""
     if val is None:
         return new_evidence(explanation, scope.source, None, truth, None, None, None, None,
-                            threshold, threshold_unit, reference_range, error)
+                            threshold, threshold_unit, reference_range, error, None)
     pos = val.pos
     if pos is not None:
         scope.cited.add(pos)
@@ -217,10 +239,11 @@ def evidence(
     if not isinstance(value, EVIDENCE_VALUE_TYPES):
         value = None
     # positional: Evidence's field order (explanation, source, subject, truth, value, unit,
-    # date, ref, threshold, threshold_unit, reference_range, error); keywords cost more
+    # date, ref, threshold, threshold_unit, reference_range, error, time); keywords cost more
     return new_evidence(explanation, scope.source, val.subject, truth, value, val.unit,
                         val.date, rec.ref if rec is not None else None, threshold,
-                        threshold_unit, reference_range, error or val.error)
+                        threshold_unit, reference_range, error or val.error,
+                        time_of(rec) if rec is not None else None)
 
 
 # ---- anchors ----------------------------------------------------------------------------------
@@ -231,6 +254,13 @@ def derived_anchor(idx: PatientIndex, name: str, cutoff: datetime.date | None,
     """An anchor with an effect (`discontinuation`, `withdrawal`, or `anchor X ... then ...`)
     is also dated by disposition records: the earliest disposition whose status has that
     effect (a withdrawal also ends treatment)."""
+    ev = derived_anchor_event(idx, name, cutoff, effects)
+    return ev.date if ev is not None else None
+
+
+def derived_anchor_event(idx: PatientIndex, name: str, cutoff: datetime.date | None,
+                         effects: dict[str, AnchorEffect] = BUILT_IN) -> Disposition | None:
+    """The disposition record that dates an anchor with an effect (see derived_anchor)."""
     anchor = effects.get(name)
     if anchor is None:
         return None
@@ -239,8 +269,24 @@ def derived_anchor(idx: PatientIndex, name: str, cutoff: datetime.date | None,
     for ev in s.events[:n]:
         effect = disposition_effect(ev)  # type: ignore[arg-type]
         if effect is not None and anchor.dated_by(effect, None):
-            return ev.date  # type: ignore[union-attr]
+            return ev  # type: ignore[return-value]
     return None
+
+
+def time_of(ev: Event) -> ClockTime | None:
+    """The time of day of an event's (start) date, when the data give one."""
+    t = type(ev)
+    if t is Occurrence or t is DoseEvent:
+        return ev.start_time  # type: ignore[union-attr]
+    return ev.time  # type: ignore[union-attr]
+
+
+def stamp_of(ev: Event) -> tuple[datetime.date, ClockTime | None]:
+    """An event's (start) date and time of day."""
+    t = type(ev)
+    if t is Occurrence or t is DoseEvent:
+        return ev.start, ev.start_time  # type: ignore[union-attr]
+    return ev.date, ev.time  # type: ignore[union-attr]
 
 
 def start_of(ev: Event) -> datetime.date:

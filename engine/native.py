@@ -35,6 +35,7 @@ from types import ModuleType
 # which mypyc cannot compile natively, and compiling their module gains nothing.
 MODULES: tuple[str, ...] = (
     "engine.anchor_effects",
+    "engine.clock",
     "engine.compile_expr",
     "engine.compile_select",
     "engine.compiled",
@@ -46,6 +47,7 @@ MODULES: tuple[str, ...] = (
     "engine.rules",
     "engine.schedule",
     "engine.summary",
+    "engine.timed_select",
     "engine.timeline",
     "engine.io.jsonl",
 )

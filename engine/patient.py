@@ -31,6 +31,56 @@ class RecordRef:
 
 AttrValue = Union[str, int | float, bool]
 
+# The precisions of a written time of day (ClockTime.precision).
+TIME_PRECISIONS = ("hour", "minute", "second")
+MICROS_PER_DAY = 86_400_000_000
+
+
+@attrs.frozen(weakref_slot=False)
+class ClockTime:
+    """The time of day of a date-time in the data (`2024-03-01T08:30`), kept beside its date.
+
+    `micros` is the time since midnight in microseconds. `precision` says how much of it was
+    written: `minute` (`08:30`) or `second` (`08:30:15`, with any fraction) give that instant;
+    `hour` (`T08`) stands for any instant of that hour. `offset` is the UTC offset written with
+    it, in minutes east of UTC (`+02:00` is 120, `Z` is 0), or None when none was written: the
+    site's local clock. The date stays the date as written (the site's local date), whatever
+    the offset. How times are compared: engine.clock and docs/engine-semantics.md.
+    """
+
+    micros: int = attrs.field(validator=attrs.validators.and_(
+        attrs.validators.ge(0), attrs.validators.lt(MICROS_PER_DAY)))
+    precision: str = attrs.field(validator=attrs.validators.in_(TIME_PRECISIONS))
+    offset: int | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.and_(attrs.validators.ge(-18 * 60), attrs.validators.le(18 * 60))))
+
+    def iso(self) -> str:
+        """The time as ISO 8601 writes it after the `T`: `08`, `08:30`, `08:30:15.25+02:00`."""
+        seconds, micro = divmod(self.micros, 1_000_000)
+        minutes, second = divmod(seconds, 60)
+        hour, minute = divmod(minutes, 60)
+        text = f"{hour:02d}"
+        if self.precision != "hour":
+            text += f":{minute:02d}"
+            if self.precision == "second":
+                text += f":{second:02d}"
+                if micro:
+                    text += f".{micro:06d}".rstrip("0")
+        offset = self.offset
+        if offset is not None:
+            if offset == 0:
+                text += "Z"
+            else:
+                sign = "+" if offset > 0 else "-"
+                h, m = divmod(abs(offset), 60)
+                text += f"{sign}{h:02d}:{m:02d}"
+        return text
+
+
+def stamp_text(date: datetime.date, time: ClockTime | None) -> str:
+    """`2024-03-01` or `2024-03-01T08:30`: a date with its time of day when it has one."""
+    return date.isoformat() if time is None else f"{date.isoformat()}T{time.iso()}"
+
 
 @attrs.frozen(weakref_slot=False)
 class AnchorEvent:
@@ -39,6 +89,7 @@ class AnchorEvent:
     name: str
     date: datetime.date
     ref: RecordRef
+    time: ClockTime | None = None
 
 
 @attrs.frozen(weakref_slot=False)
@@ -49,6 +100,7 @@ class VisitEvent:
     label: str
     date: datetime.date
     ref: RecordRef
+    time: ClockTime | None = None
 
 
 @attrs.frozen(weakref_slot=False)
@@ -69,6 +121,7 @@ class Observation:
     detected: bool | None = None
     visit: str | None = None
     attributes: tuple[tuple[str, AttrValue], ...] = ()
+    time: ClockTime | None = None
 
 
 @attrs.frozen(weakref_slot=False)
@@ -83,6 +136,8 @@ class Occurrence:
     end: datetime.date | None = None
     ongoing: bool = False
     attributes: tuple[tuple[str, AttrValue], ...] = ()
+    start_time: ClockTime | None = None
+    end_time: ClockTime | None = None
 
     def attribute(self, name: str) -> AttrValue | None:
         return next((v for k, v in self.attributes if k == name), None)
@@ -99,6 +154,8 @@ class DoseEvent:
     amount: int | float | None = None
     unit: str | None = None
     route: str | None = None
+    start_time: ClockTime | None = None
+    end_time: ClockTime | None = None
 
 
 @attrs.frozen(weakref_slot=False)
@@ -116,6 +173,7 @@ class Disposition:
     ref: RecordRef
     reason: str | None = None
     effect: str | None = None
+    time: ClockTime | None = None
 
 
 # The values of Disposition.effect.

@@ -84,6 +84,8 @@ def evidence_json(e: Evidence) -> dict[str, Any]:
         out["unit"] = e.unit
     if e.date is not None:
         out["date"] = _ISO[e.date]
+        if e.time is not None:
+            out["time"] = e.time.iso()
     if e.ref is not None:
         out["source"] = str(e.ref)
     if e.threshold is not None:

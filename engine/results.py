@@ -18,7 +18,7 @@ from collections.abc import Callable
 import attrs
 
 from engine.logic import Truth
-from engine.patient import RecordRef, fast_constructor
+from engine.patient import ClockTime, RecordRef, fast_constructor
 
 Scalar = int | float | str | bool
 
@@ -51,6 +51,7 @@ class Evidence:
     threshold_unit: str | None = None
     reference_range: tuple[int | float | None, int | float | None] | None = None
     error: str | None = None
+    time: ClockTime | None = None  # the record's time of day on `date`, when the data give one
 
     def __init__(
         self,
@@ -66,6 +67,7 @@ class Evidence:
         threshold_unit: str | None = None,
         reference_range: tuple[int | float | None, int | float | None] | None = None,
         error: str | None = None,
+        time: ClockTime | None = None,
     ) -> None:
         # attrs' own __init__ for a frozen class sets each slot through object.__setattr__;
         # the slots' descriptors do the same write 40% faster (1.0 against 1.6 us), and the
@@ -83,10 +85,11 @@ class Evidence:
         _set_threshold_unit(self, threshold_unit)
         _set_reference_range(self, reference_range)
         _set_error(self, error)
+        _set_time(self, time)
 
 
 (_set_explanation, _set_source, _set_subject, _set_truth, _set_value, _set_unit, _set_date,
- _set_ref, _set_threshold, _set_threshold_unit, _set_reference_range, _set_error) = (
+ _set_ref, _set_threshold, _set_threshold_unit, _set_reference_range, _set_error, _set_time) = (
     getattr(Evidence, f.name).__set__ for f in attrs.fields(Evidence))
 if [(p.name, p.default) for p in list(inspect.signature(Evidence.__init__).parameters.values())[1:]] \
         != [(f.name, f.default if f.default is not attrs.NOTHING else inspect.Parameter.empty)

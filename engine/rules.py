@@ -37,7 +37,7 @@ import attrs
 from engine import describe
 from engine.anchor_effects import BUILT_IN, AnchorEffect
 from engine.compile_expr import Cond, compile_condition
-from engine.expressions import Scope, lasting_nodes, referenced_kinds
+from engine.expressions import Scope, lasting_nodes, referenced_kinds, time_of
 from engine.logic import TRUE
 from engine.patient import Disposition, Observation, Occurrence
 from engine.results import (
@@ -108,12 +108,16 @@ def _candidate_dates(cr: CompiledRule, idx: PatientIndex, as_of: datetime.date,
         assert node.lasting is not None
         limit = node.lasting.duration.days(calendar)
         first = int(limit) + 1 if node.lasting.op is ex.CompareOp.GT else -int(-limit // 1)
+        # in hours or minutes the length is reached on one of two days, by the times of day
+        # (a day-level cutoff then settles it on the later one at the latest)
+        extra = (0, 1) if node.lasting.duration.sub_day else (0,)
         occ = idx.occ(node.selection.kind)
         for ev in occ.events[: occ.until(as_of)]:
             assert isinstance(ev, Occurrence)
-            d = ev.start + datetime.timedelta(days=max(first, 0))
-            if d <= as_of:
-                days.add(d)
+            for more in extra:
+                d = ev.start + datetime.timedelta(days=max(first, 0) + more)
+                if d <= as_of:
+                    days.add(d)
     return sorted(days)
 
 
@@ -206,7 +210,7 @@ def _stops(cr: CompiledRule, scope: Scope, dates: list[datetime.date],
             rev = Evidence(text, source=cr.name, subject=f"retest of {unless.kind}",
                            value=r.value if isinstance(r.value, (int, float, str)) else None,
                            unit=r.unit, date=r.date, ref=r.ref, threshold=unless.percent,
-                           threshold_unit="%")
+                           threshold_unit="%", time=r.time)
             if fell is not None and fell >= unless.percent:
                 out.append(StoppingEvent(cr.name, day, cr.action, StopStatus.RESCINDED,
                                          cr.interventions, tuple(ev) + (rev,),
@@ -276,7 +280,7 @@ def _dispositions(idx: PatientIndex, as_of: datetime.date, interventions: tuple[
         reason = f" ({ev.reason})" if ev.reason else ""
         e = Evidence(f"disposition '{ev.status}'{reason} on {ev.date.isoformat()}",
                      source="disposition", subject="disposition", value=ev.status, date=ev.date,
-                     ref=ev.ref)
+                     ref=ev.ref, time=ev.time)
         out.append(StoppingEvent(f"disposition: {ev.status}", ev.date, effect, StopStatus.FIRED,
                                  interventions, (e,), source="disposition"))
     for name, anchor in anchor_effects.items():
@@ -290,7 +294,7 @@ def _dispositions(idx: PatientIndex, as_of: datetime.date, interventions: tuple[
             continue
         a = idx.patient.events[hit[1]]
         e = Evidence(f"{name} on {day.isoformat()}", source="anchor", subject=name, date=day,
-                     ref=a.ref)
+                     ref=a.ref, time=time_of(a))
         out.append(StoppingEvent(name, day, effect, StopStatus.FIRED, stopped, (e,),
                                  source="anchor"))
     return out

@@ -216,6 +216,10 @@ class _Checker:
         temporal = sel.temporal
         if temporal is not None:
             self.check_anchor(temporal.anchor)
+            if isinstance(temporal, ex.Within) and temporal.strict and \
+                    temporal.duration.amount == 0:
+                self.error(f"'strictly within {temporal.duration}' selects nothing: the window "
+                           "is empty", temporal.span, "give a duration, or drop 'strictly'")
         if sel.where is not None:
             self.check_expr(sel.where, in_where=item)
         return item

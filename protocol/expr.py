@@ -141,11 +141,17 @@ AnchorRef = Union[NamedAnchor, DoseAnchor, EventAnchor]
 
 @attrs.frozen
 class Within:
-    """`within 14 days before randomization`: the closed interval [anchor - 14 d, anchor]."""
+    """`within 14 days before randomization`: the closed interval [anchor - 14 d, anchor].
+
+    `strict` (`strictly within 21 days before X`) excludes the far bound, the one 21 days
+    away: less than 21 days before X. The anchor's own bound stays included. A duration in
+    hours or minutes compares times of day (engine.clock); any other, dates.
+    """
 
     duration: Duration
     direction: Direction
     anchor: AnchorRef
+    strict: bool = False
     span: Span | None = span_field()
 
 

@@ -10,6 +10,7 @@ from protocol.source import Span, span_field
 
 
 class TimeUnit(enum.Enum):
+    MINUTE = "minute"
     HOUR = "hour"
     DAY = "day"
     WEEK = "week"
@@ -19,6 +20,11 @@ class TimeUnit(enum.Enum):
     def word(self, amount: int | float) -> str:
         """The unit as written after `amount`: `1 day`, `2 days`."""
         return self.value if amount == 1 else self.value + "s"
+
+    @property
+    def sub_day(self) -> bool:
+        """Hours and minutes: durations in them compare times of day, not only dates."""
+        return self is TimeUnit.HOUR or self is TimeUnit.MINUTE
 
 
 @attrs.frozen
@@ -50,6 +56,8 @@ class Calendar:
             factor = self.days_per_year
         elif unit is TimeUnit.HOUR:
             factor = 1 / 24
+        elif unit is TimeUnit.MINUTE:
+            factor = 1 / 1440
         else:
             raise KeyError(unit)
         return amount * factor
@@ -68,6 +76,15 @@ class Duration:
 
     def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> int | float:
         return calendar.days(self.amount, self.unit)
+
+    @property
+    def sub_day(self) -> bool:
+        """Whether the duration is in hours or minutes (then it compares times of day)."""
+        return self.unit.sub_day
+
+    def minutes(self) -> int | float:
+        """The duration in minutes, for one in hours or minutes (sub_day)."""
+        return self.amount * 60 if self.unit is TimeUnit.HOUR else self.amount
 
     def __str__(self) -> str:
         return f"{_num(self.amount)} {self.unit.word(self.amount)}"

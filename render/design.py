@@ -79,6 +79,8 @@ def iso_duration(d: Duration) -> str:
     amount = int(d.amount) if float(d.amount).is_integer() else d.amount
     if d.unit is TimeUnit.HOUR:
         return f"PT{amount}H"
+    if d.unit is TimeUnit.MINUTE:
+        return f"PT{amount}M"
     letter = {TimeUnit.DAY: "D", TimeUnit.WEEK: "W", TimeUnit.MONTH: "M", TimeUnit.YEAR: "Y"}
     return f"P{amount}{letter[d.unit]}"
 

@@ -353,6 +353,8 @@ class Prose:
             return ""
         if isinstance(t, Within):
             d = "before" if t.direction is Direction.BEFORE else "after"
+            if t.strict:  # the far bound excluded: less than N days
+                return f" less than {duration_text(t.duration)} {d} {self.terms.anchor(t.anchor)}"
             return f" within {duration_text(t.duration)} {d} {self.terms.anchor(t.anchor)}"
         if isinstance(t, Relative):
             d = "before" if t.direction is Direction.BEFORE else "after"
@@ -521,6 +523,7 @@ class Prose:
                 TimeUnit.WEEK: "weekly",
                 TimeUnit.MONTH: "monthly",
                 TimeUnit.HOUR: "hourly",
+                TimeUnit.MINUTE: "every minute",
                 TimeUnit.YEAR: "yearly",
             }[iv.unit]
         return f"every {duration_text(iv)}"
@@ -697,6 +700,7 @@ _NUMBER_WORDS = {
 _NUM = r"(?:\d+(?:\.\d+)?|" + "|".join(k for k in _NUMBER_WORDS if len(k) > 2) + r")"
 _UCUM_TIME = {"a": "year", "mo": "month", "wk": "week", "d": "day", "h": "hour", "min": "minute"}
 _TIME_UNITS = {
+    "minute": TimeUnit.MINUTE,
     "hour": TimeUnit.HOUR,
     "day": TimeUnit.DAY,
     "week": TimeUnit.WEEK,

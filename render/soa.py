@@ -389,7 +389,8 @@ def _after_short(t: AfterAnchor, prose: Prose) -> str:
     else:
         name = prose.terms.anchor(ref)
     off = t.offset
-    unit = {"day": "d", "week": "wk", "month": "mo", "year": "y", "hour": "h"}[off.unit.value]
+    unit = {"day": "d", "week": "wk", "month": "mo", "year": "y", "hour": "h",
+            "minute": "min"}[off.unit.value]
     sign = "−" if off.amount < 0 else "+"
     return f"{name} {sign} {num(abs(off.amount))} {unit}"
 

@@ -26,7 +26,8 @@ from typing import IO, Any, Final
 
 import orjson
 
-from engine.io.dates import DateProblem, parse_iso_date
+from engine.clock import ends_before
+from engine.io.dates import DateProblem, parse_iso_date, parse_iso_stamp
 from engine.io.vocabulary import (
     EMPTY,
     OCCURRENCE_DATA_KINDS,
@@ -40,6 +41,7 @@ from engine.patient import (
     DISPOSITION_EFFECTS,
     AnchorEvent,
     AttrValue,
+    ClockTime,
     Disposition,
     DoseEvent,
     Event,
@@ -50,6 +52,7 @@ from engine.patient import (
     RejectedRecord,
     VisitEvent,
     fast_constructor,
+    stamp_text,
 )
 from protocol.design import DataKind
 from protocol.trial import Trial
@@ -525,7 +528,8 @@ class _Reader:
 
     def anchor(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "anchor")
-        return _new_anchor(_name(ev, "name"), _date(ev, "date"), ref)
+        date, time = _stamp(ev, "date")
+        return _new_anchor(_name(ev, "name"), date, ref, time)
 
     def visit(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "visit")
@@ -539,7 +543,8 @@ class _Reader:
             )
         if visit is not None:
             self._check_visit(visit)
-        return _new_visit(visit, label or visit or "", _date(ev, "date"), ref)
+        date, time = _stamp(ev, "date")
+        return _new_visit(visit, label or visit or "", date, ref, time)
 
     def _check_visit(self, visit: str) -> None:
         visits = self.vocab.visits
@@ -589,7 +594,8 @@ class _Reader:
             low is not None and high is not None and low > high
         ):
             return None
-        return _new_observation(kind, date, ref, value, unit, low, high, detected, visit, ())
+        return _new_observation(kind, date, ref, value, unit, low, high, detected, visit, (),
+                                None)
 
     def fast_dose(self, ev: dict[str, Any], ref: RecordRef) -> Event | None:
         """The dose `dose` would build, or None when not sure."""
@@ -612,7 +618,7 @@ class _Reader:
             amount is not None and (amount < 0 or amount - amount != 0.0)
         ):
             return None
-        return _new_dose(intervention, start, ref, end, amount, unit, route)
+        return _new_dose(intervention, start, ref, end, amount, unit, route, None, None)
 
     def fast_occurrence(self, ev: dict[str, Any], ref: RecordRef) -> Event | None:
         """The occurrence `occurrence` would build, or None when not sure."""
@@ -648,7 +654,7 @@ class _Reader:
                 if value.__class__ not in _ATTRIBUTE_CLASSES:
                     return None
             attributes = items
-        return _new_occurrence(kind, start, ref, end, ongoing or False, attributes)
+        return _new_occurrence(kind, start, ref, end, ongoing or False, attributes, None, None)
 
     # -- careful handlers ----------------------------------------------------------------------
 
@@ -663,8 +669,11 @@ class _Reader:
             kind = _name(ev, "kind")
         date = get("date")
         date = _DATES.get(date) if date.__class__ is str else None  # the usual case: seen before
+        time: ClockTime | None = None
         if date is None:
-            date = _fast_date(get("date")) or _date(ev, "date")
+            date = _fast_date(get("date"))
+            if date is None:
+                date, time = _stamp(ev, "date")
         value = get("value")
         vclass = value.__class__
         if vclass is float:
@@ -716,7 +725,8 @@ class _Reader:
                      high.__class__, detected.__class__)  # fmt: skip
             given = (value, unit, low, high, detected, visit)
             self.good_observations[shape] = 3 + sum(v is not None for v in given)
-        return _new_observation(kind, date, ref, value, unit, low, high, detected, visit, attributes)
+        return _new_observation(kind, date, ref, value, unit, low, high, detected, visit, attributes,
+                                time)
 
     def dose(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         if not ev.keys() <= _DOSE_FIELDS:
@@ -729,8 +739,8 @@ class _Reader:
                 f"unknown intervention '{intervention}'{did_you_mean(intervention, known)}; the "
                 f"protocol's interventions are {one_of(known)}",
             )
-        start = _date(ev, "start")
-        end = _end(ev, start)
+        start, start_time = _stamp(ev, "start")
+        end, end_time = _end(ev, start, start_time)
         amount = _opt_number(ev, "amount")
         unit = _opt_str(ev, "unit")
         if amount is not None:
@@ -744,18 +754,19 @@ class _Reader:
             # null (type, intervention, start and the others given; `end` is counted there).
             given = 3 + sum(v is not None for v in (amount, unit, route))
             self.good_doses[(intervention, unit, route, amount.__class__)] = given
-        return _new_dose(intervention, start, ref, end, amount, unit, route)
+        return _new_dose(intervention, start, ref, end, amount, unit, route, start_time, end_time)
 
     def disposition(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "disposition")
-        return _new_disposition(_name(ev, "status"), _date(ev, "date"), ref, _opt_str(ev, "reason"),
-                                _effect(ev.get("effect")))
+        date, time = _stamp(ev, "date")
+        return _new_disposition(_name(ev, "status"), date, ref, _opt_str(ev, "reason"),
+                                _effect(ev.get("effect")), time)
 
     def adverse_event(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "adverse_event")
         term = _name(ev, "term")
-        start = _date(ev, "start")
-        end, ongoing = _interval_end(ev, start, "adverse event")
+        start, start_time = _stamp(ev, "start")
+        end, end_time, ongoing = _interval_end(ev, start, start_time, "adverse event")
         attrs: list[tuple[str, AttrValue]] = [("term", term)]
         grade = ev.get("grade")
         if grade is not None:
@@ -787,29 +798,31 @@ class _Reader:
             if key in ("term", "grade", "related", "serious"):
                 raise _Reject("attributes", f"'{key}' is a field of the adverse event itself")
             attrs.append((key, value))
-        return _new_occurrence("adverse_event", start, ref, end, ongoing, tuple(attrs))
+        return _new_occurrence("adverse_event", start, ref, end, ongoing, tuple(attrs), start_time,
+                               end_time)
 
     def condition(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "condition")
         kind = _name(ev, "kind")
         self._check_occurrence_kind(kind)
-        start = _date(ev, "start")
-        end, ongoing = _interval_end(ev, start, "condition")
-        return _new_occurrence(kind, start, ref, end, ongoing, _attributes(ev))
+        start, start_time = _stamp(ev, "start")
+        end, end_time, ongoing = _interval_end(ev, start, start_time, "condition")
+        return _new_occurrence(kind, start, ref, end, ongoing, _attributes(ev), start_time,
+                               end_time)
 
     def occurrence(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         _check_fields(ev, "occurrence")
         kind = _name(ev, "kind")
         self._check_occurrence_kind(kind)
-        start = _date(ev, "start")
-        end = _end(ev, start)
+        start, start_time = _stamp(ev, "start")
+        end, end_time = _end(ev, start, start_time)
         ongoing = _opt_bool(ev, "ongoing") or False
         if ongoing and end is not None:
             raise _Reject("ongoing", "an event cannot be ongoing and have an end date")
         attributes = _attributes(ev)
         if len(self.good_occurrence_kinds) < 10_000:  # accepted: for `fast_occurrence`
             self.good_occurrence_kinds.add(kind)
-        return _new_occurrence(kind, start, ref, end, ongoing, attributes)
+        return _new_occurrence(kind, start, ref, end, ongoing, attributes, start_time, end_time)
 
     def _check_occurrence_kind(self, kind: str) -> None:
         item = self.vocab.items.get(kind)
@@ -880,6 +893,9 @@ def _opt_number(ev: dict[str, Any], key: str) -> int | float | None:
     return None if value is None else _number(value, key)
 
 
+# Date-times read so far, with their dates and times of day (a cohort's times repeat too).
+_STAMPS: Final[dict[Any, tuple[datetime.date, ClockTime | None]]] = {}
+
 # Dates read so far (a trial's dates repeat a lot). Typed with Any keys: the fast paths look up
 # whatever value a record has, and a non-string simply is not there.
 _DATES: Final[dict[Any, datetime.date]] = {}
@@ -903,17 +919,25 @@ def _fast_date(text: Any) -> datetime.date | None:
     return None
 
 
-def _date(ev: dict[str, Any], key: str) -> datetime.date:
+def _stamp(ev: dict[str, Any], key: str) -> tuple[datetime.date, ClockTime | None]:
+    """The date and time of day (None for a plain date) of a date field."""
     value = ev.get(key)
     fast = _fast_date(value)
     if fast is not None:
-        return fast
+        return fast, None
     if value is None:
         raise _Reject(key, f"'{key}' is missing")
+    hit = _STAMPS.get(value) if value.__class__ is str else None
+    if hit is not None:
+        return hit
     try:
-        return parse_iso_date(value)
+        stamp = parse_iso_stamp(value)
     except DateProblem as exc:
         raise _Reject(key, f"unparseable date: {exc}") from None
+    if len(_STAMPS) >= 100_000:
+        _STAMPS.clear()
+    _STAMPS[value] = stamp
+    return stamp
 
 
 def _date_value(value: Any) -> datetime.date:
@@ -923,24 +947,26 @@ def _date_value(value: Any) -> datetime.date:
         raise _Reject(None, f"unparseable date: {exc}") from None
 
 
-def _end(ev: dict[str, Any], start: datetime.date) -> datetime.date | None:
+def _end(ev: dict[str, Any], start: datetime.date, start_time: ClockTime | None
+         ) -> tuple[datetime.date | None, ClockTime | None]:
     if ev.get("end") is None:
-        return None
-    end = _date(ev, "end")
-    if end < start:
-        raise _Reject("end", f"end {end.isoformat()} is before start {start.isoformat()}")
-    return end
+        return None, None
+    end, end_time = _stamp(ev, "end")
+    if end < start or (end == start and ends_before(start_time, end_time)):
+        raise _Reject("end", f"end {stamp_text(end, end_time)} is before start "
+                      f"{stamp_text(start, start_time)}")
+    return end, end_time
 
 
 def _interval_end(
-    ev: dict[str, Any], start: datetime.date, what: str
-) -> tuple[datetime.date | None, bool]:
-    end = _end(ev, start)
+    ev: dict[str, Any], start: datetime.date, start_time: ClockTime | None, what: str
+) -> tuple[datetime.date | None, ClockTime | None, bool]:
+    end, end_time = _end(ev, start, start_time)
     ongoing = _opt_bool(ev, "ongoing")
     if end is not None:
         if ongoing:
             raise _Reject("ongoing", f"the {what} is marked ongoing but has an end date")
-        return end, False
+        return end, end_time, False
     if ongoing is None:
         raise _Reject(
             "end",
@@ -948,8 +974,8 @@ def _interval_end(
             '"ongoing": true',
         )
     if not ongoing:
-        return None, False
-    return None, True
+        return None, None, False
+    return None, None, True
 
 
 def _attributes(ev: dict[str, Any]) -> tuple[tuple[str, AttrValue], ...]:
@@ -1019,8 +1045,8 @@ def _show(value: Any) -> str:
 # ---- writing ---------------------------------------------------------------------------------
 
 
-def _iso(d: datetime.date | None) -> str | None:
-    return None if d is None else d.isoformat()
+def _iso(d: datetime.date | None, time: ClockTime | None = None) -> str | None:
+    return None if d is None else stamp_text(d, time)
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -1030,17 +1056,18 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
 def event_to_json(event: Event) -> dict[str, Any]:
     """The JSON object of one event (the inverse of reading it; the record ref is not kept)."""
     if isinstance(event, AnchorEvent):
-        return {"type": "anchor", "name": event.name, "date": event.date.isoformat()}
+        return {"type": "anchor", "name": event.name, "date": stamp_text(event.date, event.time)}
     if isinstance(event, VisitEvent):
         out: dict[str, Any] = {"type": "visit"}
         if event.visit is not None:
             out["visit"] = event.visit
         if event.label and event.label != event.visit:
             out["label"] = event.label
-        out["date"] = event.date.isoformat()
+        out["date"] = stamp_text(event.date, event.time)
         return out
     if isinstance(event, Observation):
-        out = {"type": "observation", "kind": event.kind, "date": event.date.isoformat()}
+        out = {"type": "observation", "kind": event.kind,
+               "date": stamp_text(event.date, event.time)}
         out.update(
             _drop_none(
                 {
@@ -1062,8 +1089,8 @@ def event_to_json(event: Event) -> dict[str, Any]:
             **_drop_none(
                 {
                     "intervention": event.intervention,
-                    "start": event.start.isoformat(),
-                    "end": _iso(event.end),
+                    "start": stamp_text(event.start, event.start_time),
+                    "end": _iso(event.end, event.end_time),
                     "amount": event.amount,
                     "unit": event.unit,
                     "route": event.route,
@@ -1074,7 +1101,8 @@ def event_to_json(event: Event) -> dict[str, Any]:
         return {
             "type": "disposition",
             **_drop_none(
-                {"status": event.status, "date": event.date.isoformat(), "reason": event.reason,
+                {"status": event.status, "date": stamp_text(event.date, event.time),
+                 "reason": event.reason,
                  "effect": event.effect}
             ),
         }
@@ -1088,9 +1116,9 @@ def event_to_json(event: Event) -> dict[str, Any]:
     else:
         # Written as the generic type: `condition` only adds the check that the end is stated.
         out = {"type": "occurrence", "kind": event.kind}
-    out["start"] = event.start.isoformat()
+    out["start"] = stamp_text(event.start, event.start_time)
     if event.end is not None:
-        out["end"] = event.end.isoformat()
+        out["end"] = stamp_text(event.end, event.end_time)
     elif out["type"] == "adverse_event" or event.ongoing:
         out["ongoing"] = event.ongoing
     if attrs:

@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from engine.io.dates import DateProblem, parse_iso_date
+from engine.io.dates import DateProblem, parse_iso_stamp
 from engine.io.vocabulary import (
     EMPTY,
     Vocabulary,
@@ -43,6 +43,7 @@ from engine.patient import (
     DISPOSITION_EFFECTS,
     AnchorEvent,
     AttrValue,
+    ClockTime,
     Disposition,
     DoseEvent,
     Event,
@@ -489,15 +490,28 @@ class _RowError(Exception):
 
 
 def _date(row: Row, var: str, required: bool = True) -> datetime.date | None:
+    stamp = _stamp(row, var, required)
+    return None if stamp is None else stamp[0]
+
+
+def _stamp(row: Row, var: str, required: bool = True
+           ) -> tuple[datetime.date, ClockTime | None] | None:
+    """The date and time of day of a `--DTC` variable (None when empty and not required)."""
     text = _text(row, var)
     if not text:
         if required:
             raise _RowError(var, f"{var} is empty: the record has no date")
         return None
     try:
-        return parse_iso_date(text)
+        return parse_iso_stamp(text)
     except DateProblem as exc:
         raise _RowError(var, f"{var}: {exc}") from None
+
+
+def _required(row: Row, var: str) -> tuple[datetime.date, ClockTime | None]:
+    stamp = _stamp(row, var)
+    assert stamp is not None
+    return stamp
 
 
 # ---- the loader ------------------------------------------------------------------------------
@@ -687,14 +701,14 @@ class _Loader:
             if rule.ds_condition and (subject, rule.name) not in self.ds_matched:
                 continue
             try:
-                date = _date(row, rule.dm, required=False)
+                stamp = _stamp(row, rule.dm, required=False)
             except _RowError as err:
                 self._reject(ref, f"{err.message} (the {rule.name} date)", subject, err.var)
                 continue
-            if date is not None:
-                anchors.append(
-                    AnchorEvent(rule.name, date, RecordRef(ref.source, f"{ref.locator} {rule.dm}"))
-                )
+            if stamp is not None:
+                anchors.append(AnchorEvent(
+                    rule.name, stamp[0], RecordRef(ref.source, f"{ref.locator} {rule.dm}"),
+                    stamp[1]))
             elif rule.ds_condition:
                 why = self.ds_matched[(subject, rule.name)]
                 self._reject(
@@ -753,10 +767,9 @@ class _Loader:
         return None if num is None else self.map.visits.get(num)
 
     def _sv(self, row: Row, ref: RecordRef, subject: str) -> list[Event] | str:
-        date = _date(row, "SVSTDTC")
-        assert date is not None
+        date, time = _required(row, "SVSTDTC")
         label = _text(row, "VISIT") or f"VISITNUM {_text(row, 'VISITNUM')}"
-        return [VisitEvent(self._visit(row), label, date, ref)]
+        return [VisitEvent(self._visit(row), label, date, ref, time)]
 
     def _ex(self, row: Row, ref: RecordRef, subject: str) -> list[Event] | str:
         trt = _text(row, "EXTRT")
@@ -770,9 +783,9 @@ class _Loader:
             intervention = self.map.interventions[trt]
         else:
             intervention = trt.lower()
-        start = _date(row, "EXSTDTC")
-        assert start is not None
-        end = _date(row, "EXENDTC", required=False)
+        start, start_time = _required(row, "EXSTDTC")
+        end_stamp = _stamp(row, "EXENDTC", required=False)
+        end, end_time = end_stamp if end_stamp is not None else (None, None)
         freq = _text(row, "EXDOSFRQ").upper()
         if end is None and freq in _DAILY:
             raise _RowError(
@@ -789,13 +802,13 @@ class _Loader:
         if amount is not None and unit is None:
             raise _RowError("EXDOSU", f"EXDOSE {amount:g} has no unit")
         route = _text(row, "EXROUTE").lower() or None
-        return [DoseEvent(intervention, start, ref, end, amount, unit, route)]
+        return [DoseEvent(intervention, start, ref, end, amount, unit, route, start_time,
+                          end_time)]
 
     def _ds(self, row: Row, ref: RecordRef, subject: str) -> list[Event] | str:
         decod = _text(row, "DSDECOD")
         category = _text(row, "DSCAT")
-        date = _date(row, "DSSTDTC")
-        assert date is not None
+        date, time = _required(row, "DSSTDTC")
         status = self.map.disposition.get(decod) or _snake(decod or _text(row, "DSTERM"))
         if not status:
             raise _RowError("DSDECOD", "DSDECOD and DSTERM are empty: the disposition is unknown")
@@ -804,11 +817,11 @@ class _Loader:
         if extra:
             reason = f"{reason} ({extra})" if reason else extra
         out: list[Event] = [
-            Disposition(status, date, ref, reason, self.map.disposition_effects.get(decod))]
+            Disposition(status, date, ref, reason, self.map.disposition_effects.get(decod), time)]
         for rule in self.map.anchors:
             if rule.ds_condition and rule.matches(decod, category):
                 if rule.dm is None:
-                    out.append(AnchorEvent(rule.name, date, ref))
+                    out.append(AnchorEvent(rule.name, date, ref, time))
                 else:
                     self.ds_matched.setdefault((subject, rule.name), f"'{decod}'")
         return out
@@ -817,9 +830,9 @@ class _Loader:
         term = _text(row, self.map.ae_term) or _text(row, "AETERM")
         if not term:
             raise _RowError(self.map.ae_term, "the adverse event has no term")
-        start = _date(row, "AESTDTC")
-        assert start is not None
-        end = _date(row, "AEENDTC", required=False)
+        start, start_time = _required(row, "AESTDTC")
+        end_stamp = _stamp(row, "AEENDTC", required=False)
+        end, end_time = end_stamp if end_stamp is not None else (None, None)
         outcome = _text(row, "AEOUT")
         ongoing = False
         if end is None:
@@ -862,7 +875,8 @@ class _Loader:
             attrs_.append(("serious", ser == "Y"))
         if outcome:
             attrs_.append(("outcome", outcome.lower()))
-        return [Occurrence("adverse_event", start, ref, end, ongoing, tuple(attrs_))]
+        return [Occurrence("adverse_event", start, ref, end, ongoing, tuple(attrs_), start_time,
+                           end_time)]
 
     # -- LB, VS, QS --
 
@@ -919,8 +933,7 @@ class _Loader:
             self._derive(path, dom, spec, subject, rows, count)
 
     def _observation(self, row: Row, ref: RecordRef, dom: str, kind: str) -> Observation:
-        date = _date(row, f"{dom}DTC")
-        assert date is not None
+        date, time = _required(row, f"{dom}DTC")
         value: float | str | None = _num(row, f"{dom}STRESN")
         if value is None:
             value = _text(row, f"{dom}STRESC") or None
@@ -945,7 +958,7 @@ class _Loader:
             if text:
                 attrs_.append((name, text.lower()))
         return Observation(
-            kind, date, ref, value, unit, low, high, None, self._visit(row), tuple(attrs_)
+            kind, date, ref, value, unit, low, high, None, self._visit(row), tuple(attrs_), time
         )
 
     def _derive(
@@ -985,6 +998,7 @@ class _Loader:
             return
         total = 0.0
         dates = set()
+        times = set()
         for code in spec.items:
             row = by_code[code][0]
             value = _num(row, f"{dom}STRESN")
@@ -993,7 +1007,9 @@ class _Loader:
                 return
             total += value
             try:
-                dates.add(_date(row, f"{dom}DTC"))
+                day, time = _required(row, f"{dom}DTC")
+                dates.add(day)
+                times.add(time)
             except _RowError as err:
                 fail(err.var, f"item {code}: {err.message}")
                 return
@@ -1009,8 +1025,11 @@ class _Loader:
             if problem is not None:
                 fail(f"{dom}STRESN", problem[1])
                 return
+        # the items' time of day when they share one (a sum of items taken at different
+        # times of the day has only their common date)
         self.events[subject].append(
-            Observation(spec.kind, date, ref, total, None, visit=self._visit(rows[0][1]))
+            Observation(spec.kind, date, ref, total, None, visit=self._visit(rows[0][1]),
+                        time=times.pop() if len(times) == 1 else None)
         )
         count.used += len(rows)
 

@@ -146,6 +146,7 @@ _UNIT = {
     "mg/m2": ("C67402", "Milligram per Square Meter"),
 }
 _TIME_UNIT = {
+    TimeUnit.MINUTE: ("C48154", "Minute"),
     TimeUnit.HOUR: ("C25529", "Hour"),
     TimeUnit.DAY: ("C25301", "Day"),
     TimeUnit.WEEK: ("C29844", "Week"),

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.patient import (
     AnchorEvent,
+    ClockTime,
     Disposition,
     DoseEvent,
     Event,
@@ -66,6 +67,15 @@ DAY = TimeUnit.DAY
 
 def day(n: int) -> datetime.date:
     return D0 + datetime.timedelta(days=n)
+
+
+def clock(text: str | None) -> ClockTime | None:
+    """A time of day from `08:30`, `08:30:15`, `08` (to the hour), with `Z` / `+02:00`."""
+    if text is None:
+        return None
+    from engine.io.dates import parse_iso_stamp
+
+    return parse_iso_stamp(f"2000-01-01T{text}")[1]
 
 
 # ---- expressions ------------------------------------------------------------------------------
@@ -177,6 +187,9 @@ DATA = (
     DataItem(DataKind.EVENT, "adverse_event", "AE", attributes=("grade", "related")),
     DataItem(DataKind.EVENT, "chemo_cycle", "Chemo cycle"),
     DataItem(DataKind.LAB, "tsh", "TSH", unit="m[IU]/L"),
+    DataItem(DataKind.EVENT, "alcohol", "Alcohol intake", attributes=("units",)),
+    DataItem(DataKind.CATEGORY, "pregnancy_test", "Urine pregnancy test",
+             values=("negative", "positive")),
 )
 
 
@@ -291,29 +304,36 @@ class Timeline:
         self.events.append(ev)
         return self
 
-    def anchor(self, aname: str, d: int) -> Timeline:
-        return self.add(AnchorEvent(aname, day(d), self._ref()))
+    # `at` / `end_at`: the time of day (`08:30`, see `clock`); None: a date without a time
 
-    def visit(self, vname: str | None, d: int, label: str | None = None) -> Timeline:
-        return self.add(VisitEvent(vname, label or (vname or "?"), day(d), self._ref()))
+    def anchor(self, aname: str, d: int, at: str | None = None) -> Timeline:
+        return self.add(AnchorEvent(aname, day(d), self._ref(), clock(at)))
+
+    def visit(self, vname: str | None, d: int, label: str | None = None,
+              at: str | None = None) -> Timeline:
+        return self.add(VisitEvent(vname, label or (vname or "?"), day(d), self._ref(), clock(at)))
 
     def obs(self, kind: str, d: int, value: Any = None, unit: str | None = None,
             low: float | None = None, high: float | None = None,
-            detected: bool | None = None) -> Timeline:
-        return self.add(Observation(kind, day(d), self._ref(), value, unit, low, high, detected))
+            detected: bool | None = None, at: str | None = None,
+            attributes: tuple[tuple[str, Any], ...] = ()) -> Timeline:
+        return self.add(Observation(kind, day(d), self._ref(), value, unit, low, high, detected,
+                                    None, attributes, clock(at)))
 
     def occ(self, kind: str, d: int, end: int | None = None, ongoing: bool = False,
-            **attributes: Any) -> Timeline:
+            at: str | None = None, end_at: str | None = None, **attributes: Any) -> Timeline:
         return self.add(Occurrence(kind, day(d), self._ref(), day(end) if end is not None else None,
-                                   ongoing, tuple(attributes.items())))
+                                   ongoing, tuple(attributes.items()), clock(at), clock(end_at)))
 
     def dose(self, iv: str, d: int, end: int | None = None, amount: float | None = None,
-             unit: str | None = None) -> Timeline:
+             unit: str | None = None, at: str | None = None,
+             end_at: str | None = None) -> Timeline:
         return self.add(DoseEvent(iv, day(d), self._ref(), day(end) if end is not None else None,
-                                  amount, unit))
+                                  amount, unit, None, clock(at), clock(end_at)))
 
-    def disposition(self, status: str, d: int, effect: str | None = None) -> Timeline:
-        return self.add(Disposition(status, day(d), self._ref(), None, effect))
+    def disposition(self, status: str, d: int, effect: str | None = None,
+                    at: str | None = None) -> Timeline:
+        return self.add(Disposition(status, day(d), self._ref(), None, effect, clock(at)))
 
     def patient(self, pid: str = "P1", arm: str | None = "a", sex: str | None = "F",
                 birth: datetime.date | None = datetime.date(1970, 6, 15),

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from engine import native
 from engine.logic import TRUE
-from engine.patient import Observation, RecordRef, fast_constructor
+from engine.patient import ClockTime, Observation, RecordRef, fast_constructor
 from engine.results import CriterionResult, CriterionVerdict, Evidence, ScheduleRow, Status
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,9 +57,10 @@ DAY = datetime.date(2024, 3, 1)
 REF = RecordRef("patients.jsonl", "line 2, event 1")
 EXAMPLES: list[tuple[type, tuple[Any, ...]]] = [
     (RecordRef, ("lb.xpt", "row 4 (LBSEQ 2)")),
-    (Observation, ("alt", DAY, REF, 52, "U/L", 7, 40, None, "screening", (("fasting", True),))),
+    (Observation, ("alt", DAY, REF, 52, "U/L", 7, 40, None, "screening", (("fasting", True),),
+                   ClockTime(30_600_000_000, "minute", 60))),
     (Evidence, ("alt: 52 U/L <= 100 U/L: true", "I3", "latest alt", TRUE, 52, "U/L", DAY, REF,
-                100, "U/L", (7, 40), None)),
+                100, "U/L", (7, 40), None, ClockTime(30_600_000_000, "minute"))),
     (CriterionResult, ("I3", "inclusion", CriterionVerdict.MET, TRUE, (), "ALT <= 2.5 x ULN",
                        False, False)),
     (ScheduleRow, ("dose", "dose", 3, "week 3", Status.LATE, 21, DAY, (20, 22), (DAY, DAY), DAY,
@@ -148,6 +149,6 @@ def test_any_values_give_the_class_s_own_instance(source: str, locator: str, val
     """Whatever the values, the builder of fast_constructor (C or Python) and the class agree."""
     ref = fast_constructor(RecordRef)(source, locator)
     assert ref == RecordRef(source, locator)
-    values = ("alt", DAY, ref, value, unit, None, None, None, None, ())
+    values = ("alt", DAY, ref, value, unit, None, None, None, None, (), None)
     built = fast_constructor(Observation)(*values)
     assert built == Observation(*values) and type(built) is Observation

@@ -15,12 +15,14 @@ from engine.io.jsonl import (
     FORMAT,
     PatientFileError,
     dumps_patients,
+    event_to_json,
     read_lines,
     read_patients,
 )
 from engine.io.vocabulary import Vocabulary
 from engine.patient import (
     AnchorEvent,
+    ClockTime,
     Disposition,
     DoseEvent,
     Observation,
@@ -112,7 +114,9 @@ def test_every_event_type_is_read(vocab: Vocabulary) -> None:
     assert p.ref == RecordRef("p.jsonl", "line 2")
     e = p.events
     assert e[0] == AnchorEvent("randomization", datetime.date(2023, 3, 1), e[0].ref)
-    assert e[1] == VisitEvent("baseline", "baseline", datetime.date(2023, 3, 1), e[1].ref)
+    # a date-time keeps its time of day beside its date
+    assert e[1] == VisitEvent("baseline", "baseline", datetime.date(2023, 3, 1), e[1].ref,
+                              ClockTime((9 * 60 + 30) * 60_000_000, "minute"))
     assert e[2] == Observation(
         "alt", datetime.date(2023, 2, 20), e[2].ref, 31, "U/L", 7, 40, None, "screening"
     )
@@ -538,3 +542,51 @@ def _fields(event: object) -> dict:
     import attrs
 
     return attrs.asdict(event, recurse=False)  # type: ignore[arg-type]
+
+
+# ---- date-times: the time of day is kept -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "iso", "precision", "offset"), [
+    ("2023-02-20T14:45", "14:45", "minute", None),
+    ("2023-02-20T14:45:30", "14:45:30", "second", None),
+    ("2023-02-20T14:45:30.250", "14:45:30.25", "second", None),
+    ("2023-02-20T14", "14", "hour", None),
+    ("2023-02-20T14:45Z", "14:45Z", "minute", 0),
+    ("2023-02-20T14:45+02:00", "14:45+02:00", "minute", 120),
+    ("2023-02-20T14:45-0530", "14:45-05:30", "minute", -330),
+    ("2023-02-20T14:45+14", "14:45+14:00", "minute", 840),
+])
+def test_a_date_time_keeps_its_time_of_day(text: str, iso: str, precision: str,
+                                          offset: int | None) -> None:
+    (p,) = load([patient_line({**ALT, "date": text})])
+    assert isinstance(p, Patient)
+    (e,) = p.events
+    assert isinstance(e, Observation) and e.date == datetime.date(2023, 2, 20)
+    assert e.time is not None
+    assert (e.time.iso(), e.time.precision, e.time.offset) == (iso, precision, offset)
+    # written back as read
+    assert event_to_json(e)["date"] == f"2023-02-20T{iso}"
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("2023-02-20T24:00", "'2023-02-20T24:00' has no valid time of day"),
+    ("2023-02-20T14:60", "'2023-02-20T14:60' has no valid time of day"),
+    ("2023-02-20T14:45+15:00", "has a UTC offset outside those in use (-12:00 to +14:00)"),
+    ("2023-02-20T14:45-13:00", "has a UTC offset outside those in use (-12:00 to +14:00)"),
+])
+def test_a_time_that_is_not_a_time_of_day_is_rejected(text: str, why: str) -> None:
+    assert why in only_rejection({**ALT, "date": text})
+
+
+def test_an_end_time_before_the_start_time_of_the_same_day_is_rejected() -> None:
+    ev = {"type": "occurrence", "kind": "infection", "start": "2023-02-20T10:00",
+          "end": "2023-02-20T09:00"}
+    assert only_rejection(ev).endswith(
+        "field end: end 2023-02-20T09:00 is before start 2023-02-20T10:00")
+    ok = {**ev, "end": "2023-02-20T10:30"}
+    (p,) = load([patient_line(ok)])
+    assert isinstance(p, Patient)
+    (e,) = p.events
+    assert isinstance(e, Occurrence) and e.start_time is not None and e.end_time is not None
+    assert event_to_json(e)["end"] == "2023-02-20T10:30"

@@ -9,7 +9,7 @@ import pytest
 
 import dsl
 from engine.io.sdtm import MapError, SdtmError, load_map, load_sdtm, map_from_dict
-from engine.patient import AnchorEvent, Observation, Occurrence
+from engine.patient import AnchorEvent, ClockTime, Observation, Occurrence, VisitEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 PILOT = ROOT / "examples" / "cdiscpilot01" / "protocol.trial"
@@ -139,7 +139,12 @@ def test_small_study(study: Path) -> None:
     mmse = next(e for e in s1.events if isinstance(e, Observation) and e.kind == "mmse")
     assert (mmse.value, mmse.date, mmse.visit) == (7, datetime.date(2020, 1, 3), "screening_1")
     alt = next(e for e in s1.events if isinstance(e, Observation) and e.kind == "alt")
-    assert alt.date == datetime.date(2020, 1, 3)  # the time of day is dropped
+    # LBDTC 2020-01-03T09:15: the date, and the time of day beside it
+    assert (alt.date, alt.time) == (datetime.date(2020, 1, 3),
+                                    ClockTime((9 * 60 + 15) * 60_000_000, "minute"))
+    baseline = next(v for v in s1.events if isinstance(v, VisitEvent) and v.visit == "baseline")
+    assert baseline.time is not None and baseline.time.iso() == "08:00"
+    assert mmse.time is None  # its items have no time
     anchors = {e.name: e.date for e in s1.events if isinstance(e, AnchorEvent)}
     assert anchors == {
         "randomization": datetime.date(2020, 1, 10),

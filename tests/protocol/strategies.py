@@ -100,7 +100,8 @@ anchors = st.one_of(
 )
 temporals = st.one_of(
     st.none(),
-    st.builds(ex.Within, durations(), st.sampled_from(list(ex.Direction)), anchors),
+    st.builds(ex.Within, durations(), st.sampled_from(list(ex.Direction)), anchors,
+              st.booleans()),
     st.builds(ex.Relative, st.sampled_from(list(ex.Direction)), anchors, st.booleans()),
     st.builds(ex.OngoingAt, anchors),
 )
