@@ -1,7 +1,7 @@
 """Benchmark: `trialcode validate` at scale: 1 and 2 processes, Spark local[2], and the size of
 the Parquet results against the JSON report.
 
-    .venv/bin/python benchmarks/scale.py                   # 20,000 patients (make bench)
+    .venv/bin/python benchmarks/scale.py                   # 10,000 patients (make bench)
     .venv/bin/python benchmarks/scale.py --patients 2000   # a quicker run
     .venv/bin/python benchmarks/scale.py --no-spark        # without Spark (no Java here)
 
@@ -168,7 +168,7 @@ def phase_spark_inside(cohort: Path, out: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=20_000)
+    parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20230101)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-spark", action="store_true")
@@ -224,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
                     "--out", str(out / "spark-inside")]
         inside = json.loads(subprocess.run(env_args, check=True, capture_output=True,
                                            text=True).stdout.strip().splitlines()[-1])
+    report = timed([sys.executable, "-m", "trialcode.cli", "report", str(out / "1-0"), "-q",
+                    "--html", str(out / "report.html"), "--csv", str(out / "csv")])
     json_run = timed(_validate(cohort, "--json", str(out / "report.json")))
     json_size, parquet_size = _size(out / "report.json"), _size(out / "1-0")
 
@@ -254,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         s = inside["seconds"]
         print(f"{'spark, run alone':<22} {s:>8.1f} {args.patients / s:>11,.0f} "
               f"{events / s:>11,.0f} {base / s:>11.2f} {'':>16}")
+    print(f"trialcode report DIR --html --csv (one process, from the tables): "
+          f"{report['seconds']:.1f} s, {args.patients / report['seconds']:,.0f} patients/s, "
+          f"peak {report['peak_mb']:.0f} MB")
     print(f"\nsizes: JSON report {json_size / 1e6:,.1f} MB ({json_run['seconds']:.1f} s), "
           f"Parquet tables {parquet_size / 1e6:,.1f} MB: {json_size / parquet_size:.1f}x smaller")
     two = medians["--jobs 1"] / medians["--jobs 2"]

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from engine.logic import Truth
 from engine.patient import (
     AttrValue,
+    ClockTime,
     DoseEvent,
     Event,
     Occurrence,
@@ -63,6 +64,8 @@ def _evidence(e: Row) -> Evidence:
         _ref(e, "record"), threshold, e["threshold_unit"],
         (e["reference_low"], e["reference_high"]) if e["has_reference_range"] else None,
         e["error"],
+        ClockTime(e["time_micros"], e["time_precision"], e["time_offset"])
+        if e["time_micros"] is not None else None,
     )
 
 

@@ -47,7 +47,7 @@ COLUMNS: Final[dict[str, list[tuple[str, pa.DataType]]]] = {
         ("value_text", _s), ("value_bool", _b), ("unit", _s), ("date", _d), *_ref("record"),
         ("threshold_number", _f64), ("threshold_text", _s), ("threshold_unit", _s),
         ("has_reference_range", _b), ("reference_low", _f64), ("reference_high", _f64),
-        ("error", _s),
+        ("error", _s), ("time_micros", _i64), ("time_precision", _s), ("time_offset", _i32),
     ],
     "schedule": [
         *_KEY, ("arm", _s), ("n", _i32), ("activity", _s), ("activity_type", _s),
@@ -81,7 +81,8 @@ COLUMNS: Final[dict[str, list[tuple[str, pa.DataType]]]] = {
     "events": [
         *_KEY, ("n", _i32), *_ref("source"), ("type", _s), ("role", _s), ("detail", _s),
         ("kind", _s), ("start", _d), ("end", _d), ("ongoing", _b), ("amount", _f64),
-        ("unit", _s), ("term", _s), ("grade", _i32), ("related", _s),
+        ("unit", _s), ("term", _s), ("grade", _i32), ("related", _s), ("start_time", _s),
+        ("end_time", _s),
     ],
     "rejected": [
         ("position", _i64), ("n", _i32), *_ref("source"), ("patient", _s), ("field", _s),
@@ -118,6 +119,15 @@ def _text(x: object) -> str | None:
 
 def _boolean(x: object) -> bool | None:
     return x if isinstance(x, bool) else None
+
+
+def _times(event: Event | None) -> tuple[str | None, str | None]:
+    """An event's times of day as ISO text (`08:30`, `T08` as `08`), start and end."""
+    if isinstance(event, DoseEvent | Occurrence):
+        start, end = event.start_time, event.end_time
+    else:
+        start, end = getattr(event, "time", None), None
+    return (start.iso() if start is not None else None, end.iso() if end is not None else None)
 
 
 def _value(x: Any) -> Any:
@@ -203,6 +213,7 @@ class TableRows:
             event = events[a.index] if a.index < len(events) else None
             kind = start = end = term = grade = related = amount = unit = None
             ongoing = None
+            times = _times(event)
             if isinstance(event, DoseEvent):
                 kind, start, end = event.intervention, event.start, event.end
                 amount, unit = _number(event.amount), event.unit
@@ -219,7 +230,7 @@ class TableRows:
                     event, "visit", None) or getattr(event, "status", None)
             self._append("events", position, pid, a.index, a.ref.source, a.ref.locator,
                          a.event_type, a.role._value_, a.detail, kind, start, end, ongoing,
-                         amount, unit, term, grade, related)
+                         amount, unit, term, grade, related, *times)
 
     def _evidence(self, position: int, pid: str, owner: str, owner_n: int, n: int,
                   e: Evidence) -> None:
@@ -230,6 +241,8 @@ class TableRows:
             _file(e.ref), _locator(e.ref), _number(e.threshold), _text(e.threshold),
             e.threshold_unit, rr is not None, _number(rr[0]) if rr else None,
             _number(rr[1]) if rr else None, e.error,
+            t.micros if (t := e.time) is not None else None,
+            t.precision if t is not None else None, t.offset if t is not None else None,
         )
 
     def _append(self, table: str, *values: Any) -> None:
