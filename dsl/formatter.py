@@ -23,7 +23,10 @@ from protocol.schedule import (
     AsNeeded,
     AtDay,
     AtTimes,
+    CycleDays,
+    Cycles,
     DayRange,
+    OnEach,
     OnEvent,
     RepeatFor,
     RepeatTimes,
@@ -128,6 +131,7 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         items = [f"week {c.days_per_week} days"] if c.days_per_week != 7 else []
         items += [f"month {c.days_per_month} days"]
         items += [f"year {c.days_per_year} days"] if c.days_per_year != 365 else []
+        items += [f"days counted from {c.first_day}"] if c.first_day != 0 else []
         p.statement([f"calendar {{ {'; '.join(items)} }}"], c.span)
     for iv in trial.interventions:
         p.blank()
@@ -344,6 +348,9 @@ def _schedule(p: _Printer, s: Schedule) -> None:
             if current is not None:
                 ep = epochs[current]
                 p.open(f"epoch {ep.name} {ef.string(ep.label)}", ep.span)
+        if isinstance(item, Cycles):
+            _cycles(p, item)
+            continue
         p.statement(_schedule_item(item), item.span, extra=0)
     if current is not None:
         p.close(None)
@@ -353,10 +360,28 @@ def _schedule(p: _Printer, s: Schedule) -> None:
 def _schedule_item(item: ScheduleItem) -> list[str]:
     if isinstance(item, Visit):
         return _visit(item)
+    assert isinstance(item, Activity)
     return [_activity(item)]
 
 
-def _suffix(item: ScheduleItem) -> str:
+def _cycles(p: _Printer, c: Cycles) -> None:
+    head = (f"cycles {c.name} {ef.string(c.label)} every {ef.duration(c.length)} "
+            f"from {ef.day_point(c.start)}")
+    if c.window is not None:
+        head += " " + ef.window(c.window)
+    if c.until:
+        head += " until " + " or ".join(c.until)
+    if c.max_cycles is not None:
+        head += f" max {c.max_cycles} cycles"
+    if c.arms:
+        head += " arms " + ", ".join(c.arms)
+    p.open(head, c.span)
+    for a in c.items:
+        p.statement([_activity(a)], a.span, extra=0)
+    p.close(c.span)
+
+
+def _suffix(item: Visit | Activity) -> str:
     text = ""
     if item.window is not None:
         text += " " + ef.window(item.window)
@@ -381,6 +406,8 @@ def _visit(v: Visit) -> list[str]:
         when = f"at {offset} {side} {ef.anchor(t.anchor)}"
     elif isinstance(t, OnEvent):
         when = f"on {t.event}"
+    elif isinstance(t, OnEach):
+        when = f"on each {ef.selection(t.selection)}"
     else:
         assert isinstance(t, AsNeeded)
         when = "as needed"
@@ -388,11 +415,12 @@ def _visit(v: Visit) -> list[str]:
     text = f"visit {v.name} {ef.string(v.label)}{number} {when}{_suffix(v)}"
     if not v.activities:
         return [text]
-    listed = ", ".join(v.activities)
+    entries = [_visit_item(v, name) for name in v.activities]
+    listed = ", ".join(entries)
     if len(text) + len(listed) + 6 <= 96:
         return [f"{text} {{ {listed} }}"]
     lines, current = [text + " {"], ""
-    for name in v.activities:
+    for name in entries:
         piece = name if not current else f"{current}, {name}"
         if current and len(piece) > 92:
             lines.append(INDENT + current + ",")
@@ -403,11 +431,27 @@ def _visit(v: Visit) -> list[str]:
     return lines + ["}"]
 
 
+def _visit_item(v: Visit, name: str) -> str:
+    cond = v.item_condition(name)
+    if cond is None:
+        return name
+    parts = []
+    if cond.arms:
+        parts.append("arms " + ", ".join(cond.arms))
+    if cond.sex is not None:
+        parts.append(f"sex {cond.sex.value}")
+    if cond.condition:
+        parts.append(f"if {cond.condition}")
+    return f"{name} ({' '.join(parts)})"
+
+
 def _activity(a: Activity) -> str:
     t = a.timing
     if isinstance(t, AtTimes):
         unit = t.points[0].unit.value
         when = f"at {unit} " + ", ".join(ef.num(pt.value) for pt in t.points)
+    elif isinstance(t, CycleDays):
+        when = "on day " + ", ".join(str(d) for d in t.days)
     else:
         when = f"every {ef.duration(t.every)} from {ef.day_point(t.start)}"
         end = t.end

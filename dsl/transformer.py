@@ -44,8 +44,12 @@ from protocol.schedule import (
     AsNeeded,
     AtDay,
     AtTimes,
+    CycleDays,
+    Cycles,
     DayRange,
     Epoch,
+    ItemCondition,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatFor,
@@ -422,7 +426,11 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def calendar(self, meta: Meta, c: list[Any]) -> _Setting:
         days = {"days_per_week": 7, "days_per_month": 30, "days_per_year": 365}
-        for unit, amount, item_meta in c:
+        for item in c:
+            if isinstance(item, _Tagged):
+                days[item.tag] = item.value
+                continue
+            unit, amount, item_meta = item
             key = {TimeUnit.WEEK: "days_per_week", TimeUnit.MONTH: "days_per_month",
                    TimeUnit.YEAR: "days_per_year"}.get(unit)
             if key is None:
@@ -433,7 +441,15 @@ class ModelBuilder(Transformer[Token, Trial]):
         return self._setting("calendar", Calendar(**days, span=self._span(meta)),
                              self._span(meta))
 
-    def calendar_item(self, meta: Meta, c: list[Any]) -> tuple[TimeUnit, int, Meta]:
+    def day_numbering(self, meta: Meta, c: list[Any]) -> _Tagged:
+        first = self._int(c[0], c[0], "the first day's number")
+        if first not in (0, 1):
+            self._error(f"days are counted from 0 or from 1, not from {first}",
+                        self._tspan(c[0]))
+            first = 0
+        return _Tagged("first_day", first)
+
+    def calendar_unit(self, meta: Meta, c: list[Any]) -> tuple[TimeUnit, int, Meta]:
         unit, amount, in_unit = c
         if in_unit is not TimeUnit.DAY:
             self._error("calendar units are defined in days", self._span(meta),
@@ -794,11 +810,61 @@ class ModelBuilder(Transformer[Token, Trial]):
     def epoch(self, meta: Meta, c: list[Any]) -> _EpochBlock:
         name = str(c[0])
         ep = Epoch(name, _unquote(c[1]), span=self._span(meta))
-        return _EpochBlock(ep, tuple(attrs.evolve(i, epoch=name) for i in c[2:]))
+        items = []
+        for i in c[2:]:
+            if isinstance(i, Cycles):
+                i = attrs.evolve(i, items=tuple(attrs.evolve(a, epoch=name) for a in i.items))
+            items.append(attrs.evolve(i, epoch=name))
+        return _EpochBlock(ep, tuple(items))
+
+    def cycles(self, meta: Meta, c: list[Any]) -> Cycles:
+        length: Duration = c[2]
+        if length.amount <= 0:
+            self._error("a cycle's length must be positive", self._span(meta))
+        fields: dict[str, Any] = {}
+        items: list[Activity] = []
+        for part in c[4:]:
+            if isinstance(part, Window):
+                fields["window"] = part
+            elif isinstance(part, _Arms):
+                fields["arms"] = part.names
+            elif isinstance(part, _Tagged):
+                fields[part.tag] = part.value
+            elif isinstance(part, Activity):
+                if not isinstance(part.timing, CycleDays):
+                    self._error("an activity inside a cycle is timed by days of the cycle",
+                                part.span, "write e.g. 'on day 1, 8'")
+                items.append(part)
+        return Cycles(str(c[0]), _unquote(c[1]), length, c[3], tuple(items),
+                      span=self._span(meta), **fields)
+
+    def cycle_until(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("until", tuple(str(t) for t in c))
+
+    def cycle_max(self, meta: Meta, c: list[Any]) -> _Tagged:
+        n = self._int(c[0], c[0], "a number of cycles")
+        if n < 1:
+            self._error("a cycle block needs at least 1 cycle", self._tspan(c[0]))
+        return _Tagged("max_cycles", n)
+
+    def cycle_days(self, meta: Meta, c: list[Any]) -> CycleDays:
+        days = tuple(self._int(t, t, "a day of a cycle") for t in c)
+        for t, d in zip(c, days, strict=True):
+            if d < 1:
+                self._error(f"cycle day {d} does not exist: the days of a cycle count from 1",
+                            self._tspan(t), "day 1 is the cycle's first day")
+        if list(days) != sorted(set(days)):
+            self._error("the days of a cycle must be listed once each, in order",
+                        self._span(meta))
+        return CycleDays(days, span=self._span(meta))
 
     def visit(self, meta: Meta, c: list[Any]) -> Visit:
         fields: dict[str, Any] = {}
         for part in c[2:]:
+            if isinstance(part, _Tagged) and part.tag == "activities":
+                fields["item_conditions"] = part.value[1]
+                fields["activities"] = part.value[0]
+                continue
             if isinstance(part, Window):
                 fields["window"] = part
             elif isinstance(part, _Arms):
@@ -813,7 +879,20 @@ class ModelBuilder(Transformer[Token, Trial]):
         return _Tagged("number", float(c[0]))
 
     def visit_activities(self, meta: Meta, c: list[Any]) -> _Tagged:
-        return _Tagged("activities", tuple(str(t) for t in c))
+        names = tuple(t.item if isinstance(t, ItemCondition) else str(t) for t in c)
+        return _Tagged("activities", (names, tuple(t for t in c if isinstance(t, ItemCondition))))
+
+    def item_condition(self, meta: Meta, c: list[Any]) -> ItemCondition:
+        fields: dict[str, Any] = {}
+        for part in c[1:]:
+            if isinstance(part, _Arms):
+                fields["arms"] = part.names
+            elif isinstance(part, _Tagged):
+                fields[part.tag] = part.value
+        if not fields:
+            self._error(f"'{c[0]}' has empty parentheses", self._span(meta),
+                        "write a restriction, e.g. '(sex female)', '(arms a)' or '(if EVENT)'")
+        return ItemCondition(str(c[0]), span=self._span(meta), **fields)
 
     def sex_only(self, meta: Meta, c: list[Any]) -> _Tagged:
         sex = self._enum(Sex, c[0], "sex")
@@ -847,6 +926,9 @@ class ModelBuilder(Transformer[Token, Trial]):
     def on_event(self, meta: Meta, c: list[Any]) -> OnEvent:
         return OnEvent(str(c[0]), span=self._span(meta))
 
+    def on_each(self, meta: Meta, c: list[Any]) -> OnEach:
+        return OnEach(c[0], span=self._span(meta))
+
     def as_needed(self, meta: Meta, c: list[Any]) -> AsNeeded:
         return AsNeeded(span=self._span(meta))
 
@@ -875,7 +957,7 @@ class ModelBuilder(Transformer[Token, Trial]):
         for part in c[1:]:
             if isinstance(part, Token):
                 names.append(str(part))
-            elif isinstance(part, (AtTimes, Repeat)):
+            elif isinstance(part, (AtTimes, Repeat, CycleDays)):
                 fields["timing"] = part
             elif isinstance(part, Window):
                 fields["window"] = part

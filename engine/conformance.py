@@ -44,7 +44,7 @@ class Planned:
 
     __slots__ = (
         "atype", "activity", "label", "nominal", "lo", "hi", "epoch", "amount", "amount_unit",
-        "exempt", "actual", "merged", "visits",
+        "exempt", "actual", "merged", "visits", "na_reason",
     )
 
     def __init__(
@@ -74,6 +74,9 @@ class Planned:
         self.actual: Actual | None = None
         self.merged = 1
         self.visits = visits  # for an assessment planned at a visit: that visit's name
+        # planned, but not applicable to the patient, and why (after the event that ends a
+        # cycles block; an item of a visit for another arm or sex)
+        self.na_reason: str | None = None
 
     def __repr__(self) -> str:
         return (f"Planned({self.atype} {self.activity} {self.label} nominal={self.nominal} "
@@ -153,6 +156,11 @@ def match_general(planned: list[Planned], actuals: list[Actual], named: bool = F
             if best_a is not None:
                 best_a.used = True
                 p.actual = best_a
+        # The windows below see only what the visit labels left: an actual taken by its
+        # visit's occurrence must not also own a window (one record, one planned occurrence).
+        points = [a for a in points if not a.used]
+        if not points:
+            return
     days = [a.day for a in points]
     n = len(points)
     # 2a. windows: each actual belongs to the occurrence with the nearest nominal day among

@@ -53,6 +53,7 @@ from engine.interim_data import (
     load_interim_data,
     parse_interim_data,
 )
+from engine.interim_design import ENGINE_FAMILIES, FAMILY_TITLES, design_for_rule
 from engine.stats import (
     CLASSICAL_FAMILIES,
     BinaryBoundary,
@@ -65,7 +66,6 @@ from engine.stats import (
     classical_bounds,
     crossing_probabilities,
     exact_threshold_boundary,
-    group_sequential_design,
     spending_function,
     truncated_sprt,
 )
@@ -109,28 +109,7 @@ DECISIONS = (
     "no_data",
 )
 
-#: Boundary family names of the protocol language -> engine.stats names.
-ENGINE_FAMILIES = {
-    "obrien_fleming": "obf",
-    "pocock": "pocock",
-    "wang_tsiatis": "wang-tsiatis",
-    "haybittle_peto": "haybittle-peto",
-    "ld_obrien_fleming": "ld-obf",
-    "ld_pocock": "ld-pocock",
-    "hwang_shih_decani": "hsd",
-    "kim_demets": "power",
-}
-
-_FAMILY_TITLES = {
-    "obf": "O'Brien-Fleming",
-    "pocock": "Pocock",
-    "wang-tsiatis": "Wang-Tsiatis",
-    "haybittle-peto": "Haybittle-Peto",
-    "ld-obf": "Lan-DeMets O'Brien-Fleming",
-    "ld-pocock": "Lan-DeMets Pocock",
-    "hsd": "Hwang-Shih-DeCani",
-    "power": "Kim-DeMets power",
-}
+_FAMILY_TITLES = FAMILY_TITLES
 
 
 # ---- report model --------------------------------------------------------------------------
@@ -498,6 +477,8 @@ def _engine_family(rule: InterimRule, name: str) -> str:
 def _planned_design(rule: InterimRule) -> tuple[GroupSequentialDesign, str]:
     where = f"interim rule '{rule.name}'"
     family = _engine_family(rule, rule.efficacy.family.name)
+    if rule.futility is not None:
+        _engine_family(rule, rule.futility.family.name)
     planned = rule.information
     if not planned or abs(planned[-1] - 1.0) > 1e-9:
         last = planned[-1] if planned else None
@@ -507,21 +488,8 @@ def _planned_design(rule: InterimRule) -> tuple[GroupSequentialDesign, str]:
                 "monitoring needs the planned maximum information at the last look"
             ]
         )
-    kwargs: dict[str, Any] = {
-        "alpha": rule.efficacy.alpha,
-        "sides": rule.efficacy.sides,
-        "efficacy": family,
-        "efficacy_param": rule.efficacy.family.parameter,
-    }
-    if rule.futility is not None:
-        kwargs.update(
-            futility=_engine_family(rule, rule.futility.family.name),
-            futility_param=rule.futility.family.parameter,
-            binding=rule.futility.binding,
-            beta=rule.futility.beta,
-        )
     try:
-        return group_sequential_design(list(planned), **kwargs), family
+        return design_for_rule(rule), family
     except DesignError as exc:
         raise _RuleProblems([f"{where}: the protocol's design cannot be solved: {exc}"]) from None
 
@@ -624,35 +592,94 @@ def _observed_looks(trial: Trial, rule: InterimRule, data: InterimRuleData) -> l
                 f"{where}, look {cur.look.number}, field '{field}': the information must grow "
                 f"from look to look, got {shown} at look {prev.look.number}"
             )
-    for obs in out[:-1]:
-        lw = f"{where}, look {obs.look.number}"
-        if obs.look.final:
-            problems.append(
-                f"{lw}, field 'final': this look is marked final but look "
-                f"{obs.look.number + 1} follows"
-            )
-        elif obs.information >= 1.0:
-            problems.append(
-                f"{lw}: the look reached {obs.information:g} of the planned maximum information, "
-                f"so it is the final analysis, but look {obs.look.number + 1} follows"
-            )
     if problems:
         raise _RuleProblems(problems)
     return out
 
 
-def _is_final(rule: InterimRule, last: _Observed, count: int) -> bool:
-    if last.look.final is not None:
-        if last.look.final is False and last.information >= 1.0:
-            raise _RuleProblems(
-                [
-                    f"interim rule '{rule.name}', look {last.look.number}, field 'final': the look "
-                    f"reached {last.information:g} of the planned maximum information, so it must "
-                    "be the final analysis"
-                ]
-            )
-        return last.look.final
-    return count >= len(rule.information) or last.information >= 1.0
+@attrs.frozen
+class _LookPlan:
+    """Which of the protocol's planned looks each observed look is, and whether the last is final.
+
+    A look marked ``"final": false`` is an extra, unplanned analysis: it takes no planned look's
+    number. Every other look takes the next planned number, and the look that takes the last
+    planned number is the final analysis (as is a look marked ``"final": true`` or one that
+    reaches the planned maximum information).
+    """
+
+    planned_index: tuple[int | None, ...]
+    """Index into the protocol's planned looks of each observed look (None: an extra look)."""
+    final: bool
+    """The last observed look is the final analysis."""
+
+    @property
+    def planned_count(self) -> int:
+        return sum(1 for i in self.planned_index if i is not None)
+
+
+def _plan_looks(rule: InterimRule, observed: Sequence[_Observed], family: str) -> _LookPlan:
+    where = f"interim rule '{rule.name}'"
+    n_planned = len(rule.information)
+    classical = family in CLASSICAL_FAMILIES
+    title = _FAMILY_TITLES[family]
+    problems: list[str] = []
+    index: list[int | None] = []
+    count = 0
+    final = False
+    for pos, obs in enumerate(observed):
+        look = obs.look
+        lw = f"{where}, look {look.number}"
+        follows = pos < len(observed) - 1
+        if look.final is False:
+            index.append(None)
+            if obs.information >= 1.0:
+                problems.append(
+                    f"{lw}, field 'final': the look reached {obs.information:g} of the planned "
+                    "maximum information, so it must be the final analysis"
+                )
+            elif classical:
+                problems.append(
+                    f"{lw}, field 'final': a look marked \"final\": false is an extra analysis "
+                    f"that the protocol does not plan, and the {title} boundary fixes the number "
+                    "of looks (an extra look needs an error-spending family; leave 'final' out "
+                    "for a planned interim look)"
+                )
+            continue
+        index.append(count)
+        count += 1
+        if look.final is True:
+            final = True
+            if follows:
+                problems.append(
+                    f"{lw}, field 'final': this look is marked final but look "
+                    f"{look.number + 1} follows"
+                )
+        elif obs.information >= 1.0:
+            final = True
+            if follows:
+                problems.append(
+                    f"{lw}: the look reached {obs.information:g} of the planned maximum "
+                    f"information, so it is the final analysis, but look {look.number + 1} "
+                    "follows"
+                )
+        elif count == n_planned:
+            final = True
+            if follows and classical:
+                problems.append(
+                    f"{where}, look {look.number + 1}: the protocol plans {n_planned} looks, and "
+                    f"the {title} boundary fixes the number of looks"
+                )
+            elif follows:
+                problems.append(
+                    f"{lw}: this is the protocol's last planned look ({n_planned} planned), so it "
+                    f"is the final analysis, but look {look.number + 1} follows (mark an extra "
+                    "interim analysis \"final\": false)"
+                )
+        if final and follows:
+            break
+    if problems:
+        raise _RuleProblems(problems)
+    return _LookPlan(tuple(index), final)
 
 
 def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) -> InterimRuleReport:
@@ -662,39 +689,28 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
     m = len(observed)
     classical = family in CLASSICAL_FAMILIES
     planned = design.information_fractions
-    final = _is_final(rule, observed[-1], m)
+    plan = _plan_looks(rule, observed, family)
+    final = plan.final
+    p = plan.planned_count
     obs_t = [o.information for o in observed]
     notes: list[str] = []
-    if classical and m > len(planned):
-        raise _RuleProblems(
-            [
-                f"{where}, look {m}: the protocol plans {len(planned)} looks, and the "
-                f"{_FAMILY_TITLES[family]} boundary fixes the number of looks"
-            ]
-        )
-    if classical and not final and m == len(planned):
-        raise _RuleProblems(
-            [
-                f"{where}, look {m}, field 'final': this is the last look the protocol plans, "
-                f"and the {_FAMILY_TITLES[family]} boundary fixes the number of looks"
-            ]
-        )
+    rest_index: list[int]
     if final:
-        rest: list[float] = []
+        rest_index = []
     elif classical:
-        rest = list(planned[m:])
-        if rest[0] <= obs_t[-1]:
+        rest_index = list(range(p, len(planned)))
+        if planned[p] <= obs_t[-1]:
             raise _RuleProblems(
                 [
                     f"{where}, look {m}: the observed information {obs_t[-1]:g} is not below the "
-                    f"{rest[0]:g} planned for look {m + 1}; the {_FAMILY_TITLES[family]} boundary "
-                    "fixes the number of looks (mark this look \"final\": true if it is the "
-                    "final analysis)"
+                    f"{planned[p]:g} planned for look {m + 1}; the {_FAMILY_TITLES[family]} "
+                    "boundary fixes the number of looks (mark this look \"final\": true if it is "
+                    "the final analysis)"
                 ]
             )
     else:
-        rest = [t for t in planned[m:] if t > obs_t[-1]] or [1.0]
-        skipped = [t for t in planned[m:] if t <= obs_t[-1]]
+        rest_index = [j for j in range(p, len(planned)) if planned[j] > obs_t[-1]]
+        skipped = [planned[j] for j in range(p, len(planned)) if planned[j] <= obs_t[-1]]
         if skipped:
             notes.append(
                 "the information observed has passed the "
@@ -703,6 +719,15 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
                 + ", ".join(f"{t:g}" for t in skipped)
                 + "; the looks to come are projected from the next planned one"
             )
+    extra = [o.look.number for o, i in zip(observed, plan.planned_index, strict=True) if i is None]
+    if extra:
+        which = ", ".join(str(n) for n in extra)
+        notes.append(
+            f"look{'s' if len(extra) > 1 else ''} {which}: an extra analysis the protocol does "
+            f"not plan (not one of its {len(planned)} planned looks)"
+        )
+    rest = [planned[j] for j in rest_index]
+    row_index = list(plan.planned_index) + list(rest_index)
     timing = obs_t + rest
     try:
         if classical:
@@ -719,7 +744,11 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
         raise _RuleProblems(
             [f"{where}: the bounds cannot be recomputed at the observed information: {exc}"]
         ) from None
-    if m > len(planned) or any(abs(a - b) > 5e-4 for a, b in zip(obs_t, planned, strict=False)):
+    moved = any(
+        i is None or abs(t - planned[i]) > 5e-4
+        for t, i in zip(obs_t, plan.planned_index, strict=True)
+    )
+    if moved:
         how = (
             f"the {_FAMILY_TITLES[family]} constant solved again with the looks to come at their "
             "planned information"
@@ -735,7 +764,7 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
         )
 
     looks: list[InterimLookReport] = []
-    for k, t in enumerate(timing):
+    for k, (t, j) in enumerate(zip(timing, row_index, strict=True)):
         is_obs = k < m
         is_final = k == len(timing) - 1
         fut = bounds.futility[k] if bounds.futility is not None else None
@@ -746,8 +775,8 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
             futility_bound=fut,
             nominal_p=bounds.nominal_p[k],
             cumulative_alpha=bounds.cumulative_alpha[k],
-            planned_information=planned[k] if k < len(planned) else None,
-            planned_efficacy_bound=design.efficacy[k] if k < len(planned) else None,
+            planned_information=None if j is None else planned[j],
+            planned_efficacy_bound=None if j is None else design.efficacy[j],
             final=is_final,
             projected=not is_obs,
         )

@@ -44,8 +44,11 @@ from typing import Final
 
 import networkx as nx
 
+from engine.compile_expr import compile_condition
+from engine.compile_select import SelectFn, compile_selection
 from engine.conformance import Actual, Planned, match
-from engine.expressions import normalize_sex
+from engine.cycles import CycleSpec, plan_cycles, procedure_items
+from engine.expressions import Scope, normalize_sex, start_of
 from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent, fast_constructor
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
@@ -57,7 +60,9 @@ from protocol.schedule import (
     AsNeeded,
     AtDay,
     AtTimes,
+    Cycles,
     DayRange,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatFor,
@@ -79,13 +84,15 @@ def _window(w: Window | None, cal: Calendar) -> tuple[int, int]:
     return round(b), round(a)
 
 
-def _label_day(days: int) -> str:
-    return f"day {days}"
+def _label_day(days: int, cal: Calendar) -> str:
+    """`day 28`: an occurrence named by its protocol day (as the protocol numbers days)."""
+    return f"day {cal.protocol_day(days)}"
 
 
 class VisitSpec:
     __slots__ = ("visit", "name", "label", "arms", "condition", "activities", "epoch", "before",
-                 "after", "kind", "offset", "start", "anchor", "event", "order", "sex")
+                 "after", "kind", "offset", "start", "anchor", "event", "order", "sex",
+                 "item_conditions", "select")
 
     def __init__(self, v: Visit, cal: Calendar, order: int):
         self.visit = v
@@ -95,6 +102,10 @@ class VisitSpec:
         self.sex = v.sex.value if v.sex is not None else None
         self.condition = v.condition
         self.activities = v.activities
+        # item -> (arms, sex, condition): items of the visit done only for some patients
+        self.item_conditions: dict[str, tuple[frozenset[str], str | None, str | None]] = {
+            c.item: (frozenset(c.arms), c.sex.value if c.sex is not None else None, c.condition)
+            for c in v.item_conditions}
         self.epoch = v.epoch
         self.before, self.after = _window(v.window, cal)
         self.order = order
@@ -102,6 +113,7 @@ class VisitSpec:
         self.start = 0
         self.anchor: str | None = None
         self.event: str | None = None
+        self.select: SelectFn | None = None
         t = v.timing
         if isinstance(t, AtDay):
             self.kind, self.offset = "day", round(t.point.days(cal))
@@ -113,6 +125,9 @@ class VisitSpec:
             self.anchor = anchor_node(t.anchor)
         elif isinstance(t, OnEvent):
             self.kind, self.event = "on", t.event
+        elif isinstance(t, OnEach):
+            self.kind, self.event = "each", t.selection.kind
+            self.select = compile_selection(t.selection, compile_condition)
         else:
             assert isinstance(t, AsNeeded)
             self.kind = "as_needed"
@@ -151,11 +166,11 @@ class ActivitySpec:
                 offs: list[tuple[int, str]] = []
                 d = self.start
                 while d < limit and len(offs) < MAX_OCCURRENCES:
-                    offs.append((d, _label_day(d)))
+                    offs.append((d, _label_day(d, cal)))
                     d += self.every
                 self.offsets = offs
             elif isinstance(end, RepeatTimes):
-                self.offsets = [(self.start + k * self.every, _label_day(self.start + k * self.every))
+                self.offsets = [(self.start + k * self.every, _label_day(self.start + k * self.every, cal))
                                 for k in range(min(end.times, MAX_OCCURRENCES))]
             else:
                 assert isinstance(end, RepeatUntil)
@@ -178,17 +193,23 @@ class SchedulePlan:
         self.cycle_nodes: set[str] = set()
         items = {d.name: d for d in trial.data}
         self.data_items = set(items)
+        self.items = items
         self.interventions = tuple(i.name for i in trial.interventions)
         self.group_ranks: dict[tuple[str, str], int | float] = {}
+        self.cycles: list[CycleSpec] = []
+        self.cycle_doses: set[str] = set()
         if sched is None:
             self.assess_kinds: set[str] = set()
             self.arm_interventions: dict[str | None, tuple[str, ...]] = {}
             self.regimens: dict[tuple[str | None, str], Regimen | None] = {}
             return
         self.declared_anchors = {a.name for a in sched.anchors}
+        procedures = procedure_items({d.name: d.kind for d in trial.data})
         for n, it in enumerate(sched.items):
             if isinstance(it, Visit):
                 self.visits[it.name] = VisitSpec(it, cal, n)
+            elif isinstance(it, Cycles):
+                self.cycles.append(CycleSpec(it, cal, n, procedures))
             else:
                 for item in it.items:
                     if it.kind is ActivityKind.DOSE:
@@ -212,6 +233,9 @@ class SchedulePlan:
             self.order = list(nx.topological_sort(acyclic))
         # kinds the schedule plans (assessments/procedures) and doses per arm
         self.assess_kinds = {a.item for a in self.activities if a.atype != "dose"}
+        for c in self.cycles:
+            self.assess_kinds.update(it.item for it in c.items if it.atype != "dose")
+            self.cycle_doses |= c.dose_items
         for v in self.visits.values():
             self.assess_kinds.update(v.activities)
         self.arm_interventions = {arm.name: tuple(ai.intervention for ai in arm.interventions)
@@ -235,6 +259,9 @@ class SchedulePlan:
                 self._rank(("assess", kind), v.order + 0.5)
         for spec in self.activities:
             self._rank((spec.atype, spec.item), spec.order)
+        for block in self.cycles:
+            for part in block.items:
+                self._rank((part.atype, part.item), block.order)
 
     def _rank(self, key: tuple[str, str], rank: int | float) -> None:
         if rank < self.group_ranks.get(key, float("inf")):
@@ -333,8 +360,15 @@ class _Run:
         self.unplanned_visit_reason: dict[str, str] = {}
         self.dose_done: set[str] = set()
         self.arm_ivs = plan.arm_interventions.get(arm, ()) if arm is not None else ()
+        self.actual_lists: dict[tuple[str, str], list[Actual]] = {}  # matched while planning
+        self.cycle_cuts: dict[tuple[str, str], tuple[int, str]] = {}  # a cycles block's end
+        self.scope: Scope | None = None  # for the conditions of event-triggered visits
 
     # ---- helpers ------------------------------------------------------------------------------
+
+    def pday(self, day: int) -> int:
+        """The protocol's number for an ordinal day (day 0 or day 1 is the anchor's day)."""
+        return self.plan.calendar.protocol_day(day - self.root)
 
     def applies(self, arms: frozenset[str]) -> bool:
         return not arms or (self.arm is not None and self.arm in arms)
@@ -401,6 +435,8 @@ class _Run:
                 self.unplanned_visit_reason[name] = f"'{name}' is not a visit of the protocol"
         for iv in self.idx.doses:
             self.group("dose", iv)
+        for cycles in plan.cycles:
+            plan_cycles(self, cycles)
         for node in plan.order:
             if node == plan.root:
                 continue
@@ -423,7 +459,7 @@ class _Run:
         for v in plan.visits.values():
             if v.name not in self.node:
                 self.node[v.name] = self.plan_visit(v)
-        for iv in sorted(set(plan.dose_specs) | set(self.arm_ivs)):
+        for iv in sorted(set(plan.dose_specs) | set(self.arm_ivs) | plan.cycle_doses):
             self.plan_doses(iv)
         for spec in plan.activities:
             if spec.atype != "dose":
@@ -431,13 +467,53 @@ class _Run:
         self.match_groups()
         return self.out
 
+    def item_excluded(self, arms: frozenset[str], sex: str | None,
+                      condition: str | None) -> str | None:
+        """Why an item restricted within a visit is not for this patient (None: it is). An
+        unknown restriction (sex not recorded, the condition's data not collected) keeps the
+        item planned, so that a test not done stays visible."""
+        if not self.applies(arms):
+            who = f"arm {self.arm}" if self.arm else "a patient without an arm"
+            return f"not planned for {who} (only arms {', '.join(sorted(arms))})"
+        if self.other_sex(sex):
+            return f"not planned for this patient (only {sex} patients)"
+        if condition is not None:
+            if condition in self.plan.data_items and not self.idx.collected(condition):
+                return None
+            if not self.condition_holds(condition)[0]:
+                return f"not planned for this patient (only if {condition.replace('_', ' ')})"
+        return None
+
+    def cached_actuals(self, atype: str, activity: str) -> list[Actual]:
+        """The actual events of an activity, kept for matching when planning took some."""
+        key = (atype, activity)
+        got = self.actual_lists.get(key)
+        if got is None:
+            got = self.actual_lists[key] = self.actuals_for(atype, activity)
+        return got
+
+    def until_date(self, name: str) -> int | None:
+        """The date of an event that ends a cycles block: an anchor event, else the first
+        record of that kind (a data item's, an occurrence's)."""
+        if name not in self.plan.data_items:
+            d = self.node_date(name)
+            if d is not None:
+                return d
+        recs = self.idx.records(name, self.as_of_date)
+        if not recs:
+            return None
+        ev, _ = recs[0]
+        return (ev.start if isinstance(ev, Occurrence) else ev.date).toordinal()  # type: ignore[union-attr]
+
     def condition_holds(self, cond: str | None) -> tuple[bool, bool]:
         """(holds, is an event condition)."""
         if cond is None:
             return True, False
         if cond in self.plan.data_items:
             recs = self.idx.records(cond, self.as_of_date)
-            return bool(recs), True
+            # the latest record decides: one that says no (`childbearing_potential: "no"`)
+            # means the condition does not hold
+            return bool(recs) and not _says_no(recs[-1][0]), True
         return self.node_date(cond) is not None, True
 
     def plan_visit(self, v: VisitSpec) -> int | None:
@@ -478,20 +554,60 @@ class _Run:
                 return None
             nominal, lo, hi = base, base - v.before, base + v.after
             exempt = True
+        elif v.kind == "each":
+            return self.plan_each(v)
         else:  # as needed
             return None
         label = v.label if v.kind != "on" else f"{v.label} (on {v.event})"
         p = Planned("visit", v.name, label, nominal, lo, hi, v.epoch, exempt=exempt)
         self.group("visit", v.name).append(p)
         for kind in v.activities:
-            self.group("assess", kind).append(
-                Planned("assess", kind, v.name, nominal, lo, hi, v.epoch, exempt=exempt,
-                        visits=(v.name,)))
+            q = Planned("assess", kind, v.name, nominal, lo, hi, v.epoch, exempt=exempt,
+                        visits=(v.name,))
+            if v.item_conditions and kind in v.item_conditions:
+                q.na_reason = self.item_excluded(*v.item_conditions[kind])
+            self.group("assess", kind).append(q)
         # match the visit now: later anchors count from its actual date
         actuals = self.visit_actuals(v.name)
         self.visit_actual_lists[v.name] = actuals
         match([p], actuals, named=True)
         return p.actual.day if p.actual is not None else nominal
+
+    def plan_each(self, v: VisitSpec) -> int | None:
+        """A visit after every triggering record (`on each adverse_event where ...`): one
+        planned occurrence per record, on its day, with the visit's window. A record for which
+        the condition is unknown (an attribute missing) triggers it too: a follow-up owed is
+        then visible rather than silently excused."""
+        assert v.select is not None and v.event is not None
+        if self.scope is None:
+            self.scope = Scope(self.idx, self.as_of_date, self.plan.calendar, self.plan.items)
+        got = v.select(self.scope)
+        # kept, and those the condition (or a window in hours) cannot rule out
+        maybe = got[4][0] if got[4] is not None else ()
+        days = sorted({start_of(ev).toordinal() for ev, _ in (*got[0], *got[1], *maybe)})
+        if not days:
+            self.unplanned_visit_reason[v.name] = (
+                f"visit {v.name} is planned after each qualifying {v.event}, and none happened")
+            return None
+        group = self.group("visit", v.name)
+        first = None
+        for d in days:
+            label = f"{v.label} (after {v.event} on {_ORD(d).isoformat()})"
+            p = Planned("visit", v.name, label, d, d - v.before, d + v.after, v.epoch, exempt=True)
+            group.append(p)
+            for kind in v.activities:
+                group_a = self.group("assess", kind)
+                q = Planned("assess", kind, label, d, d - v.before, d + v.after, v.epoch,
+                            exempt=True, visits=(v.name,))
+                if v.item_conditions and kind in v.item_conditions:
+                    q.na_reason = self.item_excluded(*v.item_conditions[kind])
+                group_a.append(q)
+            if first is None:
+                first = d
+        actuals = self.visit_actuals(v.name)
+        self.visit_actual_lists[v.name] = actuals
+        match(group, actuals, named=False)
+        return group[0].actual.day if group[0].actual is not None else first
 
     def visit_actuals(self, name: str) -> list[Actual]:
         s = self.idx.visits.get(name)
@@ -546,7 +662,7 @@ class _Run:
             return None
         stop = self.stops.for_dose(iv)
         bounds = self.idx.dose_bounds(iv, self.as_of_date)
-        over = stop is not None or planned[-1].hi < self.as_of
+        over = stop is not None or planned[-1].hi < self.as_of or ("dose", iv) in self.cycle_cuts
         if over:
             if bounds is not None:
                 return bounds[1].toordinal()
@@ -592,9 +708,15 @@ class _Run:
                 offsets.append((off, s.before, s.after, label, s.epoch))
             every = max(every, s.every)
             before, after = max(before, s.before), max(after, s.after)
-        if not specs and iv in self.arm_ivs:
+        if not specs and iv in self.arm_ivs and iv not in self.plan.cycle_doses:
             offsets, every = self.regimen_offsets(iv)
         if not offsets:
+            if group:  # dosed in cycles
+                self.out.dose_planned[iv] = group
+                if iv not in self.out.dose_spacing:
+                    self.out.dose_spacing[iv] = (
+                        _largest_gap(group), max(p.nominal - p.lo for p in group),
+                        max(p.hi - p.nominal for p in group))
             return
         offsets.sort()
         amounts = self.regimen_amounts(iv, [o[0] for o in offsets])
@@ -619,7 +741,7 @@ class _Run:
         for step in reg.steps:
             interval = step.frequency.interval if step.frequency else None
             if interval is None:
-                out.append((round(t), 0, 0, _label_day(round(t)), None))
+                out.append((round(t), 0, 0, _label_day(round(t), cal), None))
                 t += step.duration.days(cal) if step.duration else 1
                 continue
             e = max(1, round(interval.days(cal)))
@@ -632,7 +754,7 @@ class _Run:
                 end = t + step.duration.days(cal)
             d = t
             while d < end and len(out) < MAX_OCCURRENCES:
-                out.append((round(d), 0, 0, _label_day(round(d)), None))
+                out.append((round(d), 0, 0, _label_day(round(d), cal), None))
                 d += e
             t = end
         return out, every
@@ -649,14 +771,14 @@ class _Run:
                 self.out.notes.append(
                     f"{s.item}: 'until {s.until}' has no date for this patient; only the first "
                     "occurrence is planned")
-                return [(s.start, _label_day(s.start))]
+                return [(s.start, _label_day(s.start, self.plan.calendar))]
             last = self.as_of - self.root
         else:
             last = until - self.root
         out: list[tuple[int, str]] = []
         d = s.start
         while d <= last and len(out) < MAX_OCCURRENCES:
-            out.append((d, _label_day(d)))
+            out.append((d, _label_day(d, self.plan.calendar)))
             d += s.every
         return out
 
@@ -729,6 +851,9 @@ class _Run:
                     self.out.dose_planned[activity] = planned
             if atype == "visit" and activity in self.visit_actual_lists:
                 actuals = self.visit_actual_lists[activity]  # matched while planning
+            elif key in self.actual_lists:
+                actuals = self.actual_lists[key]  # partly matched while planning (cycles)
+                match(planned, actuals, named=False)
             else:
                 actuals = self.actuals_for(atype, activity)
                 match(planned, actuals, named=atype == "visit")
@@ -749,6 +874,10 @@ class _Run:
         for p in planned:
             if out and out[-1].nominal == p.nominal:
                 q = out[-1]
+                if q.actual is None and p.actual is not None:
+                    q.actual = p.actual
+                if p.na_reason is None:
+                    q.na_reason = None
                 q.lo, q.hi = min(q.lo, p.lo), max(q.hi, p.hi)
                 q.exempt = q.exempt or p.exempt
                 q.visits = q.visits + p.visits
@@ -764,7 +893,7 @@ class _Run:
         for k, a in enumerate(self.visit_actuals(name), 1):
             d = _ORD(a.day)
             rows.append(ScheduleRow(name, "visit", k, "as needed", Status.ON_TIME,
-                                    actual_date=d, actual_day=a.day - self.root, deviation_days=0,
+                                    actual_date=d, actual_day=self.pday(a.day), deviation_days=0,
                                     ref=a.event.ref))  # type: ignore[attr-defined]
             self.out.used[a.pos] = f"visit {name} (as needed)"
         return rows
@@ -775,8 +904,10 @@ class _Run:
         append = rows.append
         stop = self.stops.for_dose(activity) if atype == "dose" else self.stops.for_other()
         stop_first = stop[0] if stop is not None else None
+        cut = self.cycle_cuts.get((atype, activity)) if self.cycle_cuts else None
         collected = atype not in ("assess", "procedure") or self.idx.collected(activity)
         as_of, root, used = self.as_of, self.root, self.out.used
+        from_1, pday = self.plan.calendar.first_day == 1, self.pday
         tag = f"{atype} {activity} #"  # + the occurrence number: what a matched event is used for
         # One pass per occurrence: its status (the rules in engine.conformance's docstring,
         # inlined: this loop runs for every planned occurrence of every patient) and its row.
@@ -791,6 +922,11 @@ class _Run:
                     _release(a)
                     p.actual = a = None
                 status, reason = _NOT_APPLICABLE, f"after {stop[1]}"  # type: ignore[index]
+            elif p.na_reason is not None and (a is None or cut is None or a.day > cut[0]):
+                if a is not None:
+                    _release(a)
+                    p.actual = a = None
+                status, reason = _NOT_APPLICABLE, p.na_reason
             elif a is None:
                 if not collected:
                     status = _NOT_APPLICABLE
@@ -817,6 +953,13 @@ class _Run:
                 actual_date, actual_day, ref = _ORD(a.day), a.day - root, ev.ref  # type: ignore[attr-defined]
                 if type(ev) is DoseEvent:
                     amount, unit = ev.amount, ev.unit
+            if from_1:  # the protocol counts its days from 1: no day 0
+                append(_ROW(
+                    activity, atype, k, p.label, status, pday(nominal), _ORD(nominal),
+                    (pday(lo), pday(hi)), (_ORD(lo), _ORD(hi)), actual_date,
+                    pday(a.day) if a is not None else None, deviation, ref, reason, p.epoch,
+                    p.amount, p.amount_unit, amount, unit))
+                continue
             append(_ROW(
                 activity, atype, k, p.label, status, nominal - root, _ORD(nominal),
                 (lo - root, hi - root), (_ORD(lo), _ORD(hi)), actual_date, actual_day, deviation,
@@ -845,6 +988,8 @@ class _Run:
             reason = None
             if stop_first is not None and a.day > stop_first:
                 reason = f"after {stop[1]}"  # type: ignore[index]
+            elif cut is not None and a.day > cut[0]:
+                reason = f"after {cut[1]}"
             elif atype == "visit" and activity in self.unplanned_visit_reason:
                 reason = self.unplanned_visit_reason[activity]
             elif not planned:
@@ -857,8 +1002,27 @@ class _Run:
     def unplanned(self, atype: str, activity: str, a: Actual, reason: str | None) -> None:
         ev = a.event
         self.out.unplanned.append(UnplannedEvent(activity, atype, _ORD(a.day), ev.ref,  # type: ignore[attr-defined]
-                                                 a.day - self.root, reason))
+                                                 self.pday(a.day), reason))
         self.out.unplanned_pos.add(a.pos)
+
+
+_NO_WORDS: Final = frozenset({"no", "n", "false", "negative", "absent", "not applicable"})
+
+
+def _says_no(ev: object) -> bool:
+    """Whether a record answers no: value false, 0, or a word such as "no" or "negative"."""
+    value = getattr(ev, "value", None)
+    if value is None:
+        return getattr(ev, "detected", None) is False
+    if isinstance(value, str):
+        return value.strip().casefold() in _NO_WORDS
+    return value == 0
+
+
+def _largest_gap(planned: list[Planned]) -> int:
+    """The longest planned interval between consecutive occurrences (0 for one or none)."""
+    days = sorted(p.nominal for p in planned)
+    return max((b - a for a, b in zip(days, days[1:], strict=False)), default=0)
 
 
 def _release(a: Actual) -> None:

@@ -11,7 +11,15 @@ from __future__ import annotations
 import networkx as nx
 
 from protocol.expr import AggregateFn, AnchorRef, DoseAnchor, EventAnchor, NamedAnchor
-from protocol.schedule import AfterAnchor, OnEvent, Repeat, RepeatUntil, Schedule, Visit
+from protocol.schedule import (
+    AfterAnchor,
+    Cycles,
+    OnEvent,
+    Repeat,
+    RepeatUntil,
+    Schedule,
+    Visit,
+)
 from protocol.source import Span
 from protocol.vocab import ActivityKind
 
@@ -47,6 +55,20 @@ def build_graph(schedule: Schedule) -> nx.DiGraph:
                 depend(vt.event, item.name, vt.span or item.span)
             else:
                 depend(root, item.name, item.span)
+            continue
+        if isinstance(item, Cycles):
+            # each cycle is timed from the one before, from the root; the block ends at its
+            # `until` events, and so does the dosing in it
+            for act in item.items:
+                if act.kind is ActivityKind.DOSE:
+                    for drug in act.items:
+                        first, last = f"first dose of {drug}", f"last dose of {drug}"
+                        depend(root, first, act.span or item.span)
+                        depend(first, last, act.span or item.span)
+                        for event in item.until:
+                            depend(event, last, item.span)
+            for event in item.until:
+                graph.add_node(event)
             continue
         timing = item.timing
         if item.kind is ActivityKind.DOSE:

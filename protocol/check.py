@@ -14,13 +14,19 @@ from protocol.anchors import build_graph, find_cycle
 from protocol.design import DataItem, DoseStep
 from protocol.errors import Diagnostic, Severity
 from protocol.schedule import (
+    Activity,
     AfterAnchor,
     AnchorDecl,
     AtDay,
+    AtTimes,
+    CycleDays,
+    Cycles,
     DayRange,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatUntil,
+    Schedule,
     Visit,
 )
 from protocol.source import Span
@@ -34,6 +40,7 @@ from protocol.stopping import (
     SafetyRule,
     SprtStop,
 )
+from protocol.timing import DayPoint, TimeUnit
 from protocol.trial import Trial
 from protocol.units import UnitError, check_unit, compatible
 from protocol.vocab import ActivityKind, DataKind
@@ -353,24 +360,77 @@ class _Checker:
         self.check_anchor_name(schedule.anchor, schedule.span)
         for decl in schedule.anchors:
             self.check_anchor_effect(decl, schedule.anchor)
-        for item in schedule.items:
-            for arm in item.arms:
-                if arm not in self.arms:
-                    self.undefined("arm", arm, item.span, self.arms)
-            if item.condition and item.condition not in self.data:
-                self.check_anchor_name(item.condition, item.span)
-            if isinstance(item, Visit):
-                self.check_visit(item)
-                continue
-            names = self.interventions if item.kind is ActivityKind.DOSE else set(self.data)
-            what = "intervention" if item.kind is ActivityKind.DOSE else "data item"
-            for name in item.items:
-                if name not in names:
-                    self.undefined(what, name, item.span, names)
-            if isinstance(item.timing, Repeat) and isinstance(item.timing.end, RepeatUntil):
-                self.check_anchor(item.timing.end.anchor)
+        for top in schedule.items:
+            if isinstance(top, Cycles):
+                self.check_cycle_block(top)
+            for item in (top.items if isinstance(top, Cycles) else (top,)):
+                self.check_schedule_item(item, in_cycle=isinstance(top, Cycles))
         self.check_cycles()
         self.check_overlaps()
+        if self.trial.calendar.first_day == 1:
+            self.check_no_day_zero(schedule)
+
+    def check_no_day_zero(self, schedule: Schedule) -> None:
+        points: list[tuple[DayPoint, Span | None]] = []
+        for item in schedule.items:
+            if isinstance(item, Visit):
+                t = item.timing
+                if isinstance(t, AtDay):
+                    points.append((t.point, t.span or item.span))
+                elif isinstance(t, DayRange):
+                    points += [(t.start, t.span or item.span), (t.end, t.span or item.span)]
+            elif isinstance(item, Cycles):
+                points.append((item.start, item.span))
+            elif isinstance(item.timing, AtTimes):
+                points += [(p, item.timing.span or item.span) for p in item.timing.points]
+            elif isinstance(item.timing, Repeat):
+                points.append((item.timing.start, item.timing.span or item.span))
+        for point, span in points:
+            if point.unit is TimeUnit.DAY and point.value == 0:
+                self.error("there is no day 0: this protocol counts its days from 1",
+                           point.span or span, "day 1 is the anchor's day; day -1 the day before")
+
+    def check_cycle_block(self, block: Cycles) -> None:
+        for arm in block.arms:
+            if arm not in self.arms:
+                self.undefined("arm", arm, block.span, self.arms)
+        for name in block.until:
+            if name not in self.data:
+                self.check_anchor_name(name, block.span)
+        if not block.items:
+            self.error(f"cycles '{block.name}' plan nothing", block.span,
+                       "add the activities of each cycle, e.g. 'dose drug on day 1'")
+        elif block.first_day_item is None:
+            self.error(f"nothing is planned on day 1 of the cycles '{block.name}'", block.span,
+                       "a cycle's start is dated by what is done on its day 1 (usually the dose)")
+        length = block.length.days(self.trial.calendar)
+        for act in block.items:
+            if isinstance(act.timing, CycleDays) and act.timing.days[-1] > length:
+                self.error(f"day {act.timing.days[-1]} is past the end of a {block.length} cycle",
+                           act.timing.span or act.span)
+        if block.max_cycles is None and not block.until:
+            self.warning(f"the cycles '{block.name}' have no end: no 'until' and no 'max'",
+                         block.span, "they are planned while they start by the as-of date")
+
+    def check_schedule_item(self, item: Visit | Activity, in_cycle: bool) -> None:
+        for arm in item.arms:
+            if arm not in self.arms:
+                self.undefined("arm", arm, item.span, self.arms)
+        if item.condition and item.condition not in self.data:
+            self.check_anchor_name(item.condition, item.span)
+        if isinstance(item, Visit):
+            self.check_visit(item)
+            return
+        if isinstance(item.timing, CycleDays) and not in_cycle:
+            self.error("'on day ...' times an activity inside a 'cycles' block only",
+                       item.timing.span or item.span)
+        names = self.interventions if item.kind is ActivityKind.DOSE else set(self.data)
+        what = "intervention" if item.kind is ActivityKind.DOSE else "data item"
+        for name in item.items:
+            if name not in names:
+                self.undefined(what, name, item.span, names)
+        if isinstance(item.timing, Repeat) and isinstance(item.timing.end, RepeatUntil):
+            self.check_anchor(item.timing.end.anchor)
 
     def check_anchor_effect(self, decl: AnchorDecl, root: str) -> None:
         effect = decl.effect
@@ -390,11 +450,19 @@ class _Checker:
         for name in visit.activities:
             if name not in self.data:
                 self.undefined("data item", name, visit.span, self.data)
+        for cond in visit.item_conditions:
+            for arm in cond.arms:
+                if arm not in self.arms:
+                    self.undefined("arm", arm, cond.span or visit.span, self.arms)
+            if cond.condition and cond.condition not in self.data:
+                self.check_anchor_name(cond.condition, cond.span or visit.span)
         timing = visit.timing
         if isinstance(timing, AfterAnchor):
             self.check_anchor(timing.anchor)
         elif isinstance(timing, OnEvent):
             self.check_anchor_name(timing.event, timing.span or visit.span)
+        elif isinstance(timing, OnEach):
+            self.check_selection(timing.selection)
         if isinstance(timing, DayRange) and visit.window is not None:
             self.error(f"visit '{visit.name}' is a range of days and also has a window",
                        visit.window.span, "the range already says which days are allowed")
@@ -463,7 +531,8 @@ class _Checker:
         if any(not 0 < f <= 1 for f in info):
             self.error("information fractions must lie in (0, 1]", rule.span)
         elif info and info[-1] != 1:
-            self.warning("the last look is not at full information (1.0)", rule.span)
+            self.error("the last look must be at information 1: the fractions are of the "
+                       "maximum information, which the final analysis reaches", rule.span)
         if not 0 < rule.efficacy.alpha < 0.5:
             self.error(f"alpha must lie in (0, 0.5), not {rule.efficacy.alpha:g}",
                        rule.efficacy.span)

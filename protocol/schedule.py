@@ -6,7 +6,7 @@ from typing import Union
 
 import attrs
 
-from protocol.expr import AnchorRef
+from protocol.expr import AnchorRef, Selection
 from protocol.source import Span, span_field
 from protocol.stopping import Discontinue, FollowUp, Withdraw
 from protocol.timing import DayPoint, Duration, Window
@@ -78,20 +78,43 @@ class OnEvent:
 
 
 @attrs.frozen
+class OnEach:
+    """After every record of a selection: `on each adverse_event where serious == "Y"` (a
+    follow-up visit per serious adverse event, within the visit's window of the event)."""
+
+    selection: Selection
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class AsNeeded:
     """Unscheduled: any number, at any time."""
 
     span: Span | None = span_field()
 
 
-VisitTiming = Union[AtDay, DayRange, AfterAnchor, OnEvent, AsNeeded]
+VisitTiming = Union[AtDay, DayRange, AfterAnchor, OnEvent, OnEach, AsNeeded]
+
+
+@attrs.frozen
+class ItemCondition:
+    """A restriction on one item of a visit: `{ alt, pregnancy_test (sex female if
+    childbearing_potential) }`. The item is done at that visit only for patients of those arms,
+    of that sex, and for whom the condition holds (the qualifiers a visit takes)."""
+
+    item: str
+    arms: tuple[str, ...] = ()
+    sex: Sex | None = None
+    condition: str | None = None
+    span: Span | None = span_field()
 
 
 @attrs.frozen
 class Visit:
     """A visit. `condition` names an anchor event that must have happened (`if discontinuation`),
     or a data item of which the patient must have a record (`if rash`). `sex` restricts it to
-    patients of one sex (`sex female`); others have it as not applicable."""
+    patients of one sex (`sex female`); others have it as not applicable. `item_conditions`
+    restrict single items of `activities` in the same way."""
 
     name: str
     label: str
@@ -103,7 +126,12 @@ class Visit:
     epoch: str | None = None
     number: int | float | None = None
     sex: Sex | None = None
+    item_conditions: tuple[ItemCondition, ...] = ()
     span: Span | None = span_field()
+
+    def item_condition(self, item: str) -> ItemCondition | None:
+        """The restriction on one of the visit's items, if it has one."""
+        return next((c for c in self.item_conditions if c.item == item), None)
 
     @property
     def scheduled(self) -> bool:
@@ -157,7 +185,18 @@ class Repeat:
     span: Span | None = span_field()
 
 
-ActivityTiming = Union[AtTimes, Repeat]
+@attrs.frozen
+class CycleDays:
+    """On days of each cycle, inside a `cycles` block: `on day 1, 8`.
+
+    Cycle days count from 1, as oncology protocols count them: day 1 is the cycle's first day
+    (its start), day 8 is 7 days later. There is no cycle day 0."""
+
+    days: tuple[int, ...]
+    span: Span | None = span_field()
+
+
+ActivityTiming = Union[AtTimes, Repeat, CycleDays]
 
 
 @attrs.frozen
@@ -177,7 +216,42 @@ class Activity:
     span: Span | None = span_field()
 
 
-ScheduleItem = Union[Visit, Activity]
+@attrs.frozen
+class Cycles:
+    """Treatment cycles: `cycles treatment "Treatment cycle" every 21 days from day 0`.
+
+    Cycle 1 starts on the `start` day (from the schedule's anchor). Each later cycle starts
+    `length` after the *actual* start of the one before (the day its first day-1 activity was
+    done), so a delayed cycle shifts every later one. `window` is allowed around each cycle's
+    start. No cycle starts after any of the `until` events (anchor events or data items:
+    `until progression or toxicity`), and at most `max_cycles` are planned. `items` are the
+    activities of every cycle, each `on day ...` of the cycle (CycleDays).
+    """
+
+    name: str
+    label: str
+    length: Duration
+    start: DayPoint
+    items: tuple[Activity, ...]
+    window: Window | None = None
+    until: tuple[str, ...] = ()
+    max_cycles: int | None = None
+    arms: tuple[str, ...] = ()
+    epoch: str | None = None
+    span: Span | None = span_field()
+
+    @property
+    def first_day_item(self) -> Activity | None:
+        """The activity whose day-1 record dates each cycle's start: the first dose given on
+        day 1, else the first activity on day 1 (None when nothing is planned on day 1)."""
+        on_day_1 = [a for a in self.items
+                    if isinstance(a.timing, CycleDays) and 1 in a.timing.days]
+        doses = [a for a in on_day_1 if a.kind is ActivityKind.DOSE]
+        chosen = doses or on_day_1
+        return chosen[0] if chosen else None
+
+
+ScheduleItem = Union[Visit, Activity, Cycles]
 
 
 @attrs.frozen
@@ -197,6 +271,10 @@ class Schedule:
     @property
     def activities(self) -> tuple[Activity, ...]:
         return tuple(i for i in self.items if isinstance(i, Activity))
+
+    @property
+    def cycles(self) -> tuple[Cycles, ...]:
+        return tuple(i for i in self.items if isinstance(i, Cycles))
 
     def visit(self, name: str) -> Visit | None:
         return next((v for v in self.visits if v.name == name), None)

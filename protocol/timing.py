@@ -39,7 +39,20 @@ class Calendar:
     days_per_week: int = 7
     days_per_month: int = 30
     days_per_year: int = 365
+    # How the protocol numbers its days: 0 (the default) when the anchor's day is day 0, 1 when
+    # it is day 1 (`days counted from 1`: no day 0, day -1 is the day before day 1)
+    first_day: int = attrs.field(default=0, validator=attrs.validators.in_((0, 1)))
     span: Span | None = span_field()
+
+    def offset(self, day: int | float) -> int | float:
+        """Days from the anchor of the protocol's `day N`: N - 1 for N >= 1 when days are
+        counted from 1, else N."""
+        return day - 1 if self.first_day == 1 and day >= 1 else day
+
+    def protocol_day(self, offset: int) -> int:
+        """The protocol's number for the day `offset` days from the anchor (the inverse of
+        `offset`): offset + 1 for offset >= 0 when days are counted from 1."""
+        return offset + 1 if self.first_day == 1 and offset >= 0 else offset
 
     def days(self, amount: int | float, unit: TimeUnit) -> int | float:
         """The number of days in `amount` `unit`s (hours give fractions of a day)."""
@@ -94,7 +107,8 @@ class Duration:
 class DayPoint:
     """A nominal time relative to the schedule's anchor: `day -7`, `week 2`, `month 3`.
 
-    Day 0 is the anchor's own day (there is no SDTM-style skipping of day 0 in the language).
+    Day 0 is the anchor's own day, unless the protocol counts its days from 1
+    (Calendar.first_day): then day 1 is the anchor's day and there is no day 0.
     """
 
     unit: TimeUnit
@@ -102,6 +116,11 @@ class DayPoint:
     span: Span | None = span_field()
 
     def days(self, calendar: Calendar = DEFAULT_CALENDAR) -> int | float:
+        """Days from the anchor. `day N` follows the calendar's day numbering; a week, month
+        or year point is a whole number of units from the anchor either way (`week 2` is 14
+        days after it, Day 15 when days are counted from 1)."""
+        if self.unit is TimeUnit.DAY:
+            return calendar.offset(self.value)
         return calendar.days(self.value, self.unit)
 
     def __str__(self) -> str:

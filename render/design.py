@@ -20,6 +20,8 @@ from protocol.schedule import (
     AfterAnchor,
     AtDay,
     AtTimes,
+    CycleDays,
+    Cycles,
     DayRange,
     Repeat,
     RepeatFor,
@@ -97,8 +99,10 @@ def _code(text: str, taken: set[str], length: int = 8) -> str:
     return code
 
 
-def item_days(item: Visit | Activity, calendar: Calendar) -> list[float]:
+def item_days(item: Visit | Activity | Cycles, calendar: Calendar) -> list[float]:
     """Nominal days of a visit or activity relative to the schedule's anchor (where fixed)."""
+    if isinstance(item, Cycles):
+        return [item.start.days(calendar)]
     if isinstance(item, Visit):
         t = item.timing
         if isinstance(t, AtDay):
@@ -109,6 +113,8 @@ def item_days(item: Visit | Activity, calendar: Calendar) -> list[float]:
     timing = item.timing
     if isinstance(timing, AtTimes):
         return [p.days(calendar) for p in timing.points]
+    if isinstance(timing, CycleDays):
+        return []
     return [timing.start.days(calendar)]
 
 
@@ -312,6 +318,17 @@ def anchor_days(trial: Trial) -> dict[str, float]:
                 out.setdefault(f"first dose of {drug}", occ[0])
                 if not isinstance(a.timing, Repeat) or not isinstance(a.timing.end, RepeatUntil):
                     out[f"last dose of {drug}"] = max(out.get(f"last dose of {drug}", occ[-1]), occ[-1])
+    for block in sched.cycles:
+        # on the nominal axis, as if no cycle were delayed
+        start, length = block.start.days(cal), block.length.days(cal)
+        for a in block.items:
+            if a.kind is not ActivityKind.DOSE or not isinstance(a.timing, CycleDays):
+                continue
+            for drug in a.items:
+                out.setdefault(f"first dose of {drug}", start + a.timing.days[0] - 1)
+                if block.max_cycles is not None:
+                    out[f"last dose of {drug}"] = (start + length * (block.max_cycles - 1)
+                                                   + a.timing.days[-1] - 1)
     for _ in range(3):  # visits timed from other visits or doses
         for v in sched.visits:
             days = item_days(v, cal)
@@ -338,6 +355,8 @@ def occurrences(a: Activity, cal: Calendar, anchors: dict[str, float], cap: int 
     t = a.timing
     if isinstance(t, AtTimes):
         return [p.days(cal) for p in t.points]
+    if isinstance(t, CycleDays):
+        return []  # inside a cycles block: timed from each cycle's actual start
     start = t.start.days(cal)
     step = t.every.days(cal)
     if step <= 0:

@@ -26,7 +26,7 @@ from render.design import DesignMatrix, build_matrix, ratio_text
 from render.prose import Prose
 from render.schema_svg import schema_svg
 from render.soa import Grid, build_grid
-from render.stats import NumberTable, interim_plot, interim_table, safety_table
+from render.stats import NumberTable, design_problem, interim_plot, interim_table, safety_table
 from render.terms import duration_text, join_and, lower_first, num, sentence_case
 
 GENERATED_MARK = "†"
@@ -479,7 +479,9 @@ class _Builder:
                 Para(
                     f"The trial has {_count_word(len(labels))} epoch{'s' if len(labels) != 1 else ''}: "
                     f"{join_and(labels)}. Times are counted in days from "
-                    f"{self.terms.anchor_name(self.t.schedule.anchor)} (day 0)"
+                    f"{self.terms.anchor_name(self.t.schedule.anchor)} "
+                    + ("(day 1; there is no day 0)" if self.t.calendar.first_day == 1
+                       else "(day 0)")
                     + self._calendar_note()
                     + "."
                 )
@@ -495,7 +497,8 @@ class _Builder:
         blocks: list[Block] = []
         if rules:
             blocks.append(Bullets([self.prose.rule(r) for r in rules]))
-            blocks.append(Para("Boundaries are tabulated in Section 10.9."))
+            if self._boundary_tables():
+                blocks.append(Para("Boundaries are tabulated in Section 10.9."))
         return _section("4.3", "Trial Stopping Rules", blocks)
 
     def dates(self) -> Section | None:
@@ -709,9 +712,25 @@ class _Builder:
                 continue
             for name in a.items:
                 out.setdefault(name, []).append(self.prose.activity_timing(a))
+        for block in sched.cycles:
+            for a in block.items:
+                if a.kind is ActivityKind.DOSE:
+                    continue
+                for name in a.items:
+                    out.setdefault(name, []).append(
+                        self.prose.activity_timing(a).replace("each cycle",
+                                                              lower_first(block.label)))
         return {k: "; ".join(v) for k, v in out.items()}
 
     # ---- 10 statistics -------------------------------------------------------------------
+
+    def _boundary_tables(self) -> bool:
+        """Whether Section 10.9 prints at least one boundary table (a design that cannot be
+        solved, or a rule without the numbers to tabulate, prints none)."""
+        t = self.t
+        return any(interim_table(r) is not None for r in t.stopping.interim_rules) or any(
+            safety_table(t, s) is not None for s in t.stopping.safety_rules
+        )
 
     def statistics(self) -> Section | None:
         t = self.t
@@ -721,6 +740,9 @@ class _Builder:
             table = interim_table(r)
             if table is not None:
                 interim.append(_table(table))
+            problem = design_problem(r)
+            if problem is not None:
+                interim.append(Para(f"The boundaries of this design cannot be computed: {problem.rstrip('.')}."))
             plot = interim_plot(r)
             if plot is not None:
                 interim.append(Figure(plot, f"Figure. Boundaries for {r.label or r.name}"))

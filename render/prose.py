@@ -51,7 +51,9 @@ from protocol.schedule import (
     AsNeeded,
     AtDay,
     AtTimes,
+    CycleDays,
     DayRange,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatFor,
@@ -562,6 +564,9 @@ class Prose:
             return f"{duration_text(off)} after {self.terms.anchor(t.anchor)}"
         if isinstance(t, OnEvent):
             return f"at {self.terms.anchor_name(t.event)}"
+        if isinstance(t, OnEach):
+            sel = t.selection
+            return f"after each {self.terms.term(sel.kind)}{self.where(sel.where)}"
         assert isinstance(t, AsNeeded)
         return "as needed"
 
@@ -569,6 +574,9 @@ class Prose:
         t = a.timing
         if isinstance(t, AtTimes):
             text = f"at {points_text(t.points)}"
+        elif isinstance(t, CycleDays):
+            days = join_and([str(d) for d in t.days])
+            text = f"on day{'s' if len(t.days) > 1 else ''} {days} of each cycle"
         else:
             assert isinstance(t, Repeat)
             text = self.repeat(t)

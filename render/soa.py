@@ -18,17 +18,29 @@ from protocol.schedule import (
     AsNeeded,
     AtDay,
     AtTimes,
+    CycleDays,
+    Cycles,
     DayRange,
+    OnEach,
     OnEvent,
     Repeat,
     Visit,
 )
 from protocol.timing import Calendar, DayPoint, TimeUnit, Window
 from protocol.trial import Trial
-from protocol.vocab import ActivityKind, Sex
+from protocol.vocab import ActivityKind, DataKind, Sex
 from render.design import anchor_days, epoch_list, repeat_span
 from render.prose import Prose
-from render.terms import Terms, join_and, lower_first, num, sentence_case, signed, window_text
+from render.terms import (
+    Terms,
+    duration_text,
+    join_and,
+    lower_first,
+    num,
+    sentence_case,
+    signed,
+    window_text,
+)
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -47,6 +59,8 @@ class Column:
     epoch_label: str = ""
     number: str = ""  # the visit number (SDTM VISITNUM) when the protocol states one
     range: tuple[float, float] | None = None  # a visit over a range of days (`day -14 to -1`)
+    group: str = ""  # the header over the column when it is not its epoch's (a cycles block)
+    period: tuple[float, float] | None = None  # a cycle day's column: the days its cycles span
 
 
 @dataclass
@@ -151,6 +165,9 @@ def build_grid(trial: Trial) -> Grid | None:
         if isinstance(v.timing, OnEvent):
             # the event is the visit's timing: said once, in a note, so the column stays narrow
             col.footnotes.append(notes.letter(f"{sentence_case(prose.visit_timing(v.timing))}; no planned day."))
+        elif isinstance(v.timing, OnEach):
+            col.footnotes.append(notes.letter(
+                f"{sentence_case(prose.visit_when(v))}: one visit per event; no planned day."))
         columns.append(col)
 
     # time points of `at ...` activities that no visit covers become columns of their own
@@ -166,11 +183,14 @@ def build_grid(trial: Trial) -> Grid | None:
                         key=f"t{num(d)}",
                         label=_point_label(p),
                         epoch=a.epoch,
-                        day_text=_day_text(d, p),
+                        day_text=_day_text(_pd(cal, d), p),
                         window_text=_window_short(a.window),
                         day=d,
                     )
                 )
+
+    for block in sched.cycles:
+        columns.extend(_cycle_columns(block, prose, notes))
 
     def order(c: Column) -> tuple[int, int, float]:
         scheduled = 0 if c.day is not None else 1
@@ -181,7 +201,7 @@ def build_grid(trial: Trial) -> Grid | None:
 
     groups: list[EpochGroup] = []
     for c in columns:
-        label = _epoch_label(trial, c.epoch) if c.epoch else "Unscheduled"
+        label = c.group or (_epoch_label(trial, c.epoch) if c.epoch else "Unscheduled")
         c.epoch_label = label
         if groups and groups[-1].label == label:
             groups[-1].width += 1
@@ -204,6 +224,10 @@ def build_grid(trial: Trial) -> Grid | None:
         for name in v.activities:
             row = item_row(name)
             row.marks[idx].text = "X"
+            cond = v.item_condition(name)
+            if cond is not None:
+                row.marks[idx].footnotes.extend(_restriction_notes(
+                    cond.arms, cond.sex, cond.condition, prose, notes))
     for a in sched.activities:
         if not isinstance(a.timing, AtTimes):
             continue
@@ -224,6 +248,25 @@ def build_grid(trial: Trial) -> Grid | None:
                     if n not in row.marks[i].footnotes:
                         row.marks[i].footnotes.append(n)
 
+    for block in sched.cycles:
+        for a in block.items:
+            assert isinstance(a.timing, CycleDays)
+            marks_notes = _activity_notes(a, prose, notes)
+            for name in a.items:
+                row = item_row(name)
+                for d in a.timing.days:
+                    i = next(i for i, c in enumerate(columns) if c.key == _cycle_key(block, d))
+                    row.marks[i].text = "X"
+                    starts = d == 1 and block.window is not None and a is block.first_day_item
+                    extra = []
+                    if a.window is not None and not starts and \
+                            columns[i].window_text != _window_short(a.window):
+                        extra.append(notes.letter(
+                            f"{_items_label(a, prose)}: window {window_text(a.window)}."))
+                    for n in marks_notes + extra:
+                        if n not in row.marks[i].footnotes:
+                            row.marks[i].footnotes.append(n)
+
     repeat_rows: list[Row] = []
     for a in sched.activities:
         if not isinstance(a.timing, Repeat):
@@ -233,7 +276,9 @@ def build_grid(trial: Trial) -> Grid | None:
         covered = [
             i
             for i, c in enumerate(columns)
-            if span is not None and c.day is not None and span[0] - _slack(a) <= c.day <= span[1] + _slack(a)
+            if span is not None and c.day is not None and (
+                span[0] - _slack(a) <= c.day <= span[1] + _slack(a)
+                or (c.period is not None and span[0] <= c.period[1] and c.period[0] <= span[1]))
             # an activity declared in an epoch does not run into the visits of another
             and (a.epoch is None or c.epoch is None or c.epoch == a.epoch)
         ]
@@ -250,6 +295,54 @@ def build_grid(trial: Trial) -> Grid | None:
         repeat_rows.append(row)
 
     return _reletter(Grid(columns, groups, rows + repeat_rows, notes.items()))
+
+
+def _cycle_key(block: Cycles, day: int) -> str:
+    return f"{block.name}:d{day}"
+
+
+def _cycle_columns(block: Cycles, prose: Prose, notes: _Notes) -> list[Column]:
+    """One column per cycle day on which something is done, under a header naming the block:
+    protocols draw one cycle and say how it repeats."""
+    cal = prose.trial.calendar
+    days = sorted({d for a in block.items if isinstance(a.timing, CycleDays)
+                   for d in a.timing.days})
+    start = block.start.days(cal)
+    header = f"{block.label} (every {duration_text(block.length)})"
+    how = [f"Each cycle starts {duration_text(block.length)} after the actual start of the "
+           "previous one (Day 1 of a cycle is its first dose); a delayed cycle moves the "
+           "later ones."]
+    ends = []
+    if block.until:
+        ends.append("until " + join_and([_event_name(e, prose.terms) for e in block.until], "or"))
+    if block.max_cycles is not None:
+        ends.append(f"for at most {block.max_cycles} cycles")
+    if ends:
+        how.append("Cycles are repeated " + ", ".join(ends) + ".")
+    note = notes.letter(" ".join(how))
+    cols = []
+    for d in days:
+        win = ""
+        if d == 1 and block.window is not None:
+            win = _window_short(block.window)
+        else:
+            windows = {a.window for a in block.items
+                       if isinstance(a.timing, CycleDays) and d in a.timing.days}
+            if len(windows) == 1:
+                win = _window_short(next(iter(windows)))
+        last = (start + block.length.days(cal) * block.max_cycles - 1
+                if block.max_cycles is not None else float("inf"))
+        col = Column(_cycle_key(block, d), f"Day {d}", block.epoch, f"Cycle day {d}", win,
+                     start + d - 1, group=header, period=(start, last))
+        cols.append(col)
+    cols[0].footnotes.append(note)
+    return cols
+
+
+def _event_name(name: str, terms: Terms) -> str:
+    if terms.item(name) is not None:
+        return terms.term(name)
+    return terms.anchor_name(name)
 
 
 def _reletter(grid: Grid) -> Grid:
@@ -292,13 +385,18 @@ def _items_label(a: Activity, prose: Prose) -> str:
 
 
 def _activity_notes(a: Activity, prose: Prose, notes: _Notes) -> list[str]:
+    return _restriction_notes(a.arms, a.sex, a.condition, prose, notes)
+
+
+def _restriction_notes(arms: tuple[str, ...], sex: Sex | None, condition: str | None,
+                       prose: Prose, notes: _Notes) -> list[str]:
     out = []
-    if a.arms:
-        out.append(notes.letter(f"{join_and([prose.terms.arm(x) for x in a.arms])} only."))
-    if a.sex is not None and a.sex is not Sex.ALL:
-        out.append(notes.letter(_sex_note(a.sex)))
-    if a.condition:
-        out.append(notes.letter(_condition_note(a.condition, prose.terms)))
+    if arms:
+        out.append(notes.letter(f"{join_and([prose.terms.arm(x) for x in arms])} only."))
+    if sex is not None and sex is not Sex.ALL:
+        out.append(notes.letter(_sex_note(sex)))
+    if condition:
+        out.append(notes.letter(_condition_note(condition, prose.terms)))
     return out
 
 
@@ -355,27 +453,35 @@ def _visit_column(v: Visit, prose: Prose, anchors: dict[str, float]) -> Column:
     t = v.timing
     if isinstance(t, AtDay):
         d = t.point.days(cal)
-        return Column(v.name, v.label, v.epoch, signed(d), _window_short(v.window), d, visit=v.name)
+        return Column(v.name, v.label, v.epoch, signed(_pd(cal, d)), _window_short(v.window), d,
+                      visit=v.name)
     if isinstance(t, DayRange):
         a, b = t.start.days(cal), t.end.days(cal)
         return Column(
-            v.name, v.label, v.epoch, f"{signed(a)} to {signed(b)}", _window_short(v.window), b, visit=v.name,
+            v.name, v.label, v.epoch, f"{signed(_pd(cal, a))} to {signed(_pd(cal, b))}",
+            _window_short(v.window), b, visit=v.name,
             range=(a, b),
         )
     if isinstance(t, AfterAnchor):
         approx = anchors.get(v.name)
         if isinstance(t.anchor, NamedAnchor) and _fixed_visit(prose, t.anchor.name) and approx is not None:
             # timed from a visit on a fixed day: the day is exact
-            return Column(v.name, v.label, v.epoch, signed(approx), _window_short(v.window), approx, visit=v.name)
+            return Column(v.name, v.label, v.epoch, signed(_pd(cal, approx)), _window_short(v.window),
+                          approx, visit=v.name)
         text = _after_short(t, prose)
         return Column(
             v.name, v.label, v.epoch, text, _window_short(v.window), approx, visit=v.name,
             approximate=True,
         )
-    if isinstance(t, OnEvent):
-        return Column(v.name, v.label, v.epoch, "—", "", None, visit=v.name)
+    if isinstance(t, (OnEvent, OnEach)):
+        return Column(v.name, v.label, v.epoch, "—", _window_short(v.window), None, visit=v.name)
     assert isinstance(t, AsNeeded)
     return Column(v.name, v.label, v.epoch, "as needed", "", None, visit=v.name)
+
+
+def _pd(cal: Calendar, d: float) -> float:
+    """A day from the anchor as the protocol numbers it (`days counted from 1`: no day 0)."""
+    return d + 1 if cal.first_day == 1 and d >= 0 else d
 
 
 def _after_short(t: AfterAnchor, prose: Prose) -> str:
@@ -397,7 +503,10 @@ def _after_short(t: AfterAnchor, prose: Prose) -> str:
 
 def _condition_note(condition: str, terms: Terms) -> str:
     """`Only if discontinuation of study drug has occurred.` / `Only for participants with rash.`"""
-    if terms.item(condition) is not None:
+    item = terms.item(condition)
+    if item is not None and item.kind in (DataKind.CATEGORY, DataKind.MARKER):
+        return f"Only if {terms.term(condition)} (its latest record does not say no)."
+    if item is not None:
         return f"Only for participants with a recorded {terms.term(condition)}."
     return f"Only if {terms.anchor_name(condition)} has occurred."
 

@@ -17,23 +17,6 @@ from protocol.trial import Trial
 from render.design import ratio_text
 from render.terms import join_and, num
 
-# Boundary family names of the protocol language -> engine.stats names.
-_FAMILIES = {
-    "obrien_fleming": "obf",
-    "obf": "obf",
-    "pocock": "pocock",
-    "wang_tsiatis": "wang-tsiatis",
-    "haybittle_peto": "haybittle-peto",
-    "ld_obf": "ld-obf",
-    "lan_demets_obrien_fleming": "ld-obf",
-    "ld_pocock": "ld-pocock",
-    "lan_demets_pocock": "ld-pocock",
-    "hsd": "hsd",
-    "hwang_shih_decani": "hsd",
-    "power": "power",
-    "kim_demets": "power",
-}
-
 
 @dataclass
 class NumberTable:
@@ -51,36 +34,29 @@ def _engine() -> Any | None:
     return stats
 
 
-def _design(rule: InterimRule) -> Any | None:
-    """The planned group-sequential design of an interim rule, or None when it cannot be
-    computed (no engine, an unknown family, a DesignError): the document then says it in words."""
-    stats = _engine()
-    if stats is None or not hasattr(stats, "group_sequential_design"):
-        return None
-    eff = rule.efficacy
-    family = _FAMILIES.get(eff.family.name.replace("-", "_").lower())
-    if family is None:
-        return None
-    kwargs: dict[str, Any] = {
-        "alpha": eff.alpha,
-        "sides": eff.sides,
-        "efficacy": family,
-        "efficacy_param": eff.family.parameter,
-    }
-    if rule.futility is not None:
-        fut = _FAMILIES.get(rule.futility.family.name.replace("-", "_").lower())
-        if fut is None:
-            return None
-        kwargs.update(
-            futility=fut,
-            futility_param=rule.futility.family.parameter,
-            beta=rule.futility.beta,
-            binding=rule.futility.binding,
-        )
+def _solve(rule: InterimRule) -> tuple[Any | None, str | None]:
+    """The planned design of an interim rule and, when it cannot be computed, why (None, None
+    without the engine: the document then states the rule in words only)."""
     try:
-        return stats.group_sequential_design(list(rule.information), **kwargs)
-    except Exception:  # DesignError or a numerical failure: words only
-        return None
+        from engine.interim_design import design_for_rule
+        from engine.stats.errors import DesignError
+    except ImportError:  # the engine is optional for rendering
+        return None, None
+    try:
+        return design_for_rule(rule), None
+    except DesignError as exc:
+        return None, str(exc)
+
+
+def _design(rule: InterimRule) -> Any | None:
+    return _solve(rule)[0]
+
+
+def design_problem(rule: InterimRule) -> str | None:
+    """Why the boundaries of ``rule`` cannot be computed (None when they can, or without the
+    engine). `trialcode check` rejects such a protocol; a model built in Python may still
+    carry one, and the document then says so instead of printing a table."""
+    return _solve(rule)[1]
 
 
 def interim_table(rule: InterimRule) -> NumberTable | None:

@@ -36,6 +36,7 @@ __all__ = [
     "ProtocolError",
     "Trial",
     "check",
+    "diagnostics",
     "export",
     "load",
     "load_source",
@@ -70,19 +71,33 @@ class CheckReport:
         return "\n".join(d.render(self.text) for d in self.diagnostics)
 
 
+def diagnostics(trial: Trial) -> tuple[Diagnostic, ...]:
+    """Every problem of a parsed protocol: the semantic checks and, when they find no error,
+    whether each interim rule's group sequential design can be solved (a design that cannot,
+    such as Haybittle-Peto interim bounds that spend all of alpha, is an error with the reason)."""
+    found = _semantic.check(trial)
+    if any(d.is_error for d in found) or not trial.stopping.interim_rules:
+        return found
+    try:
+        from engine.interim_design import design_diagnostics
+    except ImportError:  # a build without the statistics engine checks the language only
+        return found
+    return design_diagnostics(trial) + found
+
+
 def check(path: str | Path) -> CheckReport:
     """Parse and check a protocol file; never raises for a bad protocol."""
     try:
         parsed = dsl.read_file(path)
     except ProtocolError as exc:
         return CheckReport(str(path), exc.source, None, exc.diagnostics)
-    return CheckReport(str(path), parsed.text, parsed.trial, _semantic.check(parsed.trial))
+    return CheckReport(str(path), parsed.text, parsed.trial, diagnostics(parsed.trial))
 
 
 def load_source(text: str, filename: str = "<string>") -> Trial:
     """Parse and check protocol text; raise ProtocolError (with every error) if it is not valid."""
     trial = dsl.parse(text, filename)
-    errors = [d for d in _semantic.check(trial) if d.is_error]
+    errors = [d for d in diagnostics(trial) if d.is_error]
     if errors:
         raise ProtocolSemanticError(errors, text)
     return trial

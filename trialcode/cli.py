@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "trialcode.commands.validate",
     "trialcode.commands.report",
     "trialcode.commands.stats",
+    "trialcode.commands.design",
     "trialcode.commands.monitor",
 )
 
@@ -32,6 +33,7 @@ COMMANDS = {
     "report": "trialcode.commands.report",
     "boundaries": "trialcode.commands.stats",
     "simon": "trialcode.commands.stats",
+    "design": "trialcode.commands.design",
     "monitor": "trialcode.commands.monitor",
 }
 

@@ -1,7 +1,8 @@
 """`make demo`: the whole job on the bundled examples, through the same CLI a user runs.
 
-Checks and formats both protocols, validates the seed trial's synthetic cohort and the real CDISC
-pilot SDTM data, renders the protocol documents and exports, and says where everything is.
+Checks and formats the example protocols, validates the seed trial's and the oncology cycle
+study's synthetic cohorts and the real CDISC pilot SDTM data, renders the protocol documents and
+exports, and says where everything is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "out"
 SEED = ROOT / "examples" / "nct06802718"
 PILOT = ROOT / "examples" / "cdiscpilot01"
+ONCOLOGY = ROOT / "examples" / "oncology_cycles"
 PILOT_SDTM = ROOT.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
 
 
@@ -29,7 +31,8 @@ def _step(title: str, *args: str, ok: tuple[int, ...] = (0,)) -> bool:
 
 def main() -> int:
     failures = 0
-    for name, folder in (("nct06802718", SEED), ("cdiscpilot01", PILOT)):
+    for name, folder in (("nct06802718", SEED), ("cdiscpilot01", PILOT),
+                         ("oncology_cycles", ONCOLOGY)):
         out = OUT / name
         out.mkdir(parents=True, exist_ok=True)
         protocol = str(folder / "protocol.trial")
@@ -52,6 +55,13 @@ def main() -> int:
         failures += not _step("nct06802718: interim monitoring", "monitor",
                               str(SEED / "protocol.trial"), "--data",
                               str(SEED / "interim.json"), ok=(0, 1))
+    onc_out = OUT / "oncology_cycles"
+    failures += not _step(
+        "oncology_cycles: validate the synthetic cycle cohort (40 patients, illustrative)",
+        "validate", str(ONCOLOGY / "protocol.trial"), "--patients",
+        str(ONCOLOGY / "patients.jsonl"), "--as-of", "2024-12-31",
+        "--json", str(onc_out / "report.json"), "--html", str(onc_out / "report.html"),
+        "--csv", str(onc_out / "csv"), ok=(0, 1))
     pilot_out = OUT / "cdiscpilot01"
     if PILOT_SDTM.is_dir():
         failures += not _step(

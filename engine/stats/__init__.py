@@ -15,16 +15,9 @@ Modules (each usable on its own):
   tables, truncated SPRT, exact operating characteristics.
 """
 
-from .binomial import (
-    BinaryBoundary,
-    BoundaryOperatingCharacteristics,
-    SPRTOperatingCharacteristics,
-    TruncatedSPRT,
-    bayesian_stopping_boundary,
-    exact_threshold,
-    exact_threshold_boundary,
-    truncated_sprt,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .boundaries import CLASSICAL_FAMILIES, classical_bounds, spending_bounds
 from .design import (
     EFFICACY_FAMILIES,
@@ -34,8 +27,47 @@ from .design import (
 )
 from .errors import DesignError
 from .recursion import CrossingProbabilities, SequentialIntegrator, crossing_probabilities
-from .simon import SimonDesign, SimonDesigns, simon_two_stage
 from .spending import SPENDING_FAMILIES, SpendingFunction, spending_function
+
+if TYPE_CHECKING:
+    from .binomial import (
+        BinaryBoundary,
+        BoundaryOperatingCharacteristics,
+        SPRTOperatingCharacteristics,
+        TruncatedSPRT,
+        bayesian_stopping_boundary,
+        exact_threshold,
+        exact_threshold_boundary,
+        truncated_sprt,
+    )
+    from .simon import SimonDesign, SimonDesigns, simon_two_stage
+
+# The binomial modules need scipy.stats, which takes most of a second to import; they are
+# loaded on first use, so that solving a group sequential design (as `trialcode check` does for
+# every interim rule) needs only numpy and scipy.special.
+_LAZY = {
+    "BinaryBoundary": ".binomial",
+    "BoundaryOperatingCharacteristics": ".binomial",
+    "SPRTOperatingCharacteristics": ".binomial",
+    "TruncatedSPRT": ".binomial",
+    "bayesian_stopping_boundary": ".binomial",
+    "exact_threshold": ".binomial",
+    "exact_threshold_boundary": ".binomial",
+    "truncated_sprt": ".binomial",
+    "SimonDesign": ".simon",
+    "SimonDesigns": ".simon",
+    "simon_two_stage": ".simon",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CLASSICAL_FAMILIES",

@@ -25,11 +25,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import ndtri
 
 from .errors import DesignError, check_alpha, check_fractions, check_sides
 from .recursion import DEFAULT_GRID, SequentialIntegrator, crossing_probabilities
+from .roots import brentq
 from .spending import SpendingFunction
 
 __all__ = [

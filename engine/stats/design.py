@@ -27,7 +27,6 @@ from typing import Any
 
 import attrs
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 from .boundaries import (
@@ -40,6 +39,7 @@ from .boundaries import (
 )
 from .errors import DesignError, check_alpha, check_beta, check_fractions, check_sides
 from .recursion import DEFAULT_GRID, SequentialIntegrator, crossing_probabilities
+from .roots import brentq
 from .spending import SPENDING_FAMILIES, SpendingFunction, spending_function
 
 __all__ = [

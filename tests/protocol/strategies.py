@@ -31,8 +31,12 @@ from protocol.schedule import (
     AsNeeded,
     AtDay,
     AtTimes,
+    CycleDays,
+    Cycles,
     DayRange,
     Epoch,
+    ItemCondition,
+    OnEach,
     OnEvent,
     Repeat,
     RepeatFor,
@@ -185,6 +189,7 @@ visit_timings = st.one_of(
     st.builds(DayRange, day_points(), day_points()).filter(lambda r: r.start.days() <= r.end.days()),
     st.builds(AfterAnchor, durations(), anchors),
     st.builds(OnEvent, names),
+    st.builds(OnEach, st.builds(ex.Selection, names)),
     st.builds(AsNeeded),
 )
 
@@ -196,12 +201,34 @@ def schedules(draw: st.DrawFn) -> Schedule:
     items = []
     for _ in range(draw(st.integers(0, 4))):
         epoch = draw(st.sampled_from(epoch_names))
-        if draw(st.booleans()):
+        if draw(st.integers(0, 4)) == 0:
+            inner = tuple(
+                Activity(draw(st.sampled_from(list(ActivityKind))),
+                         tuple(draw(st.lists(names, min_size=1, max_size=2))),
+                         CycleDays(tuple(sorted(draw(st.sets(st.integers(1, 28), min_size=1,
+                                                             max_size=3))))),
+                         draw(st.one_of(st.none(), windows())),
+                         tuple(draw(st.lists(names, max_size=1))), draw(st.one_of(st.none(), names)),
+                         epoch, sex=draw(st.one_of(st.none(), st.just(Sex.FEMALE))))
+                for _ in range(draw(st.integers(0, 2))))
+            items.append(Cycles(draw(names), draw(texts), draw(durations()), draw(day_points()),
+                                inner, draw(st.one_of(st.none(), windows())),
+                                tuple(draw(st.lists(names, max_size=2))),
+                                draw(st.one_of(st.none(), st.integers(1, 12))),
+                                tuple(draw(st.lists(names, max_size=1))), epoch))
+        elif draw(st.booleans()):
+            listed = tuple(draw(st.lists(names, max_size=3, unique=True)))
+            restricted = tuple(
+                ItemCondition(n, tuple(draw(st.lists(names, max_size=2))),
+                              draw(st.one_of(st.none(), st.just(Sex.FEMALE))),
+                              draw(st.one_of(st.none(), names)))
+                for n in listed if draw(st.booleans()))
+            restricted = tuple(c for c in restricted if c.arms or c.sex or c.condition)
             items.append(Visit(draw(names), draw(texts), draw(visit_timings),
                                draw(st.one_of(st.none(), windows())),
                                tuple(draw(st.lists(names, max_size=2))),
                                draw(st.one_of(st.none(), names)),
-                               tuple(draw(st.lists(names, max_size=3))), epoch,
+                               listed, epoch, item_conditions=restricted,
                                number=draw(st.one_of(st.none(), st.integers(1, 999).map(
                                    lambda n: n / 10))),
                                sex=draw(st.one_of(st.none(), st.sampled_from([Sex.FEMALE,

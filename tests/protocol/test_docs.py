@@ -50,3 +50,14 @@ def test_model_json_doc_example_is_the_real_dump() -> None:
     trial = trialcode.load(EXAMPLES / "nct06802718" / "protocol.trial")
     criterion = next(c for c in trial.eligibility.inclusion if c.id == "I6")
     assert json.loads(block.group(1)) == to_data(criterion)
+
+
+@pytest.mark.parametrize(("doc", "index", "text"), EXAMPLES,
+                         ids=[f"{d}#{i}" for d, i, _ in EXAMPLES])
+def test_doc_example_designs_can_be_solved(doc: str, index: int, text: str) -> None:
+    """An interim rule shown in the docs is one whose boundaries exist (issue 17: the language
+    reference showed a two-sided classical bound with futility, which could not be solved)."""
+    from engine.interim_design import design_diagnostics
+
+    trial = dsl.parse(text, f"{doc} example {index}")
+    assert [d.message for d in design_diagnostics(trial)] == []

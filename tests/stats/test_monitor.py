@@ -221,11 +221,70 @@ def test_spending_allows_an_extra_interim_look():
     (r,) = report.interim
     assert [x.information for x in r.looks] == [0.3, 0.6, 1.0]
     assert [x.projected for x in r.looks] == [False, False, True]
-    assert r.looks[2].planned_information is None
+    # the extra look has no planned counterpart; the look to come is the planned final one
+    assert [x.planned_information for x in r.looks] == [0.5, None, 1.0]
     assert r.decision == "continue"
     # without the flag the second look is the planned final analysis
     (f,) = run({"interim": {"rfs": looks((0.3, 0.5), (0.6, 1.0))}}, rule).interim
     assert f.looks[-1].final and f.decision == "final_not_rejected"
+
+
+def _second_spending_bound(t1: float, t2: float, spent1: float, spent2: float) -> float:
+    """One-sided bound at t2 after a bound spending ``spent1`` at t1, with ``spent2`` spent in
+    all by t2: solved here from scipy's bivariate normal CDF, independently of the recursion."""
+    b1 = float(norm.isf(spent1))
+    rho = math.sqrt(t1 / t2)
+    mvn = multivariate_normal(mean=[0.0, 0.0], cov=[[1.0, rho], [rho, 1.0]])
+
+    def excess(b2: float) -> float:  # P(Z1 < b1, Z2 >= b2) - (spent2 - spent1)
+        return float(norm.cdf(b1) - mvn.cdf([b1, b2])) - (spent2 - spent1)
+
+    return float(brentq(excess, 1.0, 5.0, xtol=1e-10))
+
+
+def test_a_look_marked_not_final_is_not_a_planned_look():
+    # issue 17: planned looks at 0.5 and 1 (Kim-DeMets, rho 2, one-sided alpha 0.025); an extra
+    # look at 0.3 marked "final": false, then the planned look at 0.5. The look at 0.5 is the
+    # first planned interim, not the final analysis: it spends 0.5^2 = 1/4 of alpha (bound
+    # 2.5819), not all of it (bound 1.9695, "final, not rejected" at half the information).
+    rule = interim(family="kim_demets", param=2.0, alpha=0.025, sides=1)
+    obs = {"looks": [{"information": 0.3, "z": 1.0, "final": False}, {"information": 0.5, "z": 2.2}]}
+    (r,) = run({"interim": {"rfs": obs}}, rule).interim
+    assert [x.information for x in r.looks] == [0.3, 0.5, 1.0]
+    assert [x.projected for x in r.looks] == [False, False, True]
+    assert [x.final for x in r.looks] == [False, False, True]
+    assert [x.planned_information for x in r.looks] == [None, 0.5, 1.0]
+    expected = _second_spending_bound(0.3, 0.5, 0.025 * 0.3**2, 0.025 * 0.5**2)
+    assert r.looks[1].efficacy_bound == pytest.approx(expected, abs=1e-6)
+    assert round(r.looks[1].efficacy_bound, 4) == 2.5819
+    assert r.looks[1].cumulative_alpha == pytest.approx(0.025 * 0.5**2, abs=1e-9)
+    assert r.looks[2].cumulative_alpha == pytest.approx(0.025, abs=1e-9)
+    assert r.decision == "continue" and r.look == 2
+    assert r.reason.endswith("Next: the final analysis, planned at information 1.")
+    assert "look 1: an extra analysis the protocol does not plan (not one of its 2 planned looks)" \
+        in r.notes
+
+
+def test_a_classical_family_rejects_a_look_marked_not_final():
+    # the same data with an O'Brien-Fleming boundary: the number of looks is fixed, so the extra
+    # look is an error, not silently counted as the planned interim
+    obs = {"looks": [{"information": 0.3, "z": 1.0, "final": False}, {"information": 0.5, "z": 2.2}]}
+    assert problems({"interim": {"rfs": obs}}) == [
+        "interim.json: interim rule 'rfs', look 1, field 'final': a look marked \"final\": false "
+        "is an extra analysis that the protocol does not plan, and the O'Brien-Fleming boundary "
+        "fixes the number of looks (an extra look needs an error-spending family; leave 'final' "
+        "out for a planned interim look)"
+    ]
+
+
+def test_a_look_after_the_last_planned_one_must_be_marked():
+    rule = interim(family="ld_obrien_fleming")
+    three = looks((0.3, 1.0), (0.5, 1.0), (0.7, 1.0))
+    assert problems({"interim": {"rfs": three}}, rule) == [
+        "interim.json: interim rule 'rfs', look 2: this is the protocol's last planned look "
+        "(2 planned), so it is the final analysis, but look 3 follows (mark an extra interim "
+        "analysis \"final\": false)"
+    ]
 
 
 def test_spending_early_final_analysis_spends_all_alpha():
@@ -486,8 +545,10 @@ def test_classical_families_fix_the_number_of_looks():
     ]
     extra = {"looks": [{"information": 0.5, "z": 1.0}, {"information": 0.9, "z": 1.0, "final": False}]}
     assert problems({"interim": {"rfs": extra}}) == [
-        "interim.json: interim rule 'rfs', look 2, field 'final': this is the last look the "
-        "protocol plans, and the O'Brien-Fleming boundary fixes the number of looks"
+        "interim.json: interim rule 'rfs', look 2, field 'final': a look marked \"final\": false "
+        "is an extra analysis that the protocol does not plan, and the O'Brien-Fleming boundary "
+        "fixes the number of looks (an extra look needs an error-spending family; leave 'final' "
+        "out for a planned interim look)"
     ]
 
 

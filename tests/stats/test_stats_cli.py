@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from trialcode.cli import main
 from trialcode.commands import stats
 
 
@@ -159,6 +162,56 @@ BAD = [
         "trialcode simon: error: p1 must exceed p0 (response rates), got p0 = 0.4, p1 = 0.2",
     ),
     ("simon --p1 0.2", "trialcode simon: error: --p0 is required"),
+    # issue 17: numbers are read strictly (ASCII digits only), never with a traceback
+    (
+        "boundaries --family pocock --looks ² --alpha 0.05 --sides 2",
+        "trialcode boundaries: error: --looks must be K or comma-separated information "
+        "fractions, got '²': item 1 is '²'",
+    ),
+    (
+        "boundaries --spending ld-obf --alpha 0.025 --sides 1 --observed ³",
+        "trialcode boundaries: error: --observed must be comma-separated information fractions, "
+        "got '³': item 1 is '³'",
+    ),
+    (
+        "boundaries --family pocock --looks ٤ --alpha 0.05 --sides 2",
+        "trialcode boundaries: error: --looks must be K or comma-separated information "
+        "fractions, got '٤': item 1 is '٤'",
+    ),
+    (
+        "boundaries --family pocock --looks 0.5,1 --alpha ٠.٠٥ --sides 2",
+        "trialcode boundaries: error: --alpha must be a number, got '٠.٠٥'",
+    ),
+    (
+        "boundaries --family pocock --looks 0.3,,1 --alpha 0.05 --sides 2",
+        "trialcode boundaries: error: --looks must be K or comma-separated information "
+        "fractions, got '0.3,,1': item 2 is empty",
+    ),
+    (
+        "boundaries --spending ld-obf --alpha 0.025 --sides 1 --observed 0.3,0.6,",
+        "trialcode boundaries: error: --observed must be comma-separated information fractions, "
+        "got '0.3,0.6,': item 3 is empty",
+    ),
+    (
+        "boundaries --family pocock --alpha 0.05 --sides 2.0",
+        "trialcode boundaries: error: --sides must be 1 or 2, got '2.0'",
+    ),
+    (
+        "boundaries --family pocock --alpha 1_0 --sides 2",
+        "trialcode boundaries: error: --alpha must be a number, got '1_0'",
+    ),
+    (
+        "boundaries --family pocock --alpha nan --sides 2",
+        "trialcode boundaries: error: --alpha must be a number, got 'nan'",
+    ),
+    (
+        "simon --p0 0.2 --p1 0.4 --n-max 1e2",
+        "trialcode simon: error: --n-max must be a whole number of at least 2, got '1e2'",
+    ),
+    (
+        "simon --p0 0.2 --p1 0.4 --n-max ٥٠",
+        "trialcode simon: error: --n-max must be a whole number of at least 2, got '٥٠'",
+    ),
 ]
 
 
@@ -174,3 +227,40 @@ def test_bad_arguments_one_line_exit_2(
     assert code == 2
     assert captured.out == ""
     assert captured.err == message + "\n"
+
+
+def _documented_commands() -> list[str]:
+    """Every `trialcode boundaries|simon|design` command line in the docs' shell examples."""
+    root = Path(__file__).resolve().parents[2]
+    found: list[str] = []
+    for page in ("cli.md", "statistics.md"):
+        text = (root / "docs" / page).read_text(encoding="utf-8").replace("\\\n", " ")
+        for line in text.splitlines():
+            line = line.strip().removeprefix("$ ")
+            if line.startswith(("trialcode boundaries ", "trialcode simon ", "trialcode design ")):
+                found.append(line)
+    return found
+
+
+def _error_examples() -> set[str]:
+    """Commands that docs/statistics.md shows failing on purpose (followed by an error line)."""
+    root = Path(__file__).resolve().parents[2]
+    lines = (root / "docs" / "statistics.md").read_text(encoding="utf-8").splitlines()
+    return {
+        a.removeprefix("$ ").strip()
+        for a, b in zip(lines, lines[1:], strict=False)
+        if a.startswith("$ trialcode") and ": error: " in b
+    }
+
+
+@pytest.mark.parametrize("command", _documented_commands())
+def test_documented_commands_run(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 17: docs/cli.md showed `boundaries ... --interim` without the required --sides
+    expected = 2 if command in _error_examples() else 0
+    try:
+        code = main(shlex.split(command)[1:])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    assert code == expected, captured.err
+    assert "Traceback" not in captured.err

@@ -25,6 +25,8 @@ from engine.stats import (
     simon_two_stage,
 )
 
+from .numbers import UsageError, fractions, integer, number, one_of_ints
+
 __all__ = ["boundaries_command", "register", "simon_command"]
 
 _FAMILY_NAMES = {"pocock": "Pocock", "obf": "O'Brien-Fleming", "wang-tsiatis": "Wang-Tsiatis",
@@ -37,16 +39,83 @@ _SPENDING_NAMES = {
 }
 
 
-class _UsageError(Exception):
-    """A bad command-line argument; reported on one line, exit code 2."""
-
-
-def _one_line_error(prog: str) -> Callable[[str], NoReturn]:
+def one_line_error(prog: str) -> Callable[[str], NoReturn]:
     def error(message: str) -> NoReturn:
         print(f"{prog}: error: {message}", file=sys.stderr)
         raise SystemExit(2)
 
     return error
+
+
+def add_design_arguments(parser: argparse.ArgumentParser, *, looks_default: str) -> None:
+    """The options that choose a group sequential design (shared with ``trialcode design``)."""
+    kind = parser.add_argument_group("efficacy boundary (exactly one)")
+    kind.add_argument("--family", help=f"classical family: {', '.join(CLASSICAL_FAMILIES)}")
+    kind.add_argument("--spending", help=f"alpha-spending function: {', '.join(SPENDING_FAMILIES)}")
+    parser.add_argument(
+        "--param",
+        help="family parameter: Wang-Tsiatis Delta (default 0.25), hsd gamma (default -4), "
+        "power rho (default 3)",
+    )
+    parser.add_argument(
+        "--looks",
+        default=looks_default,
+        help="number of equally spaced looks K, or information fractions such as "
+        f"0.25,0.5,0.75,1 (default {looks_default})",
+    )
+    parser.add_argument("--alpha", help="one-sided alpha, or total two-sided alpha with --sides 2")
+    parser.add_argument("--sides", help="1 (one-sided) or 2 (two-sided symmetric)")
+    parser.add_argument(
+        "--futility",
+        help="beta-spending futility bound FAMILY[:PARAM], e.g. hsd:-2 or ld-obf (one-sided only)",
+    )
+    parser.add_argument("--binding", action="store_true",
+                        help="binding futility (default non-binding)")
+
+
+def design_from_args(
+    args: argparse.Namespace, beta: float, *, boundary_required: bool = True
+) -> GroupSequentialDesign:
+    """Solve the design the options of :func:`add_design_arguments` ask for. Without a boundary
+    (when ``boundary_required`` is false) a single look is the fixed-sample design."""
+    looks = fractions("--looks", args.looks)
+    alpha = number("--alpha", args.alpha)
+    sides = one_of_ints("--sides", args.sides, (1, 2))
+    if args.family is None and args.spending is None and not boundary_required:
+        if looks not in (1, [1.0]):
+            raise UsageError("more than one look needs a boundary: give --family or --spending")
+        if args.futility is not None or args.binding or args.param is not None:
+            raise UsageError("--param, --futility and --binding need --family or --spending")
+        return group_sequential_design(1, alpha=alpha, sides=sides, efficacy="obf", beta=beta)
+    if (args.family is None) == (args.spending is None):
+        raise UsageError("give exactly one of --family or --spending")
+    efficacy = args.family if args.family is not None else args.spending
+    if args.family is not None and args.family not in CLASSICAL_FAMILIES:
+        raise UsageError(
+            f"--family must be one of {', '.join(CLASSICAL_FAMILIES)}, got {args.family!r}"
+        )
+    if args.spending is not None and args.spending not in SPENDING_FAMILIES:
+        raise UsageError(
+            f"--spending must be one of {', '.join(SPENDING_FAMILIES)}, got {args.spending!r}"
+        )
+    param = None if args.param is None else number("--param", args.param)
+    futility, futility_param = (None, None) if args.futility is None else _spec(args.futility)
+    if futility is not None and futility not in SPENDING_FAMILIES:
+        raise UsageError(
+            f"--futility must be a beta-spending function ({', '.join(SPENDING_FAMILIES)}) "
+            f"with an optional :PARAM, got {args.futility!r}"
+        )
+    return group_sequential_design(
+        looks,
+        alpha=alpha,
+        sides=sides,
+        efficacy=efficacy,
+        efficacy_param=param,
+        futility=futility,
+        futility_param=futility_param,
+        binding=args.binding,
+        beta=beta,
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -57,28 +126,8 @@ def register(subparsers: Any) -> None:
         description="Group sequential boundaries: a classical family (--family) or an "
         "alpha-spending function (--spending), optional beta-spending futility.",
     )
-    b.error = _one_line_error("trialcode boundaries")
-    kind = b.add_argument_group("efficacy boundary (exactly one)")
-    kind.add_argument("--family", help=f"classical family: {', '.join(CLASSICAL_FAMILIES)}")
-    kind.add_argument("--spending", help=f"alpha-spending function: {', '.join(SPENDING_FAMILIES)}")
-    b.add_argument(
-        "--param",
-        help="family parameter: Wang-Tsiatis Delta (default 0.25), hsd gamma (default -4), "
-        "power rho (default 3)",
-    )
-    b.add_argument(
-        "--looks",
-        default="4",
-        help="number of equally spaced looks K, or information fractions such as "
-        "0.25,0.5,0.75,1 (default 4)",
-    )
-    b.add_argument("--alpha", help="one-sided alpha, or total two-sided alpha with --sides 2")
-    b.add_argument("--sides", help="1 (one-sided) or 2 (two-sided symmetric)")
-    b.add_argument(
-        "--futility",
-        help="beta-spending futility bound FAMILY[:PARAM], e.g. hsd:-2 or ld-obf (one-sided only)",
-    )
-    b.add_argument("--binding", action="store_true", help="binding futility (default non-binding)")
+    b.error = one_line_error("trialcode boundaries")
+    add_design_arguments(b, looks_default="4")
     b.add_argument("--beta", default="0.1", help="type II error for the power (default 0.1)")
     b.add_argument(
         "--observed",
@@ -96,7 +145,7 @@ def register(subparsers: Any) -> None:
         help="Simon optimal and minimax two-stage designs",
         description="Simon (1989) two-stage designs for H0: p <= p0 against H1: p >= p1.",
     )
-    s.error = _one_line_error("trialcode simon")
+    s.error = one_line_error("trialcode simon")
     s.add_argument("--p0", help="uninteresting response rate")
     s.add_argument("--p1", help="desirable response rate")
     s.add_argument("--alpha", default="0.05", help="one-sided type I error (default 0.05)")
@@ -109,41 +158,18 @@ def register(subparsers: Any) -> None:
 # --- argument parsing helpers -------------------------------------------------------------
 
 
-def _number(flag: str, text: str | None) -> float:
-    if text is None:
-        raise _UsageError(f"{flag} is required")
-    try:
-        value = float(text)
-    except ValueError:
-        raise _UsageError(f"{flag} must be a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise _UsageError(f"{flag} must be a finite number, got {text!r}")
-    return value
-
-
-def _fractions(flag: str, text: str) -> int | list[float]:
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        return [float(x) for x in text.split(",") if x.strip() != ""]
-    except ValueError:
-        raise _UsageError(
-            f"{flag} must be K or comma-separated information fractions, got {text!r}"
-        ) from None
-
-
 def _spec(text: str) -> tuple[str, float | None]:
     name, _, param = text.partition(":")
     if not param:
         return name.strip(), None
-    return name.strip(), _number("--futility parameter", param)
+    return name.strip(), number("--futility parameter", param)
 
 
-def _run(prog: str, body: Callable[[], int]) -> int:
+def run(prog: str, body: Callable[[], int]) -> int:
+    """Run a command's body; a bad argument or design is one line on stderr, exit status 2."""
     try:
         return body()
-    except (_UsageError, DesignError) as exc:
+    except (UsageError, DesignError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
 
@@ -153,50 +179,17 @@ def _run(prog: str, body: Callable[[], int]) -> int:
 
 def boundaries_command(args: argparse.Namespace) -> int:
     """Handler of ``trialcode boundaries``; returns the exit code."""
-    return _run("trialcode boundaries", lambda: _boundaries(args))
+    return run("trialcode boundaries", lambda: _boundaries(args))
 
 
 def _boundaries(args: argparse.Namespace) -> int:
-    if (args.family is None) == (args.spending is None):
-        raise _UsageError("give exactly one of --family or --spending")
-    efficacy = args.family if args.family is not None else args.spending
-    if args.family is not None and args.family not in CLASSICAL_FAMILIES:
-        raise _UsageError(
-            f"--family must be one of {', '.join(CLASSICAL_FAMILIES)}, got {args.family!r}"
-        )
-    if args.spending is not None and args.spending not in SPENDING_FAMILIES:
-        raise _UsageError(
-            f"--spending must be one of {', '.join(SPENDING_FAMILIES)}, got {args.spending!r}"
-        )
-    param = None if args.param is None else _number("--param", args.param)
-    alpha = _number("--alpha", args.alpha)
-    sides_value = _number("--sides", args.sides)
-    if sides_value not in (1.0, 2.0):
-        raise _UsageError(f"--sides must be 1 or 2, got {args.sides!r}")
-    futility, futility_param = (None, None) if args.futility is None else _spec(args.futility)
-    if futility is not None and futility not in SPENDING_FAMILIES:
-        raise _UsageError(
-            f"--futility must be a beta-spending function ({', '.join(SPENDING_FAMILIES)}) "
-            f"with an optional :PARAM, got {args.futility!r}"
-        )
     if args.interim and args.observed is None:
-        raise _UsageError("--interim only applies with --observed")
-    design = group_sequential_design(
-        _fractions("--looks", args.looks),
-        alpha=alpha,
-        sides=int(sides_value),
-        efficacy=efficacy,
-        efficacy_param=param,
-        futility=futility,
-        futility_param=futility_param,
-        binding=args.binding,
-        beta=_number("--beta", args.beta),
-    )
+        raise UsageError("--interim only applies with --observed")
+    design = design_from_args(args, number("--beta", args.beta))
     planned = None
     if args.observed is not None:
-        observed = _fractions("--observed", args.observed)
-        if isinstance(observed, int):
-            raise _UsageError("--observed must be information fractions such as 0.3,0.62,1.04")
+        observed = fractions("--observed", args.observed, allow_count=False)
+        assert not isinstance(observed, int)
         planned = design
         design = bounds_at_observed_information(design, observed, final=not args.interim)
     if args.json:
@@ -216,7 +209,8 @@ def _z(value: float) -> str:
     return f"{value:.4f}" if math.isfinite(value) else ("inf" if value > 0 else "-inf")
 
 
-def _describe(design: GroupSequentialDesign) -> list[str]:
+def describe(design: GroupSequentialDesign) -> list[str]:
+    """The design in words: efficacy family, sidedness, alpha; futility."""
     sided = "one-sided" if design.sides == 1 else "two-sided symmetric"
     fam = design.efficacy_family
     if fam in CLASSICAL_FAMILIES:
@@ -245,7 +239,7 @@ def format_design(
     design: GroupSequentialDesign, planned: GroupSequentialDesign | None = None
 ) -> str:
     """The readable table printed by ``trialcode boundaries``."""
-    lines = _describe(design)
+    lines = describe(design)
     if planned is not None:
         lines.append(
             "Bounds recomputed at the observed information (fractions of the planned maximum)."
@@ -290,19 +284,17 @@ def format_design(
 
 def simon_command(args: argparse.Namespace) -> int:
     """Handler of ``trialcode simon``; returns the exit code."""
-    return _run("trialcode simon", lambda: _simon(args))
+    return run("trialcode simon", lambda: _simon(args))
 
 
 def _simon(args: argparse.Namespace) -> int:
-    n_max_value = _number("--n-max", args.n_max)
-    if n_max_value != int(n_max_value) or n_max_value < 2:
-        raise _UsageError(f"--n-max must be an integer of at least 2, got {args.n_max!r}")
+    n_max = integer("--n-max", args.n_max, minimum=2)
     result = simon_two_stage(
-        _number("--p0", args.p0),
-        _number("--p1", args.p1),
-        _number("--alpha", args.alpha),
-        _number("--beta", args.beta),
-        n_max=int(n_max_value),
+        number("--p0", args.p0),
+        number("--p1", args.p1),
+        number("--alpha", args.alpha),
+        number("--beta", args.beta),
+        n_max=n_max,
     )
     if args.json:
         print(
