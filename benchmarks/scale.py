@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, extra in setups:
         runs[name] = []
         for i in range(args.runs):
-            folder = out / f"{name.split()[-1]}-{i}"
+            # no brackets in the folder's name: Spark reads paths as glob patterns
+            folder = out / f"{name.split()[-1].replace('[', '').replace(']', '')}-{i}"
             load = _load()
             r = timed(_validate(cohort, *extra, "--parquet", str(folder)))
             r["load"] = load

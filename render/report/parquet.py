@@ -29,7 +29,9 @@ from engine.summary import SummaryResult
 from render.report.collect import Accounting
 from render.report.tables import PATIENT_TABLES, SCHEMA, SCHEMAS, TABLES
 
-ROW_GROUP_ROWS = 256 * 1024
+# rows per row group: each table buffers up to this many rows before writing (the memory of
+# the writing process is bounded by it, about 25 MB for the schedule table)
+ROW_GROUP_ROWS = 64 * 1024
 PARTIAL_PREFIX = ".trialcode-partial-"
 PART = "part-00000.parquet"
 
