@@ -45,6 +45,7 @@ test: lint
 bench: $(NATIVE)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/parse.py
+	$(BIN)/python benchmarks/lsp.py
 	$(BIN)/python benchmarks/scale.py
 
 clean:

@@ -20,7 +20,9 @@ from protocol.trial import Trial
 __all__ = [
     "ENGINE_FAMILIES",
     "FAMILY_TITLES",
+    "design_diagnostic",
     "design_diagnostics",
+    "design_error",
     "design_for_rule",
     "engine_family",
 ]
@@ -87,14 +89,23 @@ def design_diagnostics(trial: Trial) -> tuple[Diagnostic, ...]:
     """
     out: list[Diagnostic] = []
     for rule in trial.stopping.interim_rules:
-        try:
-            design_for_rule(rule)
-        except DesignError as exc:
-            out.append(
-                Diagnostic(
-                    Severity.ERROR,
-                    f"interim rule '{rule.name}': the design cannot be solved: {exc}",
-                    rule.span,
-                )
-            )
+        reason = design_error(rule)
+        if reason is not None:
+            out.append(design_diagnostic(rule, reason))
     return tuple(out)
+
+
+def design_error(rule: InterimRule) -> str | None:
+    """Why the design of ``rule`` cannot be solved, or None when it can."""
+    try:
+        design_for_rule(rule)
+    except DesignError as exc:
+        return str(exc)
+    return None
+
+
+def design_diagnostic(rule: InterimRule, reason: str) -> Diagnostic:
+    """The error `check` reports for a rule whose design cannot be solved."""
+    return Diagnostic(Severity.ERROR,
+                      f"interim rule '{rule.name}': the design cannot be solved: {reason}",
+                      rule.span)

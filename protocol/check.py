@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from protocol import expr as ex
-from protocol.anchors import build_graph, find_cycle
+from protocol.anchors import find_cycle
 from protocol.design import DataItem, DoseStep
 from protocol.errors import Diagnostic, Severity
 from protocol.schedule import (
@@ -469,7 +469,7 @@ class _Checker:
 
     def check_cycles(self) -> None:
         assert self.trial.schedule is not None
-        cycle = find_cycle(build_graph(self.trial.schedule))
+        cycle = find_cycle(self.trial.schedule)
         if cycle is not None:
             path, span = cycle
             self.error("the schedule's anchors form a cycle: " + " -> ".join(path), span,

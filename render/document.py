@@ -27,7 +27,7 @@ from render.prose import Prose
 from render.schema_svg import schema_svg
 from render.soa import Grid, build_grid
 from render.stats import NumberTable, design_problem, interim_plot, interim_table, safety_table
-from render.terms import duration_text, join_and, lower_first, num, sentence_case
+from render.terms import duration_text, join_and, lower_first, num, sentence_case, window_text
 
 GENERATED_MARK = "†"
 GENERATED_NOTE = (
@@ -593,6 +593,27 @@ class _Builder:
                         f"Dosing{who}: {join_and([self.terms.intervention(i) for i in a.items])} "
                         f"{self.prose.activity_timing(a)}."
                     )
+        for block in t.schedule.cycles if t.schedule else ():
+            for a in block.items:
+                if a.kind is ActivityKind.DOSE:
+                    who = f" ({join_and([self.terms.arm(x) for x in a.arms])})" if a.arms else ""
+                    items.append(
+                        f"Dosing{who}: {join_and([self.terms.intervention(i) for i in a.items])} "
+                        + self.prose.activity_timing(a).replace(
+                            "each cycle", f"each {duration_text(block.length).replace(' days', '-day')} "
+                                          f"{lower_first(block.label)}") + ".")
+            ends = []
+            if block.until:
+                ends.append("until " + join_and(
+                    [self.terms.term(e) if self.terms.item(e) is not None
+                     else self.terms.anchor_name(e) for e in block.until], "or"))
+            if block.max_cycles is not None:
+                ends.append(f"for at most {block.max_cycles} cycles")
+            late = (f"; a cycle may start within {window_text(block.window)} of its planned day"
+                    if block.window is not None else "")
+            items.append(
+                f"{block.label}s: every {duration_text(block.length)}, each counted from the "
+                f"actual start of the previous one{late}; repeated {', '.join(ends) or 'while treatment goes on'}.")
         if items and any(i.endswith(".") for i in items):
             admin.append(Bullets(items))
         assign: list[Block] = []

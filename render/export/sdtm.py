@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from protocol.design import DoseStep
-from protocol.schedule import AfterAnchor, AsNeeded, AtDay, AtTimes, DayRange, OnEvent, Visit
+from protocol.schedule import (
+    AfterAnchor,
+    AsNeeded,
+    AtDay,
+    AtTimes,
+    Cycles,
+    DayRange,
+    OnEvent,
+    Visit,
+)
 from protocol.timing import Duration, TimeUnit
 from protocol.trial import Trial
 from protocol.vocab import (
@@ -32,7 +41,7 @@ from render.design import allocation_ratio, anchor_days, arm_regimen, build_matr
 from render.doseform import dose_form
 from render.prose import Prose
 from render.soa import build_grid
-from render.terms import num, window_text
+from render.terms import duration_text, join_and, num, window_text
 
 MAX_TEXT = 200
 MAX_TESTCD = 8
@@ -166,7 +175,7 @@ class _Sdtm:
                             el.code,
                             ascii_text(el.name),
                             ascii_text(f"Randomized to {arm.label}") if last_before_branch else "",
-                            "",
+                            ascii_text(self.cycle_rule(arm.name, ep.name)),
                             epoch_value(ep.name, ep.label),
                         ]
                     )
@@ -178,9 +187,45 @@ class _Sdtm:
             rows,
         )
 
+    def cycles_of(self, arm: str, epoch: str) -> Cycles | None:
+        """The cycles block an arm goes through in an epoch (its element is one cycle)."""
+        sched = self.t.schedule
+        for block in sched.cycles if sched is not None else ():
+            if block.epoch == epoch and (not block.arms or arm in block.arms):
+                return block
+        return None
+
+    def cycle_rule(self, arm: str, epoch: str) -> str:
+        """TATRANS of a cycle element: repeat it, until what, at most how often."""
+        block = self.cycles_of(arm, epoch)
+        if block is None:
+            return ""
+        text = f"Repeat this element every {duration_text(block.length)}"
+        ends = [self.prose.terms.anchor_name(e) if self.prose.terms.item(e) is None
+                else self.prose.terms.term(e) for e in block.until]
+        if ends:
+            text += " until " + join_and(ends, "or")
+        if block.max_cycles is not None:
+            text += f", at most {block.max_cycles} times"
+        return text + "; then go to the next epoch"
+
+    def cycle_lengths(self) -> dict[str, Duration]:
+        """Element code -> the length of the cycle the element is (TEDUR)."""
+        out: dict[str, Duration] = {}
+        for arm in self.matrix.arms:
+            for ep in self.matrix.epochs:
+                block = self.cycles_of(arm.name, ep.name)
+                cell = self.matrix.cell(arm.name, ep.name)
+                if block is not None and cell is not None:
+                    for el in cell.elements:
+                        out.setdefault(el.code, block.length)
+        return out
+
     def te(self) -> Dataset:
         rows: list[list[object]] = []
+        lengths = self.cycle_lengths()
         for el in self.matrix.elements:
+            duration = el.duration or lengths.get(el.code)
             rows.append(
                 [
                     self.sid,
@@ -189,7 +234,7 @@ class _Sdtm:
                     ascii_text(el.name),
                     ascii_text(el.start_rule),
                     ascii_text(el.end_rule),
-                    iso_duration(el.duration) if el.duration else "",
+                    iso_duration(duration) if duration else "",
                 ]
             )
         return Dataset(

@@ -918,7 +918,9 @@ class _Usdm:
             if v is not None and not isinstance(v.timing, (AtDay, DayRange)):
                 start = f"{col.label}: {self.prose.visit_when(v)}"  # relative or event-driven
             else:
-                start = f"{col.label}: day {col.day_text}" + (f" ({col.window_text})" if col.window_text else "")
+                start = (f"{col.label} of each {col.group}" if col.group
+                         else f"{col.label}: day {col.day_text}") + (
+                    f" ({col.window_text})" if col.window_text else "")
             encounters.append(
                 {
                     "id": enc_ids[i],
@@ -1008,7 +1010,8 @@ class _Usdm:
                     "extensionAttributes": [],
                     "name": (col.visit or col.key).upper(),
                     "label": col.label,
-                    "description": f"{col.label} (day {col.day_text})",
+                    "description": (f"{col.label} of each {col.group}" if col.group
+                                    else f"{col.label} (day {col.day_text})"),
                     "defaultConditionId": inst_ids[nxt] if nxt is not None else None,
                     "epochId": self._epoch_ids.get(col.epoch or "") or _first_epoch(epochs),
                     "timelineId": None,
@@ -1149,9 +1152,13 @@ class _Usdm:
             type_ = ("C201356", "After")
             value = f"P{num(day - anchor_day)}D"
             rel_to = inst_ids[anchor_ci]
-        value_label = f"day {num(day)}"
+        # the protocol's own day number (`days counted from 1`: no day 0)
+        shown = day + 1 if self.t.calendar.first_day == 1 and day >= 0 else day
+        value_label = f"day {num(shown)}"
+        if col.group:
+            value_label = f"{col.day_text} of each {col.group} (first cycle: day {num(shown)})"
         if v is not None and isinstance(v.timing, AfterAnchor):
-            value_label = f"{self.prose.visit_timing(v.timing)} (nominally day {num(day)})"
+            value_label = f"{self.prose.visit_timing(v.timing)} (nominally day {num(shown)})"
         return {
             "id": self.id("Timing"),
             "extensionAttributes": exts,
