@@ -49,6 +49,7 @@ SUMMARIES = {
     "render": "write the protocol document (Markdown, HTML, Word or PDF)",
     "export": "export the protocol as CDISC USDM JSON, SDTM trial design or ClinicalTrials.gov text",
     "validate": "evaluate patient data against a protocol",
+    "report": "the HTML and CSV reports from Parquet results",
     "boundaries": "group sequential efficacy / futility boundaries",
     "simon": "Simon optimal and minimax two-stage designs",
     "design": "sample size and power of a fixed or group sequential design",
