@@ -713,6 +713,38 @@ class ModelBuilder(Transformer[Token, Trial]):
     def log_reduction(self, meta: Meta, c: list[Any]) -> ex.LogReduction:
         return ex.LogReduction(c[0], span=self._span(meta))
 
+    def statistic(self, meta: Meta, c: list[Any]) -> ex.Statistic:
+        attribute = next((p.value for p in c[1:] if isinstance(p, _Tagged)), None)
+        return ex.Statistic(c[0], c[-1], attribute, span=self._span(meta))
+
+    def statistic_fn(self, meta: Meta, c: list[Any]) -> ex.StatisticFn:
+        return ex.StatisticFn(str(c[0]))
+
+    def attribute_of(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("attribute", str(c[0]))
+
+    def count_distinct(self, meta: Meta, c: list[Any]) -> ex.CountDistinct:
+        return ex.CountDistinct(str(c[0]), c[1], span=self._span(meta))
+
+    def continuous(self, meta: Meta, c: list[Any]) -> ex.Continuous:
+        kind = str(c[0])
+        rest = c[1:]
+        where = next((p.value for p in rest if isinstance(p, _Tagged) and p.tag == "where"),
+                     None)
+        unchanged = next((p.value for p in rest
+                          if isinstance(p, _Tagged) and p.tag == "unchanged"), None)
+        gap = next((p.value for p in rest if isinstance(p, _Tagged) and p.tag == "gap"), None)
+        duration, anchor = [p for p in rest if not isinstance(p, _Tagged)]
+        span = self._span(meta)
+        return ex.Continuous(ex.Selection(kind, None, where, span=span), duration, anchor,
+                             unchanged, gap, span=span)
+
+    def unchanged(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("unchanged", str(c[0]))
+
+    def gap_tolerance(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("gap", c[0])
+
     def string(self, meta: Meta, c: list[Any]) -> ex.StringLiteral:
         return ex.StringLiteral(_unquote(c[0]), span=self._span(meta))
 

@@ -58,6 +58,8 @@ BOUNDARY_FAMILIES = {
     "kim_demets": True,
 }
 _TIME_UNIT_CODES = ("a", "mo", "wk", "d", "h")
+# the kinds of data whose records carry a number (sum and mean add them up)
+_NUMERIC_KINDS = (DataKind.LAB, DataKind.VITAL, DataKind.SCORE, DataKind.MARKER)
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
@@ -246,6 +248,14 @@ class _Checker:
             if node.lasting and item and item.kind not in (DataKind.CONDITION, DataKind.EVENT):
                 self.error(f"'lasting' needs an interval (a condition or an event); "
                            f"'{item.name}' is a {item.kind.value}", node.lasting.span)
+        elif isinstance(node, ex.Statistic):
+            self.check_statistic(node)
+        elif isinstance(node, ex.CountDistinct):
+            item = self.check_selection(node.selection)
+            if item is not None:
+                self.check_attribute(item, node.attribute, node.span)
+        elif isinstance(node, ex.Continuous):
+            self.check_continuous(node)
         elif isinstance(node, ex.LogReduction):
             item = self.check_selection(node.selection)
             if item and item.kind is not DataKind.MARKER:
@@ -279,6 +289,40 @@ class _Checker:
                 self.error(f"'rises ... log' needs a marker; '{item.name}' is a "
                            f"{item.kind.value}", node.span)
 
+    def check_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
+        """An attribute named by an aggregate (`volume of blood_donation`) exists on the item."""
+        allowed = EVENT_ATTRIBUTES + item.attributes
+        if name not in allowed:
+            self.error(f"'{item.name}' has no attribute '{name}'", span,
+                       suggest(name, allowed) or f"declare it: 'attributes {name}' on "
+                       f"'{item.name}'")
+
+    def check_statistic(self, node: ex.Statistic) -> None:
+        item = self.check_selection(node.selection)
+        if item is None:
+            return
+        if node.attribute is not None:
+            self.check_attribute(item, node.attribute, node.span)
+        elif item.kind not in _NUMERIC_KINDS:
+            self.error(f"{node.fn.value} needs numbers; '{item.name}' is a {item.kind.value}",
+                       node.span, f"name the attribute to add up: '{node.fn.value}(ATTRIBUTE "
+                       f"of {item.name} ...)'" if item.kind in (DataKind.EVENT,
+                                                               DataKind.CONDITION,
+                                                               DataKind.PROCEDURE) else None)
+
+    def check_continuous(self, node: ex.Continuous) -> None:
+        item = self.check_selection(node.selection)
+        self.check_anchor(node.anchor)
+        if item is not None and node.unchanged is not None:
+            self.check_attribute(item, node.unchanged, node.span)
+        for what, d in (("the period", node.duration), ("the gap allowed", node.gap)):
+            if d is not None and d.sub_day:
+                self.error(f"'continuous' counts whole days: {what} ({d}) must be in days, "
+                           "weeks, months or years", d.span or node.span)
+        if node.duration.amount == 0:
+            self.error("'continuous ... for 0 days' asks for nothing", node.duration.span
+                       or node.span, "give the length of the period")
+
     def check_name(self, node: ex.Name, in_where: DataItem | None) -> None:
         if in_where is not None:
             allowed = EVENT_ATTRIBUTES + in_where.attributes
@@ -297,6 +341,9 @@ class _Checker:
         """The data item an aggregate (`latest alt ...`) reads, for checking what it is compared with."""
         if isinstance(node, ex.Aggregate):
             return self.data.get(node.selection.kind)
+        if isinstance(node, ex.Statistic) and node.attribute is None:
+            item = self.data.get(node.selection.kind)
+            return item if item is not None and item.kind in _NUMERIC_KINDS else None
         return None
 
     def check_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None) -> None:

@@ -135,6 +135,12 @@ operands = st.one_of(
               st.one_of(st.none(), st.builds(ex.Lasting, comparison_ops, durations()))),
     st.builds(ex.Count, selections(_leaf_where())),
     st.builds(ex.LogReduction, selections(_leaf_where())),
+    st.builds(ex.Statistic, st.sampled_from(list(ex.StatisticFn)), selections(_leaf_where()),
+              st.one_of(st.none(), names)),
+    st.builds(ex.CountDistinct, names, selections(_leaf_where())),
+    st.builds(ex.Continuous, st.builds(ex.Selection, names, st.none(), _leaf_where()),
+              durations(), anchors, st.one_of(st.none(), names),
+              st.one_of(st.none(), durations())),
 )
 thresholds = st.one_of(operands, st.builds(ex.RelativeLimit, decimals,
                                            st.sampled_from(list(ex.Limit))))
