@@ -13,6 +13,7 @@ from protocol import expr as ex
 from protocol.anchors import find_cycle
 from protocol.design import DataItem, DoseStep
 from protocol.errors import Diagnostic, Severity
+from protocol.interim_check import check_interim_rule
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -47,16 +48,6 @@ from protocol.vocab import ActivityKind, DataKind
 
 PATIENT_ATTRIBUTES = ("age", "sex", "arm")
 EVENT_ATTRIBUTES = ("value", "unit", "grade", "related", "serious", "term", "detected")
-BOUNDARY_FAMILIES = {
-    "pocock": False,
-    "obrien_fleming": False,
-    "wang_tsiatis": True,
-    "haybittle_peto": False,
-    "ld_obrien_fleming": False,
-    "ld_pocock": False,
-    "hwang_shih_decani": True,
-    "kim_demets": True,
-}
 _TIME_UNIT_CODES = ("a", "mo", "wk", "d", "h")
 # the kinds of data whose records carry a number (sum and mean add them up)
 _NUMERIC_KINDS = (DataKind.LAB, DataKind.VITAL, DataKind.SCORE, DataKind.MARKER)
@@ -570,8 +561,6 @@ class _Checker:
                 self.error("the fall must be a percentage between 0 and 100", rule.unless.span)
 
     def check_interim(self, rule: InterimRule) -> None:
-        fam = rule.efficacy.family
-        self.check_family(fam.name, fam.parameter, fam.span)
         info = rule.information
         if any(b <= a for a, b in zip(info, info[1:], strict=False)):
             self.error("information fractions must increase from look to look", rule.span)
@@ -583,24 +572,7 @@ class _Checker:
         if not 0 < rule.efficacy.alpha < 0.5:
             self.error(f"alpha must lie in (0, 0.5), not {rule.efficacy.alpha:g}",
                        rule.efficacy.span)
-        if rule.futility is not None:
-            ff = rule.futility.family
-            self.check_family(ff.name, ff.parameter, ff.span)
-            if not 0 < rule.futility.beta < 1:
-                self.error(f"beta must lie in (0, 1), not {rule.futility.beta:g}",
-                           rule.futility.span)
-
-    def check_family(self, name: str, parameter: int | float | None, span: Span | None) -> None:
-        if name not in BOUNDARY_FAMILIES:
-            self.error(f"unknown boundary family '{name}'", span,
-                       suggest(name, BOUNDARY_FAMILIES)
-                       or "known: " + ", ".join(BOUNDARY_FAMILIES))
-            return
-        needs = BOUNDARY_FAMILIES[name]
-        if needs and parameter is None:
-            self.error(f"'{name}' needs its parameter, e.g. '{name}(-4)'", span)
-        if not needs and parameter is not None:
-            self.error(f"'{name}' takes no parameter", span)
+        check_interim_rule(rule, len(self.trial.arms), self.error)
 
     def check_safety(self, rule: SafetyRule) -> None:
         for arm in rule.arms:

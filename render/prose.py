@@ -69,6 +69,7 @@ from protocol.schedule import (
 from protocol.stopping import (
     BayesianStop,
     BinomialStop,
+    BoundaryFamily,
     Discontinue,
     FollowUp,
     InterimRule,
@@ -137,6 +138,9 @@ _FAMILY_NAMES = {
     "hwang_shih_decani": "Hwang–Shih–DeCani spending function",
     "power": "power spending function",
     "kim_demets": "Kim–DeMets power spending function",
+    "pampallona_tsiatis": "Pampallona–Tsiatis",
+    "user_spending": "user-defined spending function",
+    "z_bounds": "boundary on the Z scale",
 }
 
 
@@ -144,8 +148,21 @@ def family_name(name: str, parameter: float | None = None) -> str:
     base = _FAMILY_NAMES.get(name.replace("-", "_").lower(), name.replace("_", " "))
     if parameter is None:
         return base
-    symbol = {"hsd": "γ", "hwang_shih_decani": "γ", "wang_tsiatis": "Δ"}.get(name, "ρ")
+    if name == "haybittle_peto":
+        return f"{base} (interim boundary Z = {num(parameter)})"
+    symbol = {"hsd": "γ", "hwang_shih_decani": "γ", "wang_tsiatis": "Δ",
+              "pampallona_tsiatis": "Δ"}.get(name, "ρ")
     return f"{base} ({symbol} = {num(parameter)})"
+
+
+def family_text(f: BoundaryFamily) -> str:
+    """A boundary family in words, with its parameter or its numbers per look."""
+    if f.name == "user_spending":
+        return (f"{family_name(f.name)} (cumulative fractions "
+                f"{', '.join(num(x) for x in f.values)})")
+    if f.name == "z_bounds":
+        return f"{family_name(f.name)} (Z = {', '.join(num(x) for x in f.values)})"
+    return family_name(f.name, f.parameter)
 
 
 class Prose:
@@ -496,16 +513,17 @@ class Prose:
                 f"of the planned information{events}."
             )
         bound = (
-            f" The trial may stop early for efficacy if the {family_name(eff.family.name, eff.family.parameter)} "
+            f" The trial may stop early for efficacy if the {family_text(eff.family)} "
             f"boundary is crossed (overall {sided} α = {num(eff.alpha)})."
         )
         fut = ""
         if r.futility is not None:
             f = r.futility
             binding = "binding" if f.binding else "non-binding"
+            beta = f", β = {num(f.beta)}" if f.beta is not None else ""
             fut = (
-                f" A {binding} futility boundary ({family_name(f.family.name, f.family.parameter)}, "
-                f"β = {num(f.beta)}) allows stopping for lack of benefit."
+                f" A {binding} futility boundary ({family_text(f.family)}{beta}) allows "
+                "stopping for lack of benefit."
             )
         return timing + bound + fut
 

@@ -2,10 +2,11 @@
 
 `trialcode check` reports a design that cannot be solved as an error (engine/interim_design.py),
 which needs numpy and scipy and the solver: about 0.5 s of import and some solving at every
-check of a protocol with interim rules. The verdict depends only on the rule's numbers (the
-information fractions, families, parameters, alpha, beta, sides, binding) and on the solver's
-code, so it is kept in the user's cache folder (protocol/cache.py) in a file named after a
-digest of the solver's sources: an edited solver starts a new file. A damaged file is ignored.
+check of a protocol with interim rules. The verdicts depend only on the rule (the information
+fractions, families, parameters, alpha, beta, sides, binding, sample-size assumptions), on the
+enrolment, allocation, arms and calendar the sample size uses, and on the solver's code, so
+they are kept in the user's cache folder (protocol/cache.py) in a file named after a digest of
+the solver's sources: an edited solver starts a new file. A damaged file is ignored.
 """
 
 from __future__ import annotations
@@ -16,46 +17,51 @@ import json
 from pathlib import Path
 from typing import Any
 
-from protocol.errors import Diagnostic
+from protocol.errors import Diagnostic, Severity
+from protocol.serialize import to_data
 from protocol.stopping import InterimRule
 from protocol.trial import Trial
 
 
 def design_errors(trial: Trial) -> tuple[Diagnostic, ...]:
-    """engine.interim_design.design_diagnostics(trial), from the cache where it can be."""
+    """engine.interim_design.design_diagnostics(trial), from the cache where it can be: an
+    error for a design or sample size that cannot be computed, a warning for a sample size
+    beyond the planned enrolment or events."""
     rules = trial.stopping.interim_rules
     if not rules:
         return ()
     path = _verdicts_file()
     known = _load(path)
-    keys = [_key(rule) for rule in rules]
+    keys = [_key(trial, rule) for rule in rules]
     if any(key not in known for key in keys):
-        from engine.interim_design import design_error
+        from engine.interim_design import rule_verdicts
 
         for rule, key in zip(rules, keys, strict=True):
             if key not in known:
-                known[key] = design_error(rule)
+                known[key] = [list(v) for v in rule_verdicts(trial, rule)]
         if path is not None:
             from protocol.cache import write_atomically
 
             write_atomically(path, json.dumps(known, sort_keys=True))
     out = []
     for rule, key in zip(rules, keys, strict=True):
-        reason = known[key]
-        if reason is not None:
-            from engine.interim_design import design_diagnostic
-
-            out.append(design_diagnostic(rule, reason))
+        for severity, message, hint, where in known[key]:
+            span = rule.sample_size.span if where == "sample_size" and rule.sample_size \
+                else rule.span
+            out.append(Diagnostic(Severity.ERROR if severity == "error" else Severity.WARNING,
+                                  message, span, hint))
     return tuple(out)
 
 
-def _key(rule: InterimRule) -> str:
-    eff, fut = rule.efficacy, rule.futility
-    parts: list[Any] = [list(rule.information), eff.family.name, eff.family.parameter,
-                        eff.alpha, eff.sides]
-    if fut is not None:
-        parts += [fut.family.name, fut.family.parameter, fut.beta, fut.binding]
-    return json.dumps(parts)
+def _key(trial: Trial, rule: InterimRule) -> str:
+    """Everything the verdicts depend on: the rule (families, numbers, sample-size
+    assumptions) and, for the sample size, the enrolment, the allocation, the arms' types and
+    the calendar."""
+    cal = trial.calendar
+    parts: list[Any] = [to_data(rule), trial.enrollment, list(trial.allocation_ratio),
+                        [a.type.value for a in trial.arms],
+                        [cal.days_per_week, cal.days_per_month, cal.days_per_year]]
+    return json.dumps(parts, sort_keys=True)
 
 
 def _verdicts_file() -> Path | None:
@@ -75,7 +81,7 @@ def _verdicts_file() -> Path | None:
     return folder / f"designs-{digest.hexdigest()[:16]}.json"
 
 
-def _load(path: Path | None) -> dict[str, str | None]:
+def _load(path: Path | None) -> dict[str, list[list[Any]]]:
     if path is None:
         return {}
     try:
@@ -84,7 +90,16 @@ def _load(path: Path | None) -> dict[str, str | None]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and (v is None or isinstance(v, str))}
+    return {k: v for k, v in data.items() if isinstance(k, str) and _verdicts(v)}
+
+
+def _verdicts(value: Any) -> bool:
+    """A list of [severity, message, hint or null, where], as rule_verdicts writes them."""
+    return isinstance(value, list) and all(
+        isinstance(v, list) and len(v) == 4 and v[0] in ("error", "warning")
+        and isinstance(v[1], str) and (v[2] is None or isinstance(v[2], str))
+        and v[3] in ("rule", "sample_size")
+        for v in value)
 
 
 __all__ = ["design_errors"]
