@@ -16,6 +16,7 @@ from render.report.parquet import PARTIAL_PREFIX, open_results, read_table
 from render.report.tables import SCHEMAS, TABLES
 from tests.io.cohortkit import AS_OF, PILOT, SDTM, SEED_TRIAL, bad_cohort
 from trialcode.cli import main
+from trialcode.exits import EXIT_INTERNAL
 from trialcode.parallel import chunks as chunking
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -87,10 +88,12 @@ def test_tables_are_the_same_in_two_processes(
 
 def _report_equals_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> None:
     out = tmp_path / "validate"
+    out.mkdir()
     assert main(["validate", *args, "--parquet", str(tmp_path / "t"), "--html",
                  str(out / "r.html"), "--csv", str(out / "csv")]) == 0
     said = capsys.readouterr().out
     again = tmp_path / "report"
+    again.mkdir()
     assert main(["report", str(tmp_path / "t"), "--html", str(again / "r.html"), "--csv",
                  str(again / "csv")]) == 0
     told = capsys.readouterr().out
@@ -134,8 +137,8 @@ def test_a_failed_run_leaves_the_folder_as_it_was(
         real(self, batches)
 
     monkeypatch.setattr(results_folder.ParquetResultsWriter, "add", failing)
-    with pytest.raises(RuntimeError, match="disk full"):
-        main(args)
+    assert main(args) == EXIT_INTERNAL
+    assert "internal error: RuntimeError: disk full" in capsys.readouterr().err
     after = {p: p.read_bytes() for p in (tmp_path / "t").rglob("*") if p.is_file()}
     assert after == before
     assert not list((tmp_path / "t").glob(PARTIAL_PREFIX + "*"))

@@ -15,6 +15,8 @@ import datetime
 import sys
 from pathlib import Path
 
+from trialcode.commands.outputs import check_output_file, check_output_folder
+
 DESCRIPTION = (
     "Make the HTML report, the CSV listings and the terminal summary from a results folder "
     "written by `trialcode validate --parquet DIR` (docs/results-tables.md)."
@@ -51,6 +53,11 @@ def fail(message: str) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    # as validate does: the output paths checked before the tables are read
+    if args.html is not None:
+        check_output_file(args.html, "--html")
+    if args.csv is not None:
+        check_output_folder(args.csv, "--csv")
     return report_from_tables(
         args.results, html=args.html, csv=args.csv, timelines=args.timelines, quiet=args.quiet
     )
