@@ -32,7 +32,8 @@ GRAMMAR_FILE = Path(__file__).with_name("protocol.lark")
 
 # Keywords that never begin a statement: a line starting with one continues the previous line.
 _CONTINUATION = {"AND", "OR", "UNLESS", "THEN", "WHERE", "LASTING", "WINDOW", "ARMS", "EFFICACY",
-                 "FUTILITY", "STOP", "AT", "ALLOWING", "WITH", "SAMPLE_SIZE"}
+                 "FUTILITY", "SAMPLE_SIZE", "STOP", "AT", "ALLOWING", "WITH", "PLUS", "MINUS",
+                 "STAR", "SLASH", "CIRCUMFLEX", "IS", "IN"}
 
 # The terminals whose text dsl.lexical checks.
 _CHECKED = frozenset({"STRING", "NUMBER", "SIGNED_NUMBER", "COMMENT"})
