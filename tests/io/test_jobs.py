@@ -203,3 +203,20 @@ def test_a_line_cut_short_is_wrong_at_its_end_whatever_its_line_break() -> None:
         "p.jsonl line 2: patient P1: not valid JSON: Expecting value at column 25; the whole line "
         "is rejected"
     }
+
+
+def test_more_processes_than_the_machine_can_use_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a fuzzed `--jobs 99999` once started as many processes and exhausted the memory
+    import trialcode.commands.validate as validate
+
+    monkeypatch.setattr(validate, "cores", lambda: 2)
+    args = ["validate", str(MINI), "--patients", str(MINI_PATIENTS), "--as-of", "2024-03-01",
+            "--json", str(tmp_path / "r.json")]
+    assert main([*args, "--jobs", "99999"]) == 2
+    assert capsys.readouterr().err == (
+        "trialcode validate: --jobs 99999: at most 8 processes on this machine's 2 cores (more than 4 a "
+        "core only costs memory); --jobs 0 runs one per core\n")
+    assert not (tmp_path / "r.json").exists()
+    assert main([*args, "--jobs", "8"]) == 0

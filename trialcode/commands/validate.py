@@ -114,6 +114,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run_validate)
 
 
+MAX_JOBS_PER_CORE = 4
+
+
 def _jobs(text: str) -> int:
     try:
         n = int(text)
@@ -149,6 +152,12 @@ def run_validate(args: argparse.Namespace) -> int:
         if args.jobs != 1:
             return fail("--jobs is for a run on this machine; Spark sets its own parallelism",
                         EXIT_USAGE)
+    if args.jobs > MAX_JOBS_PER_CORE * cores():
+        # each process holds its own engine and share of the data: thousands of them exhaust the
+        # memory long before they could share two cores (a fuzzed --jobs 99999 did exactly that)
+        return fail(f"--jobs {args.jobs}: at most {MAX_JOBS_PER_CORE * cores()} processes on "
+                    f"this machine's {cores()} cores (more than {MAX_JOBS_PER_CORE} a core only "
+                    "costs memory); --jobs 0 runs one per core", EXIT_USAGE)
     # output paths first: a run of many minutes must not end on a folder that is not there
     if args.json is not None:
         check_output_file(args.json, "--json")
