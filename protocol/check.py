@@ -376,12 +376,16 @@ class _Checker:
                 self.check_comparison(node.operand, value, node.span, in_where)
         elif isinstance(node, ex.Test):
             self.check_operand(node.operand, in_where)
+            if _computes(node.operand):
+                # `bmi(...) is present`: a formula's inputs are checked wherever it is used,
+                # not only in a comparison
+                self.values.type_of(node.operand, in_where)
             for item in self.items_of(node.operand):
                 wants_marker = node.test in (ex.TestKind.DETECTABLE, ex.TestKind.UNDETECTABLE)
                 wants_lab = node.test in (ex.TestKind.NORMAL, ex.TestKind.ABNORMAL)
                 if wants_marker and item.kind is not DataKind.MARKER:
-                    self.error(f"'is {node.test.value}' needs a marker; '{item.name}' is a "
-                               f"{item.kind.value}", node.span)
+                    self.error(f"'is {node.test.value}' needs a marker; '{item.name}' is "
+                               f"{_a(item.kind)}", node.span)
                 if wants_lab and item.kind is not DataKind.LAB:
                     self.error(f"'is {node.test.value}' needs a lab with a reference range; "
                                f"'{item.name}' is {_a(item.kind)}", node.span)
@@ -397,8 +401,8 @@ class _Checker:
         elif isinstance(node, ex.LogRise):
             item = self.data_ref(node.kind, node.span)
             if item and item.kind is not DataKind.MARKER:
-                self.error(f"'rises ... log' needs a marker; '{item.name}' is a "
-                           f"{item.kind.value}", node.span)
+                self.error(f"'rises ... log' needs a marker; '{item.name}' is "
+                           f"{_a(item.kind)}", node.span)
 
     def check_operand(self, node: ex.Expr, in_where: DataItem | None) -> None:
         if isinstance(node, ex.Panel):

@@ -60,10 +60,15 @@ def test_an_input_in_another_unit_never_changes_a_verdict(
 # ---- the evidence of a computed value lists exactly its inputs -------------------------------
 
 ITEMS = {"weight": "kg", "height": "cm", "alt": "U/L", "ast": "U/L", "creatinine": "umol/L"}
+def _latest(kind: str) -> ex.Aggregate:
+    return ex.Aggregate(ex.AggregateFn.LATEST, ex.Selection(kind))
+
+
 leaves = st.one_of(
-    st.sampled_from(sorted(ITEMS)).map(
-        lambda k: ex.Aggregate(ex.AggregateFn.LATEST, ex.Selection(k))),
+    st.sampled_from(sorted(ITEMS)).map(_latest),
     st.integers(1, 9).map(lambda n: ex.QuantityLiteral(_quantity(n))),
+    # a built-in formula: its inputs are those of its arguments
+    st.just(ex.Call("bmi", (ex.Argument(_latest("weight")), ex.Argument(_latest("height"))))),
 )
 
 

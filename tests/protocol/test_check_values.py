@@ -197,3 +197,13 @@ def test_an_undefined_item_compared_with_uln_is_one_error() -> None:
     # a declared item that is not a lab keeps its error
     assert messages("  inclusion {\n    I1: latest weight <= 2.5 x ULN\n  }") == [
         "'2.5 x ULN' needs a lab with a reference range; 'weight' is a vital"]
+
+
+def test_a_formulas_inputs_are_checked_outside_a_comparison_too() -> None:
+    # `is present` on a computed value used to skip the check of the formula's inputs
+    assert messages("  inclusion {\n    I1: bmi(latest alt, latest weight) is present\n  }") == [
+        "bmi(): 'weight' (body weight) is [mass], but is given a value in U/L",
+        "bmi(): 'height' (height) is [length], but is given a value in kg",
+    ]
+    assert messages("  inclusion {\n    I1: bmi(latest weight, latest height) is present\n"
+                    "  }") == []
