@@ -5,9 +5,13 @@ input record accounted for."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import io
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +36,19 @@ FUZZ = settings(derandomize=True, deadline=None, database=None,
 _OBEYED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+@functools.cache
+def _scratch() -> str:
+    folder = tempfile.mkdtemp(prefix="trialcode-fuzz-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def run(*argv: object) -> tuple[int, str, str]:
-    """Run `trialcode ARGV...` in this process: (status, stdout, stderr)."""
+    """Run `trialcode ARGV...` in this process: (status, stdout, stderr), in a scratch working
+    folder: a fuzzed value taken as a relative output path must not write into the checkout."""
     out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with contextlib.chdir(_scratch()), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
         try:
             status = main([str(a) for a in argv])
         except SystemExit as exc:  # argparse: a usage error
