@@ -26,6 +26,7 @@ from engine.patient import Patient, RecordRef, RejectedRecord
 from engine.report_json import patient_json, rejected_json, summary_json
 from engine.results import PatientResult
 from render.report.collect import ReportCollector
+from render.report.parquet import open_results, read_table, rows
 from render.report.terminal import Progress
 from tests.io.cohortkit import AS_OF, MINI, MINI_PATIENTS, PILOT, SDTM, SEED_TRIAL, bad_cohort
 from trialcode.cli import main
@@ -33,12 +34,14 @@ from trialcode.parallel import chunks as chunking
 
 
 def _outputs(tmp: Path, name: str, capsys: pytest.CaptureFixture[str], *args: str | Path) -> dict[str, bytes]:
-    """Run validate with every report; return each output's bytes, the terminal's included
-    (with this run's folder name taken out of it)."""
+    """Run validate with every report; return each output's bytes (each file of the Parquet
+    tables among them), the terminal's included (with this run's folder name taken out of
+    it)."""
     out = tmp / name
     out.mkdir()  # trialcode does not create a missing folder (docs/cli.md)
     code = main(["validate", *map(str, args), "--json", str(out / "r.json"),
-                 "--html", str(out / "r.html"), "--csv", str(out / "csv")])
+                 "--html", str(out / "r.html"), "--csv", str(out / "csv"),
+                 "--parquet", str(out / "tables")])
     assert code == 0
     files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     files["terminal"] = capsys.readouterr().out.replace(str(out), "OUT").encode()
@@ -90,6 +93,14 @@ def test_synthetic_cohort_with_bad_records_same_in_n_processes(
     assert all("on line 6" in r["message"] for r in repeated)
     assert report["summary"]["rejected"] == len(report["rejected"]) == 5
     assert report["summary"]["patients"] == 60  # the broken line and the repeats are rejected whole
+    # the tables say the same: each rejected record once, where one pass finds it, and counted
+    _, files = open_results(tmp_path / "many" / "tables")
+    rejected = read_table(files["rejected"], "rejected").to_pylist()
+    assert [(f"{r['source_file']} {r['source_record']}", r["message"]) for r in rejected] == [
+        (r["source"], r["message"]) for r in expected["rejected"]]  # type: ignore[index]
+    counted = {(r["section"], r["metric"]): r["value"] for r in rows(files["summary"])}
+    assert counted[("run", "rejected")] == 5 and counted[("run", "patients")] == 60
+    assert len(files["rejected"]) > 1  # the rejected records are in the files of several chunks
 
 
 @pytest.mark.skipif(not SDTM.is_dir(), reason="CDISC pilot data not present")

@@ -11,6 +11,7 @@ back early waits for the ones before it.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -80,7 +81,12 @@ def run_parts(
     context = multiprocessing.get_context(_start_method())
     full = context.Array("b", len(reports.full()), lock=False)
     _STATE = state
+    # What the workers inherit (the compiled protocol, the modules) is kept out of their cycle
+    # collector's passes: a pass writes to every object it visits, which would make each
+    # worker copy the parent's memory page by page.
+    gc.freeze()
     pool = context.Pool(jobs, initializer=_init_worker, initargs=(state.spec, full))
+    gc.unfreeze()
     try:
         pending: deque[tuple[Chunk, AsyncResult[Part]]] = deque()
         for chunk in state.chunks():
