@@ -143,6 +143,44 @@ def test_jobs_zero_means_every_core_and_a_negative_count_is_a_usage_error(
     assert "'-1' is not a number of processes" in capsys.readouterr().err
 
 
+def test_a_huge_jobs_count_starts_a_bounded_number_of_processes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    from trialcode.parallel import pool as pool_module
+
+    started: list[int] = []
+    real = multiprocessing.get_context
+
+    class Spy:
+        def __init__(self, method: str | None = None):
+            self.context = real(method)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.context, name)
+
+        def Pool(self, n: int, **kwargs: object) -> object:  # noqa: N802 (multiprocessing's name)
+            started.append(n)
+            return self.context.Pool(n, **kwargs)
+
+    monkeypatch.setattr(pool_module.multiprocessing, "get_context", Spy)
+    monkeypatch.setattr(pool_module, "cores", lambda: 1)
+    monkeypatch.setattr(chunking, "CHUNK_LINES", 4)
+    patients = tmp_path / "cohort.jsonl"
+    bad_cohort(patients, 40)
+    args = ["validate", str(SEED_TRIAL), "--patients", str(patients), "--as-of", AS_OF, "-q"]
+    assert main([*args, "--jobs", "99999", "--json", str(tmp_path / "many.json")]) == 0
+    assert started == [pool_module.PER_CORE]  # 4 per core, not 99,999
+    assert main([*args, "--jobs", "1", "--json", str(tmp_path / "one.json")]) == 0
+    assert (tmp_path / "many.json").read_bytes() == (tmp_path / "one.json").read_bytes()
+    # one chunk to share: no worker at all
+    started.clear()
+    assert main(["validate", str(MINI), "--patients", str(MINI_PATIENTS), "--as-of",
+                 "2024-03-01", "-q", "--jobs", "99999"]) == 0
+    assert started == []
+
+
 def test_the_progress_bar_counts_the_patients_of_every_process() -> None:
     class Tty(io.StringIO):
         def isatty(self) -> bool:

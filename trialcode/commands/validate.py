@@ -34,7 +34,7 @@ from trialcode.commands.outputs import check_output_file, check_output_folder
 from trialcode.exits import EXIT_DATA, EXIT_PROBLEMS, EXIT_USAGE
 from trialcode.parallel import RunSpec, RunState, run_parts
 from trialcode.parallel.parts import Reports
-from trialcode.parallel.pool import cores
+from trialcode.parallel.pool import cores, processes
 
 DESCRIPTION = (
     "Evaluate patients against a protocol: eligibility (met / not met / unknown per criterion), "
@@ -109,8 +109,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         type=_jobs,
         default=1,
-        help="evaluate patients in N processes (default 1; 0: one per core); "
-        "the reports are the same whatever N",
+        help="evaluate patients in N processes (default 1; 0: one per core; at most 4 per "
+        "core and one per chunk of the input); the reports are the same whatever N",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
     p.set_defaults(func=run_validate)
@@ -203,7 +203,7 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
 
         json_writer = JsonReportWriter(args.json, trial.name, as_of)
     reports = Reports(state, json_writer, csv)
-    progress = Progress(state.total, "patients", processes=jobs)
+    progress = Progress(state.total, "patients", processes=processes(jobs))
     try:
         run_parts(
             state,

@@ -16,6 +16,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable
+from itertools import chain, islice
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
@@ -34,6 +35,16 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+# Processes per core at most, whatever --jobs asks: more only share the same cores.
+PER_CORE = 4
+
+
+def processes(jobs: int) -> int:
+    """The worker processes a run asking for `jobs` may start (before the input's own bound:
+    one per chunk)."""
+    return max(1, min(jobs, PER_CORE * cores()))
 
 
 def _start_method() -> str:
@@ -74,8 +85,14 @@ def run_parts(
         if progress is not None:
             progress(reports)
 
+    chunks = state.chunks()
+    # never more processes than chunks to share (a small input runs in this process), nor
+    # than PER_CORE per core: `--jobs 99999` must not start 99,999 processes
+    ahead = list(islice(chunks, 2 * processes(jobs)))
+    jobs = min(processes(jobs), len(ahead))
+    chunks = chain(ahead, chunks)
     if jobs <= 1:
-        for chunk in state.chunks():
+        for chunk in chunks:
             merge(chunk, make_part(state, chunk, reports.full()))
         return
     context = multiprocessing.get_context(_start_method())
@@ -89,7 +106,7 @@ def run_parts(
     gc.unfreeze()
     try:
         pending: deque[tuple[Chunk, AsyncResult[Part]]] = deque()
-        for chunk in state.chunks():
+        for chunk in chunks:
             pending.append((chunk, pool.apply_async(_work, (chunk,))))
             while len(pending) >= 2 * jobs:
                 chunk_done, result = pending.popleft()
