@@ -65,6 +65,11 @@ class Reading:
         return self.parsed
 
     @property
+    def has_tree(self) -> bool:
+        """Whether the text parses, so that `names` will give an index."""
+        return self._tree is not None
+
+    @property
     def names(self) -> NameIndex | None:
         """Where each name is declared and used; None when the text does not parse."""
         if self._names is None and self._tree is not None:

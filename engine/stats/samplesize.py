@@ -49,6 +49,7 @@ from .recursion import crossing_probabilities
 from .roots import brentq
 
 __all__ = [
+    "PowerAt",
     "Recruitment",
     "SampleSize",
     "StageProbabilities",
@@ -154,6 +155,26 @@ class Recruitment:
 
 
 @attrs.frozen
+class PowerAt:
+    """The power of a design when its maximum sample size is ``n`` (events for time to event,
+    patients otherwise) rather than the one solved for: the drift scales with ``sqrt(n)``, the
+    bounds stay as designed (rpact's getPower* do the same)."""
+
+    n: float
+    drift: float
+    power: float
+    cumulative_power: tuple[float, ...]
+    stop_h1: tuple[float, ...]
+    expected_h1: float
+    """Expected sample size under H1 at this maximum."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "drift": self.drift, "power": self.power,
+                "cumulative_power": list(self.cumulative_power), "stop_h1": list(self.stop_h1),
+                "expected_h1": self.expected_h1}
+
+
+@attrs.frozen
 class SampleSize:
     """Sample size of a group sequential design for one endpoint (see module docs)."""
 
@@ -224,6 +245,26 @@ class SampleSize:
         r = self.allocation
         e, c = _ceil(total * r / (1 + r)), _ceil(total / (1 + r))
         return (e + c, e, c)
+
+    def power_at(self, n: float) -> PowerAt:
+        """The power with a maximum sample size of ``n`` (events for time to event, patients
+        otherwise) and the design's bounds: the drift scales with ``sqrt(n)``, so at
+        ``n = self.maximum`` this is the design's own power."""
+        if not isinstance(n, int | float) or isinstance(n, bool) or not math.isfinite(n) \
+                or n <= 0:
+            raise DesignError(f"the sample size must be a positive number, got {n!r}")
+        theta = self.design.fixed_drift * math.sqrt(n / self.fixed)
+        h1 = stage_probabilities(self.design, theta)
+        stop = h1.stop
+        return PowerAt(
+            n=float(n),
+            drift=theta,
+            power=sum(h1.reject_upper),
+            cumulative_power=h1.cumulative_reject_upper,
+            stop_h1=stop,
+            expected_h1=sum(p * n * t for p, t in zip(stop, self.design.information_fractions,
+                                                      strict=True)),
+        )
 
     def rounded_maximum(self) -> int:
         """The maximum number of events or patients, rounded up."""

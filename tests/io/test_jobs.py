@@ -143,7 +143,7 @@ def test_jobs_zero_means_every_core_and_a_negative_count_is_a_usage_error(
     assert "'-1' is not a number of processes" in capsys.readouterr().err
 
 
-def test_a_huge_jobs_count_starts_a_bounded_number_of_processes(
+def test_no_more_processes_start_than_the_input_has_chunks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import multiprocessing
@@ -165,19 +165,18 @@ def test_a_huge_jobs_count_starts_a_bounded_number_of_processes(
             return self.context.Pool(n, **kwargs)
 
     monkeypatch.setattr(pool_module.multiprocessing, "get_context", Spy)
-    monkeypatch.setattr(pool_module, "cores", lambda: 1)
-    monkeypatch.setattr(chunking, "CHUNK_LINES", 4)
+    monkeypatch.setattr(chunking, "CHUNK_LINES", 20)
     patients = tmp_path / "cohort.jsonl"
-    bad_cohort(patients, 40)
+    bad_cohort(patients, 40)  # 46 lines after the header: 3 chunks
     args = ["validate", str(SEED_TRIAL), "--patients", str(patients), "--as-of", AS_OF, "-q"]
-    assert main([*args, "--jobs", "99999", "--json", str(tmp_path / "many.json")]) == 0
-    assert started == [pool_module.PER_CORE]  # 4 per core, not 99,999
+    assert main([*args, "--jobs", "8", "--json", str(tmp_path / "many.json")]) == 0
+    assert started == [3]
     assert main([*args, "--jobs", "1", "--json", str(tmp_path / "one.json")]) == 0
     assert (tmp_path / "many.json").read_bytes() == (tmp_path / "one.json").read_bytes()
     # one chunk to share: no worker at all
     started.clear()
     assert main(["validate", str(MINI), "--patients", str(MINI_PATIENTS), "--as-of",
-                 "2024-03-01", "-q", "--jobs", "99999"]) == 0
+                 "2024-03-01", "-q", "--jobs", "8"]) == 0
     assert started == []
 
 
@@ -252,3 +251,20 @@ def test_a_line_cut_short_is_wrong_at_its_end_whatever_its_line_break() -> None:
         "p.jsonl line 2: patient P1: not valid JSON: Expecting value at column 25; the whole line "
         "is rejected"
     }
+
+
+def test_more_processes_than_the_machine_can_use_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a fuzzed `--jobs 99999` once started as many processes and exhausted the memory
+    import trialcode.commands.validate as validate
+
+    monkeypatch.setattr(validate, "cores", lambda: 2)
+    args = ["validate", str(MINI), "--patients", str(MINI_PATIENTS), "--as-of", "2024-03-01",
+            "--json", str(tmp_path / "r.json")]
+    assert main([*args, "--jobs", "99999"]) == 2
+    assert capsys.readouterr().err == (
+        "trialcode validate: --jobs 99999: at most 8 processes on this machine's 2 cores (more than 4 a "
+        "core only costs memory); --jobs 0 runs one per core\n")
+    assert not (tmp_path / "r.json").exists()
+    assert main([*args, "--jobs", "8"]) == 0

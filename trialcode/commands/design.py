@@ -72,6 +72,8 @@ def register(subparsers: Any) -> None:
     m.add_argument("--sd", help="common standard deviation")
     m.add_argument("--normal", action="store_true",
                    help="normal approximation instead of the t test for the fixed size")
+    p.add_argument("--n", help="also give the power with this maximum sample size (events for "
+                   "survival, patients otherwise)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=design_command)
 
@@ -115,10 +117,20 @@ def _design(args: argparse.Namespace) -> int:
         sample = means_sample_size(design, difference=number("--difference", args.difference),
                                    sd=number("--sd", args.sd), allocation=_ratio(args.ratio),
                                    normal=args.normal)
+    power_at = None
+    if args.n is not None:
+        power_at = sample.power_at(number("--n", args.n))
     if args.json:
-        print(json.dumps(sample.as_dict(), indent=2))
+        out = sample.as_dict()
+        if power_at is not None:
+            out["power_at"] = power_at.as_dict()
+        print(json.dumps(out, indent=2))
     else:
         print(format_sample_size(sample))
+        if power_at is not None:
+            looks = ", ".join(f"{p:.4f}" for p in power_at.cumulative_power)
+            print(f"Power with {power_at.n:g} {sample.unit}: {power_at.power:.4f} (cumulative by "
+                  f"look: {looks}; expected {sample.unit} under H1 {power_at.expected_h1:.2f})")
     return 0
 
 

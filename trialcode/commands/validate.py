@@ -34,7 +34,7 @@ from trialcode.commands.outputs import check_output_file, check_output_folder
 from trialcode.exits import EXIT_DATA, EXIT_PROBLEMS, EXIT_USAGE
 from trialcode.parallel import RunSpec, RunState, run_parts
 from trialcode.parallel.parts import Reports
-from trialcode.parallel.pool import cores, processes
+from trialcode.parallel.pool import cores
 
 DESCRIPTION = (
     "Evaluate patients against a protocol: eligibility (met / not met / unknown per criterion), "
@@ -110,10 +110,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_jobs,
         default=1,
         help="evaluate patients in N processes (default 1; 0: one per core; at most 4 per "
-        "core and one per chunk of the input); the reports are the same whatever N",
+        "core); the reports are the same whatever N",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
     p.set_defaults(func=run_validate)
+
+
+MAX_JOBS_PER_CORE = 4
 
 
 def _jobs(text: str) -> int:
@@ -151,6 +154,12 @@ def run_validate(args: argparse.Namespace) -> int:
         if args.jobs != 1:
             return fail("--jobs is for a run on this machine; Spark sets its own parallelism",
                         EXIT_USAGE)
+    if args.jobs > MAX_JOBS_PER_CORE * cores():
+        # each process holds its own engine and share of the data: thousands of them exhaust the
+        # memory long before they could share two cores (a fuzzed --jobs 99999 did exactly that)
+        return fail(f"--jobs {args.jobs}: at most {MAX_JOBS_PER_CORE * cores()} processes on "
+                    f"this machine's {cores()} cores (more than {MAX_JOBS_PER_CORE} a core only "
+                    "costs memory); --jobs 0 runs one per core", EXIT_USAGE)
     # output paths first: a run of many minutes must not end on a folder that is not there
     if args.json is not None:
         check_output_file(args.json, "--json")
@@ -203,7 +212,7 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
 
         json_writer = JsonReportWriter(args.json, trial.name, as_of)
     reports = Reports(state, json_writer, csv)
-    progress = Progress(state.total, "patients", processes=processes(jobs))
+    progress = Progress(state.total, "patients", processes=jobs)
     try:
         run_parts(
             state,

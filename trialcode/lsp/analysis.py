@@ -64,18 +64,25 @@ class Analysis:
         self.text = text
         self.filename = filename
         self.report = trialcode.check_text(text, filename)
-        reading = self.report.reading
-        self.names_now: NameIndex | None = reading.names if reading is not None else None
-        self.parsed = reading.parsed if reading is not None else None
+        self._reading = self.report.reading
+        self.parsed = self._reading.parsed if self._reading is not None else None
         # the last analysis that parsed, when this one does not (never itself: no cycle, so
         # that an old analysis is freed as soon as it is dropped)
         self._earlier: Analysis | None = None
-        if self.names_now is None and last_good is not None:
+        if not self.current and last_good is not None:
             self._earlier = last_good.last_good
 
     @property
+    def names_now(self) -> NameIndex | None:
+        """The name index of this very text, None when it does not parse. Made on first use
+        (hover, definition, completion...), not on every keystroke: indexing a 1,000-line
+        protocol costs about a tenth of a re-check, and most edits are followed by another
+        edit before anyone asks."""
+        return self._reading.names if self._reading is not None else None
+
+    @property
     def last_good(self) -> Analysis | None:
-        return self if self.names_now is not None else self._earlier
+        return self if self.current else self._earlier
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -95,7 +102,7 @@ class Analysis:
     @property
     def current(self) -> bool:
         """Whether the names are of this very text (positions in it are exact)."""
-        return self.names_now is not None
+        return self._reading is not None and self._reading.has_tree
 
     # ---- names -----------------------------------------------------------------------------
 

@@ -37,16 +37,6 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-# Processes per core at most, whatever --jobs asks: more only share the same cores.
-PER_CORE = 4
-
-
-def processes(jobs: int) -> int:
-    """The worker processes a run asking for `jobs` may start (before the input's own bound:
-    one per chunk)."""
-    return max(1, min(jobs, PER_CORE * cores()))
-
-
 def _start_method() -> str:
     wanted = os.environ.get("TRIALCODE_START_METHOD")  # tests run the spawn path too
     if wanted:
@@ -86,10 +76,10 @@ def run_parts(
             progress(reports)
 
     chunks = state.chunks()
-    # never more processes than chunks to share (a small input runs in this process), nor
-    # than PER_CORE per core: `--jobs 99999` must not start 99,999 processes
-    ahead = list(islice(chunks, 2 * processes(jobs)))
-    jobs = min(processes(jobs), len(ahead))
+    # never more processes than chunks to share (a small input runs in this process); the
+    # command refuses more than 4 a core (trialcode.commands.validate)
+    ahead = list(islice(chunks, 2 * max(jobs, 1)))
+    jobs = min(jobs, len(ahead))
     chunks = chain(ahead, chunks)
     if jobs <= 1:
         for chunk in chunks:
