@@ -46,7 +46,7 @@ bench: $(NATIVE)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/parse.py
 	$(BIN)/python benchmarks/lsp.py
-	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/scale.py --big 1000000
 
 clean:
 	rm -rf $(VENV) build *.egg-info out engine/*.so engine/io/*.so engine/_native_sources.txt

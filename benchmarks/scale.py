@@ -84,12 +84,16 @@ class Sampler(threading.Thread):
         self.root = root
         self.peaks: dict[int, tuple[float, str]] = {}
         self.root_cpu = 0.0  # the CPU time of the root process alone, at the last sample
+        # each process's own CPU time at its last sample: for Spark, whose JVM and Python
+        # workers are not all waited for by the command (so not all in its rusage)
+        self.cpu: dict[int, float] = {}
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
             self.root_cpu = max(self.root_cpu, _cpu(self.root))
             for pid in _descendants(self.root):
+                self.cpu[pid] = max(self.cpu.get(pid, 0.0), _cpu(pid))
                 mb = _hwm_mb(pid)
                 if mb is not None and mb > self.peaks.get(pid, (0.0, ""))[0]:
                     self.peaks[pid] = (mb, self.peaks.get(pid, (0.0, ""))[1] or _command(pid))
@@ -128,9 +132,13 @@ def timed(args: list[str]) -> dict:
             err.seek(0)
             raise SystemExit(f"{' '.join(args)} failed:\n{err.read()[-3000:]}")
     peaks = sorted(sampler.peaks.values(), reverse=True)
+    parent = sampler.peaks.get(process.pid, (0.0, ""))[0]
+    others = [mb for pid, (mb, _) in sampler.peaks.items() if pid != process.pid]
     return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
             "parent_cpu": sampler.root_cpu, "peak_mb": peaks[0][0] if peaks else 0.0,
-            "processes": len(peaks)}
+            "parent_mb": parent, "worker_mb": max(others, default=0.0),
+            "processes": len(peaks), "load_after": _load(),
+            "sampled_cpu": sum(sampler.cpu.values())}
 
 
 def _validate(cohort: Path, *extra: str) -> list[str]:
@@ -156,6 +164,8 @@ def phase_spark_inside(cohort: Path, out: Path) -> dict:
     from trialcode.parallel import RunSpec
     from trialcode.spark import run_spark
 
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the executors' Python: this one
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
     import datetime
 
@@ -166,12 +176,60 @@ def phase_spark_inside(cohort: Path, out: Path) -> dict:
     return {"seconds": time.perf_counter() - start}
 
 
+def _cohort_file(workdir: Path, patients: int, seed: int) -> Path:
+    cohort = workdir / f"nct06802718-{patients}-{seed}.jsonl"
+    if not cohort.exists():
+        from engine.io.jsonl import write_patients
+        from engine.io.synthetic import TRIAL
+        from engine.io.synthetic import cohort as make_cohort
+
+        print(f"generating {patients:,} synthetic patients -> {cohort} ...", flush=True)
+        partial = cohort.with_name(cohort.name + ".partial")
+        write_patients(partial, make_cohort(patients, seed), trial=TRIAL,
+                       generator="benchmarks/scale.py")
+        partial.rename(cohort)
+    return cohort
+
+
+def big_run(args: argparse.Namespace, small: Path, tables_per_patient: float) -> None:
+    """One --jobs 2 run on args.big patients, when the disk can hold the input and the tables
+    (estimated from the smaller cohort's sizes per patient, with a margin)."""
+    n = args.big
+    input_per_patient = small.stat().st_size / args.patients
+    cohort = args.workdir / f"nct06802718-{n}-{args.seed}.jsonl"
+    need = (0 if cohort.exists() else n * input_per_patient) + 1.5 * n * tables_per_patient
+    free = shutil.disk_usage(args.workdir).free
+    print(f"\n{n:,} patients: input {n * input_per_patient / 1e9:.1f} GB, tables about "
+          f"{n * tables_per_patient / 1e9:.1f} GB; free on {args.workdir}: {free / 1e9:.1f} GB")
+    if need > free:
+        print(f"not run: the disk lacks room ({need / 1e9:.1f} GB needed)")
+        return
+    cohort = _cohort_file(args.workdir, n, args.seed)
+    folder = Path(tempfile.mkdtemp(prefix="trialcode-big-", dir=args.workdir))
+    try:
+        load = _load()
+        r = timed(_validate(cohort, "--jobs", "2", "--parquet", str(folder / "t")))
+        events = _events(folder / "t")
+        size = _size(folder / "t")
+        files = len(list((folder / "t" / "events").glob("*.parquet")))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"--jobs 2 on {n:,} patients ({events:,} events): {r['seconds']:.0f} s, "
+          f"{events / r['seconds']:,.0f} events/s elapsed; CPU {r['cpu']:.0f} s (parent "
+          f"{r['parent_cpu']:.0f} s): {events / max(r['cpu'] / 2, r['parent_cpu']):,.0f} events/s "
+          f"on two idle cores; peak MB parent {r['parent_mb']:.0f}, worker {r['worker_mb']:.0f}; "
+          f"tables {size / 1e9:.2f} GB in {files} files per table; load average {load} before, "
+          f"{r['load_after']} after")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20230101)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--big", type=int, default=0, metavar="N",
+                        help="then one --jobs 2 run on N patients, if the disk has room")
     parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "trialcode-bench"
     )
@@ -184,15 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     args.workdir.mkdir(parents=True, exist_ok=True)
-    cohort = args.workdir / f"nct06802718-{args.patients}-{args.seed}.jsonl"
-    if not cohort.exists():
-        from engine.io.jsonl import write_patients
-        from engine.io.synthetic import TRIAL
-        from engine.io.synthetic import cohort as make_cohort
-
-        print(f"generating {args.patients:,} synthetic patients -> {cohort} ...", flush=True)
-        write_patients(cohort, make_cohort(args.patients, args.seed), trial=TRIAL,
-                       generator="benchmarks/scale.py")
+    cohort = _cohort_file(args.workdir, args.patients, args.seed)
     out = Path(tempfile.mkdtemp(prefix="trialcode-scale-", dir=args.workdir))
     from engine import native
 
@@ -214,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
             r["load"] = load
             runs[name].append(r)
             print(f"  {name} run {i + 1}: {r['seconds']:.1f} s, CPU {r['cpu']:.1f} s (first "
-                  f"process {r['parent_cpu']:.1f} s), peak {r['peak_mb']:.0f} MB "
+                  f"process {r['parent_cpu']:.1f} s; every process, sampled: "
+                  f"{r['sampled_cpu']:.1f} s), peak {r['peak_mb']:.0f} MB "
                   f"({r['processes']} processes; load average before: {load})", flush=True)
             if i:
                 shutil.rmtree(folder)
@@ -231,9 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     json_size, parquet_size = _size(out / "report.json"), _size(out / "1-0")
 
     print(f"\nevents: {events:,} ({events / args.patients:.1f} per patient); medians of "
-          f"{args.runs} runs")
-    print(f"{'run':<22} {'seconds':>8} {'patients/s':>11} {'events/s':>11} {'x --jobs 1':>11} "
-          f"{'peak MB/process':>16} {'CPU s':>7} {'first process CPU s':>20}")
+          f"{args.runs} runs; load: the machine's 1-minute load average before each run (other "
+          "work on it inflates elapsed time, CPU time far less)")
+    print(f"{'run':<18} {'seconds':>8} {'events/s':>10} {'x --jobs 1':>10} {'CPU s':>7} "
+          f"{'parent CPU s':>12} {'events/CPU s':>12} {'peak MB parent':>14} "
+          f"{'peak MB worker':>14} {'load':>10}")
     base = statistics.median(r["seconds"] for r in runs["--jobs 1"])
     medians = {}
     cpu = {}
@@ -242,29 +295,44 @@ def main(argv: list[str] | None = None) -> int:
         medians[name] = s
         cpu[name] = (statistics.median(r["cpu"] for r in rs),
                      statistics.median(r["parent_cpu"] for r in rs))
-        peak = statistics.median(r["peak_mb"] for r in rs)
-        print(f"{name:<22} {s:>8.1f} {args.patients / s:>11,.0f} {events / s:>11,.0f} "
-              f"{base / s:>11.2f} {peak:>16.0f} {cpu[name][0]:>7.1f} {cpu[name][1]:>20.1f}")
+        parent_mb = statistics.median(r["parent_mb"] for r in rs)
+        worker_mb = statistics.median(r["worker_mb"] for r in rs)
+        loads = sorted(float(r["load"].split()[0]) for r in rs)
+        print(f"{name:<18} {s:>8.1f} {events / s:>10,.0f} {base / s:>10.2f} {cpu[name][0]:>7.1f} "
+              f"{cpu[name][1]:>12.1f} {events / cpu[name][0]:>12,.0f} {parent_mb:>14.0f} "
+              f"{worker_mb or float('nan'):>14.0f} {f'{loads[0]:.1f}-{loads[-1]:.1f}':>10}")
     # What two idle cores would give, from CPU time (which other processes on the machine
     # disturb far less than elapsed time): all the work spread over two cores, and never less
     # than the parent's own share.
     total, parent = cpu["--jobs 2"]
     idle = cpu["--jobs 1"][0] / max(total / 2, parent)
-    print(f"from CPU time, --jobs 2 on two idle cores: {idle:.2f}x --jobs 1 (CPU {total:.1f} s "
-          f"against {cpu['--jobs 1'][0]:.1f} s: {total / cpu['--jobs 1'][0] - 1:+.1%} for "
-          f"splitting and merging)")
+    print(f"from CPU time, --jobs 2 on two idle cores: {idle:.2f}x --jobs 1, "
+          f"{events / max(total / 2, parent):,.0f} events/s (CPU {total:.1f} s against "
+          f"{cpu['--jobs 1'][0]:.1f} s: {total / cpu['--jobs 1'][0] - 1:+.1%} for splitting and "
+          "merging)")
+    if spark:
+        # every process of the command, sampled (the JVM is not always waited for)
+        spark_cpu = statistics.median(r["sampled_cpu"] for r in runs["--spark local[2]"])
+        jobs_cpu = statistics.median(r["sampled_cpu"] for r in runs["--jobs 2"])
+        print(f"Spark local[2]: CPU of all its processes (JVM and Python workers, sampled) "
+              f"{spark_cpu:.1f} s, {spark_cpu / jobs_cpu:.2f}x --jobs 2's ({jobs_cpu:.1f} s "
+              f"sampled the same way): {events / (spark_cpu / 2):,.0f} events/s on two idle "
+              "cores")
     if inside is not None:
         s = inside["seconds"]
-        print(f"{'spark, run alone':<22} {s:>8.1f} {args.patients / s:>11,.0f} "
-              f"{events / s:>11,.0f} {base / s:>11.2f} {'':>16}")
+        print(f"{'spark, run alone':<18} {s:>8.1f} {events / s:>10,.0f} {base / s:>10.2f}")
     print(f"trialcode report DIR --html --csv (one process, from the tables): "
           f"{report['seconds']:.1f} s, {args.patients / report['seconds']:,.0f} patients/s, "
           f"peak {report['peak_mb']:.0f} MB")
+    files = len(list((out / "1-0" / "events").glob("*.parquet")))
     print(f"\nsizes: JSON report {json_size / 1e6:,.1f} MB ({json_run['seconds']:.1f} s), "
-          f"Parquet tables {parquet_size / 1e6:,.1f} MB: {json_size / parquet_size:.1f}x smaller")
+          f"Parquet tables {parquet_size / 1e6:,.1f} MB ({files} files per table): "
+          f"{json_size / parquet_size:.1f}x smaller; per patient: input "
+          f"{cohort.stat().st_size / args.patients / 1e3:.1f} kB, tables "
+          f"{parquet_size / args.patients / 1e3:.2f} kB, JSON {json_size / args.patients / 1e3:.1f} kB")
     two = medians["--jobs 1"] / medians["--jobs 2"]
-    print(f"targets: --jobs 2 >= 1.8x --jobs 1 -> {two:.2f}x; Parquet >= 10x smaller -> "
-          f"{json_size / parquet_size:.1f}x", end="")
+    print(f"targets: --jobs 2 >= 1.8x --jobs 1 -> {two:.2f}x elapsed, {idle:.2f}x from CPU time; "
+          f"Parquet >= 10x smaller -> {json_size / parquet_size:.1f}x", end="")
     if spark:
         ratio = medians["--spark local[2]"] / medians["--jobs 2"]
         alone = inside["seconds"] / medians["--jobs 2"] if inside else float("nan")
@@ -272,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
               f"({alone:.2f}x without the session's start)")
     else:
         print("; Spark not run (no Java or --no-spark)")
+    if args.big:
+        big_run(args, cohort, parquet_size / args.patients)
     shutil.rmtree(out, ignore_errors=True)
     return 0
 

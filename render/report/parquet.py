@@ -1,11 +1,14 @@
 """The validation report written as Parquet tables (`validate --parquet DIR`), and read back.
 
 Each table of render.report.tables is a folder of Parquet files, `DIR/<table>/part-*.parquet`
-(one file from `--parquet`, one per Spark partition from `--spark`; read the files in name order
-for input order), written with pyarrow in row groups as the patients stream through (memory
-stays flat), zstd-compressed. The summary table also says what run it was (`info` rows: the
-schema `trialcode.results/1`, the trial, the data cut, the input, the trialcode version and
-the protocol's own text, so that `trialcode report DIR` needs nothing else).
+(read the files in name order for input order), zstd-compressed. A local run (`--parquet`,
+any `--jobs`) writes one file per chunk of the input (trialcode.parallel), named by the chunk's
+number, in the process that evaluated the chunk (`ChunkFiles`): the same files whatever the
+number of processes, and no process that all rows go through. A Spark run writes one file per
+partition. A file's rows are written in row groups as the patients stream through (memory stays
+flat). The summary table also says what run it was (`info` rows: the schema
+`trialcode.results/1`, the trial, the data cut, the input, the trialcode version and the
+protocol's own text, so that `trialcode report DIR` needs nothing else).
 
 A folder is never left half written: the tables are written into a hidden folder inside DIR and
 moved into place when the run has finished, the old summary table removed first and the new one
@@ -33,7 +36,7 @@ from render.report.tables import PATIENT_TABLES, SCHEMA, SCHEMAS, TABLES
 # the writing process is bounded by it, about 25 MB for the schedule table)
 ROW_GROUP_ROWS = 64 * 1024
 PARTIAL_PREFIX = ".trialcode-partial-"
-PART = "part-00000.parquet"
+PART = "part-00000000.parquet"  # the summary's file, and an empty table's
 
 
 INFO_KEYS = ("schema", "trial", "as_of", "source", "version", "generated", "protocol_path",
@@ -82,21 +85,25 @@ class ResultsFolderError(Exception):
     """A folder that is not (or not wholly) a trialcode results folder of a known version."""
 
 
-class ParquetResultsWriter:
-    """The patient tables, appended batch by batch; `finish` adds the summary and moves the
-    tables into place."""
+def chunk_file(index: int) -> str:
+    """The name of a chunk's file in each table's folder (name order is input order)."""
+    return f"part-{index:08d}.parquet"
 
-    def __init__(self, folder: str | Path, *, row_group_rows: int = ROW_GROUP_ROWS):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+
+class ChunkFiles:
+    """One chunk's rows of every patient table, written into the partial folder of a run as
+    `<table>/part-<chunk>.parquet`; a table the chunk has no rows for gets no file.
+
+    Made again for a chunk that is read again (a patient id repeated across chunks: see
+    trialcode.parallel), it replaces what the chunk wrote before."""
+
+    def __init__(self, folder: Path, index: int, *, row_group_rows: int = ROW_GROUP_ROWS):
+        self.folder = folder
+        self.name = chunk_file(index)
         self.row_group_rows = row_group_rows
-        self.tmp = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=self.folder))
-        self._writers: dict[str, pq.ParquetWriter] = {}
         for table in PATIENT_TABLES:
-            (self.tmp / table).mkdir()
-            self._writers[table] = pq.ParquetWriter(
-                self.tmp / table / PART, SCHEMAS[table], compression="zstd"
-            )
+            (folder / table / self.name).unlink(missing_ok=True)
+        self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[pa.RecordBatch]] = {t: [] for t in PATIENT_TABLES}
         self._rows = dict.fromkeys(PATIENT_TABLES, 0)
 
@@ -111,38 +118,61 @@ class ParquetResultsWriter:
 
     def _flush(self, table: str) -> None:
         if self._pending[table]:
+            writer = self._writers.get(table)
+            if writer is None:
+                writer = self._writers[table] = pq.ParquetWriter(
+                    self.folder / table / self.name, SCHEMAS[table], compression="zstd"
+                )
             data = pa.Table.from_batches(self._pending[table], SCHEMAS[table])
-            self._writers[table].write_table(data, row_group_size=self.row_group_rows)
+            writer.write_table(data, row_group_size=self.row_group_rows)
         self._pending[table] = []
         self._rows[table] = 0
 
-    def finish(self, summary: list[dict[str, Any]]) -> Path:
-        """Write the summary table (rows of `summary_rows`), close every file and move the
-        tables into the folder."""
+    def close(self) -> int:
+        """Write what is left and close the files; the number of files written."""
         for table in PATIENT_TABLES:
             self._flush(table)
-            self._writers[table].close()
-        (self.tmp / "summary").mkdir()
+        for writer in self._writers.values():
+            writer.close()
+        return len(self._writers)
+
+
+class ParquetResultsWriter:
+    """A results folder being written: the chunks' files go into `partial` (ChunkFiles, in
+    whichever process evaluates the chunk); `finish` adds the summary and moves the tables
+    into place, `abort` removes what was written."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(exist_ok=True)
+        self.partial = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=self.folder))
+        for table in PATIENT_TABLES:
+            (self.partial / table).mkdir()
+
+    def finish(self, summary: list[dict[str, Any]]) -> Path:
+        """Write the summary table (rows of `summary_rows`), give every table that no chunk
+        had rows for an empty file (so that each table can be read as `<table>/*.parquet`),
+        and move the tables into the folder."""
+        for table in PATIENT_TABLES:
+            if not any((self.partial / table).glob("*.parquet")):
+                pq.write_table(SCHEMAS[table].empty_table(), self.partial / table / PART,
+                               compression="zstd")
+        (self.partial / "summary").mkdir()
         pq.write_table(
             pa.Table.from_pylist(summary, SCHEMAS["summary"]),
-            self.tmp / "summary" / PART,
+            self.partial / "summary" / PART,
             compression="zstd",
         )
         shutil.rmtree(self.folder / "summary", ignore_errors=True)
         for table in TABLES:  # the summary last
             shutil.rmtree(self.folder / table, ignore_errors=True)
-            (self.tmp / table).rename(self.folder / table)
-        self.tmp.rmdir()
+            (self.partial / table).rename(self.folder / table)
+        self.partial.rmdir()
         return self.folder
 
     def abort(self) -> None:
         """Remove what was written (a failed run leaves the folder as it was)."""
-        for writer in self._writers.values():
-            try:
-                writer.close()
-            except Exception:  # closing a writer after a failure may fail too
-                pass
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        shutil.rmtree(self.partial, ignore_errors=True)
 
 
 def summary_rows(

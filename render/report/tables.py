@@ -139,14 +139,17 @@ class TableRows:
     `take` turns them into record batches (and starts again)."""
 
     def __init__(self) -> None:
-        self._columns: dict[str, dict[str, list[Any]]] = {}
-        self._reset()
-
-    def _reset(self) -> None:
-        self._columns = {t: {name: [] for name, _ in cols} for t, cols in COLUMNS.items()}
+        # each row a tuple, turned into columns once per batch by `take`: one list append per
+        # row (rather than one per value) is what keeps the tables cheap to build
+        self._rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNS}
+        self._width = {t: len(cols) for t, cols in COLUMNS.items()}
 
     def rows(self, table: str) -> int:
-        return len(self._columns[table]["position"])
+        return len(self._rows[table])
+
+    def total(self) -> int:
+        """Rows gathered since the last take, in all tables."""
+        return sum(map(len, self._rows.values()))
 
     def add(self, position: int, item: PatientResult | RejectedRecord, patient: Patient | None,
             n: int = 0) -> None:
@@ -246,20 +249,22 @@ class TableRows:
         )
 
     def _append(self, table: str, *values: Any) -> None:
-        for column, value in zip(self._columns[table].values(), values, strict=True):
-            column.append(value)
+        self._rows[table].append(values)
 
     def take(self) -> dict[str, pa.RecordBatch]:
         """The rows gathered since the last take, one record batch per table."""
-        out = {
-            table: pa.RecordBatch.from_arrays(
-                [pa.array(values, type=SCHEMAS[table].field(name).type)
-                 for name, values in columns.items()],
-                schema=SCHEMAS[table],
+        out = {}
+        for table, rows in self._rows.items():
+            schema = SCHEMAS[table]
+            columns = list(zip(*rows, strict=True)) if rows else [()] * self._width[table]
+            if len(columns) != self._width[table]:
+                raise ValueError(f"{table}: rows of {len(columns)} values, not {self._width[table]}")
+            out[table] = pa.RecordBatch.from_arrays(
+                [pa.array(values, type=field.type) for field, values in zip(schema, columns,
+                                                                            strict=True)],
+                schema=schema,
             )
-            for table, columns in self._columns.items()
-        }
-        self._reset()
+            self._rows[table] = []
         return out
 
 

@@ -26,6 +26,7 @@ from engine.patient import Patient, RecordRef, RejectedRecord
 from engine.report_json import patient_json, rejected_json, summary_json
 from engine.results import PatientResult
 from render.report.collect import ReportCollector
+from render.report.parquet import open_results, read_table, rows
 from render.report.terminal import Progress
 from tests.io.cohortkit import AS_OF, MINI, MINI_PATIENTS, PILOT, SDTM, SEED_TRIAL, bad_cohort
 from trialcode.cli import main
@@ -33,12 +34,14 @@ from trialcode.parallel import chunks as chunking
 
 
 def _outputs(tmp: Path, name: str, capsys: pytest.CaptureFixture[str], *args: str | Path) -> dict[str, bytes]:
-    """Run validate with every report; return each output's bytes, the terminal's included
-    (with this run's folder name taken out of it)."""
+    """Run validate with every report; return each output's bytes (each file of the Parquet
+    tables among them), the terminal's included (with this run's folder name taken out of
+    it)."""
     out = tmp / name
     out.mkdir()  # trialcode does not create a missing folder (docs/cli.md)
     code = main(["validate", *map(str, args), "--json", str(out / "r.json"),
-                 "--html", str(out / "r.html"), "--csv", str(out / "csv")])
+                 "--html", str(out / "r.html"), "--csv", str(out / "csv"),
+                 "--parquet", str(out / "tables")])
     assert code == 0
     files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     files["terminal"] = capsys.readouterr().out.replace(str(out), "OUT").encode()
@@ -90,6 +93,14 @@ def test_synthetic_cohort_with_bad_records_same_in_n_processes(
     assert all("on line 6" in r["message"] for r in repeated)
     assert report["summary"]["rejected"] == len(report["rejected"]) == 5
     assert report["summary"]["patients"] == 60  # the broken line and the repeats are rejected whole
+    # the tables say the same: each rejected record once, where one pass finds it, and counted
+    _, files = open_results(tmp_path / "many" / "tables")
+    rejected = read_table(files["rejected"], "rejected").to_pylist()
+    assert [(f"{r['source_file']} {r['source_record']}", r["message"]) for r in rejected] == [
+        (r["source"], r["message"]) for r in expected["rejected"]]  # type: ignore[index]
+    counted = {(r["section"], r["metric"]): r["value"] for r in rows(files["summary"])}
+    assert counted[("run", "rejected")] == 5 and counted[("run", "patients")] == 60
+    assert len(files["rejected"]) > 1  # the rejected records are in the files of several chunks
 
 
 @pytest.mark.skipif(not SDTM.is_dir(), reason="CDISC pilot data not present")
@@ -130,6 +141,43 @@ def test_jobs_zero_means_every_core_and_a_negative_count_is_a_usage_error(
         main([*args, "--jobs", "-1"])
     assert exit_.value.code == 2
     assert "'-1' is not a number of processes" in capsys.readouterr().err
+
+
+def test_no_more_processes_start_than_the_input_has_chunks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    from trialcode.parallel import pool as pool_module
+
+    started: list[int] = []
+    real = multiprocessing.get_context
+
+    class Spy:
+        def __init__(self, method: str | None = None):
+            self.context = real(method)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.context, name)
+
+        def Pool(self, n: int, **kwargs: object) -> object:  # noqa: N802 (multiprocessing's name)
+            started.append(n)
+            return self.context.Pool(n, **kwargs)
+
+    monkeypatch.setattr(pool_module.multiprocessing, "get_context", Spy)
+    monkeypatch.setattr(chunking, "CHUNK_LINES", 20)
+    patients = tmp_path / "cohort.jsonl"
+    bad_cohort(patients, 40)  # 46 lines after the header: 3 chunks
+    args = ["validate", str(SEED_TRIAL), "--patients", str(patients), "--as-of", AS_OF, "-q"]
+    assert main([*args, "--jobs", "8", "--json", str(tmp_path / "many.json")]) == 0
+    assert started == [3]
+    assert main([*args, "--jobs", "1", "--json", str(tmp_path / "one.json")]) == 0
+    assert (tmp_path / "many.json").read_bytes() == (tmp_path / "one.json").read_bytes()
+    # one chunk to share: no worker at all
+    started.clear()
+    assert main(["validate", str(MINI), "--patients", str(MINI_PATIENTS), "--as-of",
+                 "2024-03-01", "-q", "--jobs", "8"]) == 0
+    assert started == []
 
 
 def test_the_progress_bar_counts_the_patients_of_every_process() -> None:

@@ -84,6 +84,16 @@ def test_tables_are_the_same_in_two_processes(
     one, two = _tables(tmp_path / "one"), _tables(tmp_path / "two")
     for table in TABLES:
         assert one[table].equals(two[table]), table
+    # more: the very same files (one per chunk, written by whichever process evaluated it)
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.parquet"))
+    assert files == sorted(
+        p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*.parquet"))
+    lines = len(cohort.read_text(encoding="utf-8").splitlines()) - 1  # the header aside
+    chunks = (lines + 5) // 6
+    assert chunks > 2
+    assert len(list((tmp_path / "one" / "patients").glob("*.parquet"))) == chunks
+    for file in files:
+        assert (tmp_path / "one" / file).read_bytes() == (tmp_path / "two" / file).read_bytes()
 
 
 def _report_equals_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> None:
@@ -119,24 +129,27 @@ def test_report_from_the_tables_of_the_cdisc_pilot(
                             "--map", str(PILOT / "sdtm-map.toml"), "--as-of", "2015-03-31")
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_failed_run_leaves_the_folder_as_it_was(
-    tmp_path: Path, cohort: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, cohort: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, jobs: str
 ) -> None:
     args = ["validate", str(SEED_TRIAL), "--patients", str(cohort), "--as-of", AS_OF, "-q",
-            "--parquet", str(tmp_path / "t")]
+            "--parquet", str(tmp_path / "t"), "--jobs", jobs]
     assert main(args) == 0
     before = {p: p.read_bytes() for p in (tmp_path / "t").rglob("*") if p.is_file()}
+    assert before
     monkeypatch.setattr(chunking, "CHUNK_LINES", 5)
-    real = results_folder.ParquetResultsWriter.add
-    calls = []
+    real = results_folder.ChunkFiles.add
 
-    def failing(self: results_folder.ParquetResultsWriter, batches: dict[str, pa.RecordBatch]) -> None:
-        calls.append(1)
-        if len(calls) == 3:
+    # the third chunk's files fail to be written (in whichever process evaluates it: the
+    # workers are forked with this patch)
+    def failing(self: results_folder.ChunkFiles, batches: dict[str, pa.RecordBatch]) -> None:
+        if self.name == results_folder.chunk_file(2):
             raise RuntimeError("disk full")
         real(self, batches)
 
-    monkeypatch.setattr(results_folder.ParquetResultsWriter, "add", failing)
+    monkeypatch.setattr(results_folder.ChunkFiles, "add", failing)
     assert main(args) == EXIT_INTERNAL
     assert "internal error: RuntimeError: disk full" in capsys.readouterr().err
     after = {p: p.read_bytes() for p in (tmp_path / "t").rglob("*") if p.is_file()}

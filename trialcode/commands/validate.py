@@ -19,6 +19,8 @@ import datetime
 import sys
 from pathlib import Path
 
+import attrs
+
 import trialcode
 from engine.io.jsonl import PatientFileError
 from engine.io.sdtm import MapError, SdtmError
@@ -107,8 +109,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         type=_jobs,
         default=1,
-        help="evaluate patients in N processes (default 1; 0: one per core); "
-        "the reports are the same whatever N",
+        help="evaluate patients in N processes (default 1; 0: one per core; at most 4 per "
+        "core); the reports are the same whatever N",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
     p.set_defaults(func=run_validate)
@@ -191,11 +193,17 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
         map=args.map,
         json=bool(args.json),
         csv=bool(args.csv),
-        parquet=bool(args.parquet),
         # timelines are for the HTML report only: none kept (or sent by workers) without it
         max_timelines=max(args.timelines, 0) if args.html else 0,
     )
     state = RunState(spec, trial)
+    parquet = None
+    if args.parquet:
+        from render.report.parquet import ParquetResultsWriter
+
+        parquet = ParquetResultsWriter(Path(args.parquet))
+        # each chunk's tables are written by the process that evaluates it (any --jobs)
+        state.spec = attrs.evolve(spec, parquet_dir=parquet.partial)
     source, accounting, not_read = state.source, state.accounting, state.not_read
     csv = CsvListings(args.csv) if args.csv else None
     json_writer = None
@@ -203,12 +211,7 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
         from render.report.json_stream import JsonReportWriter
 
         json_writer = JsonReportWriter(args.json, trial.name, as_of)
-    parquet = None
-    if args.parquet:
-        from render.report.parquet import ParquetResultsWriter
-
-        parquet = ParquetResultsWriter(Path(args.parquet))
-    reports = Reports(state, json_writer, csv, parquet)
+    reports = Reports(state, json_writer, csv)
     progress = Progress(state.total, "patients", processes=jobs)
     try:
         run_parts(

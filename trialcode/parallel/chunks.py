@@ -38,6 +38,13 @@ CHUNK_LINES = 256
 CHUNK_CHARS = 1 << 20
 CHUNK_ITEMS = 32  # SDTM items (patients and rejected records) per chunk
 CHUNK_ROWS = 16384  # rows of an event table (about 190 patients of the synthetic cohort)
+# A run that writes Parquet tables writes one file per chunk and table: on a big input, its
+# chunks grow (up to CHUNK_GROWTH times the sizes above, while the input still makes at least
+# CHUNKS_WANTED chunks) so that the files do not become many small ones (about 800 patients
+# a file at most; 1,000,000 patients make about 1,200 files per table). The growth depends on
+# the input's size alone: the files are the same whatever the number of processes.
+CHUNK_GROWTH = 8
+CHUNKS_WANTED = 64
 
 
 @attrs.frozen
@@ -51,7 +58,10 @@ class RunSpec:
     map: Path | None = None
     json: bool = False
     csv: bool = False
-    parquet: bool = False
+    parquet: bool = False  # a part holds its tables' rows (Arrow IPC: for Spark)
+    # where each chunk writes its tables' files itself (render.report.parquet.ChunkFiles): the
+    # partial folder of the results folder being written
+    parquet_dir: Path | None = None
     max_rows: int = 2000
     max_timelines: int = 400
     # For processes that cannot read the protocol file or the patient file's first lines
@@ -179,12 +189,20 @@ class RunState:
         """A reader of this file's patient lines (`seen`: ids of earlier chunks, see LineReader)."""
         return LineReader(self.name, self.vocab, *self.header, seen=seen)
 
+    def growth(self, unit: int) -> int:
+        """How many times the usual size this run's chunks are (see CHUNK_GROWTH), for an
+        input of `self.total` in chunks of `unit`."""
+        if self.spec.parquet_dir is None or not self.total:
+            return 1
+        return max(1, min(CHUNK_GROWTH, int(self.total) // (CHUNKS_WANTED * unit)))
+
     def chunks(self) -> Iterator[Chunk]:
         """The input cut into chunks, in input order (read lazily: for the parent)."""
         if self.table is not None:
             from engine.io.event_table import patient_bounds
 
-            for index, (first, stop) in enumerate(patient_bounds(self.table, CHUNK_ROWS)):
+            rows = CHUNK_ROWS * self.growth(CHUNK_ROWS)
+            for index, (first, stop) in enumerate(patient_bounds(self.table, rows)):
                 yield RowsChunk(index, first, stop)
             return
         if self._handle is None:
@@ -192,6 +210,8 @@ class RunState:
                 yield ItemsChunk(index, start, min(start + CHUNK_ITEMS, len(self.items)))
             return
         handle, self._handle = self._handle, None
+        growth = self.growth(CHUNK_CHARS)
+        most_lines, most_chars = CHUNK_LINES * growth, CHUNK_CHARS * growth
         with handle:
             index = 0
             first = self.lines_read + 1
@@ -200,7 +220,7 @@ class RunState:
             for raw in handle:
                 lines.append(raw)
                 chars += len(raw)
-                if len(lines) >= CHUNK_LINES or chars >= CHUNK_CHARS:
+                if len(lines) >= most_lines or chars >= most_chars:
                     yield LinesChunk(index, first, tuple(lines))
                     index += 1
                     first += len(lines)

@@ -5,7 +5,10 @@ A part holds text (the JSON report's and the CSV listings' bytes for its patient
 (the summary's, the HTML report's attrition and listings totals, undeclared data kinds) and
 at most a listing's worth of results for the HTML report's listings and timelines, only while
 the parent's listing is not full: what crosses between processes stays proportional to the
-reports, not to the engine's object graphs.
+reports, not to the engine's object graphs. The Parquet tables do not cross at all: the process
+that evaluates a chunk writes the chunk's files (render.report.parquet.ChunkFiles), so that the
+tables' rows, the bulk of a run's output, are encoded and compressed on every core. (A Spark
+run's parts carry their rows instead, as Arrow IPC: trialcode.spark.)
 """
 
 from __future__ import annotations
@@ -25,8 +28,12 @@ from render.report.listings import CsvListings, CsvParts
 from trialcode.parallel.chunks import Chunk, RunState
 
 if TYPE_CHECKING:  # pyarrow is imported only by runs that write tables
-    from render.report.parquet import ParquetResultsWriter
+    from render.report.parquet import ChunkFiles
     from render.report.tables import TableRows
+
+# A chunk's table rows are turned into Arrow data (and, written in files, into row groups)
+# every this many rows: what a process holds of them as Python values stays bounded.
+TABLE_ROWS = 32768
 
 
 @attrs.frozen
@@ -61,10 +68,15 @@ def make_part(
     json = JsonParts() if spec.json else None
     csv = CsvParts() if spec.csv else None
     tables: TableRows | None = None
-    if spec.parquet:
+    files: ChunkFiles | None = None
+    if spec.parquet or spec.parquet_dir is not None:
         from render.report.tables import TableRows
 
         tables = TableRows()
+    if spec.parquet_dir is not None:
+        from render.report.parquet import ChunkFiles
+
+        files = ChunkFiles(spec.parquet_dir, chunk.index)
     rejected_at: tuple[int, int] = (0, 0)  # (position, rejected records at it so far)
     undeclared: Counter[str] = Counter()
     declared = set(state.vocab.items)
@@ -94,6 +106,13 @@ def make_part(
                 n = rejected_at[1] if rejected_at[0] == position else 0
                 rejected_at = (position, n + 1)
             tables.add(position, out, patient, n)
+            if files is not None and tables.total() >= TABLE_ROWS:
+                files.add(tables.take())
+    if files is not None:
+        assert tables is not None
+        files.add(tables.take())
+        files.close()
+        tables = None
     given = seen or {}
     read = (
         tuple((pid, line) for pid, line in reader.seen.items() if pid not in given)
@@ -127,7 +146,6 @@ class Reports:
         state: RunState,
         json: JsonReportWriter | None = None,
         csv: CsvListings | None = None,
-        parquet: ParquetResultsWriter | None = None,
     ):
         spec = state.spec
         self.summary = Summary(state.trial)
@@ -135,7 +153,6 @@ class Reports:
         self.undeclared: Counter[str] = Counter()
         self.json = json
         self.csv = csv
-        self.parquet = parquet
         self.seen: dict[str, int] = {}  # every patient id read, with its line
         self.done = 0  # chunk sizes merged, for the progress bar
 
@@ -158,9 +175,5 @@ class Reports:
             self.json.add_parts(part.json)
         if self.csv is not None and part.csv is not None:
             self.csv.write_parts(part.csv)
-        if self.parquet is not None and part.tables is not None:
-            from render.report.tables import from_ipc
-
-            self.parquet.add(from_ipc(part.tables))
         self.done += part.size
 

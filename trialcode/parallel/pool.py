@@ -11,10 +11,12 @@ back early waits for the ones before it.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable
+from itertools import chain, islice
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
@@ -73,17 +75,28 @@ def run_parts(
         if progress is not None:
             progress(reports)
 
+    chunks = state.chunks()
+    # never more processes than chunks to share (a small input runs in this process); the
+    # command refuses more than 4 a core (trialcode.commands.validate)
+    ahead = list(islice(chunks, 2 * max(jobs, 1)))
+    jobs = min(jobs, len(ahead))
+    chunks = chain(ahead, chunks)
     if jobs <= 1:
-        for chunk in state.chunks():
+        for chunk in chunks:
             merge(chunk, make_part(state, chunk, reports.full()))
         return
     context = multiprocessing.get_context(_start_method())
     full = context.Array("b", len(reports.full()), lock=False)
     _STATE = state
+    # What the workers inherit (the compiled protocol, the modules) is kept out of their cycle
+    # collector's passes: a pass writes to every object it visits, which would make each
+    # worker copy the parent's memory page by page.
+    gc.freeze()
     pool = context.Pool(jobs, initializer=_init_worker, initargs=(state.spec, full))
+    gc.unfreeze()
     try:
         pending: deque[tuple[Chunk, AsyncResult[Part]]] = deque()
-        for chunk in state.chunks():
+        for chunk in chunks:
             pending.append((chunk, pool.apply_async(_work, (chunk,))))
             while len(pending) >= 2 * jobs:
                 chunk_done, result = pending.popleft()
