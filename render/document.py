@@ -147,6 +147,12 @@ class Document:
     sections: list[Section]
     footer: str
 
+    @property
+    def running_head(self) -> str:
+        """The header of every printed page but the title page (with the page number at the
+        foot: render/templates/document.css)."""
+        return f"{self.name} · Clinical Trial Protocol"
+
     def all_sections(self) -> list[Section]:
         out: list[Section] = []
         for s in self.sections:

@@ -15,6 +15,12 @@ import jinja2
 from engine.results import Status
 from render.atomic import write_atomic
 from render.report.collect import ReportData
+from render.report.terminal import (
+    eligibility_headline,
+    schedule_anchor,
+    stop_label,
+    stopping_headline,
+)
 from render.report.timeline import timeline_svg
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
@@ -32,7 +38,12 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = _num
     env.filters["pct"] = _pct
     env.filters["words"] = lambda s: str(s).replace("_", " ")
+    env.filters["verdict"] = lambda v: VERDICT_WORDS.get(str(v), str(v))
     return env
+
+
+# A verdict on the criteria the data can decide, in the words of the report's headline.
+VERDICT_WORDS = {"eligible": "eligible", "ineligible": "not eligible", "indeterminate": "unknown"}
 
 
 def _num(x: Any) -> str:
@@ -67,7 +78,13 @@ def render_html(data: ReportData) -> str:
         for t in data.timelines.items
     ]
     anchors = {t.result.id: f"pt-{t.index}" for t in data.timelines.items}
+    day0 = schedule_anchor(trial)
     return env.get_template("report.html.j2").render(
+        site=data.summary.site_verification,
+        headline=" ".join(eligibility_headline(data, f"Eligibility at {anchor.replace('_', ' ')}")),
+        stopping_headline=stopping_headline(data, day0),
+        stop_label=lambda kind: stop_label(kind, day0),
+        labels={item.name: item.label for item in trial.data},
         d=data,
         s=data.summary,
         trial=trial,

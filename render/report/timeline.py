@@ -29,6 +29,7 @@ COLORS = {
     Status.MISSED: "#c62828",
     Status.NOT_DUE: "#9e9e9e",
     Status.NOT_APPLICABLE: "#bdbdbd",
+    Status.NOT_COLLECTED: "#bdbdbd",
 }
 UNPLANNED = "#6a1b9a"
 STOP = "#c62828"
@@ -114,7 +115,8 @@ def timeline_svg(
     def day_of(d: datetime.date) -> int:
         return (d - anchor).days
 
-    rows = [r for r in result.schedule if r.status is not Status.NOT_APPLICABLE]
+    rows = [r for r in result.schedule
+            if r.status is not Status.NOT_APPLICABLE and r.status is not Status.NOT_COLLECTED]
     cut = day_of(as_of)
     planned_days = [r.window[0] for r in rows if r.window] + [
         r.planned_day for r in rows if r.planned_day is not None and not r.window

@@ -78,7 +78,7 @@ def test_json_and_csv_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert status == 0
     assert capsys.readouterr().out == ""
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert report["schema"] == "trialcode.report/1"
+    assert report["schema"] == "trialcode.report/2"
     assert [p["id"] for p in report["patients"]] == ["M1", "M2", "M3"]
     assert len(report["rejected"]) == 2
     assert report["input"]["source"] == str(PATIENTS)
@@ -224,6 +224,37 @@ def test_validate_the_cdisc_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (mmse["met"], mmse["not_met"], mmse["unknown"]) == (252, 2, 52)
     rows = (tmp_path / "csv" / "rejected.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(rows) == 1 + report["summary"]["rejected"] == 40
+    # The datasets' rejected records add up to the total: 37 rejected rows (6 EX, 26 AE, 5 LB)
+    # and 2 rejected values of DM rows that are still used (RFXENDTC empty for 01-705-1018
+    # and 01-705-1382: the patients are evaluated without a discontinuation date).
+    assert sum(d["rejected_records"] for d in datasets.values()) == 39
+    assert sum(d["rejected"] for d in datasets.values()) == 37
+    assert (datasets["dm.xpt"]["rejected"], datasets["dm.xpt"]["rejected_records"]) == (0, 2)
+    assert "dm.xpt: 306 rows = 306 used + 0 rejected + 0 ignored; and 2 rejected values of rows " \
+        "still used" in out
+    # What the data decide: 24 criteria read data that the pilot's datasets do not hold (medical
+    # history, Hachinski, CNS imaging, ECG, folate...), listed once for the site to verify; on
+    # the others, 57 patients fail one (MMSE, labs) and the 52 screen failures lack the MMSE
+    # and labs at a randomization they never had.
+    eligibility = report["summary"]["eligibility"]
+    assert (eligibility["ineligible"], eligibility["indeterminate"]) == (57, 249)
+    assert eligibility["on_the_data"] == {"eligible": 197, "ineligible": 57, "unknown": 52}
+    site = report["summary"]["site_verification"]
+    assert len(site) == 24 and site[0]["id"] == "INCL02" and site[0]["patients"] == 306
+    assert {s["id"]: s["not_collected"] for s in site}["EXCL28"] == ["folate"]
+    assert ("Eligibility at randomization: 197 eligible / 57 not eligible / 52 unknown on the "
+            "criteria the data can decide;\n  24 criteria need site verification") in out
+    listed = (tmp_path / "csv" / "site_verification.csv").read_text(encoding="utf-8-sig")
+    assert len(listed.splitlines()) == 1 + 24
+    # the 24 are not repeated per patient in the ineligibility listing
+    ineligible = (tmp_path / "csv" / "ineligibility.csv").read_text(encoding="utf-8-sig")
+    assert ",INCL02," not in ineligible and ",EXCL27," in ineligible
+    # not collected is its own status, not "not applicable": Hachinski at screening
+    hachinski = next(a for a in report["summary"]["activities"] if a["activity"] == "hachinski")
+    assert hachinski["statuses"] == {"not_collected": 254}
+    # a screen failure's disposition is not a stop: 144 patients stopped early
+    assert report["summary"]["patients_stopped"] == 144
+    assert report["summary"]["patients_with_stopping"] == 197
 
 
 def test_json_report_layout_is_compact_utf8_and_survives_wide_integers(tmp_path: Path) -> None:
