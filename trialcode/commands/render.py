@@ -46,7 +46,7 @@ def _load(path: str) -> object:
 
 def run_render(args: argparse.Namespace) -> int:
     from render import render_document
-    from render.prose import check_text_vs_expr
+    from render.wording import check_text_vs_expr
 
     try:
         trial = _load(args.protocol)
@@ -57,7 +57,7 @@ def run_render(args: argparse.Namespace) -> int:
 
     assert isinstance(trial, Trial)
     for c in trial.eligibility.criteria:
-        for f in check_text_vs_expr(c, trial.calendar):
+        for f in check_text_vs_expr(c, trial.calendar, trial):
             where = f"{c.span}: " if c.span else ""
             print(f"{where}warning: criterion {f}", file=sys.stderr)
     if args.fmt in ("docx", "pdf") and not args.output:
