@@ -4,7 +4,9 @@ report's escaping and self-containedness, and the SDTM path on the CDISC pilot."
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -18,7 +20,7 @@ from engine.io.jsonl import read_lines
 from engine.io.vocabulary import Vocabulary
 from engine.patient import Patient
 from render.report.collect import ReportCollector
-from render.report.html import render_html
+from render.report.html import render_html, timelines_of
 from trialcode.cli import main
 
 HERE = Path(__file__).resolve().parent
@@ -151,7 +153,11 @@ def test_html_escapes_patient_data_and_is_self_contained() -> None:
         '{"id": "<b>bold</b>", "events": [}',
     ]
     html = _html_for(lines)
-    assert "<script" not in html.lower()
+    # the page's own two scripts (the timeline data and the script that draws it) and no other;
+    # the patient's data are in the data block as base64, which has no markup characters
+    assert html.lower().count("<script") == 2
+    assert '<script type="application/octet-stream" id="timeline-data">' in html
+    assert html.count("<script>// Draws the patient timelines") == 1
     assert "<img" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -159,8 +165,19 @@ def test_html_escapes_patient_data_and_is_self_contained() -> None:
     assert "evil.jsonl &lt;b&gt;" in html
     # One file: no tag loads anything (stylesheet, script, image, font).
     tags = re.findall(r"<[^>]+>", html)
-    assert not [t for t in tags if re.search(r"\b(src|href)=\"?(https?:|//)|<link|<script", t)]
+    assert not [t for t in tags if re.search(r"\b(src|href)=\"?(https?:|//)|<link", t)]
     assert "@import" not in html and "url(" not in html
+    # and the page lets nothing load and no other script run, whatever got in
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert policy is not None and "default-src 'none'" in policy.group(1)
+    script = html.split("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in policy.group(1)
+    # the timeline's text is data, drawn as text by the script (textContent)
+    (timeline,) = timelines_of(html)
+    titles = [m[-1] for m in timeline["m"]]
+    assert any("<img src=x onerror=alert(1)>, grade 3" in t for t in titles)
+    assert "textContent" in script and "innerHTML" not in script
 
 
 def test_html_report_of_the_mini_cohort(tmp_path: Path) -> None:
@@ -171,7 +188,11 @@ def test_html_report_of_the_mini_cohort(tmp_path: Path) -> None:
     )
     html = out.read_text(encoding="utf-8")
     assert html.count('<section class="patient"') == 3
-    assert html.count("<svg") == 3
+    timelines = timelines_of(html)
+    assert len(timelines) == html.count('<div class="tl" data-tl=') == 3
+    # every planned occurrence that has a day is drawn, with its source record in the tooltip
+    marks = [m for t in timelines for m in t["m"] if m[0] == "r"]
+    assert any("source: mini-patients.jsonl line" in m[-1] for m in marks)
     assert "Deviation listing (8)" in html
     assert "Rejected records (2)" in html
     assert "latest alt within 14 days before randomization: 130 U/L on 2024-01-02" in html
@@ -212,10 +233,18 @@ def test_validate_the_cdisc_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[
         tmp_path / "csv",
         "--json",
         tmp_path / "r.json",
+        "--html",
+        tmp_path / "r.html",
     )
     assert status == 0
     out = capsys.readouterr().out
     assert "CDISCPILOT01: 306 patients" in out
+    # One self-contained page that opens quickly: the timelines are compact data drawn as they
+    # come into view (17.8 MB with every timeline as SVG; about 2 MB now).
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert len(html.encode("utf-8")) < 3_000_000
+    assert len(timelines_of(html)) == html.count('<div class="tl" data-tl=') == 254
+    assert html.count("No timeline: the patient has no randomization date") == 52
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     datasets = {d["dataset"]: d for d in report["input"]["datasets"]}
     for d in datasets.values():
