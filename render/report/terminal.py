@@ -77,8 +77,8 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
     if site:
         lines += [
             "",
-            f"Criteria the data cannot answer ({len(site)}): the site must verify them "
-            "(not counted as unknown above)",
+            f"Criteria the data cannot answer ({len(site)}): the site must verify "
+            f"{'it' if len(site) == 1 else 'them'} (not counted as unknown above)",
         ]
         width = max(len(c.id) for c in site)
         for c in site:
