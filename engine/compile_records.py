@@ -35,6 +35,7 @@ from engine.expressions import (
     evidence,
     molar_mass,
     numeric,
+    quantity_text,
     start_of,
     value_and_unit,
 )
@@ -98,7 +99,10 @@ def compile_statistic(node: ex.Statistic, select: SelectFn) -> Operand:
             else:
                 val = attribute(ev, attr)
                 raw, unit = val.value, val.unit
-                if unit is None and declared is not None and not isinstance(raw, str):
+                written = quantity_text(raw) if isinstance(raw, str) else None
+                if written is not None:
+                    raw, unit = written  # "450 mL": a number with its own unit
+                elif unit is None and declared is not None:
                     unit = declared  # a number in an attribute is in its declared unit
                 if raw is None:
                     return Val(None, subject, record=ev, pos=pos,
@@ -229,6 +233,7 @@ def compile_continuous(node: ex.Continuous, select: SelectFn) -> Cond:
     period = window_days(node.duration)
     tolerance = window_days(node.gap) if node.gap is not None else None
     unchanged = node.unchanged
+    kind = node.selection.kind
     no_anchor = f"no date for {anchor_name(node.anchor)}"
 
     def continuous(scope: Scope, event: Event | None) -> Result:
@@ -247,6 +252,7 @@ def compile_continuous(node: ex.Continuous, select: SelectFn) -> Cond:
         doubtful = [(r, iv) for r, iv in doubtful if iv[1] >= lo and iv[0] <= hi]
         for r, _ in sure:
             scope.cited.add(r[1])
+        doubtful_pos = {r[1] for r, _ in doubtful}
         gaps = uncovered([iv for _, iv in sure], lo, hi)
         worst = max(gaps, key=_days) if gaps else None
         may_gaps = uncovered([iv for _, iv in sure + doubtful], lo, hi)
@@ -274,10 +280,32 @@ def compile_continuous(node: ex.Continuous, select: SelectFn) -> Cond:
             steady, steady_text = _stability(unchanged, sure, doubtful)
             truth = coverage & steady
             texts.append(steady_text)
-        return truth, [evidence(scope, None, truth,
+        # the records of the period are the inputs: each with its dates and source, and the
+        # attribute that must not change
+        inputs = tuple(_period_input(scope, kind, ev, pos, unchanged, pos in doubtful_pos)
+                       for (ev, pos), _ in sorted(sure + doubtful, key=lambda x: x[1]))
+        return truth, [evidence(scope, Val(None, subject, inputs=inputs), truth,
                                 f"{subject}: {'; '.join(texts)}: {truth._value_}")]
 
     return continuous
+
+
+def _period_input(scope: Scope, kind: str, ev: Event, pos: int, unchanged: str | None,
+                  doubtful: bool) -> Val:
+    """A record of a `continuous` period as an input of its evidence: `metformin from
+    2023-10-01, ongoing: daily_dose 1500`, or what makes it doubtful."""
+    subject = _record(ev)
+    if doubtful:
+        return Val(None, subject, record=ev, pos=pos, missing="counts only if its `where` holds")
+    if unchanged is None:
+        return Val(None, subject, record=ev, pos=pos, missing="in the period")
+    v = attribute(ev, unchanged)
+    if v.value is None:
+        return Val(None, subject, record=ev, pos=pos, missing=f"no {unchanged}")
+    unit = v.unit
+    if unit is None and numeric(v.value) is not None:
+        unit = _target_unit(scope, kind, unchanged)  # its declared unit (mg)
+    return Val(v.value, f"{unchanged} of {subject}", unit=unit, record=ev, pos=pos)
 
 
 def _allowance(days: int) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import re
 from collections.abc import Callable
 from typing import Final
 
@@ -38,6 +37,7 @@ from engine.expressions import (
     molar_mass,
     normalize_sex,
     numeric,
+    quantity_text,
 )
 from engine.logic import TRUE, UNKNOWN
 from engine.patient import Event, Observation, Occurrence
@@ -66,7 +66,6 @@ CompileOperand = Callable[[ex.Expr], Operand]
 CompileCondition = Callable[[ex.Expr], Cond]
 
 LITERALS: Final = (ex.QuantityLiteral, ex.StringLiteral, ex.BoolLiteral)
-_QUANTITY_TEXT: Final = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*(\S+)\s*$")
 
 
 def is_computed(node: ex.Expr) -> bool:
@@ -540,10 +539,12 @@ def _unit_attribute(node: ex.UnitAttribute) -> Operand:
         v = attribute(event, name)
         raw = v.value
         if isinstance(raw, str):
-            m = _QUANTITY_TEXT.match(raw)
-            if m is None:
-                return v
-            return Val(float(m.group(1)), name, unit=m.group(2), record=event)
+            q = quantity_text(raw)
+            if q is not None:
+                return Val(q[0], name, unit=q[1], record=event)
+            if numeric(raw) is None:
+                return v  # text: compared as text, or an error there
+            # a number written as text is a number: in the declared unit below
         if v.unit is not None or raw is None or isinstance(raw, bool):
             return v
         if name == "value" and isinstance(event, Occurrence):

@@ -17,7 +17,14 @@ import datetime
 from collections.abc import Callable
 
 from engine.compile_select import window_days
-from engine.expressions import Scope, attribute, describe_record, numeric, start_of
+from engine.expressions import (
+    Scope,
+    attribute,
+    describe_record,
+    numeric,
+    quantity_text,
+    start_of,
+)
 from engine.logic import FALSE, TRUE, UNKNOWN, Truth
 from engine.patient import Event, Occurrence
 from protocol import expr as ex
@@ -48,9 +55,13 @@ def _attribute_length(length: ex.DataDuration, kind: str) -> LengthFn:
         if val.value is None:
             return None, f"{describe_record(ev)} has no {name}"
         x = numeric(val.value)
+        unit = val.unit or _declared_unit(scope, kind, name)
+        if x is None and isinstance(val.value, str):
+            written = quantity_text(val.value)  # "36 h": a number with its own unit
+            if written is not None:
+                x, unit = written
         if x is None:
             return None, f"{describe_record(ev)}: {name} {val.value!r} is not a number"
-        unit = val.unit or _declared_unit(scope, kind, name)
         if unit is None:
             return None, f"{name} of {kind} has no unit"
         try:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import datetime
 import operator
+import re
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -412,6 +413,22 @@ def attribute(event: Event, name: str) -> Val:
     if v is None:
         return Val(None, subject, record=event, missing=f"{name} is not recorded")
     return Val(v, subject, record=event)
+
+
+# a number and its unit: `450 mL`, `450mL`, `1.5 10*9/L` (a unit that starts with a digit
+# needs the space), never a bare number (`450` is not 45 of a unit `0`)
+_QUANTITY_TEXT: Final = re.compile(
+    r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)(?:\s+(\S+)|([^\s\d.eE+-]\S*))\s*$")
+
+
+def quantity_text(raw: str) -> tuple[int | float, str] | None:
+    """A number written with its unit in an attribute (`"450 mL"`, `"36 h"`): the number and
+    the unit; None for anything else (a bare number is read in the declared unit instead)."""
+    m = _QUANTITY_TEXT.match(raw)
+    if m is None:
+        return None
+    unit = m.group(2) or m.group(3)
+    return float(m.group(1)), unit
 
 
 def numeric(v: Any) -> int | float | None:

@@ -181,13 +181,13 @@ class _Checker:
             if item.unit is not None:
                 self.check_unit_code(item.unit, item.span)
             if item.molar_mass is not None and item.kind is not DataKind.LAB:
-                self.error(f"only a lab has a molar mass; '{item.name}' is a {item.kind.value}",
+                self.error(f"only a lab has a molar mass; '{item.name}' is {_a(item.kind)}",
                            item.span)
             if item.kind is DataKind.LAB and item.unit is None:
                 self.error(f"lab '{item.name}' needs a unit", item.span,
                            "add e.g. 'unit U/L'; lab values are compared after unit conversion")
             if item.values and item.kind is not DataKind.CATEGORY:
-                self.error(f"only a category has values; '{item.name}' is a {item.kind.value}",
+                self.error(f"only a category has values; '{item.name}' is {_a(item.kind)}",
                            item.span)
             if item.low is not None and item.high is not None and item.low > item.high:
                 self.error(f"the range of '{item.name}' is empty", item.span)
@@ -346,7 +346,7 @@ class _Checker:
             item = self.check_selection(node.selection)
             if node.lasting and item and item.kind not in (DataKind.CONDITION, DataKind.EVENT):
                 self.error(f"'lasting' needs an interval (a condition or an event); "
-                           f"'{item.name}' is a {item.kind.value}", node.lasting.span)
+                           f"'{item.name}' is {_a(item.kind)}", node.lasting.span)
         elif isinstance(node, ex.Statistic):
             self.check_statistic(node)
         elif isinstance(node, ex.CountDistinct):
@@ -358,7 +358,7 @@ class _Checker:
         elif isinstance(node, ex.LogReduction):
             item = self.check_selection(node.selection)
             if item and item.kind is not DataKind.MARKER:
-                self.error(f"log_reduction needs a marker; '{item.name}' is a {item.kind.value}",
+                self.error(f"log_reduction needs a marker; '{item.name}' is {_a(item.kind)}",
                            node.span)
         elif isinstance(node, ex.Compare):
             self.check_operand(node.left, in_where)
@@ -382,7 +382,7 @@ class _Checker:
                                f"{item.kind.value}", node.span)
                 if wants_lab and item.kind is not DataKind.LAB:
                     self.error(f"'is {node.test.value}' needs a lab with a reference range; "
-                               f"'{item.name}' is a {item.kind.value}", node.span)
+                               f"'{item.name}' is {_a(item.kind)}", node.span)
             if node.test in (ex.TestKind.NORMAL, ex.TestKind.ABNORMAL) and not isinstance(
                     node.operand, (ex.Aggregate, ex.Panel)):
                 self.error(f"'is {node.test.value}' tests a lab result, e.g. 'latest alt is "
@@ -492,7 +492,7 @@ class _Checker:
         if node.attribute is not None:
             self.check_attribute(item, node.attribute, node.span)
         elif item.kind not in _NUMERIC_KINDS:
-            self.error(f"{node.fn.value} needs numbers; '{item.name}' is a {item.kind.value}",
+            self.error(f"{node.fn.value} needs numbers; '{item.name}' is {_a(item.kind)}",
                        node.span, f"name the attribute to add up: '{node.fn.value}(ATTRIBUTE "
                        f"of {item.name} ...)'" if item.kind in (DataKind.EVENT,
                                                                DataKind.CONDITION,
@@ -572,7 +572,11 @@ class _Checker:
             if not (isinstance(right, ex.StringLiteral) and right.value in ("female", "male")):
                 self.error("sex is compared with \"female\" or \"male\"", span)
         elif isinstance(left, ex.RelativeLimit) or isinstance(right, ex.RelativeLimit):
-            if not isinstance(left, ex.Consecutive):
+            # An undeclared item on the left has its own error already ("undefined data item");
+            # saying that it is not a lab would only repeat it, less precisely.
+            selection = getattr(left, "selection", None)
+            undeclared = isinstance(selection, ex.Selection) and selection.kind not in self.data
+            if not isinstance(left, ex.Consecutive) and not undeclared:
                 self.error("'x ULN' and 'x LLN' compare a lab value, e.g. 'latest alt <= 3 x ULN'",
                            span)
 
@@ -623,10 +627,10 @@ class _Checker:
         if isinstance(right, ex.RelativeLimit):
             if item.kind is not DataKind.LAB:
                 self.error(f"'{right.multiple:g} x {right.limit.value}' needs a lab with a "
-                           f"reference range; '{item.name}' is a {item.kind.value}", right.span)
+                           f"reference range; '{item.name}' is {_a(item.kind)}", right.span)
         elif isinstance(right, ex.StringLiteral):
             if item.kind is not DataKind.CATEGORY:
-                self.error(f"'{item.name}' is a {item.kind.value}, not a category; it is not "
+                self.error(f"'{item.name}' is {_a(item.kind)}, not a category; it is not "
                            f"compared with text", right.span)
             elif item.values and right.value not in item.values:
                 values = "its values are " + ", ".join(f'"{v}"' for v in item.values)
@@ -857,6 +861,11 @@ class _Checker:
             self.error("an SPRT is checked after every patient; it takes no looks", rule.span)
         if any(not 0 < p < 1 for p in probabilities):
             self.error("rates and probabilities must lie strictly between 0 and 1", method.span)
+
+
+def _a(kind: DataKind) -> str:
+    """The kind with its article: 'a lab', 'an event'."""
+    return f"an {kind.value}" if kind.value[0] in "aeiou" else f"a {kind.value}"
 
 
 def _computes(node: ex.Expr) -> bool:

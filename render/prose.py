@@ -492,6 +492,15 @@ class Prose:
             return f"with {p.operand.name.replace('_', ' ')} {values}"
         return f"where {self.expr(p, nested=True)}"
 
+    def data_length(self, x: ex.DataDuration | ex.TableDuration) -> str:
+        """`5 × its recorded half life`; from a table, `5 × the elimination half-life for its
+        drug` (the table's label)."""
+        if x.table is None:
+            return f"{num(x.factor)} × its recorded {x.attribute.replace('_', ' ')}"
+        table = self.trial.table(x.table)
+        label = lower_label(table.label) if table and table.label else x.table.replace("_", " ")
+        return f"{num(x.factor)} × the {label} for its {x.attribute.replace('_', ' ')}"
+
     def temporal(self, t: Temporal | None) -> str:
         if t is None:
             return ""
@@ -503,10 +512,7 @@ class Prose:
         if isinstance(t, WithinLongest):
             d = "before" if t.direction is Direction.BEFORE else "after"
             lengths = join_and([duration_text(x) if isinstance(x, Duration) else
-                                f"{num(x.factor)} × {x.table.replace('_', ' ')} for its "
-                                f"{x.attribute.replace('_', ' ')}" if x.table else
-                                f"{num(x.factor)} × {x.attribute.replace('_', ' ')}"
-                                for x in t.lengths], "or")
+                                self.data_length(x) for x in t.lengths], "or")
             return f" within {lengths}, whichever is longer, {d} {self.terms.anchor(t.anchor)}"
         if isinstance(t, Relative):
             d = "before" if t.direction is Direction.BEFORE else "after"

@@ -157,8 +157,13 @@ def plural(phrase: str) -> str:
 
 
 def sentence_case(text: str) -> str:
-    """The first letter upper-cased, after any opening parenthesis: `(The larger of ...`."""
+    """The first letter upper-cased, after any opening parenthesis: `(The larger of ...`; a
+    first word with a capital inside (`eGFR`, `pH`, `mRNA`) is written as its authors write it,
+    even at the start of a sentence."""
     start = len(text) - len(text.lstrip("(["))
+    first = text[start:].split(" ", 1)[0]
+    if any(c.isupper() for c in first[1:]):
+        return text
     return text[:start] + text[start:start + 1].upper() + text[start + 1:]
 
 

@@ -43,13 +43,14 @@ SCREENING: list[tuple[str, float, str, float | None, float | None]] = [
     ("alp", 90.0, "U/L", 40.0, 130.0),
     ("qt", 400.0, "ms", None, None),
     ("heart_rate", 70.0, "/min", None, None),
+    ("tsh", 1.8, "m[IU]/L", 0.4, 4.0),
 ]
 # Every kind of data the protocol declares (a patient's `collected` list names those that were
 # collected for them; the others are unknown, not absent).
 KINDS = {"hba1c", "weight", "height", "creatinine", "alt", "ast", "bilirubin", "alp", "qt",
          "heart_rate", "insulin_dose", "type1_diabetes", "sulfonylurea", "blood_donation",
          "pregnancy_test", "alcohol", "oral_antidiabetic", "metformin", "investigational_drug",
-         "ecg_qtcf", "glp1_agonist"}
+         "ecg_qtcf", "glp1_agonist", "tsh", "cyp3a4_inhibitor"}
 FOLLOW_UP = {"week_12": (84, ["hba1c", "creatinine", "alt", "ast", "bilirubin"]),
              "week_26": (182, ["hba1c", "weight", "creatinine", "alt", "ast", "bilirubin"])}
 
@@ -197,6 +198,16 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
         return lambda p: p.extra.append({"type": "occurrence", "kind": "glp1_agonist",
                                          "start": day(stopped - 200), "end": day(stopped)})
 
+    def cyp3a4_inhibitor(drug: str, stopped: int) -> Callable[[Patient], object]:
+        return lambda p: p.extra.append({"type": "occurrence", "kind": "cyp3a4_inhibitor",
+                                         "start": day(stopped - 10), "end": day(stopped),
+                                         "attributes": {"drug": drug}})
+
+    def no_range(kind: str) -> Callable[[Patient], object]:
+        def change(p: Patient) -> None:
+            p.screening[kind][2:] = [None, None]
+        return change
+
     def not_collected(kind: str) -> Callable[[Patient], object]:
         def change(p: Patient) -> None:
             p.collected = sorted(KINDS - {kind})
@@ -275,6 +286,15 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
          glp1(-90)),
         ("GLP-1 receptor agonist therapy not collected for this patient (E11 unknown)",
          not_collected("glp1_agonist")),
+        ("TSH 6.2 mIU/L, above its normal range of 0.4 to 4.0 (E12 met)",
+         lambda p: p.lab("tsh", 6.2)),
+        ("TSH reported without its reference range (E12 unknown)", no_range("tsh")),
+        ("itraconazole stopped 10 days before randomization: inside 5 half-lives of 64 hours "
+         "(E13 met)", cyp3a4_inhibitor("itraconazole", -10)),
+        ("clarithromycin stopped 10 days before randomization: outside 7 days and 5 half-lives "
+         "of 5 hours (E13 not met)", cyp3a4_inhibitor("clarithromycin", -10)),
+        ("a CYP3A4 inhibitor the table does not list, stopped 10 days before (E13 unknown)",
+         cyp3a4_inhibitor("nefazodone", -10)),
     ]
 
 

@@ -11,6 +11,8 @@ import datetime
 import attrs
 import pytest
 from enginekit import DATA, RANDO, Timeline, cmp, count, exclusion, latest, q, trial
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import evaluate
 from engine.results import CriterionVerdict
@@ -43,7 +45,7 @@ def judge(crit, tl: Timeline):
     return c
 
 
-def stopped(days_before: int, half_life: float | None) -> Timeline:
+def stopped(days_before: int, half_life: float | str | None) -> Timeline:
     """A prior drug taken for 30 days and stopped `days_before` days before randomization."""
     attributes = {"half_life": half_life} if half_life is not None else {}
     return Timeline().occ("prior_drug", -days_before - 30, end=-days_before, **attributes)
@@ -78,6 +80,17 @@ def test_a_half_life_in_days_converts() -> None:
     # 30 days x 5 = 150 days
     result = evaluate(t, stopped(120, 30).patient(), AS_OF)
     assert result.eligibility.criteria[-1].verdict is MET
+
+
+def test_a_half_life_written_with_its_unit() -> None:
+    # the record's own unit wins over the declared hours: 30 d x 5 = 150 days, inside
+    assert judge(WASHOUT, stopped(120, "30 d")).verdict is MET
+    assert judge(WASHOUT, stopped(120, "36 h")).verdict is NOT_MET
+    assert judge(WASHOUT, stopped(120, "720")).verdict is MET
+    c = judge(WASHOUT, stopped(120, "long"))
+    assert c.verdict is UNKNOWN
+    assert "prior_drug 2023-08-13 to 2023-09-12: half_life 'long' is not a number" in \
+        c.evidence[0].explanation
 
 
 def test_after_the_anchor() -> None:
@@ -129,3 +142,24 @@ def test_five_half_lives_from_a_drug_table() -> None:
     assert verdict("metformin") is NOT_MET
     assert verdict("unlisted") is UNKNOWN  # the table has no row for it
     assert verdict(None) is UNKNOWN
+
+
+# ---- a law: the unit the half-life is declared in never changes a verdict ----------------------
+
+HOURS_IN = {"h": 1.0, "d": 24.0, "min": 1 / 60, "wk": 168.0}  # hours in one unit
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(days_before=st.integers(0, 400), half_life_h=st.floats(1, 2000), unit=st.sampled_from(
+    sorted(HOURS_IN)))
+def test_the_unit_of_the_half_life_never_changes_a_verdict(days_before: int, half_life_h: float,
+                                                           unit: str) -> None:
+    # stopped on day -days_before; its window reaches back max(90 days, 5 half-lives)
+    if abs(days_before * 24 - 5 * half_life_h) < 1e-6:
+        return  # a floating-point tie at the bound: either answer is a rounding
+    in_unit = attrs.evolve(PRIOR, attribute_units=(AttributeUnit("half_life", unit),))
+    t = attrs.evolve(trial(exclusions=(WASHOUT,)), data=(*DATA, in_unit))
+    (c,) = evaluate(t, stopped(days_before, half_life_h / HOURS_IN[unit]).patient(),
+                    AS_OF).eligibility.criteria
+    inside = days_before <= 90 or days_before * 24 < 5 * half_life_h
+    assert c.verdict is (MET if inside else NOT_MET)

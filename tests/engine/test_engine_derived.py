@@ -245,6 +245,9 @@ def test_attribute_units_convert_or_are_unknown() -> None:
     assert result(trial, timeline().occ("blood_donation", -30, volume=450)).truth is TRUE
     assert result(trial, timeline().occ("blood_donation", -30, volume=300)).truth is FALSE
     assert result(trial, timeline().occ("blood_donation", -30, volume="0.45 L")).truth is TRUE
+    # a number written as text is read in the declared unit (it was 45 of a unit '0')
+    assert result(trial, timeline().occ("blood_donation", -30, volume="450")).truth is TRUE
+    assert result(trial, timeline().occ("blood_donation", -30, volume="350mL")).truth is FALSE
     # recorded without the volume: it may match, so unknown
     assert result(trial, timeline().occ("blood_donation", -30, centre="A")).truth is UNKNOWN
     # none recorded: false
@@ -272,3 +275,8 @@ def test_a_sum_of_an_attribute_with_a_unit_and_as_an_input() -> None:
     # the sum's own inputs are the records it adds up: the inputs are exactly those and the weight
     assert [(e.value, e.unit) for e in i2.evidence[0].inputs] == [
         (450, "mL"), (400, "mL"), (70, "kg")]
+    # a volume written with its own unit is read in it, in a sum as in a `where`
+    tl = timeline().occ("blood_donation", -200, volume="0.45 L").occ("blood_donation", -30,
+                                                                      volume="400 mL")
+    i1 = run(trial, tl.obs("weight", -5, 70, "kg")).eligibility.criterion("I1")
+    assert i1 is not None and i1.truth is TRUE and i1.evidence[0].value == 850

@@ -14,6 +14,7 @@ from enginekit import (
     RANDO,
     Timeline,
     cmp,
+    day,
     exclusion,
     inclusion,
     name,
@@ -204,6 +205,31 @@ def test_continuous_met_covered_with_a_short_gap() -> None:
         "unchanged daily_dose allowing gaps of 7 days: 2023-10-12 to 2024-01-10 covered by 2 "
         "record(s), longest gap 5 days from 2023-12-01 (gaps of up to 7 days allowed); "
         "daily_dose 1500 throughout: true")
+
+
+def test_continuous_evidence_lists_the_records_of_the_period() -> None:
+    # the records overlapping the period, in date order, each with its source; one before the
+    # period is not an input; a record whose `where` cannot be decided says so
+    tl = periods((-400, -300, 1500), (-200, -61, 1500), (-60, -30, None), (-29, None, 1500))
+    c = judge(STABLE, tl)
+    assert c.verdict is UNKNOWN
+    inputs = c.evidence[0].inputs
+    assert [(i.explanation, i.value, i.date, i.ref is not None) for i in inputs] == [
+        ("daily_dose of metformin from 2023-06-24 to 2023-11-10: 1500 on 2023-06-24", 1500,
+         day(-200), True),
+        ("metformin from 2023-11-11 to 2023-12-11: counts only if its `where` holds", None,
+         day(-60), True),
+        ("daily_dose of metformin from 2023-12-12, ongoing: 1500 on 2023-12-12", 1500,
+         day(-29), True),
+    ]
+    assert c.evidence[0].subject == (
+        "continuous metformin where daily_dose >= 1500 for 3 months before randomization with "
+        "unchanged daily_dose allowing gaps of 7 days")
+    # without `with unchanged`, each record is listed as being in the period
+    no_gap = inclusion("I5", continuous("metformin", 3))
+    c = judge(no_gap, periods((-200, None, 1500)))
+    assert [i.explanation for i in c.evidence[0].inputs] == [
+        "metformin from 2023-06-24, ongoing: in the period"]
 
 
 def test_continuous_not_met_with_a_long_gap() -> None:

@@ -68,7 +68,7 @@ def test_sum_of_a_category_or_an_event_needs_numbers() -> None:
     assert diagnostics('sum(smoker) >= 2') == [
         (21, 9, "sum needs numbers; 'smoker' is a category", None)]
     assert diagnostics("sum(blood_donation) >= 2") == [
-        (21, 9, "sum needs numbers; 'blood_donation' is a event",
+        (21, 9, "sum needs numbers; 'blood_donation' is an event",
          "name the attribute to add up: 'sum(ATTRIBUTE of blood_donation ...)'")]
 
 

@@ -160,7 +160,7 @@ def test_panels_and_normal_ranges() -> None:
         "a panel is compared or tested as a whole",
         "this is a value, not a condition",
         "a panel holds results with values; 'blood_donation' is an event",
-        "'3 x ULN' needs a lab with a reference range; 'blood_donation' is a event",
+        "'3 x ULN' needs a lab with a reference range; 'blood_donation' is an event",
         "'is within normal range' needs a lab with a reference range; 'weight' is a vital",
         "cannot compare 'alt' (U/L) with mL: the units measure different things",
         "cannot compare 'creatinine' (umol/L) with mL: the units measure different things",
@@ -186,3 +186,14 @@ def test_a_number_is_not_a_unit(bad: str) -> None:
     with pytest.raises(ProtocolSemanticError) as info:
         dsl.parse(f'trial T {{\n  data {{\n    lab y "Y" {bad}\n  }}\n}}\n')
     assert "is not a unit" in str(info.value)
+
+
+def test_an_undefined_item_compared_with_uln_is_one_error() -> None:
+    # The misspelt item is the whole mistake: no second error saying it is not a lab value.
+    for left, column in (("latest alnt within 28 days before randomization", 16),
+                         ("mean(alnt within 28 days before randomization)", 14)):
+        assert errors(f"  inclusion {{\n    I1: {left} <= 2.5 x ULN\n  }}") == [
+            (2, column, "undefined data item 'alnt'", "did you mean 'alt'?")]
+    # a declared item that is not a lab keeps its error
+    assert messages("  inclusion {\n    I1: latest weight <= 2.5 x ULN\n  }") == [
+        "'2.5 x ULN' needs a lab with a reference range; 'weight' is a vital"]

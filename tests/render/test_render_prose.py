@@ -139,6 +139,7 @@ COMPUTED = dsl.parse("""trial T {
     "glimepiride": 8 mg
   }
   define liver_ok "Adequate liver function" = all of latest (alt, ast) <= 2.5 x ULN
+  define egfr "eGFR at screening (CKD-EPI 2021)" = ckd_epi_2021(latest creatinine)
   inclusion {
     I1: bmi(latest weight within 28 days before randomization, latest height) in 18.5..32 kg/m2
     I2: cockcroft_gault(creatinine = latest creatinine, weight = latest weight) >= 60 mL/min
@@ -149,6 +150,7 @@ COMPUTED = dsl.parse("""trial T {
     I7: not any sulfonylurea where daily_dose > 0.5 * max_dose[drug]
     I8: latest weight / (latest height) ^ 2 > 25 kg/m2
     I9: max(latest weight, 50 kg) - 3 kg > 1 kg
+    I10: egfr >= 45 `mL/min/{1.73_m2}`
   }
 }""")
 
@@ -169,4 +171,6 @@ def test_computed_values_read_in_plain_english_with_formulas_named_and_cited():
               "dose for drug.",
         "I8": "Body weight / height² > 25 kg/m².",
         "I9": "(The larger of body weight and 50 kg) − 3 kg > 1 kg.",
+        # an acronym keeps its case at the start of a sentence (was "EGFR at screening")
+        "I10": "eGFR at screening (CKD-EPI 2021) (see Definitions) ≥ 45 mL/min/1.73 m².",
     }

@@ -23,6 +23,10 @@ SOURCE = """trial t {
     event alcohol "Alcohol intake"
     event zinc "Zinc supplement"
     category pregnancy_test "Urine pregnancy test" values "negative", "positive"
+    event prior_drug "Prior investigational drug" attributes half_life in h, drug
+  }
+  table half_lives "Elimination half-life" {
+    "amiodarone": 58 days
   }
   intervention study_drug drug "Study drug"
   schedule anchored at randomization {
@@ -40,6 +44,9 @@ SOURCE = """trial t {
     E10: any alcohol within 48 hours before first dose of study_drug
     E5: any zinc strictly within 21 days before randomization
     E6: any alcohol strictly within 30 minutes after randomization
+    E14: any prior_drug within 90 days or 5 x half_life whichever is longer before randomization
+    E15: any prior_drug within 30 days or 5 x half_lives[drug] whichever is longer
+      before randomization
   }
 }
 """
@@ -65,6 +72,10 @@ def criteria(trial):
     ("E12", "Total volume of blood donations ≥ 800 within 12 months before randomization."),
     ("E5", "At least one recorded zinc supplement less than 21 days before randomization."),
     ("E6", "At least one recorded alcohol intake less than 30 minutes after randomization."),
+    ("E14", "At least one recorded prior investigational drug within 90 days or 5 × its "
+            "recorded half life, whichever is longer, before randomization."),
+    ("E15", "At least one recorded prior investigational drug within 30 days or 5 × the "
+            "elimination half-life for its drug, whichever is longer, before randomization."),
 ])
 def test_plain_english(trial, cid: str, sentence: str) -> None:
     assert Prose(trial).generated(criteria(trial)[cid]) == sentence
@@ -94,6 +105,14 @@ def test_usdm_computable_extension_carries_the_new_expressions(trial) -> None:
         "type": "CountDistinct", "attribute": "drug",
         "selection": {"type": "Selection", "kind": "antidiabetic", "temporal": {
             "type": "OngoingAt", "anchor": {"type": "NamedAnchor", "name": "randomization"}}}}
+    # windows computed from data: a record's attribute, or a table's value for it
+    assert exprs["E14"]["selection"]["temporal"] == {
+        "type": "WithinLongest", "direction": "before",
+        "anchor": {"type": "NamedAnchor", "name": "randomization"},
+        "lengths": [{"type": "Duration", "amount": 90, "unit": "day"},
+                    {"type": "DataDuration", "factor": 5, "attribute": "half_life"}]}
+    assert exprs["E15"]["selection"]["temporal"]["lengths"][1] == {
+        "type": "DataDuration", "factor": 5, "attribute": "drug", "table": "half_lives"}
     within = exprs["E6"]["selection"]["temporal"]
     assert (within["strict"], within["direction"], within["duration"]["unit"]) == (
         True, "after", "minute")
@@ -110,8 +129,17 @@ def test_dump_carries_them(trial) -> None:
         "attribute": None}
 
 
+def test_dump_carries_windows_computed_from_data(trial) -> None:
+    lengths = to_data(criteria(trial)["E15"])["expr"]["selection"]["temporal"]["lengths"]
+    assert lengths == [{"node": "Duration", "amount": 30, "unit": "day"},
+                       {"node": "DataDuration", "factor": 5, "attribute": "drug",
+                        "table": "half_lives"}]
+
+
 def test_fmt_round_trips(trial) -> None:
     text = format_source(dsl.parse_source(SOURCE, "t.trial"))
     assert dsl.parse(text, "t.trial") == dsl.parse(SOURCE, "t.trial")
     assert "any zinc strictly within 21 days before randomization" in text
     assert "any alcohol strictly within 30 minutes after randomization" in text
+    assert ("any prior_drug within 30 days or 5 x half_lives[drug] whichever is longer before "
+            "randomization") in text
