@@ -20,6 +20,7 @@ answer it, the site must verify it, whatever this patient's records. The patient
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Final
 
 import attrs
@@ -65,8 +66,10 @@ class CompiledCriterion:
     implicit: bool = False
     cond: Cond = attrs.field(eq=False, repr=False, default=attrs.Factory(
         lambda self: compile_condition(self.expr), takes_self=True))
-    # the kinds whose records it selects, sorted: those that can be "not collected"
-    kinds: tuple[str, ...] = attrs.field(eq=False, repr=False, default=attrs.Factory(
+    # the kinds whose records it selects, sorted: those that can be "not collected" (typed
+    # Sequence, not tuple: in a compiled module a tuple-typed class attribute must hold a tuple,
+    # and attrs' field definition is not one)
+    kinds: Sequence[str] = attrs.field(eq=False, repr=False, default=attrs.Factory(
         lambda self: tuple(sorted(selected_kinds(self.expr))), takes_self=True))
 
 
