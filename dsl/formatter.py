@@ -299,6 +299,8 @@ def _registry(p: _Printer, t: Trial, spans: dict[str, Span]) -> None:
     lines += [(f"objective {o.level.value} {ef.string(o.text)}"
                + "".join(f" endpoint {ef.string(e)}" for e in o.endpoints), o.span)
               for o in t.objectives]
+    lines += [(f"illustrative {', '.join(part.value for part in i.parts)} {ef.string(i.note)}",
+               i.span) for i in t.illustrative]
     if t.sponsor:
         lines.append((_organization("sponsor", t.sponsor), t.sponsor.span))
     lines += [(_organization("collaborator", c), c.span) for c in t.collaborators]

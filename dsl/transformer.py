@@ -30,6 +30,7 @@ from protocol.design import (
     DoseStep,
     Frequency,
     Identifier,
+    Illustrative,
     Intervention,
     Masking,
     Objective,
@@ -94,6 +95,7 @@ from protocol.vocab import (
     CriterionCategory,
     DataKind,
     DesignModel,
+    IllustrativePart,
     InterventionType,
     MaskedRole,
     MaskingLevel,
@@ -247,7 +249,7 @@ class ModelBuilder(Transformer[Token, Trial]):
         seen: dict[str, Span] = {}
         lists: dict[str, list[Any]] = {k: [] for k in (
             "identifiers", "conditions", "keywords", "objectives", "collaborators", "sites",
-            "interventions", "arms", "data", "definitions", "tables")}
+            "interventions", "arms", "data", "definitions", "tables", "illustrative")}
         inclusion: tuple[Criterion, ...] = ()
         exclusion: tuple[Criterion, ...] = ()
         assessed_at: str | None = None
@@ -271,6 +273,8 @@ class ModelBuilder(Transformer[Token, Trial]):
                 lists[item.tag].append(item.value)
             elif isinstance(item, Objective):
                 lists["objectives"].append(item)
+            elif isinstance(item, Illustrative):
+                lists["illustrative"].append(item)
             elif isinstance(item, Site):
                 lists["sites"].append(item)
             elif isinstance(item, Intervention):
@@ -397,6 +401,18 @@ class ModelBuilder(Transformer[Token, Trial]):
         endpoints = tuple(_unquote(t) for t in c[2:])
         return Objective(level or ObjectiveLevel.PRIMARY, _unquote(c[1]), endpoints,
                          span=self._span(meta))
+
+    def illustrative(self, meta: Meta, c: list[Any]) -> Illustrative:
+        parts: list[IllustrativePart] = []
+        for token in c[:-1]:
+            part = self._enum(IllustrativePart, token, "illustrative part")
+            if part is None:
+                continue
+            if part in parts:
+                self._error(f"'{part.value}' is listed twice", self._tspan(token))
+                continue
+            parts.append(part)
+        return Illustrative(tuple(parts), _unquote(c[-1]), span=self._span(meta))
 
     def _organization(self, meta: Meta, c: list[Any]) -> Organization:
         org_class = self._enum(SponsorClass, c[1], "sponsor class") if len(c) > 1 else None
@@ -662,6 +678,9 @@ class ModelBuilder(Transformer[Token, Trial]):
         return TableRow(_unquote(c[0]), c[1], span=self._span(meta))
 
     def vocab_word(self, meta: Meta, c: list[Any]) -> Token:
+        return c[0]
+
+    def illustrative_part(self, meta: Meta, c: list[Any]) -> Token:
         return c[0]
 
     def data_kind(self, meta: Meta, c: list[Any]) -> DataKind:

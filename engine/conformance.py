@@ -30,8 +30,9 @@ The rules, in the order they are applied (docs/engine-semantics.md has examples)
 The status of a planned occurrence is then (engine.schedule gives it, and applies stops):
 `on_time` (matched inside its window), `early`, `late` (deviation_days signed: negative when
 early), `missed` (no actual and the window closed before the as-of date), `not_due` (no actual and
-the window is still open or in the future on the as-of date), or `not_applicable` (see
-engine.schedule: another arm, or after discontinuation).
+the window is still open or in the future on the as-of date), `not_applicable` (see
+engine.schedule: another arm, or after discontinuation), or `not_collected` (no actual, and
+the kind of data was not collected for the patient at all: nobody can tell whether it was done).
 """
 
 from __future__ import annotations

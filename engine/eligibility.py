@@ -10,17 +10,23 @@ evidence). The population block is checked as the implicit inclusion criteria `A
 The patient is `eligible` when every inclusion is met and no exclusion is, `ineligible` when an
 inclusion is not met or an exclusion is met (whatever else is unknown), and `indeterminate`
 otherwise; `unresolved` then lists the criteria whose data would decide it.
+
+An unknown criterion that reads a kind of data not collected for the patient at all
+(`Patient.collected`) names those kinds (`CriterionResult.not_collected`): the data cannot
+answer it, the site must verify it, whatever this patient's records. The patient's
+`site_verification` lists such criteria, and `data_verdict` is the verdict on the others.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Final
 
 import attrs
 
 from engine.compile_expr import Cond, compile_condition
-from engine.expressions import Scope
+from engine.expressions import Scope, selected_kinds
 from engine.logic import FALSE, TRUE, UNKNOWN
 from engine.patient import fast_constructor
 from engine.results import (
@@ -60,6 +66,11 @@ class CompiledCriterion:
     implicit: bool = False
     cond: Cond = attrs.field(eq=False, repr=False, default=attrs.Factory(
         lambda self: compile_condition(self.expr), takes_self=True))
+    # the kinds whose records it selects, sorted: those that can be "not collected" (typed
+    # Sequence, not tuple: in a compiled module a tuple-typed class attribute must hold a tuple,
+    # and attrs' field definition is not one)
+    kinds: Sequence[str] = attrs.field(eq=False, repr=False, default=attrs.Factory(
+        lambda self: tuple(sorted(selected_kinds(self.expr))), takes_self=True))
 
 
 def compile_criteria(trial: Trial) -> tuple[CompiledCriterion, ...]:
@@ -113,8 +124,13 @@ def evaluate_criterion(c: CompiledCriterion, scope: Scope) -> CriterionResult:
         evidence = [*evidence, Evidence(
             f"{c.id}: the data are missing; the protocol says to assume {c.missing.value}",
             source=c.id, truth=UNKNOWN)]
+    not_collected: tuple[str, ...] = ()
+    if verdict is CriterionVerdict.UNKNOWN and c.kinds:
+        collected = scope.idx.patient.collected
+        if collected is not None:
+            not_collected = tuple(k for k in c.kinds if k not in collected)
     return _CRITERION_RESULT(c.id, c.category, verdict, truth, tuple(evidence), c.text,
-                             c.implicit, applied)
+                             c.implicit, applied, not_collected)
 
 
 # every field positionally, without attrs' per-field object.__setattr__ (one per criterion per
@@ -163,7 +179,9 @@ def evaluate_eligibility(
     else:
         verdict = EligibilityVerdict.INDETERMINATE
         unresolved = tuple(r.id for r, p in zip(results, passing, strict=True) if p is None)
-    return EligibilityResult(verdict, tuple(results), reference_anchor, reference_date, unresolved)
+    site = tuple(r.id for r in results if r.not_collected)
+    return EligibilityResult(verdict, tuple(results), reference_anchor, reference_date, unresolved,
+                             site)
 
 
 __all__ = ["CompiledCriterion", "compile_criteria", "criteria_order", "evaluate_criterion",

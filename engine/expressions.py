@@ -46,6 +46,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
+import attrs
+
 from engine import describe
 from engine.anchor_effects import BUILT_IN, AnchorEffect
 from engine.logic import Truth
@@ -572,6 +574,29 @@ def referenced_kinds(node: Any, out: set[str] | None = None) -> set[str]:
     return out
 
 
+def selected_kinds(node: Any, out: set[str] | None = None) -> set[str]:
+    """The data kinds whose records an expression selects (`latest alt ...`, `any syncope ...`,
+    `count(...)`, `sum(...)`...): the kinds that `Patient.collected` can say were not collected.
+    Anchors (`before randomization`) are dates, not selections, and are left out. Walks every
+    field of the (attrs) expression nodes, so a new construct over a selection is covered."""
+    out = set() if out is None else out
+    if isinstance(node, ex.Selection):
+        out.add(node.kind)
+        if node.where is not None:
+            selected_kinds(node.where, out)
+        return out
+    if isinstance(node, tuple):
+        for item in node:
+            selected_kinds(item, out)
+        return out
+    if attrs.has(type(node)):
+        for f in attrs.fields(type(node)):
+            value = getattr(node, f.name)
+            if isinstance(value, tuple) or attrs.has(type(value)):
+                selected_kinds(value, out)
+    return out
+
+
 def lasting_nodes(node: Any, out: list[ex.Exists] | None = None) -> list[ex.Exists]:
     """The `any ... lasting ...` nodes of an expression."""
     out = [] if out is None else out
@@ -594,6 +619,7 @@ __all__ = [
     "completed_years",
     "normalize_sex",
     "referenced_kinds",
+    "selected_kinds",
     "truth_of",
     "value_of",
 ]

@@ -1,8 +1,8 @@
 """The JSON report: pure conversions from result objects to JSON-able dicts.
 
-Schema `trialcode.report/1` (docs/engine-semantics.md, "The JSON report", documents every field):
+Schema `trialcode.report/2` (docs/engine-semantics.md, "The JSON report", documents every field):
 
-    {"schema": "trialcode.report/1", "trial": "NCT06802718", "as_of": "2025-01-31",
+    {"schema": "trialcode.report/2", "trial": "NCT06802718", "as_of": "2025-01-31",
      "patients": [PATIENT, ...], "rejected": [REJECTED, ...], "summary": SUMMARY}
 
 Dates are ISO strings, days are protocol days (day 0 = the schedule anchor's day), enums are
@@ -32,7 +32,7 @@ from engine.results import (
 )
 from engine.summary import Summary, SummaryResult
 
-SCHEMA = "trialcode.report/1"
+SCHEMA = "trialcode.report/2"
 
 __all__ = [
     "SCHEMA",
@@ -115,15 +115,19 @@ def criterion_json(c: CriterionResult) -> dict[str, Any]:
         out["implicit"] = True
     if c.policy_applied:
         out["missing_policy_applied"] = True
+    if c.not_collected:
+        out["not_collected"] = list(c.not_collected)
     return out
 
 
 def eligibility_json(e: EligibilityResult) -> dict[str, Any]:
     return {
         "verdict": e.verdict._value_,
+        "data_verdict": e.data_verdict._value_,
         "reference_anchor": e.reference_anchor,
         "reference_date": _d(e.reference_date),
         "unresolved": list(e.unresolved),
+        "site_verification": list(e.site_verification),
         "criteria": [criterion_json(c) for c in e.criteria],
     }
 
@@ -266,10 +270,19 @@ def summary_json(s: SummaryResult | Summary) -> dict[str, Any]:
         "patients": s.patients,
         "rejected": s.rejected,
         "eligibility": {"eligible": s.eligible, "ineligible": s.ineligible,
-                        "indeterminate": s.indeterminate},
+                        "indeterminate": s.indeterminate,
+                        "on_the_data": {"eligible": s.data_eligible,
+                                        "ineligible": s.data_ineligible,
+                                        "unknown": s.data_unknown}},
         "attrition": [{"id": a.id, "category": a.category, "text": a.text, "met": a.met,
-                       "not_met": a.not_met, "unknown": a.unknown, "remaining": a.remaining}
+                       "not_met": a.not_met, "unknown": a.unknown, "remaining": a.remaining,
+                       "not_collected": a.not_collected,
+                       "remaining_on_the_data": a.remaining_on_data}
                       for a in s.attrition],
+        "site_verification": [{"id": a.id, "category": a.category, "text": a.text,
+                               "not_collected": list(a.kinds_not_collected),
+                               "patients": a.not_collected}
+                              for a in s.site_verification],
         "activities": [{"activity": a.activity, "activity_type": a.activity_type,
                         "statuses": dict(a.counts), "deviations": a.deviations,
                         "unplanned": a.unplanned} for a in s.activities],
@@ -278,6 +291,7 @@ def summary_json(s: SummaryResult | Summary) -> dict[str, Any]:
                       "retests_done": r.retests_done, "retests_late": r.retests_late,
                       "retests_missing": r.retests_missing} for r in s.rules],
         "patients_with_stopping": s.patients_with_stopping,
+        "patients_stopped": s.patients_stopped,
         "patients_with_deviations": s.patients_with_deviations,
         "errors": s.errors,
     }

@@ -158,6 +158,15 @@ class CriterionResult:
     text: str | None = None
     implicit: bool = False
     policy_applied: bool = False
+    # The data kinds the criterion reads that were not collected for this patient at all, when
+    # its verdict is unknown: the data cannot answer it, the site must (empty otherwise).
+    not_collected: tuple[str, ...] = ()
+
+    @property
+    def no_source(self) -> bool:
+        """Whether the verdict is unknown because the data do not hold what the criterion reads
+        (site verification), rather than because this patient's value is missing."""
+        return bool(self.not_collected)
 
     @property
     def passes(self) -> bool | None:
@@ -176,6 +185,10 @@ class EligibilityResult:
     `unresolved` lists the ids of the criteria whose data would resolve an indeterminate verdict
     (empty unless the verdict is indeterminate). `reference_date` is the date of the anchor
     named by `trial.reference_anchor`; only data dated on or before it were used.
+
+    `site_verification` lists the unknown criteria that the data cannot answer at all (their
+    data were not collected: `CriterionResult.not_collected`); `data_verdict` is the verdict on
+    the criteria the data can decide, leaving those out.
     """
 
     verdict: EligibilityVerdict
@@ -183,6 +196,18 @@ class EligibilityResult:
     reference_anchor: str | None = None
     reference_date: datetime.date | None = None
     unresolved: tuple[str, ...] = ()
+    site_verification: tuple[str, ...] = ()
+
+    @property
+    def data_verdict(self) -> EligibilityVerdict:
+        """The verdict on the criteria the data can decide: ineligible as `verdict`; eligible
+        when every criterion that is not unknown for lack of collected data passes (those
+        still need the site's verification); indeterminate when a value is missing."""
+        if self.verdict is not EligibilityVerdict.INDETERMINATE:
+            return self.verdict
+        if all(u in self.site_verification for u in self.unresolved):
+            return EligibilityVerdict.ELIGIBLE
+        return EligibilityVerdict.INDETERMINATE
 
     def criterion(self, id: str) -> CriterionResult | None:
         return next((c for c in self.criteria if c.id == id), None)
@@ -200,6 +225,9 @@ class Status(enum.Enum):
     MISSED = "missed"
     NOT_DUE = "not_due"
     NOT_APPLICABLE = "not_applicable"
+    # No record, and the data cannot say whether it was done: its kind was not collected for
+    # the patient at all (Patient.collected). Neither missed nor not applicable.
+    NOT_COLLECTED = "not_collected"
 
 
 DEVIATIONS = (Status.EARLY, Status.LATE, Status.MISSED)
@@ -379,6 +407,25 @@ class StoppingEvent:
             "withdraw",
             "follow_up",
         )
+
+    def kind(self, anchor_date: datetime.date | None) -> str:
+        """What the event means for a reader of the report, given the patient's schedule
+        anchor date: `stop` (treatment or participation stopped early: a fired discontinue,
+        withdraw or follow_up on or after the anchor), `before_anchor` (a disposition before
+        the anchor, or for a patient who never reached it: a screen failure stops nothing
+        planned), `retest` (a retest owed, not a stop), `rescinded`, `pending`, or
+        `no_effect` (any other action)."""
+        if self.status is StopStatus.RESCINDED:
+            return "rescinded"
+        if self.status is StopStatus.PENDING:
+            return "pending"
+        if self.action == "retest":
+            return "retest"
+        if not self.effective:
+            return "no_effect"
+        if anchor_date is None or self.date < anchor_date:
+            return "before_anchor"
+        return "stop"
 
 
 # ---- the whole patient ------------------------------------------------------------------------

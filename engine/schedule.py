@@ -345,6 +345,7 @@ _EARLY: Final = Status.EARLY
 _LATE: Final = Status.LATE
 _MISSED: Final = Status.MISSED
 _NOT_APPLICABLE: Final = Status.NOT_APPLICABLE
+_NOT_COLLECTED: Final = Status.NOT_COLLECTED
 _MISSED_WHY: Final = "no matching event and the window has closed"
 _NOT_DUE_WHY: Final = "the window has not closed by the as-of date"
 
@@ -979,7 +980,7 @@ class _Run:
                 status, reason = _NOT_APPLICABLE, p.na_reason
             elif a is None:
                 if not collected:
-                    status = _NOT_APPLICABLE
+                    status = _NOT_COLLECTED
                     reason = (f"{activity} was not collected for this patient: the data "
                               "cannot tell whether it was done")
                 elif hi < as_of:

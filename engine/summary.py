@@ -9,6 +9,11 @@ Attrition follows OHDSI's cohort-attrition tables: criteria in protocol order (t
 block's AGE and SEX first, then inclusions, then exclusions); for each, how many patients met it,
 did not, or were unknown, and how many `remaining` patients pass it and every criterion before
 it (an inclusion passes when met, an exclusion when not met; unknown never passes).
+
+`not_collected` counts, among a criterion's unknowns, those the data cannot answer at all (the
+kinds it reads were not collected: site verification); the others are missing values. The
+verdicts on the criteria the data can decide (`EligibilityResult.data_verdict`) are counted
+next to the patients' verdicts.
 """
 
 from __future__ import annotations
@@ -42,6 +47,16 @@ class AttritionRow:
     not_met: int
     unknown: int
     remaining: int
+    not_collected: int = 0  # of `unknown`: the data cannot answer it (site verification)
+    # `remaining` with the criteria the data cannot answer left out: patients who pass this
+    # criterion and every one before it, or are unknown on it only for lack of collected data
+    remaining_on_data: int = 0
+    kinds_not_collected: tuple[str, ...] = ()  # what it reads that the data do not hold
+
+    @property
+    def missing(self) -> int:
+        """Unknown because this patient's value is missing (not for lack of a data source)."""
+        return self.unknown - self.not_collected
 
 
 @attrs.frozen
@@ -91,6 +106,19 @@ class SummaryResult:
     errors: int
     rejected_samples: tuple[RejectedRecord, ...] = ()
     error_samples: tuple[str, ...] = ()
+    # verdicts on the criteria the data can decide (EligibilityResult.data_verdict)
+    data_eligible: int = 0
+    data_ineligible: int = 0
+    data_unknown: int = 0
+    # patients with a stop that means one (StoppingEvent.kind: `stop`), of those with any
+    # fired event (`patients_with_stopping` also counts screen failures and retests owed)
+    patients_stopped: int = 0
+
+    @property
+    def site_verification(self) -> tuple[AttritionRow, ...]:
+        """The criteria the data cannot answer for some patient (their data were not
+        collected), in protocol order: for the site to verify, listed once."""
+        return tuple(a for a in self.attrition if a.not_collected)
 
 
 class Summary:
@@ -100,13 +128,17 @@ class Summary:
         self.patients = 0
         self.rejected = 0
         self.verdicts: Counter[EligibilityVerdict] = Counter()
-        self._criteria: dict[str, list[int]] = {}  # id -> [met, not_met, unknown, remaining]
+        self.data_verdicts: Counter[EligibilityVerdict] = Counter()
+        # id -> [met, not_met, unknown, remaining, not_collected, remaining_on_data]
+        self._criteria: dict[str, list[int]] = {}
+        self._kinds: dict[str, set[str]] = {}  # id -> kinds not collected (for some patient)
         self._criterion_info: dict[str, tuple[str, str | None]] = {}
         self._activities: dict[tuple[str, str], Counter[str]] = {}
         self._unplanned: Counter[tuple[str, str]] = Counter()
         self._rules: dict[str, list[int]] = {}
         self._rule_action: dict[str, str] = {}
         self.patients_with_stopping = 0
+        self.patients_stopped = 0
         self.patients_with_deviations = 0
         self.errors = 0
         self._rejected_samples: list[RejectedRecord] = []
@@ -115,7 +147,7 @@ class Summary:
             from engine.eligibility import criteria_order
 
             for cid, category, text in criteria_order(trial):
-                self._criteria[cid] = [0, 0, 0, 0]
+                self._criteria[cid] = [0, 0, 0, 0, 0, 0]
                 self._criterion_info[cid] = (category, text)
 
     def add(self, item: PatientResult | RejectedRecord) -> None:
@@ -125,12 +157,15 @@ class Summary:
                 self._rejected_samples.append(item)
             return
         self.patients += 1
-        self.verdicts[item.eligibility.verdict] += 1
+        eligibility = item.eligibility
+        self.verdicts[eligibility.verdict] += 1
+        self.data_verdicts[eligibility.data_verdict] += 1
         passing = True
-        for c in item.eligibility.criteria:
+        on_data = True  # passing, but with the criteria the data cannot answer left out
+        for c in eligibility.criteria:
             row = self._criteria.get(c.id)
             if row is None:
-                row = self._criteria[c.id] = [0, 0, 0, 0]
+                row = self._criteria[c.id] = [0, 0, 0, 0, 0, 0]
                 self._criterion_info[c.id] = (c.category, c.text)
             if c.verdict is CriterionVerdict.MET:
                 row[0] += 1
@@ -138,9 +173,19 @@ class Summary:
                 row[1] += 1
             else:
                 row[2] += 1
-            passing = passing and passes(c) is True
+                if c.not_collected:
+                    row[4] += 1
+                    kinds = self._kinds.get(c.id)
+                    if kinds is None:
+                        kinds = self._kinds[c.id] = set()
+                    kinds.update(c.not_collected)
+            passed = passes(c)
+            passing = passing and passed is True
             if passing:
                 row[3] += 1
+            on_data = on_data and (passed is True or (passed is None and bool(c.not_collected)))
+            if on_data:
+                row[5] += 1
         deviated = False
         activities = self._activities
         deviations = _DEVIATIONS
@@ -168,6 +213,7 @@ class Summary:
         if deviated:
             self.patients_with_deviations += 1
         fired_any = False
+        stopped = False
         seen: set[str] = set()
         for s in item.stopping:
             row = self._rules.get(s.rule)
@@ -184,8 +230,12 @@ class Summary:
                     row[4 + ("done", "late", "missing").index(name)] += 1
             if s.status is StopStatus.FIRED:
                 fired_any = True
+                if not stopped and s.kind(item.anchor_date) == "stop":
+                    stopped = True
         if fired_any:
             self.patients_with_stopping += 1
+        if stopped:
+            self.patients_stopped += 1
         self.errors += len(item.errors)
         for e in item.errors:
             if len(self._error_samples) >= MAX_SAMPLES:
@@ -200,13 +250,16 @@ class Summary:
         self.patients += later.patients
         self.rejected += later.rejected
         self.verdicts.update(later.verdicts)
+        self.data_verdicts.update(later.data_verdicts)
         for cid, counts in later._criteria.items():
             row = self._criteria.get(cid)
             if row is None:
-                row = self._criteria[cid] = [0, 0, 0, 0]
+                row = self._criteria[cid] = [0, 0, 0, 0, 0, 0]
                 self._criterion_info[cid] = later._criterion_info[cid]
             for i, n in enumerate(counts):
                 row[i] += n
+        for cid, kinds in later._kinds.items():
+            self._kinds.setdefault(cid, set()).update(kinds)
         for key, counter in later._activities.items():
             mine = self._activities.get(key)
             if mine is None:
@@ -221,6 +274,7 @@ class Summary:
             for i, n in enumerate(counts):
                 row[i] += n
         self.patients_with_stopping += later.patients_with_stopping
+        self.patients_stopped += later.patients_stopped
         self.patients_with_deviations += later.patients_with_deviations
         self.errors += later.errors
         room = MAX_SAMPLES - len(self._rejected_samples)
@@ -246,7 +300,9 @@ class Summary:
             ineligible=self.verdicts[EligibilityVerdict.INELIGIBLE],
             indeterminate=self.verdicts[EligibilityVerdict.INDETERMINATE],
             attrition=tuple(
-                AttritionRow(cid, *self._criterion_info[cid], *counts)
+                AttritionRow(cid, self._criterion_info[cid][0], self._criterion_info[cid][1],
+                             counts[0], counts[1], counts[2], counts[3], counts[4], counts[5],
+                             tuple(sorted(self._kinds.get(cid, ()))))
                 for cid, counts in self._criteria.items()
             ),
             activities=activities,
@@ -259,4 +315,8 @@ class Summary:
             errors=self.errors,
             rejected_samples=tuple(self._rejected_samples),
             error_samples=tuple(self._error_samples),
+            data_eligible=self.data_verdicts[EligibilityVerdict.ELIGIBLE],
+            data_ineligible=self.data_verdicts[EligibilityVerdict.INELIGIBLE],
+            data_unknown=self.data_verdicts[EligibilityVerdict.INDETERMINATE],
+            patients_stopped=self.patients_stopped,
         )

@@ -10,6 +10,7 @@ from protocol.units import Quantity
 from protocol.vocab import (
     ArmType,
     DataKind,
+    IllustrativePart,
     InterventionType,
     MaskedRole,
     MaskingLevel,
@@ -68,6 +69,17 @@ class Objective:
     level: ObjectiveLevel
     text: str
     endpoints: tuple[str, ...] = ()
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Illustrative:
+    """`illustrative schedule, stopping "NOTE"`: these parts of the protocol file are not from
+    the trial's real protocol (an example's plausible choices where the registry record says
+    nothing). Every rendering of them says so, visibly, with the note."""
+
+    parts: tuple[IllustrativePart, ...]
+    note: str
     span: Span | None = span_field()
 
 

@@ -11,6 +11,7 @@ from protocol.design import (
     Arm,
     DataItem,
     Identifier,
+    Illustrative,
     Intervention,
     Masking,
     Objective,
@@ -25,7 +26,14 @@ from protocol.schedule import Schedule
 from protocol.source import Span, span_field
 from protocol.stopping import Stopping
 from protocol.timing import Calendar
-from protocol.vocab import Allocation, DesignModel, Purpose, Status, StudyType
+from protocol.vocab import (
+    Allocation,
+    DesignModel,
+    IllustrativePart,
+    Purpose,
+    Status,
+    StudyType,
+)
 
 
 @attrs.frozen
@@ -65,6 +73,8 @@ class Trial:
     stopping: Stopping = Stopping()
     definitions: tuple[Definition, ...] = ()
     tables: tuple[Table, ...] = ()
+    # parts that are not from the trial's real protocol (an example's choices): say so visibly
+    illustrative: tuple[Illustrative, ...] = ()
     span: Span | None = span_field()
 
     def intervention(self, name: str) -> Intervention | None:
@@ -81,6 +91,10 @@ class Trial:
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)
+
+    def illustrative_note(self, part: IllustrativePart) -> str | None:
+        """The note of the `illustrative` statement that marks `part`, if one does."""
+        return next((i.note for i in self.illustrative if part in i.parts), None)
 
     def identifier(self, scheme: str) -> str | None:
         return next((i.value for i in self.identifiers if i.scheme == scheme), None)

@@ -153,6 +153,21 @@ class ObjectiveLevel(enum.Enum):
     EXPLORATORY = "exploratory"
 
 
+class IllustrativePart(enum.Enum):
+    """A part of a protocol that an `illustrative` statement marks as not from the real
+    protocol (chosen for an example): each names the document sections it covers."""
+
+    DESIGN = "design"  # allocation ratio, design details
+    OBJECTIVES = "objectives"
+    POPULATION = "population"
+    ELIGIBILITY = "eligibility"
+    INTERVENTIONS = "interventions"
+    DATA = "data"  # the data items (assessments) the criteria and the schedule use
+    SCHEDULE = "schedule"
+    STOPPING = "stopping"
+    SAMPLE_SIZE = "sample_size"
+
+
 class CriterionCategory(enum.Enum):
     INCLUSION = "inclusion"
     EXCLUSION = "exclusion"

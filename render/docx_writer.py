@@ -21,6 +21,7 @@ from render.document import (
     Bullets,
     Document,
     KeyValues,
+    Notice,
     Numbered,
     Para,
     Schema,
@@ -130,6 +131,8 @@ class _Writer:
         p = self.d.add_paragraph("CLINICAL TRIAL PROTOCOL")
         p.runs[0].font.color.rgb = RGBColor(0x2F, 0x5D, 0x8A)
         self.d.add_heading(doc.title_page.title, level=0)
+        for n in doc.title_page.notices:
+            self.notice(n)
         t = self.d.add_table(rows=0, cols=2)
         for k, v in doc.title_page.rows:
             cells = t.add_row().cells
@@ -173,6 +176,21 @@ class _Writer:
             self.table(b.table)
         elif isinstance(b, SoA):
             self.soa(b)
+        elif isinstance(b, Notice):
+            self.notice(b)
+
+    def notice(self, b: Notice) -> None:
+        """A boxed, red-bordered paragraph (a one-cell table, which Word always shows)."""
+        t = self.d.add_table(rows=1, cols=1)
+        t.style = "Table Grid"
+        cell = t.rows[0].cells[0]
+        _shade(cell, "FDECEA")
+        p = cell.paragraphs[0]
+        head = p.add_run(f"{b.title.upper()}. ")
+        head.bold = True
+        head.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
+        p.add_run(b.text)
+        self.d.add_paragraph()
 
     def numbered(self, b: Numbered) -> None:
         """A list numbered from 1 (Word's List Number style, restarted for each list)."""

@@ -111,6 +111,10 @@ class DomainCount:
     used: int = 0
     rejected: int = 0
     ignored: dict[str, int] = attrs.field(factory=dict)
+    # Rejected records naming this dataset. Not `rejected` (rows): a value of a row that is
+    # still used (DM.RFXENDTC empty, the patient evaluated without that date) is a rejected
+    # record too, and the rows of one derived value (the six MMSE items) are rejected together.
+    rejected_records: int = 0
 
     @property
     def ignored_total(self) -> int:
@@ -260,6 +264,10 @@ class _Loader:
                 f"rejected; the first: {message})"
                 for (name, var), message in sorted(self.missing.items())])
         not_read = sorted(p.name for k, v in self.files.items() if k.startswith("?") for p in v)
+        for r in self.rejected:
+            count = self.accounting.get(r.ref.source)
+            if count is not None:
+                count.rejected_records += 1
         n_events = sum(len(p.events) for p in patients)
         return SdtmLoad(patients, self.rejected, self.accounting, not_read, n_events)
 

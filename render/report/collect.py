@@ -38,10 +38,13 @@ class DeviationItem:
 
 @attrs.frozen
 class IneligibleItem:
+    """A patient not eligible, or unknown, on the criteria the data can decide."""
+
     patient: str
     arm: str | None
-    verdict: EligibilityVerdict
-    criteria: tuple[CriterionResult, ...]  # the criteria that keep the patient out or are unknown
+    verdict: EligibilityVerdict  # EligibilityResult.data_verdict
+    # the criteria that keep the patient out or are unknown for a missing value
+    criteria: tuple[CriterionResult, ...]
 
     @property
     def failing(self) -> tuple[CriterionResult, ...]:
@@ -57,6 +60,7 @@ class StoppingItem:
     patient: str
     arm: str | None
     event: StoppingEvent
+    kind: str = "stop"  # StoppingEvent.kind for the patient's anchor date
 
 
 @attrs.frozen
@@ -89,6 +93,9 @@ class Accounting:
     used: int
     rejected: int
     ignored: tuple[tuple[str, int], ...]
+    # the rejected records that name this dataset: rejected rows, and rejected values of rows
+    # that are still used (sdtm.DomainCount.rejected_records); they add up to the run's total
+    rejected_records: int = 0
 
     @property
     def ignored_total(self) -> int:
@@ -166,12 +173,17 @@ class ReportCollector:
                 self.not_ruled_out[c.id] = self.not_ruled_out.get(c.id, 0) + 1
             elif c.id not in self.not_ruled_out:
                 self.not_ruled_out[c.id] = 0
-        verdict = item.eligibility.verdict
+        # the listing is of what the data decide: a patient unknown only on criteria the data
+        # cannot answer (listed once, for site verification) is not listed here
+        verdict = item.eligibility.data_verdict
         if verdict is not EligibilityVerdict.ELIGIBLE:
-            keeping_out = tuple(c for c in item.eligibility.criteria if c.passes is not True)
+            keeping_out = tuple(
+                c for c in item.eligibility.criteria if c.passes is not True and not c.not_collected
+            )
             self.ineligible.add(IneligibleItem(item.id, item.arm, verdict, keeping_out))
         for event in item.stopping:
-            self.stopping.add(StoppingItem(item.id, item.arm, event))
+            self.stopping.add(
+                StoppingItem(item.id, item.arm, event, event.kind(item.anchor_date)))
         self.timelines.add(Timeline(self.patients, item, patient))
 
     LISTINGS = ("deviations", "ineligible", "stopping", "rejected", "timelines")

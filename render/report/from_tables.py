@@ -76,7 +76,8 @@ def _patient(p: Row, g: dict[str, list[Row]]) -> tuple[PatientResult, Patient]:
     criteria = tuple(
         CriterionResult(c["criterion"], c["category"], CriterionVerdict(c["verdict"]),
                         Truth(c["truth"]), tuple(evidence.get(("criterion", c["n"]), ())),
-                        c["text"], c["implicit"], c["missing_policy_applied"])
+                        c["text"], c["implicit"], c["missing_policy_applied"],
+                        tuple(c["not_collected"]))
         for c in g["criteria"]
     )
     schedule = tuple(
@@ -145,7 +146,8 @@ def _patient(p: Row, g: dict[str, list[Row]]) -> tuple[PatientResult, Patient]:
     result = PatientResult(
         p["patient"], p["arm"], p["as_of"],
         EligibilityResult(EligibilityVerdict(p["verdict"]), criteria, p["reference_anchor"],
-                          p["reference_date"], tuple(p["unresolved"])),
+                          p["reference_date"], tuple(p["unresolved"]),
+                          tuple(p["site_verification"])),
         schedule, unplanned, dosing, stopping, tuple(accounts), errors, tuple(p["notes"]),
         p["anchor_date"], patient_ref,
     )

@@ -142,6 +142,7 @@ class JsonReportWriter:
                     "used": a.used,
                     "rejected": a.rejected,
                     "ignored": [{"reason": r, "rows": n} for r, n in a.ignored],
+                    "rejected_records": a.rejected_records,
                 }
                 for a in accounting
             ]

@@ -7,9 +7,12 @@
 Files (UTF-8 with a byte-order mark so that Excel opens accents right, one header row):
 
 * `deviations.csv`   every early, late or missed planned occurrence;
-* `ineligibility.csv` one row per criterion that keeps an ineligible or indeterminate patient out;
-* `stopping.csv`     every stopping event (rule fired, disposition, retest owed);
-* `rejected.csv`     every rejected input record.
+* `ineligibility.csv` one row per criterion that keeps an ineligible or indeterminate patient out
+                      (criteria the data cannot answer are in site_verification.csv instead);
+* `stopping.csv`     every stopping event (rule fired, disposition, retest owed) and what it means;
+* `rejected.csv`     every rejected input record;
+* `site_verification.csv` once per criterion that the data cannot answer (its data were not
+                      collected): for the site to verify, with how many patients it concerns.
 
 Days are trialcode days (day 0 = the anchor's day), dates ISO 8601.
 """
@@ -25,6 +28,7 @@ from typing import IO, Any
 
 from engine.patient import RejectedRecord
 from engine.results import EligibilityVerdict, PatientResult, ScheduleRow
+from engine.summary import SummaryResult
 from protocol.safe_text import terminal_safe
 from render.atomic import AtomicFile
 
@@ -61,6 +65,7 @@ INELIGIBILITY_COLUMNS = (
     "criterion_text",
     "evidence",
     "evidence_records",
+    "patient_verdict_on_the_data",
 )
 STOPPING_COLUMNS = (
     "patient",
@@ -76,8 +81,16 @@ STOPPING_COLUMNS = (
     "retest_status",
     "retest_date",
     "evidence",
+    "meaning",
 )
 REJECTED_COLUMNS = ("source", "record", "patient", "field", "message")
+SITE_VERIFICATION_COLUMNS = (
+    "criterion",
+    "category",
+    "criterion_text",
+    "not_collected",
+    "patients",
+)
 
 
 def _iso(d: datetime.date | None) -> str:
@@ -120,6 +133,7 @@ def deviation_row(patient: str, arm: str | None, r: ScheduleRow) -> list[Any]:
     ]
 
 
+SITE_VERIFICATION_FILE = "site_verification.csv"
 FILES = (
     ("deviations.csv", DEVIATION_COLUMNS),
     ("ineligibility.csv", INELIGIBILITY_COLUMNS),
@@ -154,9 +168,10 @@ class _CsvRows:
         for r in item.deviations:
             self.deviations.writerow(deviation_row(pid, arm, r))
         verdict = item.eligibility.verdict
+        on_data = item.eligibility.data_verdict
         if verdict is not EligibilityVerdict.ELIGIBLE:
             for c in item.eligibility.criteria:
-                if c.passes is True:
+                if c.passes is True or c.not_collected:
                     continue
                 self.ineligibility.writerow(
                     [
@@ -169,6 +184,7 @@ class _CsvRows:
                         c.text or "",
                         " | ".join(e.explanation for e in c.evidence),
                         " | ".join(str(e.ref) for e in c.evidence if e.ref),
+                        on_data.value,
                     ]
                 )
         for s in item.stopping:
@@ -187,6 +203,7 @@ class _CsvRows:
                     s.retest_status.value if s.retest_status else "",
                     _iso(s.retest_date),
                     " | ".join(e.explanation for e in s.evidence),
+                    s.kind(item.anchor_date),
                 ]
             )
 
@@ -239,8 +256,18 @@ class CsvListings(_CsvRows):
             if text:
                 handle.write(text)
 
-    def close(self) -> None:
-        """Finish: every listing is renamed into place."""
+    def close(self, summary: SummaryResult | None = None) -> None:
+        """Finish: every listing is renamed into place, and site_verification.csv written
+        from the run's `summary` (when given)."""
+        if summary is not None:
+            site = AtomicFile(self.folder / SITE_VERIFICATION_FILE, encoding="utf-8-sig")
+            self._files.append(site)
+            writer = _SafeWriter(csv.writer(site.handle, lineterminator="\n"))
+            writer.writerow(SITE_VERIFICATION_COLUMNS)
+            for a in summary.site_verification:
+                writer.writerow(
+                    [a.id, a.category, a.text or "", " ".join(a.kinds_not_collected),
+                     a.not_collected])
         for file in self._files:
             file.commit()
 

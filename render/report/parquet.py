@@ -7,7 +7,7 @@ number, in the process that evaluated the chunk (`ChunkFiles`): the same files w
 number of processes, and no process that all rows go through. A Spark run writes one file per
 partition. A file's rows are written in row groups as the patients stream through (memory stays
 flat). The summary table also says what run it was (`info` rows: the schema
-`trialcode.results/1`, the trial, the data cut, the input, the trialcode version and the
+`trialcode.results/2`, the trial, the data cut, the input, the trialcode version and the
 protocol's own text, so that `trialcode report DIR` needs nothing else).
 
 A folder is never left half written: the tables are written into a hidden folder inside DIR and
@@ -197,10 +197,12 @@ def summary_rows(
         for n, (key, text) in enumerate(info.texts().items()):
             add("info", n, key, None, text, "text", 0)
     for metric in ("patients", "rejected", "eligible", "ineligible", "indeterminate",
-                   "patients_with_stopping", "patients_with_deviations", "errors"):
+                   "patients_with_stopping", "patients_with_deviations", "errors",
+                   "data_eligible", "data_ineligible", "data_unknown", "patients_stopped"):
         add("run", 0, None, None, None, metric, getattr(s, metric))
     for n, a in enumerate(s.attrition):
-        for metric in ("met", "not_met", "unknown", "remaining"):
+        for metric in ("met", "not_met", "unknown", "remaining", "not_collected",
+                       "remaining_on_data"):
             add("attrition", n, a.id, a.category, a.text, metric, getattr(a, metric))
         add("attrition", n, a.id, a.category, a.text, "not_ruled_out", not_ruled_out.get(a.id, 0))
     for n, act in enumerate(s.activities):
@@ -214,7 +216,7 @@ def summary_rows(
     for n, (kind, count, hint) in enumerate(undeclared):
         add("undeclared", n, kind, None, hint or None, "events", count)
     for n, d in enumerate(accounting):
-        for metric in ("rows", "used", "rejected"):
+        for metric in ("rows", "used", "rejected", "rejected_records"):
             add("dataset", n, d.dataset, None, None, metric, getattr(d, metric))
         for reason, count in d.ignored:
             add("dataset", n, d.dataset, None, reason, "ignored", count)
@@ -242,7 +244,9 @@ def open_results(folder: str | Path) -> tuple[RunInfo, dict[str, list[pq.Parquet
             "finish"
         )
     files: dict[str, list[pq.ParquetFile]] = {}
-    for table in TABLES:
+    # the summary first: a folder of another version is refused by its version, not by the
+    # first column that differs
+    for table in ("summary", *PATIENT_TABLES):
         files[table] = []
         for path in _parts(folder, table):
             try:
@@ -253,14 +257,16 @@ def open_results(folder: str | Path) -> tuple[RunInfo, dict[str, list[pq.Parquet
             if names != SCHEMAS[table].names:
                 raise ResultsFolderError(f"{path}: not a {table} table of {SCHEMA}")
             files[table].append(file)
-    texts = {
-        row["name"]: row["text"] for row in rows(files["summary"]) if row["section"] == "info"
-    }
-    if texts.get("schema") != SCHEMA:
-        raise ResultsFolderError(
-            f"{folder}: results of schema {texts.get('schema') or 'unknown'!r}: this trialcode "
-            f"reads {SCHEMA!r}"
-        )
+        if table == "summary":
+            texts = {
+                row["name"]: row["text"] for row in rows(files["summary"])
+                if row["section"] == "info"
+            }
+            if texts.get("schema") != SCHEMA:
+                raise ResultsFolderError(
+                    f"{folder}: results of schema {texts.get('schema') or 'unknown'!r}: this "
+                    f"trialcode reads {SCHEMA!r}"
+                )
     return RunInfo.from_texts(texts), files
 
 

@@ -1,4 +1,4 @@
-"""The validation report as tables (schema `trialcode.results/1`, docs/results-tables.md): the
+"""The validation report as tables (schema `trialcode.results/2`, docs/results-tables.md): the
 columns of each table, and `TableRows`, which turns results into Arrow record batches.
 
 Every table has the patient's `position` (its place in the input: its line in a patient file,
@@ -17,7 +17,7 @@ import pyarrow as pa
 from engine.patient import DoseEvent, Event, Occurrence, Patient, RecordRef, RejectedRecord
 from engine.results import Evidence, PatientResult
 
-SCHEMA: Final = "trialcode.results/1"
+SCHEMA: Final = "trialcode.results/2"
 
 _s, _i32, _i64, _f64, _b, _d = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_(), pa.date32()
 
@@ -36,10 +36,12 @@ COLUMNS: Final[dict[str, list[tuple[str, pa.DataType]]]] = {
         *_ref("source"), ("notes", pa.list_(_s)),
         ("errors", pa.list_(pa.struct([("message", _s), *_ref("source"), ("where", _s)]))),
         *[(f"events_{role}", _i32) for role in _EVENT_ROLES],
+        ("site_verification", pa.list_(_s)),
     ],
     "criteria": [
         *_KEY, ("n", _i32), ("criterion", _s), ("category", _s), ("verdict", _s), ("truth", _s),
         ("text", _s), ("implicit", _b), ("missing_policy_applied", _b), ("passes", _b),
+        ("not_collected", pa.list_(_s)),
     ],
     "evidence": [
         *_KEY, ("owner", _s), ("owner_n", _i32), ("n", _i32), ("explanation", _s),
@@ -170,10 +172,12 @@ class TableRows:
             [{"message": x.message, "source_file": _file(x.ref), "source_record": _locator(x.ref),
               "where": x.source} for x in r.errors],
             *counts.values(),
+            list(e.site_verification),
         )
         for cn, c in enumerate(e.criteria):
             self._append("criteria", position, pid, cn, c.id, c.category, c.verdict._value_,
-                         c.truth._value_, c.text, c.implicit, c.policy_applied, c.passes)
+                         c.truth._value_, c.text, c.implicit, c.policy_applied, c.passes,
+                         list(c.not_collected))
             for en, ev in enumerate(c.evidence):
                 self._evidence(position, pid, "criterion", cn, en, ev)
         for sn, row in enumerate(r.schedule):

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from engine.results import Status
-from render.report.collect import ReportData
+from protocol.trial import Trial
+from render.report.collect import Accounting, ReportData
 
 STATUS_COLUMNS = (
     (Status.ON_TIME, "on time"),
@@ -19,6 +20,8 @@ STATUS_COLUMNS = (
     (Status.LATE, "late"),
     (Status.MISSED, "missed"),
     (Status.NOT_DUE, "not due"),
+    (Status.NOT_APPLICABLE, "not applicable"),
+    (Status.NOT_COLLECTED, "not collected"),
 )
 
 
@@ -51,18 +54,43 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
     lines = [
         f"{trial.name}: {s.patients:,} patients from {data.source}, data cut {data.as_of.isoformat()}",
         "",
-        f"Eligibility at {anchor}: {s.eligible:,} eligible, {s.ineligible:,} ineligible, "
-        f"{s.indeterminate:,} indeterminate",
-    ]
-    lines += _table(
-        ("criterion", "met", "not met", "unknown", "remaining", "not ruled out"),
-        [
-            (a.id, a.met, a.not_met, a.unknown, a.remaining, data.not_ruled_out.get(a.id, 0))
-            for a in s.attrition
-        ],
-    )
+    ] + eligibility_headline(data, f"Eligibility at {anchor}")
+    site = s.site_verification
+    header: tuple[str, ...] = ("criterion", "met", "not met", "unknown")
+    if site:
+        header += ("not in data",)
+    header += ("remaining",)
+    if site:
+        header += ("on the data",)
+    header += ("not ruled out",)
+    rows_: list[list[object]] = []
+    for c in s.attrition:
+        row: list[object] = [c.id, c.met, c.not_met, c.missing]
+        if site:
+            row.append(c.not_collected)
+        row.append(c.remaining)
+        if site:
+            row.append(c.remaining_on_data)
+        row.append(data.not_ruled_out.get(c.id, 0))
+        rows_.append(row)
+    lines += _table(header, rows_)
+    if site:
+        lines += [
+            "",
+            f"Criteria the data cannot answer ({len(site)}): the site must verify "
+            f"{'it' if len(site) == 1 else 'them'} (not counted as unknown above)",
+        ]
+        width = max(len(c.id) for c in site)
+        for c in site:
+            whom = "" if c.not_collected == s.patients else (
+                f" (for {c.not_collected:,} of {s.patients:,} patients)")
+            lines.append(
+                f"  {c.id.ljust(width)}  {c.category}: "
+                f"{_clip(', '.join(c.kinds_not_collected), 50)} not in the data{whom}"
+            )
 
-    lines += ["", f"Schedule: {s.patients_with_deviations:,} patients with deviations"]
+    n = s.patients_with_deviations
+    lines += ["", f"Schedule: {n:,} patient{'' if n == 1 else 's'} with deviations"]
     rows = []
     for a in sorted(s.activities, key=lambda a: (a.activity_type != "visit", a.activity_type)):
         if not a.counts and not a.unplanned:
@@ -79,17 +107,18 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
         ("activity",) + tuple(h for _, h in STATUS_COLUMNS) + ("unplanned", "deviations"), rows
     )
 
-    lines += ["", f"Stopping: {s.patients_with_stopping:,} patients with stopping events"]
+    day0 = schedule_anchor(trial)
+    lines += ["", stopping_headline(data, day0)]
     if data.stopping.items:
         shown = data.stopping.items[: max_listed * 2]
         lines += _table(
-            ("patient", "date", "action", "status", "rule"),
+            ("patient", "date", "action", "meaning", "rule"),
             [
                 (
                     i.patient,
                     i.event.date.isoformat(),
                     i.event.action,
-                    i.event.status.value,
+                    stop_label(i.kind, day0),
                     _clip(i.event.rule, 70),
                 )
                 for i in shown
@@ -106,11 +135,14 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
     if s.rejected > max_listed:
         lines.append(f"  ... and {s.rejected - max_listed:,} more (rejected.csv / the HTML report)")
     for acc in data.accounting:
-        if acc.rejected or acc.ignored_total:
-            lines.append(
+        if acc.rejected or acc.ignored_total or acc.rejected_records:
+            line = (
                 f"  {acc.dataset}: {acc.rows:,} rows = {acc.used:,} used + {acc.rejected:,} "
                 f"rejected + {acc.ignored_total:,} ignored"
             )
+            if acc.rejected_records != acc.rejected:
+                line += f"; {_records_note(acc)}"
+            lines.append(line)
     if data.undeclared:
         lines += [
             "",
@@ -124,6 +156,69 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
     if outputs:
         lines += ["", "Reports:"] + [f"  {o}" for o in outputs]
     return "\n".join(lines) + "\n"
+
+
+STOP_LABELS = {
+    "stop": "stopped",
+    "retest": "retest owed",
+    "rescinded": "rescinded",
+    "pending": "pending",
+    "no_effect": "no effect",
+}
+
+
+def schedule_anchor(trial: Trial) -> str:
+    """The name of the schedule's day 0, in words (stops are judged against its date)."""
+    name = trial.schedule.anchor if trial.schedule and trial.schedule.anchor else "day 0"
+    return name.replace("_", " ")
+
+
+def stop_label(kind: str, anchor: str) -> str:
+    """The words for a StoppingEvent.kind."""
+    if kind == "before_anchor":
+        return f"before {anchor}"
+    return STOP_LABELS[kind]
+
+
+def stopping_headline(data: ReportData, anchor: str) -> str:
+    """Patients who stopped early, and the other stopping events (screen failures, retests
+    owed) counted apart: only a stop reads as one."""
+    s = data.summary
+    n = s.patients_stopped
+    text = f"Stopping: {n:,} patient{'' if n == 1 else 's'} stopped early"
+    others = s.patients_with_stopping - s.patients_stopped
+    if others:
+        text += (f"; {s.patients_with_stopping:,} with any stopping event (the others: "
+                 f"dispositions before {anchor} such as screen failures, or retests owed)")
+    return text
+
+
+def _records_note(acc: Accounting) -> str:
+    """Why a dataset's rejected records are not its rejected rows: values rejected in rows
+    that are still used, or several rows rejected as one record (a derived value)."""
+    n, rows = acc.rejected_records, acc.rejected
+    if n > rows:
+        extra = n - rows
+        return f"and {extra:,} rejected value{'s' if extra != 1 else ''} of rows still used"
+    return f"the {rows:,} rejected rows are {n:,} rejected record{'s' if n != 1 else ''}"
+
+
+def eligibility_headline(data: ReportData, lead: str) -> list[str]:
+    """What the data decide about the patients' eligibility, in one or two lines: the
+    verdicts on the criteria the data can decide, and how many criteria the data cannot
+    answer at all (their data were not collected: the site must verify them)."""
+    s = data.summary
+    counts = (f"{s.data_eligible:,} eligible / {s.data_ineligible:,} not eligible / "
+              f"{s.data_unknown:,} unknown")
+    site = s.site_verification
+    if not site:
+        return [f"{lead}: {counts}"]
+    n = len(site)
+    return [
+        f"{lead}: {counts} on the criteria the data can decide;",
+        f"  {n:,} criteri{'on needs' if n == 1 else 'a need'} site verification "
+        "(the data hold nothing they read)",
+    ]
 
 
 def _clip(text: str, n: int) -> str:

@@ -1,38 +1,53 @@
-"""A patient's timeline as inline SVG: planned windows, what happened, adverse events, stops.
+"""A patient's timeline as compact data, drawn in the page by `timeline.js` when it scrolls into
+view: planned windows, what happened, adverse events, stops.
 
 One lane per activity (all visits share a lane), days on the x axis counted from the schedule's
-anchor (day 0), a dashed line at the data cut. Every mark has a tooltip (`<title>`) with the
-dates, the status and the source record. All text is escaped.
+anchor (day 0), a dashed line at the data cut. Every mark carries its tooltip text: the dates,
+the status and the source record. The layout (lanes, day range, ticks, packing of adverse events)
+is decided here; the script only maps days to pixels and draws, with DOM calls that set text as
+text (no markup is ever parsed from the data).
+
+A timeline is a dict (JSON):
+
+    {"h": height px, "lo": first day, "hi": last day, "cut": day of the data cut,
+     "cutl": "data cut 2015-03-31",
+     "anchor": "randomization 2013-01-02", "lanes": [label, ...], "ae": rows of adverse events,
+     "ticks": [day, ...], "m": [mark, ...]}
+
+Marks (arrays, the first element says which):
+
+    ["r", lane, status, window_lo, window_hi, day, title]   a planned occurrence: its window
+        (days, inclusive; null without one) and a mark at `day` by status: `o` on time, `e` early
+        or late (at the actual day), `m` missed (a cross at the planned day), `n` not due (a
+        hollow circle at the planned day)
+    ["d", lane, status, day, title]     the same in a dense dose lane (only deviations drawn)
+    ["u", lane, day, title]             an unplanned event
+    ["b", lane, first, last, title]     a dose period from the data
+    ["a", row, first, last, colour, label, title]   an adverse event (row: 0-based AE row)
+    ["s", day, kind, from_rule, title]  a stopping event (StoppingEvent.kind: only `stop` is red)
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-
-from markupsafe import Markup, escape
+from typing import Any
 
 from engine.patient import DoseEvent, Occurrence, Patient
 from engine.results import PatientResult, ScheduleRow, Status
 
-WIDTH = 1080
-LABEL = 150
-RIGHT = 24
 LANE = 18
 TOP = 26
 DENSE = 60  # a dose lane with more planned occurrences than this is drawn compressed
 
-COLORS = {
-    Status.ON_TIME: "#2e7d32",
-    Status.EARLY: "#e65100",
-    Status.LATE: "#e65100",
-    Status.MISSED: "#c62828",
-    Status.NOT_DUE: "#9e9e9e",
-    Status.NOT_APPLICABLE: "#bdbdbd",
+STATUS_CODE = {
+    Status.ON_TIME: "o",
+    Status.EARLY: "e",
+    Status.LATE: "e",
+    Status.MISSED: "m",
+    Status.NOT_DUE: "n",
 }
-UNPLANNED = "#6a1b9a"
-STOP = "#c62828"
-WINDOW = "#e3ecf7"
+HIDDEN = (Status.NOT_APPLICABLE, Status.NOT_COLLECTED)  # nothing to draw: no date, no record
 
 
 def _grade_color(grade: object) -> str:
@@ -80,41 +95,23 @@ def _status_text(r: ScheduleRow) -> str:
     return r.status.value.replace("_", " ")
 
 
-class _Svg:
-    def __init__(self, lo: int, hi: int):
-        self.lo, self.hi = lo, max(hi, lo + 1)
-        self.parts: list[str] = []
-
-    def x(self, day: float) -> float:
-        day = min(max(day, self.lo), self.hi)
-        return round(LABEL + (day - self.lo) / (self.hi - self.lo) * (WIDTH - LABEL - RIGHT), 1)
-
-    def add(self, text: str) -> None:
-        self.parts.append(text)
-
-
-def _e(text: object) -> str:
-    return str(escape(str(text)))
-
-
-def timeline_svg(
+def timeline_data(
     result: PatientResult,
     patient: Patient | None,
     as_of: datetime.date,
     anchor_name: str = "day 0",
-) -> Markup:
-    """The timeline of one patient as an `<svg>` element (safe to embed)."""
+) -> dict[str, Any] | str:
+    """The timeline of one patient (the module docstring gives the layout), or why there is
+    none."""
     anchor = result.anchor_date
     if anchor is None:
-        return Markup(
-            '<p class="muted">No timeline: the patient has no '
-            f"{_e(anchor_name)} date, so no planned day can be placed.</p>"
-        )
+        return (f"No timeline: the patient has no {anchor_name} date, so no planned day can be "
+                "placed.")
 
     def day_of(d: datetime.date) -> int:
         return (d - anchor).days
 
-    rows = [r for r in result.schedule if r.status is not Status.NOT_APPLICABLE]
+    rows = [r for r in result.schedule if r.status not in HIDDEN]
     cut = day_of(as_of)
     planned_days = [r.window[0] for r in rows if r.window] + [
         r.planned_day for r in rows if r.planned_day is not None and not r.window
@@ -133,7 +130,6 @@ def timeline_svg(
         hi = max(hi, day_of(s.date))
     hi = int(hi + max(7, (hi - lo) * 0.02))
     lo = int(lo - max(3, (hi - lo) * 0.02))
-    svg = _Svg(lo, hi)
 
     # Lanes: visits first, then assessments and doses in schedule order, then adverse events.
     lanes: list[tuple[str, str]] = []
@@ -150,109 +146,43 @@ def timeline_svg(
             lanes.append(("dose", d.intervention))
     ae_rows = _pack(adverse, day_of, cut)
     lane_of = {key: i for i, key in enumerate(lanes)}
-    n_lanes = len(lanes) + len(ae_rows)
-    height = TOP + n_lanes * LANE + 30
-
-    def y(i: int) -> float:
-        return TOP + i * LANE + LANE / 2
-
-    # Grid, lanes and labels.
-    for i, (kind, name) in enumerate(lanes):
-        if i % 2 == 0:
-            svg.add(
-                f'<rect x="0" y="{TOP + i * LANE}" width="{WIDTH}" height="{LANE}" fill="#fafafa"/>'
-            )
-        label = name if kind in ("visit", "assess") else f"{name} ({kind})"
-        svg.add(
-            f'<text x="{LABEL - 8}" y="{y(i) + 4}" text-anchor="end" class="lane">{_e(label)}</text>'
-        )
-    for j in range(len(ae_rows)):
-        i = len(lanes) + j
-        label = "adverse events" if j == 0 else ""
-        svg.add(
-            f'<text x="{LABEL - 8}" y="{y(i) + 4}" text-anchor="end" class="lane">{label}</text>'
-        )
-    for t in _ticks(lo, hi):
-        x = svg.x(t)
-        svg.add(f'<line x1="{x}" y1="{TOP - 4}" x2="{x}" y2="{height - 26}" stroke="#eee"/>')
-        svg.add(f'<text x="{x}" y="{height - 12}" text-anchor="middle" class="tick">day {t}</text>')
-    svg.add(
-        f'<line x1="{svg.x(0)}" y1="{TOP - 10}" x2="{svg.x(0)}" y2="{height - 26}" stroke="#555"/>'
-        f'<text x="{svg.x(0) + 3}" y="{TOP - 12}" class="mark">{_e(anchor_name)} {anchor.isoformat()}</text>'
-    )
-    if lo <= cut <= hi:
-        svg.add(
-            f'<line x1="{svg.x(cut)}" y1="{TOP - 10}" x2="{svg.x(cut)}" y2="{height - 26}" '
-            f'stroke="#777" stroke-dasharray="4 3"/>'
-            f'<text x="{svg.x(cut) - 3}" y="{TOP - 12}" text-anchor="end" class="mark">data cut '
-            f"{as_of.isoformat()}</text>"
-        )
+    marks: list[list[Any]] = []
 
     # Dose periods from the data (daily dosing is drawn as bars).
     for d in doses:
-        i = lane_of[("dose", d.intervention)]
         a = day_of(d.start)
         b = day_of(d.end) if d.end else a
-        title = f"{d.intervention} {_fmt_day(d.amount)} {d.unit or ''} given {d.start.isoformat()}"
-        if d.end:
-            title += f" to {d.end.isoformat()}"
-        title += f"\nsource: {d.ref}"
         if b > a:
-            svg.add(
-                f'<rect x="{svg.x(a)}" y="{y(i) - 3}" width="{max(svg.x(b + 1) - svg.x(a), 1.5)}" '
-                f'height="6" fill="#a5d6a7"><title>{_e(title)}</title></rect>'
-            )
+            title = f"{d.intervention} {_fmt_day(d.amount)} {d.unit or ''} given {d.start.isoformat()}"
+            title += f" to {d.end.isoformat()}" if d.end else ""
+            marks.append(["b", lane_of[("dose", d.intervention)], a, b,
+                          f"{title}\nsource: {d.ref}"])
 
     # Planned occurrences.
-    dense = {
-        key
-        for key in lanes
-        if key[0] == "dose" and sum(1 for r in rows if (r.activity_type, r.activity) == key) > DENSE
-    }
+    per_lane: dict[tuple[str, str], int] = {}
+    for r in rows:
+        if r.activity_type == "dose":
+            key = (r.activity_type, r.activity)
+            per_lane[key] = per_lane.get(key, 0) + 1
+    dense = {key for key, n in per_lane.items() if n > DENSE}
     for r in rows:
         key = ("visit", "visits") if r.activity_type == "visit" else (r.activity_type, r.activity)
         lane = lane_of.get(key)
         if lane is None:
             continue
-        i = lane
-        cy = y(i)
-        title = _e(_row_title(r))
+        code = STATUS_CODE[r.status]
         if key in dense:
-            if r.status is Status.MISSED and r.planned_day is not None:
-                x = svg.x(r.planned_day)
-                svg.add(
-                    f'<line x1="{x}" y1="{cy - 6}" x2="{x}" y2="{cy + 6}" stroke="{COLORS[r.status]}" '
-                    f'stroke-width="1.5"><title>{title}</title></line>'
-                )
-            elif r.status in (Status.EARLY, Status.LATE) and r.actual_day is not None:
-                x = svg.x(r.actual_day)
-                svg.add(
-                    f'<circle cx="{x}" cy="{cy}" r="3" fill="{COLORS[r.status]}"><title>{title}</title></circle>'
-                )
+            if code == "m" and r.planned_day is not None:
+                marks.append(["d", lane, code, r.planned_day, _row_title(r)])
+            elif code == "e" and r.actual_day is not None:
+                marks.append(["d", lane, code, r.actual_day, _row_title(r)])
             continue
-        if r.window:
-            a, b = r.window
-            svg.add(
-                f'<rect x="{svg.x(a)}" y="{cy - 6}" width="{max(svg.x(b + 1) - svg.x(a), 2)}" '
-                f'height="12" rx="2" fill="{WINDOW}"><title>{title}</title></rect>'
-            )
-        color = COLORS[r.status]
-        if r.status is Status.MISSED and r.planned_day is not None:
-            x = svg.x(r.planned_day)
-            svg.add(
-                f'<path d="M{x - 4} {cy - 4} L{x + 4} {cy + 4} M{x - 4} {cy + 4} L{x + 4} {cy - 4}" '
-                f'stroke="{color}" stroke-width="2"><title>{title}</title></path>'
-            )
-        elif r.status is Status.NOT_DUE and r.planned_day is not None:
-            svg.add(
-                f'<circle cx="{svg.x(r.planned_day)}" cy="{cy}" r="3.5" fill="white" stroke="{color}">'
-                f"<title>{title}</title></circle>"
-            )
-        elif r.actual_day is not None:
-            svg.add(
-                f'<circle cx="{svg.x(r.actual_day)}" cy="{cy}" r="4" fill="{color}">'
-                f"<title>{title}</title></circle>"
-            )
+        at = r.planned_day if code in ("m", "n") else r.actual_day
+        if at is None and not r.window:
+            continue
+        w = r.window
+        marks.append(["r", lane, code, w[0] if w else None, w[1] if w else None, at,
+                      _row_title(r)])
 
     # Unplanned events.
     for u in result.unplanned:
@@ -260,28 +190,17 @@ def timeline_svg(
         lane = lane_of.get(key)
         if lane is None or u.day is None or u.day < lo:
             continue
-        x, cy = svg.x(u.day), y(lane)
-        title = _e(
-            f"unplanned {u.activity} on {u.date.isoformat()} (day {u.day})"
-            + (f"\n{u.reason}" if u.reason else "")
-            + f"\nsource: {u.ref}"
-        )
-        svg.add(
-            f'<path d="M{x} {cy - 5} L{x + 5} {cy} L{x} {cy + 5} L{x - 5} {cy} Z" '
-            f'fill="{UNPLANNED}"><title>{title}</title></path>'
-        )
+        marks.append(["u", lane, u.day,
+                      f"unplanned {u.activity} on {u.date.isoformat()} (day {u.day})"
+                      + (f"\n{u.reason}" if u.reason else "") + f"\nsource: {u.ref}"])
 
     # Adverse events, packed into rows.
     for j, bars in enumerate(ae_rows):
-        cy = y(len(lanes) + j)
         for ae, a, b in bars:
             grade = ae.attribute("grade")
             term = ae.attribute("term") or ae.kind
-            end = (
-                ae.end.isoformat()
-                if ae.end
-                else ("ongoing" if ae.ongoing else ae.start.isoformat())
-            )
+            end = (ae.end.isoformat() if ae.end
+                   else ("ongoing" if ae.ongoing else ae.start.isoformat()))
             title = (
                 f"{term}, grade {_fmt_day(grade) if grade is not None else '?'}"  # type: ignore[arg-type]
                 f"\n{ae.start.isoformat()} to {end}"
@@ -290,37 +209,29 @@ def timeline_svg(
             if related not in (None, "none", False):
                 title += f"\nrelated: {related}"
             title += f"\nsource: {ae.ref}"
-            x1, x2 = svg.x(a), svg.x(b + 1)
-            svg.add(
-                f'<rect x="{x1}" y="{cy - 5}" width="{max(x2 - x1, 3)}" height="10" rx="2" '
-                f'fill="{_grade_color(grade)}"><title>{_e(title)}</title></rect>'
-            )
-            if x2 - x1 > 40:
-                svg.add(
-                    f'<text x="{x1 + 3}" y="{cy + 3.5}" class="bar">{_e(_clip(str(term), (x2 - x1) / 5.5))}</text>'
-                )
+            marks.append(["a", j, a, b, _grade_color(grade), str(term), title])
 
     # Stopping events across all lanes.
     for s in result.stopping:
         stop_day = day_of(s.date)
-        x = svg.x(stop_day)
-        title = _e(
-            f"{s.rule}: {s.action} on {s.date.isoformat()} (day {stop_day}), {s.status.value}"
-            + "".join(f"\n{e.explanation}" for e in s.evidence)
-        )
-        dash = "" if s.source == "rule" else ' stroke-dasharray="2 2"'
-        svg.add(
-            f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{height - 26}" stroke="{STOP}" '
-            f'stroke-width="1.5"{dash}><title>{title}</title></line>'
-        )
+        marks.append(["s", stop_day, s.kind(anchor), 1 if s.source == "rule" else 0,
+                       f"{s.rule}: {s.action} on {s.date.isoformat()} (day {stop_day}), "
+                       f"{s.status.value}" + "".join(f"\n{e.explanation}" for e in s.evidence)])
 
-    label = _e(f"Timeline of patient {result.id}")
-    return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{label}">'
-        + "".join(svg.parts)
-        + "</svg>"
-    )
+    n_lanes = len(lanes) + len(ae_rows)
+    return {
+        "h": TOP + n_lanes * LANE + 30,
+        "lo": lo,
+        "hi": max(hi, lo + 1),
+        "cut": cut,
+        "cutl": f"data cut {as_of.isoformat()}",
+        "anchor": f"{anchor_name} {anchor.isoformat()}",
+        "lanes": [name if kind in ("visit", "assess") else f"{name} ({kind})"
+                  for kind, name in lanes],
+        "ae": len(ae_rows),
+        "ticks": _ticks(lo, hi),
+        "m": marks,
+    }
 
 
 def _adverse_events(patient: Patient | None) -> list[Occurrence]:
@@ -358,8 +269,3 @@ def _ticks(lo: int, hi: int) -> list[int]:
     step = next((s for s in (7, 14, 28, 56, 91, 182, 364, 728) if span / s <= 12), 1456)
     first = (lo // step + 1) * step
     return list(range(first, hi + 1, step))
-
-
-def _clip(text: str, chars: float) -> str:
-    n = int(chars)
-    return text if len(text) <= n else text[: max(n - 1, 1)] + "…"

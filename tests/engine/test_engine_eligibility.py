@@ -328,3 +328,53 @@ def test_the_compiled_passes_agrees_with_the_property(category: str,
                 CriterionVerdict.NOT_MET: category == "exclusion",
                 CriterionVerdict.UNKNOWN: None}[verdict]
     assert passes(r) is expected
+
+
+# ---- what the data cannot answer (site verification) against a missing value ----------------
+
+
+def test_a_criterion_over_data_not_collected_is_for_the_site_not_a_missing_value():
+    e8 = exclusion("E8", any_("hypothyroidism", before_()))
+    t = trial(inclusions=(ALT_OK,), exclusions=(e8,))
+    alt_ok = Timeline().obs("alt", -3, 20, "U/L", 7, 40)
+    r = evaluate(t, alt_ok.patient(collected=frozenset({"alt"})), AS_OF)
+    e = crit(r, "E8")
+    assert e.verdict is CriterionVerdict.UNKNOWN and e.not_collected == ("hypothyroidism",)
+    assert e.no_source and not crit(r, "I5").no_source
+    assert r.eligibility.verdict is EligibilityVerdict.INDETERMINATE
+    assert r.eligibility.site_verification == ("E8",)
+    # every other criterion passes: eligible on what the data can decide
+    assert r.eligibility.data_verdict is EligibilityVerdict.ELIGIBLE
+    # a missing ALT is a missing value, which the data could hold: unknown, not for the site
+    r2 = evaluate(t, Timeline().patient(collected=frozenset({"alt"})), AS_OF)
+    assert crit(r2, "I5").verdict is CriterionVerdict.UNKNOWN and not crit(r2, "I5").not_collected
+    assert r2.eligibility.data_verdict is EligibilityVerdict.INDETERMINATE
+    # a failed criterion decides, whatever the site would say about the others
+    bad = Timeline().obs("alt", -3, 500, "U/L", 7, 40)
+    r3 = evaluate(t, bad.patient(collected=frozenset({"alt"})), AS_OF)
+    assert r3.eligibility.data_verdict is EligibilityVerdict.INELIGIBLE
+    assert r3.eligibility.site_verification == ("E8",)
+    # every kind collected (None): nothing is for the site
+    r4 = evaluate(t, alt_ok.patient(), AS_OF)
+    assert crit(r4, "E8").not_collected == () and r4.eligibility.site_verification == ()
+
+
+def test_a_criterion_the_collected_data_decide_is_decided_even_if_it_reads_other_kinds():
+    # 'alt high and any hypothyroidism': a normal ALT makes it false without the history
+    e = exclusion("E", and_(cmp(latest("alt", within(14)), ">", uln(1)),
+                             any_("hypothyroidism", before_())))
+    t = trial(exclusions=(e,))
+    normal = Timeline().obs("alt", -3, 20, "U/L", 7, 40)
+    r = evaluate(t, normal.patient(collected=frozenset({"alt"})), AS_OF)
+    assert crit(r, "E").verdict is CriterionVerdict.NOT_MET and crit(r, "E").not_collected == ()
+    assert r.eligibility.verdict is r.eligibility.data_verdict is EligibilityVerdict.ELIGIBLE
+    high = Timeline().obs("alt", -3, 90, "U/L", 7, 40)
+    r2 = evaluate(t, high.patient(collected=frozenset({"alt"})), AS_OF)
+    assert crit(r2, "E").not_collected == ("hypothyroidism",)
+
+
+def test_a_missing_policy_decides_and_leaves_nothing_for_the_site():
+    t = trial(exclusions=(exclusion("E8", any_("hypothyroidism", before_()), missing="not_met"),))
+    r = evaluate(t, Timeline().patient(collected=frozenset({"alt"})), AS_OF)
+    assert crit(r, "E8").policy_applied and crit(r, "E8").not_collected == ()
+    assert r.eligibility.verdict is EligibilityVerdict.ELIGIBLE

@@ -86,7 +86,7 @@ def test_the_json_report_is_plain_json_with_the_documented_fields():
     items = list(evaluate_all(plan, cohort(), day(60)))
     doc = report("TEST", day(60), items)
     text = json.dumps(doc)  # nothing that is not JSON
-    assert json.loads(text)["schema"] == SCHEMA == "trialcode.report/1"
+    assert json.loads(text)["schema"] == SCHEMA == "trialcode.report/2"
     p1 = doc["patients"][0]
     assert set(p1) >= {"id", "arm", "eligibility", "schedule", "unplanned", "dosing", "stopping",
                        "errors", "event_counts", "events"}
@@ -102,7 +102,10 @@ def test_the_json_report_is_plain_json_with_the_documented_fields():
         "deviation_days": 3}
     assert doc["rejected"] == [{"source": "p.jsonl line 4", "patient": "P4", "field": "date",
                                 "message": "bad date"}]
-    assert doc["summary"]["eligibility"] == {"eligible": 1, "ineligible": 2, "indeterminate": 1}
+    assert doc["summary"]["eligibility"] == {
+        "eligible": 1, "ineligible": 2, "indeterminate": 1,
+        # every kind collected: what the data decide is the verdict
+        "on_the_data": {"eligible": 1, "ineligible": 2, "unknown": 1}}
     assert sum(p1["event_counts"].values()) == 5
 
 
@@ -125,3 +128,60 @@ def test_the_example_cohort_runs_clean(example: str, as_of: datetime.date):
         json.dumps(patient_json(r))
     s = summary_json(summary)
     assert s["patients"] == len(results)
+
+
+def test_the_summary_counts_what_the_data_decide_and_lists_site_verification_once():
+    # E1 reads infection, which only some patients' data hold (`collected`)
+    no_history = frozenset({"alt", "ecog"})
+    ok = Timeline().obs("alt", -2, 20, "U/L", 7, 40).obs("ecog", -2, 1)
+    patients = [
+        ok.patient("P1", collected=no_history),                     # eligible on the data
+        Timeline().obs("ecog", -2, 1).patient("P2", collected=no_history),  # ALT missing
+        Timeline().obs("alt", -2, 200, "U/L", 7, 40).obs("ecog", -2, 1)
+        .patient("P3", collected=no_history),                       # I1 fails
+        ok.patient("P4"),                                           # every kind collected
+    ]
+    whole = Summary(T)
+    results = list(evaluate_all(T, patients, day(60), summary=whole))
+    s = whole.result()
+    assert [r.eligibility.verdict.value for r in results] == [
+        "indeterminate", "indeterminate", "ineligible", "eligible"]
+    assert (s.eligible, s.ineligible, s.indeterminate) == (1, 1, 2)
+    assert (s.data_eligible, s.data_ineligible, s.data_unknown) == (2, 1, 1)
+    e1 = next(a for a in s.attrition if a.id == "E1")
+    assert (e1.unknown, e1.not_collected, e1.missing) == (3, 3, 0)
+    assert e1.kinds_not_collected == ("infection",)
+    i1 = next(a for a in s.attrition if a.id == "I1")
+    assert (i1.unknown, i1.not_collected, i1.missing) == (1, 0, 1)
+    # remaining: strict (unknown never passes) and on the data (E1's not-collected passes)
+    assert [a.remaining for a in s.attrition] == [2, 2, 1]
+    assert [a.remaining_on_data for a in s.attrition] == [2, 2, 2]
+    assert [a.id for a in s.site_verification] == ["E1"]
+    # split in two shares and merged: the same summary
+    first, second = Summary(T), Summary(T)
+    for r in results[:2]:
+        first.add(r)
+    for r in results[2:]:
+        second.add(r)
+    first.merge(second)
+    assert first.result() == s
+    doc = summary_json(s)
+    assert doc["eligibility"]["on_the_data"] == {"eligible": 2, "ineligible": 1, "unknown": 1}
+    assert doc["site_verification"] == [{"id": "E1", "category": "exclusion", "text": "E1 text",
+                                         "not_collected": ["infection"], "patients": 3}]
+
+
+def test_only_a_stop_counts_as_a_patient_who_stopped():
+    t = trial(items=(visit("baseline", at_day(0)), visit("week2", at_day(14), window(3))))
+    screen_failure = Timeline(randomized=None).disposition("screen failure", -5, "withdraw")
+    withdrew = Timeline().visit("baseline", 0).disposition("withdrawn", 10, "withdraw")
+    completed = Timeline().visit("baseline", 0).disposition("completed", 30, "complete")
+    summary = Summary(t)
+    results = list(evaluate_all(
+        t, [screen_failure.patient("SF"), withdrew.patient("W"), completed.patient("C")],
+        day(60), summary=summary))
+    kinds = {r.id: [s.kind(r.anchor_date) for s in r.stopping] for r in results}
+    # a screen failure stops nothing planned; a completed disposition is no stopping event
+    assert kinds == {"SF": ["before_anchor"], "W": ["stop"], "C": []}
+    s = summary.result()
+    assert (s.patients_with_stopping, s.patients_stopped) == (2, 1)

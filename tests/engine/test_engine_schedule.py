@@ -325,10 +325,11 @@ def test_same_day_replicates_are_part_of_the_matched_assessment():
     assert r.events[-1].role is EventRole.UNPLANNED and r.dosing[0].extra == 1
 
 
-def test_assessments_of_kinds_not_collected_are_not_applicable_not_missed():
+def test_assessments_of_kinds_not_collected_are_not_collected_not_missed():
+    # neither missed (nobody can say it was not done) nor not applicable (it was planned)
     tl = Timeline().visit("screening", -7).visit("baseline", 0)
     r = evaluate(T, tl.patient(collected=frozenset({"ecog"})), AS_OF)
-    assert statuses(r, "alt") == ["not_applicable"] * 3
+    assert statuses(r, "alt") == ["not_collected"] * 3
     assert "not collected" in rows(r, "alt")[0].reason
 
 

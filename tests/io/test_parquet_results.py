@@ -63,7 +63,7 @@ def test_tables_hold_every_patient_row_and_rejected_record(
     summary = {(r["section"], r["name"], r["metric"]): r for r in tables["summary"].to_pylist()}
     assert summary[("run", None, "patients")]["value"] == report["summary"]["patients"]
     assert summary[("run", None, "rejected")]["value"] == report["summary"]["rejected"] == 5
-    assert summary[("info", "schema", "text")]["text"] == "trialcode.results/1"
+    assert summary[("info", "schema", "text")]["text"] == "trialcode.results/2"
     assert summary[("info", "protocol", "text")]["text"] == SEED_TRIAL.read_text(encoding="utf-8")
     for table in TABLES:
         assert tables[table].schema.equals(SCHEMAS[table]), table

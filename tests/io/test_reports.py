@@ -4,7 +4,9 @@ report's escaping and self-containedness, and the SDTM path on the CDISC pilot."
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -18,7 +20,7 @@ from engine.io.jsonl import read_lines
 from engine.io.vocabulary import Vocabulary
 from engine.patient import Patient
 from render.report.collect import ReportCollector
-from render.report.html import render_html
+from render.report.html import render_html, timelines_of
 from trialcode.cli import main
 
 HERE = Path(__file__).resolve().parent
@@ -78,7 +80,7 @@ def test_json_and_csv_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert status == 0
     assert capsys.readouterr().out == ""
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert report["schema"] == "trialcode.report/1"
+    assert report["schema"] == "trialcode.report/2"
     assert [p["id"] for p in report["patients"]] == ["M1", "M2", "M3"]
     assert len(report["rejected"]) == 2
     assert report["input"]["source"] == str(PATIENTS)
@@ -151,7 +153,11 @@ def test_html_escapes_patient_data_and_is_self_contained() -> None:
         '{"id": "<b>bold</b>", "events": [}',
     ]
     html = _html_for(lines)
-    assert "<script" not in html.lower()
+    # the page's own two scripts (the timeline data and the script that draws it) and no other;
+    # the patient's data are in the data block as base64, which has no markup characters
+    assert html.lower().count("<script") == 2
+    assert '<script type="application/octet-stream" id="timeline-data">' in html
+    assert html.count("<script>// Draws the patient timelines") == 1
     assert "<img" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -159,8 +165,19 @@ def test_html_escapes_patient_data_and_is_self_contained() -> None:
     assert "evil.jsonl &lt;b&gt;" in html
     # One file: no tag loads anything (stylesheet, script, image, font).
     tags = re.findall(r"<[^>]+>", html)
-    assert not [t for t in tags if re.search(r"\b(src|href)=\"?(https?:|//)|<link|<script", t)]
+    assert not [t for t in tags if re.search(r"\b(src|href)=\"?(https?:|//)|<link", t)]
     assert "@import" not in html and "url(" not in html
+    # and the page lets nothing load and no other script run, whatever got in
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert policy is not None and "default-src 'none'" in policy.group(1)
+    script = html.split("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in policy.group(1)
+    # the timeline's text is data, drawn as text by the script (textContent)
+    (timeline,) = timelines_of(html)
+    titles = [m[-1] for m in timeline["m"]]
+    assert any("<img src=x onerror=alert(1)>, grade 3" in t for t in titles)
+    assert "textContent" in script and "innerHTML" not in script
 
 
 def test_html_report_of_the_mini_cohort(tmp_path: Path) -> None:
@@ -171,7 +188,11 @@ def test_html_report_of_the_mini_cohort(tmp_path: Path) -> None:
     )
     html = out.read_text(encoding="utf-8")
     assert html.count('<section class="patient"') == 3
-    assert html.count("<svg") == 3
+    timelines = timelines_of(html)
+    assert len(timelines) == html.count('<div class="tl" data-tl=') == 3
+    # every planned occurrence that has a day is drawn, with its source record in the tooltip
+    marks = [m for t in timelines for m in t["m"] if m[0] == "r"]
+    assert any("source: mini-patients.jsonl line" in m[-1] for m in marks)
     assert "Deviation listing (8)" in html
     assert "Rejected records (2)" in html
     assert "latest alt within 14 days before randomization: 130 U/L on 2024-01-02" in html
@@ -212,10 +233,18 @@ def test_validate_the_cdisc_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[
         tmp_path / "csv",
         "--json",
         tmp_path / "r.json",
+        "--html",
+        tmp_path / "r.html",
     )
     assert status == 0
     out = capsys.readouterr().out
     assert "CDISCPILOT01: 306 patients" in out
+    # One self-contained page that opens quickly: the timelines are compact data drawn as they
+    # come into view (17.8 MB with every timeline as SVG; about 2 MB now).
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert len(html.encode("utf-8")) < 3_000_000
+    assert len(timelines_of(html)) == html.count('<div class="tl" data-tl=') == 254
+    assert html.count("No timeline: the patient has no randomization date") == 52
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     datasets = {d["dataset"]: d for d in report["input"]["datasets"]}
     for d in datasets.values():
@@ -224,6 +253,37 @@ def test_validate_the_cdisc_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (mmse["met"], mmse["not_met"], mmse["unknown"]) == (252, 2, 52)
     rows = (tmp_path / "csv" / "rejected.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(rows) == 1 + report["summary"]["rejected"] == 40
+    # The datasets' rejected records add up to the total: 37 rejected rows (6 EX, 26 AE, 5 LB)
+    # and 2 rejected values of DM rows that are still used (RFXENDTC empty for 01-705-1018
+    # and 01-705-1382: the patients are evaluated without a discontinuation date).
+    assert sum(d["rejected_records"] for d in datasets.values()) == 39
+    assert sum(d["rejected"] for d in datasets.values()) == 37
+    assert (datasets["dm.xpt"]["rejected"], datasets["dm.xpt"]["rejected_records"]) == (0, 2)
+    assert "dm.xpt: 306 rows = 306 used + 0 rejected + 0 ignored; and 2 rejected values of rows " \
+        "still used" in out
+    # What the data decide: 24 criteria read data that the pilot's datasets do not hold (medical
+    # history, Hachinski, CNS imaging, ECG, folate...), listed once for the site to verify; on
+    # the others, 57 patients fail one (MMSE, labs) and the 52 screen failures lack the MMSE
+    # and labs at a randomization they never had.
+    eligibility = report["summary"]["eligibility"]
+    assert (eligibility["ineligible"], eligibility["indeterminate"]) == (57, 249)
+    assert eligibility["on_the_data"] == {"eligible": 197, "ineligible": 57, "unknown": 52}
+    site = report["summary"]["site_verification"]
+    assert len(site) == 24 and site[0]["id"] == "INCL02" and site[0]["patients"] == 306
+    assert {s["id"]: s["not_collected"] for s in site}["EXCL28"] == ["folate"]
+    assert ("Eligibility at randomization: 197 eligible / 57 not eligible / 52 unknown on the "
+            "criteria the data can decide;\n  24 criteria need site verification") in out
+    listed = (tmp_path / "csv" / "site_verification.csv").read_text(encoding="utf-8-sig")
+    assert len(listed.splitlines()) == 1 + 24
+    # the 24 are not repeated per patient in the ineligibility listing
+    ineligible = (tmp_path / "csv" / "ineligibility.csv").read_text(encoding="utf-8-sig")
+    assert ",INCL02," not in ineligible and ",EXCL27," in ineligible
+    # not collected is its own status, not "not applicable": Hachinski at screening
+    hachinski = next(a for a in report["summary"]["activities"] if a["activity"] == "hachinski")
+    assert hachinski["statuses"] == {"not_collected": 254}
+    # a screen failure's disposition is not a stop: 144 patients stopped early
+    assert report["summary"]["patients_stopped"] == 144
+    assert report["summary"]["patients_with_stopping"] == 197
 
 
 def test_json_report_layout_is_compact_utf8_and_survives_wide_integers(tmp_path: Path) -> None:

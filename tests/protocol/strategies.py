@@ -20,6 +20,7 @@ from protocol.design import (
     DataItem,
     DoseStep,
     Frequency,
+    Illustrative,
     Intervention,
     Objective,
     Population,
@@ -75,6 +76,7 @@ from protocol.vocab import (
     ArmType,
     CriterionCategory,
     DataKind,
+    IllustrativePart,
     InterventionType,
     MissingPolicy,
     ObjectiveLevel,
@@ -408,4 +410,9 @@ def trials(draw: st.DrawFn) -> Trial:
             tuple(draw(st.lists(criteria(CriterionCategory.EXCLUSION), max_size=3)))),
         schedule=draw(st.one_of(st.none(), schedules())),
         stopping=Stopping(tuple(draw(st.lists(stopping_rules, max_size=3)))),
+        illustrative=tuple(draw(st.lists(st.builds(
+            Illustrative,
+            st.lists(st.sampled_from(list(IllustrativePart)), min_size=1, max_size=3,
+                     unique=True).map(tuple),
+            texts), max_size=2))),
     )

@@ -96,9 +96,13 @@ def report_from_tables(
             collector.add(item, patient)
             if listings is not None:
                 listings.add(item)
-    finally:
+    except BaseException:
         if listings is not None:
-            listings.close()
+            listings.discard()
+        raise
+    result = summary.result()
+    if listings is not None:
+        listings.close(result)
     undeclared: list[tuple[str, int, str]] = []
     datasets: dict[str, tuple[dict[str, int], list[tuple[str, int]]]] = {}
     not_read: list[str] = []
@@ -115,12 +119,13 @@ def report_from_tables(
         elif section == "not_read":
             not_read.append(row["name"])
     accounting = tuple(
-        Accounting(name, c["rows"], c["used"], c["rejected"], tuple(ignored))
+        Accounting(name, c["rows"], c["used"], c["rejected"], tuple(ignored),
+                   c.get("rejected_records", 0))
         for name, (c, ignored) in datasets.items()
     )
     data = collector.finish(
         trial,
-        summary.result(),
+        result,
         source=info.source,
         as_of=info.as_of,
         generated=info.generated or datetime.date.today(),
@@ -133,7 +138,8 @@ def report_from_tables(
     if html:
         outputs.append(f"HTML  {write_html(data, html)}")
     if csv:
-        outputs.append(f"CSV   {csv}/ (deviations, ineligibility, stopping, rejected)")
+        outputs.append(
+            f"CSV   {csv}/ (deviations, ineligibility, stopping, rejected, site_verification)")
     if not quiet:
         sys.stdout.write(terminal_summary(data, outputs=outputs))
     return 0

@@ -82,7 +82,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--csv",
         metavar="DIR",
         type=Path,
-        help="write deviations.csv, ineligibility.csv, stopping.csv, rejected.csv",
+        help="write deviations.csv, ineligibility.csv, stopping.csv, rejected.csv, "
+        "site_verification.csv",
     )
     p.add_argument(
         "--parquet",
@@ -232,12 +233,11 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     finally:
         progress.close()
         state.close()
-    if csv is not None:
-        csv.close()
-
     summary, collector, undeclared = reports.summary, reports.collector, reports.undeclared
     declared = set(state.vocab.items)
     result = summary.result()
+    if csv is not None:
+        csv.close(result)
     hints = tuple(
         (kind, n, did_you_mean(kind, declared).strip(" ()"))
         for kind, n in sorted(undeclared.items())
@@ -269,7 +269,8 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     if args.html:
         outputs.append(f"HTML  {write_html(data, args.html)}")
     if csv is not None:
-        outputs.append(f"CSV   {args.csv}/ (deviations, ineligibility, stopping, rejected)")
+        outputs.append(
+            f"CSV   {args.csv}/ (deviations, ineligibility, stopping, rejected, site_verification)")
     if not args.quiet:
         # patient ids and rejected values are quoted: shown, never obeyed by the terminal
         sys.stdout.write(terminal_safe(terminal_summary(data, outputs=outputs)))

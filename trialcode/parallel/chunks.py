@@ -161,7 +161,8 @@ class RunState:
             self.name = str(spec.sdtm)
             self.source = f"SDTM datasets in {spec.sdtm}" + (f" (map {spec.map})" if spec.map else "")
             self.accounting = tuple(
-                Accounting(c.dataset, c.rows, c.used, c.rejected, tuple(sorted(c.ignored.items())))
+                Accounting(c.dataset, c.rows, c.used, c.rejected, tuple(sorted(c.ignored.items())),
+                           c.rejected_records)
                 for c in load.accounting.values()
             )
             self.not_read = tuple(load.not_read)
