@@ -26,6 +26,7 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    DoseOnDays,
     OnEach,
     OnEvent,
     RepeatFor,
@@ -33,6 +34,8 @@ from protocol.schedule import (
     RepeatUntil,
     Schedule,
     ScheduleItem,
+    TimedActivity,
+    Timepoints,
     Visit,
 )
 from protocol.source import Span
@@ -50,6 +53,7 @@ from protocol.stopping import (
     StoppingRule,
     Withdraw,
 )
+from protocol.timing import Duration
 from protocol.trial import Trial
 
 INDENT = "  "
@@ -351,6 +355,9 @@ def _schedule(p: _Printer, s: Schedule) -> None:
         if isinstance(item, Cycles):
             _cycles(p, item)
             continue
+        if isinstance(item, Timepoints):
+            _timepoints(p, item)
+            continue
         p.statement(_schedule_item(item), item.span, extra=0)
     if current is not None:
         p.close(None)
@@ -379,6 +386,56 @@ def _cycles(p: _Printer, c: Cycles) -> None:
     for a in c.items:
         p.statement([_activity(a)], a.span, extra=0)
     p.close(c.span)
+
+
+def _timepoints(p: _Printer, t: Timepoints) -> None:
+    ref = t.reference
+    if isinstance(ref, DoseOnDays):
+        after = (f"dose of {ref.intervention} on day "
+                 + ", ".join(ef.num(d.value) for d in ref.days))
+    else:
+        after = ef.anchor(ref)
+    head = f"timepoints {t.name} {ef.string(t.label)} after {after}"
+    if t.arms:
+        head += " arms " + ", ".join(t.arms)
+    p.open(head, t.span)
+    for a in t.items:
+        p.statement([_timed_activity(a)], a.span, extra=0)
+    p.close(t.span)
+
+
+def _timed_activity(a: TimedActivity) -> str:
+    if a.predose is not None:
+        when = f"predose within {ef.duration(a.predose)}"
+    else:
+        # `0.5, 1, 2 hours, 30 minutes`: one unit word after each run of the same unit
+        groups: list[list[Duration]] = []
+        for d in a.offsets:
+            if groups and groups[-1][-1].unit is d.unit:
+                groups[-1].append(d)
+            else:
+                groups.append([d])
+        when = "at " + ", ".join(
+            ", ".join(ef.num(d.amount) for d in g) + " "
+            + (g[0].unit.word(g[0].amount) if len(g) == 1 else g[0].unit.value + "s")
+            for g in groups)
+    if a.windows:
+        bands = []
+        for band in a.windows:
+            text = ef.window(band.window)[len("window "):]
+            if band.up_to is not None:
+                text += f" up to {ef.duration(band.up_to)}"
+            elif len(a.windows) > 1:
+                text += " after"
+            bands.append(text)
+        when += " window " + ", ".join(bands)
+    if a.arms:
+        when += " arms " + ", ".join(a.arms)
+    if a.sex is not None:
+        when += f" sex {a.sex.value}"
+    if a.condition:
+        when += f" if {a.condition}"
+    return f"{a.kind.value} {', '.join(a.items)} {when}"
 
 
 def _suffix(item: Visit | Activity) -> str:

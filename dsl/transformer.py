@@ -47,6 +47,7 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    DoseOnDays,
     Epoch,
     ItemCondition,
     OnEach,
@@ -56,7 +57,10 @@ from protocol.schedule import (
     RepeatTimes,
     RepeatUntil,
     Schedule,
+    TimedActivity,
+    Timepoints,
     Visit,
+    WindowBand,
 )
 from protocol.source import Span
 from protocol.stopping import (
@@ -857,6 +861,57 @@ class ModelBuilder(Transformer[Token, Trial]):
             self._error("the days of a cycle must be listed once each, in order",
                         self._span(meta))
         return CycleDays(days, span=self._span(meta))
+
+    def timepoints(self, meta: Meta, c: list[Any]) -> Timepoints:
+        fields: dict[str, Any] = {}
+        items: list[TimedActivity] = []
+        for part in c[3:]:
+            if isinstance(part, _Arms):
+                fields["arms"] = part.names
+            elif isinstance(part, TimedActivity):
+                items.append(part)
+        return Timepoints(str(c[0]), _unquote(c[1]), c[2], tuple(items), span=self._span(meta),
+                          **fields)
+
+    def dose_on_days(self, meta: Meta, c: list[Any]) -> DoseOnDays:
+        days = tuple(DayPoint(TimeUnit.DAY, v, span=self._span(meta)) for v in c[1:])
+        values = [d.value for d in days]
+        if values != sorted(set(values)):
+            self._error("the days of the doses must be listed once each, in order",
+                        self._span(meta))
+        return DoseOnDays(str(c[0]), days, span=self._tspan(c[0]))
+
+    def timed_activity(self, meta: Meta, c: list[Any]) -> TimedActivity:
+        kind: ActivityKind = c[0]
+        names: list[str] = []
+        fields: dict[str, Any] = {}
+        for part in c[1:]:
+            if isinstance(part, Token):
+                names.append(str(part))
+            elif isinstance(part, _Arms):
+                fields["arms"] = part.names
+            elif isinstance(part, _Tagged):
+                fields[part.tag] = part.value
+        return TimedActivity(kind, tuple(names), span=self._span(meta), **fields)
+
+    def tp_offsets(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("offsets", tuple(d for group in c for d in group))
+
+    def tp_group(self, meta: Meta, c: list[Any]) -> list[Duration]:
+        unit: TimeUnit = c[-1]
+        return [Duration(float(t), unit, span=self._tspan(t)) for t in c[:-1]]
+
+    def tp_predose(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("predose", c[0])
+
+    def tp_windows(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("windows", tuple(b for b in c if b is not None))
+
+    def band_up_to(self, meta: Meta, c: list[Any]) -> WindowBand | None:
+        return WindowBand(c[0], c[1], span=self._span(meta)) if c[0] is not None else None
+
+    def band_rest(self, meta: Meta, c: list[Any]) -> WindowBand | None:
+        return WindowBand(c[0], span=self._span(meta)) if c[0] is not None else None
 
     def visit(self, meta: Meta, c: list[Any]) -> Visit:
         fields: dict[str, Any] = {}

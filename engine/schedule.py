@@ -52,6 +52,7 @@ from engine.expressions import Scope, normalize_sex, start_of
 from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent, fast_constructor
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
+from engine.timepoints import TimedRun, TimepointsSpec
 from protocol.anchors import anchor_node, build_graph
 from protocol.design import Regimen
 from protocol.schedule import (
@@ -68,6 +69,7 @@ from protocol.schedule import (
     RepeatFor,
     RepeatTimes,
     RepeatUntil,
+    Timepoints,
     Visit,
 )
 from protocol.timing import Calendar, Window
@@ -198,6 +200,7 @@ class SchedulePlan:
         self.group_ranks: dict[tuple[str, str], int | float] = {}
         self.cycles: list[CycleSpec] = []
         self.cycle_doses: set[str] = set()
+        self.timepoints: list[TimepointsSpec] = []
         if sched is None:
             self.assess_kinds: set[str] = set()
             self.arm_interventions: dict[str | None, tuple[str, ...]] = {}
@@ -210,6 +213,8 @@ class SchedulePlan:
                 self.visits[it.name] = VisitSpec(it, cal, n)
             elif isinstance(it, Cycles):
                 self.cycles.append(CycleSpec(it, cal, n, procedures))
+            elif isinstance(it, Timepoints):
+                self.timepoints.append(TimepointsSpec(it, cal, n, procedures))
             else:
                 for item in it.items:
                     if it.kind is ActivityKind.DOSE:
@@ -238,6 +243,8 @@ class SchedulePlan:
             self.cycle_doses |= c.dose_items
         for v in self.visits.values():
             self.assess_kinds.update(v.activities)
+        for block in self.timepoints:
+            self.assess_kinds.update(it.item for it in block.items)
         self.arm_interventions = {arm.name: tuple(ai.intervention for ai in arm.interventions)
                                   for arm in trial.arms}
         self.regimens = {}
@@ -262,6 +269,9 @@ class SchedulePlan:
         for block in self.cycles:
             for part in block.items:
                 self._rank((part.atype, part.item), block.order)
+        for tblock in self.timepoints:
+            for titem in tblock.items:
+                self._rank((titem.atype, titem.item), tblock.order)
 
     def _rank(self, key: tuple[str, str], rank: int | float) -> None:
         if rank < self.group_ranks.get(key, float("inf")):
@@ -363,6 +373,9 @@ class _Run:
         self.actual_lists: dict[tuple[str, str], list[Actual]] = {}  # matched while planning
         self.cycle_cuts: dict[tuple[str, str], tuple[int, str]] = {}  # a cycles block's end
         self.scope: Scope | None = None  # for the conditions of event-triggered visits
+        # the rows of each activity group once settled (timepoints read their doses' rows)
+        self.rows_by_group: dict[tuple[str, str], list[ScheduleRow]] = {}
+        self.timed: TimedRun | None = None  # sub-day timepoints, when the protocol has any
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -464,6 +477,8 @@ class _Run:
         for spec in plan.activities:
             if spec.atype != "dose":
                 self.plan_activity(spec)
+        if plan.timepoints:
+            self.timed = TimedRun(self, plan.timepoints)
         self.match_groups()
         return self.out
 
@@ -832,11 +847,17 @@ class _Run:
         return out
 
     def match_groups(self) -> None:
-        rows_by_group: dict[tuple[str, str], list[ScheduleRow]] = {}
+        rows_by_group = self.rows_by_group
         order = sorted(self.groups, key=lambda k: self.group_rank[k])
         los = [p.lo for g in self.groups.values() for p in g]
         self.start = min(los) if los else None
-        for key in order:
+        work = order
+        timed = self.timed
+        if timed is not None:
+            # the doses that timepoints are timed from are settled first
+            first = [k for k in order if k in timed.dose_keys]
+            work = first + [k for k in order if k not in timed.dose_keys]
+        for key in work:
             atype, activity = key
             planned = self.groups[key]
             if atype == "visit" and activity in self.plan.visits and \
@@ -849,6 +870,10 @@ class _Run:
                 self.groups[key] = planned
                 if atype == "dose":
                     self.out.dose_planned[activity] = planned
+            if timed is not None and key in timed.keys:
+                actuals = self.cached_actuals(atype, activity)
+                rows_by_group[key] = timed.match_and_settle(key, planned, actuals)
+                continue
             if atype == "visit" and activity in self.visit_actual_lists:
                 actuals = self.visit_actual_lists[activity]  # matched while planning
             elif key in self.actual_lists:
@@ -899,7 +924,11 @@ class _Run:
         return rows
 
     def settle_group(self, atype: str, activity: str, planned: list[Planned],
-                     actuals: list[Actual]) -> list[ScheduleRow]:
+                     actuals: list[Actual], numbers: list[int] | None = None,
+                     timed: bool = False) -> list[ScheduleRow]:
+        """The rows of one activity's planned occurrences (numbered 1, 2, ... unless `numbers`
+        gives each its occurrence number), and the unplanned records left over. `timed`: the
+        activity also has sub-day timepoints (engine.timepoints), numbered among these."""
         rows: list[ScheduleRow] = []
         append = rows.append
         stop = self.stops.for_dose(activity) if atype == "dose" else self.stops.for_other()
@@ -911,7 +940,8 @@ class _Run:
         tag = f"{atype} {activity} #"  # + the occurrence number: what a matched event is used for
         # One pass per occurrence: its status (the rules in engine.conformance's docstring,
         # inlined: this loop runs for every planned occurrence of every patient) and its row.
-        for k, p in enumerate(planned, 1):
+        for i, p in enumerate(planned):
+            k = i + 1 if numbers is None else numbers[i]
             a = p.actual
             nominal, lo, hi = p.nominal, p.lo, p.hi
             deviation: int | None = None
@@ -958,12 +988,12 @@ class _Run:
                     activity, atype, k, p.label, status, pday(nominal), _ORD(nominal),
                     (pday(lo), pday(hi)), (_ORD(lo), _ORD(hi)), actual_date,
                     pday(a.day) if a is not None else None, deviation, ref, reason, p.epoch,
-                    p.amount, p.amount_unit, amount, unit))
+                    p.amount, p.amount_unit, amount, unit, None))
                 continue
             append(_ROW(
                 activity, atype, k, p.label, status, nominal - root, _ORD(nominal),
                 (lo - root, hi - root), (_ORD(lo), _ORD(hi)), actual_date, actual_day, deviation,
-                ref, reason, p.epoch, p.amount, p.amount_unit, amount, unit))
+                ref, reason, p.epoch, p.amount, p.amount_unit, amount, unit, None))
         matched_days: dict[int, int] | None = None  # built when an actual is left over
         for a in actuals:
             if a.used:
@@ -973,9 +1003,10 @@ class _Run:
             if matched_days is None:
                 matched_days = {}
                 if atype != "dose":
-                    for k, p in enumerate(planned, 1):
+                    for i, p in enumerate(planned):
                         if p.actual is not None:
-                            matched_days.setdefault(p.actual.day, k)
+                            matched_days.setdefault(
+                                p.actual.day, i + 1 if numbers is None else numbers[i])
             if a.day in matched_days:
                 # replicates (positions, repeats) on the day of a matched assessment or visit
                 self.out.used[a.pos] = (f"{atype} {activity} #{matched_days[a.day]} "
@@ -992,7 +1023,7 @@ class _Run:
                 reason = f"after {cut[1]}"
             elif atype == "visit" and activity in self.unplanned_visit_reason:
                 reason = self.unplanned_visit_reason[activity]
-            elif not planned:
+            elif not planned and not timed:
                 reason = f"no {activity} is planned for this patient"
             else:
                 reason = "no planned occurrence within reach"

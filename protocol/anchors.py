@@ -14,10 +14,12 @@ from protocol.expr import AggregateFn, AnchorRef, DoseAnchor, EventAnchor, Named
 from protocol.schedule import (
     AfterAnchor,
     Cycles,
+    DoseOnDays,
     OnEvent,
     Repeat,
     RepeatUntil,
     Schedule,
+    Timepoints,
     Visit,
 )
 from protocol.source import Span
@@ -55,6 +57,11 @@ def build_graph(schedule: Schedule) -> nx.DiGraph:
                 depend(vt.event, item.name, vt.span or item.span)
             else:
                 depend(root, item.name, item.span)
+            continue
+        if isinstance(item, Timepoints):
+            # timed from a dose of each listed day or from an anchor; nothing is timed from them
+            if not isinstance(item.reference, DoseOnDays):
+                graph.add_node(anchor_node(item.reference))
             continue
         if isinstance(item, Cycles):
             # each cycle is timed from the one before, from the root; the block ends at its

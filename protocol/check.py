@@ -22,11 +22,14 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    DoseOnDays,
     OnEach,
     OnEvent,
     Repeat,
     RepeatUntil,
     Schedule,
+    TimedActivity,
+    Timepoints,
     Visit,
 )
 from protocol.source import Span
@@ -40,7 +43,7 @@ from protocol.stopping import (
     SafetyRule,
     SprtStop,
 )
-from protocol.timing import DayPoint, TimeUnit
+from protocol.timing import DayPoint, Duration, TimeUnit, Window
 from protocol.trial import Trial
 from protocol.units import UnitError, check_unit, compatible
 from protocol.vocab import ActivityKind, DataKind
@@ -117,6 +120,7 @@ class _Checker:
                            [(a.name, a.span) for a in t.schedule.anchors]
                            + [(v.name, v.span) for v in t.schedule.visits]))
             groups.append(("epoch", [(e.name, e.span) for e in t.schedule.epochs]))
+            groups.append(("timepoints block", [(b.name, b.span) for b in t.schedule.timepoints]))
             groups.append(("visit number", [(f"{v.number:g}", v.span) for v in t.schedule.visits
                                             if v.number is not None]))
         for what, names in groups:
@@ -361,6 +365,9 @@ class _Checker:
         for decl in schedule.anchors:
             self.check_anchor_effect(decl, schedule.anchor)
         for top in schedule.items:
+            if isinstance(top, Timepoints):
+                self.check_timepoints(top)
+                continue
             if isinstance(top, Cycles):
                 self.check_cycle_block(top)
             for item in (top.items if isinstance(top, Cycles) else (top,)):
@@ -381,6 +388,9 @@ class _Checker:
                     points += [(t.start, t.span or item.span), (t.end, t.span or item.span)]
             elif isinstance(item, Cycles):
                 points.append((item.start, item.span))
+            elif isinstance(item, Timepoints):
+                if isinstance(item.reference, DoseOnDays):
+                    points += [(d, item.reference.span or item.span) for d in item.reference.days]
             elif isinstance(item.timing, AtTimes):
                 points += [(p, item.timing.span or item.span) for p in item.timing.points]
             elif isinstance(item.timing, Repeat):
@@ -411,6 +421,116 @@ class _Checker:
         if block.max_cycles is None and not block.until:
             self.warning(f"the cycles '{block.name}' have no end: no 'until' and no 'max'",
                          block.span, "they are planned while they start by the as-of date")
+
+    def check_timepoints(self, block: Timepoints) -> None:
+        for arm in block.arms:
+            if arm not in self.arms:
+                self.undefined("arm", arm, block.span, self.arms)
+        ref = block.reference
+        if isinstance(ref, DoseOnDays):
+            if ref.intervention not in self.interventions:
+                self.undefined("intervention", ref.intervention, ref.span or block.span,
+                               self.interventions)
+        else:
+            self.check_anchor(ref)
+        if not block.items:
+            self.error(f"timepoints '{block.name}' plan nothing", block.span,
+                       "add what is done at each time, e.g. 'assess pk_conc at 1, 2, 4 hours'")
+        seen: dict[tuple[str, str], Span | None] = {}
+        for act in block.items:
+            self.check_timed_activity(block, act, seen)
+
+    def check_timed_activity(self, block: Timepoints, act: TimedActivity,
+                             seen: dict[tuple[str, str], Span | None]) -> None:
+        span = act.span or block.span
+        if act.kind is ActivityKind.DOSE:
+            self.error("timepoints time assessments and procedures, not doses", span,
+                       "plan the dose with a 'dose' line of the schedule; the timepoints are "
+                       "timed from it")
+        for name in act.items if act.kind is not ActivityKind.DOSE else ():
+            if name not in self.data:
+                self.undefined("data item", name, span, self.data)
+        for arm in act.arms:
+            if arm not in self.arms:
+                self.undefined("arm", arm, span, self.arms)
+        if act.condition and act.condition not in self.data:
+            self.check_anchor_name(act.condition, span)
+        if act.predose is not None:
+            if not isinstance(block.reference, DoseOnDays):
+                self.error("'predose' is a time before a dose, but these timepoints are timed "
+                           "from an event", span,
+                           "time the block 'after dose of DRUG on day N', or drop 'predose'")
+            self.sub_day(act.predose, span, "a pre-dose window")
+            if act.predose.amount <= 0:
+                self.error("a pre-dose window must be longer than 0", act.predose.span or span)
+            if act.windows:
+                self.error("a pre-dose timepoint's window is its 'within'",
+                           act.windows[0].span or span, "drop the 'window'")
+            codes = ["PREDOSE"]
+        else:
+            codes = self.check_offsets(act, span)
+        for code in codes:
+            for name in act.items:
+                key = (name, code)
+                if key in seen:
+                    where = seen[key]
+                    self.error(f"'{name}' is planned twice at the same time of '{block.name}'",
+                               span, f"the first is at line {where.line}" if where else None)
+                seen.setdefault(key, span)
+
+    def check_offsets(self, act: TimedActivity, span: Span | None) -> list[str]:
+        """The offsets and window bands of an `at ...` line; returns the offsets' keys."""
+        minutes: list[int | float] = []
+        for d in act.offsets:
+            if self.sub_day(d, d.span or span, "a timepoint"):
+                minutes.append(d.minutes())
+        ordered = len(minutes) == len(act.offsets) and all(
+            a < b for a, b in zip(minutes, minutes[1:], strict=False))
+        if not ordered and len(minutes) == len(act.offsets):
+            self.error("the times must be listed once each, in increasing order", span)
+        bounds: list[int | float] = []
+        for k, band in enumerate(act.windows):
+            self.sub_day_window(band.window, band.span or span)
+            if band.up_to is None:
+                if k + 1 < len(act.windows):
+                    self.error("only the last window may have no 'up to'", band.span or span,
+                               "give each earlier window the time it applies up to")
+                continue
+            if self.sub_day(band.up_to, band.up_to.span or span, "a window's 'up to'"):
+                bounds.append(band.up_to.minutes())
+        if any(b <= a for a, b in zip(bounds, bounds[1:], strict=False)):
+            self.error("the windows' 'up to' times must increase", span)
+        if not act.windows:
+            self.warning("these timepoints have no window: each must be done at the exact "
+                         "minute", span, "add e.g. 'window +-5 minutes'")
+        elif act.windows[-1].up_to is not None:
+            for d in act.offsets:
+                if d.sub_day and act.window_for(d) is None:
+                    self.error(f"no window covers the timepoint at {d}: the last window is "
+                               f"up to {act.windows[-1].up_to}", d.span or span,
+                               "end with a window for the later times, e.g. '..., +-15 "
+                               "minutes after'")
+        times = [(d.minutes(), act.window_for(d)) for d in act.offsets] if ordered else []
+        for (m1, w1), (m2, w2) in zip(times, times[1:], strict=False):
+            hi = m1 + (w1.minutes()[1] if w1 is not None else 0)
+            lo = m2 - (w2.minutes()[0] if w2 is not None else 0)
+            if lo <= hi:
+                self.warning(f"the windows of the timepoints at {_minutes_text(m1)} and "
+                             f"{_minutes_text(m2)} overlap", span,
+                             "a sample in the overlap cannot be assigned to one of them for sure")
+        return [str(m) for m in minutes]
+
+    def sub_day(self, d: Duration, span: Span | None, what: str) -> bool:
+        if d.sub_day:
+            return True
+        self.error(f"{what} is in hours or minutes, not {d.unit.value}s", span,
+                   f"write e.g. '{_num_text(d.minutes() / 60)} hours'")
+        return False
+
+    def sub_day_window(self, w: Window, span: Span | None) -> None:
+        if not w.unit.sub_day:
+            self.error(f"a timepoint's window is in minutes or hours, not {w.unit.value}s", span,
+                       "write e.g. '+-15 minutes'")
 
     def check_schedule_item(self, item: Visit | Activity, in_cycle: bool) -> None:
         for arm in item.arms:
@@ -576,6 +696,14 @@ class _Checker:
             self.error("an SPRT is checked after every patient; it takes no looks", rule.span)
         if any(not 0 < p < 1 for p in probabilities):
             self.error("rates and probabilities must lie strictly between 0 and 1", method.span)
+
+
+def _num_text(x: int | float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _minutes_text(m: int | float) -> str:
+    return f"{_num_text(m / 60)} hours" if m >= 60 else f"{_num_text(m)} minutes"
 
 
 __all__ = ["check", "suggest"]

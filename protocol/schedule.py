@@ -251,7 +251,85 @@ class Cycles:
         return chosen[0] if chosen else None
 
 
-ScheduleItem = Union[Visit, Activity, Cycles]
+# ---- sub-day timepoints -------------------------------------------------------------------
+
+
+@attrs.frozen
+class WindowBand:
+    """The window of the timepoints up to `up_to` after the reference (`up_to` None: of every
+    later one): in `window +-5 minutes up to 2 hours, +-15 minutes after`, two bands."""
+
+    window: Window
+    up_to: Duration | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class TimedActivity:
+    """Assessments or procedures at times relative to the reference of a `timepoints` block.
+
+    `assess pk_conc at 0.5, 1, 2, 4 hours window +-5 minutes up to 2 hours, +-15 minutes after`
+    plans one occurrence at each offset after the reference, each with the window of the first
+    band whose `up_to` it does not exceed. `assess pk_conc predose within 60 minutes` plans one
+    occurrence before a dose: from 60 minutes before it up to the dose (`predose`, offsets
+    empty). `arms`, `sex` and `condition` restrict it as they do a visit's item.
+    """
+
+    kind: ActivityKind
+    items: tuple[str, ...]
+    offsets: tuple[Duration, ...] = ()
+    predose: Duration | None = None
+    windows: tuple[WindowBand, ...] = ()
+    arms: tuple[str, ...] = ()
+    sex: Sex | None = None
+    condition: str | None = None
+    span: Span | None = span_field()
+
+    def window_for(self, offset: Duration) -> Window | None:
+        """The window of the timepoint `offset` after the reference: the first band whose
+        `up_to` it does not exceed (None: no band covers it, or no window at all)."""
+        minutes = offset.minutes()
+        for band in self.windows:
+            if band.up_to is None or minutes <= band.up_to.minutes() + 1e-9:
+                return band.window
+        return None
+
+
+@attrs.frozen
+class DoseOnDays:
+    """The dose of an intervention given on each listed day: `dose of study_drug on day 1, 14`
+    (one reference per day, each timed by its own administration)."""
+
+    intervention: str
+    days: tuple[DayPoint, ...]
+    span: Span | None = span_field()
+
+
+TimepointReference = Union[DoseOnDays, AnchorRef]
+
+
+@attrs.frozen
+class Timepoints:
+    """Sub-day timepoints: `timepoints pk "PK sampling" after dose of study_drug on day 1, 14
+    { ... }`. Each activity inside is timed in hours or minutes from the reference: the actual
+    administration of the dose on each listed day, or an anchor event (`after first dose of X`,
+    `after randomization`), with date-time precision. Outside the block the schedule counts
+    days; inside it, minutes."""
+
+    name: str
+    label: str
+    reference: TimepointReference
+    items: tuple[TimedActivity, ...]
+    arms: tuple[str, ...] = ()
+    epoch: str | None = None
+    span: Span | None = span_field()
+
+    @property
+    def dose_reference(self) -> DoseOnDays | None:
+        return self.reference if isinstance(self.reference, DoseOnDays) else None
+
+
+ScheduleItem = Union[Visit, Activity, Cycles, Timepoints]
 
 
 @attrs.frozen
@@ -275,6 +353,10 @@ class Schedule:
     @property
     def cycles(self) -> tuple[Cycles, ...]:
         return tuple(i for i in self.items if isinstance(i, Cycles))
+
+    @property
+    def timepoints(self) -> tuple[Timepoints, ...]:
+        return tuple(i for i in self.items if isinstance(i, Timepoints))
 
     def visit(self, name: str) -> Visit | None:
         return next((v for v in self.visits if v.name == name), None)
