@@ -200,6 +200,7 @@ class Status(enum.Enum):
 
 
 DEVIATIONS = (Status.EARLY, Status.LATE, Status.MISSED)
+_REVIEW = (Status.EARLY, Status.LATE, Status.MISSED, Status.TIME_UNKNOWN)
 
 
 ClockStamp = tuple[datetime.date, ClockTime | None]
@@ -430,3 +431,9 @@ class PatientResult:
     @property
     def deviations(self) -> tuple[ScheduleRow, ...]:
         return tuple(r for r in self.schedule if r.status in DEVIATIONS)
+
+    @property
+    def review_rows(self) -> tuple[ScheduleRow, ...]:
+        """The rows a data manager follows up, as the deviation listings show them: the
+        deviations, and the timepoints whose timing the data cannot tell (time_unknown)."""
+        return tuple(r for r in self.schedule if r.status in _REVIEW)

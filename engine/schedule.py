@@ -243,8 +243,8 @@ class SchedulePlan:
             self.cycle_doses |= c.dose_items
         for v in self.visits.values():
             self.assess_kinds.update(v.activities)
-        for block in self.timepoints:
-            self.assess_kinds.update(it.item for it in block.items)
+        for tpoints in self.timepoints:
+            self.assess_kinds.update(it.item for it in tpoints.items)
         self.arm_interventions = {arm.name: tuple(ai.intervention for ai in arm.interventions)
                                   for arm in trial.arms}
         self.regimens = {}

@@ -16,11 +16,11 @@ it. The rules (docs/engine-semantics.md, "Timepoints"):
 * **Matching**, per item, each record used at most once: (A) a record naming its timepoint
   (`Observation.timepoint`, from SDTM --TPT/--ELTM or the patient file) takes that timepoint's
   occurrence of the reference nearest its date; (B) records with a time of day take
-  occurrences by the ordinary rules of engine.conformance on the minute scale (windows, then
-  near misses within the catchment); (D) a further record inside the window of a matched
-  occurrence is a replicate of it (ECG triplicates); then the item's day-level occurrences,
-  if it has any (a visit's vital signs), take what is left; (C) last, a record without a time
-  of day (or timed from a reference without one) takes the first occurrence left, in order,
+  occurrences by the ordinary rules of engine.conformance on instants (windows, then near
+  misses within the catchment); (C) a further record inside the window of a matched
+  occurrence is a replicate of it (ECG triplicates); (D) the item's day-level occurrences, if
+  it has any (a visit's vital signs), take what is left; (E) last, a record without a time of
+  day (or timed from a reference without one) takes the first occurrence left, in order,
   whose window it may fall in.
 * **Status** by the one rule of engine.clock for times: inside the window for every instant
   the record and the reference may denote: `on_time`; outside for all: `early` / `late` with
@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Final
 
 from engine import clock
 from engine.conformance import Actual, Planned, match, match_general
-from engine.expressions import Scope
-from engine.patient import MICROS_PER_DAY, ClockTime, DoseEvent, Occurrence
+from engine.expressions import Scope, stamp_of
+from engine.patient import MICROS_PER_DAY, ClockTime, DoseEvent
 from engine.results import RowTiming, ScheduleRow, Status
 from engine.timed_select import compile_anchor_stamp
 from protocol.anchors import anchor_node
@@ -171,7 +171,8 @@ class TimedPlanned:
     __slots__ = ("item", "point", "ref", "day", "lo_day", "hi_day", "nominal", "lo", "hi",
                  "epoch", "na_reason", "actual", "replicates", "number")
 
-    def __init__(self, item: TimedItemSpec, point: PointSpec, ref: Reference, epoch: str | None):
+    def __init__(self, item: TimedItemSpec, point: PointSpec, ref: Reference, epoch: str | None,
+                 frame: int):
         self.item = item
         self.point = point
         self.ref = ref
@@ -190,7 +191,7 @@ class TimedPlanned:
                 // MICROS_PER_DAY
             self.lo_day = (lo + point.lo) // MICROS_PER_DAY
             self.hi_day = (hi + point.hi) // MICROS_PER_DAY
-            rep = _instant(ref.day, ref.time)
+            rep = _instant(ref.day, ref.time, frame)
             if rep is not None:
                 self.nominal, self.lo, self.hi = rep + point.offset, rep + point.lo, \
                     rep + point.hi
@@ -212,20 +213,20 @@ class TimedPlanned:
         return clock.window_position(s, s, ref, self.point.lo, self.point.hi)
 
 
-def _instant(day: int, time: ClockTime | None) -> int | None:
-    """The instant a stamp stands for, for ordering (None without a time of day): its time,
-    the middle of the hour for a time to the hour only; on the local clock."""
+def _instant(day: int, time: ClockTime | None, frame: int) -> int | None:
+    """The instant a stamp stands for, for ordering and matching (None without a time of
+    day): its time, the middle of the hour for a time to the hour only; on UTC, a time
+    without an offset taken at `frame` (the offset of the patient's doses, 0 without one).
+    The statuses do not use it: they follow engine.clock."""
     if time is None:
         return None
     extra = _HOUR // 2 if time.precision == "hour" else 0
-    return day * MICROS_PER_DAY + time.micros + extra
+    offset = time.offset if time.offset is not None else frame
+    return day * MICROS_PER_DAY + time.micros + extra - offset * _MINUTE
 
 
 def _stamp(a: Actual) -> clock.Stamp:
-    ev = a.event
-    if type(ev) is Occurrence:
-        return ev.start, ev.start_time  # type: ignore[union-attr]
-    return ev.date, ev.time  # type: ignore[union-attr]
+    return stamp_of(a.event)  # type: ignore[arg-type]
 
 
 def _time_of(a: Actual) -> ClockTime | None:
@@ -246,6 +247,7 @@ class TimedRun:
         self.dose_keys = [("dose", s.intervention) for s in specs if s.intervention is not None]
         self.planned: dict[tuple[str, str], list[TimedPlanned]] | None = None
         self.scope: Scope | None = None
+        self.frame = 0  # the UTC offset (minutes) times without one are taken at, for matching
 
     # ---- planning ----------------------------------------------------------------------------
 
@@ -254,8 +256,10 @@ class TimedRun:
             return self.planned
         run = self.run
         out: dict[tuple[str, str], list[TimedPlanned]] = {k: [] for k in self.keys}
-        for spec in self.specs:
-            refs = self.references(spec)
+        by_spec = [(spec, self.references(spec)) for spec in self.specs]
+        self.frame = next((r.time.offset for _, refs in by_spec for r in refs
+                           if r.time is not None and r.time.offset is not None), 0)
+        for spec, refs in by_spec:
             for it in spec.items:
                 if not run.applies(it.arms):
                     who = f"arm {run.arm}" if run.arm else "a patient without an arm"
@@ -269,7 +273,7 @@ class TimedRun:
                 group = out[(it.atype, it.item)]
                 for ref in refs:
                     for point in it.points:
-                        p = TimedPlanned(it, point, ref, spec.epoch)
+                        p = TimedPlanned(it, point, ref, spec.epoch, self.frame)
                         if excluded is not None and p.na_reason is None:
                             p.na_reason = excluded
                         group.append(p)
@@ -349,10 +353,10 @@ class TimedRun:
         timed = self.plan()[key]
         live = [p for p in timed if p.na_reason is None and p.ref.day is not None]
         _by_label(live, actuals)
-        _by_time(live, actuals)
+        _by_time(live, actuals, self.frame)
         _replicates(live, actuals)
         match(planned, actuals, named=False)
-        _by_order(live, actuals)
+        _by_order(live, actuals, self.frame)
         # one numbering, in date order: a day's own occurrence before its timepoints
         order: list[tuple[tuple[int, int, int, int], int]] = [
             ((p.nominal, 0, 0, 0), -1 - k) for k, p in enumerate(planned)]
@@ -460,8 +464,9 @@ class TimedRun:
         if p.nominal is None or p.lo is None or p.hi is None or t is None \
                 or t.precision == "hour":
             return None, None
-        return (_clock_stamp(p.nominal, t.offset),
-                (_clock_stamp(p.lo, t.offset), _clock_stamp(p.hi, t.offset)))
+        shift = (t.offset if t.offset is not None else self.frame) * _MINUTE
+        return (_clock_stamp(p.nominal + shift, t.offset),
+                (_clock_stamp(p.lo + shift, t.offset), _clock_stamp(p.hi + shift, t.offset)))
 
 
 def _clock_stamp(instant: int, offset: int | None) -> clock.Stamp:
@@ -511,7 +516,7 @@ def _by_label(live: list[TimedPlanned], actuals: list[Actual]) -> None:
             best.actual = a
 
 
-def _by_time(live: list[TimedPlanned], actuals: list[Actual]) -> None:
+def _by_time(live: list[TimedPlanned], actuals: list[Actual], frame: int) -> None:
     """(B) Records with a time of day, against occurrences timed from a reference with one: the
     ordinary matching rules (engine.conformance) on instants instead of days."""
     timed = sorted((p for p in live if p.nominal is not None), key=lambda p: p.nominal)  # type: ignore[arg-type,return-value]
@@ -522,13 +527,13 @@ def _by_time(live: list[TimedPlanned], actuals: list[Actual]) -> None:
         assert p.nominal is not None and p.lo is not None and p.hi is not None
         q = Planned("timepoint", p.item.item, p.label, p.nominal, p.lo, p.hi)
         if p.actual is not None:  # taken by its label: keeps the matches in order
-            q.actual = Actual(_instant(p.actual.day, _time_of(p.actual)) or p.nominal,
+            q.actual = Actual(_instant(p.actual.day, _time_of(p.actual), frame) or p.nominal,
                               p.actual.pos, p.actual)
             q.actual.used = True
         proxies.append(q)
     records: list[Actual] = []
     for a in _free(actuals):
-        at = _instant(a.day, _time_of(a))
+        at = _instant(a.day, _time_of(a), frame)
         if at is not None:
             records.append(Actual(at, a.pos, a))
     if not records:
@@ -544,7 +549,7 @@ def _by_time(live: list[TimedPlanned], actuals: list[Actual]) -> None:
 
 
 def _replicates(live: list[TimedPlanned], actuals: list[Actual]) -> None:
-    """(D) A record surely inside the window of a matched occurrence is a replicate of it."""
+    """(C) A record surely inside the window of a matched occurrence is a replicate of it."""
     matched = [p for p in live if p.actual is not None]
     if not matched:
         return
@@ -558,14 +563,14 @@ def _replicates(live: list[TimedPlanned], actuals: list[Actual]) -> None:
                 break
 
 
-def _by_order(live: list[TimedPlanned], actuals: list[Actual]) -> None:
-    """(C) What is left, in order: each occurrence without a record takes the first record
+def _by_order(live: list[TimedPlanned], actuals: list[Actual], frame: int) -> None:
+    """(E) What is left, in order: each occurrence without a record takes the first record
     left whose date is not before the previous match's nor after the next match's, and that
     may lie in its window (a record without a time of day on a day the window touches)."""
     left = _free(actuals)
     if not left:
         return
-    left.sort(key=lambda a: (a.day, _instant(a.day, _time_of(a)) or 0, a.pos))
+    left.sort(key=lambda a: (a.day, _instant(a.day, _time_of(a), frame) or 0, a.pos))
     for i, p in enumerate(live):
         if p.actual is not None:
             continue

@@ -9,7 +9,7 @@ import attrs
 from protocol.expr import AnchorRef, Selection
 from protocol.source import Span, span_field
 from protocol.stopping import Discontinue, FollowUp, Withdraw
-from protocol.timing import DayPoint, Duration, Window
+from protocol.timing import PREDOSE, DayPoint, Duration, Window, elapsed_code
 from protocol.vocab import ActivityKind, Sex
 
 
@@ -284,6 +284,12 @@ class TimedActivity:
     sex: Sex | None = None
     condition: str | None = None
     span: Span | None = span_field()
+
+    def timepoint_codes(self) -> list[str]:
+        """The codes of its timepoints: `PREDOSE`, or each offset's elapsed time (`PT30M`)."""
+        if self.predose is not None:
+            return [PREDOSE]
+        return [elapsed_code(d.minutes()) for d in self.offsets]
 
     def window_for(self, offset: Duration) -> Window | None:
         """The window of the timepoint `offset` after the reference: the first band whose

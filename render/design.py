@@ -27,6 +27,8 @@ from protocol.schedule import (
     RepeatFor,
     RepeatTimes,
     RepeatUntil,
+    ScheduleItem,
+    Timepoints,
     Visit,
 )
 from protocol.timing import Calendar, Duration, TimeUnit
@@ -99,10 +101,13 @@ def _code(text: str, taken: set[str], length: int = 8) -> str:
     return code
 
 
-def item_days(item: Visit | Activity | Cycles, calendar: Calendar) -> list[float]:
+def item_days(item: ScheduleItem, calendar: Calendar) -> list[float]:
     """Nominal days of a visit or activity relative to the schedule's anchor (where fixed)."""
     if isinstance(item, Cycles):
         return [item.start.days(calendar)]
+    if isinstance(item, Timepoints):
+        ref = item.dose_reference
+        return [d.days(calendar) for d in ref.days] if ref is not None else []
     if isinstance(item, Visit):
         t = item.timing
         if isinstance(t, AtDay):

@@ -7,17 +7,20 @@ are inserted as markup.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from engine.patient import ClockTime
 from engine.results import Status
 from render.report.collect import ReportData
 from render.report.timeline import timeline_svg
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
-STATUS_ORDER = [s.value for s in Status]
+# the columns of the conformance table; `time_unknown` only where some timepoint has it
+STATUS_ORDER = [s.value for s in Status if s is not Status.TIME_UNKNOWN]
 
 
 def _environment() -> jinja2.Environment:
@@ -31,7 +34,23 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = _num
     env.filters["pct"] = _pct
     env.filters["words"] = lambda s: str(s).replace("_", " ")
+    env.filters["stamp"] = _stamp
+    env.filters["clock"] = _clock
     return env
+
+
+def _stamp(s: tuple[datetime.date, ClockTime | None] | None) -> str:
+    """`2024-03-01 08:30`: a date and time of day as the report shows them."""
+    if s is None:
+        return ""
+    return s[0].isoformat() + (f" {s[1].iso()}" if s[1] is not None else "")
+
+
+def _clock(s: tuple[datetime.date, ClockTime | None] | None) -> str:
+    """`08:30`: the time of day only (`no time` when the record has none)."""
+    if s is None:
+        return ""
+    return s[1].iso() if s[1] is not None else "no time"
 
 
 def _num(x: Any) -> str:
@@ -72,7 +91,9 @@ def render_html(data: ReportData) -> str:
         trial=trial,
         anchor=anchor,
         activities=activities,
-        statuses=STATUS_ORDER,
+        statuses=STATUS_ORDER + (
+            [Status.TIME_UNKNOWN.value]
+            if any(a.count(Status.TIME_UNKNOWN) for a in activities) else []),
         timelines=timelines,
         anchors=anchors,
     )

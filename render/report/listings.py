@@ -6,7 +6,8 @@
 
 Files (UTF-8 with a byte-order mark so that Excel opens accents right, one header row):
 
-* `deviations.csv`   every early, late or missed planned occurrence;
+* `deviations.csv`   every early, late or missed planned occurrence, and every sub-day
+                     timepoint whose timing the data cannot tell (time_unknown);
 * `ineligibility.csv` one row per criterion that keeps an ineligible or indeterminate patient out;
 * `stopping.csv`     every stopping event (rule fired, disposition, retest owed);
 * `rejected.csv`     every rejected input record.
@@ -23,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from engine.patient import RejectedRecord
+from engine.patient import ClockTime, RejectedRecord, stamp_text
 from engine.results import EligibilityVerdict, PatientResult, ScheduleRow
 
 DEVIATION_COLUMNS = (
@@ -48,6 +49,12 @@ DEVIATION_COLUMNS = (
     "unit",
     "reason",
     "source_record",
+    "timepoint",
+    "planned_datetime",
+    "window_first_datetime",
+    "window_last_datetime",
+    "actual_datetime",
+    "deviation_minutes",
 )
 INELIGIBILITY_COLUMNS = (
     "patient",
@@ -115,7 +122,22 @@ def deviation_row(patient: str, arm: str | None, r: ScheduleRow) -> list[Any]:
         r.planned_unit or r.actual_unit or "",
         r.reason or "",
         str(r.ref) if r.ref else "",
+        *_timing_cells(r),
     ]
+
+
+def _stamp_cell(s: tuple[datetime.date, ClockTime | None] | None) -> str:
+    return stamp_text(s[0], s[1]) if s is not None else ""
+
+
+def _timing_cells(r: ScheduleRow) -> list[Any]:
+    """The sub-day timepoint columns (empty for the other rows)."""
+    t = r.timing
+    if t is None:
+        return ["", "", "", "", "", ""]
+    first, last = t.window if t.window is not None else (None, None)
+    return [t.timepoint, _stamp_cell(t.planned), _stamp_cell(first), _stamp_cell(last),
+            _stamp_cell(t.actual), _v(t.deviation_minutes)]
 
 
 FILES = (
@@ -149,7 +171,7 @@ class _CsvRows:
             )
             return
         pid, arm = item.id, item.arm
-        for r in item.deviations:
+        for r in item.review_rows:
             self.deviations.writerow(deviation_row(pid, arm, r))
         verdict = item.eligibility.verdict
         if verdict is not EligibilityVerdict.ELIGIBLE:
