@@ -925,10 +925,12 @@ class _Run:
 
     def settle_group(self, atype: str, activity: str, planned: list[Planned],
                      actuals: list[Actual], numbers: list[int] | None = None,
-                     timed: bool = False) -> list[ScheduleRow]:
+                     timed: bool = False,
+                     reasons: dict[int, str] | None = None) -> list[ScheduleRow]:
         """The rows of one activity's planned occurrences (numbered 1, 2, ... unless `numbers`
         gives each its occurrence number), and the unplanned records left over. `timed`: the
-        activity also has sub-day timepoints (engine.timepoints), numbered among these."""
+        activity also has sub-day timepoints (engine.timepoints), numbered among these;
+        `reasons` says why some leftover records (by input position) were not planned."""
         rows: list[ScheduleRow] = []
         append = rows.append
         stop = self.stops.for_dose(activity) if atype == "dose" else self.stops.for_other()
@@ -1019,6 +1021,8 @@ class _Run:
             reason = None
             if stop_first is not None and a.day > stop_first:
                 reason = f"after {stop[1]}"  # type: ignore[index]
+            elif reasons is not None and a.pos in reasons:
+                reason = reasons[a.pos]
             elif cut is not None and a.day > cut[0]:
                 reason = f"after {cut[1]}"
             elif atype == "visit" and activity in self.unplanned_visit_reason:

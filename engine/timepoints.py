@@ -306,8 +306,8 @@ class TimedRun:
                     elif row is not None and row.status is Status.NOT_DUE:
                         ref.pending = True
                     elif row is not None and row.status is Status.NOT_APPLICABLE:
-                        ref.na_reason = (f"the {ref.text} is not applicable"
-                                         + (f" ({row.reason})" if row.reason else ""))
+                        # as the dose's own row says (`after withdrawal on 2024-05-27`)
+                        ref.na_reason = row.reason or f"the {ref.text} is not applicable"
                     else:
                         ref.na_reason = f"the {ref.text} was not given"
                     continue
@@ -357,6 +357,7 @@ class TimedRun:
         _replicates(live, actuals)
         match(planned, actuals, named=False)
         _by_order(live, actuals, self.frame)
+        _replicates(live, actuals)
         # one numbering, in date order: a day's own occurrence before its timepoints
         order: list[tuple[tuple[int, int, int, int], int]] = [
             ((p.nominal, 0, 0, 0), -1 - k) for k, p in enumerate(planned)]
@@ -369,7 +370,16 @@ class TimedRun:
             else:
                 numbers[-1 - k] = n
         rows = [self.settle(t) for t in timed]
-        rows += run.settle_group(key[0], key[1], planned, actuals, numbers, bool(timed))
+        # a record left on the day of a timepoint that could not be planned says why
+        reasons: dict[int, str] = {}
+        for a in actuals:
+            if not a.used:
+                why = next((t.na_reason for t in timed if t.na_reason is not None
+                            and t.lo_day <= a.day <= t.hi_day), None)
+                if why is not None:
+                    reasons[a.pos] = why
+        rows += run.settle_group(key[0], key[1], planned, actuals, numbers, bool(timed),
+                                 reasons)
         rows.sort(key=_BY_OCCURRENCE)
         return rows
 
@@ -549,18 +559,36 @@ def _by_time(live: list[TimedPlanned], actuals: list[Actual], frame: int) -> Non
 
 
 def _replicates(live: list[TimedPlanned], actuals: list[Actual]) -> None:
-    """(C) A record surely inside the window of a matched occurrence is a replicate of it."""
+    """(C) A further record is a replicate of a matched occurrence (ECG triplicates) when it
+    is surely inside its window; or, when the window cannot place it (a reference without a
+    time of day), when it was taken on the matched record's date within the window's width of
+    its time."""
     matched = [p for p in live if p.actual is not None]
     if not matched:
         return
     for a in _free(actuals):
-        if _time_of(a) is None:
+        t = _time_of(a)
+        if t is None:
             continue
         for p in matched:
-            if p.position(a) == clock.INSIDE:
+            if p.position(a) == clock.INSIDE or _near(p, a, t):
                 a.used = True
                 p.replicates.append(a)
                 break
+
+
+def _near(p: TimedPlanned, a: Actual, t: ClockTime) -> bool:
+    """Whether `a` was taken within the window's width of the record matched to `p`, on its
+    date, when `p`'s reference has no time of day."""
+    m = p.actual
+    if p.ref.time is not None or m is None or m.day != a.day:
+        return False
+    mt = _time_of(m)
+    if mt is None:
+        return False
+    lo, hi = clock.difference_bounds(_stamp(m), (_DATE(a.day), t))
+    width = p.point.hi - p.point.lo
+    return -width <= lo and hi <= width
 
 
 def _by_order(live: list[TimedPlanned], actuals: list[Actual], frame: int) -> None:

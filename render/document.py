@@ -25,7 +25,7 @@ from protocol.vocab import ActivityKind, Allocation, MaskingLevel, ObjectiveLeve
 from render.design import DesignMatrix, build_matrix, ratio_text
 from render.prose import Prose
 from render.schema_svg import schema_svg
-from render.soa import Grid, build_grid
+from render.soa import Grid, TimepointTable, build_grid
 from render.stats import NumberTable, design_problem, interim_plot, interim_table, safety_table
 from render.terms import duration_text, join_and, lower_first, num, sentence_case, window_text
 
@@ -107,7 +107,15 @@ class SoA:
     kind: str = "soa"
 
 
-Block = Para | Bullets | Numbered | Table | KeyValues | Schema | Figure | SoA
+@dataclass
+class Timepoints:
+    """A table of sub-day timepoints (times after a dose) printed after the schedule grid."""
+
+    table: TimepointTable
+    kind: str = "timepoints"
+
+
+Block = Para | Bullets | Numbered | Table | KeyValues | Schema | Figure | SoA | Timepoints
 
 
 @dataclass
@@ -394,7 +402,9 @@ class _Builder:
     def soa(self) -> Section | None:
         if self.grid is None:
             return None
-        return _section("1.3", "Schedule of Activities", [SoA(self.grid, "Table 1. Schedule of activities")])
+        blocks: list[Block] = [SoA(self.grid, "Table 1. Schedule of activities")]
+        blocks += [Timepoints(t) for t in self.grid.timepoints]
+        return _section("1.3", "Schedule of Activities", blocks)
 
     # ---- 3 objectives --------------------------------------------------------------------
 
@@ -741,6 +751,10 @@ class _Builder:
                     out.setdefault(name, []).append(
                         self.prose.activity_timing(a).replace("each cycle",
                                                               lower_first(block.label)))
+        for tblock in sched.timepoints:
+            for act in tblock.items:
+                for name in act.items:
+                    out.setdefault(name, []).append(self.prose.timed_activity(act, tblock))
         return {k: "; ".join(v) for k, v in out.items()}
 
     # ---- 10 statistics -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from protocol.anchors import anchor_node
 from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor
 from protocol.schedule import (
     Activity,
@@ -21,12 +22,14 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    DoseOnDays,
     OnEach,
     OnEvent,
     Repeat,
+    Timepoints,
     Visit,
 )
-from protocol.timing import Calendar, DayPoint, TimeUnit, Window
+from protocol.timing import PREDOSE, Calendar, DayPoint, Duration, TimeUnit, Window, elapsed_code
 from protocol.trial import Trial
 from protocol.vocab import ActivityKind, DataKind, Sex
 from render.design import anchor_days, epoch_list, repeat_span
@@ -78,6 +81,36 @@ class Row:
     span: tuple[int, int] | None = None  # repeat rows: first and last covered column index
     timing: str = ""
     interventions: tuple[str, ...] = ()  # the interventions a dosing row administers
+    timepoints: str | None = None  # a timepoints block's row: the block's name
+    item: str | None = None  # a timepoint table's row: its data item
+
+
+@dataclass
+class TimeColumn:
+    """One time of a timepoint table: `Pre-dose`, `0.5 h`, with its window."""
+
+    code: str  # PREDOSE, PT30M (SDTM --ELTM)
+    label: str
+    window_text: str
+    minutes: float  # from the reference; a pre-dose time sorts first
+
+
+@dataclass
+class TimepointTable:
+    """The times of the timepoints blocks that share a reference, as protocols print them
+    beside the schedule of activities: items as rows, times after the reference as columns."""
+
+    number: int  # the table's number in the document (the schedule of activities is Table 1)
+    title: str  # `Pharmacokinetic sampling`
+    reference: str  # `Times from the dose of Study drug on Days 1 and 14`
+    columns: list[TimeColumn]
+    rows: list[Row]
+    footnotes: list[tuple[str, str]]
+    blocks: list[str] = field(default_factory=list)  # the names of its timepoints blocks
+
+    @property
+    def caption(self) -> str:
+        return f"Table {self.number}. {self.title}"
 
 
 @dataclass
@@ -92,6 +125,7 @@ class Grid:
     groups: list[EpochGroup]
     rows: list[Row]
     footnotes: list[tuple[str, str]]  # (letter, text)
+    timepoints: list[TimepointTable] = field(default_factory=list)
 
     @property
     def crowded(self) -> bool:
@@ -192,6 +226,18 @@ def build_grid(trial: Trial) -> Grid | None:
     for block in sched.cycles:
         columns.extend(_cycle_columns(block, prose, notes))
 
+    tables = timepoint_tables(trial, prose)
+    table_of = {b: t.number for t in tables for b in t.blocks}
+    timed_at: list[tuple[Timepoints, list[float]]] = []
+    for tblock in sched.timepoints:
+        days = _reference_days(tblock, cal, anchors)
+        timed_at.append((tblock, days))
+        for d in days:
+            if _find_column(columns, d, tblock.epoch) is None:
+                columns.append(Column(key=f"t{num(d)}", label=f"Day {signed(_pd(cal, d))}",
+                                      epoch=tblock.epoch, day_text=signed(_pd(cal, d)),
+                                      window_text="", day=d))
+
     def order(c: Column) -> tuple[int, int, float]:
         scheduled = 0 if c.day is not None else 1
         ep = epoch_order.get(c.epoch or "", len(epoch_order))
@@ -267,6 +313,18 @@ def build_grid(trial: Trial) -> Grid | None:
                         if n not in row.marks[i].footnotes:
                             row.marks[i].footnotes.append(n)
 
+    for tblock, days in timed_at:
+        row = Row(tblock.label, "item", [Mark("") for _ in columns], timepoints=tblock.name)
+        rows.append(row)
+        row.footnotes.append(notes.letter(
+            f"{sentence_case(_reference_text(tblock, prose))}: the times and their windows are "
+            f"in Table {table_of[tblock.name]}."))
+        row.footnotes.extend(_restriction_notes(tblock.arms, None, None, prose, notes))
+        for d in days:
+            i = _find_column(columns, d, tblock.epoch)
+            assert i is not None
+            row.marks[i].text = "X"
+
     repeat_rows: list[Row] = []
     for a in sched.activities:
         if not isinstance(a.timing, Repeat):
@@ -294,7 +352,123 @@ def build_grid(trial: Trial) -> Grid | None:
             row.span = (min(covered), max(covered))
         repeat_rows.append(row)
 
-    return _reletter(Grid(columns, groups, rows + repeat_rows, notes.items()))
+    return _reletter(Grid(columns, groups, rows + repeat_rows, notes.items(), tables))
+
+
+def _reference_days(block: Timepoints, cal: Calendar, anchors: dict[str, float]) -> list[float]:
+    """The days of the schedule a timepoints block falls on: its doses' days, or its anchor's
+    nominal day when the schedule places it (none otherwise)."""
+    ref = block.reference
+    if isinstance(ref, DoseOnDays):
+        return [d.days(cal) for d in ref.days]
+    key = anchor_node(ref)
+    return [anchors[key]] if key in anchors else []
+
+
+def _reference_text(block: Timepoints, prose: Prose) -> str:
+    """`times from the dose of Study drug on Days 1 and 14` / `times after the first dose of
+    Study drug`."""
+    ref = block.reference
+    if isinstance(ref, DoseOnDays):
+        days = join_and([num(d.value) for d in ref.days])
+        plural = "Days" if len(ref.days) > 1 else "Day"
+        return (f"times from the dose of {prose.terms.intervention(ref.intervention)} on "
+                f"{plural} {days}")
+    return f"times after {prose.terms.anchor(ref)}"
+
+
+def _minutes_label(d: Duration) -> str:
+    if d.unit is TimeUnit.MINUTE:
+        return f"{num(d.amount)} min"
+    return f"{num(d.amount)} h"
+
+
+def _window_minutes(w: Window | None) -> str:
+    """`±5 min`, `−5 to +10 min`, `±1 h`: a timepoint's window, short for a table header."""
+    text = window_text(w)
+    for long, short in ((" minutes", " min"), (" minute", " min"), (" hours", " h"),
+                        (" hour", " h")):
+        text = text.replace(long, short)
+    return text or "—"
+
+
+def timepoint_tables(trial: Trial, prose: Prose | None = None) -> list[TimepointTable]:
+    """One table per reference of the schedule's timepoints blocks (blocks with the same
+    reference share a table), numbered from 2 in the order of the blocks."""
+    sched = trial.schedule
+    if sched is None or not sched.timepoints:
+        return []
+    prose = prose or Prose(trial)
+    terms = prose.terms
+    groups: dict[str, list[Timepoints]] = {}
+    for block in sched.timepoints:
+        groups.setdefault(_reference_text(block, prose), []).append(block)
+    out: list[TimepointTable] = []
+    for n, (reference, blocks) in enumerate(groups.items(), 2):
+        notes = _Notes()
+        times: dict[str, TimeColumn] = {}
+        windows: dict[tuple[str, str], str] = {}  # (item, code) -> its window text
+        for block in blocks:
+            for act in block.items:
+                points: list[tuple[str, str, str, float]] = []
+                if act.predose is not None:
+                    points.append((PREDOSE, "Pre-dose",
+                                   f"≤{_minutes_label(act.predose)} before", -1.0))
+                for d in act.offsets:
+                    points.append((elapsed_code(d.minutes()), _minutes_label(d),
+                                   _window_minutes(act.window_for(d)), float(d.minutes())))
+                for code, label, wtext, minutes in points:
+                    times.setdefault(code, TimeColumn(code, label, wtext, minutes))
+                    for item in act.items:
+                        windows[(item, code)] = wtext
+        columns = sorted(times.values(), key=lambda c: c.minutes)
+        # a column's window is the one most of its marks have; the others say theirs
+        for c in columns:
+            texts = [w for (_, code), w in windows.items() if code == c.code]
+            c.window_text = max(dict.fromkeys(texts), key=texts.count)  # a tie: the first
+        rows: list[Row] = []
+        by_item: dict[str, Row] = {}
+        for block in blocks:
+            for act in block.items:
+                for item in act.items:
+                    row = by_item.get(item)
+                    if row is None:
+                        label = terms.term_full(item) if terms.item(item) else item
+                        row = by_item[item] = Row(label, "item", [Mark("") for _ in columns],
+                                                  item=item)
+                        rows.append(row)
+                    for note in _restriction_notes(act.arms + block.arms, act.sex,
+                                                   act.condition, prose, notes):
+                        if note not in row.footnotes:
+                            row.footnotes.append(note)
+                    for code in act.timepoint_codes():
+                        i = next(i for i, c in enumerate(columns) if c.code == code)
+                        row.marks[i].text = "X"
+                        own = windows[(item, code)]
+                        if own != columns[i].window_text:
+                            row.marks[i].footnotes.append(notes.letter(
+                                f"{row.label}: window {own}."))
+        title = "; ".join([blocks[0].label] + [lower_first(b.label) for b in blocks[1:]])
+        table = TimepointTable(n, title, sentence_case(reference), columns, rows, [],
+                               [b.name for b in blocks])
+        out.append(_reletter_table(table, notes))
+    return out
+
+
+def _reletter_table(table: TimepointTable, notes: _Notes) -> TimepointTable:
+    """Footnote letters of a timepoint table in reading order (rows top to bottom)."""
+    seen: list[str] = []
+    for r in table.rows:
+        seen.extend(x for x in r.footnotes + [f for m in r.marks for f in m.footnotes]
+                    if x not in seen)
+    new = {old: _LETTERS[i % 26] for i, old in enumerate(seen)}
+    texts = dict(notes.items())
+    for r in table.rows:
+        r.footnotes = [new[x] for x in r.footnotes]
+        for m in r.marks:
+            m.footnotes = [new[x] for x in m.footnotes]
+    table.footnotes = [(new[old], texts[old]) for old in seen]
+    return table
 
 
 def _cycle_key(block: Cycles, day: int) -> str:

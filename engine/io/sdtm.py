@@ -1,6 +1,7 @@
 """CDISC SDTM datasets (a folder of `.xpt` SAS transport files or `.csv` files) into Patients.
 
-Domains read: DM (the patients), SV (visits), EX (doses), LB, VS, QS (observations, and derived
+Domains read: DM (the patients), SV (visits), EX (doses), LB, VS, QS, PC, EG (observations, with
+the planned sub-day timepoint of a timed item from --ELTM/--TPT/--TPTNUM, and derived
 sums such as the MMSE total), DS (+SUPPDS) (disposition and anchors) and AE (adverse events).
 A small TOML mapping file names things as the protocol does: arm codes, visit numbers, test
 codes, treatments, disposition terms (see docs/patient-data.md and
@@ -31,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from engine.io.dates import DateProblem, parse_iso_stamp
+from engine.io.dates import DateProblem, parse_elapsed, parse_iso_stamp, timepoint_code
 from engine.io.vocabulary import (
     EMPTY,
     Vocabulary,
@@ -54,6 +55,7 @@ from engine.patient import (
     RejectedRecord,
     VisitEvent,
 )
+from protocol.timing import PREDOSE
 from protocol.trial import Trial
 
 __all__ = [
@@ -68,8 +70,8 @@ __all__ = [
     "read_sdtm",
 ]
 
-DOMAINS = ("DM", "SV", "EX", "LB", "VS", "QS", "DS", "SUPPDS", "AE")
-FINDINGS = ("LB", "VS", "QS")
+DOMAINS = ("DM", "SV", "EX", "LB", "VS", "QS", "PC", "EG", "DS", "SUPPDS", "AE")
+FINDINGS = ("LB", "VS", "QS", "PC", "EG")
 _SEX = {"F": "female", "M": "male"}
 _NOT_RECOVERED = ("NOT RECOVERED/NOT RESOLVED", "RECOVERING/RESOLVING", "UNKNOWN", "")
 _DAILY = ("QD", "BID", "TID", "QID", "Q24H", "Q12H", "Q8H", "Q6H", "EVERY DAY", "DAILY")
@@ -153,6 +155,8 @@ class SdtmMap:
     ae_grade: dict[str, int] = attrs.field(factory=dict)
     ae_related: dict[str, str] = attrs.field(factory=dict)
     units: dict[str, str] = attrs.field(factory=dict)
+    # --TPT text or --TPTNUM -> the protocol's timepoint code (PREDOSE, PT30M)
+    timepoints: dict[str, str] = attrs.field(factory=dict)
 
     def check(self, trial: Trial) -> None:
         """Raise MapError if the map names an arm, visit or intervention the protocol lacks."""
@@ -201,6 +205,7 @@ _MAP_KEYS = {
     "disposition",
     "adverse_events",
     "units",
+    "timepoints",
 }
 
 
@@ -341,6 +346,12 @@ def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
             problems.append(f"[disposition] {k}: expected a status as a string, or "
                             f'{{ status = "...", effect = ... }}, got {v!r}')
     units = strings(table("units"), "units")
+    timepoints: dict[str, str] = {}
+    for k, v in strings(table("timepoints"), "timepoints").items():
+        try:
+            timepoints[_number_text(k)] = timepoint_code(v)
+        except DateProblem as exc:
+            problems.append(f'[timepoints] "{k}": {exc} (or "predose")')
 
     ae = table("adverse_events")
     grade: dict[str, int] = {}
@@ -371,6 +382,7 @@ def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
         ae_grade=grade,
         ae_related=related,
         units=units,
+        timepoints=timepoints,
     )
 
 
@@ -957,9 +969,51 @@ class _Loader:
             text = _text(row, var) if dom == "VS" else ""
             if text:
                 attrs_.append((name, text.lower()))
+        timepoint = None
+        known = self.vocab.timepoints.get(kind)
+        if known:  # an item the protocol times: the record's planned timepoint, if it says
+            timepoint = self._timepoint(row, dom, kind, known)
+            reference = _text(row, f"{dom}TPTREF")
+            if reference:
+                attrs_.append(("timepoint_reference", reference))
         return Observation(
-            kind, date, ref, value, unit, low, high, None, self._visit(row), tuple(attrs_), time
+            kind, date, ref, value, unit, low, high, None, self._visit(row), tuple(attrs_), time,
+            timepoint,
         )
+
+    def _timepoint(self, row: Row, dom: str, kind: str, known: tuple[str, ...]) -> str | None:
+        """The protocol timepoint a record was taken for: the map's entry for its --TPTNUM or
+        --TPT, else its --ELTM (a negative one is the pre-dose sample), else a --TPT saying
+        pre-dose; None when the record names none. A named timepoint the protocol does not
+        have for the item is an error."""
+        tpt, num = _text(row, f"{dom}TPT"), _number_text(_text(row, f"{dom}TPTNUM"))
+        eltm = _text(row, f"{dom}ELTM")
+        var, code = "", None
+        if num and num in self.map.timepoints:
+            var, code = f"{dom}TPTNUM", self.map.timepoints[num]
+        elif tpt and tpt in self.map.timepoints:
+            var, code = f"{dom}TPT", self.map.timepoints[tpt]
+        elif eltm:
+            var = f"{dom}ELTM"
+            try:
+                minutes = parse_elapsed(eltm)
+            except DateProblem as exc:
+                raise _RowError(var, f"{var}: {exc}") from None
+            code = timepoint_code(eltm)
+            if minutes < 0 and code not in known and PREDOSE in known:
+                code = PREDOSE  # planned before the dose: the pre-dose sample
+        elif tpt:
+            var = f"{dom}TPT"
+            try:
+                code = timepoint_code(tpt)
+            except DateProblem:
+                raise _RowError(var, f"{var} '{tpt}' names no timepoint: give {dom}ELTM, or "
+                                "map it in [timepoints] of the map") from None
+        if code is not None and code not in known:
+            shown = "'" + {f"{dom}TPTNUM": num, f"{dom}ELTM": eltm}.get(var, tpt) + "'"
+            raise _RowError(var, f"{var} {shown} is timepoint {code}, which {kind} does not have "
+                            f"in the protocol; its timepoints are {', '.join(known)}")
+        return code
 
     def _derive(
         self,
@@ -1032,6 +1086,14 @@ class _Loader:
                         time=times.pop() if len(times) == 1 else None)
         )
         count.used += len(rows)
+
+
+def _number_text(text: str) -> str:
+    """`2` for a number written `2`, `2.0` or `2.00` (CSV numbers), else the text."""
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text
 
 
 def _first_anchor_only(events: list[Event]) -> list[Event]:

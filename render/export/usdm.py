@@ -30,8 +30,8 @@ import attrs
 from markupsafe import escape
 
 from protocol.design import Intervention
-from protocol.schedule import AfterAnchor, AsNeeded, AtDay, DayRange, OnEvent, Visit
-from protocol.timing import Duration, TimeUnit, Window
+from protocol.schedule import AfterAnchor, AsNeeded, AtDay, DayRange, DoseOnDays, OnEvent, Visit
+from protocol.timing import PREDOSE, Duration, TimeUnit, Window, elapsed_code
 from protocol.trial import Trial
 from protocol.vocab import (
     Allocation,
@@ -50,7 +50,7 @@ from render.design import allocation_ratio, build_matrix, iso_duration, ratio_te
 from render.doseform import dose_form
 from render.prose import Prose
 from render.soa import build_grid
-from render.terms import num, window_text
+from render.terms import duration_text, num, sentence_case, window_text
 
 USDM_VERSION = "4.0.0"
 CDISC = "http://www.cdisc.org"
@@ -982,6 +982,13 @@ class _Usdm:
                 }
             )
 
+        # a timepoints block's row details into its sub-timeline (added below)
+        sub_ids = {row.timepoints: self.id("ScheduleTimeline") for row in grid.rows
+                   if row.timepoints is not None}
+        for i, row in enumerate(grid.rows):
+            if row.timepoints is not None:
+                activities[i]["timelineId"] = sub_ids[row.timepoints]
+
         def acts_at(ci: int) -> list[str]:
             out = []
             for ri, row in enumerate(grid.rows):
@@ -1101,7 +1108,133 @@ class _Usdm:
                     "instanceType": "ScheduleTimeline",
                 }
             )
+        if sub_ids:
+            timelines += self.timepoint_timelines(grid, sub_ids, activities, act_ids)
         return encounters, activities, timelines
+
+    def timepoint_timelines(self, grid: Any, sub_ids: dict[str, str],
+                            activities: list[dict[str, Any]],
+                            act_ids: list[str]) -> list[dict[str, Any]]:
+        """One sub-timeline per timepoints block: the reference (the dose) as its anchor, and
+        one instance per time after it, timed `PT30M` from the anchor with the time's window.
+        The items done at the times are activities of their own where the grid has no row for
+        them (`Plasma concentration of Drug A`)."""
+        sched = self.t.schedule
+        assert sched is not None
+        cal = self.t.calendar
+        by_label = {row.label: act_ids[i] for i, row in enumerate(grid.rows)
+                    if row.kind == "item" and row.timepoints is None}
+
+        def item_activity(item: str) -> str:
+            label = self.terms.term_full(item) if self.terms.item(item) else item
+            if label in by_label:
+                return by_label[label]
+            act_id = self.id("Activity")
+            if activities:
+                activities[-1]["nextId"] = act_id
+            activities.append({
+                "id": act_id, "extensionAttributes": [], "name": f"ACT{len(activities) + 1}",
+                "label": label, "description": f"{label}, at timed points after a dose",
+                "previousId": activities[-1]["id"] if activities else None, "nextId": None,
+                "childIds": [], "definedProcedures": [], "biomedicalConceptIds": [],
+                "bcCategoryIds": [], "bcSurrogateIds": [], "timelineId": None, "notes": [],
+                "instanceType": "Activity"})
+            by_label[label] = act_id
+            return act_id
+
+        out = []
+        for block in sched.timepoints:
+            reference = self.prose.timepoints_reference(block)
+            anchor_id = self.id("ScheduledActivityInstance")
+            exit_id = self.id("ScheduleTimelineExit")
+            dose_acts = [act_ids[i] for i, row in enumerate(grid.rows)
+                         if isinstance(block.reference, DoseOnDays)
+                         and block.reference.intervention in row.interventions]
+            epoch = self._epoch_ids.get(block.epoch or "")
+            times: dict[str, tuple[float, str, str, Window | None, Duration | None]] = {}
+            acts: dict[str, list[str]] = {}
+            for act in block.items:
+                for code in act.timepoint_codes():
+                    acts.setdefault(code, [])
+                    for item in act.items:
+                        a_id = item_activity(item)
+                        if a_id not in acts[code]:
+                            acts[code].append(a_id)
+                if act.predose is not None:
+                    times.setdefault(PREDOSE, (-1.0, "Pre-dose", "before", None, act.predose))
+                for d in act.offsets:
+                    times.setdefault(elapsed_code(d.minutes(cal)),
+                                     (float(d.minutes(cal)), f"{num(d.amount)} "
+                                      f"{'h' if d.unit is TimeUnit.HOUR else 'min'}",
+                                      "after", act.window_for(d), None))
+            order = sorted(times, key=lambda c: times[c][0])
+            inst_ids = {code: self.id("ScheduledActivityInstance") for code in order}
+            instances = [{
+                "id": anchor_id, "extensionAttributes": [], "name": f"{block.name.upper()}_REF",
+                "label": "Reference", "description": sentence_case(reference),
+                "defaultConditionId": inst_ids[order[0]] if order else None, "epochId": epoch,
+                "timelineId": None, "timelineExitId": None if order else exit_id,
+                "activityIds": dose_acts, "encounterId": None,
+                "instanceType": "ScheduledActivityInstance"}]
+            timings: list[dict[str, Any]] = [{
+                "id": self.id("Timing"), "extensionAttributes": [],
+                "name": f"TIM_{block.name.upper()}_REF", "label": "Reference",
+                "description": sentence_case(reference),
+                "type": self.code(("C201358", "Fixed Reference")), "value": "PT0M",
+                "valueLabel": sentence_case(reference),
+                "relativeToFrom": self.code(("C201355", "Start to Start")),
+                "relativeFromScheduledInstanceId": anchor_id,
+                "relativeToScheduledInstanceId": anchor_id,
+                "windowLower": None, "windowUpper": None, "windowLabel": None,
+                "instanceType": "Timing"}]
+            for k, code in enumerate(order):
+                minutes, label, side, window, predose = times[code]
+                wlabel: str | None
+                nxt = order[k + 1] if k + 1 < len(order) else None
+                instances.append({
+                    "id": inst_ids[code], "extensionAttributes": [],
+                    "name": f"{block.name.upper()}_{code}", "label": label,
+                    "description": f"{label} ({code})",
+                    "defaultConditionId": inst_ids[nxt] if nxt is not None else None,
+                    "epochId": epoch, "timelineId": None,
+                    "timelineExitId": exit_id if nxt is None else None,
+                    "activityIds": acts[code], "encounterId": None,
+                    "instanceType": "ScheduledActivityInstance"})
+                if predose is not None:
+                    lower, upper = elapsed_code(predose.minutes(cal)), "PT0M"
+                    value, wlabel = "PT0M", f"within {duration_text(predose)} before"
+                    type_ = ("C201357", "Before")
+                else:
+                    before, after = window.minutes(cal) if window is not None else (0, 0)
+                    lower, upper = elapsed_code(before), elapsed_code(after)
+                    value, wlabel = elapsed_code(minutes), window_text(window) or None
+                    type_ = ("C201356", "After")
+                timings.append({
+                    "id": self.id("Timing"), "extensionAttributes": [],
+                    "name": f"TIM_{block.name.upper()}_{code}", "label": label,
+                    "description": f"{label} {side} {reference}",
+                    "type": self.code(type_), "value": value,
+                    "valueLabel": f"{label} {side} the reference",
+                    "relativeToFrom": self.code(("C201355", "Start to Start")),
+                    "relativeFromScheduledInstanceId": inst_ids[code],
+                    "relativeToScheduledInstanceId": anchor_id,
+                    "windowLower": lower, "windowUpper": upper, "windowLabel": wlabel,
+                    "instanceType": "Timing"})
+            last = max((times[c][0] for c in order), default=0.0)
+            out.append({
+                "id": sub_ids[block.name], "extensionAttributes": [],
+                "name": f"{block.label} Timeline", "label": block.label,
+                "description": f"{block.label}: {sentence_case(reference)}",
+                "mainTimeline": False, "entryCondition": sentence_case(reference),
+                "entryId": anchor_id,
+                "exits": [{"id": exit_id, "extensionAttributes": [],
+                           "instanceType": "ScheduleTimelineExit"}],
+                "timings": timings, "instances": instances,
+                "plannedDuration": self.duration(
+                    Duration(max(last, 0.0) / 60, TimeUnit.HOUR),
+                    f"{num(max(last, 0.0) / 60)} hours from the reference to the last time"),
+                "instanceType": "ScheduleTimeline"})
+        return out
 
     def _visit_description(self, v: Visit | None, label: str, day_text: str) -> str:
         if v is None:
