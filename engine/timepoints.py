@@ -66,17 +66,18 @@ def offset_label(d: Duration) -> str:
 
 class PointSpec:
     """One planned time of one item: its code (PREDOSE, PT30M), label and window, in
-    microseconds from the reference."""
+    microseconds from the reference. `order` sorts the times of a reference: a pre-dose time
+    first, then by offset."""
 
-    __slots__ = ("code", "label", "offset", "lo", "hi", "rank")
+    __slots__ = ("code", "label", "offset", "lo", "hi", "order")
 
-    def __init__(self, code: str, label: str, offset: int, lo: int, hi: int, rank: int):
+    def __init__(self, code: str, label: str, offset: int, lo: int, hi: int, pre: int):
         self.code = code
         self.label = label
         self.offset = offset
         self.lo = lo
         self.hi = hi
-        self.rank = rank
+        self.order = (pre, offset)
 
 
 class TimedItemSpec:
@@ -114,18 +115,16 @@ class TimepointsSpec:
             self.anchor_ref = ref
             self.anchor = anchor_node(ref)
             after = f"after {self.anchor.replace('_', ' ')}"
-        by_item: dict[tuple[str, str], TimedItemSpec] = {}
+        # one spec per item of each line: the lines of one item may be restricted differently
         self.items: list[TimedItemSpec] = []
         for act in block.items:
             for item in act.items:
                 atype = "procedure" if act.kind.value == "procedure" or item in procedures \
                     else "assess"
-                spec = by_item.get((atype, item))
-                if spec is None:
-                    spec = by_item[(atype, item)] = TimedItemSpec(
-                        atype, item, frozenset(act.arms) | self.arms,
-                        act.sex.value if act.sex is not None else None, act.condition)
-                    self.items.append(spec)
+                spec = TimedItemSpec(atype, item, frozenset(act.arms) | self.arms,
+                                     act.sex.value if act.sex is not None else None,
+                                     act.condition)
+                self.items.append(spec)
                 if act.predose is not None:
                     spec.points.append(PointSpec(PREDOSE, "pre-dose", 0,
                                                  -_us(act.predose.minutes(cal)), 0, 0))
@@ -135,10 +134,6 @@ class TimepointsSpec:
                     before, after_ = w.minutes(cal) if w is not None else (0, 0)
                     spec.points.append(PointSpec(elapsed_code(m), f"{offset_label(d)} {after}",
                                                  _us(m), _us(m - before), _us(m + after_), 1))
-        for spec in self.items:
-            spec.points.sort(key=lambda p: (p.rank, p.offset))
-            for k, p in enumerate(spec.points):
-                p.rank = k
 
 
 class Reference:
@@ -165,8 +160,10 @@ class Reference:
 
 
 class TimedPlanned:
-    """One planned occurrence of a timepoint. `nominal`, `lo` and `hi` are instants (local
-    clock, microseconds) when the reference has a time of day, else None."""
+    """One planned occurrence of a timepoint. `nominal`, `lo` and `hi` are instants (UTC
+    microseconds, see `_instant`), for matching, when the reference has a time of day, else
+    None; `day`, `lo_day` and `hi_day` the ordinal dates of the nominal time and of the
+    window's first and last instants as the site's clock reads them."""
 
     __slots__ = ("item", "point", "ref", "day", "lo_day", "hi_day", "nominal", "lo", "hi",
                  "epoch", "na_reason", "actual", "replicates", "number")
@@ -257,11 +254,15 @@ class TimedRun:
         run = self.run
         out: dict[tuple[str, str], list[TimedPlanned]] = {k: [] for k in self.keys}
         by_spec = [(spec, self.references(spec)) for spec in self.specs]
+        excluded_arm: set[tuple[str, str]] = set()
         self.frame = next((r.time.offset for _, refs in by_spec for r in refs
                            if r.time is not None and r.time.offset is not None), 0)
         for spec, refs in by_spec:
             for it in spec.items:
                 if not run.applies(it.arms):
+                    if (spec.name, it.item) in excluded_arm:
+                        continue
+                    excluded_arm.add((spec.name, it.item))
                     who = f"arm {run.arm}" if run.arm else "a patient without an arm"
                     run.na_rows.append((spec.order, ScheduleRow(
                         it.item, it.atype, 0, f"all timepoints of {spec.label}",
@@ -359,9 +360,9 @@ class TimedRun:
         _by_order(live, actuals, self.frame)
         _replicates(live, actuals)
         # one numbering, in date order: a day's own occurrence before its timepoints
-        order: list[tuple[tuple[int, int, int, int], int]] = [
-            ((p.nominal, 0, 0, 0), -1 - k) for k, p in enumerate(planned)]
-        order += [((t.day, 1, t.ref.index, t.point.rank), k) for k, t in enumerate(timed)]
+        order: list[tuple[tuple[int, int, int, int, int], int]] = [
+            ((p.nominal, 0, 0, 0, 0), -1 - k) for k, p in enumerate(planned)]
+        order += [((t.day, 1, t.ref.index, *t.point.order), k) for k, t in enumerate(timed)]
         order.sort()
         numbers = [0] * len(planned)
         for n, (_, k) in enumerate(order, 1):
@@ -494,8 +495,8 @@ def _amount(minutes: int | float) -> str:
     return f"{minutes:g} minute{'' if minutes == 1 else 's'}"
 
 
-def _planned_order(p: TimedPlanned) -> tuple[int, int, int]:
-    return p.day, p.ref.index, p.point.rank
+def _planned_order(p: TimedPlanned) -> tuple[int, int, int, int]:
+    return p.day, p.ref.index, *p.point.order
 
 
 def _BY_OCCURRENCE(row: ScheduleRow) -> int:  # noqa: N802
