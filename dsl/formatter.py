@@ -28,6 +28,7 @@ from protocol.schedule import (
     DayRange,
     OnEach,
     OnEvent,
+    Periods,
     RepeatFor,
     RepeatTimes,
     RepeatUntil,
@@ -156,6 +157,9 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         for ai in arm.interventions:
             text = ai.intervention + (" " + _regimen(ai.regimen) if ai.regimen else "")
             body.append((text, ai.span))
+        if arm.sequence:
+            body.append(("sequence " + ", ".join(" + ".join(t.interventions)
+                                                 for t in arm.sequence), arm.sequence[0].span))
         _block(p, header, body, arm.span)
     if trial.population:
         pop = trial.population
@@ -341,15 +345,19 @@ def _schedule(p: _Printer, s: Schedule) -> None:
     epochs = {e.name: e for e in s.epochs}
     current: str | None = None
     for item in s.items:
-        if item.epoch != current:
+        epoch = None if isinstance(item, Periods) else item.epoch
+        if epoch != current:
             if current is not None:
                 p.close(None)
-            current = item.epoch
+            current = epoch
             if current is not None:
                 ep = epochs[current]
                 p.open(f"epoch {ep.name} {ef.string(ep.label)}", ep.span)
         if isinstance(item, Cycles):
             _cycles(p, item)
+            continue
+        if isinstance(item, Periods):
+            _periods(p, item)
             continue
         p.statement(_schedule_item(item), item.span, extra=0)
     if current is not None:
@@ -379,6 +387,24 @@ def _cycles(p: _Printer, c: Cycles) -> None:
     for a in c.items:
         p.statement([_activity(a)], a.span, extra=0)
     p.close(c.span)
+
+
+def _periods(p: _Printer, block: Periods) -> None:
+    head = f"periods {block.name} {ef.string(block.label)} from {ef.day_point(block.start)}"
+    if block.window is not None:
+        head += " " + ef.window(block.window)
+    w = block.washout
+    if w.maximum is None:
+        head += f" washout at least {ef.duration(w.minimum)}"
+    elif w.maximum == w.minimum:
+        head += f" washout {ef.duration(w.minimum)}"
+    else:
+        head += (f" washout {ef.num(w.minimum.amount)} to {ef.num(w.maximum.amount)} "
+                 f"{w.maximum.unit.word(w.maximum.amount)}")
+    p.open(head, block.span)
+    for item in block.items:
+        p.statement(_schedule_item(item), item.span, extra=0)
+    p.close(block.span)
 
 
 def _suffix(item: Visit | Activity) -> str:

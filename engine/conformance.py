@@ -44,7 +44,7 @@ class Planned:
 
     __slots__ = (
         "atype", "activity", "label", "nominal", "lo", "hi", "epoch", "amount", "amount_unit",
-        "exempt", "actual", "merged", "visits", "na_reason",
+        "exempt", "actual", "merged", "visits", "na_reason", "pending", "note",
     )
 
     def __init__(
@@ -77,6 +77,10 @@ class Planned:
         # planned, but not applicable to the patient, and why (after the event that ends a
         # cycles block; an item of a visit for another arm or sex)
         self.na_reason: str | None = None
+        # not due while it waits for something (a study period that has not started), and why
+        self.pending: str | None = None
+        # what an early or late match means, beyond the days (a washout shorter than stated)
+        self.note: str | None = None
 
     def __repr__(self) -> str:
         return (f"Planned({self.atype} {self.activity} {self.label} nominal={self.nominal} "

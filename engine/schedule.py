@@ -50,6 +50,7 @@ from engine.conformance import Actual, Planned, match
 from engine.cycles import CycleSpec, plan_cycles, procedure_items
 from engine.expressions import Scope, normalize_sex, start_of
 from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent, fast_constructor
+from engine.periods import PeriodSpec, plan_periods
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
 from protocol.anchors import anchor_node, build_graph
@@ -64,6 +65,7 @@ from protocol.schedule import (
     DayRange,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
     RepeatFor,
     RepeatTimes,
@@ -197,6 +199,9 @@ class SchedulePlan:
         self.interventions = tuple(i.name for i in trial.interventions)
         self.group_ranks: dict[tuple[str, str], int | float] = {}
         self.cycles: list[CycleSpec] = []
+        self.periods: list[PeriodSpec] = []
+        self.period_visits: set[str] = set()
+        # interventions dosed by a cycles or periods block (planned there, not from a regimen)
         self.cycle_doses: set[str] = set()
         if sched is None:
             self.assess_kinds: set[str] = set()
@@ -210,6 +215,8 @@ class SchedulePlan:
                 self.visits[it.name] = VisitSpec(it, cal, n)
             elif isinstance(it, Cycles):
                 self.cycles.append(CycleSpec(it, cal, n, procedures))
+            elif isinstance(it, Periods):
+                self.periods.append(PeriodSpec(it, trial, n))
             else:
                 for item in it.items:
                     if it.kind is ActivityKind.DOSE:
@@ -220,7 +227,7 @@ class SchedulePlan:
                     else:
                         atype = "assess"
                     self.activities.append(ActivitySpec(it, item, atype, cal, n))
-        graph = build_graph(sched)
+        graph = build_graph(sched, trial.period_count)
         try:
             self.order = list(nx.topological_sort(graph))
         except nx.NetworkXUnfeasible:
@@ -236,10 +243,14 @@ class SchedulePlan:
         for c in self.cycles:
             self.assess_kinds.update(it.item for it in c.items if it.atype != "dose")
             self.cycle_doses |= c.dose_items
+        for ps in self.periods:
+            self.assess_kinds.update(a.item for a in ps.activities if a.atype != "dose")
+            self.assess_kinds.update(k for v in ps.visits for k in v.activities)
+            self.cycle_doses |= ps.dose_items
+            self.period_visits |= ps.visit_names
         for v in self.visits.values():
             self.assess_kinds.update(v.activities)
-        self.arm_interventions = {arm.name: tuple(ai.intervention for ai in arm.interventions)
-                                  for arm in trial.arms}
+        self.arm_interventions = {arm.name: arm.given() for arm in trial.arms}
         self.regimens = {}
         for arm in trial.arms:
             for ai in arm.interventions:
@@ -262,6 +273,13 @@ class SchedulePlan:
         for block in self.cycles:
             for part in block.items:
                 self._rank((part.atype, part.item), block.order)
+        for ps in self.periods:
+            for pv in ps.visits:
+                self._rank(("visit", pv.name), ps.order)
+                for kind in pv.activities:
+                    self._rank(("assess", kind), ps.order + 0.5)
+            for pa in ps.activities:
+                self._rank((pa.atype, pa.item), ps.order)
 
     def _rank(self, key: tuple[str, str], rank: int | float) -> None:
         if rank < self.group_ranks.get(key, float("inf")):
@@ -430,16 +448,18 @@ class _Run:
         self.node[plan.root or ""] = self.root
         self.map_labels()
         for name in self.idx.visits:
-            if name is not None and name not in plan.visits:
+            if name is not None and name not in plan.visits and name not in plan.period_visits:
                 self.group("visit", name)
                 self.unplanned_visit_reason[name] = f"'{name}' is not a visit of the protocol"
         for iv in self.idx.doses:
             self.group("dose", iv)
         for cycles in plan.cycles:
             plan_cycles(self, cycles)
+        for periods in plan.periods:
+            plan_periods(self, periods)
         for node in plan.order:
-            if node == plan.root:
-                continue
+            if node == plan.root or node in self.node:
+                continue  # the root, and the periods' doses (dated while planning them)
             if node in plan.visits:
                 self.node[node] = self.plan_visit(plan.visits[node])
             elif node.startswith("first dose of "):
@@ -631,6 +651,10 @@ class _Run:
         for v in self.plan.visits.values():
             names[v.label.strip().casefold()] = v.name
             names[v.name.casefold()] = v.name
+        for ps in self.plan.periods:
+            for pv in ps.visits:
+                names[pv.label.strip().casefold()] = pv.name
+                names[pv.name.casefold()] = pv.name
         for i in range(s.until(self.as_of_date)):
             ev = s.events[i]
             assert isinstance(ev, VisitEvent)
@@ -932,6 +956,8 @@ class _Run:
                     status = _NOT_APPLICABLE
                     reason = (f"{activity} was not collected for this patient: the data "
                               "cannot tell whether it was done")
+                elif p.pending is not None:
+                    status, reason = _NOT_DUE, p.pending
                 elif hi < as_of:
                     status, reason = _MISSED, _MISSED_WHY
                 else:
@@ -941,9 +967,13 @@ class _Run:
                 if d < lo:
                     status, deviation = _EARLY, d - lo
                     reason = f"{lo - d} day(s) before the window opened"
+                    if p.note is not None:
+                        reason += ": " + p.note
                 elif d > hi:
                     status, deviation = _LATE, d - hi
                     reason = f"{d - hi} day(s) after the window closed"
+                    if p.note is not None:
+                        reason += ": " + p.note
                 else:
                     status, deviation = _ON_TIME, 0
             actual_date = actual_day = ref = amount = unit = None

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import networkx as nx
 
-from protocol.expr import AggregateFn, AnchorRef, DoseAnchor, EventAnchor, NamedAnchor
+from protocol.expr import (
+    AggregateFn,
+    AnchorRef,
+    DoseAnchor,
+    EventAnchor,
+    NamedAnchor,
+    PeriodDoseAnchor,
+)
 from protocol.schedule import (
     AfterAnchor,
     Cycles,
     OnEvent,
+    Periods,
     Repeat,
     RepeatUntil,
     Schedule,
@@ -31,12 +39,19 @@ def anchor_node(ref: AnchorRef) -> str:
     if isinstance(ref, DoseAnchor):
         which = "first" if ref.which is AggregateFn.FIRST else "last"
         return f"{which} dose of {ref.intervention}"
+    if isinstance(ref, PeriodDoseAnchor):
+        which = "first" if ref.which is AggregateFn.FIRST else "last"
+        return f"{which} dose of period {ref.period}"
     assert isinstance(ref, EventAnchor)
     return f"{ref.which.value} {ref.kind}"
 
 
-def build_graph(schedule: Schedule) -> nx.DiGraph:
-    """Edges run from an anchor to what is timed from it; each edge keeps the span that made it."""
+def build_graph(schedule: Schedule, period_count: int = 0) -> nx.DiGraph:
+    """Edges run from an anchor to what is timed from it; each edge keeps the span that made it.
+
+    `period_count` is the number of study periods (Trial.period_count): each period's first
+    dose is timed from the last dose of the period before, the first from the schedule's
+    anchor."""
     graph = nx.DiGraph()
     root = schedule.anchor
     graph.add_node(root)
@@ -55,6 +70,21 @@ def build_graph(schedule: Schedule) -> nx.DiGraph:
                 depend(vt.event, item.name, vt.span or item.span)
             else:
                 depend(root, item.name, item.span)
+            continue
+        if isinstance(item, Periods):
+            previous = root
+            for k in range(1, period_count + 1):
+                first, last = f"first dose of period {k}", f"last dose of period {k}"
+                depend(previous, first, item.span)
+                depend(first, last, item.span)
+                previous = last
+            for act in item.doses:
+                for drug in act.items:
+                    first, last = f"first dose of {drug}", f"last dose of {drug}"
+                    depend(root, first, act.span or item.span)
+                    depend(first, last, act.span or item.span)
+                    if period_count:
+                        depend(previous, last, act.span or item.span)
             continue
         if isinstance(item, Cycles):
             # each cycle is timed from the one before, from the root; the block ends at its

@@ -24,7 +24,10 @@ from protocol.schedule import (
     DayRange,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
+    RepeatFor,
+    RepeatTimes,
     RepeatUntil,
     Schedule,
     Visit,
@@ -40,7 +43,7 @@ from protocol.stopping import (
     SafetyRule,
     SprtStop,
 )
-from protocol.timing import DayPoint, TimeUnit
+from protocol.timing import Calendar, DayPoint, TimeUnit
 from protocol.trial import Trial
 from protocol.units import UnitError, check_unit, compatible
 from protocol.vocab import ActivityKind, DataKind
@@ -81,6 +84,7 @@ class _Checker:
         self.arms = {a.name for a in trial.arms}
         schedule = trial.schedule
         self.visits = {v.name for v in schedule.visits} if schedule else set()
+        self.period_visits = {v.name for v in schedule.period_visits} if schedule else set()
         self.anchors = {a.name for a in schedule.anchors} if schedule else set()
         self.out: list[Diagnostic] = []
 
@@ -115,7 +119,8 @@ class _Checker:
         if t.schedule:
             groups.append(("anchor or visit",
                            [(a.name, a.span) for a in t.schedule.anchors]
-                           + [(v.name, v.span) for v in t.schedule.visits]))
+                           + [(v.name, v.span) for v in t.schedule.visits]
+                           + [(v.name, v.span) for v in t.schedule.period_visits]))
             groups.append(("epoch", [(e.name, e.span) for e in t.schedule.epochs]))
             groups.append(("visit number", [(f"{v.number:g}", v.span) for v in t.schedule.visits
                                             if v.number is not None]))
@@ -134,7 +139,7 @@ class _Checker:
     def check_design(self) -> None:
         t = self.trial
         for arm in t.arms:
-            if arm.type.needs_intervention and not arm.interventions:
+            if arm.type.needs_intervention and not arm.interventions and not arm.sequence:
                 self.error(f"arm '{arm.name}' is {arm.type.value.replace('_', ' ')} but gives no "
                            "intervention", arm.span,
                            "list its interventions in the arm's block, or make it no_intervention")
@@ -146,6 +151,7 @@ class _Checker:
         for iv in t.interventions:
             if iv.regimen:
                 self.check_regimen_units(iv.regimen.steps)
+        self.check_sequences()
         if t.allocation_ratio and t.arms and len(t.allocation_ratio) != len(t.arms):
             self.error(f"the allocation ratio has {len(t.allocation_ratio)} parts but the trial "
                        f"has {len(t.arms)} arms", t.span, "give one part per arm, in arm order")
@@ -154,6 +160,48 @@ class _Checker:
             self.error(f"the age range {pop.age_min} to {pop.age_max} is empty", pop.span)
         if t.start and t.completion and t.start > t.completion:
             self.error("the trial completes before it starts", t.span)
+
+    def check_sequences(self) -> None:
+        """Crossover arms: every sequence names known interventions, all sequences have the
+        same number of periods, and sequences and the schedule's periods come together."""
+        t = self.trial
+        with_sequence = [a for a in t.arms if a.sequence]
+        for arm in with_sequence:
+            for step in arm.sequence:
+                for name in step.interventions:
+                    if name not in self.interventions:
+                        self.error(f"undefined treatment '{name}' in the sequence of arm "
+                                   f"'{arm.name}'", step.span,
+                                   suggest(name, self.interventions)
+                                   or "a sequence names interventions, one treatment per period")
+        if with_sequence:
+            first = with_sequence[0]
+            for arm in with_sequence[1:]:
+                if len(arm.sequence) != len(first.sequence):
+                    self.error(f"arm '{arm.name}' has {len(arm.sequence)} periods in its "
+                               f"sequence, but arm '{first.name}' has {len(first.sequence)}",
+                               arm.sequence[0].span,
+                               "every sequence gives one treatment per study period")
+        periods = t.schedule.periods if t.schedule is not None else None
+        if periods is None:
+            for arm in with_sequence:
+                self.error(f"arm '{arm.name}' gives a sequence of treatments, but the schedule "
+                           "has no study periods", arm.sequence[0].span,
+                           "add a 'periods' block to the schedule")
+            return
+        for arm in t.arms:
+            if not arm.sequence and arm.type.needs_intervention:
+                self.error(f"arm '{arm.name}' has no sequence, but the schedule has study "
+                           "periods", arm.span,
+                           "give the arm's treatment in each period: 'sequence A, B'")
+        dosed = {name for a in periods.doses for name in a.items}
+        for arm in with_sequence:
+            for k, step in enumerate(arm.sequence, 1):
+                for name in step.interventions:
+                    if name in self.interventions and name not in dosed:
+                        self.error(f"arm '{arm.name}' gives {name} in period {k}, but the "
+                                   f"periods '{periods.name}' plan no dose of it", step.span,
+                                   f"add 'dose {name} at day ...' to the periods block")
 
     def check_regimen_units(self, steps: Iterable[DoseStep]) -> None:
         for step in steps:
@@ -199,16 +247,34 @@ class _Checker:
 
     def check_anchor_name(self, name: str, span: Span | None) -> None:
         known = self.anchors | self.visits
-        if name not in known:
+        if name in self.period_visits:
+            self.error(f"visit '{name}' is planned in every study period: it cannot time "
+                       "anything by itself", span,
+                       "time from a period's dose instead, e.g. 'last dose of period 2'")
+        elif name not in known:
             self.error(f"undefined anchor '{name}'", span,
                        suggest(name, known) or "declare it in the schedule: 'anchor NAME'")
 
-    def check_anchor(self, ref: ex.AnchorRef) -> None:
+    def check_anchor(self, ref: ex.AnchorRef, in_schedule: bool = False) -> None:
         if isinstance(ref, ex.NamedAnchor):
             self.check_anchor_name(ref.name, ref.span)
         elif isinstance(ref, ex.DoseAnchor):
             if ref.intervention not in self.interventions:
                 self.undefined("intervention", ref.intervention, ref.span, self.interventions)
+        elif isinstance(ref, ex.PeriodDoseAnchor):
+            which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
+            count = self.trial.period_count
+            sched = self.trial.schedule
+            if not in_schedule:
+                self.error(f"'{which} dose of period {ref.period}' times the schedule only",
+                           ref.span, "select data relative to an anchor event, or to the "
+                           "first or last dose of an intervention")
+            elif sched is None or sched.periods is None:
+                self.error(f"'{which} dose of period {ref.period}': the schedule has no study "
+                           "periods", ref.span, "add a 'periods' block to the schedule")
+            elif count and ref.period > count:
+                self.error(f"there is no period {ref.period}: the arms' sequences have "
+                           f"{count} period{'s' if count != 1 else ''}", ref.span)
         else:
             self.data_ref(ref.kind, ref.span)
 
@@ -360,10 +426,16 @@ class _Checker:
         self.check_anchor_name(schedule.anchor, schedule.span)
         for decl in schedule.anchors:
             self.check_anchor_effect(decl, schedule.anchor)
+        blocks = [p for p in schedule.items if isinstance(p, Periods)]
+        for extra in blocks[1:]:
+            self.error("a schedule has one 'periods' block", extra.span,
+                       "every study period plans the items of the one block")
         for top in schedule.items:
             if isinstance(top, Cycles):
                 self.check_cycle_block(top)
-            for item in (top.items if isinstance(top, Cycles) else (top,)):
+            if isinstance(top, Periods):
+                self.check_periods(top)
+            for item in (top.items if isinstance(top, (Cycles, Periods)) else (top,)):
                 self.check_schedule_item(item, in_cycle=isinstance(top, Cycles))
         self.check_cycles()
         self.check_overlaps()
@@ -372,7 +444,14 @@ class _Checker:
 
     def check_no_day_zero(self, schedule: Schedule) -> None:
         points: list[tuple[DayPoint, Span | None]] = []
-        for item in schedule.items:
+        flat: list[Visit | Activity | Cycles] = []
+        for top in schedule.items:
+            if isinstance(top, Periods):
+                points.append((top.start, top.span))
+                flat.extend(top.items)
+            else:
+                flat.append(top)
+        for item in flat:
             if isinstance(item, Visit):
                 t = item.timing
                 if isinstance(t, AtDay):
@@ -430,7 +509,64 @@ class _Checker:
             if name not in names:
                 self.undefined(what, name, item.span, names)
         if isinstance(item.timing, Repeat) and isinstance(item.timing.end, RepeatUntil):
-            self.check_anchor(item.timing.end.anchor)
+            self.check_anchor(item.timing.end.anchor, in_schedule=True)
+
+    def check_periods(self, block: Periods) -> None:
+        """A periods block: what its items may be, that it doses something (a period is timed
+        from its first dose), and that a period's activities end before the next period's
+        could begin after the shortest washout."""
+        cal = self.trial.calendar
+        for item in block.items:
+            t = item.timing
+            if isinstance(item, Visit):
+                if not isinstance(t, (AtDay, DayRange)):
+                    self.error(f"visit '{item.name}' of the periods is timed in days of the "
+                               "period", t.span or item.span,
+                               "write e.g. 'at day -1' or 'at day 1 to day 3': days count "
+                               "from the period's first dose")
+                if item.number is not None:
+                    self.error(f"visit '{item.name}' is planned in every period: it cannot "
+                               "have one visit number", item.span,
+                               "leave the number out; the SDTM mapping names each period's "
+                               "VISITNUM")
+            elif isinstance(t, CycleDays) or (
+                    isinstance(t, Repeat) and not isinstance(t.end, (RepeatFor, RepeatTimes))):
+                self.error("an activity of the periods is timed in days of the period",
+                           t.span or item.span,
+                           "write e.g. 'at day 1, 2' or 'every 1 day from day 1 times 3'")
+        if not block.doses:
+            self.error(f"the periods '{block.name}' plan no dose", block.span,
+                       "a period is timed from its first dose: add e.g. 'dose drug at day 1'")
+            return
+        # the days of one period, from its first dose: when the next period's first dose can
+        # come at the earliest, nothing of this period may still be going on
+        dose_days = [d for a in block.doses for d in _item_days(a, cal)]
+        first_dose, last_dose = min(dose_days), max(dose_days)
+        ends: list[tuple[int | float, str, Span | None]] = []
+        starts: list[tuple[int | float, str]] = []
+        for item in block.items:
+            days = _item_days(item, cal)
+            if not days:
+                continue
+            after = item.window.days(cal)[1] if item.window is not None else 0.0
+            before = item.window.days(cal)[0] if item.window is not None else 0.0
+            name = item.name if isinstance(item, Visit) else ", ".join(item.items)
+            ends.append((max(days) + after, name, item.span))
+            starts.append((min(days) - before, name))
+        gap = block.washout.minimum.days(cal)
+        next_first = last_dose + gap  # the next period's first dose, from this one's day 0
+        earliest, first_name = min(starts)
+        end, name, span = max(ends, key=lambda e: e[0])
+        next_start = next_first + (earliest - first_dose)
+        if end >= next_start:
+            day = cal.protocol_day(round(end))
+            self.error(
+                f"the washout of {block.washout.minimum} is shorter than a period: {name} "
+                f"on day {day:g} of a period falls on or after {first_name} of the next "
+                "period", span,
+                f"after the last dose (day {cal.protocol_day(round(last_dose)):g}) the next "
+                f"period's first dose comes {block.washout.minimum} later at the earliest; "
+                "lengthen the washout or end the period's activities sooner")
 
     def check_anchor_effect(self, decl: AnchorDecl, root: str) -> None:
         effect = decl.effect
@@ -458,7 +594,7 @@ class _Checker:
                 self.check_anchor_name(cond.condition, cond.span or visit.span)
         timing = visit.timing
         if isinstance(timing, AfterAnchor):
-            self.check_anchor(timing.anchor)
+            self.check_anchor(timing.anchor, in_schedule=True)
         elif isinstance(timing, OnEvent):
             self.check_anchor_name(timing.event, timing.span or visit.span)
         elif isinstance(timing, OnEach):
@@ -469,7 +605,7 @@ class _Checker:
 
     def check_cycles(self) -> None:
         assert self.trial.schedule is not None
-        cycle = find_cycle(build_graph(self.trial.schedule))
+        cycle = find_cycle(build_graph(self.trial.schedule, self.trial.period_count))
         if cycle is not None:
             path, span = cycle
             self.error("the schedule's anchors form a cycle: " + " -> ".join(path), span,
@@ -579,3 +715,27 @@ class _Checker:
 
 
 __all__ = ["check", "suggest"]
+
+
+def _item_days(item: Visit | Activity, cal: Calendar) -> list[int | float]:
+    """The days of a period's visit or activity, from the period's day 0 (its first dose's
+    reference day); [] for a timing a period does not take."""
+    t = item.timing
+    if isinstance(t, AtDay):
+        return [t.point.days(cal)]
+    if isinstance(t, DayRange):
+        return [t.start.days(cal), t.end.days(cal)]
+    if isinstance(t, AtTimes):
+        return [p.days(cal) for p in t.points]
+    if isinstance(t, Repeat) and isinstance(t.end, (RepeatFor, RepeatTimes)):
+        start, every = t.start.days(cal), t.every.days(cal)
+        if isinstance(t.end, RepeatTimes):
+            return [start + k * every for k in range(max(t.end.times, 1))]
+        stop = start + t.end.duration.days(cal)
+        out: list[int | float] = []
+        d = start
+        while d < stop and len(out) < 1000:
+            out.append(d)
+            d += every
+        return out
+    return []

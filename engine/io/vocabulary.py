@@ -38,7 +38,8 @@ class Vocabulary:
 
     @classmethod
     def from_trial(cls, trial: Trial) -> Vocabulary:
-        visits = frozenset(v.name for v in trial.schedule.visits) if trial.schedule else frozenset()
+        visits = frozenset(v.name for v in trial.schedule.visits + trial.schedule.period_visits
+                           ) if trial.schedule else frozenset()
         return cls(
             trial=trial.name,
             arms=frozenset(a.name for a in trial.arms),
