@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from protocol.allocation import allocation_ratio
 from protocol.design import Arm, Regimen
-from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor
+from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor, PeriodDoseAnchor
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -63,7 +63,7 @@ class Cell:
     arm: str
     epoch: str
     elements: list[Element] = field(default_factory=list)
-    repeat: str = ""  # how the cell's element repeats (a cycles block), in words
+    note: str = ""  # a line under the element in the figure: how a cycle repeats, a washout
 
 
 @dataclass
@@ -248,7 +248,8 @@ def build_matrix(trial: Trial) -> DesignMatrix:
                                 "dose of the next",
                     epoch=ep.name, start_rule="End of the assessments of a period",
                     end_rule=f"First dose of the next period, {wash} after the last dose of "
-                             "the period before"))
+                             "the period before",
+                    duration=block.washout.minimum))
             return by_key[("washout",)]
         if ep.period > len(arm.sequence):
             return None
@@ -274,13 +275,15 @@ def build_matrix(trial: Trial) -> DesignMatrix:
                 el = period_element(ep, arm)
                 if el is not None:
                     cell.elements.append(el)
+                if ep.washout and block is not None:
+                    cell.note = washout_text(block)
                 cells.append(cell)
                 continue
             cycles = next((b for b in sched.cycles if (b.epoch == ep.name or (
                 b.epoch is None and ep.name == first_post)) and (not b.arms or arm.name in b.arms)),
                 None) if sched is not None else None
             if cycles is not None:
-                cell.repeat = cycle_repeat_text(trial, cycles)
+                cell.note = "↻ " + cycle_repeat_text(trial, cycles)
             names: list[str] = []
             if has_dose_schedule:
                 for a in _dose_activities(trial, arm.name, ep.name if trial.schedule and trial.schedule.epochs else None):
@@ -380,15 +383,16 @@ def period_item_days(item: Visit | Activity, cal: Calendar) -> list[float]:
 
 
 def cycle_repeat_text(trial: Trial, block: Cycles) -> str:
-    """`every 21 days until disease progression, at most 8 cycles`."""
+    """`every 21 days, at most 8 cycles, until disease progression`: how a cycles block
+    repeats, in a few words for the trial schema."""
     terms = Terms(trial)
     text = f"every {duration_text(block.length)}"
+    if block.max_cycles is not None:
+        text += f", at most {block.max_cycles} cycles"
     ends = [terms.term(e) if terms.item(e) is not None else terms.anchor_name(e)
             for e in block.until]
     if ends:
-        text += " until " + join_and(ends, "or")
-    if block.max_cycles is not None:
-        text += f", at most {block.max_cycles} cycles"
+        text += ", until " + join_and(ends, "or")
     return text
 
 
@@ -466,6 +470,17 @@ def anchor_days(trial: Trial) -> dict[str, float]:
                 if block.max_cycles is not None:
                     out[f"last dose of {drug}"] = (start + length * (block.max_cycles - 1)
                                                    + a.timing.days[-1] - 1)
+    periods = sched.periods
+    if periods is not None:
+        # on the nominal axis, as if every washout were the shortest stated
+        first, _ = period_bounds(trial)
+        doses = [d for a in periods.doses for d in period_item_days(a, cal)]
+        last_dose = max(doses) if doses else first
+        step = last_dose - first + periods.washout.minimum.days(cal)
+        for k in range(1, trial.period_count + 1):
+            base = periods.start.days(cal) + (k - 1) * step
+            out[f"first dose of period {k}"] = base + first
+            out[f"last dose of period {k}"] = base + last_dose
     for _ in range(3):  # visits timed from other visits or doses
         for v in sched.visits:
             days = item_days(v, cal)
@@ -484,6 +499,8 @@ def _anchor_key(ref: object) -> str:
         return ref.name
     if isinstance(ref, DoseAnchor):
         return f"{'first' if ref.which is AggregateFn.FIRST else 'last'} dose of {ref.intervention}"
+    if isinstance(ref, PeriodDoseAnchor):
+        return f"{'first' if ref.which is AggregateFn.FIRST else 'last'} dose of period {ref.period}"
     return ""
 
 
