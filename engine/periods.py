@@ -262,20 +262,17 @@ def plan_periods(run: _Run, spec: PeriodSpec) -> None:
         for v in visits:
             n = ref + v.offset
             p = Planned("visit", v.name, f"P{k} {v.label}", n, ref + v.lo, ref + v.hi, epoch)
-            _mark(p, na, pending)
-            run.group("visit", v.name, rank).append(p)
+            _add(run, "visit", v.name, rank, p, na, pending)
             for kind in v.activities:
                 q = Planned("assess", kind, f"P{k} {v.name}", n, ref + v.lo, ref + v.hi, epoch,
                             visits=(v.name,))
-                _mark(q, na, pending)
-                if kind in v.item_conditions and q.na_reason is None:
+                if kind in v.item_conditions and na is None:
                     q.na_reason = run.item_excluded(*v.item_conditions[kind])
-                run.group("assess", kind, rank).append(q)
+                _add(run, "assess", kind, rank, q, na, pending)
         last_dose: int | None = None
         for a in acts:
             if a.atype == "dose" and a.by_sequence and a.item not in treatment:
                 continue
-            group = run.group(a.atype, a.item, rank)
             amounts = (run.regimen_amounts(a.item, a.offsets) if a.atype == "dose"
                        else [(None, None, "")] * len(a.offsets))
             for off, (amount, unit, _) in zip(a.offsets, amounts, strict=True):
@@ -290,8 +287,7 @@ def plan_periods(run: _Run, spec: PeriodSpec) -> None:
                     n = ref + off
                     p = Planned(a.atype, a.item, spec.day_label(k, off), n, n - a.before,
                                 n + a.after, epoch, amount, unit)
-                _mark(p, na, pending)
-                group.append(p)
+                _add(run, a.atype, a.item, rank, p, na, pending)
                 if a.atype == "dose":
                     day = p.nominal if a is not start_item or off != start_off else (
                         found.day if found is not None else nominal)
@@ -346,11 +342,18 @@ def _start_dose(run: _Run, spec: PeriodSpec, k: int, seq: tuple[frozenset[str], 
     return None
 
 
-def _mark(p: Planned, na: str | None, pending: str | None) -> None:
+def _add(run: _Run, atype: str, item: str, rank: int, p: Planned, na: str | None,
+         pending: str | None) -> None:
+    """Plan `p`. An occurrence of a period that never started (na) is shown, but kept out of
+    matching: it cannot take a record, nor merge with an occurrence planned on its day."""
+    group = run.group(atype, item, rank)
     if na is not None:
         p.na_reason = na
-    elif pending is not None:
+        run.apart.setdefault((atype, item), []).append(p)
+        return
+    if pending is not None:
         p.pending = pending
+    group.append(p)
 
 
 def _washout_words(spec: PeriodSpec) -> str:

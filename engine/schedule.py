@@ -380,6 +380,8 @@ class _Run:
         self.arm_ivs = plan.arm_interventions.get(arm, ()) if arm is not None else ()
         self.actual_lists: dict[tuple[str, str], list[Actual]] = {}  # matched while planning
         self.cycle_cuts: dict[tuple[str, str], tuple[int, str]] = {}  # a cycles block's end
+        # planned occurrences kept out of matching (a study period that never started)
+        self.apart: dict[tuple[str, str], list[Planned]] = {}
         self.scope: Scope | None = None  # for the conditions of event-triggered visits
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -883,6 +885,10 @@ class _Run:
                 match(planned, actuals, named=atype == "visit")
             if atype == "dose":
                 self.out.dose_actuals[activity] = actuals
+            apart = self.apart.get(key) if self.apart else None
+            if apart:
+                # occurrences of a study period that never started: shown, never matched
+                planned = sorted(planned + apart, key=_BY_NOMINAL)
             rows_by_group[key] = self.settle_group(atype, activity, planned, actuals)
         # rows in schedule order: activities by the first schedule item that plans them
         na: dict[tuple[str, str], list[ScheduleRow]] = {}

@@ -456,7 +456,10 @@ class _Builder:
         if adjectives or t.arms:
             what = ", ".join(adjectives) or "clinical"
             sentence = f"This is {_a(what)} {what} trial"
-            if t.conditions:
+            if t.conditions and all(c.strip().lower() in ("healthy volunteers", "healthy")
+                                    for c in t.conditions):
+                sentence += " in healthy volunteers"
+            elif t.conditions:
                 sentence += f" in participants with {join_and(list(t.conditions))}"
             if t.purpose:
                 sentence += f"; its primary purpose is {enum_text(t.purpose)}"

@@ -1,8 +1,8 @@
 """`make demo`: the whole job on the bundled examples, through the same CLI a user runs.
 
-Checks and formats the example protocols, validates the seed trial's and the oncology cycle
-study's synthetic cohorts and the real CDISC pilot SDTM data, renders the protocol documents and
-exports, and says where everything is.
+Checks and formats the example protocols, validates the seed trial's, the oncology cycle
+study's and the crossover's synthetic cohorts and the real CDISC pilot SDTM data, renders the
+protocol documents and exports, and says where everything is.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ OUT = ROOT / "out"
 SEED = ROOT / "examples" / "nct06802718"
 PILOT = ROOT / "examples" / "cdiscpilot01"
 ONCOLOGY = ROOT / "examples" / "oncology_cycles"
+CROSSOVER = ROOT / "examples" / "crossover_ab"
 PILOT_SDTM = ROOT.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
 
 
@@ -32,7 +33,7 @@ def _step(title: str, *args: str, ok: tuple[int, ...] = (0,)) -> bool:
 def main() -> int:
     failures = 0
     for name, folder in (("nct06802718", SEED), ("cdiscpilot01", PILOT),
-                         ("oncology_cycles", ONCOLOGY)):
+                         ("oncology_cycles", ONCOLOGY), ("crossover_ab", CROSSOVER)):
         out = OUT / name
         out.mkdir(parents=True, exist_ok=True)
         protocol = str(folder / "protocol.trial")
@@ -62,6 +63,14 @@ def main() -> int:
         str(ONCOLOGY / "patients.jsonl"), "--as-of", "2024-12-31",
         "--json", str(onc_out / "report.json"), "--html", str(onc_out / "report.html"),
         "--csv", str(onc_out / "csv"), ok=(0, 1))
+    xo_out = OUT / "crossover_ab"
+    failures += not _step(
+        "crossover_ab: validate the synthetic two-period crossover cohort (24 volunteers, "
+        "illustrative)",
+        "validate", str(CROSSOVER / "protocol.trial"), "--patients",
+        str(CROSSOVER / "patients.jsonl"), "--as-of", "2024-06-04",
+        "--json", str(xo_out / "report.json"), "--html", str(xo_out / "report.html"),
+        "--csv", str(xo_out / "csv"), ok=(0, 1))
     pilot_out = OUT / "cdiscpilot01"
     if PILOT_SDTM.is_dir():
         failures += not _step(

@@ -1016,11 +1016,15 @@ class _Usdm:
                 scheduled.append(i)
                 continue
             if c.study_period not in period_cols:
+                if c.study_period > 1:
+                    scheduled.append(-WASHOUT - (c.study_period - 1))  # the washout before it
                 scheduled.append(-c.study_period)
             period_cols.setdefault(c.study_period, []).append(i)
         period_day = anchor_days(self.t)
 
         def day_of(entry: int) -> float:
+            if entry <= -WASHOUT:
+                return period_day.get(f"last dose of period {-entry - WASHOUT}", 0.0)
             if entry < 0:
                 return period_day.get(f"first dose of period {-entry}", 0.0)
             return grid.columns[entry].day or 0.0
@@ -1037,6 +1041,14 @@ class _Usdm:
         exit_id = self.id("ScheduleTimelineExit")
         for k, ci in enumerate(scheduled):
             nxt = scheduled[k + 1] if k + 1 < len(scheduled) else None
+            if ci <= -WASHOUT:
+                assert anchor_ci is not None
+                instances.append(self._washout_entry(-ci - WASHOUT, inst_ids[ci],
+                                                     inst_ids[nxt] if nxt is not None else None))
+                timings.append(self._period_entry_timing(-ci - WASHOUT, False, day_of(ci),
+                                                         inst_ids[ci], inst_ids[anchor_ci],
+                                                         washout=True))
+                continue
             if ci < 0:
                 assert anchor_ci is not None
                 instances.append(self._period_entry(-ci, inst_ids[ci], sub_ids[-ci],
@@ -1170,14 +1182,37 @@ class _Usdm:
             "instanceType": "ScheduledActivityInstance",
         }
 
+    def _washout_entry(self, k: int, inst_id: str, next_id: str | None) -> dict[str, Any]:
+        """The main timeline's instance of the washout after study period k (no encounter)."""
+        block = self._periods()
+        name = f"washout_{k}"
+        return {
+            "id": inst_id,
+            "extensionAttributes": [],
+            "name": name.upper(),
+            "label": "Washout",
+            "description": f"Washout after {block.period_label(k)}: {washout_text(block)} from "
+                           "its last dose to the next period's first dose",
+            "defaultConditionId": next_id,
+            "epochId": self._epoch_ids.get(name),
+            "timelineId": None,
+            "timelineExitId": None,
+            "activityIds": [],
+            "encounterId": None,
+            "instanceType": "ScheduledActivityInstance",
+        }
+
     def _period_entry_timing(self, k: int, is_anchor: bool, day: float, inst_id: str,
-                             anchor_id: str) -> dict[str, Any]:
+                             anchor_id: str, washout: bool = False) -> dict[str, Any]:
         """When study period k starts on the main timeline: period 1 from the anchor, a later
-        one after the washout (its day is nominal: the washout may be longer)."""
+        one after the washout (its day is nominal: the washout may be longer). `washout`: when
+        the washout after period k starts (the period's last dose)."""
         block = self._periods()
         label = block.period_label(k)
         shown = day + 1 if self.t.calendar.first_day == 1 and day >= 0 else day
-        if k == 1:
+        if washout:
+            text = f"last dose of {label} (nominally day {num(shown)})"
+        elif k == 1:
             text = f"first dose of {label} on day {num(shown)}"
         else:
             text = (f"first dose of {label} {washout_text(block)} after the last dose of "
@@ -1192,7 +1227,7 @@ class _Usdm:
         window_label = None
         cal = self.t.calendar
         w = block.washout
-        if is_anchor:
+        if is_anchor or washout:
             pass  # the fixed reference has no window (USDM DDF00025)
         elif k == 1 and block.window is not None:
             b, a = block.window.days(cal)
@@ -1205,8 +1240,8 @@ class _Usdm:
         return {
             "id": self.id("Timing"),
             "extensionAttributes": [],
-            "name": f"TIM_PERIOD_{k}",
-            "label": label,
+            "name": f"TIM_WASHOUT_{k}" if washout else f"TIM_PERIOD_{k}",
+            "label": "Washout" if washout else label,
             "description": text,
             "type": self.code(type_),
             "value": value,
@@ -1403,6 +1438,11 @@ class _Usdm:
                     if abs(p.days(self.t.calendar) - (col.day or 0.0)) < 1e-9:
                         return a.window
         return None
+
+
+# Keys of the main timeline's entries: a column's index, -k for study period k, and
+# -(WASHOUT + k) for the washout after period k.
+WASHOUT = 1000
 
 
 def _encounter_name(col: Any) -> str:
