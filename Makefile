@@ -45,6 +45,7 @@ test: lint
 bench: $(NATIVE)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/parse.py
+	$(BIN)/python benchmarks/lsp.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info out engine/*.so engine/io/*.so engine/_native_sources.txt

@@ -153,6 +153,19 @@ def expression(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
         return f"count({selection(node.selection)})"
     if isinstance(node, ex.LogReduction):
         return f"log_reduction({selection(node.selection)})"
+    if isinstance(node, ex.Statistic):
+        of = f"{node.attribute} of " if node.attribute is not None else ""
+        return f"{node.fn.value}({of}{selection(node.selection)})"
+    if isinstance(node, ex.CountDistinct):
+        return f"count(distinct {node.attribute} of {selection(node.selection)})"
+    if isinstance(node, ex.Continuous):
+        text = f"continuous {selection(node.selection)}"
+        text += f" for {duration(node.duration)} before {anchor(node.anchor)}"
+        if node.unchanged is not None:
+            text += f" with unchanged {node.unchanged}"
+        if node.gap is not None:
+            text += f" allowing gaps of {duration(node.gap)}"
+        return text
     raise TypeError(f"cannot format {node!r}")
 
 

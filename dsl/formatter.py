@@ -44,11 +44,16 @@ from protocol.stopping import (
     Discontinue,
     FollowUp,
     InterimRule,
+    MeansAssumptions,
     PatientRule,
+    ProportionAssumptions,
+    ProportionsAssumptions,
     Retest,
     SafetyRule,
+    SampleSizePlan,
     SprtStop,
     StoppingRule,
+    SurvivalAssumptions,
     Withdraw,
 )
 from protocol.trial import Trial
@@ -492,7 +497,40 @@ def _activity(a: Activity) -> str:
 
 
 def _family(f: BoundaryFamily) -> str:
+    if f.values:
+        return f.name + "(" + ", ".join(ef.num(x) for x in f.values) + ")"
     return f.name + (f"({ef.num(f.parameter)})" if f.parameter is not None else "")
+
+
+def _sample_size(plan: SampleSizePlan) -> list[str]:
+    """`sample_size power P assuming a, b, ...`, broken after a comma when long."""
+    a = plan.assumptions
+    items: list[str] = []
+    if isinstance(a, SurvivalAssumptions):
+        if a.hazard_ratio is not None:
+            items.append(f"hazard_ratio {ef.num(a.hazard_ratio)}")
+        for name, d in (("control_median", a.control_median),
+                        ("experimental_median", a.experimental_median),
+                        ("accrual", a.accrual), ("follow_up", a.follow_up)):
+            if d is not None:
+                items.append(f"{name} {ef.duration(d)}")
+        if a.dropout is not None:
+            items.append(f"dropout {ef.num(a.dropout.percent)}% per {ef.duration(a.dropout.per)}")
+    elif isinstance(a, ProportionsAssumptions):
+        items.append(f"proportions {ef.num(a.experimental)} vs {ef.num(a.control)}")
+    elif isinstance(a, ProportionAssumptions):
+        items.append(f"proportion {ef.num(a.expected)} vs {ef.num(a.reference)}")
+    else:
+        assert isinstance(a, MeansAssumptions)
+        items += [f"mean_difference {ef.num(a.difference)}", f"sd {ef.num(a.sd)}"]
+    lines = [f"sample_size power {ef.num(plan.power)} assuming {items[0]}"]
+    for item in items[1:]:
+        if len(lines[-1]) + len(item) + 2 > 80:
+            lines[-1] += ","
+            lines.append(f"  {item}")  # the list goes on: indented under the clause
+        else:
+            lines[-1] += f", {item}"
+    return lines
 
 
 def _action(action: Discontinue | Withdraw | FollowUp | Retest) -> str:
@@ -532,7 +570,10 @@ def _rule(rule: StoppingRule) -> list[str]:
         if rule.futility:
             f = rule.futility
             binding = " binding" if f.binding else " non_binding"
-            lines.append(f"futility {_family(f.family)} beta {ef.num(f.beta)}{binding}")
+            beta = f" beta {ef.num(f.beta)}" if f.beta is not None else ""
+            lines.append(f"futility {_family(f.family)}{beta}{binding}")
+        if rule.sample_size is not None:
+            lines += _sample_size(rule.sample_size)
         joined = " ".join(lines)
         return [joined] if len(joined) <= 96 else lines
     assert isinstance(rule, SafetyRule)

@@ -17,6 +17,7 @@ import attrs
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
+from dsl.sample_size import Assumption, Versus, assemble
 from protocol import expr as ex
 from protocol.design import (
     Arm,
@@ -63,11 +64,13 @@ from protocol.schedule import (
 )
 from protocol.source import Span
 from protocol.stopping import (
+    LIST_FAMILIES,
     BayesianStop,
     BinomialStop,
     BoundaryFamily,
     Discontinue,
     EfficacyBound,
+    EventRate,
     FollowUp,
     FutilityBound,
     InterimRule,
@@ -75,6 +78,7 @@ from protocol.stopping import (
     Retest,
     RetestFalls,
     SafetyRule,
+    SampleSizePlan,
     SprtStop,
     Stopping,
     Withdraw,
@@ -730,6 +734,38 @@ class ModelBuilder(Transformer[Token, Trial]):
     def log_reduction(self, meta: Meta, c: list[Any]) -> ex.LogReduction:
         return ex.LogReduction(c[0], span=self._span(meta))
 
+    def statistic(self, meta: Meta, c: list[Any]) -> ex.Statistic:
+        attribute = next((p.value for p in c[1:] if isinstance(p, _Tagged)), None)
+        return ex.Statistic(c[0], c[-1], attribute, span=self._span(meta))
+
+    def statistic_fn(self, meta: Meta, c: list[Any]) -> ex.StatisticFn:
+        return ex.StatisticFn(str(c[0]))
+
+    def attribute_of(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("attribute", str(c[0]))
+
+    def count_distinct(self, meta: Meta, c: list[Any]) -> ex.CountDistinct:
+        return ex.CountDistinct(str(c[0]), c[1], span=self._span(meta))
+
+    def continuous(self, meta: Meta, c: list[Any]) -> ex.Continuous:
+        kind = str(c[0])
+        rest = c[1:]
+        where = next((p.value for p in rest if isinstance(p, _Tagged) and p.tag == "where"),
+                     None)
+        unchanged = next((p.value for p in rest
+                          if isinstance(p, _Tagged) and p.tag == "unchanged"), None)
+        gap = next((p.value for p in rest if isinstance(p, _Tagged) and p.tag == "gap"), None)
+        duration, anchor = [p for p in rest if not isinstance(p, _Tagged)]
+        span = self._span(meta)
+        return ex.Continuous(ex.Selection(kind, None, where, span=span), duration, anchor,
+                             unchanged, gap, span=span)
+
+    def unchanged(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("unchanged", str(c[0]))
+
+    def gap_tolerance(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("gap", c[0])
+
     def string(self, meta: Meta, c: list[Any]) -> ex.StringLiteral:
         return ex.StringLiteral(_unquote(c[0]), span=self._span(meta))
 
@@ -1118,7 +1154,9 @@ class ModelBuilder(Transformer[Token, Trial]):
         planned = next((p.value for p in rest if isinstance(p, _Tagged)), None)
         efficacy = next(p for p in rest if isinstance(p, EfficacyBound))
         futility = next((p for p in rest if isinstance(p, FutilityBound)), None)
-        return InterimRule(name, efficacy, info, label, planned, futility, span=self._span(meta))
+        plan = next((p for p in rest if isinstance(p, SampleSizePlan)), None)
+        return InterimRule(name, efficacy, info, label, planned, futility, span=self._span(meta),
+                           sample_size=plan)
 
     def planned_events(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("events", self._int(c[0], c[0], "a number of events"))
@@ -1127,8 +1165,33 @@ class ModelBuilder(Transformer[Token, Trial]):
         return EfficacyBound(c[0], float(c[1]), c[2], span=self._span(meta))
 
     def futility(self, meta: Meta, c: list[Any]) -> FutilityBound:
-        binding = c[2] if len(c) > 2 else False
-        return FutilityBound(c[0], float(c[1]), binding, span=self._span(meta))
+        family = c[0]
+        beta = next((float(x) for x in c[1:] if isinstance(x, Token)), None)
+        binding = next((x for x in c[1:] if isinstance(x, bool)), False)
+        return FutilityBound(family, beta, binding, span=self._span(meta))
+
+    def sample_size(self, meta: Meta, c: list[Any]) -> SampleSizePlan | None:
+        span = self._span(meta)
+        assumptions = assemble([a for a in c[1:] if isinstance(a, Assumption)], span,
+                               self._error)
+        if assumptions is None:  # the problems are reported, and the file will not load
+            return None
+        return SampleSizePlan(float(c[0]), assumptions, span=span)
+
+    def assumption(self, meta: Meta, c: list[Any]) -> Assumption:
+        return Assumption(str(c[0]), c[1], self._span(meta))
+
+    def number_value(self, meta: Meta, c: list[Any]) -> float:
+        return float(c[0])
+
+    def duration_value(self, meta: Meta, c: list[Any]) -> Duration:
+        return c[0]
+
+    def versus_value(self, meta: Meta, c: list[Any]) -> Versus:
+        return Versus(float(c[0]), float(c[1]))
+
+    def rate_value(self, meta: Meta, c: list[Any]) -> EventRate:
+        return EventRate(float(c[0]), c[1], span=self._span(meta))
 
     def sides(self, meta: Meta, c: list[Any]) -> int:
         return 1 if str(c[0]) == "one_sided" else 2
@@ -1137,8 +1200,13 @@ class ModelBuilder(Transformer[Token, Trial]):
         return str(c[0]) == "binding"
 
     def boundary_family(self, meta: Meta, c: list[Any]) -> BoundaryFamily:
-        param = c[1] if len(c) > 1 else None
-        return BoundaryFamily(str(c[0]), param, span=self._span(meta))
+        name = str(c[0])
+        numbers = tuple(c[1:])
+        if name in LIST_FAMILIES:
+            return BoundaryFamily(name, None, span=self._span(meta), values=numbers)
+        if len(numbers) > 1:
+            self._error(f"'{name}' takes one parameter, not {len(numbers)}", self._span(meta))
+        return BoundaryFamily(name, numbers[0] if numbers else None, span=self._span(meta))
 
     def safety_rule(self, meta: Meta, c: list[Any]) -> SafetyRule:
         name = str(c[0])

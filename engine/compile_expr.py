@@ -24,6 +24,11 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from engine import clock, describe
+from engine.compile_records import (
+    compile_continuous,
+    compile_count_distinct,
+    compile_statistic,
+)
 from engine.compile_select import Records, compile_selection
 from engine.expressions import (
     AGE_UNITS,
@@ -113,6 +118,11 @@ def _compile_operand(node: ex.Expr) -> Operand:  # noqa: C901 - one case per nod
         return _count(node)
     if isinstance(node, ex.LogReduction):
         return _log_reduction(node)
+    if isinstance(node, ex.Statistic):
+        return compile_statistic(node, compile_selection(node.selection, compile_condition))
+    if isinstance(node, ex.CountDistinct):
+        return compile_count_distinct(node, compile_selection(node.selection,
+                                                              compile_condition))
     if isinstance(node, ex.RelativeLimit):
         return _constant(Val(None, describe.expr(node), error="a multiple of ULN/LLN is not a value"))
     # A boolean node used as an operand.
@@ -1093,6 +1103,8 @@ _CONDITION_MAKERS: dict[type, Callable[[Any], Cond]] = {
     ex.Attested: _attested,
     ex.Consecutive: _consecutive,
     ex.LogRise: _log_rise,
+    ex.Continuous: lambda node: compile_continuous(
+        node, compile_selection(node.selection, compile_condition)),
 }
 
 __all__ = ["Cond", "Operand", "compile_comparer", "compile_condition", "compile_operand"]

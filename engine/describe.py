@@ -106,6 +106,16 @@ def _expr(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
         return f"count({selection(node.selection)})"
     if isinstance(node, ex.LogReduction):
         return f"log_reduction({selection(node.selection)})"
+    if isinstance(node, ex.Statistic):
+        of = f"{node.attribute} of " if node.attribute is not None else ""
+        return f"{node.fn.value}({of}{selection(node.selection)})"
+    if isinstance(node, ex.CountDistinct):
+        return f"count(distinct {node.attribute} of {selection(node.selection)})"
+    if isinstance(node, ex.Continuous):
+        unchanged = f" with unchanged {node.unchanged}" if node.unchanged is not None else ""
+        gaps = f" allowing gaps of {node.gap}" if node.gap is not None else ""
+        return (f"continuous {selection(node.selection)} for {node.duration} before "
+                f"{anchor_node(node.anchor)}{unchanged}{gaps}")
     if isinstance(node, ex.Compare):
         return f"{expr(node.left)} {node.op.value} {expr(node.right)}"
     if isinstance(node, ex.InRange):

@@ -480,8 +480,12 @@ def referenced_kinds(node: Any, out: set[str] | None = None) -> set[str]:
         out.add(node.kind)
         if isinstance(node, ex.Consecutive):
             referenced_kinds(node.threshold, out)
-    elif isinstance(node, (ex.Aggregate, ex.Count, ex.LogReduction, ex.Exists)):
+    elif isinstance(node, (ex.Aggregate, ex.Count, ex.LogReduction, ex.Exists, ex.Statistic,
+                           ex.CountDistinct)):
         referenced_kinds(node.selection, out)
+    elif isinstance(node, ex.Continuous):
+        referenced_kinds(node.selection, out)
+        referenced_kinds(node.anchor, out)
     elif isinstance(node, (ex.And, ex.Or)):
         for o in node.operands:
             referenced_kinds(o, out)

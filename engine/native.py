@@ -37,6 +37,7 @@ MODULES: tuple[str, ...] = (
     "engine.anchor_effects",
     "engine.clock",
     "engine.compile_expr",
+    "engine.compile_records",
     "engine.compile_select",
     "engine.compiled",
     "engine.conformance",

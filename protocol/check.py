@@ -10,9 +10,10 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from protocol import expr as ex
-from protocol.anchors import build_graph, find_cycle
+from protocol.anchors import find_cycle
 from protocol.design import DataItem, DoseStep
 from protocol.errors import Diagnostic, Severity
+from protocol.interim_check import check_interim_rule
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -50,17 +51,9 @@ from protocol.vocab import ActivityKind, DataKind
 
 PATIENT_ATTRIBUTES = ("age", "sex", "arm")
 EVENT_ATTRIBUTES = ("value", "unit", "grade", "related", "serious", "term", "detected")
-BOUNDARY_FAMILIES = {
-    "pocock": False,
-    "obrien_fleming": False,
-    "wang_tsiatis": True,
-    "haybittle_peto": False,
-    "ld_obrien_fleming": False,
-    "ld_pocock": False,
-    "hwang_shih_decani": True,
-    "kim_demets": True,
-}
 _TIME_UNIT_CODES = ("a", "mo", "wk", "d", "h")
+# the kinds of data whose records carry a number (sum and mean add them up)
+_NUMERIC_KINDS = (DataKind.LAB, DataKind.VITAL, DataKind.SCORE, DataKind.MARKER)
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
@@ -312,6 +305,14 @@ class _Checker:
             if node.lasting and item and item.kind not in (DataKind.CONDITION, DataKind.EVENT):
                 self.error(f"'lasting' needs an interval (a condition or an event); "
                            f"'{item.name}' is a {item.kind.value}", node.lasting.span)
+        elif isinstance(node, ex.Statistic):
+            self.check_statistic(node)
+        elif isinstance(node, ex.CountDistinct):
+            item = self.check_selection(node.selection)
+            if item is not None:
+                self.check_attribute(item, node.attribute, node.span)
+        elif isinstance(node, ex.Continuous):
+            self.check_continuous(node)
         elif isinstance(node, ex.LogReduction):
             item = self.check_selection(node.selection)
             if item and item.kind is not DataKind.MARKER:
@@ -345,6 +346,40 @@ class _Checker:
                 self.error(f"'rises ... log' needs a marker; '{item.name}' is a "
                            f"{item.kind.value}", node.span)
 
+    def check_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
+        """An attribute named by an aggregate (`volume of blood_donation`) exists on the item."""
+        allowed = EVENT_ATTRIBUTES + item.attributes
+        if name not in allowed:
+            self.error(f"'{item.name}' has no attribute '{name}'", span,
+                       suggest(name, allowed) or f"declare it: 'attributes {name}' on "
+                       f"'{item.name}'")
+
+    def check_statistic(self, node: ex.Statistic) -> None:
+        item = self.check_selection(node.selection)
+        if item is None:
+            return
+        if node.attribute is not None:
+            self.check_attribute(item, node.attribute, node.span)
+        elif item.kind not in _NUMERIC_KINDS:
+            self.error(f"{node.fn.value} needs numbers; '{item.name}' is a {item.kind.value}",
+                       node.span, f"name the attribute to add up: '{node.fn.value}(ATTRIBUTE "
+                       f"of {item.name} ...)'" if item.kind in (DataKind.EVENT,
+                                                               DataKind.CONDITION,
+                                                               DataKind.PROCEDURE) else None)
+
+    def check_continuous(self, node: ex.Continuous) -> None:
+        item = self.check_selection(node.selection)
+        self.check_anchor(node.anchor)
+        if item is not None and node.unchanged is not None:
+            self.check_attribute(item, node.unchanged, node.span)
+        for what, d in (("the period", node.duration), ("the gap allowed", node.gap)):
+            if d is not None and d.sub_day:
+                self.error(f"'continuous' counts whole days: {what} ({d}) must be in days, "
+                           "weeks, months or years", d.span or node.span)
+        if node.duration.amount == 0:
+            self.error("'continuous ... for 0 days' asks for nothing", node.duration.span
+                       or node.span, "give the length of the period")
+
     def check_name(self, node: ex.Name, in_where: DataItem | None) -> None:
         if in_where is not None:
             allowed = EVENT_ATTRIBUTES + in_where.attributes
@@ -363,6 +398,9 @@ class _Checker:
         """The data item an aggregate (`latest alt ...`) reads, for checking what it is compared with."""
         if isinstance(node, ex.Aggregate):
             return self.data.get(node.selection.kind)
+        if isinstance(node, ex.Statistic) and node.attribute is None:
+            item = self.data.get(node.selection.kind)
+            return item if item is not None and item.kind in _NUMERIC_KINDS else None
         return None
 
     def check_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None) -> None:
@@ -605,7 +643,7 @@ class _Checker:
 
     def check_cycles(self) -> None:
         assert self.trial.schedule is not None
-        cycle = find_cycle(build_graph(self.trial.schedule, self.trial.period_count))
+        cycle = find_cycle(self.trial.schedule, self.trial.period_count)
         if cycle is not None:
             path, span = cycle
             self.error("the schedule's anchors form a cycle: " + " -> ".join(path), span,
@@ -659,8 +697,6 @@ class _Checker:
                 self.error("the fall must be a percentage between 0 and 100", rule.unless.span)
 
     def check_interim(self, rule: InterimRule) -> None:
-        fam = rule.efficacy.family
-        self.check_family(fam.name, fam.parameter, fam.span)
         info = rule.information
         if any(b <= a for a, b in zip(info, info[1:], strict=False)):
             self.error("information fractions must increase from look to look", rule.span)
@@ -672,24 +708,7 @@ class _Checker:
         if not 0 < rule.efficacy.alpha < 0.5:
             self.error(f"alpha must lie in (0, 0.5), not {rule.efficacy.alpha:g}",
                        rule.efficacy.span)
-        if rule.futility is not None:
-            ff = rule.futility.family
-            self.check_family(ff.name, ff.parameter, ff.span)
-            if not 0 < rule.futility.beta < 1:
-                self.error(f"beta must lie in (0, 1), not {rule.futility.beta:g}",
-                           rule.futility.span)
-
-    def check_family(self, name: str, parameter: int | float | None, span: Span | None) -> None:
-        if name not in BOUNDARY_FAMILIES:
-            self.error(f"unknown boundary family '{name}'", span,
-                       suggest(name, BOUNDARY_FAMILIES)
-                       or "known: " + ", ".join(BOUNDARY_FAMILIES))
-            return
-        needs = BOUNDARY_FAMILIES[name]
-        if needs and parameter is None:
-            self.error(f"'{name}' needs its parameter, e.g. '{name}(-4)'", span)
-        if not needs and parameter is not None:
-            self.error(f"'{name}' takes no parameter", span)
+        check_interim_rule(rule, len(self.trial.arms), self.error)
 
     def check_safety(self, rule: SafetyRule) -> None:
         for arm in rule.arms:

@@ -39,6 +39,11 @@ class AggregateFn(enum.Enum):
     HIGHEST = "highest"
 
 
+class StatisticFn(enum.Enum):
+    SUM = "sum"
+    MEAN = "mean"
+
+
 class Direction(enum.Enum):
     BEFORE = "before"
     AFTER = "after"
@@ -249,6 +254,44 @@ class LogReduction:
     span: Span | None = span_field()
 
 
+@attrs.frozen
+class Statistic:
+    """`sum(volume of blood_donation within 12 months before screening)`, `mean(qtcf ...)`:
+    the sum or the mean of a number over the selected records, in one unit: each record's
+    value, or (`volume of ...`) its attribute. Unknown when a selected record lacks it."""
+
+    fn: StatisticFn
+    selection: Selection
+    attribute: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class CountDistinct:
+    """`count(distinct term of con_med ...)`: how many different values an attribute takes
+    over the selected records (text compared without regard to case or surrounding spaces)."""
+
+    attribute: str
+    selection: Selection
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Continuous:
+    """`continuous metformin where dose >= 1500 mg for 3 months before day_1 with unchanged dose
+    allowing gaps of 7 days`: the selected records cover the whole period [anchor - duration,
+    anchor] but for gaps of at most `gap` (none when not given), and, with `unchanged`, all
+    have the same value of that attribute. `selection` has no temporal filter: the period is
+    the construct's own."""
+
+    selection: Selection
+    duration: Duration
+    anchor: AnchorRef
+    unchanged: str | None = None
+    gap: Duration | None = None
+    span: Span | None = span_field()
+
+
 # ---- comparisons and logic -----------------------------------------------------------------
 
 
@@ -346,6 +389,9 @@ Expr = Union[
     Exists,
     Count,
     LogReduction,
+    Statistic,
+    CountDistinct,
+    Continuous,
     Compare,
     InRange,
     InSet,

@@ -24,6 +24,7 @@ from protocol.trial import Trial
 from protocol.vocab import ActivityKind, Allocation, MaskingLevel, ObjectiveLevel, Sex
 from render.design import DesignMatrix, build_matrix, period_bounds, ratio_text, washout_text
 from render.prose import Prose
+from render.sample_size_text import sample_size_blocks
 from render.schema_svg import schema_svg
 from render.soa import Grid, build_grid
 from render.stats import NumberTable, design_problem, interim_plot, interim_table, safety_table
@@ -845,7 +846,13 @@ class _Builder:
             if table is not None:
                 interim.append(_table(table))
         size: list[Block] = []
-        if t.enrollment is not None:
+        for r in t.stopping.interim_rules:
+            justification = sample_size_blocks(t, r)
+            if justification is not None:
+                paras, numbers = justification
+                size += [Para(p) for p in paras]
+                size.append(_table(numbers))
+        if t.enrollment is not None and not size:
             size.append(Para(f"The planned number of participants is {t.enrollment}."))
         return _section(
             "10",

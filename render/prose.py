@@ -22,7 +22,9 @@ from protocol.expr import (
     Compare,
     CompareOp,
     Consecutive,
+    Continuous,
     Count,
+    CountDistinct,
     Direction,
     Exists,
     Expr,
@@ -39,6 +41,8 @@ from protocol.expr import (
     Relative,
     RelativeLimit,
     Selection,
+    Statistic,
+    StatisticFn,
     StringLiteral,
     Temporal,
     Test,
@@ -65,6 +69,7 @@ from protocol.schedule import (
 from protocol.stopping import (
     BayesianStop,
     BinomialStop,
+    BoundaryFamily,
     Discontinue,
     FollowUp,
     InterimRule,
@@ -133,6 +138,9 @@ _FAMILY_NAMES = {
     "hwang_shih_decani": "Hwang–Shih–DeCani spending function",
     "power": "power spending function",
     "kim_demets": "Kim–DeMets power spending function",
+    "pampallona_tsiatis": "Pampallona–Tsiatis",
+    "user_spending": "user-defined spending function",
+    "z_bounds": "boundary on the Z scale",
 }
 
 
@@ -140,8 +148,21 @@ def family_name(name: str, parameter: float | None = None) -> str:
     base = _FAMILY_NAMES.get(name.replace("-", "_").lower(), name.replace("_", " "))
     if parameter is None:
         return base
-    symbol = {"hsd": "γ", "hwang_shih_decani": "γ", "wang_tsiatis": "Δ"}.get(name, "ρ")
+    if name == "haybittle_peto":
+        return f"{base} (interim boundary Z = {num(parameter)})"
+    symbol = {"hsd": "γ", "hwang_shih_decani": "γ", "wang_tsiatis": "Δ",
+              "pampallona_tsiatis": "Δ"}.get(name, "ρ")
     return f"{base} ({symbol} = {num(parameter)})"
+
+
+def family_text(f: BoundaryFamily) -> str:
+    """A boundary family in words, with its parameter or its numbers per look."""
+    if f.name == "user_spending":
+        return (f"{family_name(f.name)} (cumulative fractions "
+                f"{', '.join(num(x) for x in f.values)})")
+    if f.name == "z_bounds":
+        return f"{family_name(f.name)} (Z = {', '.join(num(x) for x in f.values)})"
+    return family_name(f.name, f.parameter)
 
 
 class Prose:
@@ -182,6 +203,8 @@ class Prose:
             return self.test(e)
         if isinstance(e, Exists):
             return self.exists(e)
+        if isinstance(e, Continuous):
+            return self.continuous(e)
         if isinstance(e, Consecutive):
             op = op_symbol(e.op.value)
             return (
@@ -219,13 +242,24 @@ class Prose:
             return f"number of {plural(self.terms.term(sel.kind))}{self.where(sel.where)}"
         if isinstance(e, LogReduction):
             return f"log₁₀ reduction of {self.terms.term(e.selection.kind)}"
+        if isinstance(e, Statistic):
+            sel = e.selection
+            head = "total" if e.fn is StatisticFn.SUM else "mean"
+            if e.attribute is not None:
+                return (f"{head} {e.attribute.replace('_', ' ')} of "
+                        f"{plural(self.terms.term(sel.kind))}{self.where(sel.where)}")
+            return f"{head} {self.terms.term(sel.kind)}{self.where(sel.where)}"
+        if isinstance(e, CountDistinct):
+            sel = e.selection
+            return (f"number of different {e.attribute.replace('_', ' ')} values among "
+                    f"{plural(self.terms.term(sel.kind))}{self.where(sel.where)}")
         if isinstance(e, Name):
             return e.name.replace("_", " ")
         return self.value(e)
 
     def when(self, e: Expr) -> str:
         """The time qualifier of an operand, with a leading space, or nothing."""
-        if isinstance(e, (Aggregate, Count, LogReduction)):
+        if isinstance(e, (Aggregate, Count, LogReduction, Statistic, CountDistinct)):
             return self.temporal(e.selection.temporal)
         return ""
 
@@ -311,6 +345,19 @@ class Prose:
                 return f"{term}{where} recorded{when}{lasting}"
             return f"{term}{where}{when}{lasting}"
         return f"at least one recorded {term}{where}{when}{lasting}"
+
+    def continuous(self, e: Continuous) -> str:
+        """`metformin with daily dose ≥ 1500 taken without interruption for at least 3 months
+        before Day 1, at a stable daily dose (interruptions of up to 7 days allowed)`."""
+        sel = e.selection
+        text = (f"{self.terms.term(sel.kind)}{self.where(sel.where)} taken without interruption "
+                f"for at least {duration_text(e.duration)} before "
+                f"{self.terms.anchor(e.anchor)}")
+        if e.unchanged is not None:
+            text += f", at a stable {e.unchanged.replace('_', ' ')}"
+        if e.gap is not None:
+            text += f" (interruptions of up to {duration_text(e.gap)} allowed)"
+        return text
 
     def lasting(self, lasting: Lasting, as_event: bool = False) -> str:
         word = _WORD_OPS[lasting.op]
@@ -466,16 +513,17 @@ class Prose:
                 f"of the planned information{events}."
             )
         bound = (
-            f" The trial may stop early for efficacy if the {family_name(eff.family.name, eff.family.parameter)} "
+            f" The trial may stop early for efficacy if the {family_text(eff.family)} "
             f"boundary is crossed (overall {sided} α = {num(eff.alpha)})."
         )
         fut = ""
         if r.futility is not None:
             f = r.futility
             binding = "binding" if f.binding else "non-binding"
+            beta = f", β = {num(f.beta)}" if f.beta is not None else ""
             fut = (
-                f" A {binding} futility boundary ({family_name(f.family.name, f.family.parameter)}, "
-                f"β = {num(f.beta)}) allows stopping for lack of benefit."
+                f" A {binding} futility boundary ({family_text(f.family)}{beta}) allows "
+                "stopping for lack of benefit."
             )
         return timing + bound + fut
 
@@ -627,7 +675,7 @@ def _conjuncts(e: Expr) -> list[Expr]:
 
 
 def _is_operand(e: Expr) -> bool:
-    return isinstance(e, (Aggregate, Count, LogReduction, Name))
+    return isinstance(e, (Aggregate, Count, LogReduction, Name, Statistic, CountDistinct))
 
 
 def _is_one(e: Expr) -> bool:
@@ -636,6 +684,8 @@ def _is_one(e: Expr) -> bool:
 
 def _kind_of(e: Expr) -> str | None:
     if isinstance(e, (Aggregate, Count, LogReduction)):
+        return e.selection.kind
+    if isinstance(e, Statistic) and e.attribute is None:
         return e.selection.kind
     return None
 
@@ -856,8 +906,13 @@ def _expr_facts(e: Expr | None, out: list[_Fact]) -> None:
         _expr_facts(e.operand, out)
     elif isinstance(e, Test):
         _expr_facts(e.operand, out)
-    elif isinstance(e, (Aggregate, Count, LogReduction)):
+    elif isinstance(e, (Aggregate, Count, LogReduction, Statistic, CountDistinct)):
         _selection_facts(e.selection, out)
+    elif isinstance(e, Continuous):
+        _selection_facts(e.selection, out)
+        _duration_fact(e.duration, out, None)
+        if e.gap is not None:
+            _duration_fact(e.gap, out, None)
     elif isinstance(e, Exists):
         _selection_facts(e.selection, out)
         if e.lasting is not None:

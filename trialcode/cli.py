@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "trialcode.commands.stats",
     "trialcode.commands.design",
     "trialcode.commands.monitor",
+    "trialcode.commands.lsp",
 )
 
 # The module of each subcommand: running one command imports only its module (the statistics
@@ -33,6 +34,24 @@ COMMANDS = {
     "simon": "trialcode.commands.stats",
     "design": "trialcode.commands.design",
     "monitor": "trialcode.commands.monitor",
+    "lsp": "trialcode.commands.lsp",
+}
+
+# What `trialcode --help` says of each command, without importing any command's module (the
+# help must start in a blink; tests/protocol/test_cli_start.py checks these against what the
+# modules register).
+SUMMARIES = {
+    "check": "parse and check protocol files",
+    "fmt": "print a protocol in canonical layout",
+    "dump": "print the protocol model as JSON",
+    "render": "write the protocol document (Markdown, HTML, Word or PDF)",
+    "export": "export the protocol as CDISC USDM JSON, SDTM trial design or ClinicalTrials.gov text",
+    "validate": "evaluate patient data against a protocol",
+    "boundaries": "group sequential efficacy / futility boundaries",
+    "simon": "Simon optimal and minimax two-stage designs",
+    "design": "sample size and power of a fixed or group sequential design",
+    "monitor": "interim monitoring: continue or stop, per trial-level rule",
+    "lsp": "run the language server for editors (Language Server Protocol on stdin/stdout)",
 }
 
 
@@ -54,9 +73,11 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None, *, summaries: bool = False) -> argparse.ArgumentParser:
     """The argument parser with every available subcommand, or only with the subcommands of
-    `command`'s module when `command` is one of COMMANDS (what `main` runs)."""
+    `command`'s module when `command` is one of COMMANDS (what `main` runs). With `summaries`
+    and no known command, the subcommands are only named, with their SUMMARIES, and no
+    command module is imported (for `trialcode --help` and usage errors)."""
     parser = argparse.ArgumentParser(
         prog="trialcode",
         description="Clinical-trial protocols as code: check, validate patient data, render.",
@@ -65,6 +86,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         help="print the version and which form of the engine runs, and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
+    if summaries and command not in COMMANDS:
+        for name, text in SUMMARIES.items():
+            subparsers.add_parser(name, help=text, add_help=False)
+        return parser
     modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
     for name in modules:
         try:
@@ -82,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     # the command is the first argument: options before it (--version, --help) need every one
     command = arguments[0] if arguments and not arguments[0].startswith("-") else None
-    parser = build_parser(command)
+    parser = build_parser(command, summaries=True)
     args = parser.parse_args(arguments)
     try:
         return int(args.func(args))

@@ -45,15 +45,23 @@ from protocol.schedule import (
     Visit,
 )
 from protocol.stopping import (
+    LIST_FAMILIES,
     BayesianStop,
     BoundaryFamily,
     Discontinue,
     EfficacyBound,
+    EventRate,
     FollowUp,
+    FutilityBound,
     InterimRule,
+    MeansAssumptions,
     PatientRule,
+    ProportionAssumptions,
+    ProportionsAssumptions,
     SafetyRule,
+    SampleSizePlan,
     Stopping,
+    SurvivalAssumptions,
     Withdraw,
 )
 from protocol.timing import DayPoint, Duration, TimeUnit, Window
@@ -135,6 +143,12 @@ operands = st.one_of(
               st.one_of(st.none(), st.builds(ex.Lasting, comparison_ops, durations()))),
     st.builds(ex.Count, selections(_leaf_where())),
     st.builds(ex.LogReduction, selections(_leaf_where())),
+    st.builds(ex.Statistic, st.sampled_from(list(ex.StatisticFn)), selections(_leaf_where()),
+              st.one_of(st.none(), names)),
+    st.builds(ex.CountDistinct, names, selections(_leaf_where())),
+    st.builds(ex.Continuous, st.builds(ex.Selection, names, st.none(), _leaf_where()),
+              durations(), anchors, st.one_of(st.none(), names),
+              st.one_of(st.none(), durations())),
 )
 thresholds = st.one_of(operands, st.builds(ex.RelativeLimit, decimals,
                                            st.sampled_from(list(ex.Limit))))
@@ -258,12 +272,36 @@ def schedules(draw: st.DrawFn) -> Schedule:
                     tuple(e for e in epochs if e.name in used), tuple(items))
 
 
+signed_decimals = st.one_of(decimals, decimals.map(lambda x: -x))
+boundary_families = st.one_of(
+    st.builds(BoundaryFamily, names.filter(lambda n: n not in LIST_FAMILIES)),
+    st.builds(BoundaryFamily, names.filter(lambda n: n not in LIST_FAMILIES), signed_decimals),
+    st.builds(lambda name, values: BoundaryFamily(name, None, values=values),
+              st.sampled_from(LIST_FAMILIES), st.lists(signed_decimals, min_size=1,
+                                                       max_size=3).map(tuple)),
+)
+probabilities = st.integers(1, 99).map(lambda n: n / 100)
+assumption_sets = st.one_of(
+    st.builds(SurvivalAssumptions, decimals, *(st.one_of(st.none(), durations())
+                                               for _ in range(4)),
+              st.one_of(st.none(), st.builds(EventRate, st.integers(1, 99).map(float),
+                                             durations()))),
+    st.builds(ProportionsAssumptions, probabilities, probabilities),
+    st.builds(ProportionAssumptions, probabilities, probabilities),
+    st.builds(MeansAssumptions, signed_decimals, decimals),
+)
+sample_sizes = st.builds(SampleSizePlan, probabilities, assumption_sets)
+
 stopping_rules = st.one_of(
     st.builds(PatientRule, st.one_of(st.builds(Withdraw), st.builds(
         Discontinue, st.lists(names, min_size=1, max_size=2).map(tuple))), rule_conditions),
-    st.builds(InterimRule, names, st.builds(EfficacyBound, st.builds(BoundaryFamily, names),
+    st.builds(InterimRule, names, st.builds(EfficacyBound, boundary_families,
                                             st.sampled_from([0.025, 0.05]), st.sampled_from([1, 2])),
-              st.just((0.5, 1.0))),
+              st.just((0.5, 1.0)),
+              futility=st.one_of(st.none(), st.builds(
+                  FutilityBound, boundary_families, st.one_of(st.none(), probabilities),
+                  st.booleans())),
+              sample_size=st.one_of(st.none(), sample_sizes)),
     st.builds(SafetyRule, names, expressions, st.builds(BayesianStop, st.just(0.2), st.just(0.9),
                                                         st.just(1.0), st.just(1.0)),
               st.one_of(st.none(), texts), st.just(()),
