@@ -15,6 +15,7 @@ import attrs
 from dsl import ParsedProtocol
 from dsl import exprfmt as ef
 from dsl.parser import Comment
+from protocol.definitions import Definition
 from protocol.design import DoseStep, Organization, Regimen
 from protocol.eligibility import Criterion
 from protocol.schedule import (
@@ -185,7 +186,7 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         for item in trial.data:
             text = f"{item.kind.value} {item.name} {ef.string(item.label)}"
             if item.unit is not None:
-                text += f" unit {ef.unit(item.unit)}"
+                text += f" unit {'1' if item.unit == '1' else ef.unit(item.unit)}"
             if item.values:
                 text += " values " + ", ".join(ef.string(v) for v in item.values)
             if item.low is not None and item.high is not None:
@@ -193,9 +194,23 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
             if item.molar_mass is not None:
                 text += f" molar_mass {ef.num(item.molar_mass)}"
             if item.attributes:
-                text += " attributes " + ", ".join(item.attributes)
+                text += " attributes " + ", ".join(
+                    a + (f" in {ef.unit(u)}" if (u := item.attribute_unit(a)) else "")
+                    for a in item.attributes)
             p.statement([text], item.span)
         p.close(data_span)
+    for table in trial.tables:
+        p.blank()
+        label = f" {ef.string(table.label)}" if table.label is not None else ""
+        header = f"table {table.name}{label}"
+        p.open(header, table.span)
+        for row in table.rows:
+            p.statement([f"{ef.string(row.key)}: {ef.expression(row.value)}"], row.span)
+        p.close(table.span)
+    if trial.definitions:
+        p.blank()
+    for definition in trial.definitions:
+        p.statement(_definition(definition), definition.span)
     elig = trial.eligibility
     if elig.assessed_at:
         p.blank()
@@ -330,6 +345,14 @@ def _step(step: DoseStep) -> str:
     if step.label is not None:
         parts.append("as " + ef.string(step.label))
     return " ".join(parts)
+
+
+def _definition(d: Definition) -> list[str]:
+    head = f"define {d.name}" + (f" {ef.string(d.label)}" if d.label is not None else "") + " ="
+    lines = ef.split_lines(d.expr)
+    if len(lines) == 1 and len(head) + 1 + len(lines[0]) <= 96:
+        return [f"{head} {lines[0]}"]
+    return [head] + lines
 
 
 def _criterion(c: Criterion) -> list[str]:

@@ -41,6 +41,8 @@ def _tokens() -> dict[str, Any]:
             (r"\b(enrollment)(\s+)(\d+)\b", bygroups(Keyword, Whitespace, Number)),
             (rf"\b(unit)(\s+){not_keyword}({_IDENT}(?:/{_IDENT})?)\b",
              bygroups(Keyword, Whitespace, Keyword.Type)),
+            (rf"\b(in)(\s+){not_keyword}({_IDENT}(?:/{_IDENT})?)\b",
+             bygroups(Operator.Word, Whitespace, Keyword.Type)),  # an attribute's unit
             (rf"([+-]?\d+(?:\.\d+)?)([ \t]+)(?!(?:{'|'.join(sorted(kw.all))})\b)"
              rf"({_IDENT}(?:/{_IDENT})?)\b",
              bygroups(Number, Whitespace, Keyword.Type)),  # a quantity with its unit

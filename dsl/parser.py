@@ -31,7 +31,8 @@ GRAMMAR_FILE = Path(__file__).with_name("protocol.lark")
 
 # Keywords that never begin a statement: a line starting with one continues the previous line.
 _CONTINUATION = {"AND", "OR", "UNLESS", "THEN", "WHERE", "LASTING", "WINDOW", "ARMS", "EFFICACY",
-                 "FUTILITY", "STOP", "AT", "ALLOWING", "WITH", "SAMPLE_SIZE"}
+                 "FUTILITY", "SAMPLE_SIZE", "STOP", "AT", "ALLOWING", "WITH", "PLUS", "MINUS",
+                 "STAR", "SLASH", "CIRCUMFLEX", "IS", "IN"}
 
 # How a terminal is named in an error message.
 _TERMINAL_WORDS = {

@@ -19,9 +19,11 @@ from lark.tree import Meta
 
 from dsl.sample_size import Assumption, Versus, assemble
 from protocol import expr as ex
+from protocol.definitions import Definition, Table, TableRow
 from protocol.design import (
     Arm,
     ArmIntervention,
+    AttributeUnit,
     DataItem,
     DoseStep,
     Frequency,
@@ -246,7 +248,7 @@ class ModelBuilder(Transformer[Token, Trial]):
         seen: dict[str, Span] = {}
         lists: dict[str, list[Any]] = {k: [] for k in (
             "identifiers", "conditions", "keywords", "objectives", "collaborators", "sites",
-            "interventions", "arms", "data")}
+            "interventions", "arms", "data", "definitions", "tables")}
         inclusion: tuple[Criterion, ...] = ()
         exclusion: tuple[Criterion, ...] = ()
         assessed_at: str | None = None
@@ -278,6 +280,10 @@ class ModelBuilder(Transformer[Token, Trial]):
                 lists["arms"].append(item)
             elif isinstance(item, tuple):  # the data block
                 lists["data"].extend(item)
+            elif isinstance(item, Definition):
+                lists["definitions"].append(item)
+            elif isinstance(item, Table):
+                lists["tables"].append(item)
             elif isinstance(item, _Inclusion):
                 inclusion += item.items
             elif isinstance(item, _Exclusion):
@@ -590,6 +596,9 @@ class ModelBuilder(Transformer[Token, Trial]):
     def sex(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("sex", self._enum(Sex, c[0], "sex") or Sex.ALL)
 
+    def sex_word(self, meta: Meta, c: list[Any]) -> Token:
+        return c[0]
+
     def healthy_volunteers(self, meta: Meta, c: list[Any]) -> _Tagged:
         word = str(c[0])
         if word not in ("yes", "no"):
@@ -614,6 +623,14 @@ class ModelBuilder(Transformer[Token, Trial]):
     def data_unit(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("unit", {"unit": c[0]})
 
+    def data_unit_number(self, meta: Meta, c: list[Any]) -> _Tagged:
+        # UCUM's unity `1` (a pure number, such as an INR) may be written bare
+        if str(c[0]) != "1":
+            self._error(f"'{c[0]}' is not a unit", self._tspan(c[0]),
+                        "write a pure number's unit as 1, or a UCUM code such as mg/dL "
+                        "(in backticks when it is not a plain name: `10*9/L`)")
+        return _Tagged("unit", {"unit": "1"})
+
     def data_values(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("values", {"values": tuple(_unquote(t) for t in c)})
 
@@ -627,7 +644,37 @@ class ModelBuilder(Transformer[Token, Trial]):
         return _Tagged("molar_mass", {"molar_mass": mass})
 
     def data_attributes(self, meta: Meta, c: list[Any]) -> _Tagged:
-        return _Tagged("attributes", {"attributes": tuple(str(t) for t in c)})
+        names = tuple(name for name, _ in c)
+        units = tuple(unit for _, unit in c if unit is not None)
+        return _Tagged("attributes", {"attributes": names, "attribute_units": units})
+
+    def attribute_decl(self, meta: Meta, c: list[Any]) -> tuple[str, AttributeUnit | None]:
+        name = str(c[0])
+        unit = AttributeUnit(name, c[1], span=self._span(meta)) if len(c) > 1 else None
+        return name, unit
+
+    # ---- definitions and tables --------------------------------------------------------------
+
+    def definition(self, meta: Meta, c: list[Any]) -> Definition:
+        label = _unquote(c[1]) if len(c) > 2 else None
+        return Definition(str(c[0]), c[-1], label, span=self._span(meta))
+
+    def table(self, meta: Meta, c: list[Any]) -> Table:
+        name = str(c[0])
+        rows = [r for r in c[1:] if isinstance(r, TableRow)]
+        label = _unquote(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
+        seen: dict[str, TableRow] = {}
+        for row in rows:
+            key = row.key.strip().casefold()
+            if key in seen:
+                first = seen[key].span
+                self._error(f"table '{name}' gives the key \"{row.key}\" twice", row.span,
+                            f"the first is at line {first.line}" if first else None)
+            seen.setdefault(key, row)
+        return Table(name, tuple(rows), label, span=self._span(meta))
+
+    def table_row(self, meta: Meta, c: list[Any]) -> TableRow:
+        return TableRow(_unquote(c[0]), c[1], span=self._span(meta))
 
     def vocab_word(self, meta: Meta, c: list[Any]) -> Token:
         return c[0]
@@ -690,10 +737,11 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def in_range(self, meta: Meta, c: list[Any]) -> ex.InRange:
         low, high = c[1], c[2]
+        unit = c[3] if len(c) > 3 else None
         if low > high:
             self._error(f"the range {_fmt(low)}..{_fmt(high)} is empty", self._span(meta),
                         f"did you mean {_fmt(high)}..{_fmt(low)}?")
-        return ex.InRange(c[0], low, high, span=self._span(meta))
+        return ex.InRange(c[0], low, high, unit, span=self._span(meta))
 
     def in_set(self, meta: Meta, c: list[Any]) -> ex.InSet:
         return ex.InSet(c[0], tuple(c[1:]), span=self._span(meta))
@@ -712,6 +760,67 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def is_present(self, meta: Meta, c: list[Any]) -> ex.Test:
         return self._test(meta, c, ex.TestKind.PRESENT)
+
+    def is_normal(self, meta: Meta, c: list[Any]) -> ex.Test:
+        return self._test(meta, c, ex.TestKind.NORMAL)
+
+    def is_abnormal(self, meta: Meta, c: list[Any]) -> ex.Test:
+        return self._test(meta, c, ex.TestKind.ABNORMAL)
+
+    def _arithmetic(self, meta: Meta, c: list[Any], op: ex.ArithOp) -> ex.Arithmetic:
+        return ex.Arithmetic(op, c[0], c[1], span=self._span(meta))
+
+    def add(self, meta: Meta, c: list[Any]) -> ex.Arithmetic:
+        return self._arithmetic(meta, c, ex.ArithOp.ADD)
+
+    def subtract(self, meta: Meta, c: list[Any]) -> ex.Arithmetic:
+        return self._arithmetic(meta, c, ex.ArithOp.SUB)
+
+    def multiply(self, meta: Meta, c: list[Any]) -> ex.Arithmetic:
+        return self._arithmetic(meta, c, ex.ArithOp.MUL)
+
+    def divide(self, meta: Meta, c: list[Any]) -> ex.Arithmetic:
+        return self._arithmetic(meta, c, ex.ArithOp.DIV)
+
+    def power(self, meta: Meta, c: list[Any]) -> ex.Power:
+        return ex.Power(c[0], c[1], span=self._span(meta))
+
+    def age_at(self, meta: Meta, c: list[Any]) -> ex.AgeAt:
+        return ex.AgeAt(c[0], span=self._span(meta))
+
+    def call(self, meta: Meta, c: list[Any]) -> ex.Call:
+        arguments: tuple[ex.Argument, ...] = tuple(c[1:])
+        seen: set[str] = set()
+        for arg in arguments:
+            if arg.name is None:
+                continue
+            if arg.name in seen:
+                self._error(f"'{arg.name}' is given twice", arg.span)
+            seen.add(arg.name)
+        return ex.Call(str(c[0]), arguments, span=self._span(meta))
+
+    def function_name(self, meta: Meta, c: list[Any]) -> Token:
+        return c[0]
+
+    def positional_argument(self, meta: Meta, c: list[Any]) -> ex.Argument:
+        return ex.Argument(c[0], span=self._span(meta))
+
+    def named_argument(self, meta: Meta, c: list[Any]) -> ex.Argument:
+        return ex.Argument(c[1], str(c[0]), span=self._span(meta))
+
+    def lookup(self, meta: Meta, c: list[Any]) -> ex.Lookup:
+        return ex.Lookup(str(c[0]), c[1], span=self._span(meta))
+
+    def panel(self, meta: Meta, c: list[Any]) -> ex.Panel:
+        quantifier, fn = c[0], c[1]
+        kinds = tuple(str(t) for t in c[2:] if isinstance(t, Token))
+        temporal = next((t for t in c[2:] if not isinstance(t, Token)), None)
+        if len(set(kinds)) < len(kinds):
+            self._error("a panel names an item twice", self._span(meta))
+        return ex.Panel(quantifier, fn, kinds, temporal, span=self._span(meta))
+
+    def quantifier(self, meta: Meta, c: list[Any]) -> ex.Quantifier:
+        return ex.Quantifier(str(c[0]))
 
     def relative_limit(self, meta: Meta, c: list[Any]) -> ex.RelativeLimit:
         return ex.RelativeLimit(float(c[0]), c[1], span=self._span(meta))
@@ -802,6 +911,21 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def within_after(self, meta: Meta, c: list[Any]) -> ex.Within:
         return ex.Within(c[0], ex.Direction.AFTER, c[1], span=self._span(meta))
+
+    def within_longest_before(self, meta: Meta, c: list[Any]) -> ex.WithinLongest:
+        return ex.WithinLongest(c[0], ex.Direction.BEFORE, c[1], span=self._span(meta))
+
+    def within_longest_after(self, meta: Meta, c: list[Any]) -> ex.WithinLongest:
+        return ex.WithinLongest(c[0], ex.Direction.AFTER, c[1], span=self._span(meta))
+
+    def longest_length(self, meta: Meta, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(c)
+
+    def attribute_length(self, meta: Meta, c: list[Any]) -> ex.DataDuration:
+        return ex.DataDuration(float(c[0]), str(c[1]), span=self._span(meta))
+
+    def table_length(self, meta: Meta, c: list[Any]) -> ex.DataDuration:
+        return ex.DataDuration(float(c[0]), str(c[2]), str(c[1]), span=self._span(meta))
 
     def strictly_within_before(self, meta: Meta, c: list[Any]) -> ex.Within:
         return ex.Within(c[0], ex.Direction.BEFORE, c[1], strict=True, span=self._span(meta))

@@ -5,7 +5,7 @@ ends in a RecursionError. Here the tree is walked with an explicit stack, which 
 depth, and the one place where depth is bounded for everything downstream: every consumer of
 the model (the checker, the formatter, the engine, the renderers) may recurse along an
 expression, so an expression may nest at most MAX_NESTING levels, counted as the `and`/`or`
-groups, `not`s and `where`s that enclose one another. Deeper is a located error, raised
+groups, `not`s, `where`s, arithmetic operators, calls and table lookups that enclose one another. Deeper is a located error, raised
 here once at parse time, rather than a limit each consumer would have to know.
 """
 
@@ -24,8 +24,10 @@ MAX_NESTING = 100
 
 # The rules of the grammar whose nodes can contain themselves: each counts as one level. (An
 # `or_` or `and_` node with a single child is the grammar's wrapper around an operand, not a
-# group, and does not count.)
-NESTING_RULES = frozenset({"or_", "and_", "not_", "where"})
+# group, and does not count.) Arithmetic is binary in the model (`a + b + c` is `(a + b) + c`),
+# so each operator, call and table lookup is a level.
+NESTING_RULES = frozenset({"or_", "and_", "not_", "where", "add", "subtract", "multiply",
+                           "divide", "power", "call", "lookup"})
 _GROUPS = frozenset({"or_", "and_"})
 
 
@@ -106,8 +108,8 @@ def _too_deep(node: Tree[Any], text: str, filename: str) -> ProtocolSyntaxError:
     span = Span(filename, line, column, line, column + 1, start, start + 1)
     return ProtocolSyntaxError([Diagnostic(
         Severity.ERROR, f"expression nested deeper than {MAX_NESTING} levels", span,
-        "each 'and' or 'or' group inside another, each 'not' and each 'where' is a level; "
-        "write the condition more simply")], text)
+        "each 'and' or 'or' group inside another, each 'not', each 'where', each arithmetic "
+        "operator, call and table lookup is a level; write the condition more simply")], text)
 
 
 __all__ = ["MAX_NESTING", "NESTING_RULES", "transform"]

@@ -67,8 +67,7 @@ def _target_unit(scope: Scope, kind: str, attr: str | None) -> str | None:
         return None
     if attr is None:
         return item.unit
-    declared = getattr(item, "attribute_unit", None)  # units on attributes, when declared
-    return declared(attr) if callable(declared) else None
+    return item.attribute_unit(attr)  # `attributes volume in mL`
 
 
 def compile_statistic(node: ex.Statistic, select: SelectFn) -> Operand:
@@ -89,6 +88,7 @@ def compile_statistic(node: ex.Statistic, select: SelectFn) -> Operand:
             why, (ev, pos) = undecided
             return Val(None, subject, record=ev, pos=pos, missing=why)
         target = _target_unit(scope, kind, attr)
+        declared = target if attr is not None else None
         parts: list[tuple[int | float, Event, int]] = []
         for ev, pos in recs:
             if attr is None:
@@ -98,6 +98,8 @@ def compile_statistic(node: ex.Statistic, select: SelectFn) -> Operand:
             else:
                 val = attribute(ev, attr)
                 raw, unit = val.value, val.unit
+                if unit is None and declared is not None and not isinstance(raw, str):
+                    unit = declared  # a number in an attribute is in its declared unit
                 if raw is None:
                     return Val(None, subject, record=ev, pos=pos,
                                missing=f"{_record(ev)} has no {attr}: the {node.fn.value} "
@@ -134,7 +136,11 @@ def compile_statistic(node: ex.Statistic, select: SelectFn) -> Operand:
                            for x, ev, _ in parts)
         value = total / len(parts) if mean else total
         shown = f"({terms}) / {len(parts)}" if mean else terms
-        return Val(value, f"{subject} = {shown}", unit=target)
+        # every record added up is an input of the value (the evidence lists them)
+        inputs = tuple(Val(x, f"{what} of {kind}", unit=target, record=ev, pos=pos)
+                       for x, ev, pos in parts)
+        return Val(value, f"{subject} = {shown}", unit=target, inputs=inputs,
+                   day=max(start_of(ev) for _, ev, _ in parts))
 
     return statistic
 
@@ -162,6 +168,7 @@ def compile_count_distinct(node: ex.CountDistinct, select: SelectFn) -> Operand:
             why, (ev, pos) = undecided
             return Val(None, subject, record=ev, pos=pos, missing=why)
         seen: dict[Any, Any] = {}
+        inputs: list[Val] = []
         for ev, pos in recs:
             raw = attribute(ev, attr).value
             if raw is None:
@@ -169,8 +176,10 @@ def compile_count_distinct(node: ex.CountDistinct, select: SelectFn) -> Operand:
                            missing=f"{_record(ev)} has no {attr}: it may be a further one")
             seen.setdefault(_distinct_key(raw), raw)
             scope.cited.add(pos)
+            inputs.append(Val(raw, f"{attr} of {kind}", record=ev, pos=pos))
         names = ", ".join(describe.qty(v, None) for v in seen.values())
-        return Val(len(seen), f"{subject} ({names or 'none'})")
+        return Val(len(seen), f"{subject} ({names or 'none'})", inputs=tuple(inputs),
+                   day=max((start_of(ev) for ev, _ in recs), default=None))
 
     return count_distinct
 

@@ -52,7 +52,7 @@ class CompiledTrial:
         self.items = {d.name: d for d in trial.data}
         self.criteria = compile_criteria(trial)
         self.all_interventions = tuple(i.name for i in trial.interventions)
-        self.rules = compile_rules(trial.stopping.patient_rules, self.all_interventions)
+        self.rules = compile_rules(trial.stopping.patient_rules, self.all_interventions, trial)
         self.schedule = SchedulePlan(trial)
         self.reference_anchor = trial.reference_anchor
         self.root = trial.schedule.anchor if trial.schedule else None

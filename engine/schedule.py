@@ -39,6 +39,7 @@ Anchors are dated in the topological order of the anchor graph (protocol.anchors
 from __future__ import annotations
 
 import datetime
+import math
 import operator
 from typing import Final
 
@@ -76,7 +77,12 @@ from protocol.timing import Calendar, Window
 from protocol.trial import Trial
 from protocol.vocab import ActivityKind, DataKind
 
-MAX_OCCURRENCES = 5000  # an open-ended repeat is planned through the as-of date, at most this
+# A repeat is planned occurrence by occurrence. Every occurrence whose window opens by the data
+# cut is planned (it may be on time, late or missed), up to MAX_DUE_OCCURRENCES (a daily dose
+# for 270 years); later ones (not yet due) only while fewer than MAX_OCCURRENCES are planned.
+# Whatever is left out is said in a note on the patient, never dropped without a word.
+MAX_OCCURRENCES = 5000
+MAX_DUE_OCCURRENCES = 100_000
 
 
 def _window(w: Window | None, cal: Calendar) -> tuple[int, int]:
@@ -139,7 +145,7 @@ class ActivitySpec:
     """One item (data item or intervention) of a repeating/listed activity."""
 
     __slots__ = ("atype", "item", "arms", "condition", "epoch", "before", "after", "offsets",
-                 "start", "every", "until", "order", "source", "sex")
+                 "start", "every", "until", "order", "source", "sex", "stop", "times")
 
     def __init__(self, act: Activity, item: str, atype: str, cal: Calendar, order: int):
         self.atype = atype
@@ -155,6 +161,8 @@ class ActivitySpec:
         self.start = 0
         self.every = 0
         self.offsets: list[tuple[int, str]] | None = None
+        self.stop: int | float = math.inf  # a repeat's end (exclusive), `for` a duration
+        self.times = -1  # a repeat's number of occurrences, or -1
         t = act.timing
         if isinstance(t, AtTimes):
             self.offsets = [(round(p.days(cal)), str(p)) for p in t.points]
@@ -163,20 +171,25 @@ class ActivitySpec:
             self.start = round(t.start.days(cal))
             self.every = max(1, round(t.every.days(cal)))
             end = t.end
+            # A repeat of at most MAX_OCCURRENCES is the same for every patient: planned here,
+            # once. A longer one is planned per patient, up to the data cut (`repeat`).
             if isinstance(end, RepeatFor):
-                limit = self.start + end.duration.days(cal)
-                offs: list[tuple[int, str]] = []
-                d = self.start
-                while d < limit and len(offs) < MAX_OCCURRENCES:
-                    offs.append((d, _label_day(d, cal)))
-                    d += self.every
-                self.offsets = offs
+                self.stop = self.start + end.duration.days(cal)
+                count = max(0, math.ceil((self.stop - self.start) / self.every))
             elif isinstance(end, RepeatTimes):
-                self.offsets = [(self.start + k * self.every, _label_day(self.start + k * self.every, cal))
-                                for k in range(min(end.times, MAX_OCCURRENCES))]
+                self.times = end.times
+                count = end.times
             else:
                 assert isinstance(end, RepeatUntil)
                 self.until = anchor_node(end.anchor)
+                count = -1
+            if 0 <= count <= MAX_OCCURRENCES:
+                offsets: list[tuple[int, str]] = []
+                d = self.start
+                while d < self.stop and (self.times < 0 or len(offsets) < self.times):
+                    offsets.append((d, _label_day(d, cal)))
+                    d += self.every
+                self.offsets = offsets
 
 
 class SchedulePlan:
@@ -779,16 +792,58 @@ class _Run:
             else:
                 end = t + step.duration.days(cal)
             d = t
-            while d < end and len(out) < MAX_OCCURRENCES:
+            cut = self.as_of - self.root
+            while d < end:
+                if len(out) >= MAX_OCCURRENCES and (
+                    round(d) > cut or len(out) >= MAX_DUE_OCCURRENCES
+                ):
+                    self.cap_note(iv, len(out), math.ceil((end - d) / e), round(d) <= cut, True)
+                    return out, every
                 out.append((round(d), 0, 0, _label_day(round(d), cal), None))
                 d += e
             t = end
         return out, every
 
+    def repeat(self, item: str, first: int, every: int, stop: int | float, times: int,
+               before: int) -> list[tuple[int, str]]:
+        """The offsets `first`, `first + every`, ... before `stop` (and at most `times` of
+        them, unless -1): every one whose window opens by the data cut, up to
+        MAX_DUE_OCCURRENCES, and later ones while fewer than MAX_OCCURRENCES are planned; a
+        note on the patient says how many were left out."""
+        cut = self.as_of - self.root + before  # the last offset whose window opens by the cut
+        out: list[tuple[int, str]] = []
+        d = first
+        while d < stop and (times < 0 or len(out) < times):
+            if len(out) >= MAX_OCCURRENCES and (d > cut or len(out) >= MAX_DUE_OCCURRENCES):
+                left = times - len(out) if times >= 0 else -1
+                if stop != math.inf:
+                    by_stop = math.ceil((stop - d) / every)
+                    left = by_stop if left < 0 else min(left, by_stop)
+                self.cap_note(item, len(out), left, d <= cut, False)
+                break
+            out.append((d, _label_day(d, self.plan.calendar)))
+            d += every
+        return out
+
+    def cap_note(self, item: str, planned: int, left: int, due: bool, more_steps: bool) -> None:
+        """The note that says a repeat was not planned to its end (see MAX_OCCURRENCES)."""
+        more = "at least " if more_steps else ""
+        if due:
+            self.out.notes.append(
+                f"{item}: only the first {planned:,} occurrences are planned and evaluated; "
+                f"{more}{left:,} more, due by the data cut, are not (at most "
+                f"{MAX_DUE_OCCURRENCES:,} are)")
+        else:
+            cut = datetime.date.fromordinal(self.as_of).isoformat()
+            self.out.notes.append(
+                f"{item}: {more}{left:,} later occurrences, not yet due at the data cut "
+                f"{cut}, are not planned (at most {MAX_OCCURRENCES:,} occurrences are)")
+
     def spec_offsets(self, s: ActivitySpec) -> list[tuple[int, str]]:
         if s.offsets is not None:
             return s.offsets
-        assert s.until is not None
+        if s.until is None:
+            return self.repeat(s.item, s.start, s.every, s.stop, s.times, s.before)
         until = self.node_date(s.until)
         if until is None:
             event_like = s.until in self.plan.declared_anchors or not (
@@ -801,12 +856,7 @@ class _Run:
             last = self.as_of - self.root
         else:
             last = until - self.root
-        out: list[tuple[int, str]] = []
-        d = s.start
-        while d <= last and len(out) < MAX_OCCURRENCES:
-            out.append((d, _label_day(d, self.plan.calendar)))
-            d += s.every
-        return out
+        return self.repeat(s.item, s.start, s.every, last + 1, -1, s.before)
 
     def plan_activity(self, s: ActivitySpec) -> None:
         if not self.applies(s.arms):

@@ -11,8 +11,10 @@ from collections.abc import Iterable, Iterator
 
 from protocol import expr as ex
 from protocol.anchors import find_cycle
+from protocol.check_values import NUMERIC_KINDS, ValueType, ValueTypes, is_computed, units_fit
 from protocol.design import DataItem, DoseStep
 from protocol.errors import Diagnostic, Severity
+from protocol.formulas import FUNCTION_NAMES
 from protocol.interim_check import check_interim_rule
 from protocol.schedule import (
     Activity,
@@ -44,7 +46,7 @@ from protocol.stopping import (
     SafetyRule,
     SprtStop,
 )
-from protocol.timing import Calendar, DayPoint, TimeUnit
+from protocol.timing import Calendar, DayPoint, Duration, TimeUnit
 from protocol.trial import Trial
 from protocol.units import UnitError, check_unit, compatible
 from protocol.vocab import ActivityKind, DataKind
@@ -79,7 +81,13 @@ class _Checker:
         self.visits = {v.name for v in schedule.visits} if schedule else set()
         self.period_visits = {v.name for v in schedule.period_visits} if schedule else set()
         self.anchors = {a.name for a in schedule.anchors} if schedule else set()
+        self.definitions = {d.name: d for d in trial.definitions}
+        self.tables = {t.name: t for t in trial.tables}
         self.out: list[Diagnostic] = []
+        # names given to two anchors or visits: their graph node is shared, so a cycle through
+        # one is an artefact of the duplicate (reported as such), not a cycle of its own
+        self.duplicate_anchors: set[str] = set()
+        self.values = ValueTypes(self.data, self.definitions, self.tables, self.error)
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.out.append(Diagnostic(Severity.ERROR, message, span, hint))
@@ -94,6 +102,8 @@ class _Checker:
         self.check_duplicates()
         self.check_design()
         self.check_data()
+        self.check_tables()
+        self.check_definitions()
         self.check_eligibility()
         self.check_schedule()
         self.check_stopping()
@@ -108,6 +118,8 @@ class _Checker:
             ("arm", [(a.name, a.span) for a in t.arms]),
             ("data item", [(d.name, d.span) for d in t.data]),
             ("criterion", [(c.id, c.span) for c in t.eligibility.criteria]),
+            ("definition or table", [(d.name, d.span) for d in t.definitions]
+             + [(tb.name, tb.span) for tb in t.tables]),
         ]
         if t.schedule:
             groups.append(("anchor or visit",
@@ -121,6 +133,8 @@ class _Checker:
             first: dict[str, Span | None] = {}
             for name, span in names:
                 if name in first:
+                    if what == "anchor or visit":
+                        self.duplicate_anchors.add(name)
                     where = first[name]
                     hint = f"the first is at line {where.line}" if where else None
                     self.error(f"duplicate {what} '{name}'", span, hint)
@@ -225,6 +239,64 @@ class _Checker:
                            item.span)
             if item.low is not None and item.high is not None and item.low > item.high:
                 self.error(f"the range of '{item.name}' is empty", item.span)
+            for attribute in item.attribute_units:
+                self.check_unit_code(attribute.unit, attribute.span or item.span)
+        for d in self.trial.definitions:
+            if d.name in self.data or d.name in PATIENT_ATTRIBUTES:
+                what = "a data item" if d.name in self.data else "a patient attribute"
+                self.error(f"definition '{d.name}' has the name of {what}", d.span,
+                           "a bare name would be ambiguous: choose another name")
+
+    # ---- definitions and tables --------------------------------------------------------------
+
+    def check_tables(self) -> None:
+        for table in self.trial.tables:
+            if not table.rows:
+                self.error(f"table '{table.name}' has no rows", table.span)
+                continue
+            first = table.rows[0].value
+            for row in table.rows:
+                value = row.value
+                if isinstance(value, ex.QuantityLiteral) and value.quantity.unit is not None:
+                    if not self.check_unit_code(value.quantity.unit, row.span):
+                        continue
+                if type(value) is not type(first):
+                    self.error(f"table '{table.name}' mixes text and numbers", row.span,
+                               "every value of a table is of one kind")
+                elif isinstance(value, ex.QuantityLiteral) and isinstance(first, ex.QuantityLiteral):
+                    a = ValueType("number", first.quantity.unit)
+                    b = ValueType("number", value.quantity.unit)
+                    if not units_fit(a, b):
+                        self.error(f"table '{table.name}': {value.quantity} is not in the "
+                                   f"dimension of {first.quantity}", row.span,
+                                   "every value of a table measures the same thing")
+
+    def check_definitions(self) -> None:
+        for d in self.trial.definitions:
+            self.check_expr(d.expr, in_where=None)
+            self.values.definition_type(d.name)
+        seen: set[str] = set()
+        for d in self.trial.definitions:
+            cycle = self._definition_cycle(d.name, [], seen)
+            if cycle:
+                self.error("definitions refer to each other in a cycle: " + " -> ".join(cycle),
+                           d.span, "a definition cannot use itself, even through others")
+                break
+
+    def _definition_cycle(self, name: str, path: list[str], done: set[str]) -> list[str] | None:
+        if name in path:
+            return path[path.index(name):] + [name]
+        if name in done:
+            return None
+        definition = self.definitions.get(name)
+        if definition is None:
+            return None
+        for used in sorted(_names(definition.expr) & set(self.definitions)):
+            cycle = self._definition_cycle(used, path + [name], done)
+            if cycle:
+                return cycle
+        done.add(name)
+        return None
 
     # ---- expressions -------------------------------------------------------------------------
 
@@ -236,7 +308,16 @@ class _Checker:
             self.warning("no reference time for eligibility", elig.criteria[0].span,
                          "add 'eligibility assessed at <anchor>' or a schedule")
         for criterion in elig.criteria:
-            self.check_expr(criterion.expr, in_where=None)
+            self.check_condition(criterion.expr)
+
+    def check_condition(self, node: ex.Expr) -> None:
+        """A criterion's or rule's expression: it must be a condition, not a bare value."""
+        self.check_expr(node, in_where=None)
+        defined_value = isinstance(node, ex.Name) and node.name in self.definitions and \
+            self.values.definition_type(node.name).kind in ("number", "text")
+        if is_computed(node) or isinstance(node, (ex.AgeAt, ex.Panel)) or defined_value:
+            self.error("this is a value, not a condition", node.span,
+                       "compare it, e.g. '... >= 60 mL/min'")
 
     def check_anchor_name(self, name: str, span: Span | None) -> None:
         known = self.anchors | self.visits
@@ -286,12 +367,39 @@ class _Checker:
                     temporal.duration.amount == 0:
                 self.error(f"'strictly within {temporal.duration}' selects nothing: the window "
                            "is empty", temporal.span, "give a duration, or drop 'strictly'")
+            if isinstance(temporal, ex.WithinLongest):
+                self.check_longest(temporal, item)
         if sel.where is not None:
             self.check_expr(sel.where, in_where=item)
         return item
 
     def check_expr(self, node: ex.Expr, in_where: DataItem | None) -> None:  # noqa: C901
-        if isinstance(node, (ex.And, ex.Or)):
+        if isinstance(node, ex.Arithmetic):
+            self.check_expr(node.left, in_where)
+            self.check_expr(node.right, in_where)
+        elif isinstance(node, ex.Power):
+            self.check_expr(node.base, in_where)
+        elif isinstance(node, ex.Call):
+            if node.function not in FUNCTION_NAMES:
+                self.error(f"unknown function '{node.function}'", node.span,
+                           suggest(node.function, FUNCTION_NAMES)
+                           or "known: " + ", ".join(FUNCTION_NAMES))
+            for arg in node.arguments:
+                self.check_expr(arg.value, in_where)
+        elif isinstance(node, ex.AgeAt):
+            self.check_anchor(node.anchor)
+        elif isinstance(node, ex.Lookup):
+            if node.table not in self.tables:
+                self.undefined("table", node.table, node.span, self.tables)
+            self.check_expr(node.key, in_where)
+            key = self.values.type_of(node.key, in_where)
+            if key.kind in ("number", "bool"):
+                self.error(f"a table is looked up by text, not by {key.describe()}",
+                           node.key.span)
+        elif isinstance(node, ex.Panel):
+            self.error("a panel is compared or tested as a whole", node.span,
+                       "e.g. 'all of latest (alt, ast) <= 2.5 x ULN'")
+        elif isinstance(node, (ex.And, ex.Or)):
             for operand in node.operands:
                 self.check_expr(operand, in_where)
         elif isinstance(node, ex.Not):
@@ -319,22 +427,32 @@ class _Checker:
                 self.error(f"log_reduction needs a marker; '{item.name}' is a {item.kind.value}",
                            node.span)
         elif isinstance(node, ex.Compare):
-            self.check_expr(node.left, in_where)
+            self.check_operand(node.left, in_where)
             self.check_expr(node.right, in_where)
-            self.check_comparison(node.left, node.right, node.span)
+            self.check_comparison(node.left, node.right, node.span, in_where)
         elif isinstance(node, ex.InRange):
-            self.check_expr(node.operand, in_where)
+            self.check_operand(node.operand, in_where)
+            if node.unit is not None and self.check_unit_code(node.unit, node.span):
+                self.check_range_unit(node, in_where)
         elif isinstance(node, ex.InSet):
-            self.check_expr(node.operand, in_where)
+            self.check_operand(node.operand, in_where)
             for value in node.values:
-                self.check_comparison(node.operand, value, node.span)
+                self.check_comparison(node.operand, value, node.span, in_where)
         elif isinstance(node, ex.Test):
-            self.check_expr(node.operand, in_where)
-            item = self.item_of(node.operand)
-            wants_marker = node.test in (ex.TestKind.DETECTABLE, ex.TestKind.UNDETECTABLE)
-            if wants_marker and item and item.kind is not DataKind.MARKER:
-                self.error(f"'is {node.test.value}' needs a marker; '{item.name}' is a "
-                           f"{item.kind.value}", node.span)
+            self.check_operand(node.operand, in_where)
+            for item in self.items_of(node.operand):
+                wants_marker = node.test in (ex.TestKind.DETECTABLE, ex.TestKind.UNDETECTABLE)
+                wants_lab = node.test in (ex.TestKind.NORMAL, ex.TestKind.ABNORMAL)
+                if wants_marker and item.kind is not DataKind.MARKER:
+                    self.error(f"'is {node.test.value}' needs a marker; '{item.name}' is a "
+                               f"{item.kind.value}", node.span)
+                if wants_lab and item.kind is not DataKind.LAB:
+                    self.error(f"'is {node.test.value}' needs a lab with a reference range; "
+                               f"'{item.name}' is a {item.kind.value}", node.span)
+            if node.test in (ex.TestKind.NORMAL, ex.TestKind.ABNORMAL) and not isinstance(
+                    node.operand, (ex.Aggregate, ex.Panel)):
+                self.error(f"'is {node.test.value}' tests a lab result, e.g. 'latest alt is "
+                           f"{node.test.value}'", node.span)
         elif isinstance(node, ex.Consecutive):
             item = self.data_ref(node.kind, node.span)
             self.check_expr(node.threshold, None)
@@ -346,6 +464,35 @@ class _Checker:
                 self.error(f"'rises ... log' needs a marker; '{item.name}' is a "
                            f"{item.kind.value}", node.span)
 
+    def check_operand(self, node: ex.Expr, in_where: DataItem | None) -> None:
+        if isinstance(node, ex.Panel):
+            self.check_panel(node)
+        else:
+            self.check_expr(node, in_where)
+
+    def check_panel(self, panel: ex.Panel) -> None:
+        for kind in panel.kinds:
+            item = self.data_ref(kind, panel.span)
+            if item is not None and item.kind not in NUMERIC_KINDS:
+                article = "an" if item.kind.value[0] in "aeiou" else "a"
+                self.error(f"a panel holds results with values; '{kind}' is {article} "
+                           f"{item.kind.value}", panel.span)
+        if panel.temporal is not None:
+            self.check_anchor(panel.temporal.anchor)
+        if len(panel.kinds) < 2:
+            self.warning("a panel of one item", panel.span, "write it without 'all of'")
+
+    def check_range_unit(self, node: ex.InRange, in_where: DataItem | None) -> None:
+        value = self.values.type_of(node.operand, in_where)
+        if value.kind != "number":
+            return
+        if value.unit is None:
+            self.error(f"the range is in {node.unit} but {_what(node.operand)} has no unit",
+                       node.span, "leave the unit out")
+        elif not units_fit(value, ValueType("number", node.unit)):
+            self.error(f"cannot compare {_what(node.operand)} ({value.unit}) with a range in "
+                       f"{node.unit}: the units measure different things", node.span)
+
     def check_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
         """An attribute named by an aggregate (`volume of blood_donation`) exists on the item."""
         allowed = EVENT_ATTRIBUTES + item.attributes
@@ -353,6 +500,56 @@ class _Checker:
             self.error(f"'{item.name}' has no attribute '{name}'", span,
                        suggest(name, allowed) or f"declare it: 'attributes {name}' on "
                        f"'{item.name}'")
+
+    def check_longest(self, t: ex.WithinLongest, item: DataItem | None) -> None:
+        """`within 90 days or 5 x half_life whichever is longer ...`: whole days, and lengths
+        the records can give (an attribute with a time unit)."""
+        for length in t.lengths:
+            if isinstance(length, ex.TableDuration):
+                continue  # made by protocol.resolve, never written
+            if isinstance(length, Duration):
+                if length.sub_day:
+                    self.error(f"'whichever is longer' counts whole days: {length} must be in "
+                               "days, weeks, months or years", length.span or t.span)
+                continue
+            if length.factor <= 0:
+                self.error(f"'{length.factor:g} x {length.attribute}' is not a length",
+                           length.span or t.span, "the multiple must be above 0")
+            if length.table is not None:
+                self.check_length_table(length, item, t.span)
+            elif item is not None:
+                self.check_attribute(item, length.attribute, length.span or t.span)
+                if length.attribute in item.attributes:
+                    self.check_time_attribute(item, length.attribute, length.span or t.span)
+
+    def check_time_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
+        unit = item.attribute_unit(name)
+        if unit is None:
+            self.error(f"'{name}' of '{item.name}' is used as a duration but has no unit", span,
+                       f"declare it: 'attributes {name} in h' (or d, wk) on '{item.name}'")
+        elif not compatible(unit, "d", None):
+            self.error(f"'{name}' of '{item.name}' is in {unit}, not a time: it cannot give a "
+                       "window's length", span)
+
+    def check_length_table(self, length: ex.DataDuration, item: DataItem | None,
+                           span: Span | None) -> None:
+        """`5 x half_lives[drug]`: a declared table of durations, keyed by an attribute."""
+        if item is not None:
+            self.check_attribute(item, length.attribute, length.span or span)
+        assert length.table is not None
+        table = next((t for t in self.trial.tables if t.name == length.table), None)
+        if table is None:
+            self.undefined("table", length.table, length.span or span,
+                           {t.name for t in self.trial.tables})
+            return
+        for row in table.rows:
+            value = row.value
+            unit = value.quantity.unit if isinstance(value, ex.QuantityLiteral) else None
+            if unit is None or not compatible(unit, "d", None):
+                self.error(f"table '{table.name}' gives a window's length, but its value for "
+                           f"\"{row.key}\" is not a duration", row.span or length.span or span,
+                           "give each value with a time unit: '36 hours', '5 days'")
+                return
 
     def check_statistic(self, node: ex.Statistic) -> None:
         item = self.check_selection(node.selection)
@@ -381,6 +578,8 @@ class _Checker:
                        or node.span, "give the length of the period")
 
     def check_name(self, node: ex.Name, in_where: DataItem | None) -> None:
+        if in_where is None and node.name in self.definitions:
+            return
         if in_where is not None:
             allowed = EVENT_ATTRIBUTES + in_where.attributes
             if node.name not in allowed:
@@ -392,7 +591,8 @@ class _Checker:
             if node.name in self.data:
                 hint = f"say which value: 'latest {node.name} ...' or 'any {node.name} ...'"
             self.error(f"unknown name '{node.name}'", node.span,
-                       hint or "a bare name is a patient attribute: age, sex or arm")
+                       hint or suggest(node.name, self.definitions)
+                       or "a bare name is a patient attribute (age, sex or arm) or a definition")
 
     def item_of(self, node: ex.Expr) -> DataItem | None:
         """The data item an aggregate (`latest alt ...`) reads, for checking what it is compared with."""
@@ -403,10 +603,29 @@ class _Checker:
             return item if item is not None and item.kind in _NUMERIC_KINDS else None
         return None
 
-    def check_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None) -> None:
+    def items_of(self, node: ex.Expr) -> list[DataItem]:
+        """The data items an aggregate or a panel reads."""
+        if isinstance(node, ex.Panel):
+            return [self.data[k] for k in node.kinds if k in self.data]
+        item = self.item_of(node)
+        return [item] if item is not None else []
+
+    def check_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None,
+                         in_where: DataItem | None = None) -> None:
+        if isinstance(left, ex.Panel):
+            for member in self.items_of(left):
+                self.check_threshold(member, right, span)
+            return
+        if _computes(left) or _computes(right) or self._is_definition(left) \
+                or self._is_definition(right):
+            self.check_value_comparison(left, right, span, in_where)
+            return
         item = self.item_of(left)
         if item is not None:
             self.check_threshold(item, right, span)
+            return
+        if in_where is not None and isinstance(left, ex.Name):
+            self.check_attribute_unit(in_where, left, right, span)
             return
         if isinstance(left, ex.Name) and left.name == "age":
             ok = isinstance(right, ex.QuantityLiteral) and right.quantity.unit in _TIME_UNIT_CODES
@@ -422,6 +641,49 @@ class _Checker:
             if not isinstance(left, ex.Consecutive):
                 self.error("'x ULN' and 'x LLN' compare a lab value, e.g. 'latest alt <= 3 x ULN'",
                            span)
+
+    def _is_definition(self, node: ex.Expr) -> bool:
+        return isinstance(node, ex.Name) and node.name in self.definitions
+
+    def check_value_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None,
+                               in_where: DataItem | None) -> None:
+        """A comparison involving a computed value: both sides of one kind and dimension."""
+        if isinstance(right, ex.RelativeLimit):
+            self.error("'x ULN' and 'x LLN' compare a lab result, not a computed value", span,
+                       "compare the lab itself, e.g. 'latest alt <= 3 x ULN'")
+            return
+        a = self.values.type_of(left, in_where)
+        b = self.values.type_of(right, in_where)
+        if "any" in (a.kind, b.kind):
+            return
+        if a.kind != b.kind:
+            self.error(f"cannot compare {a.describe()} with {b.describe()}", span)
+        elif a.kind == "number" and not units_fit(a, b):
+            if b.unit is None and isinstance(right, ex.QuantityLiteral):
+                self.error(f"{_what(left)} is {a.describe()}; the threshold needs a unit",
+                           right.span, f"e.g. '{right.quantity.value:g} {a.unit}'"
+                           if a.unit and "(" not in a.unit else None)
+            else:
+                self.error(f"cannot compare {a.describe()} with {b.describe()}: the units "
+                           "measure different things", span)
+
+    def check_attribute_unit(self, item: DataItem, left: ex.Name, right: ex.Expr,
+                             span: Span | None) -> None:
+        """`where volume >= 400 mL`: an attribute compared with a quantity needs a unit."""
+        if not (isinstance(right, ex.QuantityLiteral) and right.quantity.unit is not None):
+            return
+        unit = right.quantity.unit
+        declared = item.attribute_unit(left.name)
+        if declared is None and left.name == "value":
+            declared = item.unit
+        if declared is None:
+            self.error(f"attribute '{left.name}' of '{item.name}' has no unit, but is compared "
+                       f"with {right.quantity}", span,
+                       f"declare its unit: 'attributes {left.name} in {unit}'")
+        elif self.check_unit_code(unit, right.span) and not units_fit(
+                ValueType("number", declared), ValueType("number", unit)):
+            self.error(f"cannot compare '{left.name}' ({declared}) with {unit}: the units "
+                       "measure different things", right.span)
 
     def check_threshold(self, item: DataItem, right: ex.Expr, span: Span | None) -> None:
         if isinstance(right, ex.RelativeLimit):
@@ -644,7 +906,7 @@ class _Checker:
     def check_cycles(self) -> None:
         assert self.trial.schedule is not None
         cycle = find_cycle(self.trial.schedule, self.trial.period_count)
-        if cycle is not None:
+        if cycle is not None and not set(cycle[0]) & self.duplicate_anchors:
             path, span = cycle
             self.error("the schedule's anchors form a cycle: " + " -> ".join(path), span,
                        "no date in a cycle can be computed; time one of them from another anchor")
@@ -690,7 +952,7 @@ class _Checker:
                     self.undefined("intervention", name, action.span, self.interventions)
         elif isinstance(action, Retest):
             self.data_ref(action.kind, action.span)
-        self.check_expr(rule.condition, in_where=None)
+        self.check_condition(rule.condition)
         if rule.unless is not None:
             self.data_ref(rule.unless.kind, rule.unless.span)
             if not 0 < rule.unless.percent < 100:
@@ -731,6 +993,43 @@ class _Checker:
             self.error("an SPRT is checked after every patient; it takes no looks", rule.span)
         if any(not 0 < p < 1 for p in probabilities):
             self.error("rates and probabilities must lie strictly between 0 and 1", method.span)
+
+
+def _computes(node: ex.Expr) -> bool:
+    return is_computed(node) or isinstance(node, ex.AgeAt)
+
+
+def _what(node: ex.Expr) -> str:
+    if isinstance(node, ex.Aggregate):
+        return f"'{node.selection.kind}'"
+    if isinstance(node, ex.AgeAt):
+        return "the age"
+    if isinstance(node, ex.Name):
+        return f"'{node.name}'"
+    if isinstance(node, ex.Call):
+        return f"{node.function}()"
+    return "the value"
+
+
+def _names(node: object) -> set[str]:
+    """Every bare name an expression uses (outside `where`), for the definitions' graph."""
+    out: set[str] = set()
+
+    def walk(n: object) -> None:
+        if isinstance(n, ex.Name):
+            out.add(n.name)
+        elif isinstance(n, ex.Selection):
+            return  # names inside `where` are attributes of the event
+        elif isinstance(n, (tuple, list)):
+            for x in n:
+                walk(x)
+        elif hasattr(type(n), "__attrs_attrs__"):
+            for field in type(n).__attrs_attrs__:  # type: ignore[attr-defined]
+                if field.name != "span":
+                    walk(getattr(n, field.name))
+
+    walk(node)
+    return out
 
 
 __all__ = ["check", "suggest"]

@@ -175,6 +175,16 @@ class Population:
 
 
 @attrs.frozen
+class AttributeUnit:
+    """The unit of a numeric event attribute: `attributes volume in mL`. A number recorded in
+    that attribute is read in this unit, so `where volume >= 0.4 L` converts."""
+
+    name: str
+    unit: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class DataItem:
     """A kind of patient data the protocol refers to, with what is known of its values.
 
@@ -190,4 +200,9 @@ class DataItem:
     high: int | float | None = None
     attributes: tuple[str, ...] = ()
     molar_mass: int | float | None = None
+    attribute_units: tuple[AttributeUnit, ...] = ()
     span: Span | None = span_field()
+
+    def attribute_unit(self, name: str) -> str | None:
+        """The declared unit of attribute `name`, None when it has none."""
+        return next((a.unit for a in self.attribute_units if a.name == name), None)

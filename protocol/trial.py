@@ -6,6 +6,7 @@ import datetime
 
 import attrs
 
+from protocol.definitions import Definition, Table
 from protocol.design import (
     Arm,
     DataItem,
@@ -62,6 +63,8 @@ class Trial:
     eligibility: Eligibility = Eligibility()
     schedule: Schedule | None = None
     stopping: Stopping = Stopping()
+    definitions: tuple[Definition, ...] = ()
+    tables: tuple[Table, ...] = ()
     span: Span | None = span_field()
 
     def intervention(self, name: str) -> Intervention | None:
@@ -72,6 +75,12 @@ class Trial:
 
     def data_item(self, name: str) -> DataItem | None:
         return next((d for d in self.data if d.name == name), None)
+
+    def definition(self, name: str) -> Definition | None:
+        return next((d for d in self.definitions if d.name == name), None)
+
+    def table(self, name: str) -> Table | None:
+        return next((t for t in self.tables if t.name == name), None)
 
     def identifier(self, scheme: str) -> str | None:
         return next((i.value for i in self.identifiers if i.scheme == scheme), None)

@@ -61,9 +61,18 @@ def normalize_code(code: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _registry() -> Any:
     # Building the UCUM registry takes about a second; only pay for it when a unit is used.
+    from pint import get_application_registry
     from ucumvert import PintUcumRegistry
 
-    return PintUcumRegistry()
+    registry = PintUcumRegistry()
+    # ucumvert maps UCUM's `[pH]` to a unit it leaves undefined (pH is logarithmic, so pint
+    # cannot convert it to mol/L). Define it as a dimension of its own: a pH compares with a
+    # pH and with nothing else. ucumvert's transformer builds units in pint's application
+    # registry, so the definition goes there.
+    application = get_application_registry()
+    if "pH_value" not in application:
+        application.define("pH_value = [acidity]")
+    return registry
 
 
 @functools.lru_cache(maxsize=4096)
@@ -213,3 +222,58 @@ def convert(value: int | float, from_code: str, to_code: str, molar_mass: int | 
     if normalize_code(from_code) == normalize_code(to_code):
         return value
     return value * _factor(from_code, to_code, molar_mass)
+
+
+# ---- units of computed values ------------------------------------------------------------------
+#
+# A value computed from others (`latest weight / latest height ^ 2`) carries a unit composed from
+# its inputs' units in UCUM's own syntax: `(kg)/((cm).(cm))`. The composed code parses like any
+# other, so converting it (to the `kg/m2` of a threshold) needs nothing new. None is a pure
+# number.
+
+
+def product_unit(a: str | None, b: str | None) -> str | None:
+    """The unit of a product of values in units `a` and `b`."""
+    if a is None or b is None:
+        return b if a is None else a
+    return f"({normalize_code(a)}).({normalize_code(b)})"
+
+
+def quotient_unit(a: str | None, b: str | None) -> str | None:
+    """The unit of `a`-valued divided by `b`-valued."""
+    if b is None:
+        return a
+    if a is None:
+        return f"/({normalize_code(b)})"
+    return f"({normalize_code(a)})/({normalize_code(b)})"
+
+
+def power_unit(a: str | None, exponent: int) -> str | None:
+    """The unit of a value in `a` raised to a whole `exponent` (None for a pure number)."""
+    if a is None or exponent == 0:
+        return None
+    body = ".".join([f"({normalize_code(a)})"] * abs(exponent))
+    return body if exponent > 0 else f"/({body})"
+
+
+def dimensionality(code: str | None) -> Any:
+    """The physical dimension of a unit (pint's), dimensionless for None. Raises UnitError."""
+    if code is None:
+        return _parse("1").dimensionality
+    return _parse(code).dimensionality
+
+
+def is_dimensionless(code: str | None) -> bool:
+    """Whether a unit is a pure number (`1`, `%`, `{ratio}`, `kg/kg`); True for None."""
+    return code is None or not dimensionality(code)
+
+
+def same_dimension(a: str | None, b: str | None) -> bool:
+    """Whether values in units `a` and `b` measure the same thing (None: a pure number)."""
+    return bool(dimensionality(a) == dimensionality(b))
+
+
+def dimension_text(code: str | None) -> str:
+    """`[mass] / [length] ** 2`, or `a pure number`."""
+    dim = dimensionality(code)
+    return str(dim) if dim else "a pure number"

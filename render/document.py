@@ -23,7 +23,7 @@ from protocol.stopping import (
 from protocol.trial import Trial
 from protocol.vocab import ActivityKind, Allocation, MaskingLevel, ObjectiveLevel, Sex
 from render.design import DesignMatrix, build_matrix, period_bounds, ratio_text, washout_text
-from render.prose import Prose
+from render.prose import Prose, formulas_used
 from render.sample_size_text import sample_size_blocks
 from render.schema_svg import schema_svg
 from render.soa import Grid, build_grid
@@ -580,8 +580,32 @@ class _Builder:
                 _section("5.1", "Description of Trial Population", blocks),
                 self.criteria("5.2", "Inclusion Criteria", t.eligibility.inclusion, "Participants are eligible to be included in the trial only if all of the following criteria apply:"),
                 self.criteria("5.3", "Exclusion Criteria", t.eligibility.exclusion, "Participants are excluded from the trial if any of the following criteria apply:"),
+                self.definitions(),
             ],
         )
+
+    def definitions(self) -> Section | None:
+        """What the criteria and rules refer to by name, stated once: the protocol's
+        definitions, its tables, and the built-in formulas it uses with their sources."""
+        t = self.t
+        blocks: list[Block] = []
+        if t.definitions:
+            blocks.append(Para("The criteria and rules use these definitions; each is evaluated where it is used, with the data available there."))
+            rows: list[tuple[str, Cell]] = []
+            for d in t.definitions:
+                label = d.label or d.name.replace("_", " ")
+                rows.append((label, sentence_case(self.prose.expr(d.expr)) + "."))
+            blocks.append(KeyValues(rows))
+        for table in t.tables:
+            unit_rows = [[r.key, self.prose.value(r.value)] for r in table.rows]
+            caption = table.label or table.name.replace("_", " ")
+            blocks.append(Table(caption, ["Key", "Value"], unit_rows))
+        used = formulas_used(t)
+        if used:
+            blocks.append(Para("Values computed by the built-in formulas:"))
+            blocks.append(Bullets([f"{sentence_case(f.title)}: {f.equation}. {f.citation}."
+                                   for f in used]))
+        return _section("5.4", "Definitions and Formulas Used in the Criteria", blocks)
 
     def criteria(self, number: str, title: str, criteria: tuple[Criterion, ...], intro: str) -> Section | None:
         if not criteria:

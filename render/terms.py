@@ -43,7 +43,14 @@ _UNIT_DISPLAY = {
     "Cel": "°C",
     "/min": "/min",
     "1": "",
+    "kg/m2": "kg/m²",
+    "m2": "m²",
+    "mL/min/{1.73_m2}": "mL/min/1.73 m²",
+    "mL/min/(1.73.m2)": "mL/min/1.73 m²",
 }
+
+# Time units are words in a document: `50 years`, never `50 a`.
+_TIME_WORDS = {"a": "year", "mo": "month", "wk": "week", "d": "day", "h": "hour", "min": "minute"}
 
 _OP_SYMBOL = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
@@ -83,6 +90,9 @@ def unit_display(code: str | None) -> str:
 
 
 def quantity_display(value: float, unit: str | None) -> str:
+    if unit in _TIME_WORDS:
+        word = _TIME_WORDS[unit]
+        return f"{num(value)} {word if float(value) == 1 else word + 's'}"
     shown = unit_display(unit)
     if not shown:
         return num(value)
@@ -154,7 +164,9 @@ def plural(phrase: str) -> str:
 
 
 def sentence_case(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
+    """The first letter upper-cased, after any opening parenthesis: `(The larger of ...`."""
+    start = len(text) - len(text.lstrip("(["))
+    return text[:start] + text[start:start + 1].upper() + text[start + 1:]
 
 
 def lower_first(text: str) -> str:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from protocol.errors import ProtocolError
+from protocol.safe_text import terminal_safe
+from trialcode.exits import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    OutputPathError,
+)
 
 # Modules that provide subcommands through `register(subparsers)`, in help order.
 COMMAND_MODULES = (
@@ -103,7 +113,7 @@ def build_parser(command: str | None = None, *, summaries: bool = False) -> argp
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0 ok, 1 problems found, 2 usage error)."""
+    """Run the CLI; return the exit status (EXIT_STATUSES; docs/cli.md)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     # the command is the first argument: options before it (--version, --help) need every one
     command = arguments[0] if arguments and not arguments[0].startswith("-") else None
@@ -112,13 +122,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ProtocolError as exc:
-        print(exc.render(), file=sys.stderr)
-        return 1
+        print(terminal_safe(exc.render()), file=sys.stderr)
+        return EXIT_PROBLEMS
+    except OutputPathError as exc:
+        print(f"trialcode {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("trialcode: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
+    except Exception as exc:  # a bug: say so in one paragraph, not with a traceback
+        if os.environ.get("TRIALCODE_DEBUG", "") not in ("", "0"):
+            raise
+        what = terminal_safe(f"{type(exc).__name__}: {exc}")[:500]
+        print(
+            f"trialcode {args.command}: internal error: {what}\n"
+            "This is a bug in trialcode. Please report it with the command that caused it; "
+            "TRIALCODE_DEBUG=1 shows the traceback.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 def entry() -> None:

@@ -16,7 +16,10 @@ computably and USDM has no attribute for travels in extension attributes:
   encounter;
 - `urn:trialcode:usdm:allocation-ratio`: the allocation ratio (`1:1:1`, arms in order) on the
   study design, and each arm's part of it on the arm;
-- `urn:trialcode:usdm:dose-form`: a dosage form that matches no CDISC CT term, as written.
+- `urn:trialcode:usdm:dose-form`: a dosage form that matches no CDISC CT term, as written;
+- `urn:trialcode:usdm:definition` and `urn:trialcode:usdm:table` on the study design: each
+  named definition (its expression as JSON, and its prose) and each lookup table (its rows),
+  which criterion expressions refer to by name.
 """
 
 from __future__ import annotations
@@ -318,6 +321,22 @@ class _Usdm:
             "instanceType": "ExtensionAttribute",
         }
 
+    def definition_extensions(self) -> list[dict[str, Any]]:
+        """The protocol's named definitions and tables, which criterion expressions refer to
+        by name: each definition's expression and prose, each table's rows."""
+        out: list[dict[str, Any]] = []
+        for d in self.t.definitions:
+            body = {"name": d.name, "label": d.label, "expression": expression_json(d.expr),
+                    "prose": self.prose.expr(d.expr)}
+            out.append(self.ext_string("definition", json.dumps(body, ensure_ascii=False,
+                                                                sort_keys=True)))
+        for table in self.t.tables:
+            body = {"name": table.name, "label": table.label,
+                    "rows": [{"key": r.key, "value": expression_json(r.value)} for r in table.rows]}
+            out.append(self.ext_string("table", json.dumps(body, ensure_ascii=False,
+                                                           sort_keys=True)))
+        return out
+
     def ext_integer(self, name: str, value: int) -> dict[str, Any]:
         return {
             "id": self.id("ExtensionAttribute"),
@@ -543,7 +562,7 @@ class _Usdm:
             "id": self._design_id,
             "extensionAttributes": (
                 [self.ext_string("allocation-ratio", ratio_text(t))] if ratio_text(t) else []
-            ),
+            ) + self.definition_extensions(),
             "name": f"{t.name} design",
             "label": t.title,
             "description": "The study design, generated from the computable protocol",

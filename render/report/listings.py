@@ -25,6 +25,8 @@ from typing import IO, Any
 
 from engine.patient import RejectedRecord
 from engine.results import EligibilityVerdict, PatientResult, ScheduleRow
+from protocol.safe_text import terminal_safe
+from render.atomic import AtomicFile
 
 DEVIATION_COLUMNS = (
     "patient",
@@ -131,9 +133,9 @@ class _CsvRows:
     order of FILES)."""
 
     def __init__(self, handles: list[IO[str]]):
-        self._files = handles
+        self._handles = handles
         self.deviations, self.ineligibility, self.stopping, self.rejected = (
-            csv.writer(handle, lineterminator="\n") for handle in handles
+            _SafeWriter(csv.writer(handle, lineterminator="\n")) for handle in handles
         )
 
     def add(self, item: PatientResult | RejectedRecord) -> None:
@@ -200,7 +202,7 @@ class CsvParts(_CsvRows):
     def take(self) -> tuple[str, ...]:
         """The text of each listing's rows since the last take (in the order of FILES)."""
         texts = []
-        for handle in self._files:
+        for handle in self._handles:
             assert isinstance(handle, io.StringIO)
             texts.append(handle.getvalue())
             handle.seek(0)
@@ -209,31 +211,43 @@ class CsvParts(_CsvRows):
 
 
 class CsvListings(_CsvRows):
-    """The four CSV listings of a run, written row by row."""
+    """The four CSV listings of a run, written row by row. Each file is written under a
+    temporary name and renamed into place by `close` (render/atomic.py); `discard` removes
+    them, leaving earlier files in the folder as they were."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handles: list[IO[str]] = []
-        for name, columns in FILES:
-            handle = (self.folder / name).open("w", encoding="utf-8-sig", newline="")
-            handles.append(handle)
-            csv.writer(handle, lineterminator="\n").writerow(columns)
-        super().__init__(handles)
+        self.folder.mkdir(exist_ok=True)  # the parent must exist (trialcode/commands/outputs.py)
+        self._files: list[AtomicFile] = []
+        try:
+            for name, columns in FILES:
+                file = AtomicFile(self.folder / name, encoding="utf-8-sig")
+                self._files.append(file)
+                csv.writer(file.handle, lineterminator="\n").writerow(columns)
+        except BaseException:
+            self.discard()
+            raise
+        super().__init__([f.handle for f in self._files])
 
     @property
     def paths(self) -> list[Path]:
-        return [Path(f.name) for f in self._files]
+        return [f.path for f in self._files]
 
     def write_parts(self, texts: tuple[str, ...]) -> None:
         """Append the rows a CsvParts took (see there)."""
-        for handle, text in zip(self._files, texts, strict=True):
+        for handle, text in zip(self._handles, texts, strict=True):
             if text:
                 handle.write(text)
 
     def close(self) -> None:
-        for handle in self._files:
-            handle.close()
+        """Finish: every listing is renamed into place."""
+        for file in self._files:
+            file.commit()
+
+    def discard(self) -> None:
+        """Stop without finishing: the partial listings are removed."""
+        for file in self._files:
+            file.discard()
 
     def __enter__(self) -> CsvListings:
         return self
@@ -244,4 +258,34 @@ class CsvListings(_CsvRows):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()
+
+
+# The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+# Injection"): `=HYPERLINK(...)` in a patient id would be a live link, `=cmd|...` worse.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet will show as text: one starting like a formula gets a
+    leading apostrophe (OWASP's advice; Excel hides it), and control characters and
+    bidirectional controls are shown as escapes. Numbers are left alone (a negative number
+    is not a formula)."""
+    if value.__class__ is not str or not value:
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    return terminal_safe(value) if not value.isprintable() else value
+
+
+class _SafeWriter:
+    """A csv writer whose text cells go through `neutral_cell`."""
+
+    def __init__(self, writer: Any):
+        self.writer = writer
+
+    def writerow(self, row: list[Any] | tuple[Any, ...]) -> None:
+        self.writer.writerow([neutral_cell(v) for v in row])

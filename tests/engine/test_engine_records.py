@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+import attrs
 import pytest
 from enginekit import (
     RANDO,
@@ -83,13 +84,13 @@ def test_sum_over_the_window_met_with_every_input_in_the_evidence() -> None:
     (e,) = c.evidence
     assert e.explanation == (
         "sum(volume of blood_donation within 365 days before randomization) = 450 on "
-        "2023-03-16 + 400 on 2023-10-02: 850 >= 800: true")
+        "2023-03-16 + 400 on 2023-10-02: 850 on 2023-10-02 >= 800: true")
 
 
 def test_sum_not_met_and_records_outside_the_window_do_not_count() -> None:
     c = judge(BLOOD, donations((-400, 450), (-100, 400)))
     assert c.verdict is NOT_MET
-    assert "= 400 on 2023-10-02: 400 >= 800: false" in c.evidence[0].explanation
+    assert "= 400 on 2023-10-02: 400 on 2023-10-02 >= 800: false" in c.evidence[0].explanation
 
 
 def test_sum_of_no_record_is_zero() -> None:
@@ -136,7 +137,7 @@ def test_mean_evidence_lists_each_reading() -> None:
     c = judge(QTCF, triplicate(452, 455, 449))
     assert c.evidence[0].explanation == (
         "mean(qtcf within 1 day before randomization) = (452 ms on 2024-01-09 + 455 ms on "
-        "2024-01-09 + 449 ms on 2024-01-09) / 3: 452 ms > 450 ms: true")
+        "2024-01-09 + 449 ms on 2024-01-09) / 3: 452 ms on 2024-01-09 > 450 ms: true")
 
 
 def test_mean_converts_units() -> None:
@@ -164,7 +165,7 @@ def test_count_distinct_counts_different_values_regardless_of_case() -> None:
     assert c.verdict is MET
     assert c.evidence[0].explanation == (
         'count(distinct drug of antidiabetic ongoing at randomization) ("metformin", '
-        '"sitagliptin", "glipizide"): 3 <= 3: true')
+        '"sitagliptin", "glipizide"): 3 on 2023-06-27 <= 3: true')
 
 
 def test_count_distinct_not_met() -> None:
@@ -328,3 +329,38 @@ def build(records: list[tuple[str, int, int | None, object]], shift: int) -> Tim
 def test_shifting_every_date_by_whole_days_changes_no_aggregate_verdict(records, shift) -> None:
     for crit in (BLOOD, STABLE, UP_TO_3):
         assert judge(crit, build(records, shift)).verdict is judge(crit, build(records, 0)).verdict
+
+
+# ---- a sum of an attribute declared with its unit ----------------------------------------------
+
+
+def test_a_sum_of_an_attribute_with_a_declared_unit_compares_with_any_volume_unit() -> None:
+    from protocol.design import AttributeUnit, DataItem
+    from protocol.vocab import DataKind
+
+    in_ml = DataItem(DataKind.EVENT, "blood_donation", "Blood donation", attributes=("volume",),
+                     attribute_units=(AttributeUnit("volume", "mL"),))
+    data = tuple(in_ml if d.name == "blood_donation" else d for d in trial().data)
+    for threshold in (q(800, "mL"), q(0.8, "L")):
+        crit = exclusion("E1", cmp(sum_of("blood_donation", YEAR, "volume"), ">=", threshold))
+        t = attrs.evolve(trial(exclusions=(crit,)), data=data)
+        result = evaluate(t, donations((-300, 450), (-100, 400)).patient(), AS_OF)
+        (c,) = result.eligibility.criteria
+        assert c.verdict is MET
+        assert c.evidence[0].explanation.startswith(
+            "sum(volume of blood_donation within 365 days before randomization) = 450 mL on "
+            "2023-03-16 + 400 mL on 2023-10-02: 850 mL on 2023-10-02 >= ")
+
+
+def test_the_evidence_of_a_sum_lists_exactly_its_inputs() -> None:
+    c = judge(BLOOD, donations((-400, 300), (-300, 450), (-100, 400)))
+    (e,) = c.evidence
+    # the donation 400 days before is outside the window: not an input
+    assert [(i.value, i.date, str(i.ref)) for i in e.inputs] == [
+        (450, datetime.date(2023, 3, 16), "test row 3"),
+        (400, datetime.date(2023, 10, 2), "test row 4")]
+
+
+def test_the_evidence_of_a_distinct_count_lists_every_record() -> None:
+    c = judge(UP_TO_3, drugs("metformin", "Metformin ", "sitagliptin"))
+    assert [i.value for i in c.evidence[0].inputs] == ["metformin", "Metformin ", "sitagliptin"]

@@ -44,6 +44,7 @@ def _outputs(tmp: Path, name: str, capsys: pytest.CaptureFixture[str], *args: st
     """Run validate with every report; return each output's bytes, the terminal's included
     (with this run's folder name taken out of it)."""
     out = tmp / name
+    out.mkdir()  # trialcode does not create a missing folder (docs/cli.md)
     code = main(["validate", *map(str, args), "--json", str(out / "r.json"),
                  "--html", str(out / "r.html"), "--csv", str(out / "csv")])
     assert code == 0

@@ -108,6 +108,10 @@ def _frames() -> list[object]:
     pytest.param("(" * 10_000 + ATOM + ")" * 10_000, id="10000-parentheses"),
     pytest.param(" and ".join([ATOM] * 10_000), id="10000-term-and"),
     pytest.param("\n      or ".join([ATOM] * 2_000), id="2000-line-or"),
+    pytest.param(" + ".join(["latest alt before randomization"] * (MAX_NESTING - 1))
+                 + " > 3 U/L", id="arithmetic"),
+    pytest.param("abs(" * (MAX_NESTING - 1) + "latest alt" + ")" * (MAX_NESTING - 1)
+                 + " > 3 U/L", id="calls"),
 ])
 def test_every_consumer_takes_the_deepest_allowed_input(expression: str, tmp_path: Path) -> None:
     text = HEAD % expression
@@ -123,6 +127,9 @@ def test_every_consumer_takes_the_deepest_allowed_input(expression: str, tmp_pat
                  id="10000-not"),
     pytest.param("any ae where " * 10_000 + "grade >= 3", None, id="10000-where"),
     pytest.param("(" * 10_000 + _alternating(5_000) + ")" * 10_000, None, id="deep-groups"),
+    pytest.param(" + ".join(["latest alt"] * 10_000) + " > 3 U/L", None, id="10000-term-sum"),
+    pytest.param("abs(" * 10_000 + "latest alt" + ")" * 10_000 + " > 3 U/L", None,
+                 id="10000-calls"),
 ])
 def test_deeper_is_a_located_error(expression: str, column: int | None) -> None:
     text = HEAD % expression

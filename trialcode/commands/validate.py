@@ -8,7 +8,8 @@ number) or loaded from an SDTM folder; each goes through the engine, in N proces
 (trialcode.parallel: the reports are the same for any N); the terminal gets a compact summary
 (and a progress bar on stderr when it is a terminal); --json, --html and --csv write the
 reports. Exit status: 0 when the run completed (findings are in the report), 1 when the protocol
-or the input cannot be read, 2 for a usage error.
+or the mapping file is invalid, 2 for a usage error, 3 when the patient data cannot be used as
+a whole (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from pathlib import Path
 
 import trialcode
 from engine.io.jsonl import PatientFileError
-from engine.io.sdtm import SdtmError
+from engine.io.sdtm import MapError, SdtmError
 from engine.io.vocabulary import did_you_mean
+from protocol.safe_text import terminal_safe
 from protocol.trial import Trial
 from render.report.html import write_html
 from render.report.listings import CsvListings
 from render.report.terminal import Progress, terminal_summary
+from trialcode.commands.outputs import check_output_file, check_output_folder
+from trialcode.exits import EXIT_DATA, EXIT_PROBLEMS, EXIT_USAGE
 from trialcode.parallel import RunSpec, RunState, run_parts
 from trialcode.parallel.parts import Reports
 from trialcode.parallel.pool import cores
@@ -115,22 +119,31 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
 
 
-def fail(message: str) -> int:
-    print(f"trialcode validate: {message}", file=sys.stderr)
-    return 1
+def fail(message: str, status: int = EXIT_PROBLEMS) -> int:
+    print(terminal_safe(f"trialcode validate: {message}"), file=sys.stderr)
+    return status
 
 
 def run_validate(args: argparse.Namespace) -> int:
     if args.map and not args.sdtm:
-        return fail("--map is for --sdtm input")
+        return fail("--map is for --sdtm input", EXIT_USAGE)
+    # output paths first: a run of many minutes must not end on a folder that is not there
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    if args.html is not None:
+        check_output_file(args.html, "--html")
+    if args.csv is not None:
+        check_output_folder(args.csv, "--csv")
     trial = trialcode.load(args.protocol)
     as_of = args.as_of or datetime.date.today()
     try:
         return _run(args, trial, as_of)
-    except (PatientFileError, SdtmError) as exc:
-        return fail(str(exc))
+    except MapError as exc:  # the user's specification, like the protocol
+        return fail(str(exc), EXIT_PROBLEMS)
+    except (PatientFileError, SdtmError) as exc:  # the data as a whole cannot be used
+        return fail(str(exc), EXIT_DATA)
     except OSError as exc:
-        return fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+        return fail(f"{exc.filename or ''}: {exc.strerror or exc}", EXIT_DATA)
 
 
 def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
@@ -163,14 +176,17 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
             lambda r: progress.update(r.collector.patients, r.done),
         )
     except BaseException:
+        # no report is left half written: the partial files are removed
         if json_writer is not None:
             json_writer.close()
+        if csv is not None:
+            csv.discard()
         raise
     finally:
         progress.close()
         state.close()
-        if csv is not None:
-            csv.close()
+    if csv is not None:
+        csv.close()
 
     summary, collector, undeclared = reports.summary, reports.collector, reports.undeclared
     declared = set(state.vocab.items)

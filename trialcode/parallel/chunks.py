@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 import attrs
 
 from engine.api import CompiledTrial, compile_trial
-from engine.io.jsonl import LineReader, PatientFileError, read_lines
+from engine.io.jsonl import LineReader, PatientFileError, open_patient_file, read_lines
 from engine.io.sdtm import load_map, load_sdtm
 from engine.io.vocabulary import Vocabulary
 from engine.patient import Patient, RejectedRecord
@@ -94,7 +94,7 @@ class RunState:
         self.items: Sequence[Patient | RejectedRecord] = ()
         self.header: tuple[str, int] = ("", 0)
         self.total: float | None = None
-        self._handle: TextIO | None = None
+        self._handle: IO[str] | None = None
         if spec.patients is not None:
             self.name = spec.patients.name
             self.source = str(spec.patients)
@@ -115,7 +115,7 @@ class RunState:
 
     def _open_patients(self, path: Path) -> None:
         try:
-            handle = path.open("r", encoding="utf-8", newline="")
+            handle = open_patient_file(path)
         except OSError as exc:
             raise PatientFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
         self.total = float(path.stat().st_size) or None
