@@ -63,6 +63,8 @@ __all__ = [
     "PatientFileError",
     "patient_to_json",
     "LineReader",
+    "TableReader",
+    "accepted_id",
     "read_patients",
     "write_patients",
 ]
@@ -324,15 +326,150 @@ class LineReader:
 
     def read(self, lines: Iterable[str], first_lineno: int) -> Iterator[Patient | RejectedRecord]:
         """The items of consecutive lines of the file, the first of them `first_lineno`."""
+        for _, item in self.read_numbered(lines, first_lineno):
+            yield item
+
+    def read_numbered(
+        self, lines: Iterable[str], first_lineno: int
+    ) -> Iterator[tuple[int, Patient | RejectedRecord]]:
+        """As `read`, each item with the number of the line it came from."""
         line = self._reader.line
         for lineno, raw in enumerate(lines, first_lineno):
             if not raw or raw.isspace():
                 continue
-            yield from line(raw, lineno)
+            for item in line(raw, lineno):
+                yield lineno, item
+
+
+class TableReader:
+    """The reader of patients given as rows of a table (engine.io.event_table): the patient
+    file's checks and messages, records cited by row. `header` is a header line's JSON (from
+    the table's metadata); `seen` as for LineReader."""
+
+    def __init__(
+        self, source: str, vocab: Vocabulary, header: str, seen: dict[str, int] | None = None
+    ):
+        self._reader = _Reader(source, vocab)
+        self._reader.header(header, 0)
+        if seen:
+            self._reader.seen.update(seen)
+
+    @property
+    def seen(self) -> dict[str, int]:
+        return self._reader.seen
+
+    def rows(
+        self, obj: dict[str, Any], pid: str, ref: RecordRef, first_row: int, locators: list[str]
+    ) -> Iterator[Patient | RejectedRecord]:
+        return self._reader.rows(obj, pid, ref, first_row, locators)
 
 
 def _header() -> str:
     return json.dumps({"format": FORMAT})
+
+
+def _json_error(raw: str, error: ValueError) -> ValueError:
+    """The error of a line without its line break: a line that ends too early is wrong at its
+    end, not at "column 1" of a line after it (and a reader given lines without their breaks,
+    as Spark's, words it the same)."""
+    stripped = raw.rstrip("\r\n")
+    if stripped != raw:
+        try:
+            _json_loads(stripped)
+        except ValueError as exc:
+            return exc
+    return error
+
+
+# A patient line read as a JSON object that names a patient: (the object, the patient id,
+# the keys given twice (see _Duplicates), whether a bidirectional control may be in the line,
+# so that its events are looked into).
+_Opened = tuple[dict[str, Any], str, dict[int, str], bool]
+
+
+def _open_line(raw: str, line_ref: RecordRef) -> _Opened | RejectedRecord:
+    """A patient line's object and id, or the line's rejection (not UTF-8, bad JSON, no
+    object, no usable id, a key of the patient given twice, a bidirectional control in a
+    patient field)."""
+    ascii_line = raw.isascii()
+    if not ascii_line:
+        undecodable = _undecodable(raw)
+        if undecodable is not None:
+            return RejectedRecord(
+                line_ref, f"not UTF-8 text: {undecodable}; the whole line is rejected",
+                _guess_id(_replace_surrogates(raw)),
+            )
+    try:
+        obj = _loads(raw)
+    except ValueError as error:
+        exc = _json_error(raw, error)
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        return RejectedRecord(
+            line_ref, f"not valid JSON: {msg}{col}; the whole line is rejected", _guess_id(raw)
+        )
+    if not isinstance(obj, dict):
+        return RejectedRecord(
+            line_ref, "a patient line must be a JSON object {...}; the whole line is rejected"
+        )
+    # A key given twice in one object: JSON keeps the last value without a word. The keys
+    # of the objects read are counted against the keys written in the text; only a line
+    # where the two differ is read again, slowly, to find the repeated key.
+    marks: dict[int, str] = {}
+    if _keys_written(raw) != _key_count(obj):
+        duplicates = _Duplicates()
+        obj = _json_loads(raw, duplicates.hook)
+        marks = duplicates.marks
+    pid = obj.get("id")
+    if not isinstance(pid, str) or not pid.strip():
+        problem = "missing" if pid is None else f"must be a non-empty string, not {_show(pid)}"
+        return RejectedRecord(
+            line_ref, f"patient id {problem}; the whole line is rejected", None, "id"
+        )
+    odd = unprintable(pid)
+    if odd is not None and odd != " ":
+        return RejectedRecord(
+            line_ref,
+            f"patient id {_show(pid)} contains {describe_char(odd)}, which displays "
+            "differently from what it is (or not at all); the whole line is rejected",
+            None,
+            "id",
+        )
+    repeated = marks.get(id(obj)) if marks else None
+    if repeated is not None:
+        return RejectedRecord(
+            line_ref,
+            f"key '{repeated}' appears twice in the patient: which value is meant is not "
+            "known; the whole line is rejected",
+            None if repeated == "id" else pid,
+            repeated.split(".")[0],
+        )
+    # Bidirectional controls (U+202E...) in any value: cheap tests on the text first.
+    bidi = ("\\u20" in raw and BIDI_ESCAPE.search(raw) is not None) or (
+        not ascii_line and bidi_control(raw) is not None
+    )
+    if bidi:
+        found = _bidi_in(obj, ("events",))
+        if found is not None:
+            return RejectedRecord(
+                line_ref,
+                f"{found[0]} contains {describe_char(found[1])}, an invisible control that "
+                "makes text display differently from what it is; the whole line is rejected",
+                pid,
+                found[0],
+            )
+    return obj, pid, marks, bidi
+
+
+_NO_REF: Final = RecordRef("", "")
+
+
+def accepted_id(raw: str) -> str | None:
+    """The patient id of a patient line, if the line is readable as one (the reader then keeps
+    it unless the id appeared before): for callers that find repeated ids across pieces of a
+    file before reading them (the Spark run)."""
+    opened = _open_line(raw, _NO_REF)
+    return None if isinstance(opened, RejectedRecord) else opened[1]
 
 
 class _Reader:
@@ -412,79 +549,11 @@ class _Reader:
     def line(self, raw: str, lineno: int) -> Iterator[Patient | RejectedRecord]:
         source = self.source
         line_ref = _new_ref(source, f"line {lineno}")
-        ascii_line = raw.isascii()
-        if not ascii_line:
-            undecodable = _undecodable(raw)
-            if undecodable is not None:
-                yield RejectedRecord(
-                    line_ref, f"not UTF-8 text: {undecodable}; the whole line is rejected",
-                    _guess_id(_replace_surrogates(raw)),
-                )
-                return
-        try:
-            obj = _loads(raw)
-        except ValueError as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            yield RejectedRecord(
-                line_ref, f"not valid JSON: {msg}{col}; the whole line is rejected", _guess_id(raw)
-            )
+        opened = _open_line(raw, line_ref)
+        if isinstance(opened, RejectedRecord):
+            yield opened
             return
-        if not isinstance(obj, dict):
-            yield RejectedRecord(
-                line_ref, "a patient line must be a JSON object {...}; the whole line is rejected"
-            )
-            return
-        # A key given twice in one object: JSON keeps the last value without a word. The keys
-        # of the objects read are counted against the keys written in the text; only a line
-        # where the two differ is read again, slowly, to find the repeated key.
-        marks: dict[int, str] = {}
-        if _keys_written(raw) != _key_count(obj):
-            duplicates = _Duplicates()
-            obj = _json_loads(raw, duplicates.hook)
-            marks = duplicates.marks
-        pid = obj.get("id")
-        if not isinstance(pid, str) or not pid.strip():
-            problem = "missing" if pid is None else f"must be a non-empty string, not {_show(pid)}"
-            yield RejectedRecord(
-                line_ref, f"patient id {problem}; the whole line is rejected", None, "id"
-            )
-            return
-        odd = unprintable(pid)
-        if odd is not None and odd != " ":
-            yield RejectedRecord(
-                line_ref,
-                f"patient id {_show(pid)} contains {describe_char(odd)}, which displays "
-                "differently from what it is (or not at all); the whole line is rejected",
-                None,
-                "id",
-            )
-            return
-        repeated = marks.get(id(obj)) if marks else None
-        if repeated is not None:
-            yield RejectedRecord(
-                line_ref,
-                f"key '{repeated}' appears twice in the patient: which value is meant is not "
-                "known; the whole line is rejected",
-                None if repeated == "id" else pid,
-                repeated.split(".")[0],
-            )
-            return
-        # Bidirectional controls (U+202E...) in any value: cheap tests on the text first.
-        bidi = ("\\u20" in raw and BIDI_ESCAPE.search(raw) is not None) or (
-            not ascii_line and bidi_control(raw) is not None
-        )
-        if bidi:
-            found = _bidi_in(obj, ("events",))
-            if found is not None:
-                yield RejectedRecord(
-                    line_ref,
-                    f"{found[0]} contains {describe_char(found[1])}, an invisible control that "
-                    "makes text display differently from what it is; the whole line is rejected",
-                    pid,
-                    found[0],
-                )
-                return
+        obj, pid, marks, bidi = opened
         first = self.seen.get(pid)
         if first is not None:
             yield RejectedRecord(
@@ -495,7 +564,52 @@ class _Reader:
             )
             return
         self.seen[pid] = lineno
+        yield from self.patient(obj, pid, line_ref, f"line {lineno}, event ", None, marks, bidi)
 
+    def rows(
+        self, obj: dict[str, Any], pid: str, ref: RecordRef, first_row: int, locators: list[str]
+    ) -> Iterator[Patient | RejectedRecord]:
+        """A patient given as rows of a table (engine.io.event_table): `obj` as a patient line
+        would hold it, `locators` the row of each of its events."""
+        first = self.seen.get(pid)
+        if first is not None:
+            yield RejectedRecord(
+                ref,
+                f"patient id '{pid}' already appeared at row {first}: a patient's rows must be "
+                "next to each other; these rows are rejected",
+                pid,
+                "patient",
+            )
+            return
+        self.seen[pid] = first_row
+        # a table's strings are not text that was scanned for bidirectional controls: every
+        # field and event is looked into
+        found = _bidi_in(obj, ("events",))
+        if found is not None:
+            yield RejectedRecord(
+                ref,
+                f"{found[0]} contains {describe_char(found[1])}, an invisible control that "
+                "makes text display differently from what it is; these rows are rejected",
+                pid,
+                found[0],
+            )
+            return
+        yield from self.patient(obj, pid, ref, "", locators, {}, True)
+
+    def patient(
+        self,
+        obj: dict[str, Any],
+        pid: str,
+        line_ref: RecordRef,
+        prefix: str,
+        locators: list[str] | None,
+        marks: dict[int, str],
+        bidi: bool,
+    ) -> Iterator[Patient | RejectedRecord]:
+        """The patient of a record read as a JSON object: its fields and events checked. An
+        event's record is `prefix` and its number, or its entry of `locators`; `marks` and
+        `bidi` as _open_line found them."""
+        source = self.source
         rejected: list[RejectedRecord] = []
         for key in sorted(obj.keys() - PATIENT_FIELDS):
             rejected.append(
@@ -527,13 +641,13 @@ class _Reader:
             raw_events = ()
         handlers = self.events
         fast = self.fast
-        prefix = f"line {lineno}, event "
         append = events.append
         new_ref = _new_ref
         for n, ev in enumerate(raw_events, 1):
+            where = prefix + str(n) if locators is None else locators[n - 1]
             if isinstance(ev, dict):
                 eid = ev.get("id")
-                ref = new_ref(source, prefix + str(n) if eid is None else f"{prefix}{n} (id {eid})")
+                ref = new_ref(source, where if eid is None else f"{where} (id {eid})")
                 if marks or bidi:
                     trouble = _event_problem(ev, marks, bidi)
                     if trouble is not None:
@@ -563,7 +677,7 @@ class _Reader:
                 except _Reject as bad:
                     rejected.append(RejectedRecord(ref, bad.message, pid, bad.field))
             else:
-                ref = _new_ref(source, prefix + str(n))
+                ref = _new_ref(source, where)
                 rejected.append(
                     RejectedRecord(ref, f"an event must be an object {{...}}, not {_show(ev)}", pid)
                 )
