@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "trialcode needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	@echo "installing (the engine is compiled with mypyc: about a minute)"
-	$(BIN)/python -m pip install --quiet -e '.[dev]' || { \
+	@echo "installing (the engine is compiled with mypyc, and pyspark is large: a few minutes)"
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]' || { \
 		echo "compiling the engine failed: installing the pure-Python engine instead"; \
-		TRIALCODE_PURE=1 $(BIN)/python -m pip install --quiet -e '.[dev]'; }
+		TRIALCODE_PURE=1 $(BIN)/python -m pip install --quiet -e '.[dev,spark]'; }
 	$(BIN)/python -m pip install --quiet --no-deps usdm4==0.29.0
 	touch $(STAMP)
 
@@ -45,6 +45,8 @@ test: lint
 bench: $(NATIVE)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/parse.py
+	$(BIN)/python benchmarks/lsp.py
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info out engine/*.so engine/io/*.so engine/_native_sources.txt

@@ -8,7 +8,7 @@ from protocol.timing import DayPoint, Duration, TimeUnit, Window
 from protocol.units import Quantity
 
 # Binding strength: a child weaker than its parent needs parentheses.
-_OR, _AND, _NOT, _CMP, _ATOM = range(5)
+_OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _POWER, _ATOM = range(8)
 
 _UNIT_WORDS = {"min": TimeUnit.MINUTE, "h": TimeUnit.HOUR, "d": TimeUnit.DAY, "wk": TimeUnit.WEEK,
                "mo": TimeUnit.MONTH,
@@ -62,6 +62,15 @@ def window(w: Window) -> str:
     return f"window -{num(w.before)} to +{num(w.after)} {unit_word}"
 
 
+def window_length(x: Duration | ex.DataDuration | ex.TableDuration) -> str:
+    """`90 days`, `5 x half_life`, `5 x half_lives[drug]`."""
+    if isinstance(x, Duration):
+        return duration(x)
+    if x.table is not None:
+        return f"{num(x.factor)} x {x.table}[{x.attribute}]"
+    return f"{num(x.factor)} x {x.attribute}"
+
+
 def anchor(ref: ex.AnchorRef) -> str:
     return anchor_node(ref)
 
@@ -70,6 +79,10 @@ def temporal(t: ex.Temporal) -> str:
     if isinstance(t, ex.Within):
         strictly = "strictly " if t.strict else ""
         return f"{strictly}within {duration(t.duration)} {t.direction.value} {anchor(t.anchor)}"
+    if isinstance(t, ex.WithinLongest):
+        lengths = " or ".join(window_length(x) for x in t.lengths)
+        return (f"within {lengths} whichever is longer {t.direction.value} "
+                f"{anchor(t.anchor)}")
     if isinstance(t, ex.Relative):
         strict = "strictly " if t.strict else ""
         return f"{strict}{t.direction.value} {anchor(t.anchor)}"
@@ -98,6 +111,10 @@ def _strength(node: ex.Expr) -> int:
         return _NOT
     if isinstance(node, (ex.Compare, ex.InRange, ex.InSet, ex.Test, ex.Consecutive, ex.LogRise)):
         return _CMP
+    if isinstance(node, ex.Arithmetic):
+        return _SUM if node.op in (ex.ArithOp.ADD, ex.ArithOp.SUB) else _PRODUCT
+    if isinstance(node, ex.Power):
+        return _POWER
     return _ATOM
 
 
@@ -118,7 +135,8 @@ def expression(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
     if isinstance(node, ex.Compare):
         return f"{_operand(node.left)} {node.op.value} {_operand(node.right)}"
     if isinstance(node, ex.InRange):
-        return f"{_operand(node.operand)} in {num(node.low)}..{num(node.high)}"
+        tail = f" {unit(node.unit)}" if node.unit is not None else ""
+        return f"{_operand(node.operand)} in {num(node.low)}..{num(node.high)}{tail}"
     if isinstance(node, ex.InSet):
         values = ", ".join(expression(v) for v in node.values)
         return f"{_operand(node.operand)} in ({values})"
@@ -153,13 +171,78 @@ def expression(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
         return f"count({selection(node.selection)})"
     if isinstance(node, ex.LogReduction):
         return f"log_reduction({selection(node.selection)})"
+    if isinstance(node, ex.Statistic):
+        of = f"{node.attribute} of " if node.attribute is not None else ""
+        return f"{node.fn.value}({of}{selection(node.selection)})"
+    if isinstance(node, ex.CountDistinct):
+        return f"count(distinct {node.attribute} of {selection(node.selection)})"
+    if isinstance(node, ex.Continuous):
+        text = f"continuous {selection(node.selection)}"
+        text += f" for {duration(node.duration)} before {anchor(node.anchor)}"
+        if node.unchanged is not None:
+            text += f" with unchanged {node.unchanged}"
+        if node.gap is not None:
+            text += f" allowing gaps of {duration(node.gap)}"
+        return text
+    if isinstance(node, ex.Arithmetic):
+        return _arithmetic(node)
+    if isinstance(node, ex.Power):
+        return f"{_power_base(node.base)} ^ {num(node.exponent)}"
+    if isinstance(node, ex.Call):
+        args = ", ".join(expression(a.value) if a.name is None
+                         else f"{a.name} = {expression(a.value)}" for a in node.arguments)
+        return f"{node.function}({args})"
+    if isinstance(node, ex.AgeAt):
+        return f"age at {anchor(node.anchor)}"
+    if isinstance(node, ex.Lookup):
+        return f"{node.table}[{expression(node.key)}]"
+    if isinstance(node, ex.Panel):
+        text = f"{node.quantifier.value} of {node.fn.value} ({', '.join(node.kinds)})"
+        if node.temporal is not None:
+            text += " " + temporal(node.temporal)
+        return text
     raise TypeError(f"cannot format {node!r}")
+
+
+def _arithmetic(node: ex.Arithmetic) -> str:
+    level = _strength(node)
+    left = _term(node.left, level)
+    right = _term(node.right, level + 1)  # `a - (b - c)`: the right needs more
+    if node.op is ex.ArithOp.DIV and not left.endswith(")") and _ends_in_bare_unit(node.left):
+        # `2 mg / x` would read `mg/x` as the unit
+        left = f"({left})"
+    return f"{left} {node.op.value} {right}"
+
+
+def _term(node: ex.Expr, context: int) -> str:
+    if isinstance(node, (ex.Aggregate, ex.Exists)) and node.selection.where is not None:
+        return f"({expression(node)})"
+    return _fmt(node, context)
+
+
+def _power_base(node: ex.Expr) -> str:
+    text = expression(node)
+    if _strength(node) < _ATOM or isinstance(node, ex.QuantityLiteral) or (
+            isinstance(node, (ex.Aggregate, ex.Exists)) and (
+                node.selection.temporal is not None or node.selection.where is not None)):
+        return f"({text})"
+    return text
+
+
+def _ends_in_bare_unit(node: ex.Expr) -> bool:
+    """Whether the text of `node` ends in a unit written bare without `/` (`2 mg`)."""
+    if isinstance(node, ex.QuantityLiteral):
+        code = node.quantity.unit
+        return code is not None and "/" not in unit(code) and not unit(code).startswith("`")
+    if isinstance(node, ex.Arithmetic):
+        return _strength(node.right) > _strength(node) and _ends_in_bare_unit(node.right)
+    return False
 
 
 def _operand(node: ex.Expr) -> str:
     # Operands of a comparison that end in an open-ended `where` must be closed off, or the
     # comparison would be read as part of the where clause.
-    text = _fmt(node, _ATOM)
+    text = _fmt(node, _SUM)
     if isinstance(node, (ex.Aggregate, ex.Exists)) and node.selection.where is not None:
         return f"({text})"
     return text
@@ -168,10 +251,11 @@ def _operand(node: ex.Expr) -> str:
 def split_lines(node: ex.Expr, width: int = 88) -> list[str]:
     """An expression broken at its top-level `and`/`or`, continuation lines led by the operator.
 
-    An operand in parentheses that is itself too long is broken the same way inside them.
+    An operand in parentheses that is itself too long is broken the same way inside them; a
+    comparison too long for a line is broken inside its computed value (`_break_value`).
     """
     if not isinstance(node, (ex.And, ex.Or)):
-        return [expression(node)]
+        return _break_value(node, width)
     word = "and" if isinstance(node, ex.And) else "or"
     lines: list[str] = []
     for i, operand in enumerate(node.operands):
@@ -183,6 +267,59 @@ def split_lines(node: ex.Expr, width: int = 88) -> list[str]:
             lines.append(lead + "(" + inner[0])
             lines.extend(pad + line for line in inner[1:])
             lines[-1] += ")"
+        elif len(text) + len(lead) > width and not _is_logic(operand):
+            inner = _break_value(operand, width - len(lead))
+            lines.append(lead + inner[0])
+            lines.extend(" " * len(lead) + line for line in inner[1:])
         else:
             lines.append(lead + text)
     return lines
+
+
+def _break_continuous(node: ex.Continuous, width: int) -> list[str]:
+    """`continuous ...` too long for one line: its `with unchanged` and `allowing gaps of` on
+    the next (a line starting with `with` or `allowing` continues the one before)."""
+    head = (f"continuous {selection(node.selection)} for {duration(node.duration)} before "
+            f"{anchor(node.anchor)}")
+    tail = []
+    if node.unchanged is not None:
+        tail.append(f"with unchanged {node.unchanged}")
+    if node.gap is not None:
+        tail.append(f"allowing gaps of {duration(node.gap)}")
+    if not tail:
+        return [head]
+    return [head, "  " + " ".join(tail)]
+
+
+def _break_value(node: ex.Expr, width: int) -> list[str]:
+    """A comparison or test too long for one line, broken where the language lets a line
+    continue: after each argument of a call (inside its parentheses), or before the top-level
+    operator of arithmetic (a line starting with an operator continues the one before)."""
+    text = expression(node)
+    if len(text) > width and isinstance(node, ex.Continuous):
+        return _break_continuous(node, width)
+    if len(text) <= width or not isinstance(node, (ex.Compare, ex.InRange, ex.Test)):
+        return [text]
+    value = node.left if isinstance(node, ex.Compare) else node.operand
+    if isinstance(value, (ex.Aggregate, ex.Exists)) and value.selection.where is not None:
+        return [text]
+    head = _operand(value)
+    tail = text[len(head):]  # ` >= 60 mL/min`, ` in 25..45 kg/m2`
+    if not text.startswith(head):
+        return [text]
+    if isinstance(value, ex.Call) and len(value.arguments) > 1:
+        args = [expression(a.value) if a.name is None else f"{a.name} = {expression(a.value)}"
+                for a in value.arguments]
+        pad = " " * (len(value.function) + 1)
+        lines = [f"{value.function}({args[0]},"]
+        lines += [f"{pad}{a}," for a in args[1:-1]]
+        lines.append(f"{pad}{args[-1]}){tail}")
+        return lines
+    if isinstance(value, ex.Arithmetic):
+        level = _strength(value)
+        left = _term(value.left, level)
+        right = _term(value.right, level + 1)
+        if value.op is ex.ArithOp.DIV and not left.endswith(")") and _ends_in_bare_unit(value.left):
+            left = f"({left})"
+        return [left, f"  {value.op.value} {right}{tail}"]
+    return [text]

@@ -15,6 +15,7 @@ import attrs
 from dsl import ParsedProtocol
 from dsl import exprfmt as ef
 from dsl.parser import Comment
+from protocol.definitions import Definition
 from protocol.design import DoseStep, Organization, Regimen
 from protocol.eligibility import Criterion
 from protocol.schedule import (
@@ -29,6 +30,7 @@ from protocol.schedule import (
     DoseOnDays,
     OnEach,
     OnEvent,
+    Periods,
     RepeatFor,
     RepeatTimes,
     RepeatUntil,
@@ -46,11 +48,16 @@ from protocol.stopping import (
     Discontinue,
     FollowUp,
     InterimRule,
+    MeansAssumptions,
     PatientRule,
+    ProportionAssumptions,
+    ProportionsAssumptions,
     Retest,
     SafetyRule,
+    SampleSizePlan,
     SprtStop,
     StoppingRule,
+    SurvivalAssumptions,
     Withdraw,
 )
 from protocol.timing import Duration
@@ -160,6 +167,9 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         for ai in arm.interventions:
             text = ai.intervention + (" " + _regimen(ai.regimen) if ai.regimen else "")
             body.append((text, ai.span))
+        if arm.sequence:
+            body.append(("sequence " + ", ".join(" + ".join(t.interventions)
+                                                 for t in arm.sequence), arm.sequence[0].span))
         _block(p, header, body, arm.span)
     if trial.population:
         pop = trial.population
@@ -180,7 +190,7 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         for item in trial.data:
             text = f"{item.kind.value} {item.name} {ef.string(item.label)}"
             if item.unit is not None:
-                text += f" unit {ef.unit(item.unit)}"
+                text += f" unit {'1' if item.unit == '1' else ef.unit(item.unit)}"
             if item.values:
                 text += " values " + ", ".join(ef.string(v) for v in item.values)
             if item.low is not None and item.high is not None:
@@ -188,9 +198,23 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
             if item.molar_mass is not None:
                 text += f" molar_mass {ef.num(item.molar_mass)}"
             if item.attributes:
-                text += " attributes " + ", ".join(item.attributes)
+                text += " attributes " + ", ".join(
+                    a + (f" in {ef.unit(u)}" if (u := item.attribute_unit(a)) else "")
+                    for a in item.attributes)
             p.statement([text], item.span)
         p.close(data_span)
+    for table in trial.tables:
+        p.blank()
+        label = f" {ef.string(table.label)}" if table.label is not None else ""
+        header = f"table {table.name}{label}"
+        p.open(header, table.span)
+        for row in table.rows:
+            p.statement([f"{ef.string(row.key)}: {ef.expression(row.value)}"], row.span)
+        p.close(table.span)
+    if trial.definitions:
+        p.blank()
+    for definition in trial.definitions:
+        p.statement(_definition(definition), definition.span)
     elig = trial.eligibility
     if elig.assessed_at:
         p.blank()
@@ -327,6 +351,14 @@ def _step(step: DoseStep) -> str:
     return " ".join(parts)
 
 
+def _definition(d: Definition) -> list[str]:
+    head = f"define {d.name}" + (f" {ef.string(d.label)}" if d.label is not None else "") + " ="
+    lines = ef.split_lines(d.expr)
+    if len(lines) == 1 and len(head) + 1 + len(lines[0]) <= 96:
+        return [f"{head} {lines[0]}"]
+    return [head] + lines
+
+
 def _criterion(c: Criterion) -> list[str]:
     head = c.id
     if c.text is not None:
@@ -345,10 +377,11 @@ def _schedule(p: _Printer, s: Schedule) -> None:
     epochs = {e.name: e for e in s.epochs}
     current: str | None = None
     for item in s.items:
-        if item.epoch != current:
+        epoch = None if isinstance(item, Periods) else item.epoch
+        if epoch != current:
             if current is not None:
                 p.close(None)
-            current = item.epoch
+            current = epoch
             if current is not None:
                 ep = epochs[current]
                 p.open(f"epoch {ep.name} {ef.string(ep.label)}", ep.span)
@@ -357,6 +390,9 @@ def _schedule(p: _Printer, s: Schedule) -> None:
             continue
         if isinstance(item, Timepoints):
             _timepoints(p, item)
+            continue
+        if isinstance(item, Periods):
+            _periods(p, item)
             continue
         p.statement(_schedule_item(item), item.span, extra=0)
     if current is not None:
@@ -436,6 +472,24 @@ def _timed_activity(a: TimedActivity) -> str:
     if a.condition:
         when += f" if {a.condition}"
     return f"{a.kind.value} {', '.join(a.items)} {when}"
+
+
+def _periods(p: _Printer, block: Periods) -> None:
+    head = f"periods {block.name} {ef.string(block.label)} from {ef.day_point(block.start)}"
+    if block.window is not None:
+        head += " " + ef.window(block.window)
+    w = block.washout
+    if w.maximum is None:
+        head += f" washout at least {ef.duration(w.minimum)}"
+    elif w.maximum == w.minimum:
+        head += f" washout {ef.duration(w.minimum)}"
+    else:
+        head += (f" washout {ef.num(w.minimum.amount)} to {ef.num(w.maximum.amount)} "
+                 f"{w.maximum.unit.word(w.maximum.amount)}")
+    p.open(head, block.span)
+    for item in block.items:
+        p.statement(_schedule_item(item), item.span, extra=0)
+    p.close(block.span)
 
 
 def _suffix(item: Visit | Activity) -> str:
@@ -523,7 +577,40 @@ def _activity(a: Activity) -> str:
 
 
 def _family(f: BoundaryFamily) -> str:
+    if f.values:
+        return f.name + "(" + ", ".join(ef.num(x) for x in f.values) + ")"
     return f.name + (f"({ef.num(f.parameter)})" if f.parameter is not None else "")
+
+
+def _sample_size(plan: SampleSizePlan) -> list[str]:
+    """`sample_size power P assuming a, b, ...`, broken after a comma when long."""
+    a = plan.assumptions
+    items: list[str] = []
+    if isinstance(a, SurvivalAssumptions):
+        if a.hazard_ratio is not None:
+            items.append(f"hazard_ratio {ef.num(a.hazard_ratio)}")
+        for name, d in (("control_median", a.control_median),
+                        ("experimental_median", a.experimental_median),
+                        ("accrual", a.accrual), ("follow_up", a.follow_up)):
+            if d is not None:
+                items.append(f"{name} {ef.duration(d)}")
+        if a.dropout is not None:
+            items.append(f"dropout {ef.num(a.dropout.percent)}% per {ef.duration(a.dropout.per)}")
+    elif isinstance(a, ProportionsAssumptions):
+        items.append(f"proportions {ef.num(a.experimental)} vs {ef.num(a.control)}")
+    elif isinstance(a, ProportionAssumptions):
+        items.append(f"proportion {ef.num(a.expected)} vs {ef.num(a.reference)}")
+    else:
+        assert isinstance(a, MeansAssumptions)
+        items += [f"mean_difference {ef.num(a.difference)}", f"sd {ef.num(a.sd)}"]
+    lines = [f"sample_size power {ef.num(plan.power)} assuming {items[0]}"]
+    for item in items[1:]:
+        if len(lines[-1]) + len(item) + 2 > 80:
+            lines[-1] += ","
+            lines.append(f"  {item}")  # the list goes on: indented under the clause
+        else:
+            lines[-1] += f", {item}"
+    return lines
 
 
 def _action(action: Discontinue | Withdraw | FollowUp | Retest) -> str:
@@ -563,7 +650,10 @@ def _rule(rule: StoppingRule) -> list[str]:
         if rule.futility:
             f = rule.futility
             binding = " binding" if f.binding else " non_binding"
-            lines.append(f"futility {_family(f.family)} beta {ef.num(f.beta)}{binding}")
+            beta = f" beta {ef.num(f.beta)}" if f.beta is not None else ""
+            lines.append(f"futility {_family(f.family)}{beta}{binding}")
+        if rule.sample_size is not None:
+            lines += _sample_size(rule.sample_size)
         joined = " ".join(lines)
         return [joined] if len(joined) <= 96 else lines
     assert isinstance(rule, SafetyRule)

@@ -17,10 +17,13 @@ import attrs
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
+from dsl.sample_size import Assumption, Versus, assemble
 from protocol import expr as ex
+from protocol.definitions import Definition, Table, TableRow
 from protocol.design import (
     Arm,
     ArmIntervention,
+    AttributeUnit,
     DataItem,
     DoseStep,
     Frequency,
@@ -29,6 +32,7 @@ from protocol.design import (
     Masking,
     Objective,
     Organization,
+    PeriodTreatment,
     Phase,
     Population,
     Regimen,
@@ -52,6 +56,7 @@ from protocol.schedule import (
     ItemCondition,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
     RepeatFor,
     RepeatTimes,
@@ -60,15 +65,18 @@ from protocol.schedule import (
     TimedActivity,
     Timepoints,
     Visit,
+    Washout,
     WindowBand,
 )
 from protocol.source import Span
 from protocol.stopping import (
+    LIST_FAMILIES,
     BayesianStop,
     BinomialStop,
     BoundaryFamily,
     Discontinue,
     EfficacyBound,
+    EventRate,
     FollowUp,
     FutilityBound,
     InterimRule,
@@ -76,6 +84,7 @@ from protocol.stopping import (
     Retest,
     RetestFalls,
     SafetyRule,
+    SampleSizePlan,
     SprtStop,
     Stopping,
     Withdraw,
@@ -243,7 +252,7 @@ class ModelBuilder(Transformer[Token, Trial]):
         seen: dict[str, Span] = {}
         lists: dict[str, list[Any]] = {k: [] for k in (
             "identifiers", "conditions", "keywords", "objectives", "collaborators", "sites",
-            "interventions", "arms", "data")}
+            "interventions", "arms", "data", "definitions", "tables")}
         inclusion: tuple[Criterion, ...] = ()
         exclusion: tuple[Criterion, ...] = ()
         assessed_at: str | None = None
@@ -275,6 +284,10 @@ class ModelBuilder(Transformer[Token, Trial]):
                 lists["arms"].append(item)
             elif isinstance(item, tuple):  # the data block
                 lists["data"].extend(item)
+            elif isinstance(item, Definition):
+                lists["definitions"].append(item)
+            elif isinstance(item, Table):
+                lists["tables"].append(item)
             elif isinstance(item, _Inclusion):
                 inclusion += item.items
             elif isinstance(item, _Exclusion):
@@ -531,6 +544,10 @@ class ModelBuilder(Transformer[Token, Trial]):
         fields: dict[str, Any] = {}
         for item in body:
             if isinstance(item, _Tagged):
+                if item.tag == "sequence" and "sequence" in fields:
+                    self._error(f"arm '{c[0]}' gives its sequence twice", item.value[0].span,
+                                "one 'sequence' line lists every period's treatment, in order")
+                    continue
                 fields[item.tag] = item.value
         interventions = tuple(i for i in body if isinstance(i, ArmIntervention))
         return Arm(str(c[0]), _unquote(c[1]), arm_type or ArmType.OTHER,
@@ -544,6 +561,16 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def arm_intervention(self, meta: Meta, c: list[Any]) -> ArmIntervention:
         return ArmIntervention(str(c[0]), c[1] if len(c) > 1 else None, span=self._span(meta))
+
+    def arm_sequence(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("sequence", tuple(c))
+
+    def period_treatment(self, meta: Meta, c: list[Any]) -> PeriodTreatment:
+        names = tuple(str(t) for t in c)
+        if len(set(names)) != len(names):
+            self._error("an intervention is named twice in one period's treatment",
+                        self._span(meta))
+        return PeriodTreatment(names, span=self._span(meta))
 
     # ---- population --------------------------------------------------------------------------
 
@@ -573,6 +600,9 @@ class ModelBuilder(Transformer[Token, Trial]):
     def sex(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("sex", self._enum(Sex, c[0], "sex") or Sex.ALL)
 
+    def sex_word(self, meta: Meta, c: list[Any]) -> Token:
+        return c[0]
+
     def healthy_volunteers(self, meta: Meta, c: list[Any]) -> _Tagged:
         word = str(c[0])
         if word not in ("yes", "no"):
@@ -597,6 +627,14 @@ class ModelBuilder(Transformer[Token, Trial]):
     def data_unit(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("unit", {"unit": c[0]})
 
+    def data_unit_number(self, meta: Meta, c: list[Any]) -> _Tagged:
+        # UCUM's unity `1` (a pure number, such as an INR) may be written bare
+        if str(c[0]) != "1":
+            self._error(f"'{c[0]}' is not a unit", self._tspan(c[0]),
+                        "write a pure number's unit as 1, or a UCUM code such as mg/dL "
+                        "(in backticks when it is not a plain name: `10*9/L`)")
+        return _Tagged("unit", {"unit": "1"})
+
     def data_values(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("values", {"values": tuple(_unquote(t) for t in c)})
 
@@ -610,7 +648,37 @@ class ModelBuilder(Transformer[Token, Trial]):
         return _Tagged("molar_mass", {"molar_mass": mass})
 
     def data_attributes(self, meta: Meta, c: list[Any]) -> _Tagged:
-        return _Tagged("attributes", {"attributes": tuple(str(t) for t in c)})
+        names = tuple(name for name, _ in c)
+        units = tuple(unit for _, unit in c if unit is not None)
+        return _Tagged("attributes", {"attributes": names, "attribute_units": units})
+
+    def attribute_decl(self, meta: Meta, c: list[Any]) -> tuple[str, AttributeUnit | None]:
+        name = str(c[0])
+        unit = AttributeUnit(name, c[1], span=self._span(meta)) if len(c) > 1 else None
+        return name, unit
+
+    # ---- definitions and tables --------------------------------------------------------------
+
+    def definition(self, meta: Meta, c: list[Any]) -> Definition:
+        label = _unquote(c[1]) if len(c) > 2 else None
+        return Definition(str(c[0]), c[-1], label, span=self._span(meta))
+
+    def table(self, meta: Meta, c: list[Any]) -> Table:
+        name = str(c[0])
+        rows = [r for r in c[1:] if isinstance(r, TableRow)]
+        label = _unquote(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
+        seen: dict[str, TableRow] = {}
+        for row in rows:
+            key = row.key.strip().casefold()
+            if key in seen:
+                first = seen[key].span
+                self._error(f"table '{name}' gives the key \"{row.key}\" twice", row.span,
+                            f"the first is at line {first.line}" if first else None)
+            seen.setdefault(key, row)
+        return Table(name, tuple(rows), label, span=self._span(meta))
+
+    def table_row(self, meta: Meta, c: list[Any]) -> TableRow:
+        return TableRow(_unquote(c[0]), c[1], span=self._span(meta))
 
     def vocab_word(self, meta: Meta, c: list[Any]) -> Token:
         return c[0]
@@ -673,10 +741,11 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def in_range(self, meta: Meta, c: list[Any]) -> ex.InRange:
         low, high = c[1], c[2]
+        unit = c[3] if len(c) > 3 else None
         if low > high:
             self._error(f"the range {_fmt(low)}..{_fmt(high)} is empty", self._span(meta),
                         f"did you mean {_fmt(high)}..{_fmt(low)}?")
-        return ex.InRange(c[0], low, high, span=self._span(meta))
+        return ex.InRange(c[0], low, high, unit, span=self._span(meta))
 
     def in_set(self, meta: Meta, c: list[Any]) -> ex.InSet:
         return ex.InSet(c[0], tuple(c[1:]), span=self._span(meta))
@@ -695,6 +764,67 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def is_present(self, meta: Meta, c: list[Any]) -> ex.Test:
         return self._test(meta, c, ex.TestKind.PRESENT)
+
+    def is_normal(self, meta: Meta, c: list[Any]) -> ex.Test:
+        return self._test(meta, c, ex.TestKind.NORMAL)
+
+    def is_abnormal(self, meta: Meta, c: list[Any]) -> ex.Test:
+        return self._test(meta, c, ex.TestKind.ABNORMAL)
+
+    def _arithmetic(self, meta: Meta, c: list[Any], op: ex.ArithOp) -> ex.Arithmetic:
+        return ex.Arithmetic(op, c[0], c[1], span=self._span(meta))
+
+    def add(self, meta: Meta, c: list[Any]) -> ex.Arithmetic:
+        return self._arithmetic(meta, c, ex.ArithOp.ADD)
+
+    def subtract(self, meta: Meta, c: list[Any]) -> ex.Arithmetic:
+        return self._arithmetic(meta, c, ex.ArithOp.SUB)
+
+    def multiply(self, meta: Meta, c: list[Any]) -> ex.Arithmetic:
+        return self._arithmetic(meta, c, ex.ArithOp.MUL)
+
+    def divide(self, meta: Meta, c: list[Any]) -> ex.Arithmetic:
+        return self._arithmetic(meta, c, ex.ArithOp.DIV)
+
+    def power(self, meta: Meta, c: list[Any]) -> ex.Power:
+        return ex.Power(c[0], c[1], span=self._span(meta))
+
+    def age_at(self, meta: Meta, c: list[Any]) -> ex.AgeAt:
+        return ex.AgeAt(c[0], span=self._span(meta))
+
+    def call(self, meta: Meta, c: list[Any]) -> ex.Call:
+        arguments: tuple[ex.Argument, ...] = tuple(c[1:])
+        seen: set[str] = set()
+        for arg in arguments:
+            if arg.name is None:
+                continue
+            if arg.name in seen:
+                self._error(f"'{arg.name}' is given twice", arg.span)
+            seen.add(arg.name)
+        return ex.Call(str(c[0]), arguments, span=self._span(meta))
+
+    def function_name(self, meta: Meta, c: list[Any]) -> Token:
+        return c[0]
+
+    def positional_argument(self, meta: Meta, c: list[Any]) -> ex.Argument:
+        return ex.Argument(c[0], span=self._span(meta))
+
+    def named_argument(self, meta: Meta, c: list[Any]) -> ex.Argument:
+        return ex.Argument(c[1], str(c[0]), span=self._span(meta))
+
+    def lookup(self, meta: Meta, c: list[Any]) -> ex.Lookup:
+        return ex.Lookup(str(c[0]), c[1], span=self._span(meta))
+
+    def panel(self, meta: Meta, c: list[Any]) -> ex.Panel:
+        quantifier, fn = c[0], c[1]
+        kinds = tuple(str(t) for t in c[2:] if isinstance(t, Token))
+        temporal = next((t for t in c[2:] if not isinstance(t, Token)), None)
+        if len(set(kinds)) < len(kinds):
+            self._error("a panel names an item twice", self._span(meta))
+        return ex.Panel(quantifier, fn, kinds, temporal, span=self._span(meta))
+
+    def quantifier(self, meta: Meta, c: list[Any]) -> ex.Quantifier:
+        return ex.Quantifier(str(c[0]))
 
     def relative_limit(self, meta: Meta, c: list[Any]) -> ex.RelativeLimit:
         return ex.RelativeLimit(float(c[0]), c[1], span=self._span(meta))
@@ -716,6 +846,38 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def log_reduction(self, meta: Meta, c: list[Any]) -> ex.LogReduction:
         return ex.LogReduction(c[0], span=self._span(meta))
+
+    def statistic(self, meta: Meta, c: list[Any]) -> ex.Statistic:
+        attribute = next((p.value for p in c[1:] if isinstance(p, _Tagged)), None)
+        return ex.Statistic(c[0], c[-1], attribute, span=self._span(meta))
+
+    def statistic_fn(self, meta: Meta, c: list[Any]) -> ex.StatisticFn:
+        return ex.StatisticFn(str(c[0]))
+
+    def attribute_of(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("attribute", str(c[0]))
+
+    def count_distinct(self, meta: Meta, c: list[Any]) -> ex.CountDistinct:
+        return ex.CountDistinct(str(c[0]), c[1], span=self._span(meta))
+
+    def continuous(self, meta: Meta, c: list[Any]) -> ex.Continuous:
+        kind = str(c[0])
+        rest = c[1:]
+        where = next((p.value for p in rest if isinstance(p, _Tagged) and p.tag == "where"),
+                     None)
+        unchanged = next((p.value for p in rest
+                          if isinstance(p, _Tagged) and p.tag == "unchanged"), None)
+        gap = next((p.value for p in rest if isinstance(p, _Tagged) and p.tag == "gap"), None)
+        duration, anchor = [p for p in rest if not isinstance(p, _Tagged)]
+        span = self._span(meta)
+        return ex.Continuous(ex.Selection(kind, None, where, span=span), duration, anchor,
+                             unchanged, gap, span=span)
+
+    def unchanged(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("unchanged", str(c[0]))
+
+    def gap_tolerance(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("gap", c[0])
 
     def string(self, meta: Meta, c: list[Any]) -> ex.StringLiteral:
         return ex.StringLiteral(_unquote(c[0]), span=self._span(meta))
@@ -754,6 +916,21 @@ class ModelBuilder(Transformer[Token, Trial]):
     def within_after(self, meta: Meta, c: list[Any]) -> ex.Within:
         return ex.Within(c[0], ex.Direction.AFTER, c[1], span=self._span(meta))
 
+    def within_longest_before(self, meta: Meta, c: list[Any]) -> ex.WithinLongest:
+        return ex.WithinLongest(c[0], ex.Direction.BEFORE, c[1], span=self._span(meta))
+
+    def within_longest_after(self, meta: Meta, c: list[Any]) -> ex.WithinLongest:
+        return ex.WithinLongest(c[0], ex.Direction.AFTER, c[1], span=self._span(meta))
+
+    def longest_length(self, meta: Meta, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(c)
+
+    def attribute_length(self, meta: Meta, c: list[Any]) -> ex.DataDuration:
+        return ex.DataDuration(float(c[0]), str(c[1]), span=self._span(meta))
+
+    def table_length(self, meta: Meta, c: list[Any]) -> ex.DataDuration:
+        return ex.DataDuration(float(c[0]), str(c[2]), str(c[1]), span=self._span(meta))
+
     def strictly_within_before(self, meta: Meta, c: list[Any]) -> ex.Within:
         return ex.Within(c[0], ex.Direction.BEFORE, c[1], strict=True, span=self._span(meta))
 
@@ -786,6 +963,21 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def event_anchor(self, meta: Meta, c: list[Any]) -> ex.EventAnchor:
         return ex.EventAnchor(c[0], str(c[1]), span=self._span(meta))
+
+    def _period_number(self, token: Token) -> int:
+        n = self._int(token, token, "a period number")
+        if n < 1:
+            self._error(f"there is no period {n}: periods are numbered from 1",
+                        self._tspan(token))
+        return n
+
+    def first_period_anchor(self, meta: Meta, c: list[Any]) -> ex.PeriodDoseAnchor:
+        return ex.PeriodDoseAnchor(ex.AggregateFn.FIRST, self._period_number(c[0]),
+                                   span=self._span(meta))
+
+    def last_period_anchor(self, meta: Meta, c: list[Any]) -> ex.PeriodDoseAnchor:
+        return ex.PeriodDoseAnchor(ex.AggregateFn.LATEST, self._period_number(c[0]),
+                                   span=self._span(meta))
 
     # ---- schedule ----------------------------------------------------------------------------
 
@@ -841,6 +1033,39 @@ class ModelBuilder(Transformer[Token, Trial]):
                 items.append(part)
         return Cycles(str(c[0]), _unquote(c[1]), length, c[3], tuple(items),
                       span=self._span(meta), **fields)
+
+    def periods(self, meta: Meta, c: list[Any]) -> Periods:
+        window: Window | None = None
+        washout: Washout | None = None
+        items: list[Visit | Activity] = []
+        for part in c[3:]:
+            if isinstance(part, Window):
+                window = part
+            elif isinstance(part, Washout):
+                washout = part
+            elif isinstance(part, (Visit, Activity)):
+                items.append(part)
+        assert washout is not None  # the grammar requires it
+        return Periods(str(c[0]), _unquote(c[1]), c[2], washout, tuple(items), window,
+                       span=self._span(meta))
+
+    def _washout(self, minimum: Duration, maximum: Duration | None, meta: Meta) -> Washout:
+        if minimum.amount < 0:
+            self._error("a washout cannot be negative", self._span(meta))
+        if maximum is not None and maximum.days() < minimum.days():
+            self._error(f"the washout {minimum} to {maximum} runs backwards", self._span(meta))
+        return Washout(minimum, maximum, span=self._span(meta))
+
+    def washout_at_least(self, meta: Meta, c: list[Any]) -> Washout:
+        return self._washout(c[0], None, meta)
+
+    def washout_exact(self, meta: Meta, c: list[Any]) -> Washout:
+        return self._washout(c[0], c[0], meta)
+
+    def washout_range(self, meta: Meta, c: list[Any]) -> Washout:
+        low = self._duration(c[0], c[2], meta)
+        high = self._duration(c[1], c[2], meta)
+        return self._washout(low, high, meta)
 
     def cycle_until(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("until", tuple(str(t) for t in c))
@@ -1108,7 +1333,9 @@ class ModelBuilder(Transformer[Token, Trial]):
         planned = next((p.value for p in rest if isinstance(p, _Tagged)), None)
         efficacy = next(p for p in rest if isinstance(p, EfficacyBound))
         futility = next((p for p in rest if isinstance(p, FutilityBound)), None)
-        return InterimRule(name, efficacy, info, label, planned, futility, span=self._span(meta))
+        plan = next((p for p in rest if isinstance(p, SampleSizePlan)), None)
+        return InterimRule(name, efficacy, info, label, planned, futility, span=self._span(meta),
+                           sample_size=plan)
 
     def planned_events(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("events", self._int(c[0], c[0], "a number of events"))
@@ -1117,8 +1344,33 @@ class ModelBuilder(Transformer[Token, Trial]):
         return EfficacyBound(c[0], float(c[1]), c[2], span=self._span(meta))
 
     def futility(self, meta: Meta, c: list[Any]) -> FutilityBound:
-        binding = c[2] if len(c) > 2 else False
-        return FutilityBound(c[0], float(c[1]), binding, span=self._span(meta))
+        family = c[0]
+        beta = next((float(x) for x in c[1:] if isinstance(x, Token)), None)
+        binding = next((x for x in c[1:] if isinstance(x, bool)), False)
+        return FutilityBound(family, beta, binding, span=self._span(meta))
+
+    def sample_size(self, meta: Meta, c: list[Any]) -> SampleSizePlan | None:
+        span = self._span(meta)
+        assumptions = assemble([a for a in c[1:] if isinstance(a, Assumption)], span,
+                               self._error)
+        if assumptions is None:  # the problems are reported, and the file will not load
+            return None
+        return SampleSizePlan(float(c[0]), assumptions, span=span)
+
+    def assumption(self, meta: Meta, c: list[Any]) -> Assumption:
+        return Assumption(str(c[0]), c[1], self._span(meta))
+
+    def number_value(self, meta: Meta, c: list[Any]) -> float:
+        return float(c[0])
+
+    def duration_value(self, meta: Meta, c: list[Any]) -> Duration:
+        return c[0]
+
+    def versus_value(self, meta: Meta, c: list[Any]) -> Versus:
+        return Versus(float(c[0]), float(c[1]))
+
+    def rate_value(self, meta: Meta, c: list[Any]) -> EventRate:
+        return EventRate(float(c[0]), c[1], span=self._span(meta))
 
     def sides(self, meta: Meta, c: list[Any]) -> int:
         return 1 if str(c[0]) == "one_sided" else 2
@@ -1127,8 +1379,13 @@ class ModelBuilder(Transformer[Token, Trial]):
         return str(c[0]) == "binding"
 
     def boundary_family(self, meta: Meta, c: list[Any]) -> BoundaryFamily:
-        param = c[1] if len(c) > 1 else None
-        return BoundaryFamily(str(c[0]), param, span=self._span(meta))
+        name = str(c[0])
+        numbers = tuple(c[1:])
+        if name in LIST_FAMILIES:
+            return BoundaryFamily(name, None, span=self._span(meta), values=numbers)
+        if len(numbers) > 1:
+            self._error(f"'{name}' takes one parameter, not {len(numbers)}", self._span(meta))
+        return BoundaryFamily(name, numbers[0] if numbers else None, span=self._span(meta))
 
     def safety_rule(self, meta: Meta, c: list[Any]) -> SafetyRule:
         name = str(c[0])

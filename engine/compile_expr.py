@@ -24,7 +24,19 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from engine import clock, describe
+from engine.compile_records import (
+    compile_continuous,
+    compile_count_distinct,
+    compile_statistic,
+)
 from engine.compile_select import Records, compile_selection
+from engine.compile_values import (
+    age_at,
+    compile_computed,
+    defined_condition,
+    expressed_in,
+    is_computed,
+)
 from engine.expressions import (
     AGE_UNITS,
     EVIDENCE_VALUE_TYPES,
@@ -38,6 +50,7 @@ from engine.expressions import (
     compare_values,
     describe_record,
     evidence,
+    input_evidence,
     lasting_days,
     molar_mass,
     normalize_sex,
@@ -113,8 +126,16 @@ def _compile_operand(node: ex.Expr) -> Operand:  # noqa: C901 - one case per nod
         return _count(node)
     if isinstance(node, ex.LogReduction):
         return _log_reduction(node)
+    if isinstance(node, ex.Statistic):
+        return compile_statistic(node, compile_selection(node.selection, compile_condition))
+    if isinstance(node, ex.CountDistinct):
+        return compile_count_distinct(node, compile_selection(node.selection,
+                                                              compile_condition))
     if isinstance(node, ex.RelativeLimit):
         return _constant(Val(None, describe.expr(node), error="a multiple of ULN/LLN is not a value"))
+    computed = compile_computed(node, compile_operand, compile_condition)
+    if computed is not None:
+        return computed
     # A boolean node used as an operand.
     cond = compile_condition(node)
     subject = describe.expr(node)
@@ -211,6 +232,9 @@ def _aggregate(node: ex.Aggregate) -> Operand:  # noqa: C901 - mirrors the rule 
                 if isinstance(best, Val):
                     return best
                 found = best
+        if maybe is not None and _doubt_matters(scope, node, recs, found, maybe[0], subject):
+            ev, pos = maybe[0][0]
+            return Val(None, subject, record=ev, pos=pos, missing=maybe[1])
         if found is None:
             why = none_text
             if unknown:
@@ -228,6 +252,28 @@ def _aggregate(node: ex.Aggregate) -> Operand:  # noqa: C901 - mirrors the rule 
         return Val(value, subject, unit=unit, record=ev, pos=pos)
 
     return aggregate
+
+
+def _doubt_matters(scope: Scope, node: ex.Aggregate, recs: Records,
+                   found: tuple[Event, int] | None, maybe: Records, subject: str) -> bool:
+    """Whether records that may or may not be selected (a window the data give) could change
+    a day-level `latest/first/lowest/highest`: a valued one later (earlier) in (date, input)
+    order than the one found, or with a lower (higher) value."""
+    doubtful = [r for r in maybe if _has_value(r[0])]
+    if not doubtful:
+        return False
+    if found is None:
+        return True
+    fn = node.fn
+    if fn is ex.AggregateFn.LATEST or fn is ex.AggregateFn.FIRST:
+        key = (start_of(found[0]), found[1])
+        later = fn is ex.AggregateFn.LATEST
+        return any(((start_of(e), p) > key) if later else ((start_of(e), p) < key)
+                   for e, p in doubtful)
+    valued = [r for r in recs if _has_value(r[0])]
+    either = _extreme(scope, valued + doubtful, node.selection.kind,
+                      fn is ex.AggregateFn.LOWEST, subject)
+    return isinstance(either, Val) or either is not found
 
 
 def _timed_aggregate(scope: Scope, node: ex.Aggregate, recs: Records,
@@ -396,8 +442,10 @@ def _log_reduction(node: ex.LogReduction) -> Operand:
 
 # ---- comparisons ------------------------------------------------------------------------------
 
-# (threshold in the left value's unit, its unit, reference range used, problem (unknown), error)
-Threshold = tuple[Any, str | None, tuple[int | float | None, int | float | None] | None, str | None, str | None]
+# (threshold in the left value's unit, its unit, reference range used, problem (unknown), error,
+# the inputs of a computed threshold)
+Threshold = tuple[Any, str | None, tuple[int | float | None, int | float | None] | None, str | None,
+                  str | None, tuple[Val, ...] | None]
 
 
 def _relative_limit(node: ex.RelativeLimit) -> Callable[[Scope, Val, Event | None], Threshold]:
@@ -411,14 +459,14 @@ def _relative_limit(node: ex.RelativeLimit) -> Callable[[Scope, Val, Event | Non
     def threshold(scope: Scope, left: Val, event: Event | None) -> Threshold:
         rec = left.record
         if not isinstance(rec, Observation):
-            return None, None, None, None, needs_lab
+            return None, None, None, None, needs_lab, None
         rng = (rec.low, rec.high)
         limit = rec.high if upper else rec.low
         if limit is None:
             return (None, None, rng,
                     f"{rec.kind} on {rec.date.isoformat()} has no {which} reference limit: "
-                    f"{text} cannot be computed", None)
-        return multiple * limit, left.unit, rng, None, None
+                    f"{text} cannot be computed", None, None)
+        return multiple * limit, left.unit, rng, None, None, None
 
     return threshold
 
@@ -428,15 +476,16 @@ def _in_unit(scope: Scope, left: Val, rv: Any, runit: str | None) -> Threshold:
     if runit is not None and isinstance(rv, (int, float)) and not isinstance(rv, bool):
         if left.unit is None:
             if isinstance(left.value, (int, float)) and not isinstance(left.value, bool):
-                return (None, None, None, None,
-                        f"{left.subject} has no unit but is compared with {describe.qty(rv, runit)}")
-            return rv, runit, None, None, None
+                return (None, None, None, None, f"{left.subject} has no unit but is compared "
+                        f"with {describe.qty(rv, runit)}", None)
+            return rv, runit, None, None, None, None
         try:
             return (convert(float(rv), runit, left.unit, molar_mass(scope, left.record)),
-                    left.unit, None, None, None)
+                    left.unit, None, None, None, None)
         except UnitError as exc:
-            return None, None, None, None, f"cannot convert {describe.qty(rv, runit)} to {left.unit}: {exc}"
-    return rv, runit if runit else None, None, None, None
+            return (None, None, None, None,
+                    f"cannot convert {describe.qty(rv, runit)} to {left.unit}: {exc}", None)
+    return rv, runit if runit else None, None, None, None, None
 
 
 def _literal_threshold(node: ex.QuantityLiteral | ex.StringLiteral | ex.BoolLiteral
@@ -449,7 +498,7 @@ def _literal_threshold(node: ex.QuantityLiteral | ex.StringLiteral | ex.BoolLite
     else:
         rv, runit = node.value, None
     if runit is None:
-        fixed: Threshold = (rv, None, None, None, None)
+        fixed: Threshold = (rv, None, None, None, None, None)
 
         def plain(scope: Scope, left: Val, event: Event | None) -> Threshold:
             return fixed
@@ -471,13 +520,18 @@ def _literal_threshold(node: ex.QuantityLiteral | ex.StringLiteral | ex.BoolLite
 
 def _operand_threshold(node: ex.Expr) -> Callable[[Scope, Val, Event | None], Threshold]:
     right_of = compile_operand(node)
+    computed = is_computed(node)
 
     def threshold(scope: Scope, left: Val, event: Event | None) -> Threshold:
         right = right_of(scope, event)
         if right.value is None:
             return (None, None, None, right.missing or right.error or f"no {right.subject}",
-                    right.error)
-        return _in_unit(scope, left, right.value, right.unit)
+                    right.error, right.inputs)
+        th, unit, rng, problem, err, _ = _in_unit(scope, left, right.value, right.unit)
+        inputs = right.inputs  # a computed threshold's inputs (a table's value is one itself)
+        if computed and inputs is None:
+            inputs = (right,)
+        return th, unit, rng, problem, err, inputs
 
     return threshold
 
@@ -513,9 +567,9 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
     relative = isinstance(right_node, ex.RelativeLimit)
     plain: Threshold | None = None
     if isinstance(right_node, (ex.StringLiteral, ex.BoolLiteral)):
-        plain = (right_node.value, None, None, None, None)
+        plain = (right_node.value, None, None, None, None, None)
     elif isinstance(right_node, ex.QuantityLiteral) and right_node.quantity.unit is None:
-        plain = (right_node.quantity.value, None, None, None, None)
+        plain = (right_node.quantity.value, None, None, None, None, None)
     # A text literal that is not a number compares with text by case-folded equality whatever
     # the left text is (compare_values' text case), so fold it once.
     folded: str | None = None
@@ -537,9 +591,9 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
             return UNKNOWN, [evidence(scope, left, UNKNOWN,
                                       f"{left.text()}: {left.subject}{unknown_tail}")]
         if plain is not None:  # a literal without a unit: nothing to resolve
-            th, th_unit, rng, problem, err = plain
+            th, th_unit, rng, problem, err, th_inputs = plain
         else:
-            th, th_unit, rng, problem, err = threshold(scope, left, event)
+            th, th_unit, rng, problem, err, th_inputs = threshold(scope, left, event)
         if err is not None or problem is not None:
             msg = err or problem or ""
             if err is not None and not quiet:
@@ -577,7 +631,7 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
                 shown = f"{th_text} (= {describe.qty(th, th_unit)})"
         # evidence(scope, left, ...) inlined: the record's date is needed twice
         rec = left.record
-        day = None
+        day = left.day  # a computed value's date (None for a record's value)
         time = None
         if rec is not None:
             tr = type(rec)
@@ -595,9 +649,20 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
             f"{left.subject}: {value} {opv} {shown}: {truth._value_}", scope.source,
             left.subject, truth, lv if isinstance(lv, EVIDENCE_VALUE_TYPES) else None,
             left.unit, day, rec.ref if rec is not None else None, _scalar(th), th_unit, rng,
-            left.error, time)]
+            left.error, time,
+            () if left.inputs is None and th_inputs is None else _inputs(scope, left, th_inputs))]
 
     return compare
+
+
+def _inputs(scope: Scope, left: Val, right: tuple[Val, ...] | None) -> tuple[Evidence, ...]:
+    """The inputs of the values compared: a computed left value's and a computed threshold's."""
+    if right is None:
+        return input_evidence(scope, left) if left.inputs is not None else ()
+    own = left.inputs or ()
+    seen = {(v.subject, v.pos) for v in own}
+    extra = tuple(v for v in right if (v.subject, v.pos) not in seen)
+    return input_evidence(scope, Val(None, left.subject, inputs=own + extra))
 
 
 _FLIPPED: Final = {ex.CompareOp.LT: ex.CompareOp.GT, ex.CompareOp.LE: ex.CompareOp.GE,
@@ -611,6 +676,14 @@ def _compare(node: ex.Compare) -> Cond:
         left_node, right_node, op = right_node, left_node, _FLIPPED.get(op, op)
     left_of = compile_operand(left_node)
     compare = compile_comparer(op, right_node)
+    if isinstance(right_node, ex.QuantityLiteral) and is_computed(left_node):
+        # a computed value reads in the threshold's unit (a pure number without one)
+        left_of = expressed_in(left_of, right_node.quantity.unit)
+    if isinstance(left_node, ex.AgeAt):
+        unit = "a"
+        if isinstance(right_node, ex.QuantityLiteral) and right_node.quantity.unit in AGE_UNITS:
+            unit = right_node.quantity.unit or "a"
+        left_of = age_at(left_node, unit)
     if isinstance(left_node, ex.Name) and left_node.name == "age" \
             and isinstance(right_node, ex.QuantityLiteral) and right_node.quantity.unit in AGE_UNITS:
         # `age >= 6 mo`: the age in completed units of the threshold
@@ -830,10 +903,17 @@ def _exists(node: ex.Exists) -> Cond:
     return exists
 
 
-def _in_range(node: ex.InRange) -> Cond:
+def _in_range(node: ex.InRange) -> Cond:  # noqa: C901 - mirrors the rule step by step
     operand = compile_operand(node.operand)
+    unit = node.unit
     rng = f"{describe.num(node.low)}..{describe.num(node.high)}"
+    if unit is not None:
+        rng += f" {unit}"
     low, high = node.low, node.high
+    if is_computed(node.operand):  # a computed value reads in the range's unit
+        operand = expressed_in(operand, unit)
+        unit = None
+    bounds: dict[tuple[str, int | float | None], tuple[int | float, int | float] | str] = {}
 
     def in_range(scope: Scope, event: Event | None) -> Result:
         val = operand(scope, event)
@@ -849,13 +929,38 @@ def _in_range(node: ex.InRange) -> Cond:
             if not quiet:
                 scope.error(msg, val)
             return UNKNOWN, [] if quiet else [evidence(scope, val, UNKNOWN, msg, error=msg)]
-        t = TRUE if low <= x <= high else FALSE
+        lo, hi = low, high
+        if unit is not None:  # the bounds in the value's unit (converted once per unit)
+            key = (val.unit or "", molar_mass(scope, val.record))
+            got = bounds.get(key)
+            if got is None:
+                got = bounds[key] = _range_in(low, high, unit, val.unit, key[1])
+            if isinstance(got, str):
+                if not quiet:
+                    scope.error(f"{val.subject}: {got}", val)
+                    return UNKNOWN, [evidence(scope, val, UNKNOWN, f"{val.subject}: {got}",
+                                              error=got)]
+                return UNKNOWN, []
+            lo, hi = got
+        t = TRUE if lo <= x <= hi else FALSE
         if quiet:
             return t, []
         return t, [evidence(scope, val, t, f"{val.subject}: {val.text()} in {rng}: {t._value_}",
                             threshold=rng)]
 
     return in_range
+
+
+def _range_in(low: int | float, high: int | float, unit: str, value_unit: str | None,
+              mass: int | float | None) -> tuple[int | float, int | float] | str:
+    """A range's bounds converted into a value's unit, or why they cannot be."""
+    if value_unit is None:
+        return f"the value has no unit but the range is in {unit}"
+    try:
+        return (float(convert(low, unit, value_unit, mass)),
+                float(convert(high, unit, value_unit, mass)))
+    except UnitError as exc:
+        return f"cannot convert the range to {value_unit}: {exc}"
 
 
 def _in_set(node: ex.InSet) -> Cond:
@@ -886,7 +991,47 @@ def _in_set(node: ex.InSet) -> Cond:
     return in_set
 
 
+def _normal_range(node: ex.Test) -> Cond:
+    """`is within normal range` / `is outside normal range`: low <= value <= high of the
+    record's own reference range (the one end given, when the record gives only one)."""
+    operand = compile_operand(node.operand)
+    within = node.test is ex.TestKind.NORMAL
+    tail = f" is {node.test.value}"
+
+    def normal(scope: Scope, event: Event | None) -> Result:
+        val = operand(scope, event)
+        quiet = event is not None
+        what = f"{val.subject}{tail}"
+        if val.value is None:
+            if val.error and not quiet:
+                scope.error(val.error, val)
+            return UNKNOWN, [] if quiet else [evidence(scope, val, UNKNOWN,
+                                                       f"{what}: unknown ({val.text()})")]
+        rec = val.record
+        x = numeric(val.value)
+        if not isinstance(rec, Observation) or x is None:
+            msg = f"{what}: needs a lab result with a reference range"
+            return UNKNOWN, [] if quiet else [evidence(scope, val, UNKNOWN, msg, error=msg)]
+        low, high = rec.low, rec.high
+        rng = (low, high)
+        if low is None and high is None:
+            return UNKNOWN, [] if quiet else [evidence(
+                scope, val, UNKNOWN, f"{what}: unknown ({rec.kind} on {rec.date.isoformat()} "
+                "has no reference range)", reference_range=rng)]
+        inside = (low is None or low <= x) and (high is None or x <= high)
+        t = TRUE if inside == within else FALSE
+        if quiet:
+            return t, []
+        shown = f"{_rng(rng)} {val.unit}" if val.unit else _rng(rng)
+        return t, [evidence(scope, val, t, f"{what}: {val.text()} (range {shown}): "
+                            f"{t._value_}", reference_range=rng)]
+
+    return normal
+
+
 def _test(node: ex.Test) -> Cond:
+    if node.test is ex.TestKind.NORMAL or node.test is ex.TestKind.ABNORMAL:
+        return _normal_range(node)
     operand = compile_operand(node.operand)
     kind = node.test
     tail = f" is {kind.value}"
@@ -1081,7 +1226,12 @@ def _samples(scope: Scope, kind: str) -> Samples:
     return hit  # type: ignore[return-value]
 
 
+def _defined(node: ex.Defined) -> Cond:
+    return defined_condition(node, compile_condition)
+
+
 _CONDITION_MAKERS: dict[type, Callable[[Any], Cond]] = {
+    ex.Defined: _defined,
     ex.And: _and,
     ex.Or: _or,
     ex.Not: _not,
@@ -1093,6 +1243,8 @@ _CONDITION_MAKERS: dict[type, Callable[[Any], Cond]] = {
     ex.Attested: _attested,
     ex.Consecutive: _consecutive,
     ex.LogRise: _log_rise,
+    ex.Continuous: lambda node: compile_continuous(
+        node, compile_selection(node.selection, compile_condition)),
 }
 
 __all__ = ["Cond", "Operand", "compile_comparer", "compile_condition", "compile_operand"]

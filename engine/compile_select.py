@@ -61,6 +61,9 @@ def anchor_name(ref: ex.AnchorRef) -> str:
     if isinstance(ref, ex.DoseAnchor):
         which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
         return f"{which} dose of {ref.intervention}"
+    if isinstance(ref, ex.PeriodDoseAnchor):
+        which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
+        return f"{which} dose of period {ref.period}"
     return f"{ref.which.value} {ref.kind}"
 
 
@@ -122,6 +125,13 @@ def _make_finder(ref: ex.AnchorRef) -> Finder:
             return (bounds[0] if first else bounds[1]), ()
 
         return dose
+    if isinstance(ref, ex.PeriodDoseAnchor):
+        # a period's dose times the schedule only (the checker rejects it in an expression):
+        # without a date, what it would select is unknown
+        def undated(scope: Scope) -> tuple[datetime.date | None, tuple[int, ...]]:
+            return None, ()
+
+        return undated
     kind = ref.kind
     earliest = ref.which is ex.AggregateFn.FIRST
 
@@ -297,6 +307,8 @@ def compile_selection(sel: ex.Selection, compile_condition: Callable[[ex.Expr], 
     """The records of a selection, in date order, as of the scope's cutoff."""
     if isinstance(sel.temporal, ex.Within) and sel.temporal.duration.sub_day:
         return _compile_timed_selection(sel, sel.temporal, compile_condition)
+    if isinstance(sel.temporal, ex.WithinLongest):
+        return _compile_longest_selection(sel, sel.temporal, compile_condition)
     kind = sel.kind
     not_collected = f"{kind} was not collected for this patient"
     t = sel.temporal
@@ -425,6 +437,63 @@ def _compile_timed_selection(sel: ex.Selection, t: ex.Within,
         if not maybe:
             return kept, unknown, None, stale, None
         why = why_maybe(maybe[0][0], anchor, what, name, scope.cutoff)
+        return kept, unknown, None, stale, (maybe, why)
+
+    return select
+
+
+def _compile_longest_selection(sel: ex.Selection, t: ex.WithinLongest,
+                               compile_condition: Callable[[ex.Expr], Cond]) -> SelectFn:
+    """`within 90 days or 5 x half_life whichever is longer before A`: each record's window is
+    the longest of its lengths (engine.data_window); a record whose data cannot give a length
+    that would decide it is `maybe`."""
+    kind = sel.kind
+    not_collected = f"{kind} was not collected for this patient"
+    anchor = compile_anchor(t.anchor)
+    name = anchor_name(t.anchor)
+    no_anchor = f"no date for {name}: cannot select {describe.selection(sel)}"
+    what = describe.temporal(t).strip()
+    where = compile_condition(sel.where) if sel.where is not None else None
+    memo_key = id(where) if sel.where is not None and record_only(sel.where) else None
+    from engine.data_window import compile_data_window  # it builds on this module
+
+    place = compile_data_window(t, kind)
+
+    def select(scope: Scope) -> Selected:
+        idx = scope.idx
+        collected = idx.patient.collected
+        if collected is not None and kind not in collected:
+            return (), (), not_collected, None, None
+        a = anchor(scope)
+        if a is None:
+            return (), (), no_anchor, None, None
+        recs = idx.records(kind, scope.cutoff)
+        if not recs:
+            return (), (), None, None, None
+        kept: list[tuple[Event, int]] = []
+        maybe: list[tuple[Event, int]] = []
+        why = ""
+        for r in recs:
+            inside, reason = place(scope, r[0], a)
+            if inside is TRUE:
+                kept.append(r)
+            elif inside is UNKNOWN:
+                if not maybe:
+                    why = f"{reason}: it may or may not be {what} ({name} {a.isoformat()})"
+                maybe.append(r)
+        stale = recs[-1] if not kept and not maybe else None
+        unknown: Records = ()
+        if where is not None:
+            kept, unknown = _apply_where(scope, kept, where, memo_key)
+            if maybe:
+                sure, unsure = _apply_where(scope, maybe, where, memo_key)
+                still = sorted(sure + unsure, key=_position)
+                if still and still[0] is not maybe[0]:
+                    why = f"{place(scope, still[0][0], a)[1]}: it may or may not be {what} " \
+                          f"({name} {a.isoformat()})"
+                maybe = still
+        if not maybe:
+            return kept, unknown, None, stale, None
         return kept, unknown, None, stale, (maybe, why)
 
     return select

@@ -52,7 +52,7 @@ class CompiledTrial:
         self.items = {d.name: d for d in trial.data}
         self.criteria = compile_criteria(trial)
         self.all_interventions = tuple(i.name for i in trial.interventions)
-        self.rules = compile_rules(trial.stopping.patient_rules, self.all_interventions)
+        self.rules = compile_rules(trial.stopping.patient_rules, self.all_interventions, trial)
         self.schedule = SchedulePlan(trial)
         self.reference_anchor = trial.reference_anchor
         self.root = trial.schedule.anchor if trial.schedule else None
@@ -63,7 +63,7 @@ class CompiledTrial:
         if trial.schedule is not None:
             names.add(trial.schedule.anchor)
             names.update(a.name for a in trial.schedule.anchors)
-            for v in trial.schedule.visits:
+            for v in trial.schedule.visits + trial.schedule.period_visits:
                 if isinstance(v.timing, OnEvent):
                     names.add(v.timing.event)
                 if v.condition:

@@ -49,12 +49,25 @@ def day(d: datetime.date | None) -> str:
     return d.isoformat() if d else "?"
 
 
+def length(x: object) -> str:
+    """`90 days`, `5 x half_life`, `5 x half_lives[drug]`."""
+    if isinstance(x, (ex.DataDuration, ex.TableDuration)):
+        if x.table is not None:
+            return f"{num(x.factor)} x {x.table}[{x.attribute}]"
+        return f"{num(x.factor)} x {x.attribute}"
+    return str(x)
+
+
 def temporal(t: ex.Temporal | None) -> str:
     if t is None:
         return ""
     if isinstance(t, ex.Within):
         strictly = "strictly " if t.strict else ""
         return f" {strictly}within {t.duration} {t.direction.value} {anchor_node(t.anchor)}"
+    if isinstance(t, ex.WithinLongest):
+        lengths = " or ".join(length(x) for x in t.lengths)
+        return (f" within {lengths} whichever is longer {t.direction.value} "
+                f"{anchor_node(t.anchor)}")
     if isinstance(t, ex.Relative):
         strict = "strictly " if t.strict else ""
         return f" {strict}{t.direction.value} {anchor_node(t.anchor)}"
@@ -106,6 +119,16 @@ def _expr(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
         return f"count({selection(node.selection)})"
     if isinstance(node, ex.LogReduction):
         return f"log_reduction({selection(node.selection)})"
+    if isinstance(node, ex.Statistic):
+        of = f"{node.attribute} of " if node.attribute is not None else ""
+        return f"{node.fn.value}({of}{selection(node.selection)})"
+    if isinstance(node, ex.CountDistinct):
+        return f"count(distinct {node.attribute} of {selection(node.selection)})"
+    if isinstance(node, ex.Continuous):
+        unchanged = f" with unchanged {node.unchanged}" if node.unchanged is not None else ""
+        gaps = f" allowing gaps of {node.gap}" if node.gap is not None else ""
+        return (f"continuous {selection(node.selection)} for {node.duration} before "
+                f"{anchor_node(node.anchor)}{unchanged}{gaps}")
     if isinstance(node, ex.Compare):
         return f"{expr(node.left)} {node.op.value} {expr(node.right)}"
     if isinstance(node, ex.InRange):
@@ -128,7 +151,46 @@ def _expr(node: ex.Expr) -> str:  # noqa: C901 - one case per node type
                 f"{node.count} consecutive samples")
     if isinstance(node, ex.Attested):
         return "attested"
+    if isinstance(node, ex.Arithmetic):
+        return f"{_term(node.left, node.op, False)} {node.op.value} {_term(node.right, node.op, True)}"
+    if isinstance(node, ex.Power):
+        base = expr(node.base)
+        if not isinstance(node.base, _ATOMS):
+            base = f"({base})"
+        return f"{base} ^ {num(node.exponent)}"
+    if isinstance(node, ex.Call):
+        args = ", ".join(expr(a.value) if a.name is None else f"{a.name} = {expr(a.value)}"
+                         for a in node.arguments)
+        return f"{node.function}({args})"
+    if isinstance(node, ex.AgeAt):
+        return f"age at {anchor_node(node.anchor)}"
+    if isinstance(node, (ex.Lookup, ex.TableValue)):
+        return f"{node.table}[{expr(node.key)}]"
+    if isinstance(node, ex.Panel):
+        when = temporal(node.temporal)
+        return f"{node.quantifier.value} of {node.fn.value} ({', '.join(node.kinds)}){when}"
+    if isinstance(node, ex.Defined):
+        return node.name
+    if isinstance(node, ex.UnitAttribute):
+        return node.name
     return type(node).__name__
+
+
+_ATOMS: Final = (ex.QuantityLiteral, ex.Name, ex.Aggregate, ex.Call, ex.AgeAt, ex.Lookup,
+                 ex.TableValue, ex.Defined, ex.UnitAttribute, ex.Count, ex.LogReduction)
+_LEVEL: Final = {ex.ArithOp.ADD: 1, ex.ArithOp.SUB: 1, ex.ArithOp.MUL: 2, ex.ArithOp.DIV: 2}
+
+
+def _term(node: ex.Expr, parent: ex.ArithOp, right: bool) -> str:
+    """An operand of arithmetic, parenthesized where the reading would change."""
+    text = expr(node)
+    if isinstance(node, ex.Arithmetic):
+        inner, outer = _LEVEL[node.op], _LEVEL[parent]
+        if inner < outer or (right and inner == outer):
+            return f"({text})"
+    elif isinstance(node, (ex.Aggregate, ex.Exists)) and node.selection.where is not None:
+        return f"({text})"
+    return text
 
 
 def _paren(node: ex.Expr) -> str:

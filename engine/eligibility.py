@@ -31,6 +31,7 @@ from engine.results import (
     Evidence,
 )
 from protocol import expr as ex
+from protocol.resolve import resolve
 from protocol.timing import TimeUnit
 from protocol.trial import Trial
 from protocol.units import Quantity
@@ -87,7 +88,9 @@ def compile_criteria(trial: Trial) -> tuple[CompiledCriterion, ...]:
                 f"Sex: {pop.sex.value}", implicit=True))
     for c in trial.eligibility.criteria:
         cat = "inclusion" if c.category is CriterionCategory.INCLUSION else "exclusion"
-        out.append(CompiledCriterion(c.id, cat, c.expr, c.text, c.missing))
+        # definitions, tables, panels and attribute units resolved (the same tree when it
+        # has none)
+        out.append(CompiledCriterion(c.id, cat, resolve(c.expr, trial), c.text, c.missing))
     return tuple(out)
 
 

@@ -108,9 +108,14 @@ def completed_months(birth: datetime.date, on: datetime.date) -> int:
 class Val:
     """An operand's value: a number, text or bool, or None (unknown, with `missing` or `error`
     saying why). `record`/`pos` name the input record it came from. Never changed once built
-    (the compiler shares the Vals of literals)."""
+    (the compiler shares the Vals of literals).
 
-    __slots__ = ("value", "unit", "record", "pos", "subject", "missing", "error", "timed")
+    A value computed from others (`latest weight / latest height ^ 2`, a formula) has no record
+    of its own: `inputs` holds the values it was computed from (records, the age, a table's
+    value; never the literals), and `day` the date it is known from, its latest input's."""
+
+    __slots__ = ("value", "unit", "record", "pos", "subject", "missing", "error", "timed",
+                 "inputs", "day")
 
     def __init__(
         self,
@@ -122,6 +127,8 @@ class Val:
         missing: str | None = None,
         error: str | None = None,
         timed: bool = False,
+        inputs: tuple[Val, ...] | None = None,
+        day: datetime.date | None = None,
     ):
         self.value = value
         self.subject = subject
@@ -132,6 +139,8 @@ class Val:
         self.error = error
         # chosen by a window in hours or minutes: its text shows the record's time of day
         self.timed = timed
+        self.inputs = inputs
+        self.day = day
 
     @property
     def known(self) -> bool:
@@ -141,7 +150,7 @@ class Val:
     def date(self) -> datetime.date | None:
         r = self.record
         if r is None:
-            return None
+            return self.day
         # exact types: the event classes are final, and type() is cheaper than isinstance
         t = type(r)
         if t is Occurrence or t is DoseEvent:
@@ -152,7 +161,7 @@ class Val:
         """The record's date (with its time of day in a window in hours): `2023-02-20`."""
         r = self.record
         if r is None:
-            return "?"
+            return self.day.isoformat() if self.day is not None else "?"
         if self.timed:
             date, time = stamp_of(r)
             return stamp_text(date, time)
@@ -163,7 +172,7 @@ class Val:
         """`52 U/L on 2023-02-20` or `no alt within ...`."""
         if self.value is None:
             return self.missing or self.error or f"no {self.subject}"
-        when = f" on {self.when()}" if self.record is not None else ""
+        when = f" on {self.when()}" if self.record is not None or self.day is not None else ""
         return f"{describe.qty(self.value, self.unit)}{when}"
 
 
@@ -230,7 +239,7 @@ def evidence(
     """Evidence about `val` (its value, unit, date and record) under the scope's source."""
     if val is None:
         return new_evidence(explanation, scope.source, None, truth, None, None, None, None,
-                            threshold, threshold_unit, reference_range, error, None)
+                            threshold, threshold_unit, reference_range, error, None, ())
     pos = val.pos
     if pos is not None:
         scope.cited.add(pos)
@@ -243,7 +252,27 @@ def evidence(
     return new_evidence(explanation, scope.source, val.subject, truth, value, val.unit,
                         val.date, rec.ref if rec is not None else None, threshold,
                         threshold_unit, reference_range, error or val.error,
-                        time_of(rec) if rec is not None else None)
+                        time_of(rec) if rec is not None else None,
+                        input_evidence(scope, val) if val.inputs is not None else ())
+
+
+def input_evidence(scope: Scope, val: Val) -> tuple[Evidence, ...]:
+    """One Evidence per input of a computed value (its value, unit, date and record), each
+    record cited."""
+    inputs = val.inputs
+    if not inputs:
+        return ()
+    out = []
+    for v in inputs:
+        if v.pos is not None:
+            scope.cited.add(v.pos)
+        rec = v.record
+        value = v.value if isinstance(v.value, EVIDENCE_VALUE_TYPES) else None
+        out.append(new_evidence(f"{v.subject}: {v.text()}", scope.source, v.subject, None,
+                                value, v.unit, v.date, rec.ref if rec is not None else None,
+                                None, None, None, v.error,
+                                time_of(rec) if rec is not None else None, ()))
+    return tuple(out)
 
 
 # ---- anchors ----------------------------------------------------------------------------------
@@ -320,9 +349,17 @@ def age(scope: Scope, unit: str) -> Val:
     """Age at the reference date, in completed units of `unit` (a, mo, wk, d)."""
     p = scope.idx.patient
     on = scope.ref_date
-    words = AGE_UNITS.get(unit, "years")
     if on is None and p.age is None:
         return Val(None, "age", missing="no reference date to count the age at")
+    return age_on(scope, unit, on, None)
+
+
+def age_on(scope: Scope, unit: str, on: datetime.date | None, anchor: str | None) -> Val:
+    """Age on the date `on` (of `anchor`, when it is not the reference date), in completed units
+    of `unit` (a, mo, wk, d)."""
+    p = scope.idx.patient
+    words = AGE_UNITS.get(unit, "years")
+    at = f" ({anchor})" if anchor is not None else ""
     if p.birth_date is not None and on is not None:
         if unit == "mo":
             v: int | float = completed_months(p.birth_date, on)
@@ -332,12 +369,15 @@ def age(scope: Scope, unit: str) -> Val:
             v = (on - p.birth_date).days
         else:
             v = completed_years(p.birth_date, on)
-        return Val(v, f"age in completed {words} on {on.isoformat()} (born "
+        return Val(v, f"age in completed {words} on {on.isoformat()}{at} (born "
                    f"{p.birth_date.isoformat()})", unit=unit)
-    if p.age is not None:
+    if p.age is not None and anchor is None:
         years = float(p.age)
         v = years if unit == "a" else convert(years, "a", unit)
         return Val(v, "age as recorded (no birth date)", unit=unit)
+    if p.age is not None:
+        return Val(None, f"age at {anchor}", missing=f"the age at {anchor} needs the birth "
+                   "date (only an age is recorded)")
     return Val(None, "age", missing="neither birth date nor age is recorded")
 
 
@@ -480,8 +520,12 @@ def referenced_kinds(node: Any, out: set[str] | None = None) -> set[str]:
         out.add(node.kind)
         if isinstance(node, ex.Consecutive):
             referenced_kinds(node.threshold, out)
-    elif isinstance(node, (ex.Aggregate, ex.Count, ex.LogReduction, ex.Exists)):
+    elif isinstance(node, (ex.Aggregate, ex.Count, ex.LogReduction, ex.Exists, ex.Statistic,
+                           ex.CountDistinct)):
         referenced_kinds(node.selection, out)
+    elif isinstance(node, ex.Continuous):
+        referenced_kinds(node.selection, out)
+        referenced_kinds(node.anchor, out)
     elif isinstance(node, (ex.And, ex.Or)):
         for o in node.operands:
             referenced_kinds(o, out)
@@ -490,6 +534,24 @@ def referenced_kinds(node: Any, out: set[str] | None = None) -> set[str]:
     elif isinstance(node, ex.Compare):
         referenced_kinds(node.left, out)
         referenced_kinds(node.right, out)
+    elif isinstance(node, ex.Arithmetic):
+        referenced_kinds(node.left, out)
+        referenced_kinds(node.right, out)
+    elif isinstance(node, ex.Power):
+        referenced_kinds(node.base, out)
+    elif isinstance(node, ex.Call):
+        for a in node.arguments:
+            referenced_kinds(a.value, out)
+    elif isinstance(node, ex.Defined):
+        referenced_kinds(node.body, out)
+    elif isinstance(node, (ex.TableValue, ex.Lookup)):
+        referenced_kinds(node.key, out)
+    elif isinstance(node, ex.AgeAt):
+        referenced_kinds(node.anchor, out)
+    elif isinstance(node, ex.Panel):
+        out.update(node.kinds)
+        if node.temporal is not None:
+            referenced_kinds(node.temporal.anchor, out)
     return out
 
 
@@ -503,6 +565,8 @@ def lasting_nodes(node: Any, out: list[ex.Exists] | None = None) -> list[ex.Exis
             lasting_nodes(o, out)
     elif isinstance(node, ex.Not):
         lasting_nodes(node.operand, out)
+    elif isinstance(node, ex.Defined):
+        lasting_nodes(node.body, out)
     return out
 
 

@@ -53,37 +53,42 @@ from engine.interim_data import (
     load_interim_data,
     parse_interim_data,
 )
-from engine.interim_design import ENGINE_FAMILIES, FAMILY_TITLES, design_for_rule
+from engine.interim_design import (
+    ENGINE_FAMILIES,
+    FAMILY_TITLES,
+    design_for_rule,
+    experimental_share,
+)
 from engine.stats import (
     CLASSICAL_FAMILIES,
+    PAMPALLONA_TSIATIS,
     BinaryBoundary,
     DesignError,
     GroupSequentialDesign,
-    SequentialIntegrator,
     TruncatedSPRT,
     bayesian_stopping_boundary,
     bounds_at_observed_information,
-    classical_bounds,
-    crossing_probabilities,
+    conditional_power,
     exact_threshold_boundary,
-    spending_function,
+    trend_drift,
     truncated_sprt,
 )
-from engine.stats.boundaries import solve_lower_bound
+from engine.stats.design import bounds_at_timing
 from protocol.allocation import allocation_ratio, monitored_patients
 from protocol.stopping import (
     BayesianStop,
     BinomialStop,
+    BoundaryFamily,
     InterimRule,
     SafetyRule,
     SprtStop,
 )
 from protocol.trial import Trial
-from protocol.vocab import ArmType
 
 __all__ = [
     "DECISIONS",
     "ENGINE_FAMILIES",
+    "ConditionalPowerReport",
     "InterimDataError",
     "InterimLookReport",
     "InterimRuleReport",
@@ -185,6 +190,8 @@ class InterimRuleReport:
     """The look the decision was taken at (None when the file has no data for the rule)."""
     looks: tuple[InterimLookReport, ...] = ()
     notes: tuple[str, ...] = ()
+    conditional_power: ConditionalPowerReport | None = None
+    """At the latest look, when the trial continues: the chance of rejecting H0 later."""
 
     @property
     def observed(self) -> tuple[InterimLookReport, ...]:
@@ -207,7 +214,37 @@ class InterimRuleReport:
             "reason": self.reason,
             "look": self.look,
             "looks": [x.as_dict() for x in self.looks],
+            "conditional_power": self.conditional_power.as_dict()
+            if self.conditional_power is not None else None,
             "notes": list(self.notes),
+        }
+
+
+@attrs.frozen
+class ConditionalPowerReport:
+    """Conditional power at an interim look (engine.stats.conditional): the probability of
+    rejecting H0 in favour of the experimental arm at a later look, given the Z observed, with
+    the bounds of the looks to come as recomputed."""
+
+    look: int
+    current_trend: float
+    """If the effect is the one estimated so far: drift ``Z / sqrt(t)``."""
+    trend_drift: float
+    design_effect: float | None
+    """If the effect is the one the design is powered for (None when the rule states no power:
+    no effect was assumed)."""
+    design_drift: float | None
+    power: float | None
+    """The power the design is sized for (1 - beta), when the rule states it."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "look": self.look,
+            "design_effect": self.design_effect,
+            "current_trend": self.current_trend,
+            "design_drift": self.design_drift,
+            "trend_drift": self.trend_drift,
+            "power": self.power,
         }
 
 
@@ -433,35 +470,35 @@ def z_from_hazard_ratio(hazard_ratio: float, events: int, share: float = 0.5) ->
     return -math.log(hazard_ratio) * math.sqrt(events * share * (1.0 - share))
 
 
-def _experimental_share(trial: Trial) -> tuple[float | None, str]:
-    """The share randomised to the experimental arm, for converting a hazard ratio."""
-    ratio = trial.allocation_ratio
-    if not ratio or len(set(ratio)) == 1:
-        return 0.5, "1:1"
-    experimental = [i for i, a in enumerate(trial.arms) if a.type is ArmType.EXPERIMENTAL]
-    if len(trial.arms) == 2 and len(ratio) == 2 and len(experimental) == 1:
-        i = experimental[0]
-        return ratio[i] / sum(ratio), f"{ratio[i]}:{ratio[1 - i]}"
-    shown = ":".join(str(n) for n in ratio)
-    return None, shown
+def _family_words(f: BoundaryFamily, family: str) -> str:
+    name = _FAMILY_TITLES[family]
+    if f.values:
+        return f"{name} ({', '.join(f'{x:g}' for x in f.values)})"
+    if f.parameter is not None:
+        name += f" ({f.parameter:g})"
+    return name
 
 
 def _design_words(rule: InterimRule, family: str) -> str:
     eff = rule.efficacy
-    name = _FAMILY_TITLES[family]
-    if eff.family.parameter is not None:
-        name += f" ({eff.family.parameter:g})"
-    kind = "boundary" if family in CLASSICAL_FAMILIES else "alpha spending"
+    name = _family_words(eff.family, family)
+    spending = family not in CLASSICAL_FAMILIES and family != PAMPALLONA_TSIATIS
+    kind = "alpha spending" if spending else "boundary"
     sided = "two-sided symmetric" if eff.sides == 2 else "one-sided"
     tail = " (alpha/2 per tail)" if eff.sides == 2 else ""
     words = f"{name} {kind}, {sided}, alpha = {eff.alpha:g}{tail}"
     if rule.futility is not None:
         fut = rule.futility
-        fname = _FAMILY_TITLES.get(ENGINE_FAMILIES.get(fut.family.name, ""), fut.family.name)
-        if fut.family.parameter is not None:
-            fname += f" ({fut.family.parameter:g})"
+        fam = ENGINE_FAMILIES.get(fut.family.name, "")
+        fname = _family_words(fut.family, fam) if fam in _FAMILY_TITLES else fut.family.name
         binding = "binding" if fut.binding else "non-binding"
-        words += f"; futility: {fname} beta spending, {binding}, beta = {fut.beta:g}"
+        if fam == "z":
+            shown = ", ".join(f"{x:g}" for x in fut.family.values)
+            words += f"; futility: Z bounds {shown} at the interim looks, {binding}"
+        elif fam == PAMPALLONA_TSIATIS:
+            words += f"; futility: {fname} boundary, {binding}"
+        else:
+            words += f"; futility: {fname} beta spending, {binding}, beta = {fut.beta:g}"
     return words
 
 
@@ -548,7 +585,7 @@ def _looks_within(looks: tuple[int, ...], n_max: int) -> list[int] | None:
 def _observed_looks(trial: Trial, rule: InterimRule, data: InterimRuleData) -> list[_Observed]:
     where = f"interim rule '{rule.name}'"
     problems: list[str] = []
-    share, ratio_text = _experimental_share(trial)
+    share, ratio_text = experimental_share(trial)
     out: list[_Observed] = []
     for look in data.looks:
         lw = f"{where}, look {look.number}"
@@ -620,7 +657,7 @@ class _LookPlan:
 def _plan_looks(rule: InterimRule, observed: Sequence[_Observed], family: str) -> _LookPlan:
     where = f"interim rule '{rule.name}'"
     n_planned = len(rule.information)
-    classical = family in CLASSICAL_FAMILIES
+    classical = family in CLASSICAL_FAMILIES or family == PAMPALLONA_TSIATIS
     title = _FAMILY_TITLES[family]
     problems: list[str] = []
     index: list[int | None] = []
@@ -687,7 +724,7 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
     observed = _observed_looks(trial, rule, data)
     where = f"interim rule '{rule.name}'"
     m = len(observed)
-    classical = family in CLASSICAL_FAMILIES
+    classical = family in CLASSICAL_FAMILIES or family == PAMPALLONA_TSIATIS
     planned = design.information_fractions
     plan = _plan_looks(rule, observed, family)
     final = plan.final
@@ -729,17 +766,24 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
     rest = [planned[j] for j in rest_index]
     row_index = list(plan.planned_index) + list(rest_index)
     timing = obs_t + rest
+    z_bounds = None
+    if rule.futility is not None and rule.futility.family.name == "z_bounds":
+        # a Z-scale futility bound belongs to its planned look; an extra look has none
+        given = rule.futility.family.values
+        z_bounds = [float(given[j]) if j is not None and j < len(given) else -math.inf
+                    for j in row_index[:-1]]
     try:
         if classical:
-            bounds = _classical_at(design, rule, family, timing)
+            recomputed = bounds_at_timing(design, timing, futility_bounds=z_bounds)
         else:
-            recomputed = bounds_at_observed_information(design, timing, final=True)
-            bounds = _Bounds(
-                recomputed.efficacy,
-                recomputed.futility or None,
-                recomputed.nominal_p,
-                recomputed.cumulative_alpha,
-            )
+            recomputed = bounds_at_observed_information(design, timing, final=True,
+                                                        futility_bounds=z_bounds)
+        bounds = _Bounds(
+            recomputed.efficacy,
+            recomputed.futility or None,
+            recomputed.nominal_p,
+            recomputed.cumulative_alpha,
+        )
     except DesignError as exc:
         raise _RuleProblems(
             [f"{where}: the bounds cannot be recomputed at the observed information: {exc}"]
@@ -750,8 +794,9 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
     )
     if moved:
         how = (
-            f"the {_FAMILY_TITLES[family]} constant solved again with the looks to come at their "
-            "planned information"
+            f"the {_FAMILY_TITLES[family]} "
+            f"{'design' if family == PAMPALLONA_TSIATIS else 'constant'} solved again with the "
+            "looks to come at their planned information"
             if classical
             else "the spending function evaluated at the observed information"
         )
@@ -801,12 +846,14 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
                 f"look {row.look} gave '{row.decision}' and the trial went on to look "
                 f"{row.look + 1}"
             )
+    cp: ConditionalPowerReport | None = None
     if not final and current.decision == "continue":
         nxt = looks[m]
         what = "the final analysis" if nxt.final else f"look {nxt.look}"
         reason = f"{current.reason} Next: {what}, planned at information {nxt.information:g}."
         current = attrs.evolve(current, reason=reason)
         looks[m - 1] = current
+        cp = _conditional_power(rule, design, timing, bounds, m - 1, observed[-1].z)
     return InterimRuleReport(
         name=rule.name,
         label=rule.label,
@@ -823,6 +870,34 @@ def _evaluate_interim(trial: Trial, rule: InterimRule, data: InterimRuleData) ->
         look=m,
         looks=tuple(looks),
         notes=tuple(notes),
+        conditional_power=cp,
+    )
+
+
+def _conditional_power(
+    rule: InterimRule,
+    design: GroupSequentialDesign,
+    timing: Sequence[float],
+    bounds: _Bounds,
+    k: int,
+    z: float,
+) -> ConditionalPowerReport:
+    binding = rule.futility is not None and rule.futility.binding and design.sides == 1
+    futility = bounds.futility if binding else None
+
+    def cp(theta: float) -> float:
+        return conditional_power(timing, bounds.efficacy, k, z, theta, sides=design.sides,
+                                 futility=futility)
+
+    trend = trend_drift(z, timing[k])
+    stated = rule.beta is not None
+    return ConditionalPowerReport(
+        look=k + 1,
+        current_trend=cp(trend),
+        trend_drift=trend,
+        design_effect=cp(design.drift) if stated else None,
+        design_drift=design.drift if stated else None,
+        power=1.0 - design.beta if stated else None,
     )
 
 
@@ -832,49 +907,6 @@ class _Bounds:
     futility: tuple[float, ...] | None
     nominal_p: tuple[float, ...]
     cumulative_alpha: tuple[float, ...]
-
-
-def _classical_at(
-    design: GroupSequentialDesign, rule: InterimRule, family: str, timing: Sequence[float]
-) -> _Bounds:
-    """A classical family's bounds with the looks at ``timing`` (fractions of the planned maximum).
-
-    The family's constant is solved for the looks at ``timing / timing[-1]``; a beta-spending
-    futility bound keeps the planned drift and spends the planned beta, all of what is left at the
-    last look.
-    """
-    last = timing[-1]
-    s = [t / last for t in timing]
-    s[-1] = 1.0
-    sides = design.sides
-    efficacy = classical_bounds(family, s, design.alpha, sides, design.efficacy_param)
-    lower = [-b for b in efficacy] if sides == 2 else None
-    cp = crossing_probabilities(efficacy, lower, s, 0.0)
-    cum = cp.cumulative_upper
-    if sides == 2:
-        cum = tuple(u + lo for u, lo in zip(cum, cp.cumulative_lower, strict=True))
-    futility: tuple[float, ...] | None = None
-    if rule.futility is not None and design.futility_family is not None:
-        sf = spending_function(design.futility_family, design.futility_param)
-        st = [min(t, 1.0) for t in timing]
-        st[-1] = 1.0
-        beta_cum = sf.cumulative(st, design.beta)
-        h1 = SequentialIntegrator(list(timing), design.drift)
-        spent = 0.0
-        fut: list[float] = []
-        for k, b in enumerate(efficacy):
-            a = b if k == len(efficacy) - 1 else solve_lower_bound(h1, beta_cum[k] - spent, b)
-            spent += h1.lower(a)
-            fut.append(a)
-            if k < len(efficacy) - 1:
-                h1.advance(a, b)
-        futility = tuple(fut)
-    return _Bounds(
-        efficacy=tuple(efficacy),
-        futility=futility,
-        nominal_p=tuple(float(ndtr(-b)) for b in efficacy),
-        cumulative_alpha=tuple(float(c) for c in cum),
-    )
 
 
 def _p(x: float) -> str:
@@ -919,7 +951,9 @@ def _interim_decision(
             f"(one-sided p = {_p(p_obs)} > nominal {_p(row.nominal_p)}); H0 is not rejected."
         )
     a = row.futility_bound
-    if a is not None and math.isfinite(a) and z <= a:
+    inner = sides == 2 and a is not None and a > 0
+    if inner or (sides == 1 and a is not None and math.isfinite(a) and z <= a):
+        assert a is not None
         fut = rule.futility
         binding = fut is not None and fut.binding
         tail = (
@@ -927,11 +961,21 @@ def _interim_decision(
             if binding
             else "non-binding: continuing instead would not inflate the type I error"
         )
-        return "stop_futility", (
-            f"{stage} at {at}: Z = {z:.3f} <= futility bound {a:.3f}: stop for futility "
-            f"({tail})."
-        )
-    if sides == 2:
+        if not inner:
+            return "stop_futility", (
+                f"{stage} at {at}: Z = {z:.3f} <= futility bound {a:.3f}: stop for futility "
+                f"({tail})."
+            )
+        if abs(z) < a:
+            return "stop_futility", (
+                f"{stage} at {at}: |Z| = {abs(z):.3f} < futility bound {a:.3f}: stop for "
+                f"futility ({tail})."
+            )
+    if inner:
+        assert a is not None
+        region = (f"in the continuation region (-{b:.3f}, -{a:.3f}) or ({a:.3f}, {b:.3f}) of "
+                  "the two-sided test")
+    elif sides == 2:
         region = f"inside the continuation region ({-b:.3f}, {b:.3f})"
     elif a is not None and math.isfinite(a):
         region = f"between the futility bound {a:.3f} and the efficacy bound {b:.3f}"

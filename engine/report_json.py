@@ -97,6 +97,8 @@ def evidence_json(e: Evidence) -> dict[str, Any]:
         out["reference_range"] = list(e.reference_range)
     if e.error is not None:
         out["error"] = e.error
+    if e.inputs:
+        out["inputs"] = [evidence_json(i) for i in e.inputs]
     return out
 
 

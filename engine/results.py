@@ -36,7 +36,9 @@ class Evidence:
     value it was compared with after unit conversion into the record's unit; `reference_range`
     the record's own (low, high) when `x ULN`/`x LLN` was used. `error` is set when the evidence
     is an evaluation error (an unconvertible unit, a non-numeric value compared with a number):
-    the verdict is then unknown, never a silent pass.
+    the verdict is then unknown, never a silent pass. `inputs` is set when the value was
+    computed from others (a formula, arithmetic): one Evidence per input, each with its value,
+    unit, date and record.
     """
 
     explanation: str
@@ -52,6 +54,7 @@ class Evidence:
     reference_range: tuple[int | float | None, int | float | None] | None = None
     error: str | None = None
     time: ClockTime | None = None  # the record's time of day on `date`, when the data give one
+    inputs: tuple[Evidence, ...] = ()
 
     def __init__(
         self,
@@ -68,6 +71,7 @@ class Evidence:
         reference_range: tuple[int | float | None, int | float | None] | None = None,
         error: str | None = None,
         time: ClockTime | None = None,
+        inputs: tuple[Evidence, ...] = (),
     ) -> None:
         # attrs' own __init__ for a frozen class sets each slot through object.__setattr__;
         # the slots' descriptors do the same write 40% faster (1.0 against 1.6 us), and the
@@ -86,10 +90,12 @@ class Evidence:
         _set_reference_range(self, reference_range)
         _set_error(self, error)
         _set_time(self, time)
+        _set_inputs(self, inputs)
 
 
 (_set_explanation, _set_source, _set_subject, _set_truth, _set_value, _set_unit, _set_date,
- _set_ref, _set_threshold, _set_threshold_unit, _set_reference_range, _set_error, _set_time) = (
+ _set_ref, _set_threshold, _set_threshold_unit, _set_reference_range, _set_error, _set_time,
+ _set_inputs) = (
     getattr(Evidence, f.name).__set__ for f in attrs.fields(Evidence))
 if [(p.name, p.default) for p in list(inspect.signature(Evidence.__init__).parameters.values())[1:]] \
         != [(f.name, f.default if f.default is not attrs.NOTHING else inspect.Parameter.empty)

@@ -50,8 +50,10 @@ from engine.results import (
 from engine.timeline import PatientIndex, disposition_effect
 from protocol import expr as ex
 from protocol.design import DataItem
+from protocol.resolve import resolve
 from protocol.stopping import Discontinue, FollowUp, PatientRule, Retest, Withdraw
 from protocol.timing import Calendar
+from protocol.trial import Trial
 
 
 @attrs.frozen
@@ -68,9 +70,17 @@ class CompiledRule:
         lambda self: compile_condition(self.rule.condition), takes_self=True))
 
 
-def compile_rules(rules: Sequence[PatientRule], all_interventions: tuple[str, ...]) -> list[CompiledRule]:
+def compile_rules(rules: Sequence[PatientRule], all_interventions: tuple[str, ...],
+                  trial: Trial | None = None) -> list[CompiledRule]:
+    """The rules ready to evaluate; with the trial, their conditions' definitions, tables,
+    panels and attribute units are resolved (protocol.resolve)."""
     out = []
-    for i, r in enumerate(rules, 1):
+    for i, written in enumerate(rules, 1):
+        r = written
+        if trial is not None:
+            condition = resolve(written.condition, trial)
+            if condition is not written.condition:
+                r = attrs.evolve(written, condition=condition)
         a = r.action
         if isinstance(a, Discontinue):
             action, ivs = "discontinue", a.interventions
@@ -80,7 +90,7 @@ def compile_rules(rules: Sequence[PatientRule], all_interventions: tuple[str, ..
             action, ivs = "follow_up", all_interventions
         else:
             action, ivs = "retest", ()
-        name = r.name or f"rule {i}: {action} when {describe.expr(r.condition)}"
+        name = r.name or f"rule {i}: {action} when {describe.expr(written.condition)}"
         kinds = referenced_kinds(r.condition)
         if r.unless is not None:
             kinds = kinds | {r.unless.kind}

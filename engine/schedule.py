@@ -39,6 +39,7 @@ Anchors are dated in the topological order of the anchor graph (protocol.anchors
 from __future__ import annotations
 
 import datetime
+import math
 import operator
 from typing import Final
 
@@ -50,11 +51,13 @@ from engine.conformance import Actual, Planned, match
 from engine.cycles import CycleSpec, plan_cycles, procedure_items
 from engine.expressions import Scope, normalize_sex, start_of
 from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent, fast_constructor
+from engine.periods import PeriodSpec, plan_periods
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
 from engine.timepoints import TimedRun, TimepointsSpec
 from protocol.anchors import anchor_node, build_graph
 from protocol.design import Regimen
+from protocol.expr import PeriodDoseAnchor
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -65,6 +68,7 @@ from protocol.schedule import (
     DayRange,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
     RepeatFor,
     RepeatTimes,
@@ -76,7 +80,12 @@ from protocol.timing import Calendar, Window
 from protocol.trial import Trial
 from protocol.vocab import ActivityKind, DataKind
 
-MAX_OCCURRENCES = 5000  # an open-ended repeat is planned through the as-of date, at most this
+# A repeat is planned occurrence by occurrence. Every occurrence whose window opens by the data
+# cut is planned (it may be on time, late or missed), up to MAX_DUE_OCCURRENCES (a daily dose
+# for 270 years); later ones (not yet due) only while fewer than MAX_OCCURRENCES are planned.
+# Whatever is left out is said in a note on the patient, never dropped without a word.
+MAX_OCCURRENCES = 5000
+MAX_DUE_OCCURRENCES = 100_000
 
 
 def _window(w: Window | None, cal: Calendar) -> tuple[int, int]:
@@ -139,7 +148,7 @@ class ActivitySpec:
     """One item (data item or intervention) of a repeating/listed activity."""
 
     __slots__ = ("atype", "item", "arms", "condition", "epoch", "before", "after", "offsets",
-                 "start", "every", "until", "order", "source", "sex")
+                 "start", "every", "until", "order", "source", "sex", "stop", "times")
 
     def __init__(self, act: Activity, item: str, atype: str, cal: Calendar, order: int):
         self.atype = atype
@@ -155,6 +164,8 @@ class ActivitySpec:
         self.start = 0
         self.every = 0
         self.offsets: list[tuple[int, str]] | None = None
+        self.stop: int | float = math.inf  # a repeat's end (exclusive), `for` a duration
+        self.times = -1  # a repeat's number of occurrences, or -1
         t = act.timing
         if isinstance(t, AtTimes):
             self.offsets = [(round(p.days(cal)), str(p)) for p in t.points]
@@ -163,20 +174,25 @@ class ActivitySpec:
             self.start = round(t.start.days(cal))
             self.every = max(1, round(t.every.days(cal)))
             end = t.end
+            # A repeat of at most MAX_OCCURRENCES is the same for every patient: planned here,
+            # once. A longer one is planned per patient, up to the data cut (`repeat`).
             if isinstance(end, RepeatFor):
-                limit = self.start + end.duration.days(cal)
-                offs: list[tuple[int, str]] = []
-                d = self.start
-                while d < limit and len(offs) < MAX_OCCURRENCES:
-                    offs.append((d, _label_day(d, cal)))
-                    d += self.every
-                self.offsets = offs
+                self.stop = self.start + end.duration.days(cal)
+                count = max(0, math.ceil((self.stop - self.start) / self.every))
             elif isinstance(end, RepeatTimes):
-                self.offsets = [(self.start + k * self.every, _label_day(self.start + k * self.every, cal))
-                                for k in range(min(end.times, MAX_OCCURRENCES))]
+                self.times = end.times
+                count = end.times
             else:
                 assert isinstance(end, RepeatUntil)
                 self.until = anchor_node(end.anchor)
+                count = -1
+            if 0 <= count <= MAX_OCCURRENCES:
+                offsets: list[tuple[int, str]] = []
+                d = self.start
+                while d < self.stop and (self.times < 0 or len(offsets) < self.times):
+                    offsets.append((d, _label_day(d, cal)))
+                    d += self.every
+                self.offsets = offsets
 
 
 class SchedulePlan:
@@ -199,6 +215,9 @@ class SchedulePlan:
         self.interventions = tuple(i.name for i in trial.interventions)
         self.group_ranks: dict[tuple[str, str], int | float] = {}
         self.cycles: list[CycleSpec] = []
+        self.periods: list[PeriodSpec] = []
+        self.period_visits: set[str] = set()
+        # interventions dosed by a cycles or periods block (planned there, not from a regimen)
         self.cycle_doses: set[str] = set()
         self.timepoints: list[TimepointsSpec] = []
         if sched is None:
@@ -215,6 +234,8 @@ class SchedulePlan:
                 self.cycles.append(CycleSpec(it, cal, n, procedures))
             elif isinstance(it, Timepoints):
                 self.timepoints.append(TimepointsSpec(it, cal, n, procedures))
+            elif isinstance(it, Periods):
+                self.periods.append(PeriodSpec(it, trial, n))
             else:
                 for item in it.items:
                     if it.kind is ActivityKind.DOSE:
@@ -225,7 +246,7 @@ class SchedulePlan:
                     else:
                         atype = "assess"
                     self.activities.append(ActivitySpec(it, item, atype, cal, n))
-        graph = build_graph(sched)
+        graph = build_graph(sched, trial.period_count)
         try:
             self.order = list(nx.topological_sort(graph))
         except nx.NetworkXUnfeasible:
@@ -241,12 +262,21 @@ class SchedulePlan:
         for c in self.cycles:
             self.assess_kinds.update(it.item for it in c.items if it.atype != "dose")
             self.cycle_doses |= c.dose_items
+        for tspec in self.timepoints:
+            # timed from a study period's dose: the period's epoch (`treatment_2`)
+            ref = tspec.anchor_ref
+            if isinstance(ref, PeriodDoseAnchor) and tspec.epoch is None and self.periods:
+                tspec.epoch = self.periods[0].epoch(ref.period)
+        for ps in self.periods:
+            self.assess_kinds.update(a.item for a in ps.activities if a.atype != "dose")
+            self.assess_kinds.update(k for v in ps.visits for k in v.activities)
+            self.cycle_doses |= ps.dose_items
+            self.period_visits |= ps.visit_names
         for v in self.visits.values():
             self.assess_kinds.update(v.activities)
         for tpoints in self.timepoints:
             self.assess_kinds.update(it.item for it in tpoints.items)
-        self.arm_interventions = {arm.name: tuple(ai.intervention for ai in arm.interventions)
-                                  for arm in trial.arms}
+        self.arm_interventions = {arm.name: arm.given() for arm in trial.arms}
         self.regimens = {}
         for arm in trial.arms:
             for ai in arm.interventions:
@@ -272,6 +302,13 @@ class SchedulePlan:
         for tblock in self.timepoints:
             for titem in tblock.items:
                 self._rank((titem.atype, titem.item), tblock.order)
+        for ps in self.periods:
+            for pv in ps.visits:
+                self._rank(("visit", pv.name), ps.order)
+                for kind in pv.activities:
+                    self._rank(("assess", kind), ps.order + 0.5)
+            for pa in ps.activities:
+                self._rank((pa.atype, pa.item), ps.order)
 
     def _rank(self, key: tuple[str, str], rank: int | float) -> None:
         if rank < self.group_ranks.get(key, float("inf")):
@@ -372,6 +409,12 @@ class _Run:
         self.arm_ivs = plan.arm_interventions.get(arm, ()) if arm is not None else ()
         self.actual_lists: dict[tuple[str, str], list[Actual]] = {}  # matched while planning
         self.cycle_cuts: dict[tuple[str, str], tuple[int, str]] = {}  # a cycles block's end
+        # planned occurrences kept out of matching (a study period that never started)
+        self.apart: dict[tuple[str, str], list[Planned]] = {}
+        # `first/last dose of period k` -> the record dating it (None: none), why it is pending
+        # (not yet due), why it will not happen and its day's name (`P2D1`) (engine.periods;
+        # for sub-day timepoints)
+        self.period_doses: dict[str, tuple[Actual | None, str | None, str | None, str]] = {}
         self.scope: Scope | None = None  # for the conditions of event-triggered visits
         # the rows of each activity group once settled (timepoints read their doses' rows)
         self.rows_by_group: dict[tuple[str, str], list[ScheduleRow]] = {}
@@ -443,16 +486,18 @@ class _Run:
         self.node[plan.root or ""] = self.root
         self.map_labels()
         for name in self.idx.visits:
-            if name is not None and name not in plan.visits:
+            if name is not None and name not in plan.visits and name not in plan.period_visits:
                 self.group("visit", name)
                 self.unplanned_visit_reason[name] = f"'{name}' is not a visit of the protocol"
         for iv in self.idx.doses:
             self.group("dose", iv)
         for cycles in plan.cycles:
             plan_cycles(self, cycles)
+        for periods in plan.periods:
+            plan_periods(self, periods)
         for node in plan.order:
-            if node == plan.root:
-                continue
+            if node == plan.root or node in self.node:
+                continue  # the root, and the periods' doses (dated while planning them)
             if node in plan.visits:
                 self.node[node] = self.plan_visit(plan.visits[node])
             elif node.startswith("first dose of "):
@@ -646,6 +691,10 @@ class _Run:
         for v in self.plan.visits.values():
             names[v.label.strip().casefold()] = v.name
             names[v.name.casefold()] = v.name
+        for ps in self.plan.periods:
+            for pv in ps.visits:
+                names[pv.label.strip().casefold()] = pv.name
+                names[pv.name.casefold()] = pv.name
         for i in range(s.until(self.as_of_date)):
             ev = s.events[i]
             assert isinstance(ev, VisitEvent)
@@ -768,16 +817,58 @@ class _Run:
             else:
                 end = t + step.duration.days(cal)
             d = t
-            while d < end and len(out) < MAX_OCCURRENCES:
+            cut = self.as_of - self.root
+            while d < end:
+                if len(out) >= MAX_OCCURRENCES and (
+                    round(d) > cut or len(out) >= MAX_DUE_OCCURRENCES
+                ):
+                    self.cap_note(iv, len(out), math.ceil((end - d) / e), round(d) <= cut, True)
+                    return out, every
                 out.append((round(d), 0, 0, _label_day(round(d), cal), None))
                 d += e
             t = end
         return out, every
 
+    def repeat(self, item: str, first: int, every: int, stop: int | float, times: int,
+               before: int) -> list[tuple[int, str]]:
+        """The offsets `first`, `first + every`, ... before `stop` (and at most `times` of
+        them, unless -1): every one whose window opens by the data cut, up to
+        MAX_DUE_OCCURRENCES, and later ones while fewer than MAX_OCCURRENCES are planned; a
+        note on the patient says how many were left out."""
+        cut = self.as_of - self.root + before  # the last offset whose window opens by the cut
+        out: list[tuple[int, str]] = []
+        d = first
+        while d < stop and (times < 0 or len(out) < times):
+            if len(out) >= MAX_OCCURRENCES and (d > cut or len(out) >= MAX_DUE_OCCURRENCES):
+                left = times - len(out) if times >= 0 else -1
+                if stop != math.inf:
+                    by_stop = math.ceil((stop - d) / every)
+                    left = by_stop if left < 0 else min(left, by_stop)
+                self.cap_note(item, len(out), left, d <= cut, False)
+                break
+            out.append((d, _label_day(d, self.plan.calendar)))
+            d += every
+        return out
+
+    def cap_note(self, item: str, planned: int, left: int, due: bool, more_steps: bool) -> None:
+        """The note that says a repeat was not planned to its end (see MAX_OCCURRENCES)."""
+        more = "at least " if more_steps else ""
+        if due:
+            self.out.notes.append(
+                f"{item}: only the first {planned:,} occurrences are planned and evaluated; "
+                f"{more}{left:,} more, due by the data cut, are not (at most "
+                f"{MAX_DUE_OCCURRENCES:,} are)")
+        else:
+            cut = datetime.date.fromordinal(self.as_of).isoformat()
+            self.out.notes.append(
+                f"{item}: {more}{left:,} later occurrences, not yet due at the data cut "
+                f"{cut}, are not planned (at most {MAX_OCCURRENCES:,} occurrences are)")
+
     def spec_offsets(self, s: ActivitySpec) -> list[tuple[int, str]]:
         if s.offsets is not None:
             return s.offsets
-        assert s.until is not None
+        if s.until is None:
+            return self.repeat(s.item, s.start, s.every, s.stop, s.times, s.before)
         until = self.node_date(s.until)
         if until is None:
             event_like = s.until in self.plan.declared_anchors or not (
@@ -790,12 +881,7 @@ class _Run:
             last = self.as_of - self.root
         else:
             last = until - self.root
-        out: list[tuple[int, str]] = []
-        d = s.start
-        while d <= last and len(out) < MAX_OCCURRENCES:
-            out.append((d, _label_day(d, self.plan.calendar)))
-            d += s.every
-        return out
+        return self.repeat(s.item, s.start, s.every, last + 1, -1, s.before)
 
     def plan_activity(self, s: ActivitySpec) -> None:
         if not self.applies(s.arms):
@@ -884,6 +970,10 @@ class _Run:
                 match(planned, actuals, named=atype == "visit")
             if atype == "dose":
                 self.out.dose_actuals[activity] = actuals
+            apart = self.apart.get(key) if self.apart else None
+            if apart:
+                # occurrences of a study period that never started: shown, never matched
+                planned = sorted(planned + apart, key=_BY_NOMINAL)
             rows_by_group[key] = self.settle_group(atype, activity, planned, actuals)
         # rows in schedule order: activities by the first schedule item that plans them
         na: dict[tuple[str, str], list[ScheduleRow]] = {}
@@ -964,6 +1054,8 @@ class _Run:
                     status = _NOT_APPLICABLE
                     reason = (f"{activity} was not collected for this patient: the data "
                               "cannot tell whether it was done")
+                elif p.pending is not None:
+                    status, reason = _NOT_DUE, p.pending
                 elif hi < as_of:
                     status, reason = _MISSED, _MISSED_WHY
                 else:
@@ -973,9 +1065,13 @@ class _Run:
                 if d < lo:
                     status, deviation = _EARLY, d - lo
                     reason = f"{lo - d} day(s) before the window opened"
+                    if p.note is not None:
+                        reason += ": " + p.note
                 elif d > hi:
                     status, deviation = _LATE, d - hi
                     reason = f"{d - hi} day(s) after the window closed"
+                    if p.note is not None:
+                        reason += ": " + p.note
                 else:
                     status, deviation = _ON_TIME, 0
             actual_date = actual_day = ref = amount = unit = None

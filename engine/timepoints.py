@@ -39,7 +39,7 @@ from engine.patient import MICROS_PER_DAY, ClockTime, DoseEvent
 from engine.results import RowTiming, ScheduleRow, Status
 from engine.timed_select import compile_anchor_stamp
 from protocol.anchors import anchor_node
-from protocol.expr import AnchorRef
+from protocol.expr import AnchorRef, PeriodDoseAnchor
 from protocol.schedule import DoseOnDays, Timepoints
 from protocol.timing import PREDOSE, Calendar, Duration, TimeUnit, elapsed_code
 
@@ -110,6 +110,11 @@ class TimepointsSpec:
         if isinstance(ref, DoseOnDays):
             self.intervention = ref.intervention
             self.days = [(round(d.days(cal)), str(d)) for d in ref.days]
+            after = "post-dose"
+        elif isinstance(ref, PeriodDoseAnchor):
+            # rows named after the period's dose day, as cycles' are: `P2D1 0.5 h post-dose`
+            self.anchor_ref = ref
+            self.anchor = anchor_node(ref)
             after = "post-dose"
         else:
             self.anchor_ref = ref
@@ -328,6 +333,8 @@ class TimedRun:
                     ref.na_reason = f"no {iv} is planned or recorded on {day_text}"
             return refs
         assert spec.anchor_ref is not None and spec.anchor is not None
+        if isinstance(spec.anchor_ref, PeriodDoseAnchor):
+            return [self.period_reference(spec.anchor)]
         if self.scope is None:
             self.scope = Scope(run.idx, run.as_of_date, run.plan.calendar, run.plan.items)
         stamp = compile_anchor_stamp(spec.anchor_ref)(self.scope)
@@ -343,6 +350,25 @@ class TimedRun:
         else:
             return []  # an event that did not happen plans nothing (as a visit `on` it)
         return [ref]
+
+    def period_reference(self, node: str) -> Reference:
+        """`first dose of period 2`: the record engine.periods dated the period's dose by (its
+        date and time of day); pending while the period may still start; not applicable, with
+        the period's reason, when it did not start."""
+        run = self.run
+        rec, pending, reason, label = run.period_doses.get(node, (None, None, None, ""))
+        planned_day = run.node_date(node)
+        ref = Reference(node, label, planned_day if planned_day is not None else run.root, 0)
+        if rec is not None:
+            ev = rec.event
+            ref.day = rec.day
+            if isinstance(ev, DoseEvent) and ev.start.toordinal() == rec.day:
+                ref.time = ev.start_time
+        elif pending is not None:
+            ref.pending = True
+        else:
+            ref.na_reason = reason or f"the {node} was not given"
+        return ref
 
     # ---- matching ----------------------------------------------------------------------------
 

@@ -8,14 +8,22 @@ plan each patient's dates in a valid order.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
-from protocol.expr import AggregateFn, AnchorRef, DoseAnchor, EventAnchor, NamedAnchor
+from protocol.expr import (
+    AggregateFn,
+    AnchorRef,
+    DoseAnchor,
+    EventAnchor,
+    NamedAnchor,
+    PeriodDoseAnchor,
+)
 from protocol.schedule import (
     AfterAnchor,
     Cycles,
     DoseOnDays,
     OnEvent,
+    Periods,
     Repeat,
     RepeatUntil,
     Schedule,
@@ -25,6 +33,12 @@ from protocol.schedule import (
 from protocol.source import Span
 from protocol.vocab import ActivityKind
 
+if TYPE_CHECKING:
+    import networkx as nx
+
+# An edge's span, by source and then destination, in the order the edges were first made.
+Edges = dict[str, dict[str, Span | None]]
+
 
 def anchor_node(ref: AnchorRef) -> str:
     """The graph node of an anchor reference: `randomization`, `last dose of peg_ifn`."""
@@ -33,20 +47,29 @@ def anchor_node(ref: AnchorRef) -> str:
     if isinstance(ref, DoseAnchor):
         which = "first" if ref.which is AggregateFn.FIRST else "last"
         return f"{which} dose of {ref.intervention}"
+    if isinstance(ref, PeriodDoseAnchor):
+        which = "first" if ref.which is AggregateFn.FIRST else "last"
+        return f"{which} dose of period {ref.period}"
     assert isinstance(ref, EventAnchor)
     return f"{ref.which.value} {ref.kind}"
 
 
-def build_graph(schedule: Schedule) -> nx.DiGraph:
-    """Edges run from an anchor to what is timed from it; each edge keeps the span that made it."""
-    graph = nx.DiGraph()
+def dependencies(schedule: Schedule, period_count: int = 0) -> Edges:
+    """Every anchor's dependants: an edge runs from an anchor to what is timed from it and keeps
+    the span that made it (the last one, when two statements make the same edge).
+
+    `period_count` is the number of study periods (Trial.period_count): each period's first
+    dose is timed from the last dose of the period before, the first from the schedule's
+    anchor."""
+    edges: Edges = {}
     root = schedule.anchor
-    graph.add_node(root)
+    edges[root] = {}
     for decl in schedule.anchors:
-        graph.add_node(decl.name)
+        edges.setdefault(decl.name, {})
 
     def depend(src: str, dst: str, span: Span | None) -> None:
-        graph.add_edge(src, dst, span=span)
+        edges.setdefault(src, {})[dst] = span
+        edges.setdefault(dst, {})
 
     for item in schedule.items:
         if isinstance(item, Visit):
@@ -61,7 +84,22 @@ def build_graph(schedule: Schedule) -> nx.DiGraph:
         if isinstance(item, Timepoints):
             # timed from a dose of each listed day or from an anchor; nothing is timed from them
             if not isinstance(item.reference, DoseOnDays):
-                graph.add_node(anchor_node(item.reference))
+                edges.setdefault(anchor_node(item.reference), {})
+            continue
+        if isinstance(item, Periods):
+            previous = root
+            for k in range(1, period_count + 1):
+                first, last = f"first dose of period {k}", f"last dose of period {k}"
+                depend(previous, first, item.span)
+                depend(first, last, item.span)
+                previous = last
+            for act in item.doses:
+                for drug in act.items:
+                    first, last = f"first dose of {drug}", f"last dose of {drug}"
+                    depend(root, first, act.span or item.span)
+                    depend(first, last, act.span or item.span)
+                    if period_count:
+                        depend(previous, last, act.span or item.span)
             continue
         if isinstance(item, Cycles):
             # each cycle is timed from the one before, from the root; the block ends at its
@@ -75,7 +113,7 @@ def build_graph(schedule: Schedule) -> nx.DiGraph:
                         for event in item.until:
                             depend(event, last, item.span)
             for event in item.until:
-                graph.add_node(event)
+                edges.setdefault(event, {})
             continue
         timing = item.timing
         if item.kind is ActivityKind.DOSE:
@@ -86,16 +124,54 @@ def build_graph(schedule: Schedule) -> nx.DiGraph:
                 if isinstance(timing, Repeat) and isinstance(timing.end, RepeatUntil):
                     depend(anchor_node(timing.end.anchor), last, timing.end.span or item.span)
         elif isinstance(timing, Repeat) and isinstance(timing.end, RepeatUntil):
-            graph.add_node(anchor_node(timing.end.anchor))
+            edges.setdefault(anchor_node(timing.end.anchor), {})
+    return edges
+
+
+def build_graph(schedule: Schedule, period_count: int = 0) -> nx.DiGraph:
+    """The dependencies as a networkx graph (the engine orders each patient's dates by it);
+    each edge keeps its span."""
+    import networkx as nx  # about 0.3 s: only the engine needs it, not `trialcode check`
+
+    graph = nx.DiGraph()
+    edges = dependencies(schedule, period_count)
+    graph.add_nodes_from(edges)  # first, in the order they were met (the engine's date order)
+    for src, targets in edges.items():
+        for dst, span in targets.items():
+            graph.add_edge(src, dst, span=span)
     return graph
 
 
-def find_cycle(graph: nx.DiGraph) -> tuple[list[str], Span | None] | None:
-    """A cycle of anchors as a closed path (`a -> b -> a`) and the span of one of its edges."""
-    try:
-        edges = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        return None
-    path = [edges[0][0]] + [dst for _, dst in edges]
-    span = next((graph.edges[e]["span"] for e in edges if graph.edges[e].get("span")), None)
-    return path, span
+def find_cycle(
+    schedule: Schedule, period_count: int = 0
+) -> tuple[list[str], Span | None] | None:
+    """A cycle of anchors as a closed path (`a -> b -> a`) and the span of one of its edges.
+
+    A depth-first search without recursion (a schedule may time thousands of visits one from
+    another), from the nodes in the order they were made."""
+    edges = dependencies(schedule, period_count)
+    done: set[str] = set()
+    for start in edges:
+        if start in done:
+            continue
+        path = [start]
+        on_path = {start: 0}
+        pending = [iter(edges[start])]
+        done.add(start)
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                del on_path[path.pop()]
+                pending.pop()
+                continue
+            if nxt in on_path:
+                cycle = path[on_path[nxt]:] + [nxt]
+                spans = (edges[a][b] for a, b in zip(cycle, cycle[1:], strict=False))
+                return cycle, next((s for s in spans if s is not None), None)
+            if nxt in done:
+                continue
+            done.add(nxt)
+            on_path[nxt] = len(path)
+            path.append(nxt)
+            pending.append(iter(edges[nxt]))
+    return None

@@ -10,9 +10,12 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from protocol import expr as ex
-from protocol.anchors import build_graph, find_cycle
+from protocol.anchors import find_cycle
+from protocol.check_values import NUMERIC_KINDS, ValueType, ValueTypes, is_computed, units_fit
 from protocol.design import DataItem, DoseStep
 from protocol.errors import Diagnostic, Severity
+from protocol.formulas import FUNCTION_NAMES
+from protocol.interim_check import check_interim_rule
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -25,7 +28,10 @@ from protocol.schedule import (
     DoseOnDays,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
+    RepeatFor,
+    RepeatTimes,
     RepeatUntil,
     Schedule,
     TimedActivity,
@@ -43,24 +49,16 @@ from protocol.stopping import (
     SafetyRule,
     SprtStop,
 )
-from protocol.timing import DayPoint, Duration, TimeUnit, Window
+from protocol.timing import Calendar, DayPoint, Duration, TimeUnit, Window
 from protocol.trial import Trial
 from protocol.units import UnitError, check_unit, compatible
 from protocol.vocab import ActivityKind, DataKind
 
 PATIENT_ATTRIBUTES = ("age", "sex", "arm")
 EVENT_ATTRIBUTES = ("value", "unit", "grade", "related", "serious", "term", "detected")
-BOUNDARY_FAMILIES = {
-    "pocock": False,
-    "obrien_fleming": False,
-    "wang_tsiatis": True,
-    "haybittle_peto": False,
-    "ld_obrien_fleming": False,
-    "ld_pocock": False,
-    "hwang_shih_decani": True,
-    "kim_demets": True,
-}
 _TIME_UNIT_CODES = ("a", "mo", "wk", "d", "h")
+# the kinds of data whose records carry a number (sum and mean add them up)
+_NUMERIC_KINDS = (DataKind.LAB, DataKind.VITAL, DataKind.SCORE, DataKind.MARKER)
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
@@ -84,8 +82,15 @@ class _Checker:
         self.arms = {a.name for a in trial.arms}
         schedule = trial.schedule
         self.visits = {v.name for v in schedule.visits} if schedule else set()
+        self.period_visits = {v.name for v in schedule.period_visits} if schedule else set()
         self.anchors = {a.name for a in schedule.anchors} if schedule else set()
+        self.definitions = {d.name: d for d in trial.definitions}
+        self.tables = {t.name: t for t in trial.tables}
         self.out: list[Diagnostic] = []
+        # names given to two anchors or visits: their graph node is shared, so a cycle through
+        # one is an artefact of the duplicate (reported as such), not a cycle of its own
+        self.duplicate_anchors: set[str] = set()
+        self.values = ValueTypes(self.data, self.definitions, self.tables, self.error)
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.out.append(Diagnostic(Severity.ERROR, message, span, hint))
@@ -100,6 +105,8 @@ class _Checker:
         self.check_duplicates()
         self.check_design()
         self.check_data()
+        self.check_tables()
+        self.check_definitions()
         self.check_eligibility()
         self.check_schedule()
         self.check_stopping()
@@ -114,11 +121,14 @@ class _Checker:
             ("arm", [(a.name, a.span) for a in t.arms]),
             ("data item", [(d.name, d.span) for d in t.data]),
             ("criterion", [(c.id, c.span) for c in t.eligibility.criteria]),
+            ("definition or table", [(d.name, d.span) for d in t.definitions]
+             + [(tb.name, tb.span) for tb in t.tables]),
         ]
         if t.schedule:
             groups.append(("anchor or visit",
                            [(a.name, a.span) for a in t.schedule.anchors]
-                           + [(v.name, v.span) for v in t.schedule.visits]))
+                           + [(v.name, v.span) for v in t.schedule.visits]
+                           + [(v.name, v.span) for v in t.schedule.period_visits]))
             groups.append(("epoch", [(e.name, e.span) for e in t.schedule.epochs]))
             groups.append(("timepoints block", [(b.name, b.span) for b in t.schedule.timepoints]))
             groups.append(("visit number", [(f"{v.number:g}", v.span) for v in t.schedule.visits
@@ -127,6 +137,8 @@ class _Checker:
             first: dict[str, Span | None] = {}
             for name, span in names:
                 if name in first:
+                    if what == "anchor or visit":
+                        self.duplicate_anchors.add(name)
                     where = first[name]
                     hint = f"the first is at line {where.line}" if where else None
                     self.error(f"duplicate {what} '{name}'", span, hint)
@@ -138,7 +150,7 @@ class _Checker:
     def check_design(self) -> None:
         t = self.trial
         for arm in t.arms:
-            if arm.type.needs_intervention and not arm.interventions:
+            if arm.type.needs_intervention and not arm.interventions and not arm.sequence:
                 self.error(f"arm '{arm.name}' is {arm.type.value.replace('_', ' ')} but gives no "
                            "intervention", arm.span,
                            "list its interventions in the arm's block, or make it no_intervention")
@@ -150,6 +162,7 @@ class _Checker:
         for iv in t.interventions:
             if iv.regimen:
                 self.check_regimen_units(iv.regimen.steps)
+        self.check_sequences()
         if t.allocation_ratio and t.arms and len(t.allocation_ratio) != len(t.arms):
             self.error(f"the allocation ratio has {len(t.allocation_ratio)} parts but the trial "
                        f"has {len(t.arms)} arms", t.span, "give one part per arm, in arm order")
@@ -158,6 +171,48 @@ class _Checker:
             self.error(f"the age range {pop.age_min} to {pop.age_max} is empty", pop.span)
         if t.start and t.completion and t.start > t.completion:
             self.error("the trial completes before it starts", t.span)
+
+    def check_sequences(self) -> None:
+        """Crossover arms: every sequence names known interventions, all sequences have the
+        same number of periods, and sequences and the schedule's periods come together."""
+        t = self.trial
+        with_sequence = [a for a in t.arms if a.sequence]
+        for arm in with_sequence:
+            for step in arm.sequence:
+                for name in step.interventions:
+                    if name not in self.interventions:
+                        self.error(f"undefined treatment '{name}' in the sequence of arm "
+                                   f"'{arm.name}'", step.span,
+                                   suggest(name, self.interventions)
+                                   or "a sequence names interventions, one treatment per period")
+        if with_sequence:
+            first = with_sequence[0]
+            for arm in with_sequence[1:]:
+                if len(arm.sequence) != len(first.sequence):
+                    self.error(f"arm '{arm.name}' has {len(arm.sequence)} periods in its "
+                               f"sequence, but arm '{first.name}' has {len(first.sequence)}",
+                               arm.sequence[0].span,
+                               "every sequence gives one treatment per study period")
+        periods = t.schedule.periods if t.schedule is not None else None
+        if periods is None:
+            for arm in with_sequence:
+                self.error(f"arm '{arm.name}' gives a sequence of treatments, but the schedule "
+                           "has no study periods", arm.sequence[0].span,
+                           "add a 'periods' block to the schedule")
+            return
+        for arm in t.arms:
+            if not arm.sequence and arm.type.needs_intervention:
+                self.error(f"arm '{arm.name}' has no sequence, but the schedule has study "
+                           "periods", arm.span,
+                           "give the arm's treatment in each period: 'sequence A, B'")
+        dosed = {name for a in periods.doses for name in a.items}
+        for arm in with_sequence:
+            for k, step in enumerate(arm.sequence, 1):
+                for name in step.interventions:
+                    if name in self.interventions and name not in dosed:
+                        self.error(f"arm '{arm.name}' gives {name} in period {k}, but the "
+                                   f"periods '{periods.name}' plan no dose of it", step.span,
+                                   f"add 'dose {name} at day ...' to the periods block")
 
     def check_regimen_units(self, steps: Iterable[DoseStep]) -> None:
         for step in steps:
@@ -188,6 +243,64 @@ class _Checker:
                            item.span)
             if item.low is not None and item.high is not None and item.low > item.high:
                 self.error(f"the range of '{item.name}' is empty", item.span)
+            for attribute in item.attribute_units:
+                self.check_unit_code(attribute.unit, attribute.span or item.span)
+        for d in self.trial.definitions:
+            if d.name in self.data or d.name in PATIENT_ATTRIBUTES:
+                what = "a data item" if d.name in self.data else "a patient attribute"
+                self.error(f"definition '{d.name}' has the name of {what}", d.span,
+                           "a bare name would be ambiguous: choose another name")
+
+    # ---- definitions and tables --------------------------------------------------------------
+
+    def check_tables(self) -> None:
+        for table in self.trial.tables:
+            if not table.rows:
+                self.error(f"table '{table.name}' has no rows", table.span)
+                continue
+            first = table.rows[0].value
+            for row in table.rows:
+                value = row.value
+                if isinstance(value, ex.QuantityLiteral) and value.quantity.unit is not None:
+                    if not self.check_unit_code(value.quantity.unit, row.span):
+                        continue
+                if type(value) is not type(first):
+                    self.error(f"table '{table.name}' mixes text and numbers", row.span,
+                               "every value of a table is of one kind")
+                elif isinstance(value, ex.QuantityLiteral) and isinstance(first, ex.QuantityLiteral):
+                    a = ValueType("number", first.quantity.unit)
+                    b = ValueType("number", value.quantity.unit)
+                    if not units_fit(a, b):
+                        self.error(f"table '{table.name}': {value.quantity} is not in the "
+                                   f"dimension of {first.quantity}", row.span,
+                                   "every value of a table measures the same thing")
+
+    def check_definitions(self) -> None:
+        for d in self.trial.definitions:
+            self.check_expr(d.expr, in_where=None)
+            self.values.definition_type(d.name)
+        seen: set[str] = set()
+        for d in self.trial.definitions:
+            cycle = self._definition_cycle(d.name, [], seen)
+            if cycle:
+                self.error("definitions refer to each other in a cycle: " + " -> ".join(cycle),
+                           d.span, "a definition cannot use itself, even through others")
+                break
+
+    def _definition_cycle(self, name: str, path: list[str], done: set[str]) -> list[str] | None:
+        if name in path:
+            return path[path.index(name):] + [name]
+        if name in done:
+            return None
+        definition = self.definitions.get(name)
+        if definition is None:
+            return None
+        for used in sorted(_names(definition.expr) & set(self.definitions)):
+            cycle = self._definition_cycle(used, path + [name], done)
+            if cycle:
+                return cycle
+        done.add(name)
+        return None
 
     # ---- expressions -------------------------------------------------------------------------
 
@@ -199,20 +312,47 @@ class _Checker:
             self.warning("no reference time for eligibility", elig.criteria[0].span,
                          "add 'eligibility assessed at <anchor>' or a schedule")
         for criterion in elig.criteria:
-            self.check_expr(criterion.expr, in_where=None)
+            self.check_condition(criterion.expr)
+
+    def check_condition(self, node: ex.Expr) -> None:
+        """A criterion's or rule's expression: it must be a condition, not a bare value."""
+        self.check_expr(node, in_where=None)
+        defined_value = isinstance(node, ex.Name) and node.name in self.definitions and \
+            self.values.definition_type(node.name).kind in ("number", "text")
+        if is_computed(node) or isinstance(node, (ex.AgeAt, ex.Panel)) or defined_value:
+            self.error("this is a value, not a condition", node.span,
+                       "compare it, e.g. '... >= 60 mL/min'")
 
     def check_anchor_name(self, name: str, span: Span | None) -> None:
         known = self.anchors | self.visits
-        if name not in known:
+        if name in self.period_visits:
+            self.error(f"visit '{name}' is planned in every study period: it cannot time "
+                       "anything by itself", span,
+                       "time from a period's dose instead, e.g. 'last dose of period 2'")
+        elif name not in known:
             self.error(f"undefined anchor '{name}'", span,
                        suggest(name, known) or "declare it in the schedule: 'anchor NAME'")
 
-    def check_anchor(self, ref: ex.AnchorRef) -> None:
+    def check_anchor(self, ref: ex.AnchorRef, in_schedule: bool = False) -> None:
         if isinstance(ref, ex.NamedAnchor):
             self.check_anchor_name(ref.name, ref.span)
         elif isinstance(ref, ex.DoseAnchor):
             if ref.intervention not in self.interventions:
                 self.undefined("intervention", ref.intervention, ref.span, self.interventions)
+        elif isinstance(ref, ex.PeriodDoseAnchor):
+            which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
+            count = self.trial.period_count
+            sched = self.trial.schedule
+            if not in_schedule:
+                self.error(f"'{which} dose of period {ref.period}' times the schedule only",
+                           ref.span, "select data relative to an anchor event, or to the "
+                           "first or last dose of an intervention")
+            elif sched is None or sched.periods is None:
+                self.error(f"'{which} dose of period {ref.period}': the schedule has no study "
+                           "periods", ref.span, "add a 'periods' block to the schedule")
+            elif count and ref.period > count:
+                self.error(f"there is no period {ref.period}: the arms' sequences have "
+                           f"{count} period{'s' if count != 1 else ''}", ref.span)
         else:
             self.data_ref(ref.kind, ref.span)
 
@@ -231,12 +371,39 @@ class _Checker:
                     temporal.duration.amount == 0:
                 self.error(f"'strictly within {temporal.duration}' selects nothing: the window "
                            "is empty", temporal.span, "give a duration, or drop 'strictly'")
+            if isinstance(temporal, ex.WithinLongest):
+                self.check_longest(temporal, item)
         if sel.where is not None:
             self.check_expr(sel.where, in_where=item)
         return item
 
     def check_expr(self, node: ex.Expr, in_where: DataItem | None) -> None:  # noqa: C901
-        if isinstance(node, (ex.And, ex.Or)):
+        if isinstance(node, ex.Arithmetic):
+            self.check_expr(node.left, in_where)
+            self.check_expr(node.right, in_where)
+        elif isinstance(node, ex.Power):
+            self.check_expr(node.base, in_where)
+        elif isinstance(node, ex.Call):
+            if node.function not in FUNCTION_NAMES:
+                self.error(f"unknown function '{node.function}'", node.span,
+                           suggest(node.function, FUNCTION_NAMES)
+                           or "known: " + ", ".join(FUNCTION_NAMES))
+            for arg in node.arguments:
+                self.check_expr(arg.value, in_where)
+        elif isinstance(node, ex.AgeAt):
+            self.check_anchor(node.anchor)
+        elif isinstance(node, ex.Lookup):
+            if node.table not in self.tables:
+                self.undefined("table", node.table, node.span, self.tables)
+            self.check_expr(node.key, in_where)
+            key = self.values.type_of(node.key, in_where)
+            if key.kind in ("number", "bool"):
+                self.error(f"a table is looked up by text, not by {key.describe()}",
+                           node.key.span)
+        elif isinstance(node, ex.Panel):
+            self.error("a panel is compared or tested as a whole", node.span,
+                       "e.g. 'all of latest (alt, ast) <= 2.5 x ULN'")
+        elif isinstance(node, (ex.And, ex.Or)):
             for operand in node.operands:
                 self.check_expr(operand, in_where)
         elif isinstance(node, ex.Not):
@@ -250,28 +417,46 @@ class _Checker:
             if node.lasting and item and item.kind not in (DataKind.CONDITION, DataKind.EVENT):
                 self.error(f"'lasting' needs an interval (a condition or an event); "
                            f"'{item.name}' is a {item.kind.value}", node.lasting.span)
+        elif isinstance(node, ex.Statistic):
+            self.check_statistic(node)
+        elif isinstance(node, ex.CountDistinct):
+            item = self.check_selection(node.selection)
+            if item is not None:
+                self.check_attribute(item, node.attribute, node.span)
+        elif isinstance(node, ex.Continuous):
+            self.check_continuous(node)
         elif isinstance(node, ex.LogReduction):
             item = self.check_selection(node.selection)
             if item and item.kind is not DataKind.MARKER:
                 self.error(f"log_reduction needs a marker; '{item.name}' is a {item.kind.value}",
                            node.span)
         elif isinstance(node, ex.Compare):
-            self.check_expr(node.left, in_where)
+            self.check_operand(node.left, in_where)
             self.check_expr(node.right, in_where)
-            self.check_comparison(node.left, node.right, node.span)
+            self.check_comparison(node.left, node.right, node.span, in_where)
         elif isinstance(node, ex.InRange):
-            self.check_expr(node.operand, in_where)
+            self.check_operand(node.operand, in_where)
+            if node.unit is not None and self.check_unit_code(node.unit, node.span):
+                self.check_range_unit(node, in_where)
         elif isinstance(node, ex.InSet):
-            self.check_expr(node.operand, in_where)
+            self.check_operand(node.operand, in_where)
             for value in node.values:
-                self.check_comparison(node.operand, value, node.span)
+                self.check_comparison(node.operand, value, node.span, in_where)
         elif isinstance(node, ex.Test):
-            self.check_expr(node.operand, in_where)
-            item = self.item_of(node.operand)
-            wants_marker = node.test in (ex.TestKind.DETECTABLE, ex.TestKind.UNDETECTABLE)
-            if wants_marker and item and item.kind is not DataKind.MARKER:
-                self.error(f"'is {node.test.value}' needs a marker; '{item.name}' is a "
-                           f"{item.kind.value}", node.span)
+            self.check_operand(node.operand, in_where)
+            for item in self.items_of(node.operand):
+                wants_marker = node.test in (ex.TestKind.DETECTABLE, ex.TestKind.UNDETECTABLE)
+                wants_lab = node.test in (ex.TestKind.NORMAL, ex.TestKind.ABNORMAL)
+                if wants_marker and item.kind is not DataKind.MARKER:
+                    self.error(f"'is {node.test.value}' needs a marker; '{item.name}' is a "
+                               f"{item.kind.value}", node.span)
+                if wants_lab and item.kind is not DataKind.LAB:
+                    self.error(f"'is {node.test.value}' needs a lab with a reference range; "
+                               f"'{item.name}' is a {item.kind.value}", node.span)
+            if node.test in (ex.TestKind.NORMAL, ex.TestKind.ABNORMAL) and not isinstance(
+                    node.operand, (ex.Aggregate, ex.Panel)):
+                self.error(f"'is {node.test.value}' tests a lab result, e.g. 'latest alt is "
+                           f"{node.test.value}'", node.span)
         elif isinstance(node, ex.Consecutive):
             item = self.data_ref(node.kind, node.span)
             self.check_expr(node.threshold, None)
@@ -283,7 +468,122 @@ class _Checker:
                 self.error(f"'rises ... log' needs a marker; '{item.name}' is a "
                            f"{item.kind.value}", node.span)
 
+    def check_operand(self, node: ex.Expr, in_where: DataItem | None) -> None:
+        if isinstance(node, ex.Panel):
+            self.check_panel(node)
+        else:
+            self.check_expr(node, in_where)
+
+    def check_panel(self, panel: ex.Panel) -> None:
+        for kind in panel.kinds:
+            item = self.data_ref(kind, panel.span)
+            if item is not None and item.kind not in NUMERIC_KINDS:
+                article = "an" if item.kind.value[0] in "aeiou" else "a"
+                self.error(f"a panel holds results with values; '{kind}' is {article} "
+                           f"{item.kind.value}", panel.span)
+        if panel.temporal is not None:
+            self.check_anchor(panel.temporal.anchor)
+        if len(panel.kinds) < 2:
+            self.warning("a panel of one item", panel.span, "write it without 'all of'")
+
+    def check_range_unit(self, node: ex.InRange, in_where: DataItem | None) -> None:
+        value = self.values.type_of(node.operand, in_where)
+        if value.kind != "number":
+            return
+        if value.unit is None:
+            self.error(f"the range is in {node.unit} but {_what(node.operand)} has no unit",
+                       node.span, "leave the unit out")
+        elif not units_fit(value, ValueType("number", node.unit)):
+            self.error(f"cannot compare {_what(node.operand)} ({value.unit}) with a range in "
+                       f"{node.unit}: the units measure different things", node.span)
+
+    def check_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
+        """An attribute named by an aggregate (`volume of blood_donation`) exists on the item."""
+        allowed = EVENT_ATTRIBUTES + item.attributes
+        if name not in allowed:
+            self.error(f"'{item.name}' has no attribute '{name}'", span,
+                       suggest(name, allowed) or f"declare it: 'attributes {name}' on "
+                       f"'{item.name}'")
+
+    def check_longest(self, t: ex.WithinLongest, item: DataItem | None) -> None:
+        """`within 90 days or 5 x half_life whichever is longer ...`: whole days, and lengths
+        the records can give (an attribute with a time unit)."""
+        for length in t.lengths:
+            if isinstance(length, ex.TableDuration):
+                continue  # made by protocol.resolve, never written
+            if isinstance(length, Duration):
+                if length.sub_day:
+                    self.error(f"'whichever is longer' counts whole days: {length} must be in "
+                               "days, weeks, months or years", length.span or t.span)
+                continue
+            if length.factor <= 0:
+                self.error(f"'{length.factor:g} x {length.attribute}' is not a length",
+                           length.span or t.span, "the multiple must be above 0")
+            if length.table is not None:
+                self.check_length_table(length, item, t.span)
+            elif item is not None:
+                self.check_attribute(item, length.attribute, length.span or t.span)
+                if length.attribute in item.attributes:
+                    self.check_time_attribute(item, length.attribute, length.span or t.span)
+
+    def check_time_attribute(self, item: DataItem, name: str, span: Span | None) -> None:
+        unit = item.attribute_unit(name)
+        if unit is None:
+            self.error(f"'{name}' of '{item.name}' is used as a duration but has no unit", span,
+                       f"declare it: 'attributes {name} in h' (or d, wk) on '{item.name}'")
+        elif not compatible(unit, "d", None):
+            self.error(f"'{name}' of '{item.name}' is in {unit}, not a time: it cannot give a "
+                       "window's length", span)
+
+    def check_length_table(self, length: ex.DataDuration, item: DataItem | None,
+                           span: Span | None) -> None:
+        """`5 x half_lives[drug]`: a declared table of durations, keyed by an attribute."""
+        if item is not None:
+            self.check_attribute(item, length.attribute, length.span or span)
+        assert length.table is not None
+        table = next((t for t in self.trial.tables if t.name == length.table), None)
+        if table is None:
+            self.undefined("table", length.table, length.span or span,
+                           {t.name for t in self.trial.tables})
+            return
+        for row in table.rows:
+            value = row.value
+            unit = value.quantity.unit if isinstance(value, ex.QuantityLiteral) else None
+            if unit is None or not compatible(unit, "d", None):
+                self.error(f"table '{table.name}' gives a window's length, but its value for "
+                           f"\"{row.key}\" is not a duration", row.span or length.span or span,
+                           "give each value with a time unit: '36 hours', '5 days'")
+                return
+
+    def check_statistic(self, node: ex.Statistic) -> None:
+        item = self.check_selection(node.selection)
+        if item is None:
+            return
+        if node.attribute is not None:
+            self.check_attribute(item, node.attribute, node.span)
+        elif item.kind not in _NUMERIC_KINDS:
+            self.error(f"{node.fn.value} needs numbers; '{item.name}' is a {item.kind.value}",
+                       node.span, f"name the attribute to add up: '{node.fn.value}(ATTRIBUTE "
+                       f"of {item.name} ...)'" if item.kind in (DataKind.EVENT,
+                                                               DataKind.CONDITION,
+                                                               DataKind.PROCEDURE) else None)
+
+    def check_continuous(self, node: ex.Continuous) -> None:
+        item = self.check_selection(node.selection)
+        self.check_anchor(node.anchor)
+        if item is not None and node.unchanged is not None:
+            self.check_attribute(item, node.unchanged, node.span)
+        for what, d in (("the period", node.duration), ("the gap allowed", node.gap)):
+            if d is not None and d.sub_day:
+                self.error(f"'continuous' counts whole days: {what} ({d}) must be in days, "
+                           "weeks, months or years", d.span or node.span)
+        if node.duration.amount == 0:
+            self.error("'continuous ... for 0 days' asks for nothing", node.duration.span
+                       or node.span, "give the length of the period")
+
     def check_name(self, node: ex.Name, in_where: DataItem | None) -> None:
+        if in_where is None and node.name in self.definitions:
+            return
         if in_where is not None:
             allowed = EVENT_ATTRIBUTES + in_where.attributes
             if node.name not in allowed:
@@ -295,18 +595,41 @@ class _Checker:
             if node.name in self.data:
                 hint = f"say which value: 'latest {node.name} ...' or 'any {node.name} ...'"
             self.error(f"unknown name '{node.name}'", node.span,
-                       hint or "a bare name is a patient attribute: age, sex or arm")
+                       hint or suggest(node.name, self.definitions)
+                       or "a bare name is a patient attribute (age, sex or arm) or a definition")
 
     def item_of(self, node: ex.Expr) -> DataItem | None:
         """The data item an aggregate (`latest alt ...`) reads, for checking what it is compared with."""
         if isinstance(node, ex.Aggregate):
             return self.data.get(node.selection.kind)
+        if isinstance(node, ex.Statistic) and node.attribute is None:
+            item = self.data.get(node.selection.kind)
+            return item if item is not None and item.kind in _NUMERIC_KINDS else None
         return None
 
-    def check_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None) -> None:
+    def items_of(self, node: ex.Expr) -> list[DataItem]:
+        """The data items an aggregate or a panel reads."""
+        if isinstance(node, ex.Panel):
+            return [self.data[k] for k in node.kinds if k in self.data]
+        item = self.item_of(node)
+        return [item] if item is not None else []
+
+    def check_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None,
+                         in_where: DataItem | None = None) -> None:
+        if isinstance(left, ex.Panel):
+            for member in self.items_of(left):
+                self.check_threshold(member, right, span)
+            return
+        if _computes(left) or _computes(right) or self._is_definition(left) \
+                or self._is_definition(right):
+            self.check_value_comparison(left, right, span, in_where)
+            return
         item = self.item_of(left)
         if item is not None:
             self.check_threshold(item, right, span)
+            return
+        if in_where is not None and isinstance(left, ex.Name):
+            self.check_attribute_unit(in_where, left, right, span)
             return
         if isinstance(left, ex.Name) and left.name == "age":
             ok = isinstance(right, ex.QuantityLiteral) and right.quantity.unit in _TIME_UNIT_CODES
@@ -322,6 +645,49 @@ class _Checker:
             if not isinstance(left, ex.Consecutive):
                 self.error("'x ULN' and 'x LLN' compare a lab value, e.g. 'latest alt <= 3 x ULN'",
                            span)
+
+    def _is_definition(self, node: ex.Expr) -> bool:
+        return isinstance(node, ex.Name) and node.name in self.definitions
+
+    def check_value_comparison(self, left: ex.Expr, right: ex.Expr, span: Span | None,
+                               in_where: DataItem | None) -> None:
+        """A comparison involving a computed value: both sides of one kind and dimension."""
+        if isinstance(right, ex.RelativeLimit):
+            self.error("'x ULN' and 'x LLN' compare a lab result, not a computed value", span,
+                       "compare the lab itself, e.g. 'latest alt <= 3 x ULN'")
+            return
+        a = self.values.type_of(left, in_where)
+        b = self.values.type_of(right, in_where)
+        if "any" in (a.kind, b.kind):
+            return
+        if a.kind != b.kind:
+            self.error(f"cannot compare {a.describe()} with {b.describe()}", span)
+        elif a.kind == "number" and not units_fit(a, b):
+            if b.unit is None and isinstance(right, ex.QuantityLiteral):
+                self.error(f"{_what(left)} is {a.describe()}; the threshold needs a unit",
+                           right.span, f"e.g. '{right.quantity.value:g} {a.unit}'"
+                           if a.unit and "(" not in a.unit else None)
+            else:
+                self.error(f"cannot compare {a.describe()} with {b.describe()}: the units "
+                           "measure different things", span)
+
+    def check_attribute_unit(self, item: DataItem, left: ex.Name, right: ex.Expr,
+                             span: Span | None) -> None:
+        """`where volume >= 400 mL`: an attribute compared with a quantity needs a unit."""
+        if not (isinstance(right, ex.QuantityLiteral) and right.quantity.unit is not None):
+            return
+        unit = right.quantity.unit
+        declared = item.attribute_unit(left.name)
+        if declared is None and left.name == "value":
+            declared = item.unit
+        if declared is None:
+            self.error(f"attribute '{left.name}' of '{item.name}' has no unit, but is compared "
+                       f"with {right.quantity}", span,
+                       f"declare its unit: 'attributes {left.name} in {unit}'")
+        elif self.check_unit_code(unit, right.span) and not units_fit(
+                ValueType("number", declared), ValueType("number", unit)):
+            self.error(f"cannot compare '{left.name}' ({declared}) with {unit}: the units "
+                       "measure different things", right.span)
 
     def check_threshold(self, item: DataItem, right: ex.Expr, span: Span | None) -> None:
         if isinstance(right, ex.RelativeLimit):
@@ -364,13 +730,19 @@ class _Checker:
         self.check_anchor_name(schedule.anchor, schedule.span)
         for decl in schedule.anchors:
             self.check_anchor_effect(decl, schedule.anchor)
+        blocks = [p for p in schedule.items if isinstance(p, Periods)]
+        for extra in blocks[1:]:
+            self.error("a schedule has one 'periods' block", extra.span,
+                       "every study period plans the items of the one block")
         for top in schedule.items:
             if isinstance(top, Timepoints):
                 self.check_timepoints(top)
                 continue
             if isinstance(top, Cycles):
                 self.check_cycle_block(top)
-            for item in (top.items if isinstance(top, Cycles) else (top,)):
+            if isinstance(top, Periods):
+                self.check_periods(top)
+            for item in (top.items if isinstance(top, (Cycles, Periods)) else (top,)):
                 self.check_schedule_item(item, in_cycle=isinstance(top, Cycles))
         self.check_cycles()
         self.check_overlaps()
@@ -379,7 +751,14 @@ class _Checker:
 
     def check_no_day_zero(self, schedule: Schedule) -> None:
         points: list[tuple[DayPoint, Span | None]] = []
-        for item in schedule.items:
+        flat: list[Visit | Activity | Cycles | Timepoints] = []
+        for top in schedule.items:
+            if isinstance(top, Periods):
+                points.append((top.start, top.span))
+                flat.extend(top.items)
+            else:
+                flat.append(top)
+        for item in flat:
             if isinstance(item, Visit):
                 t = item.timing
                 if isinstance(t, AtDay):
@@ -432,7 +811,7 @@ class _Checker:
                 self.undefined("intervention", ref.intervention, ref.span or block.span,
                                self.interventions)
         else:
-            self.check_anchor(ref)
+            self.check_anchor(ref, in_schedule=True)
         if not block.items:
             self.error(f"timepoints '{block.name}' plan nothing", block.span,
                        "add what is done at each time, e.g. 'assess pk_conc at 1, 2, 4 hours'")
@@ -456,10 +835,11 @@ class _Checker:
         if act.condition and act.condition not in self.data:
             self.check_anchor_name(act.condition, span)
         if act.predose is not None:
-            if not isinstance(block.reference, DoseOnDays):
+            if not isinstance(block.reference, (DoseOnDays, ex.DoseAnchor, ex.PeriodDoseAnchor)):
                 self.error("'predose' is a time before a dose, but these timepoints are timed "
                            "from an event", span,
-                           "time the block 'after dose of DRUG on day N', or drop 'predose'")
+                           "time the block 'after dose of DRUG on day N' (or after a first or "
+                           "last dose), or drop 'predose'")
             self.sub_day(act.predose, span, "a pre-dose window")
             if act.predose.amount <= 0:
                 self.error("a pre-dose window must be longer than 0", act.predose.span or span)
@@ -550,7 +930,64 @@ class _Checker:
             if name not in names:
                 self.undefined(what, name, item.span, names)
         if isinstance(item.timing, Repeat) and isinstance(item.timing.end, RepeatUntil):
-            self.check_anchor(item.timing.end.anchor)
+            self.check_anchor(item.timing.end.anchor, in_schedule=True)
+
+    def check_periods(self, block: Periods) -> None:
+        """A periods block: what its items may be, that it doses something (a period is timed
+        from its first dose), and that a period's activities end before the next period's
+        could begin after the shortest washout."""
+        cal = self.trial.calendar
+        for item in block.items:
+            t = item.timing
+            if isinstance(item, Visit):
+                if not isinstance(t, (AtDay, DayRange)):
+                    self.error(f"visit '{item.name}' of the periods is timed in days of the "
+                               "period", t.span or item.span,
+                               "write e.g. 'at day -1' or 'at day 1 to day 3': days count "
+                               "from the period's first dose")
+                if item.number is not None:
+                    self.error(f"visit '{item.name}' is planned in every period: it cannot "
+                               "have one visit number", item.span,
+                               "leave the number out; the SDTM mapping names each period's "
+                               "VISITNUM")
+            elif isinstance(t, CycleDays) or (
+                    isinstance(t, Repeat) and not isinstance(t.end, (RepeatFor, RepeatTimes))):
+                self.error("an activity of the periods is timed in days of the period",
+                           t.span or item.span,
+                           "write e.g. 'at day 1, 2' or 'every 1 day from day 1 times 3'")
+        if not block.doses:
+            self.error(f"the periods '{block.name}' plan no dose", block.span,
+                       "a period is timed from its first dose: add e.g. 'dose drug at day 1'")
+            return
+        # the days of one period, from its first dose: when the next period's first dose can
+        # come at the earliest, nothing of this period may still be going on
+        dose_days = [d for a in block.doses for d in _item_days(a, cal)]
+        first_dose, last_dose = min(dose_days), max(dose_days)
+        ends: list[tuple[int | float, str, Span | None]] = []
+        starts: list[tuple[int | float, str]] = []
+        for item in block.items:
+            days = _item_days(item, cal)
+            if not days:
+                continue
+            after = item.window.days(cal)[1] if item.window is not None else 0.0
+            before = item.window.days(cal)[0] if item.window is not None else 0.0
+            name = item.name if isinstance(item, Visit) else ", ".join(item.items)
+            ends.append((max(days) + after, name, item.span))
+            starts.append((min(days) - before, name))
+        gap = block.washout.minimum.days(cal)
+        next_first = last_dose + gap  # the next period's first dose, from this one's day 0
+        earliest, first_name = min(starts)
+        end, name, span = max(ends, key=lambda e: e[0])
+        next_start = next_first + (earliest - first_dose)
+        if end >= next_start:
+            day = cal.protocol_day(round(end))
+            self.error(
+                f"the washout of {block.washout.minimum} is shorter than a period: {name} "
+                f"on day {day:g} of a period falls on or after {first_name} of the next "
+                "period", span,
+                f"after the last dose (day {cal.protocol_day(round(last_dose)):g}) the next "
+                f"period's first dose comes {block.washout.minimum} later at the earliest; "
+                "lengthen the washout or end the period's activities sooner")
 
     def check_anchor_effect(self, decl: AnchorDecl, root: str) -> None:
         effect = decl.effect
@@ -578,7 +1015,7 @@ class _Checker:
                 self.check_anchor_name(cond.condition, cond.span or visit.span)
         timing = visit.timing
         if isinstance(timing, AfterAnchor):
-            self.check_anchor(timing.anchor)
+            self.check_anchor(timing.anchor, in_schedule=True)
         elif isinstance(timing, OnEvent):
             self.check_anchor_name(timing.event, timing.span or visit.span)
         elif isinstance(timing, OnEach):
@@ -589,8 +1026,8 @@ class _Checker:
 
     def check_cycles(self) -> None:
         assert self.trial.schedule is not None
-        cycle = find_cycle(build_graph(self.trial.schedule))
-        if cycle is not None:
+        cycle = find_cycle(self.trial.schedule, self.trial.period_count)
+        if cycle is not None and not set(cycle[0]) & self.duplicate_anchors:
             path, span = cycle
             self.error("the schedule's anchors form a cycle: " + " -> ".join(path), span,
                        "no date in a cycle can be computed; time one of them from another anchor")
@@ -636,15 +1073,13 @@ class _Checker:
                     self.undefined("intervention", name, action.span, self.interventions)
         elif isinstance(action, Retest):
             self.data_ref(action.kind, action.span)
-        self.check_expr(rule.condition, in_where=None)
+        self.check_condition(rule.condition)
         if rule.unless is not None:
             self.data_ref(rule.unless.kind, rule.unless.span)
             if not 0 < rule.unless.percent < 100:
                 self.error("the fall must be a percentage between 0 and 100", rule.unless.span)
 
     def check_interim(self, rule: InterimRule) -> None:
-        fam = rule.efficacy.family
-        self.check_family(fam.name, fam.parameter, fam.span)
         info = rule.information
         if any(b <= a for a, b in zip(info, info[1:], strict=False)):
             self.error("information fractions must increase from look to look", rule.span)
@@ -656,24 +1091,7 @@ class _Checker:
         if not 0 < rule.efficacy.alpha < 0.5:
             self.error(f"alpha must lie in (0, 0.5), not {rule.efficacy.alpha:g}",
                        rule.efficacy.span)
-        if rule.futility is not None:
-            ff = rule.futility.family
-            self.check_family(ff.name, ff.parameter, ff.span)
-            if not 0 < rule.futility.beta < 1:
-                self.error(f"beta must lie in (0, 1), not {rule.futility.beta:g}",
-                           rule.futility.span)
-
-    def check_family(self, name: str, parameter: int | float | None, span: Span | None) -> None:
-        if name not in BOUNDARY_FAMILIES:
-            self.error(f"unknown boundary family '{name}'", span,
-                       suggest(name, BOUNDARY_FAMILIES)
-                       or "known: " + ", ".join(BOUNDARY_FAMILIES))
-            return
-        needs = BOUNDARY_FAMILIES[name]
-        if needs and parameter is None:
-            self.error(f"'{name}' needs its parameter, e.g. '{name}(-4)'", span)
-        if not needs and parameter is not None:
-            self.error(f"'{name}' takes no parameter", span)
+        check_interim_rule(rule, len(self.trial.arms), self.error)
 
     def check_safety(self, rule: SafetyRule) -> None:
         for arm in rule.arms:
@@ -706,4 +1124,65 @@ def _minutes_text(m: int | float) -> str:
     return f"{_num_text(m / 60)} hours" if m >= 60 else f"{_num_text(m)} minutes"
 
 
+def _computes(node: ex.Expr) -> bool:
+    return is_computed(node) or isinstance(node, ex.AgeAt)
+
+
+def _what(node: ex.Expr) -> str:
+    if isinstance(node, ex.Aggregate):
+        return f"'{node.selection.kind}'"
+    if isinstance(node, ex.AgeAt):
+        return "the age"
+    if isinstance(node, ex.Name):
+        return f"'{node.name}'"
+    if isinstance(node, ex.Call):
+        return f"{node.function}()"
+    return "the value"
+
+
+def _names(node: object) -> set[str]:
+    """Every bare name an expression uses (outside `where`), for the definitions' graph."""
+    out: set[str] = set()
+
+    def walk(n: object) -> None:
+        if isinstance(n, ex.Name):
+            out.add(n.name)
+        elif isinstance(n, ex.Selection):
+            return  # names inside `where` are attributes of the event
+        elif isinstance(n, (tuple, list)):
+            for x in n:
+                walk(x)
+        elif hasattr(type(n), "__attrs_attrs__"):
+            for field in type(n).__attrs_attrs__:  # type: ignore[attr-defined]
+                if field.name != "span":
+                    walk(getattr(n, field.name))
+
+    walk(node)
+    return out
+
+
 __all__ = ["check", "suggest"]
+
+
+def _item_days(item: Visit | Activity, cal: Calendar) -> list[int | float]:
+    """The days of a period's visit or activity, from the period's day 0 (its first dose's
+    reference day); [] for a timing a period does not take."""
+    t = item.timing
+    if isinstance(t, AtDay):
+        return [t.point.days(cal)]
+    if isinstance(t, DayRange):
+        return [t.start.days(cal), t.end.days(cal)]
+    if isinstance(t, AtTimes):
+        return [p.days(cal) for p in t.points]
+    if isinstance(t, Repeat) and isinstance(t.end, (RepeatFor, RepeatTimes)):
+        start, every = t.start.days(cal), t.every.days(cal)
+        if isinstance(t.end, RepeatTimes):
+            return [start + k * every for k in range(max(t.end.times, 1))]
+        stop = start + t.end.duration.days(cal)
+        out: list[int | float] = []
+        d = start
+        while d < stop and len(out) < 1000:
+            out.append(d)
+            d += every
+        return out
+    return []

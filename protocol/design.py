@@ -129,14 +129,38 @@ class ArmIntervention:
 
 
 @attrs.frozen
+class PeriodTreatment:
+    """What an arm's sequence gives in one study period: one intervention (`test`), or several
+    given together (`midazolam + itraconazole`)."""
+
+    interventions: tuple[str, ...] = attrs.field(validator=attrs.validators.min_len(1))
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class Arm:
+    """An arm. In a trial with study periods (a crossover) the arm is a *sequence*: `sequence`
+    gives its treatment in each period, in order (`sequence test, reference` is the sequence
+    TR of an AB/BA design). `interventions` are those given throughout, with their regimens."""
+
     name: str
     label: str
     type: ArmType
     code: str | None = None
     description: str | None = None
     interventions: tuple[ArmIntervention, ...] = ()
+    sequence: tuple[PeriodTreatment, ...] = ()
     span: Span | None = span_field()
+
+    @property
+    def sequence_interventions(self) -> tuple[str, ...]:
+        """Every intervention the sequence gives, once each, in order of first use."""
+        return tuple(dict.fromkeys(n for t in self.sequence for n in t.interventions))
+
+    def given(self) -> tuple[str, ...]:
+        """Every intervention the arm gives: those listed, then those of its sequence."""
+        listed = tuple(ai.intervention for ai in self.interventions)
+        return listed + tuple(n for n in self.sequence_interventions if n not in listed)
 
 
 @attrs.frozen
@@ -147,6 +171,16 @@ class Population:
     age_max: Duration | None = None
     sex: Sex = Sex.ALL
     healthy_volunteers: bool | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class AttributeUnit:
+    """The unit of a numeric event attribute: `attributes volume in mL`. A number recorded in
+    that attribute is read in this unit, so `where volume >= 0.4 L` converts."""
+
+    name: str
+    unit: str
     span: Span | None = span_field()
 
 
@@ -166,4 +200,9 @@ class DataItem:
     high: int | float | None = None
     attributes: tuple[str, ...] = ()
     molar_mass: int | float | None = None
+    attribute_units: tuple[AttributeUnit, ...] = ()
     span: Span | None = span_field()
+
+    def attribute_unit(self, name: str) -> str | None:
+        """The declared unit of attribute `name`, None when it has none."""
+        return next((a.unit for a in self.attribute_units if a.name == name), None)

@@ -39,6 +39,11 @@ class AggregateFn(enum.Enum):
     HIGHEST = "highest"
 
 
+class StatisticFn(enum.Enum):
+    SUM = "sum"
+    MEAN = "mean"
+
+
 class Direction(enum.Enum):
     BEFORE = "before"
     AFTER = "after"
@@ -49,6 +54,22 @@ class TestKind(enum.Enum):
     UNDETECTABLE = "undetectable"
     MISSING = "missing"
     PRESENT = "present"
+    NORMAL = "within normal range"  # LLN <= value <= ULN, the record's own range
+    ABNORMAL = "outside normal range"
+
+
+class ArithOp(enum.Enum):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+
+
+class Quantifier(enum.Enum):
+    """How a panel's members combine: `all of` (each member) or `any of` (at least one)."""
+
+    ALL = "all"
+    ANY = "any"
 
 
 # ---- literals ------------------------------------------------------------------------------
@@ -136,7 +157,20 @@ class EventAnchor:
     span: Span | None = span_field()
 
 
-AnchorRef = Union[NamedAnchor, DoseAnchor, EventAnchor]
+@attrs.frozen
+class PeriodDoseAnchor:
+    """The first or last dose of a study period: `first dose of period 2`.
+
+    A period's own visits are timed from its first dose; this names it from outside the
+    periods block (a follow-up visit `at 7 days after last dose of period 2`). Periods are
+    numbered from 1, in the order of the arms' sequences."""
+
+    which: AggregateFn  # FIRST or LATEST (written `last`)
+    period: int
+    span: Span | None = span_field()
+
+
+AnchorRef = Union[NamedAnchor, DoseAnchor, EventAnchor, PeriodDoseAnchor]
 
 
 @attrs.frozen
@@ -152,6 +186,30 @@ class Within:
     direction: Direction
     anchor: AnchorRef
     strict: bool = False
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class DataDuration:
+    """`5 x half_life`: a multiple of a duration that each record carries in its attribute
+    (`half_life`, a number in the attribute's declared time unit); with `table`
+    (`5 x half_lives[drug]`), the protocol table's duration for the record's attribute."""
+
+    factor: int | float
+    attribute: str
+    table: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class WithinLongest:
+    """`within 90 days or 5 x half_life whichever is longer before day_1`: a window whose
+    length is worked out for each record, the longest of its lengths (fixed durations, or
+    durations the record carries). Counted in whole days, as `Within` in days."""
+
+    lengths: tuple[Duration | DataDuration | TableDuration, ...]
+    direction: Direction
+    anchor: AnchorRef
     span: Span | None = span_field()
 
 
@@ -177,7 +235,7 @@ class OngoingAt:
     span: Span | None = span_field()
 
 
-Temporal = Union[Within, Relative, OngoingAt]
+Temporal = Union[Within, WithinLongest, Relative, OngoingAt]
 
 
 # ---- selections over a patient's events ----------------------------------------------------
@@ -236,6 +294,44 @@ class LogReduction:
     span: Span | None = span_field()
 
 
+@attrs.frozen
+class Statistic:
+    """`sum(volume of blood_donation within 12 months before screening)`, `mean(qtcf ...)`:
+    the sum or the mean of a number over the selected records, in one unit: each record's
+    value, or (`volume of ...`) its attribute. Unknown when a selected record lacks it."""
+
+    fn: StatisticFn
+    selection: Selection
+    attribute: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class CountDistinct:
+    """`count(distinct term of con_med ...)`: how many different values an attribute takes
+    over the selected records (text compared without regard to case or surrounding spaces)."""
+
+    attribute: str
+    selection: Selection
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Continuous:
+    """`continuous metformin where dose >= 1500 mg for 3 months before day_1 with unchanged dose
+    allowing gaps of 7 days`: the selected records cover the whole period [anchor - duration,
+    anchor] but for gaps of at most `gap` (none when not given), and, with `unchanged`, all
+    have the same value of that attribute. `selection` has no temporal filter: the period is
+    the construct's own."""
+
+    selection: Selection
+    duration: Duration
+    anchor: AnchorRef
+    unchanged: str | None = None
+    gap: Duration | None = None
+    span: Span | None = span_field()
+
+
 # ---- comparisons and logic -----------------------------------------------------------------
 
 
@@ -249,11 +345,13 @@ class Compare:
 
 @attrs.frozen
 class InRange:
-    """`x in 1..2`: low <= x <= high, both ends inclusive."""
+    """`x in 1..2`: low <= x <= high, both ends inclusive. With a unit (`in 18.5..32 kg/m2`)
+    the bounds are converted into the value's unit before comparing."""
 
     operand: Expr
     low: int | float
     high: int | float
+    unit: str | None = None
     span: Span | None = span_field()
 
 
@@ -322,6 +420,126 @@ class LogRise:
     span: Span | None = span_field()
 
 
+# ---- derived values ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Arithmetic:
+    """`a + b`, `a - b`, `a * b`, `a / b` over values, units carried: `+`/`-` need operands of
+    one dimension (the right is converted into the left's unit), `*`/`/` combine units. A
+    value computed from data is known only when every input is (three-valued)."""
+
+    op: ArithOp
+    left: Expr
+    right: Expr
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Power:
+    """`x ^ 2`. The exponent is a number; a fractional exponent needs a dimensionless base
+    (`(latest weight / 1 kg) ^ 0.425`), since a unit cannot be raised to it."""
+
+    base: Expr
+    exponent: int | float
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Argument:
+    """One argument of a call: positional (`name` None) or named (`weight = latest weight`)."""
+
+    value: Expr
+    name: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Call:
+    """A function of values: `ln`, `log10`, `exp`, `abs`, `min`, `max` (protocol.formulas
+    MATH_FUNCTIONS), or a built-in clinical formula by name (`cockcroft_gault(...)`,
+    protocol.formulas.FORMULAS), whose inputs are named or given in order."""
+
+    function: str
+    arguments: tuple[Argument, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class AgeAt:
+    """`age at consent`: the patient's age at the date of an anchor (not the reference date)."""
+
+    anchor: AnchorRef
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Lookup:
+    """`max_daily_dose[drug]`: the value of a protocol table (`table ...`) for a key."""
+
+    table: str
+    key: Expr
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Panel:
+    """`all of latest (alt, ast, bilirubin) within 14 days before randomization`: one value
+    per member, each selected alike; a comparison or test of a panel is made for every member
+    and joined with `and` (all of) or `or` (any of)."""
+
+    quantifier: Quantifier
+    fn: AggregateFn
+    kinds: tuple[str, ...]
+    temporal: Temporal | None = None
+    span: Span | None = span_field()
+
+
+# ---- resolved references (made by protocol.resolve for the engine, never by the parser) -------
+
+
+@attrs.frozen
+class Defined:
+    """A use of a definition (`adequate_liver_function`), with the definition's expression
+    resolved in turn."""
+
+    name: str
+    body: Expr
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class TableValue:
+    """A lookup in a protocol table, with the table's rows: `max_daily_dose[drug]`."""
+
+    table: str
+    key: Expr
+    rows: tuple[tuple[str, QuantityLiteral | StringLiteral], ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class TableDuration:
+    """`5 x half_lives[drug]` with the table's rows: a multiple of the duration the table gives
+    for the record's attribute (`drug`)."""
+
+    factor: int | float
+    table: str
+    attribute: str
+    rows: tuple[tuple[str, QuantityLiteral | StringLiteral], ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class UnitAttribute:
+    """An event attribute inside `where` whose unit the data dictionary declares
+    (`attributes volume in mL`): a number recorded there is read in that unit."""
+
+    name: str
+    unit: str
+    span: Span | None = span_field()
+
+
 Expr = Union[
     QuantityLiteral,
     StringLiteral,
@@ -333,6 +551,9 @@ Expr = Union[
     Exists,
     Count,
     LogReduction,
+    Statistic,
+    CountDistinct,
+    Continuous,
     Compare,
     InRange,
     InSet,
@@ -342,4 +563,13 @@ Expr = Union[
     Not,
     Consecutive,
     LogRise,
+    Arithmetic,
+    Power,
+    Call,
+    AgeAt,
+    Lookup,
+    Panel,
+    Defined,
+    TableValue,
+    UnitAttribute,
 ]

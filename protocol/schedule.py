@@ -335,7 +335,64 @@ class Timepoints:
         return self.reference if isinstance(self.reference, DoseOnDays) else None
 
 
-ScheduleItem = Union[Visit, Activity, Cycles, Timepoints]
+
+@attrs.frozen
+class Washout:
+    """The time from the last dose of one study period to the first dose of the next.
+
+    `washout at least 7 days` (minimum only), `washout 7 days` (exactly: the period block's
+    window gives the allowed deviation), `washout 7 to 14 days` (a range)."""
+
+    minimum: Duration
+    maximum: Duration | None = None
+    span: Span | None = span_field()
+
+    @property
+    def open_ended(self) -> bool:
+        """Whether the washout has no upper bound (`at least`)."""
+        return self.maximum is None
+
+
+@attrs.frozen
+class Periods:
+    """Study periods separated by washouts, as crossover trials have them:
+    `periods treatment "Period" from day 1 washout at least 7 days { ... }`.
+
+    Every period plans the same `items` (visits and activities), timed in days from the
+    period's own first dose: `at day -1` is the day before it, `at day 1` its day when days
+    are counted from 1. Period 1's first dose is planned on the `start` day (from the
+    schedule's anchor); period k + 1's first dose is planned `washout.minimum` after the
+    *actual* last dose of period k. `window` is allowed around each period's first dose.
+    How many periods there are, and which intervention each one doses, is said by the arms'
+    sequences (Arm.sequence): a `dose` of an intervention that a sequence gives is planned in
+    the periods where that arm's sequence gives it; any other dose in every period."""
+
+    name: str
+    label: str
+    start: DayPoint
+    washout: Washout
+    items: tuple[Visit | Activity, ...] = ()
+    window: Window | None = None
+    span: Span | None = span_field()
+
+    def period_label(self, k: int) -> str:
+        """`Period 2`: the label of the k-th period (from 1)."""
+        return f"{self.label} {k}"
+
+    @property
+    def visits(self) -> tuple[Visit, ...]:
+        return tuple(i for i in self.items if isinstance(i, Visit))
+
+    @property
+    def activities(self) -> tuple[Activity, ...]:
+        return tuple(i for i in self.items if isinstance(i, Activity))
+
+    @property
+    def doses(self) -> tuple[Activity, ...]:
+        return tuple(a for a in self.activities if a.kind is ActivityKind.DOSE)
+
+
+ScheduleItem = Union[Visit, Activity, Cycles, Periods, Timepoints]
 
 
 @attrs.frozen
@@ -363,6 +420,17 @@ class Schedule:
     @property
     def timepoints(self) -> tuple[Timepoints, ...]:
         return tuple(i for i in self.items if isinstance(i, Timepoints))
+
+    @property
+    def periods(self) -> Periods | None:
+        """The study periods (a crossover's), if the schedule has them."""
+        return next((i for i in self.items if isinstance(i, Periods)), None)
+
+    @property
+    def period_visits(self) -> tuple[Visit, ...]:
+        """The visits planned in every study period (timed from the period's first dose)."""
+        p = self.periods
+        return p.visits if p is not None else ()
 
     def visit(self, name: str) -> Visit | None:
         return next((v for v in self.visits if v.name == name), None)

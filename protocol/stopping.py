@@ -76,13 +76,22 @@ class PatientRule:
 # ---- trial level -----------------------------------------------------------------------------
 
 
+#: Boundary families written with a list of numbers, one per look: the cumulative fractions of
+#: alpha or beta a user-defined spending function spends by each look, or futility bounds on the
+#: Z scale (one per interim look).
+LIST_FAMILIES = ("user_spending", "z_bounds")
+
+
 @attrs.frozen
 class BoundaryFamily:
-    """A boundary or spending family by name, with its parameter (Δ, γ, ρ) when it has one."""
+    """A boundary or spending family by name, with its parameter (Δ, γ, ρ, a Haybittle-Peto
+    bound) when it has one, or its numbers per look (`user_spending(0.1, 0.4, 1)`,
+    `z_bounds(0, 0.5)`)."""
 
     name: str
     parameter: int | float | None = None
     span: Span | None = span_field()
+    values: tuple[int | float, ...] = ()
 
 
 @attrs.frozen
@@ -96,8 +105,74 @@ class EfficacyBound:
 @attrs.frozen
 class FutilityBound:
     family: BoundaryFamily
-    beta: int | float
+    beta: int | float | None
+    """Type II error spent by a beta-spending bound; None for bounds given on the Z scale."""
     binding: bool = False
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class EventRate:
+    """`5% per 12 months`: the probability of the event within the duration."""
+
+    percent: int | float
+    per: Duration
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class SurvivalAssumptions:
+    """Time to event: the effect (a hazard ratio, or both medians) and, for the number of
+    patients, the control median, uniform accrual, follow-up after accrual and dropout."""
+
+    hazard_ratio: int | float | None = None
+    control_median: Duration | None = None
+    experimental_median: Duration | None = None
+    accrual: Duration | None = None
+    follow_up: Duration | None = None
+    dropout: EventRate | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ProportionsAssumptions:
+    """Two groups: the proportions with the outcome, experimental and control."""
+
+    experimental: int | float
+    control: int | float
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ProportionAssumptions:
+    """One group: the proportion expected, tested against a reference proportion."""
+
+    expected: int | float
+    reference: int | float
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class MeansAssumptions:
+    """A difference in means (experimental minus control) with a common standard deviation."""
+
+    difference: int | float
+    sd: int | float
+    span: Span | None = span_field()
+
+
+Assumptions = Union[
+    SurvivalAssumptions, ProportionsAssumptions, ProportionAssumptions, MeansAssumptions
+]
+
+
+@attrs.frozen
+class SampleSizePlan:
+    """`sample_size power 0.8 assuming ...`: the power the interim plan is sized for, and the
+    assumptions the sample-size justification is computed from."""
+
+    power: int | float
+    assumptions: Assumptions
     span: Span | None = span_field()
 
 
@@ -112,6 +187,17 @@ class InterimRule:
     planned_events: int | None = None
     futility: FutilityBound | None = None
     span: Span | None = span_field()
+    sample_size: SampleSizePlan | None = None
+
+    @property
+    def beta(self) -> int | float | None:
+        """The type II error the design is solved for: the futility bound's beta, else one
+        minus the power of the sample size (None when the rule states neither)."""
+        if self.futility is not None and self.futility.beta is not None:
+            return self.futility.beta
+        if self.sample_size is not None:
+            return 1 - self.sample_size.power
+        return None
 
 
 @attrs.frozen

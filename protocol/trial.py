@@ -6,6 +6,7 @@ import datetime
 
 import attrs
 
+from protocol.definitions import Definition, Table
 from protocol.design import (
     Arm,
     DataItem,
@@ -62,6 +63,8 @@ class Trial:
     eligibility: Eligibility = Eligibility()
     schedule: Schedule | None = None
     stopping: Stopping = Stopping()
+    definitions: tuple[Definition, ...] = ()
+    tables: tuple[Table, ...] = ()
     span: Span | None = span_field()
 
     def intervention(self, name: str) -> Intervention | None:
@@ -73,8 +76,32 @@ class Trial:
     def data_item(self, name: str) -> DataItem | None:
         return next((d for d in self.data if d.name == name), None)
 
+    def definition(self, name: str) -> Definition | None:
+        return next((d for d in self.definitions if d.name == name), None)
+
+    def table(self, name: str) -> Table | None:
+        return next((t for t in self.tables if t.name == name), None)
+
     def identifier(self, scheme: str) -> str | None:
         return next((i.value for i in self.identifiers if i.scheme == scheme), None)
+
+    @property
+    def has_timepoints(self) -> bool:
+        """Whether the schedule has sub-day timepoints (their reports have more columns)."""
+        return self.schedule is not None and bool(self.schedule.timepoints)
+
+    @property
+    def period_count(self) -> int:
+        """How many study periods the arms' sequences have (0 without sequences)."""
+        return max((len(a.sequence) for a in self.arms), default=0)
+
+    def period_treatment(self, arm: str | None, period: int) -> tuple[str, ...] | None:
+        """The interventions an arm's sequence gives in a period (from 1); None when the arm
+        has no sequence or the sequence no such period."""
+        a = self.arm(arm) if arm is not None else None
+        if a is None or not 1 <= period <= len(a.sequence):
+            return None
+        return a.sequence[period - 1].interventions
 
     @property
     def reference_anchor(self) -> str | None:

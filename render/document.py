@@ -22,8 +22,9 @@ from protocol.stopping import (
 )
 from protocol.trial import Trial
 from protocol.vocab import ActivityKind, Allocation, MaskingLevel, ObjectiveLevel, Sex
-from render.design import DesignMatrix, build_matrix, ratio_text
-from render.prose import Prose
+from render.design import DesignMatrix, build_matrix, period_bounds, ratio_text, washout_text
+from render.prose import Prose, formulas_used
+from render.sample_size_text import sample_size_blocks
 from render.schema_svg import schema_svg
 from render.soa import Grid, TimepointTable, build_grid
 from render.stats import NumberTable, design_problem, interim_plot, interim_table, safety_table
@@ -452,12 +453,24 @@ class _Builder:
             adjectives.append(
                 "open-label" if t.masking.level is MaskingLevel.NONE else f"{enum_text(t.masking.level)}-blind"
             )
-        if t.model:
+        n_periods = t.period_count if t.schedule is not None and t.schedule.periods else 0
+        if n_periods:
+            n_seq = len([a for a in t.arms if a.sequence])
+            # `two-period, two-sequence crossover`: the counts qualify the design, no comma
+            counts = f"{_count_word(n_periods)}-period"
+            if n_seq > 1:
+                counts += f", {_count_word(n_seq)}-sequence"
+            model = enum_text(t.model) if t.model else "multi-period"
+            adjectives.append(f"{counts} {model}")
+        elif t.model:
             adjectives.append({"parallel": "parallel-group", "single group": "single-group"}.get(enum_text(t.model), enum_text(t.model)))
         if adjectives or t.arms:
             what = ", ".join(adjectives) or "clinical"
             sentence = f"This is {_a(what)} {what} trial"
-            if t.conditions:
+            if t.conditions and all(c.strip().lower() in ("healthy volunteers", "healthy")
+                                    for c in t.conditions):
+                sentence += " in healthy volunteers"
+            elif t.conditions:
                 sentence += f" in participants with {join_and(list(t.conditions))}"
             if t.purpose:
                 sentence += f"; its primary purpose is {enum_text(t.purpose)}"
@@ -475,7 +488,11 @@ class _Builder:
         if t.arms:
             rows = []
             for a in t.arms:
-                ivs = join_and([self.terms.intervention(ai.intervention) for ai in a.interventions]) or "None"
+                ivs = join_and([self.terms.intervention(ai.intervention) for ai in a.interventions])
+                if a.sequence:
+                    ivs = " → ".join(" + ".join(self.terms.intervention(n) for n in step.interventions)
+                                     for step in a.sequence) + (f"; {ivs}" if ivs else "")
+                ivs = ivs or "None"
                 rows.append([a.label, sentence_case(enum_text(a.type)), ivs, a.description or ""])
             if not any(r[3] for r in rows):
                 rows = [r[:3] for r in rows]
@@ -483,7 +500,9 @@ class _Builder:
             else:
                 header = ["Arm", "Type", "Intervention(s)", "Description"]
             blocks.append(Table("Trial arms", header, rows))
-        if self.matrix.epochs and self.t.schedule and self.t.schedule.epochs:
+        blocks.extend(self.periods_description())
+        if self.matrix.epochs and self.t.schedule and (
+                self.t.schedule.epochs or self.t.schedule.periods):
             labels = [e.label for e in self.matrix.epochs]
             blocks.append(
                 Para(
@@ -497,6 +516,34 @@ class _Builder:
                 )
             )
         return _section("4.1", "Description of Trial Design", blocks)
+
+    def periods_description(self) -> list[Block]:
+        """A crossover's sequences (a table: one row per sequence, one column per period) and
+        how its periods follow one another."""
+        t = self.t
+        block = t.schedule.periods if t.schedule is not None else None
+        n = t.period_count
+        if block is None or not n:
+            return []
+        header = ["Sequence"] + [block.period_label(k) for k in range(1, n + 1)]
+        rows: list[list[Cell]] = []
+        for a in t.arms:
+            if a.sequence:
+                row: list[Cell] = [a.label]
+                row += [" + ".join(self.terms.intervention(x) for x in step.interventions)
+                        for step in a.sequence]
+                rows.append(row)
+        cal = t.calendar
+        first, _ = period_bounds(t)
+        start = f"day {num(cal.protocol_day(round(block.start.days(cal))))}"
+        window = f" (window {window_text(block.window)})" if block.window is not None else ""
+        text = (f"Each participant receives the treatments of one sequence, one per study period, "
+                f"in {_count_word(n)} periods. {block.period_label(1)} starts on {start}{window}; "
+                f"each later period starts {washout_text(block)} after the last dose of the "
+                "period before (washout). Within a period, days are counted from its first "
+                f"dose (day {num(cal.protocol_day(round(first)))} of the period), and every "
+                "period plans the same visits and assessments.")
+        return [Table("Treatment sequences", header, rows), Para(text)]
 
     def _calendar_note(self) -> str:
         cal = self.t.calendar
@@ -543,8 +590,32 @@ class _Builder:
                 _section("5.1", "Description of Trial Population", blocks),
                 self.criteria("5.2", "Inclusion Criteria", t.eligibility.inclusion, "Participants are eligible to be included in the trial only if all of the following criteria apply:"),
                 self.criteria("5.3", "Exclusion Criteria", t.eligibility.exclusion, "Participants are excluded from the trial if any of the following criteria apply:"),
+                self.definitions(),
             ],
         )
+
+    def definitions(self) -> Section | None:
+        """What the criteria and rules refer to by name, stated once: the protocol's
+        definitions, its tables, and the built-in formulas it uses with their sources."""
+        t = self.t
+        blocks: list[Block] = []
+        if t.definitions:
+            blocks.append(Para("The criteria and rules use these definitions; each is evaluated where it is used, with the data available there."))
+            rows: list[tuple[str, Cell]] = []
+            for d in t.definitions:
+                label = d.label or d.name.replace("_", " ")
+                rows.append((label, sentence_case(self.prose.expr(d.expr)) + "."))
+            blocks.append(KeyValues(rows))
+        for table in t.tables:
+            unit_rows = [[r.key, self.prose.value(r.value)] for r in table.rows]
+            caption = table.label or table.name.replace("_", " ")
+            blocks.append(Table(caption, ["Key", "Value"], unit_rows))
+        used = formulas_used(t)
+        if used:
+            blocks.append(Para("Values computed by the built-in formulas:"))
+            blocks.append(Bullets([f"{sentence_case(f.title)}: {f.equation}. {f.citation}."
+                                   for f in used]))
+        return _section("5.4", "Definitions and Formulas Used in the Criteria", blocks)
 
     def criteria(self, number: str, title: str, criteria: tuple[Criterion, ...], intro: str) -> Section | None:
         if not criteria:
@@ -561,7 +632,7 @@ class _Builder:
         if t.interventions:
             rows = []
             for iv in t.interventions:
-                arms = [a.label for a in t.arms if any(ai.intervention == iv.name for ai in a.interventions)]
+                arms = [a.label for a in t.arms if iv.name in a.given()]
                 rows.append(
                     [
                         iv.label,
@@ -603,6 +674,21 @@ class _Builder:
                         f"Dosing{who}: {join_and([self.terms.intervention(i) for i in a.items])} "
                         f"{self.prose.activity_timing(a)}."
                     )
+        periods = t.schedule.periods if t.schedule else None
+        if periods is not None:
+            for a in periods.doses:
+                given = {n for arm in t.arms for step in arm.sequence for n in step.interventions}
+                seq = [i for i in a.items if i in given]
+                what = join_and([self.terms.intervention(i) for i in a.items],
+                                "or" if seq else "and")
+                how = ", as the participant's sequence gives it" if seq else ""
+                who = f" ({join_and([self.terms.arm(x) for x in a.arms])})" if a.arms else ""
+                items.append(f"Dosing in each {lower_first(periods.label)}{who}: {what} "
+                             f"{self.prose.activity_timing(a)} of the period{how}.")
+            items.append(
+                f"{periods.label}s: {_count_word(t.period_count)}, each timed from its first "
+                f"dose; each later one starts {washout_text(periods)} after the last dose of the "
+                "one before (washout).")
         for block in t.schedule.cycles if t.schedule else ():
             for a in block.items:
                 if a.kind is ActivityKind.DOSE:
@@ -755,6 +841,17 @@ class _Builder:
             for act in tblock.items:
                 for name in act.items:
                     out.setdefault(name, []).append(self.prose.timed_activity(act, tblock))
+        periods = sched.periods
+        if periods is not None:
+            each = f"of each {lower_first(periods.label)}"
+            for v in periods.visits:
+                for name in v.activities:
+                    out.setdefault(name, []).append(f"{v.label} {each}")
+            for a in periods.activities:
+                if a.kind is ActivityKind.DOSE:
+                    continue
+                for name in a.items:
+                    out.setdefault(name, []).append(f"{self.prose.activity_timing(a)} {each}")
         return {k: "; ".join(v) for k, v in out.items()}
 
     # ---- 10 statistics -------------------------------------------------------------------
@@ -787,7 +884,13 @@ class _Builder:
             if table is not None:
                 interim.append(_table(table))
         size: list[Block] = []
-        if t.enrollment is not None:
+        for r in t.stopping.interim_rules:
+            justification = sample_size_blocks(t, r)
+            if justification is not None:
+                paras, numbers = justification
+                size += [Para(p) for p in paras]
+                size.append(_table(numbers))
+        if t.enrollment is not None and not size:
             size.append(Para(f"The planned number of participants is {t.enrollment}."))
         return _section(
             "10",

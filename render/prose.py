@@ -1,8 +1,8 @@
 """Protocol sentences from the model: criteria, stopping rules, regimens and schedule timing.
 
 `criterion_text` is what the document prints for a criterion the author gave no words for;
-`rule_text` is how a stopping rule reads; `check_text_vs_expr` flags numbers on which the
-author's words and the computable expression disagree.
+`rule_text` is how a stopping rule reads. (render.wording flags numbers on which the author's
+words and the computable expression disagree.)
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 
 import attrs
 
+from protocol import expr as ex
 from protocol.design import DoseStep, Frequency, Regimen
 from protocol.eligibility import Criterion
 from protocol.expr import (
@@ -22,7 +23,9 @@ from protocol.expr import (
     Compare,
     CompareOp,
     Consecutive,
+    Continuous,
     Count,
+    CountDistinct,
     Direction,
     Exists,
     Expr,
@@ -38,13 +41,16 @@ from protocol.expr import (
     QuantityLiteral,
     Relative,
     RelativeLimit,
-    Selection,
+    Statistic,
+    StatisticFn,
     StringLiteral,
     Temporal,
     Test,
     TestKind,
     Within,
+    WithinLongest,
 )
+from protocol.formulas import FORMULAS, MATH_FUNCTIONS, Formula, MathFunction
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -68,6 +74,7 @@ from protocol.schedule import (
 from protocol.stopping import (
     BayesianStop,
     BinomialStop,
+    BoundaryFamily,
     Discontinue,
     FollowUp,
     InterimRule,
@@ -78,7 +85,7 @@ from protocol.stopping import (
     StoppingRule,
     Withdraw,
 )
-from protocol.timing import DEFAULT_CALENDAR, Calendar, Duration, TimeUnit
+from protocol.timing import Duration, TimeUnit
 from protocol.trial import Trial
 from protocol.vocab import DataKind
 from render.terms import (
@@ -97,9 +104,7 @@ from render.terms import (
 )
 
 __all__ = [
-    "Finding",
     "Prose",
-    "check_text_vs_expr",
     "criterion_text",
     "rule_text",
 ]
@@ -136,6 +141,9 @@ _FAMILY_NAMES = {
     "hwang_shih_decani": "Hwang–Shih–DeCani spending function",
     "power": "power spending function",
     "kim_demets": "Kim–DeMets power spending function",
+    "pampallona_tsiatis": "Pampallona–Tsiatis",
+    "user_spending": "user-defined spending function",
+    "z_bounds": "boundary on the Z scale",
 }
 
 
@@ -143,8 +151,21 @@ def family_name(name: str, parameter: float | None = None) -> str:
     base = _FAMILY_NAMES.get(name.replace("-", "_").lower(), name.replace("_", " "))
     if parameter is None:
         return base
-    symbol = {"hsd": "γ", "hwang_shih_decani": "γ", "wang_tsiatis": "Δ"}.get(name, "ρ")
+    if name == "haybittle_peto":
+        return f"{base} (interim boundary Z = {num(parameter)})"
+    symbol = {"hsd": "γ", "hwang_shih_decani": "γ", "wang_tsiatis": "Δ",
+              "pampallona_tsiatis": "Δ"}.get(name, "ρ")
     return f"{base} ({symbol} = {num(parameter)})"
+
+
+def family_text(f: BoundaryFamily) -> str:
+    """A boundary family in words, with its parameter or its numbers per look."""
+    if f.name == "user_spending":
+        return (f"{family_name(f.name)} (cumulative fractions "
+                f"{', '.join(num(x) for x in f.values)})")
+    if f.name == "z_bounds":
+        return f"{family_name(f.name)} (Z = {', '.join(num(x) for x in f.values)})"
+    return family_name(f.name, f.parameter)
 
 
 class Prose:
@@ -185,6 +206,8 @@ class Prose:
             return self.test(e)
         if isinstance(e, Exists):
             return self.exists(e)
+        if isinstance(e, Continuous):
+            return self.continuous(e)
         if isinstance(e, Consecutive):
             op = op_symbol(e.op.value)
             return (
@@ -222,18 +245,117 @@ class Prose:
             return f"number of {plural(self.terms.term(sel.kind))}{self.where(sel.where)}"
         if isinstance(e, LogReduction):
             return f"log₁₀ reduction of {self.terms.term(e.selection.kind)}"
+        if isinstance(e, Statistic):
+            sel = e.selection
+            head = "total" if e.fn is StatisticFn.SUM else "mean"
+            if e.attribute is not None:
+                return (f"{head} {e.attribute.replace('_', ' ')} of "
+                        f"{plural(self.terms.term(sel.kind))}{self.where(sel.where)}")
+            return f"{head} {self.terms.term(sel.kind)}{self.where(sel.where)}"
+        if isinstance(e, CountDistinct):
+            sel = e.selection
+            return (f"number of different {e.attribute.replace('_', ' ')} values among "
+                    f"{plural(self.terms.term(sel.kind))}{self.where(sel.where)}")
         if isinstance(e, Name):
-            return e.name.replace("_", " ")
+            return self.name(e.name)
+        if isinstance(e, ex.Panel):
+            return self.panel(e)
+        if isinstance(e, (ex.Arithmetic, ex.Power, ex.Call, ex.Lookup, ex.AgeAt)):
+            return self.computed(e)
         return self.value(e)
 
     def when(self, e: Expr) -> str:
         """The time qualifier of an operand, with a leading space, or nothing."""
-        if isinstance(e, (Aggregate, Count, LogReduction)):
+        if isinstance(e, (Aggregate, Count, LogReduction, Statistic, CountDistinct)):
             return self.temporal(e.selection.temporal)
+        if isinstance(e, ex.Panel):
+            return self.temporal(e.temporal)
         return ""
+
+    def name(self, name: str) -> str:
+        """A bare name: a definition (referred to, stated once in the document), else a
+        patient attribute."""
+        d = self.trial.definition(name)
+        if d is not None:
+            label = lower_label(d.label) if d.label else name.replace("_", " ")
+            return f"{label} (see Definitions)"
+        return name.replace("_", " ")
+
+    def panel(self, p: ex.Panel) -> str:
+        """`ALT and AST` (all of), `ALT or AST` (any of)."""
+        terms = [self.terms.term(k) for k in p.kinds]
+        fn = {AggregateFn.LATEST: "", AggregateFn.FIRST: "first ",
+              AggregateFn.LOWEST: "lowest ", AggregateFn.HIGHEST: "highest "}[p.fn]
+        return fn + join_and(terms, "and" if p.quantifier is ex.Quantifier.ALL else "or")
+
+    # ---- computed values -------------------------------------------------------------------
+
+    def computed(self, e: Expr, context: int = 0) -> str:  # noqa: C901 - one case per node
+        """A computed value in plain notation: `body weight / height²`, each input with its
+        time qualifier, a formula by its name and source."""
+        if isinstance(e, ex.Arithmetic):
+            level = 1 if e.op in (ex.ArithOp.ADD, ex.ArithOp.SUB) else 2
+            symbol = {ex.ArithOp.ADD: "+", ex.ArithOp.SUB: "−", ex.ArithOp.MUL: "×",
+                      ex.ArithOp.DIV: "/"}[e.op]
+            text = f"{self.computed(e.left, level)} {symbol} {self.computed(e.right, level + 1)}"
+            return f"({text})" if level < context else text
+        if isinstance(e, ex.Power):
+            base = self.computed(e.base, 3)
+            if " " in base and not base.startswith("("):
+                base = f"({base})"
+            sup = _SUPERSCRIPTS.get(num(e.exponent))
+            return f"{base}{sup}" if sup else f"{base}^{num(e.exponent)}"
+        if isinstance(e, ex.Call):
+            fn = MATH_FUNCTIONS.get(e.function)
+            args = [self.computed(a.value) for a in e.arguments]
+            if fn is MathFunction.ABS:
+                return f"|{args[0]}|"
+            if fn is MathFunction.MIN or fn is MathFunction.MAX:
+                which = "smaller" if fn is MathFunction.MIN else "larger"
+                text = f"the {which} of {join_and(args)}"
+                return f"({text})" if context else text
+            if fn is MathFunction.LOG10:
+                return f"log₁₀({args[0]})"
+            if fn is MathFunction.LN:
+                return f"ln({args[0]})"
+            formula = FORMULAS.get(e.function)
+            if formula is not None:
+                return self.formula(e, formula)
+            return f"{e.function}({', '.join(args)})"
+        if isinstance(e, ex.Lookup):
+            table = self.trial.table(e.table)
+            label = lower_label(table.label) if table and table.label else e.table.replace("_", " ")
+            return f"the {label} for {self.computed(e.key)}"
+        if isinstance(e, ex.AgeAt):
+            return f"age at {self.terms.anchor(e.anchor)}"
+        if isinstance(e, Aggregate):
+            subj = self.subject(e)
+            when = self.when(e)
+            return f"{subj} ({when.strip()})" if when else subj
+        if isinstance(e, QuantityLiteral):
+            return quantity_display(e.quantity.value, e.quantity.unit)
+        if isinstance(e, Name):
+            if self.trial.definition(e.name) is None and e.name not in ("age", "sex", "arm"):
+                return e.name.replace("_", " ")  # an event's attribute
+            return self.name(e.name)
+        return self.subject(e)
+
+    def formula(self, e: ex.Call, formula: Formula) -> str:
+        """`creatinine clearance (Cockcroft–Gault; Cockcroft 1976) from serum creatinine
+        within 28 days before randomization and body weight`."""
+        given = []
+        for arg in e.arguments:
+            given.append(self.computed(arg.value))
+        source = f"{formula.title} [{formula_reference(formula)}]"
+        return f"{source} from {join_and(given)}" if given else source
 
     def compare(self, c: Compare) -> str:
         left, right, op = c.left, c.right, c.op
+        if isinstance(left, ex.Panel):
+            value = self.value(right, left.kinds[0])
+            each = " each" if left.quantifier is ex.Quantifier.ALL else ""
+            return (f"{self.panel(left)}{each} {op_symbol(op.value)} {value}"
+                    f"{self.temporal(left.temporal)}")
         # literal on the left: flip so the subject comes first
         if not _is_operand(left) and _is_operand(right):
             left, right = right, left
@@ -278,13 +400,20 @@ class Prose:
                 f"{self.where(sel.where)}{self.temporal(sel.temporal)}"
             )
         kind = _kind_of(r.operand)
-        unit = self.terms.unit_of(kind) if kind else None
+        unit = r.unit or (self.terms.unit_of(kind) if kind else None)
         high_text = quantity_display(r.high, unit) if unit else high
-        return f"{self.subject(r.operand)} {low} to {high_text}{self.when(r.operand)}"
+        verb = " is" if isinstance(r.operand, (ex.Arithmetic, ex.Power, ex.Call)) else ""
+        return f"{self.subject(r.operand)}{verb} {low} to {high_text}{self.when(r.operand)}"
 
     def test(self, t: Test) -> str:
         subj = self.subject(t.operand)
         when = self.when(t.operand)
+        if t.test in (TestKind.NORMAL, TestKind.ABNORMAL):
+            where = "within" if t.test is TestKind.NORMAL else "outside"
+            if isinstance(t.operand, ex.Panel):
+                each = " all" if t.operand.quantifier is ex.Quantifier.ALL else ""
+                return f"{self.panel(t.operand)}{each} {where} the normal range{when}"
+            return f"{subj}{when} {where} the normal range"
         if isinstance(t.operand, Aggregate) and t.operand.fn is AggregateFn.LATEST:
             subj = f"most recent {subj}"
         if t.test is TestKind.DETECTABLE:
@@ -314,6 +443,19 @@ class Prose:
                 return f"{term}{where} recorded{when}{lasting}"
             return f"{term}{where}{when}{lasting}"
         return f"at least one recorded {term}{where}{when}{lasting}"
+
+    def continuous(self, e: Continuous) -> str:
+        """`metformin with daily dose ≥ 1500 taken without interruption for at least 3 months
+        before Day 1, at a stable daily dose (interruptions of up to 7 days allowed)`."""
+        sel = e.selection
+        text = (f"{self.terms.term(sel.kind)}{self.where(sel.where)} taken without interruption "
+                f"for at least {duration_text(e.duration)} before "
+                f"{self.terms.anchor(e.anchor)}")
+        if e.unchanged is not None:
+            text += f", at a stable {e.unchanged.replace('_', ' ')}"
+        if e.gap is not None:
+            text += f" (interruptions of up to {duration_text(e.gap)} allowed)"
+        return text
 
     def lasting(self, lasting: Lasting, as_event: bool = False) -> str:
         word = _WORD_OPS[lasting.op]
@@ -361,6 +503,14 @@ class Prose:
             if t.strict:  # the far bound excluded: less than N days
                 return f" less than {duration_text(t.duration)} {d} {self.terms.anchor(t.anchor)}"
             return f" within {duration_text(t.duration)} {d} {self.terms.anchor(t.anchor)}"
+        if isinstance(t, WithinLongest):
+            d = "before" if t.direction is Direction.BEFORE else "after"
+            lengths = join_and([duration_text(x) if isinstance(x, Duration) else
+                                f"{num(x.factor)} × {x.table.replace('_', ' ')} for its "
+                                f"{x.attribute.replace('_', ' ')}" if x.table else
+                                f"{num(x.factor)} × {x.attribute.replace('_', ' ')}"
+                                for x in t.lengths], "or")
+            return f" within {lengths}, whichever is longer, {d} {self.terms.anchor(t.anchor)}"
         if isinstance(t, Relative):
             d = "before" if t.direction is Direction.BEFORE else "after"
             if t.strict:
@@ -386,7 +536,9 @@ class Prose:
         if isinstance(v, BoolLiteral):
             return "yes" if v.value else "no"
         if isinstance(v, Name):
-            return v.name.replace("_", " ")
+            return self.name(v.name)
+        if isinstance(v, (ex.Arithmetic, ex.Power, ex.Call, ex.Lookup, ex.AgeAt)):
+            return self.computed(v)
         return self.expr(v, nested=True)
 
     # ---- criteria and rules ----------------------------------------------------------------
@@ -469,16 +621,17 @@ class Prose:
                 f"of the planned information{events}."
             )
         bound = (
-            f" The trial may stop early for efficacy if the {family_name(eff.family.name, eff.family.parameter)} "
+            f" The trial may stop early for efficacy if the {family_text(eff.family)} "
             f"boundary is crossed (overall {sided} α = {num(eff.alpha)})."
         )
         fut = ""
         if r.futility is not None:
             f = r.futility
             binding = "binding" if f.binding else "non-binding"
+            beta = f", β = {num(f.beta)}" if f.beta is not None else ""
             fut = (
-                f" A {binding} futility boundary ({family_name(f.family.name, f.family.parameter)}, "
-                f"β = {num(f.beta)}) allows stopping for lack of benefit."
+                f" A {binding} futility boundary ({family_text(f.family)}{beta}) allows "
+                "stopping for lack of benefit."
             )
         return timing + bound + fut
 
@@ -642,6 +795,39 @@ class Prose:
         return f"{text} ({w})" if w else text
 
 
+_SUPERSCRIPTS = {"2": "²", "3": "³", "-1": "⁻¹", "-2": "⁻²"}
+
+
+def formula_reference(formula: Formula) -> str:
+    """The short reference of a built-in formula: `Cockcroft 1976`."""
+    author = formula.citation.split(" ")[0].rstrip(",.")
+    year = re.search(r"\b(1[89]\d\d|20\d\d)\b", formula.citation)
+    return f"{author} {year.group(1)}" if year else author
+
+
+def formulas_used(trial: Trial) -> list[Formula]:
+    """The built-in formulas a protocol calls, in the order first used."""
+    found: list[Formula] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, ex.Call) and node.function in FORMULAS:
+            f = FORMULAS[node.function]
+            if f not in found:
+                found.append(f)
+        if attrs.has(type(node)):
+            for field in attrs.fields(type(node)):  # type: ignore[arg-type]
+                if field.name != "span":
+                    visit(getattr(node, field.name))
+        elif isinstance(node, tuple):
+            for x in node:
+                visit(x)
+
+    visit(trial.definitions)
+    visit(trial.eligibility)
+    visit(trial.stopping)
+    return found
+
+
 def lower_label(text: str) -> str:
     from render.terms import lower_first
 
@@ -666,7 +852,8 @@ def _conjuncts(e: Expr) -> list[Expr]:
 
 
 def _is_operand(e: Expr) -> bool:
-    return isinstance(e, (Aggregate, Count, LogReduction, Name))
+    return isinstance(e, (Aggregate, Count, LogReduction, Name, Statistic, CountDistinct,
+                          ex.Arithmetic, ex.Power, ex.Call, ex.Lookup, ex.AgeAt, ex.Panel))
 
 
 def _is_one(e: Expr) -> bool:
@@ -675,6 +862,8 @@ def _is_one(e: Expr) -> bool:
 
 def _kind_of(e: Expr) -> str | None:
     if isinstance(e, (Aggregate, Count, LogReduction)):
+        return e.selection.kind
+    if isinstance(e, Statistic) and e.attribute is None:
         return e.selection.kind
     return None
 
@@ -697,322 +886,3 @@ def criterion_text(trial: Trial, criterion: Criterion) -> str:
 
 def rule_text(trial: Trial, rule: StoppingRule) -> str:
     return Prose(trial).rule(rule)
-
-
-# ---- the author's words against the expression ------------------------------------------------
-
-
-@attrs.frozen
-class Finding:
-    """A number the criterion's text states that its expression does not have."""
-
-    criterion: str
-    message: str
-    text_value: str
-    expr_values: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return f"{self.criterion}: {self.message}"
-
-
-@attrs.frozen
-class _Fact:
-    """A number in text or expression, with what kind of number it is."""
-
-    kind: str  # "limit", "range", "duration", "quantity", "plain"
-    value: float
-    high: float | None = None  # ranges
-    limit: str | None = None  # ULN / LLN
-    unit: str | None = None  # time unit word or measurement unit
-    op: str | None = None  # comparison in canonical symbols: < <= > >= ==
-    shown: str = ""
-
-
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "a": 1,
-    "an": 1,
-}
-_NUM = r"(?:\d+(?:\.\d+)?|" + "|".join(k for k in _NUMBER_WORDS if len(k) > 2) + r")"
-_UCUM_TIME = {"a": "year", "mo": "month", "wk": "week", "d": "day", "h": "hour", "min": "minute"}
-_TIME_UNITS = {
-    "minute": TimeUnit.MINUTE,
-    "hour": TimeUnit.HOUR,
-    "day": TimeUnit.DAY,
-    "week": TimeUnit.WEEK,
-    "month": TimeUnit.MONTH,
-    "year": TimeUnit.YEAR,
-}
-_OP_WORDS = [
-    (r"≤|<=|=<|⩽|no more than|not more than|at most|up to|not exceeding", "<="),
-    (r"≥|>=|=>|⩾|at least|no less than|not less than|a minimum of", ">="),
-    (r"<|less than|lower than|below|fewer than|under", "<"),
-    (r">|more than|greater than|higher than|above|exceeding|over", ">"),
-]
-_LIMIT_RE = re.compile(
-    rf"(?P<n>{_NUM})\s*(?:x|×|\*|times|fold)\s*(?:the\s+)?"
-    r"(?P<lim>ULN|LLN|upper limits? of (?:the )?normal(?: range)?|lower limits? of (?:the )?normal(?: range)?)",
-    re.IGNORECASE,
-)
-_RANGE_RE = re.compile(
-    rf"(?<![\w.])(?:between\s+)?(?P<a>{_NUM})\s*(?:-|–|—|to|and|through)\s*(?P<b>{_NUM})(?![\w.])"
-    r"(?:\s*(?P<unit>hours?|days?|weeks?|months?|years?)\b)?",
-    re.IGNORECASE,
-)
-_DURATION_RE = re.compile(
-    rf"(?<![\w.])(?P<n>{_NUM}|a|an)\s+(?P<unit>hours?|days?|weeks?|months?|years?)\b",
-    re.IGNORECASE,
-)
-_PLAIN_RE = re.compile(r"(?<![\w.:])(?P<n>\d+(?:\.\d+)?)(?![\w.]*\d)(?!\w)")
-
-
-def _to_float(token: str) -> float:
-    t = token.lower()
-    return float(_NUMBER_WORDS[t]) if t in _NUMBER_WORDS else float(t)
-
-
-def _op_before(text: str, start: int) -> str | None:
-    """The comparison written just before a number (`≤ 2.5`, `at least 2`)."""
-    head = text[max(0, start - 24) : start].rstrip().lower()
-    for pattern, op in _OP_WORDS:
-        if re.search(rf"(?:{pattern})$", head):
-            return op
-    return None
-
-
-def _text_facts(text: str) -> list[_Fact]:
-    facts: list[_Fact] = []
-    taken: list[tuple[int, int]] = []
-
-    def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
-
-    for m in _LIMIT_RE.finditer(text):
-        lim = m.group("lim").upper()
-        limit = "ULN" if lim.startswith(("ULN", "UPPER")) else "LLN"
-        facts.append(
-            _Fact(
-                "limit",
-                _to_float(m.group("n")),
-                limit=limit,
-                op=_op_before(text, m.start()),
-                shown=m.group(0),
-            )
-        )
-        taken.append(m.span())
-    for m in _RANGE_RE.finditer(text):
-        if not free(*m.span()):
-            continue
-        a, b = _to_float(m.group("a")), _to_float(m.group("b"))
-        if a >= b:
-            continue
-        unit = m.group("unit")
-        facts.append(
-            _Fact(
-                "range",
-                a,
-                high=b,
-                unit=unit.lower().rstrip("s") if unit else None,
-                shown=m.group(0).strip(),
-            )
-        )
-        taken.append(m.span())
-    for m in _DURATION_RE.finditer(text):
-        if not free(*m.span()):
-            continue
-        facts.append(
-            _Fact(
-                "duration",
-                _to_float(m.group("n")),
-                unit=m.group("unit").lower().rstrip("s"),
-                op=_op_before(text, m.start()),
-                shown=m.group(0),
-            )
-        )
-        taken.append(m.span())
-    for m in _PLAIN_RE.finditer(text):
-        if not free(*m.span()):
-            continue
-        facts.append(
-            _Fact("plain", float(m.group("n")), op=_op_before(text, m.start()), shown=m.group(0))
-        )
-    return facts
-
-
-def _expr_facts(e: Expr | None, out: list[_Fact]) -> None:
-    if e is None:
-        return
-    if isinstance(e, (And, Or)):
-        for x in e.operands:
-            _expr_facts(x, out)
-    elif isinstance(e, Not):
-        _expr_facts(e.operand, out)
-    elif isinstance(e, Compare):
-        left, right, op = e.left, e.right, e.op
-        if not _is_operand(left) and _is_operand(right):
-            left, right, op = right, left, _flip(op)
-        _expr_facts(left, out)
-        if isinstance(right, RelativeLimit):
-            out.append(
-                _Fact(
-                    "limit",
-                    right.multiple,
-                    limit=right.limit.value,
-                    op=op.value,
-                    shown=f"{op_symbol(op.value)} {num(right.multiple)} × {right.limit.value}",
-                )
-            )
-        elif isinstance(right, QuantityLiteral):
-            q = right.quantity
-            out.append(
-                _Fact(
-                    "quantity",
-                    q.value,
-                    unit=q.unit,
-                    op=op.value,
-                    shown=f"{op_symbol(op.value)} {quantity_display(q.value, q.unit)}",
-                )
-            )
-        else:
-            _expr_facts(right, out)
-    elif isinstance(e, InRange):
-        _expr_facts(e.operand, out)
-        out.append(
-            _Fact("range", e.low, high=e.high, shown=f"in {num(e.low)}..{num(e.high)}")
-        )
-    elif isinstance(e, InSet):
-        _expr_facts(e.operand, out)
-    elif isinstance(e, Test):
-        _expr_facts(e.operand, out)
-    elif isinstance(e, (Aggregate, Count, LogReduction)):
-        _selection_facts(e.selection, out)
-    elif isinstance(e, Exists):
-        _selection_facts(e.selection, out)
-        if e.lasting is not None:
-            _duration_fact(e.lasting.duration, out, e.lasting.op.value)
-    elif isinstance(e, Consecutive):
-        _expr_facts(e.threshold, out)
-        out.append(_Fact("plain", float(e.count), shown=f"{e.count} consecutive"))
-    elif isinstance(e, LogRise):
-        out.append(_Fact("plain", e.logs, op=e.op.value, shown=f"{num(e.logs)} log"))
-        out.append(_Fact("plain", float(e.count), shown=f"{e.count} consecutive"))
-
-
-def _selection_facts(sel: Selection, out: list[_Fact]) -> None:
-    t = sel.temporal
-    if isinstance(t, Within):
-        _duration_fact(t.duration, out, None)
-    _expr_facts(sel.where, out)
-
-
-def _duration_fact(d: Duration, out: list[_Fact], op: str | None) -> None:
-    out.append(
-        _Fact("duration", d.amount, unit=d.unit.value, op=op, shown=duration_text(d))
-    )
-
-
-def _days(value: float, unit: str | None, calendar: Calendar) -> float | None:
-    if unit is None or unit not in _TIME_UNITS:
-        return None
-    return calendar.days(value, _TIME_UNITS[unit])
-
-
-def _same_op(text_op: str | None, expr_op: str | None) -> bool:
-    if text_op is None or expr_op is None:
-        return True
-    return text_op == expr_op
-
-
-def _matches(t: _Fact, x: _Fact, calendar: Calendar) -> bool:
-    if t.kind == "limit":
-        return x.kind == "limit" and x.limit == t.limit and x.value == t.value
-    if t.kind == "range":
-        if x.kind == "range":
-            return x.value == t.value and x.high == t.high
-        return False
-    if t.kind == "duration":
-        if x.kind == "quantity" and x.unit in _UCUM_TIME:
-            x = attrs.evolve(x, kind="duration", unit=_UCUM_TIME[x.unit])
-        if x.kind != "duration":
-            return False
-        if x.unit == t.unit and x.value == t.value:
-            return True
-        a, b = _days(t.value, t.unit, calendar), _days(x.value, x.unit, calendar)
-        return a is not None and b is not None and abs(a - b) < 1e-9
-    # plain number: any number of the expression with that value
-    if x.kind == "range":
-        return t.value in (x.value, x.high)
-    return x.value == t.value
-
-
-def check_text_vs_expr(
-    criterion: Criterion, calendar: Calendar = DEFAULT_CALENDAR
-) -> list[Finding]:
-    """Numbers in the criterion's text that its expression does not state the same way.
-
-    Each number of the text (a multiple of ULN or LLN, a range `1-2`, a duration `one month`,
-    a plain number) must appear in the expression with the same value (durations compared in
-    days through `calendar`) and, where the text writes a comparison (`≤`, `at least`), with the
-    same comparison. Numbers of the expression that the text does not mention are not findings:
-    expressions are routinely more precise than their words (a look-back window, say).
-    """
-    if not criterion.text:
-        return []
-    texts = _text_facts(criterion.text)
-    exprs: list[_Fact] = []
-    _expr_facts(criterion.expr, exprs)
-    findings: list[Finding] = []
-    for t in texts:
-        matched = [x for x in exprs if _matches(t, x, calendar)]
-        # a range in words may be the two ends of a pair of comparisons
-        if not matched and t.kind == "range":
-            lows = [x for x in exprs if x.kind != "range" and x.value == t.value]
-            highs = [x for x in exprs if x.kind != "range" and x.value == t.high]
-            if lows and highs:
-                continue
-        if not matched:
-            if t.kind == "plain" and t.value > 1900:  # a year, not a threshold
-                continue
-            same_kind = [x for x in exprs if x.kind == t.kind or (t.kind == "plain")]
-            if t.kind == "limit":
-                same_kind = [x for x in exprs if x.kind == "limit" and x.limit == t.limit]
-            if t.kind == "plain" and not same_kind:
-                continue
-            shown = tuple(x.shown for x in same_kind)
-            where = f"; the expression has {', '.join(shown)}" if shown else (
-                "; the expression has no such number"
-            )
-            findings.append(
-                Finding(
-                    criterion.id,
-                    f"the text says '{t.shown}'{where}",
-                    t.shown,
-                    shown,
-                )
-            )
-            continue
-        if t.op is not None and not any(_same_op(t.op, x.op) for x in matched):
-            ops = sorted({op_symbol(x.op) for x in matched if x.op})
-            findings.append(
-                Finding(
-                    criterion.id,
-                    f"the text says {op_symbol(t.op)} {t.shown}; the expression compares with "
-                    f"{', '.join(ops)}",
-                    t.shown,
-                    tuple(x.shown for x in matched),
-                )
-            )
-    return findings
-
-

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from protocol.anchors import anchor_node
-from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor
+from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor, PeriodDoseAnchor
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -25,6 +25,7 @@ from protocol.schedule import (
     DoseOnDays,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
     Timepoints,
     Visit,
@@ -32,7 +33,15 @@ from protocol.schedule import (
 from protocol.timing import PREDOSE, Calendar, DayPoint, Duration, TimeUnit, Window, elapsed_code
 from protocol.trial import Trial
 from protocol.vocab import ActivityKind, DataKind, Sex
-from render.design import anchor_days, epoch_list, repeat_span
+from render.design import (
+    anchor_days,
+    epoch_list,
+    period_bounds,
+    period_epoch,
+    period_item_days,
+    repeat_span,
+    washout_text,
+)
 from render.prose import Prose
 from render.terms import (
     Terms,
@@ -64,6 +73,8 @@ class Column:
     range: tuple[float, float] | None = None  # a visit over a range of days (`day -14 to -1`)
     group: str = ""  # the header over the column when it is not its epoch's (a cycles block)
     period: tuple[float, float] | None = None  # a cycle day's column: the days its cycles span
+    study_period: int | None = None  # a study period's column: which period (1, 2, ...)
+    period_day: float | None = None  # ... and its day from the period's day 0
 
 
 @dataclass
@@ -180,7 +191,7 @@ def build_grid(trial: Trial) -> Grid | None:
     cal = trial.calendar
     notes = _Notes()
     anchors = anchor_days(trial)
-    epochs = epoch_list(trial) if sched.epochs else []
+    epochs = epoch_list(trial) if sched.epochs or sched.periods is not None else []
     epoch_order = {e.name: i for i, e in enumerate(epochs)}
 
     columns: list[Column] = []
@@ -225,12 +236,17 @@ def build_grid(trial: Trial) -> Grid | None:
 
     for block in sched.cycles:
         columns.extend(_cycle_columns(block, prose, notes))
+    periods = sched.periods
+    if periods is not None:
+        columns.extend(_period_columns(periods, prose, notes))
 
     tables = timepoint_tables(trial, prose)
     table_of = {b: t.number for t in tables for b in t.blocks}
     timed_at: list[tuple[Timepoints, list[float]]] = []
     for tblock in sched.timepoints:
-        days = _reference_days(tblock, cal, anchors)
+        # timed from a study period's dose: marked in that period's column of the dose's day
+        days = ([] if isinstance(tblock.reference, PeriodDoseAnchor)
+                else _reference_days(tblock, cal, anchors))
         timed_at.append((tblock, days))
         for d in days:
             if _find_column(columns, d, tblock.epoch) is None:
@@ -294,6 +310,9 @@ def build_grid(trial: Trial) -> Grid | None:
                     if n not in row.marks[i].footnotes:
                         row.marks[i].footnotes.append(n)
 
+    if periods is not None:
+        _period_marks(periods, columns, item_row, prose, notes)
+
     for block in sched.cycles:
         for a in block.items:
             assert isinstance(a.timing, CycleDays)
@@ -324,6 +343,9 @@ def build_grid(trial: Trial) -> Grid | None:
             i = _find_column(columns, d, tblock.epoch)
             assert i is not None
             row.marks[i].text = "X"
+        at = _period_dose_column(columns, tblock, trial)
+        if at is not None:
+            row.marks[at].text = "X"
 
     repeat_rows: list[Row] = []
     for a in sched.activities:
@@ -471,6 +493,105 @@ def _reletter_table(table: TimepointTable, notes: _Notes) -> TimepointTable:
     return table
 
 
+def _period_key(block: Periods, k: int, name: str) -> str:
+    return f"{block.name}:p{k}:{name}"
+
+
+def _period_columns(block: Periods, prose: Prose, notes: _Notes) -> list[Column]:
+    """The columns of every study period: its visits and the days of its activities that no
+    visit covers, under the period's header. Each period is drawn: a crossover's periods
+    differ in what is given (the sequences), and protocols draw them side by side."""
+    trial = prose.trial
+    cal = trial.calendar
+    n = trial.period_count
+    first, _ = period_bounds(trial)
+    doses = [d for a in block.doses for d in period_item_days(a, cal)]
+    last_dose = max(doses) if doses else first
+    # nominal study days, as if every washout were the shortest stated
+    step = last_dose - first + block.washout.minimum.days(cal)
+    base = block.start.days(cal)
+    how = notes.letter(
+        f"Days of a period count from its first dose ({_day_name(cal, first)}). Each period "
+        f"after the first starts {washout_text(block)} after the last dose of the period "
+        "before (washout); what is given in a period depends on the sequence.")
+    out: list[Column] = []
+    for k in range(1, n + 1):
+        start = base + (k - 1) * step
+        cols: list[Column] = []
+        for v in block.visits:
+            days = period_item_days(v, cal)
+            t = v.timing
+            day_text = (f"{signed(_pd(cal, days[0]))} to {signed(_pd(cal, days[1]))}"
+                        if isinstance(t, DayRange) else signed(_pd(cal, days[0])))
+            cols.append(Column(
+                _period_key(block, k, v.name), v.label, period_epoch(block, k), day_text,
+                _window_short(v.window), start + days[-1], visit=v.name,
+                range=(start + days[0], start + days[-1]) if isinstance(t, DayRange) else None,
+                group=block.period_label(k), study_period=k, period_day=days[-1]))
+        covered = {c.period_day for c in cols}
+        for a in block.activities:
+            for d in period_item_days(a, cal):
+                if d in covered:
+                    continue
+                covered.add(d)
+                cols.append(Column(
+                    _period_key(block, k, f"d{num(d)}"), f"Day {num(_pd(cal, d))}",
+                    period_epoch(block, k), signed(_pd(cal, d)), _window_short(a.window),
+                    start + d, group=block.period_label(k), study_period=k, period_day=d))
+        cols.sort(key=lambda c: (c.period_day or 0.0, c.visit is None))
+        if k == 1:
+            cols[0].footnotes.append(how)
+        out.extend(cols)
+    return out
+
+
+def _day_name(cal: Calendar, offset: float) -> str:
+    return f"day {num(_pd(cal, offset))}"
+
+
+def _period_marks(block: Periods, columns: list[Column], item_row: object, prose: Prose,
+                  notes: _Notes) -> None:
+    """The Xs of the periods: items at their visits and activities on their days; a dose that
+    a sequence gives is marked in each period where some sequence gives it, with a note
+    naming those sequences."""
+    trial = prose.trial
+    cal = trial.calendar
+    row_of = item_row  # (name) -> Row
+    index = {c.key: i for i, c in enumerate(columns)}
+    given = {n for a in trial.arms for t in a.sequence for n in t.interventions}
+    for k in range(1, trial.period_count + 1):
+        for v in block.visits:
+            i = index[_period_key(block, k, v.name)]
+            for name in v.activities:
+                row = row_of(name)  # type: ignore[operator]
+                row.marks[i].text = "X"
+                cond = v.item_condition(name)
+                if cond is not None:
+                    row.marks[i].footnotes.extend(_restriction_notes(
+                        cond.arms, cond.sex, cond.condition, prose, notes))
+        for a in block.activities:
+            extra = _activity_notes(a, prose, notes)
+            for name in a.items:
+                sequences = [arm for arm in trial.arms
+                             if k <= len(arm.sequence) and name in arm.sequence[k - 1].interventions]
+                if a.kind is ActivityKind.DOSE and name in given:
+                    if not sequences:
+                        continue
+                    who = [notes.letter(f"{join_and([s.label for s in sequences])} only.")]
+                else:
+                    who = []
+                row = row_of(name)  # type: ignore[operator]
+                for d in period_item_days(a, cal):
+                    at = next((j for j, c in enumerate(columns)
+                               if c.study_period == k and c.period_day == d), None)
+                    if at is None:
+                        continue
+                    row.marks[at].text = "X"
+                    for n in extra + who:
+                        if n not in row.marks[at].footnotes:
+                            row.marks[at].footnotes.append(n)
+
+
 def _cycle_key(block: Cycles, day: int) -> str:
     return f"{block.name}:d{day}"
 
@@ -591,7 +712,8 @@ def _range_column(columns: list[Column], day: float, a: Activity, cal: Calendar)
         before, after = a.window.days(cal)
         lo, hi = day - before, day + after
     for i, c in enumerate(columns):
-        if c.range is None or (a.epoch is not None and c.epoch not in (a.epoch, None)):
+        if c.range is None or c.study_period is not None or (
+                a.epoch is not None and c.epoch not in (a.epoch, None)):
             continue
         if c.range[0] - 1e-9 <= lo and hi <= c.range[1] + 1e-9:
             return i
@@ -606,10 +728,25 @@ def _epoch_label(trial: Trial, name: str) -> str:
     return name.replace("_", " ")
 
 
+def _period_dose_column(columns: list[Column], block: Timepoints, trial: Trial) -> int | None:
+    """The column of the dose a timepoints block is timed from when that is a study period's
+    first or last dose (`after first dose of period 2`): the period's column of that day."""
+    ref = block.reference
+    periods = trial.schedule.periods if trial.schedule is not None else None
+    if not isinstance(ref, PeriodDoseAnchor) or periods is None:
+        return None
+    doses = [d for a in periods.doses for d in period_item_days(a, trial.calendar)]
+    if not doses:
+        return None
+    day = min(doses) if ref.which is AggregateFn.FIRST else max(doses)
+    return next((i for i, c in enumerate(columns)
+                 if c.study_period == ref.period and c.period_day == day), None)
+
+
 def _find_column(columns: list[Column], day: float, epoch: str | None) -> int | None:
     """The column at `day`: a visit on that day, or a time point of the same epoch."""
     for i, c in enumerate(columns):
-        if c.day is None or c.approximate or abs(c.day - day) > 1e-9:
+        if c.day is None or c.approximate or c.study_period is not None or abs(c.day - day) > 1e-9:
             continue
         if c.visit is not None or c.epoch == epoch:
             return i
@@ -666,6 +803,8 @@ def _after_short(t: AfterAnchor, prose: Prose) -> str:
         name = f"{which} dose"
         if len(prose.trial.interventions) > 1:
             name += f" of {prose.terms.intervention(ref.intervention)}"
+    elif isinstance(ref, PeriodDoseAnchor):
+        name = prose.terms.anchor(ref).removeprefix("the ")
     else:
         name = prose.terms.anchor(ref)
     off = t.offset

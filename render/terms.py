@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 
 from protocol.design import DataItem
-from protocol.expr import AggregateFn, AnchorRef, DoseAnchor, EventAnchor, NamedAnchor
+from protocol.expr import (
+    AggregateFn,
+    AnchorRef,
+    DoseAnchor,
+    EventAnchor,
+    NamedAnchor,
+    PeriodDoseAnchor,
+)
 from protocol.timing import Calendar, DayPoint, Duration, TimeUnit, Window
 from protocol.trial import Trial
 from protocol.vocab import DataKind
@@ -36,7 +43,14 @@ _UNIT_DISPLAY = {
     "Cel": "°C",
     "/min": "/min",
     "1": "",
+    "kg/m2": "kg/m²",
+    "m2": "m²",
+    "mL/min/{1.73_m2}": "mL/min/1.73 m²",
+    "mL/min/(1.73.m2)": "mL/min/1.73 m²",
 }
+
+# Time units are words in a document: `50 years`, never `50 a`.
+_TIME_WORDS = {"a": "year", "mo": "month", "wk": "week", "d": "day", "h": "hour", "min": "minute"}
 
 _OP_SYMBOL = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
@@ -76,6 +90,9 @@ def unit_display(code: str | None) -> str:
 
 
 def quantity_display(value: float, unit: str | None) -> str:
+    if unit in _TIME_WORDS:
+        word = _TIME_WORDS[unit]
+        return f"{num(value)} {word if float(value) == 1 else word + 's'}"
     shown = unit_display(unit)
     if not shown:
         return num(value)
@@ -147,7 +164,9 @@ def plural(phrase: str) -> str:
 
 
 def sentence_case(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
+    """The first letter upper-cased, after any opening parenthesis: `(The larger of ...`."""
+    start = len(text) - len(text.lstrip("(["))
+    return text[:start] + text[start:start + 1].upper() + text[start + 1:]
 
 
 def lower_first(text: str) -> str:
@@ -179,7 +198,7 @@ class Terms:
             for decl in trial.schedule.anchors:
                 if decl.label:
                     self._anchor_labels[decl.name] = decl.label
-            for v in trial.schedule.visits:
+            for v in trial.schedule.visits + trial.schedule.period_visits:
                 self._visit_labels[v.name] = v.label
 
     # ---- data items ------------------------------------------------------------------------
@@ -271,6 +290,12 @@ class Terms:
         if isinstance(ref, DoseAnchor):
             which = "first" if ref.which is AggregateFn.FIRST else "last"
             return f"the {which} dose of {self.intervention(ref.intervention)}"
+        if isinstance(ref, PeriodDoseAnchor):
+            which = "first" if ref.which is AggregateFn.FIRST else "last"
+            sched = self.trial.schedule
+            block = sched.periods if sched is not None else None
+            period = block.period_label(ref.period) if block is not None else f"period {ref.period}"
+            return f"the {which} dose of {period}"
         assert isinstance(ref, EventAnchor)
         which = {
             AggregateFn.FIRST: "first",

@@ -37,9 +37,11 @@ from engine.stats.samplesize import (  # noqa: E402
 FIXTURE = ROOT / "tests" / "stats" / "fixtures" / "rpact_reference.json"
 
 #: rpact typeOfDesign / typeBetaSpending -> engine.stats family
-EFFICACY = {"OF": "obf", "P": "pocock", "WT": "wang-tsiatis", "asOF": "ld-obf",
-            "asP": "ld-pocock", "asKD": "power", "asHSD": "hsd"}
-FUTILITY = {"bsHSD": "hsd", "bsOF": "ld-obf", "bsKD": "power", "bsP": "ld-pocock"}
+EFFICACY = {"OF": "obf", "P": "pocock", "WT": "wang-tsiatis", "HP": "haybittle-peto",
+            "asOF": "ld-obf", "asP": "ld-pocock", "asKD": "power", "asHSD": "hsd",
+            "asUser": "user", "PT": "pampallona-tsiatis"}
+FUTILITY = {"bsHSD": "hsd", "bsOF": "ld-obf", "bsKD": "power", "bsP": "ld-pocock",
+            "bsUser": "user", "z": "z", "PT": "pampallona-tsiatis"}
 
 
 @dataclass
@@ -78,10 +80,22 @@ def _list(x: Any) -> list[float]:
 def design_of(rec: dict[str, Any]) -> GroupSequentialDesign:
     kw: dict[str, Any] = dict(alpha=rec["alpha"], sides=rec["sided"], beta=rec["beta"],
                               efficacy=EFFICACY[rec["type"]], efficacy_param=rec["param"])
-    if rec["betaSpending"] != "none":
-        kw.update(futility=FUTILITY[rec["betaSpending"]], futility_param=rec["gammaB"],
-                  binding=rec["binding"])
+    if rec["type"] == "asUser":
+        kw.update(efficacy_param=None, efficacy_spending=_list(rec["userAlpha"]))
+    fut = rec["betaSpending"]
+    if fut != "none":
+        kw.update(futility=FUTILITY[fut], binding=rec["binding"])
+        if fut == "z":
+            kw["futility_bounds"] = _list(rec["futilityZ"])
+        elif fut == "bsUser":
+            kw["futility_spending"] = _list(rec["userBeta"])
+        else:
+            kw["futility_param"] = rec["gammaB"]
     return group_sequential_design(_list(rec["informationRates"]), **kw)
+
+
+def _two_sided_futility(rec: dict[str, Any]) -> bool:
+    return rec["sided"] == 2 and rec["betaSpending"] != "none"
 
 
 def survival_of(design: GroupSequentialDesign, i: dict[str, Any]) -> SampleSize:
@@ -109,9 +123,9 @@ def means_of(design: GroupSequentialDesign, i: dict[str, Any]) -> SampleSize:
 
 
 def _upper_only(values: Sequence[float], s: SampleSize) -> float:
-    """rpact's expectation over the looks under H1 for a two-sided design: it counts only
-    upper crossings as stops (a lower crossing is left to the last look)."""
-    p = list(s.h1.reject_upper)
+    """rpact's expectation over the looks under H1 for a two-sided design: it counts upper
+    crossings and futility stops, not lower crossings (left to the last look)."""
+    p = [u + f for u, f in zip(s.h1.reject_upper, s.h1.futility, strict=True)]
     p[-1] = 1.0 - sum(p[:-1])
     return sum(a * b for a, b in zip(p, values, strict=True))
 
@@ -138,6 +152,7 @@ def compare(fixture: Path = FIXTURE) -> tuple[dict[str, Any], dict[str, Differen
         d = design_of(rec)
         out["efficacy bounds (Z)"].add(d.efficacy, rec["criticalValues"], where)
         if rec["futilityBounds"]:
+            # rpact leaves out (NA) a two-sided futility bound of 0: no futility stop there
             out["futility bounds (Z)"].add(d.futility[:-1], rec["futilityBounds"], where)
         out["cumulative power"].add(d.cumulative_power, rec["power"], where)
         out["inflation factor"].add(d.inflation_factor, rec["inflationFactor"], where)
@@ -183,8 +198,9 @@ def grid(ref: dict[str, Any]) -> str:
     designs = ref["designs"]
     ks = sorted({r["kMax"] for r in designs})
     types = sorted({r["type"] for r in designs})
-    fut = sorted({f"{r['betaSpending']}{' binding' if r['binding'] else ''}" for r in designs
-                  if r["betaSpending"] != "none"})
+    fut = sorted({f"{'two-sided ' if r['sided'] == 2 else ''}{r['betaSpending']}"
+                  f"{' binding' if r['binding'] else ''}"
+                  for r in designs if r["betaSpending"] != "none"})
     cases = sum(len(r["survival"]) + len(r["rates"]) + len(r["means"]) for r in designs)
     return (f"{len(designs)} designs (K = {ks[0]}..{ks[-1]}, one- and two-sided, "
             f"{', '.join(types)}; futility {', '.join(fut)}), {cases} sample sizes; "

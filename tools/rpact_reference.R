@@ -19,7 +19,10 @@ args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args) >= 1) args[1] else "tests/stats/fixtures/rpact_reference.json"
 
 # ---- the grid of designs ------------------------------------------------------------------
-# family: rpact typeOfDesign; param: its parameter (deltaWT, gammaA) or NA.
+# type: rpact typeOfDesign; param: its parameter (deltaWT, gammaA, constantBoundsHP, deltaPT1)
+# or NA; betaSpending: rpact typeBetaSpending, "PT" (Pampallona-Tsiatis, gammaB = deltaPT0) or
+# "z" (futilityZ: futility bounds on the Z scale); userAlpha, userBeta: cumulative fractions of
+# alpha and beta spent by each look (asUser, bsUser).
 families <- list(
   list(type = "OF", param = NA), list(type = "P", param = NA), list(type = "WT", param = 0.25),
   list(type = "asOF", param = NA), list(type = "asP", param = NA),
@@ -62,15 +65,95 @@ for (k in 2:5) {
   }
 }
 
+# Haybittle-Peto with other interim bounds
+for (k in 2:5) {
+  for (sided in 1:2) {
+    for (c in c(3, 3.29, 3.5)) {
+      add_design(list(kMax = k, sided = sided, alpha = if (sided == 1) 0.025 else 0.05,
+                      beta = 0.2, type = "HP", param = c, informationRates = spacing(k, k > 3),
+                      betaSpending = "none", gammaB = NA, binding = FALSE))
+    }
+  }
+}
+# Pampallona-Tsiatis (param = deltaPT1, gammaB = deltaPT0)
+for (k in 2:5) {
+  for (sided in 1:2) {
+    for (deltas in list(c(0, 0), c(0.25, 0.25), c(0.5, 0.1))) {
+      for (binding in c(FALSE, TRUE)) {
+        add_design(list(kMax = k, sided = sided, alpha = if (sided == 1) 0.025 else 0.05,
+                        beta = 0.2, type = "PT", param = deltas[1], informationRates = spacing(k, FALSE),
+                        betaSpending = "PT", gammaB = deltas[2], binding = binding))
+      }
+    }
+  }
+}
+# user-defined alpha and beta spending (cumulative fractions of alpha and of beta per look)
+user_fractions <- list(`2` = c(0.25, 1), `3` = c(0.1, 0.4, 1), `4` = c(0.05, 0.2, 0.5, 1),
+                       `5` = c(0.02, 0.1, 0.3, 0.6, 1))
+user_beta <- list(`2` = c(0.3, 1), `3` = c(0.15, 0.5, 1), `4` = c(0.1, 0.3, 0.6, 1),
+                  `5` = c(0.05, 0.2, 0.4, 0.7, 1))
+for (k in 2:5) {
+  for (sided in 1:2) {
+    f <- user_fractions[[as.character(k)]]
+    add_design(list(kMax = k, sided = sided, alpha = if (sided == 1) 0.025 else 0.05, beta = 0.1,
+                    type = "asUser", param = NA, informationRates = spacing(k, FALSE),
+                    userAlpha = f, betaSpending = "none", gammaB = NA, binding = FALSE))
+    if (sided == 1) {
+      for (binding in c(FALSE, TRUE)) {
+        add_design(list(kMax = k, sided = 1, alpha = 0.025, beta = 0.1, type = "asUser",
+                        param = NA, informationRates = spacing(k, FALSE), userAlpha = f,
+                        betaSpending = "bsUser", userBeta = user_beta[[as.character(k)]],
+                        gammaB = NA, binding = binding))
+      }
+    }
+  }
+}
+# futility bounds on the Z scale (one-sided)
+z_bounds <- list(`2` = c(0), `3` = c(0, 0.5), `4` = c(-0.5, 0, 0.5), `5` = c(-1, -0.5, 0, 0.5))
+for (k in 2:5) {
+  for (eff in list(list(type = "OF", param = NA), list(type = "asOF", param = NA),
+                   list(type = "asHSD", param = -4))) {
+    for (binding in c(FALSE, TRUE)) {
+      add_design(list(kMax = k, sided = 1, alpha = 0.025, beta = 0.2, type = eff$type,
+                      param = eff$param, informationRates = spacing(k, FALSE),
+                      betaSpending = "z", futilityZ = z_bounds[[as.character(k)]],
+                      gammaB = NA, binding = binding))
+    }
+  }
+}
+# two-sided beta spending (rpact: experimental)
+for (k in 2:5) {
+  for (fut in list(list(type = "bsOF", gammaB = NA), list(type = "bsHSD", gammaB = -2),
+                   list(type = "bsP", gammaB = NA))) {
+    for (eff in list(list(type = "asOF", param = NA), list(type = "asHSD", param = -4))) {
+      for (binding in c(FALSE, TRUE)) {
+        add_design(list(kMax = k, sided = 2, alpha = 0.05, beta = 0.2, type = eff$type,
+                        param = eff$param, informationRates = spacing(k, FALSE),
+                        betaSpending = fut$type, gammaB = fut$gammaB, binding = binding))
+      }
+    }
+  }
+}
+
 make_design <- function(s) {
   a <- list(kMax = s$kMax, alpha = s$alpha, beta = s$beta, sided = s$sided,
             typeOfDesign = s$type, informationRates = s$informationRates)
   if (s$type == "WT") a$deltaWT <- s$param
   if (s$type %in% c("asKD", "asHSD")) a$gammaA <- s$param
-  if (s$betaSpending != "none") {
+  if (s$type == "HP") a$constantBoundsHP <- s$param
+  if (s$type == "asUser") a$userAlphaSpending <- s$alpha * s$userAlpha
+  if (s$type == "PT") {
+    a$deltaPT1 <- s$param
+    a$deltaPT0 <- s$gammaB
+    a$bindingFutility <- s$binding
+  } else if (s$betaSpending == "z") {
+    a$futilityBounds <- s$futilityZ
+    a$bindingFutility <- s$binding
+  } else if (s$betaSpending != "none") {
     a$typeBetaSpending <- s$betaSpending
     a$bindingFutility <- s$binding
     if (!is.na(s$gammaB)) a$gammaB <- s$gammaB
+    if (s$betaSpending == "bsUser") a$userBetaSpending <- s$beta * s$userBeta
   }
   do.call(getDesignGroupSequential, a)
 }

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-import dsl
-from protocol import check as _semantic
 from protocol.errors import Diagnostic, ProtocolError, ProtocolSemanticError
 from protocol.trial import Trial
+
+# `dsl` (lark) and `protocol.check` are imported by the functions that use them, so that
+# `trialcode --help` and the commands that need neither start without them.
 
 if TYPE_CHECKING:
     from engine.monitor import MonitorReport
@@ -36,6 +37,7 @@ __all__ = [
     "ProtocolError",
     "Trial",
     "check",
+    "check_text",
     "diagnostics",
     "export",
     "load",
@@ -54,6 +56,8 @@ class CheckReport:
     text: str | None
     trial: Trial | None
     diagnostics: tuple[Diagnostic, ...]
+    # how the text was read (dsl.Reading): the language server's name index comes from it
+    reading: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -75,18 +79,23 @@ def diagnostics(trial: Trial) -> tuple[Diagnostic, ...]:
     """Every problem of a parsed protocol: the semantic checks and, when they find no error,
     whether each interim rule's group sequential design can be solved (a design that cannot,
     such as Haybittle-Peto interim bounds that spend all of alpha, is an error with the reason)."""
+    from protocol import check as _semantic
+
     found = _semantic.check(trial)
     if any(d.is_error for d in found) or not trial.stopping.interim_rules:
         return found
     try:
-        from engine.interim_design import design_diagnostics
+        from trialcode.design_verdicts import design_errors
+
+        return design_errors(trial) + found
     except ImportError:  # a build without the statistics engine checks the language only
         return found
-    return design_diagnostics(trial) + found
 
 
 def check(path: str | Path) -> CheckReport:
     """Parse and check a protocol file; never raises for a bad protocol."""
+    import dsl
+
     try:
         parsed = dsl.read_file(path)
     except ProtocolError as exc:
@@ -94,8 +103,23 @@ def check(path: str | Path) -> CheckReport:
     return CheckReport(str(path), parsed.text, parsed.trial, diagnostics(parsed.trial))
 
 
+def check_text(text: str, filename: str = "<string>") -> CheckReport:
+    """Parse and check protocol text; never raises for a bad protocol. The language server
+    checks what the author types with it: the same parser and checker as `check`, so the same
+    messages."""
+    import dsl
+
+    reading = dsl.read_source(text, filename)
+    if reading.error is not None:
+        return CheckReport(filename, text, None, reading.error.diagnostics, reading)
+    trial = reading.parsed_or_raise().trial
+    return CheckReport(filename, text, trial, diagnostics(trial), reading)
+
+
 def load_source(text: str, filename: str = "<string>") -> Trial:
     """Parse and check protocol text; raise ProtocolError (with every error) if it is not valid."""
+    import dsl
+
     trial = dsl.parse(text, filename)
     errors = [d for d in diagnostics(trial) if d.is_error]
     if errors:

@@ -55,6 +55,7 @@ from engine.patient import (
     stamp_text,
 )
 from protocol.design import DataKind
+from protocol.safe_text import BIDI_ESCAPE, bidi_control, describe_char, unprintable
 from protocol.trial import Trial
 
 __all__ = [
@@ -62,6 +63,8 @@ __all__ = [
     "PatientFileError",
     "patient_to_json",
     "LineReader",
+    "TableReader",
+    "accepted_id",
     "read_patients",
     "write_patients",
 ]
@@ -116,13 +119,115 @@ _new_occurrence: Final = fast_constructor(Occurrence)
 def _loads(raw: str) -> Any:
     """json.loads, by orjson when it gives the same result. Anything orjson refuses (NaN,
     Infinity, huge numbers, lone surrogates, bad JSON) goes to json, which then returns the
-    same value or raises the same error json.loads would."""
+    same value or raises the same error json.loads would; except that an integer too large
+    for a float is read as infinity (refused later as not a finite number, like `1e400`),
+    and that nesting too deep for json, or a lone UTF-16 surrogate (`"\\ud800"`, not a
+    character: no output could hold it), raise ValueError with a message."""
     if _LONG_RUN not in raw.translate(_DIGIT_RUNS):
         try:
             return _orjson_loads(raw)
         except _OrjsonError:
             pass
-    return json.loads(raw)
+    return _json_loads(raw)
+
+
+def _json_loads(raw: str, pairs: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
+    try:
+        obj = json.loads(raw, parse_int=_parse_int, object_pairs_hook=pairs)
+    except RecursionError:
+        raise ValueError("values are nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(raw) is not None:
+        escape = _lone_surrogate(obj)
+        if escape is not None:
+            raise ValueError(f"{escape} is half of a UTF-16 surrogate pair, not a character")
+    return obj
+
+
+def _parse_int(text: str) -> int | float:
+    # beyond 308 digits no float holds the number, and arithmetic on it would overflow
+    return int(text) if len(text) <= 300 else float(text)
+
+
+# (built with chr: mypyc, which compiles this module, refuses surrogates in string literals)
+_SURROGATE_FIRST: Final = chr(0xD800)
+_SURROGATE_LAST: Final = chr(0xDFFF)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(obj: Any) -> str | None:
+    """The escape of the first lone surrogate in any string of `obj` (keys included), or
+    None. Iterative: the value may be nested as deeply as json allows."""
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and not value.isascii():
+            for char in value:
+                if _SURROGATE_FIRST <= char <= _SURROGATE_LAST:
+                    return f"\\u{ord(char):04x}"
+    return None
+
+
+class _Duplicates:
+    """Reading a line again to find keys that appear twice in one object (JSON keeps the last
+    value silently, so the record says two things). `marks` maps the id of such an object to
+    its first repeated key; an object holding one directly (an event whose attributes repeat
+    a key) is marked too, with the path (`attributes.regimen`). The ids stay valid while the
+    line is handled: its objects are alive."""
+
+    def __init__(self) -> None:
+        self.marks: dict[int, str] = {}
+
+    def hook(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        repeated: str | None = None
+        if len(out) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    repeated = key
+                    break
+                seen.add(key)
+        else:
+            for key, value in pairs:
+                inner = self.marks.get(id(value)) if value.__class__ is dict else None
+                if inner is not None:
+                    repeated = f"{key}.{inner}"
+                    break
+        if repeated is not None:
+            self.marks[id(out)] = repeated
+        return out
+
+
+def _key_count(obj: Any) -> int:
+    """The number of keys of every object in `obj` (iteratively, like `_lone_surrogate`)."""
+    n = 0
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if value.__class__ is dict:
+            n += len(value)
+            for v in value.values():
+                if v.__class__ is dict or v.__class__ is list:
+                    stack.append(v)
+        elif value.__class__ is list:
+            for v in value:
+                if v.__class__ is dict or v.__class__ is list:
+                    stack.append(v)
+    return n
+
+
+def _keys_written(raw: str) -> int:
+    """How many keys the text of a line holds when written as trialcode and orjson write
+    JSON (a key's closing quote right before its colon): a `"` that ends a string and is
+    followed by `:` ends a key, and a `"` inside a string is escaped (the `\\":` subtracted).
+    Another layout (a space before the colon) counts fewer: `_key_count` then differs and the
+    line is read again, slowly and exactly (see `_Reader.line`)."""
+    return raw.count('":') - raw.count('\\":')
 
 
 class PatientFileError(Exception):
@@ -158,11 +263,17 @@ def read_patients(
     path = Path(path)
     vocab = vocabulary or (Vocabulary.from_trial(trial) if trial is not None else EMPTY)
     try:
-        handle = path.open("r", encoding="utf-8", newline="")
+        handle = open_patient_file(path)
     except OSError as exc:
         raise PatientFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
     with handle:
         yield from read_lines(handle, source or path.name, vocab)
+
+
+def open_patient_file(path: Path) -> IO[str]:
+    """A patient file opened for `read_lines`: UTF-8, a byte that is not UTF-8 kept (as a lone
+    surrogate, errors="surrogateescape") so that its line alone is rejected, naming it."""
+    return path.open("r", encoding="utf-8", errors="surrogateescape", newline="")
 
 
 def read_lines(
@@ -216,15 +327,150 @@ class LineReader:
 
     def read(self, lines: Iterable[str], first_lineno: int) -> Iterator[Patient | RejectedRecord]:
         """The items of consecutive lines of the file, the first of them `first_lineno`."""
+        for _, item in self.read_numbered(lines, first_lineno):
+            yield item
+
+    def read_numbered(
+        self, lines: Iterable[str], first_lineno: int
+    ) -> Iterator[tuple[int, Patient | RejectedRecord]]:
+        """As `read`, each item with the number of the line it came from."""
         line = self._reader.line
         for lineno, raw in enumerate(lines, first_lineno):
             if not raw or raw.isspace():
                 continue
-            yield from line(raw, lineno)
+            for item in line(raw, lineno):
+                yield lineno, item
+
+
+class TableReader:
+    """The reader of patients given as rows of a table (engine.io.event_table): the patient
+    file's checks and messages, records cited by row. `header` is a header line's JSON (from
+    the table's metadata); `seen` as for LineReader."""
+
+    def __init__(
+        self, source: str, vocab: Vocabulary, header: str, seen: dict[str, int] | None = None
+    ):
+        self._reader = _Reader(source, vocab)
+        self._reader.header(header, 0)
+        if seen:
+            self._reader.seen.update(seen)
+
+    @property
+    def seen(self) -> dict[str, int]:
+        return self._reader.seen
+
+    def rows(
+        self, obj: dict[str, Any], pid: str, ref: RecordRef, first_row: int, locators: list[str]
+    ) -> Iterator[Patient | RejectedRecord]:
+        return self._reader.rows(obj, pid, ref, first_row, locators)
 
 
 def _header() -> str:
     return json.dumps({"format": FORMAT})
+
+
+def _json_error(raw: str, error: ValueError) -> ValueError:
+    """The error of a line without its line break: a line that ends too early is wrong at its
+    end, not at "column 1" of a line after it (and a reader given lines without their breaks,
+    as Spark's, words it the same)."""
+    stripped = raw.rstrip("\r\n")
+    if stripped != raw:
+        try:
+            _json_loads(stripped)
+        except ValueError as exc:
+            return exc
+    return error
+
+
+# A patient line read as a JSON object that names a patient: (the object, the patient id,
+# the keys given twice (see _Duplicates), whether a bidirectional control may be in the line,
+# so that its events are looked into).
+_Opened = tuple[dict[str, Any], str, dict[int, str], bool]
+
+
+def _open_line(raw: str, line_ref: RecordRef) -> _Opened | RejectedRecord:
+    """A patient line's object and id, or the line's rejection (not UTF-8, bad JSON, no
+    object, no usable id, a key of the patient given twice, a bidirectional control in a
+    patient field)."""
+    ascii_line = raw.isascii()
+    if not ascii_line:
+        undecodable = _undecodable(raw)
+        if undecodable is not None:
+            return RejectedRecord(
+                line_ref, f"not UTF-8 text: {undecodable}; the whole line is rejected",
+                _guess_id(_replace_surrogates(raw)),
+            )
+    try:
+        obj = _loads(raw)
+    except ValueError as error:
+        exc = _json_error(raw, error)
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        return RejectedRecord(
+            line_ref, f"not valid JSON: {msg}{col}; the whole line is rejected", _guess_id(raw)
+        )
+    if not isinstance(obj, dict):
+        return RejectedRecord(
+            line_ref, "a patient line must be a JSON object {...}; the whole line is rejected"
+        )
+    # A key given twice in one object: JSON keeps the last value without a word. The keys
+    # of the objects read are counted against the keys written in the text; only a line
+    # where the two differ is read again, slowly, to find the repeated key.
+    marks: dict[int, str] = {}
+    if _keys_written(raw) != _key_count(obj):
+        duplicates = _Duplicates()
+        obj = _json_loads(raw, duplicates.hook)
+        marks = duplicates.marks
+    pid = obj.get("id")
+    if not isinstance(pid, str) or not pid.strip():
+        problem = "missing" if pid is None else f"must be a non-empty string, not {_show(pid)}"
+        return RejectedRecord(
+            line_ref, f"patient id {problem}; the whole line is rejected", None, "id"
+        )
+    odd = unprintable(pid)
+    if odd is not None and odd != " ":
+        return RejectedRecord(
+            line_ref,
+            f"patient id {_show(pid)} contains {describe_char(odd)}, which displays "
+            "differently from what it is (or not at all); the whole line is rejected",
+            None,
+            "id",
+        )
+    repeated = marks.get(id(obj)) if marks else None
+    if repeated is not None:
+        return RejectedRecord(
+            line_ref,
+            f"key '{repeated}' appears twice in the patient: which value is meant is not "
+            "known; the whole line is rejected",
+            None if repeated == "id" else pid,
+            repeated.split(".")[0],
+        )
+    # Bidirectional controls (U+202E...) in any value: cheap tests on the text first.
+    bidi = ("\\u20" in raw and BIDI_ESCAPE.search(raw) is not None) or (
+        not ascii_line and bidi_control(raw) is not None
+    )
+    if bidi:
+        found = _bidi_in(obj, ("events",))
+        if found is not None:
+            return RejectedRecord(
+                line_ref,
+                f"{found[0]} contains {describe_char(found[1])}, an invisible control that "
+                "makes text display differently from what it is; the whole line is rejected",
+                pid,
+                found[0],
+            )
+    return obj, pid, marks, bidi
+
+
+_NO_REF: Final = RecordRef("", "")
+
+
+def accepted_id(raw: str) -> str | None:
+    """The patient id of a patient line, if the line is readable as one (the reader then keeps
+    it unless the id appeared before): for callers that find repeated ids across pieces of a
+    file before reading them (the Spark run)."""
+    opened = _open_line(raw, _NO_REF)
+    return None if isinstance(opened, RejectedRecord) else opened[1]
 
 
 class _Reader:
@@ -258,8 +504,13 @@ class _Reader:
 
     def header(self, raw: str, lineno: int) -> None:
         where = f"{self.source} line {lineno}"
+        undecodable = _undecodable(raw)
+        if undecodable is not None:
+            raise PatientFileError(f"{where}: the header is not UTF-8 text: {undecodable}")
+        if raw.startswith("\ufeff"):  # a byte-order mark some editors write: not content
+            raw = raw[1:]
         try:
-            head = json.loads(raw)
+            head = _loads(raw)
         except ValueError:
             head = None
         if not isinstance(head, dict) or "format" not in head:
@@ -299,27 +550,11 @@ class _Reader:
     def line(self, raw: str, lineno: int) -> Iterator[Patient | RejectedRecord]:
         source = self.source
         line_ref = _new_ref(source, f"line {lineno}")
-        try:
-            obj = _loads(raw)
-        except ValueError as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            yield RejectedRecord(
-                line_ref, f"not valid JSON: {msg}{col}; the whole line is rejected", _guess_id(raw)
-            )
+        opened = _open_line(raw, line_ref)
+        if isinstance(opened, RejectedRecord):
+            yield opened
             return
-        if not isinstance(obj, dict):
-            yield RejectedRecord(
-                line_ref, "a patient line must be a JSON object {...}; the whole line is rejected"
-            )
-            return
-        pid = obj.get("id")
-        if not isinstance(pid, str) or not pid.strip():
-            problem = "missing" if pid is None else f"must be a non-empty string, not {_show(pid)}"
-            yield RejectedRecord(
-                line_ref, f"patient id {problem}; the whole line is rejected", None, "id"
-            )
-            return
+        obj, pid, marks, bidi = opened
         first = self.seen.get(pid)
         if first is not None:
             yield RejectedRecord(
@@ -330,7 +565,52 @@ class _Reader:
             )
             return
         self.seen[pid] = lineno
+        yield from self.patient(obj, pid, line_ref, f"line {lineno}, event ", None, marks, bidi)
 
+    def rows(
+        self, obj: dict[str, Any], pid: str, ref: RecordRef, first_row: int, locators: list[str]
+    ) -> Iterator[Patient | RejectedRecord]:
+        """A patient given as rows of a table (engine.io.event_table): `obj` as a patient line
+        would hold it, `locators` the row of each of its events."""
+        first = self.seen.get(pid)
+        if first is not None:
+            yield RejectedRecord(
+                ref,
+                f"patient id '{pid}' already appeared at row {first}: a patient's rows must be "
+                "next to each other; these rows are rejected",
+                pid,
+                "patient",
+            )
+            return
+        self.seen[pid] = first_row
+        # a table's strings are not text that was scanned for bidirectional controls: every
+        # field and event is looked into
+        found = _bidi_in(obj, ("events",))
+        if found is not None:
+            yield RejectedRecord(
+                ref,
+                f"{found[0]} contains {describe_char(found[1])}, an invisible control that "
+                "makes text display differently from what it is; these rows are rejected",
+                pid,
+                found[0],
+            )
+            return
+        yield from self.patient(obj, pid, ref, "", locators, {}, True)
+
+    def patient(
+        self,
+        obj: dict[str, Any],
+        pid: str,
+        line_ref: RecordRef,
+        prefix: str,
+        locators: list[str] | None,
+        marks: dict[int, str],
+        bidi: bool,
+    ) -> Iterator[Patient | RejectedRecord]:
+        """The patient of a record read as a JSON object: its fields and events checked. An
+        event's record is `prefix` and its number, or its entry of `locators`; `marks` and
+        `bidi` as _open_line found them."""
+        source = self.source
         rejected: list[RejectedRecord] = []
         for key in sorted(obj.keys() - PATIENT_FIELDS):
             rejected.append(
@@ -362,13 +642,18 @@ class _Reader:
             raw_events = ()
         handlers = self.events
         fast = self.fast
-        prefix = f"line {lineno}, event "
         append = events.append
         new_ref = _new_ref
         for n, ev in enumerate(raw_events, 1):
+            where = prefix + str(n) if locators is None else locators[n - 1]
             if isinstance(ev, dict):
                 eid = ev.get("id")
-                ref = new_ref(source, prefix + str(n) if eid is None else f"{prefix}{n} (id {eid})")
+                ref = new_ref(source, where if eid is None else f"{where} (id {eid})")
+                if marks or bidi:
+                    trouble = _event_problem(ev, marks, bidi)
+                    if trouble is not None:
+                        rejected.append(RejectedRecord(ref, trouble[1], pid, trouble[0]))
+                        continue
                 etype = ev.get("type")
                 # A fast path first, for the usual well-formed records; when it is not sure
                 # (None), the careful handler decides and words any rejection.
@@ -393,7 +678,7 @@ class _Reader:
                 except _Reject as bad:
                     rejected.append(RejectedRecord(ref, bad.message, pid, bad.field))
             else:
-                ref = _new_ref(source, prefix + str(n))
+                ref = _new_ref(source, where)
                 rejected.append(
                     RejectedRecord(ref, f"an event must be an object {{...}}, not {_show(ev)}", pid)
                 )
@@ -496,8 +781,11 @@ class _Reader:
         except (KeyError, TypeError):
             return None
         # x - x is 0.0 for every finite float, nan for nan and the infinities
-        if (vclass is float and value - value != 0.0) or (
-            low is not None and high is not None and low > high
+        if (
+            (vclass is float and value - value != 0.0)
+            or (low.__class__ is float and low - low != 0.0)
+            or (high.__class__ is float and high - high != 0.0)
+            or (low is not None and high is not None and low > high)
         ):
             return None
         return _new_observation(kind, date, ref, value, unit, low, high, detected, visit, (),
@@ -557,7 +845,9 @@ class _Reader:
             # checked before it is typed: compiled code enforces the annotation's types
             items = tuple(raw_attributes.items())
             for _, value in items:
-                if value.__class__ not in _ATTRIBUTE_CLASSES:
+                if value.__class__ not in _ATTRIBUTE_CLASSES or (
+                    value.__class__ is float and value - value != 0.0
+                ):
                     return None
             attributes = items
         return _new_occurrence(kind, start, ref, end, ongoing or False, attributes, None, None)
@@ -591,10 +881,10 @@ class _Reader:
         if unit is not None and (unit.__class__ is not str or not unit.strip()):
             raise _Reject("unit", f"unit must be a non-empty string, not {_show(unit)}")
         low = get("low")
-        if low is not None and low.__class__ is not int and low.__class__ is not float:
+        if low is not None and low.__class__ is not int:
             low = _number(low, "low")
         high = get("high")
-        if high is not None and high.__class__ is not int and high.__class__ is not float:
+        if high is not None and high.__class__ is not int:
             high = _number(high, "high")
         if low is not None and high is not None and low > high:
             raise _Reject("low", f"reference range low {low:g} is above high {high:g}")
@@ -808,7 +1098,8 @@ def _opt_bool(ev: dict[str, Any], key: str) -> bool | None:
 def _number(value: Any, key: str) -> int | float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):
-            raise _Reject(key, f"{key} must be a finite number")
+            what = "NaN" if math.isnan(value) else "a number too large to hold"
+            raise _Reject(key, f"{key} must be a finite number, not {what}")
         return value
     raise _Reject(key, f"{key} must be a number, not {_show(value)}")
 
@@ -916,6 +1207,8 @@ def _attributes(ev: dict[str, Any]) -> tuple[tuple[str, AttrValue], ...]:
                 "attributes",
                 f"attribute '{key}' must be a string, number or true/false, not {_show(value)}",
             )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Reject("attributes", f"attribute '{key}' must be a finite number")
         out.append((key, value))
     return tuple(out)
 
@@ -946,6 +1239,64 @@ def _collected(value: Any) -> frozenset[str]:
             "collected", f'collected must be a list of data kinds ["alt", ...], not {_show(value)}'
         )
     return frozenset(value)
+
+
+def _event_problem(ev: dict[str, Any], marks: dict[int, str], bidi: bool) -> tuple[str, str] | None:
+    """A key given twice in the event, or a bidirectional control in one of its values:
+    (field, message), or None."""
+    repeated = marks.get(id(ev))
+    if repeated is not None:
+        return (
+            repeated.split(".")[0],
+            f"field '{repeated}' is given twice in the event: which value is meant is not known",
+        )
+    if bidi:
+        found = _bidi_in(ev, ())
+        if found is not None:
+            return (
+                found[0],
+                f"{found[0]} contains {describe_char(found[1])}, an invisible control that makes "
+                "text display differently from what it is",
+            )
+    return None
+
+
+def _bidi_in(obj: dict[str, Any], skip: tuple[str, ...]) -> tuple[str, str] | None:
+    """(the key path, the character) of the first bidirectional control in a key or string
+    of `obj` (its keys in `skip` not looked into), or None."""
+    stack: list[tuple[str, Any]] = [(k, v) for k, v in obj.items() if k not in skip]
+    stack.reverse()
+    while stack:
+        path, value = stack.pop()
+        char = bidi_control(path)
+        if char is None and isinstance(value, str):
+            char = bidi_control(value)
+        if char is not None:
+            return path, char
+        if isinstance(value, dict):
+            stack.extend(reversed([(f"{path}.{k}", v) for k, v in value.items()]))
+        elif isinstance(value, list):
+            stack.extend(reversed([(path, v) for v in value]))
+    return None
+
+
+def _undecodable(raw: str) -> str | None:
+    """Where a line that was not UTF-8 has a byte that is not (the file is read with
+    errors="surrogateescape", which keeps such a byte as a lone surrogate), or None."""
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(raw[exc.start])
+        what = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+        return (
+            f"{what} at column {exc.start + 1} is not UTF-8 (a file in Latin-1 or Windows-1252? "
+            "save it as UTF-8)"
+        )
+    return None
+
+
+def _replace_surrogates(raw: str) -> str:
+    return "".join("\ufffd" if _SURROGATE_FIRST <= c <= _SURROGATE_LAST else c for c in raw)
 
 
 def _guess_id(raw: str) -> str | None:

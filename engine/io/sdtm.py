@@ -22,9 +22,7 @@ Conventions (documented in docs/patient-data.md):
 from __future__ import annotations
 
 import datetime
-import math
 import re
-import tomllib
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,15 +31,38 @@ from typing import Any
 import attrs
 
 from engine.io.dates import DateProblem, parse_elapsed, parse_iso_stamp, timepoint_code
+from engine.io.sdtm_map import (
+    DerivedSum,
+    MapError,
+    SdtmMap,
+    load_map,
+    map_from_dict,
+    number_text,
+)
+from engine.io.sdtm_read import (
+    DOMAINS,
+    FINDINGS,
+    BadRow,
+    Need,
+    Row,
+    SdtmError,
+    SdtmStructureError,
+    column_problems,
+    dataset_files,
+    not_a_number,
+    read_columns,
+    read_dataset,
+    twice,
+)
+from engine.io.sdtm_read import number as _num
+from engine.io.sdtm_read import text as _text
 from engine.io.vocabulary import (
     EMPTY,
     Vocabulary,
     did_you_mean,
     observation_problem,
-    one_of,
 )
 from engine.patient import (
-    DISPOSITION_EFFECTS,
     AnchorEvent,
     AttrValue,
     ClockTime,
@@ -55,335 +76,30 @@ from engine.patient import (
     RejectedRecord,
     VisitEvent,
 )
+from protocol.safe_text import describe_char, unprintable
 from protocol.timing import PREDOSE
 from protocol.trial import Trial
+from protocol.vocab import DataKind
 
 __all__ = [
     "DOMAINS",
     "DomainCount",
     "MapError",
     "SdtmError",
+    "SdtmStructureError",
     "SdtmLoad",
     "SdtmMap",
     "load_map",
     "load_sdtm",
+    "map_from_dict",
     "read_sdtm",
 ]
 
-DOMAINS = ("DM", "SV", "EX", "LB", "VS", "QS", "PC", "EG", "DS", "SUPPDS", "AE")
-FINDINGS = ("LB", "VS", "QS", "PC", "EG")
+# Data kinds whose results are numbers: a findings dataset they come from needs --STRESN.
+_NUMERIC_KINDS = (DataKind.LAB, DataKind.VITAL, DataKind.SCORE)
 _SEX = {"F": "female", "M": "male"}
 _NOT_RECOVERED = ("NOT RECOVERED/NOT RESOLVED", "RECOVERING/RESOLVING", "UNKNOWN", "")
 _DAILY = ("QD", "BID", "TID", "QID", "Q24H", "Q12H", "Q8H", "Q6H", "EVERY DAY", "DAILY")
-
-
-class SdtmError(Exception):
-    """The folder cannot be read as SDTM (no DM dataset, an unreadable file)."""
-
-
-class MapError(SdtmError):
-    """The mapping file is wrong: every problem is listed, each naming its key."""
-
-
-# ---- the mapping file ------------------------------------------------------------------------
-
-
-@attrs.frozen
-class DerivedSum:
-    """An observation derived as the sum of item scores at one visit (MMSE = MMITM01..06)."""
-
-    kind: str
-    domain: str
-    items: tuple[str, ...]
-
-
-@attrs.frozen
-class TestRule:
-    """A test code's rows that become `item`: all of them, or those whose variables have the
-    listed values (`when = { VSPOS = "SUPINE" }`)."""
-
-    item: str
-    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def matches(self, row: dict[str, Any]) -> bool:
-        return all(_text(row, var) in values for var, values in self.when)
-
-
-@attrs.frozen
-class AnchorRule:
-    """Where an anchor's date comes from: a DM date variable, or the first DS record whose
-    DSDECOD is in `ds_decod` (or, with `ds_decod_except`, any DSDECOD but those) in `ds_category`.
-    With both, the date comes from DM and the DS condition says which subjects have the anchor
-    (`dm = "RFXENDTC"` for the subjects whose disposition is not COMPLETED)."""
-
-    name: str
-    dm: str | None = None
-    ds_decod: tuple[str, ...] = ()
-    ds_decod_except: tuple[str, ...] = ()
-    ds_category: str | None = None
-
-    @property
-    def ds_condition(self) -> bool:
-        return bool(self.ds_decod or self.ds_decod_except)
-
-    def matches(self, decod: str, category: str) -> bool:
-        """Whether a DS record with this DSDECOD and DSCAT meets the rule's DS condition."""
-        if self.ds_category is not None and category != self.ds_category:
-            return False
-        if self.ds_decod:
-            return decod in self.ds_decod
-        return bool(self.ds_decod_except) and decod not in self.ds_decod_except
-
-
-@attrs.frozen
-class SdtmMap:
-    """SDTM codes to protocol names. Empty tables mean: use the SDTM code itself (lower-cased
-    for test codes); see docs/patient-data.md."""
-
-    source: str = "<default map>"
-    arm_variable: str = "ARMCD"
-    arms: dict[str, str | None] = attrs.field(factory=dict)
-    visits: dict[float, str] = attrs.field(factory=dict)
-    interventions: dict[str, str] = attrs.field(factory=dict)
-    tests: dict[str, dict[str, tuple[TestRule, ...]]] = attrs.field(factory=dict)
-    derived: tuple[DerivedSum, ...] = ()
-    anchors: tuple[AnchorRule, ...] = (AnchorRule("randomization", dm="RFSTDTC"),)
-    disposition: dict[str, str] = attrs.field(factory=dict)
-    # DSDECOD -> the effect the map states for it (`withdraw`, `discontinue`, `none`)
-    disposition_effects: dict[str, str] = attrs.field(factory=dict)
-    ae_term: str = "AEDECOD"
-    ae_grade: dict[str, int] = attrs.field(factory=dict)
-    ae_related: dict[str, str] = attrs.field(factory=dict)
-    units: dict[str, str] = attrs.field(factory=dict)
-    # --TPT text or --TPTNUM -> the protocol's timepoint code (PREDOSE, PT30M)
-    timepoints: dict[str, str] = attrs.field(factory=dict)
-
-    def check(self, trial: Trial) -> None:
-        """Raise MapError if the map names an arm, visit or intervention the protocol lacks."""
-        vocab = Vocabulary.from_trial(trial)
-        problems: list[str] = []
-
-        def need(table: str, key: object, name: str | None, known: frozenset[str]) -> None:
-            if name is not None and known and name not in known:
-                problems.append(
-                    f"[{table}] {key} = '{name}': the protocol has no {table[:-1]} '{name}'"
-                    f"{did_you_mean(name, known)}; it has {one_of(known)}"
-                )
-
-        for code, arm in self.arms.items():
-            need("arms", code, arm, vocab.arms)
-        for num, visit in self.visits.items():
-            need("visits", f"{num:g}", visit, vocab.visits)
-        for trt, name in self.interventions.items():
-            need("interventions", trt, name, vocab.interventions)
-        if problems:
-            raise MapError(
-                f"{self.source}: " + "\n  ".join(["the map does not fit the protocol:"] + problems)
-            )
-
-
-def load_map(path: str | Path) -> SdtmMap:
-    """Read and check a mapping file. Raises MapError listing every problem."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MapError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MapError(f"{path}: not valid TOML: {exc}") from None
-    return map_from_dict(data, str(path))
-
-
-_MAP_KEYS = {
-    "study",
-    "arms",
-    "visits",
-    "interventions",
-    "tests",
-    "derived",
-    "anchors",
-    "disposition",
-    "adverse_events",
-    "units",
-    "timepoints",
-}
-
-
-def _test_rules(spec: Any, where: str, problems: list[str]) -> tuple[TestRule, ...]:
-    """`"alt"`, `{ item = "sysbp", when = { VSPOS = "SUPINE" } }`, or a list of such tables."""
-    if isinstance(spec, str) and spec:
-        return (TestRule(spec),)
-    specs = spec if isinstance(spec, list) else [spec]
-    rules = []
-    for one in specs:
-        if not isinstance(one, dict) or not isinstance(one.get("item"), str):
-            problems.append(
-                f'{where}: expected a name, or {{ item = "name", when = {{ VAR = "value" }} }}'
-            )
-            return ()
-        unknown = set(one) - {"item", "when"}
-        when = one.get("when", {})
-        if unknown or not isinstance(when, dict):
-            problems.append(f"{where}: a test rule has only item and when = {{ VAR = value(s) }}")
-            return ()
-        conditions = []
-        for var, values in when.items():
-            vals = values if isinstance(values, list) else [values]
-            conditions.append((str(var), tuple(str(v) for v in vals)))
-        rules.append(TestRule(one["item"], tuple(conditions)))
-    return tuple(rules)
-
-
-def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
-    problems: list[str] = []
-
-    def table(key: str, parent: dict[str, Any] = data, where: str = "") -> dict[str, Any]:
-        value = parent.get(key, {})
-        if not isinstance(value, dict):
-            problems.append(f"[{where}{key}] must be a table")
-            return {}
-        return value
-
-    def strings(tab: dict[str, Any], where: str, allow_empty: bool = False) -> dict[str, str]:
-        out = {}
-        for k, v in tab.items():
-            if not isinstance(v, str) or (not v and not allow_empty):
-                problems.append(f"[{where}] {k}: expected a name as a string, got {v!r}")
-            else:
-                out[str(k)] = v
-        return out
-
-    for key in sorted(set(data) - _MAP_KEYS):
-        problems.append(f"unknown table [{key}]{did_you_mean(key, _MAP_KEYS)}")
-
-    study = table("study")
-    arm_variable = study.get("arm_variable", "ARMCD")
-    if arm_variable not in ("ARMCD", "ACTARMCD"):
-        problems.append(f"[study] arm_variable must be ARMCD or ACTARMCD, not {arm_variable!r}")
-
-    arms = {k: (v or None) for k, v in strings(table("arms"), "arms", allow_empty=True).items()}
-
-    visits: dict[float, str] = {}
-    for k, v in strings(table("visits"), "visits").items():
-        try:
-            visits[float(k)] = v
-        except ValueError:
-            problems.append(f'[visits] \'{k}\': keys are VISITNUM numbers such as "3" or "3.5"')
-
-    interventions = strings(table("interventions"), "interventions")
-
-    tests: dict[str, dict[str, tuple[TestRule, ...]]] = {}
-    for dom, tab in table("tests").items():
-        if dom not in FINDINGS:
-            problems.append(f"[tests.{dom}]: tests can be mapped for {', '.join(FINDINGS)}")
-        elif not isinstance(tab, dict):
-            problems.append(f"[tests.{dom}] must be a table")
-        else:
-            tests[dom] = {}
-            for code, spec in tab.items():
-                rules = _test_rules(spec, f"[tests.{dom}] {code}", problems)
-                if rules:
-                    tests[dom][str(code)] = rules
-
-    derived: list[DerivedSum] = []
-    for kind, spec in table("derived").items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("sum"), list):
-            problems.append(f'[derived.{kind}] needs sum = ["ITEM1", ...] and domain = "QS"')
-            continue
-        dom = spec.get("domain", "QS")
-        if dom not in FINDINGS:
-            problems.append(f"[derived.{kind}] domain must be one of {', '.join(FINDINGS)}")
-            continue
-        derived.append(DerivedSum(kind, dom, tuple(str(x) for x in spec["sum"])))
-
-    anchors: list[AnchorRule] = []
-    raw_anchors = table("anchors") or {"randomization": {"dm": "RFSTDTC"}}
-    for name, spec in raw_anchors.items():
-        if not isinstance(spec, dict):
-            problems.append(f"[anchors.{name}] must be a table")
-            continue
-        unknown = set(spec) - {"dm", "ds_decod", "ds_decod_except", "ds_category"}
-        if unknown:
-            problems.append(f"[anchors.{name}] unknown key '{sorted(unknown)[0]}'")
-        rule = AnchorRule(
-            name,
-            dm=spec.get("dm"),
-            ds_decod=tuple(spec.get("ds_decod", ())),
-            ds_decod_except=tuple(spec.get("ds_decod_except", ())),
-            ds_category=spec.get("ds_category"),
-        )
-        if rule.dm is None and not rule.ds_condition:
-            problems.append(
-                f'[anchors.{name}] needs a source: dm = "RFSTDTC", or ds_decod / ds_decod_except'
-            )
-        if rule.ds_decod and rule.ds_decod_except:
-            problems.append(f"[anchors.{name}] has both ds_decod and ds_decod_except")
-        anchors.append(rule)
-
-    # DSDECOD -> status, or -> { status = "...", effect = "withdraw" | "discontinue" | "none" }
-    disposition: dict[str, str] = {}
-    disposition_effects: dict[str, str] = {}
-    effects = ", ".join(f'"{e}"' for e in DISPOSITION_EFFECTS)
-    for k, v in table("disposition").items():
-        if isinstance(v, dict):
-            extra = sorted(set(v) - {"status", "effect"})
-            status, effect = v.get("status"), v.get("effect")
-            if extra:
-                problems.append(f"[disposition] {k}: unknown key '{extra[0]}' (status, effect)")
-            elif not isinstance(status, str) or not status:
-                problems.append(f"[disposition] {k}: status must be a non-empty string, "
-                                f"got {status!r}")
-            elif effect is not None and effect not in DISPOSITION_EFFECTS:
-                problems.append(f"[disposition] {k}: effect must be one of {effects}, "
-                                f"got {effect!r}")
-            else:
-                disposition[str(k)] = status
-                if effect is not None:
-                    disposition_effects[str(k)] = effect
-        elif isinstance(v, str) and v:
-            disposition[str(k)] = v
-        else:
-            problems.append(f"[disposition] {k}: expected a status as a string, or "
-                            f'{{ status = "...", effect = ... }}, got {v!r}')
-    units = strings(table("units"), "units")
-    timepoints: dict[str, str] = {}
-    for k, v in strings(table("timepoints"), "timepoints").items():
-        try:
-            timepoints[_number_text(k)] = timepoint_code(v)
-        except DateProblem as exc:
-            problems.append(f'[timepoints] "{k}": {exc} (or "predose")')
-
-    ae = table("adverse_events")
-    grade: dict[str, int] = {}
-    for k, v in table("grade", ae, "adverse_events.").items():
-        if isinstance(v, int) and 1 <= v <= 5:
-            grade[str(k)] = v
-        else:
-            problems.append(f"[adverse_events.grade] {k}: expected a grade 1 to 5, got {v!r}")
-    related = strings(table("related", ae, "adverse_events."), "adverse_events.related")
-    term = ae.get("term", "AEDECOD")
-    if term not in ("AEDECOD", "AETERM"):
-        problems.append(f"[adverse_events] term must be AEDECOD or AETERM, not {term!r}")
-
-    if problems:
-        raise MapError(f"{source}: " + "\n  ".join(["problems in the map:"] + problems))
-    return SdtmMap(
-        source=source,
-        arm_variable=arm_variable,
-        arms=arms,
-        visits=visits,
-        interventions=interventions,
-        tests=tests,
-        derived=tuple(derived),
-        anchors=tuple(anchors),
-        disposition=disposition,
-        disposition_effects=disposition_effects,
-        ae_term=term,
-        ae_grade=grade,
-        ae_related=related,
-        units=units,
-        timepoints=timepoints,
-    )
 
 
 # ---- the result ------------------------------------------------------------------------------
@@ -427,71 +143,6 @@ class SdtmLoad:
 
 
 # ---- reading datasets ------------------------------------------------------------------------
-
-
-Row = dict[str, Any]
-
-
-def _dataset_files(folder: Path) -> dict[str, list[Path]]:
-    """Files per domain: `dm.xpt`, `DM.csv`, and split domains such as `qsmm.xpt` for QS."""
-    found: dict[str, list[Path]] = defaultdict(list)
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in (".xpt", ".csv") or not path.is_file():
-            continue
-        stem = path.stem.upper()
-        if stem in DOMAINS:
-            found[stem].append(path)
-        elif stem[:2] in FINDINGS and re.fullmatch(r"[A-Z]{2}[A-Z0-9]{1,4}", stem):
-            found[stem[:2]].append(path)  # a split findings domain: QSMM, LBCH, ...
-        else:
-            found["?" + path.name].append(path)
-    return found
-
-
-def _read(path: Path) -> list[Row]:
-    """All rows of a dataset, each a dict of variable -> str (character) or float/None
-    (numeric). CSV values are all strings."""
-    try:
-        if path.suffix.lower() == ".xpt":
-            import pyreadstat
-
-            frame, _meta = pyreadstat.read_xport(str(path))
-        else:
-            import pandas as pd
-
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # pyreadstat and pandas raise many kinds
-        raise SdtmError(f"{path}: cannot read the dataset: {exc}") from None
-    # Column lists, then zip: much faster than DataFrame.to_dict on string columns.
-    columns = [str(c) for c in frame.columns]
-    values = [frame[c].tolist() for c in frame.columns]
-    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
-
-
-def _text(row: Row, var: str) -> str:
-    value = row.get(var)
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:g}"
-    return str(value).strip()
-
-
-def _num(row: Row, var: str) -> float | None:
-    value = row.get(var)
-    if value is None or value == "":
-        return None
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if isinstance(value, int):
-        return float(value)
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    return None if math.isnan(number) else number
 
 
 class _RowError(Exception):
@@ -566,7 +217,10 @@ class _Loader:
         self.folder = folder
         self.map = mapping
         self.vocab = vocab
-        self.files = _dataset_files(folder)
+        self.files = dataset_files(folder)
+        self.columns: dict[str, frozenset[str]] = {}  # file name -> its variables
+        # (file name, variable) -> the first row message caused by the variable's absence
+        self.missing: dict[tuple[str, str], str] = {}
         self.events: dict[str, list[Event]] = defaultdict(list)
         self.rejected: list[RejectedRecord] = []
         self.accounting: dict[str, DomainCount] = {}
@@ -581,7 +235,12 @@ class _Loader:
             raise SdtmError(
                 f"{self.folder}: no DM dataset (dm.xpt or dm.csv): the patients come from DM"
             )
+        self._structure()
         patients_rows = self._dm()
+        if not any(self._count(path).rows for path in self.files["DM"]):
+            names = " and ".join(p.name for p in self.files["DM"])
+            raise SdtmStructureError(
+                self.folder, [f"{names}: DM has no rows: the patients come from DM"])
         self._suppds()
         for dom, handler in (
             ("SV", self._sv),
@@ -596,6 +255,13 @@ class _Loader:
                 self._findings(path, dom)
         self.collected = frozenset(self._collected())
         patients = [self._patient(row, ref) for row, ref in patients_rows]
+        if self.missing:
+            # rows rejected for a variable the dataset does not have: one problem per dataset
+            # and variable, not one rejected record per row
+            raise SdtmStructureError(self.folder, [
+                f"{name}: the variable {var} is missing (every row that needs it would be "
+                f"rejected; the first: {message})"
+                for (name, var), message in sorted(self.missing.items())])
         not_read = sorted(p.name for k, v in self.files.items() if k.startswith("?") for p in v)
         n_events = sum(len(p.events) for p in patients)
         return SdtmLoad(patients, self.rejected, self.accounting, not_read, n_events)
@@ -621,7 +287,84 @@ class _Loader:
         return self.accounting[path.name]
 
     def _reject(self, ref: RecordRef, message: str, subject: str | None, var: str | None) -> None:
+        columns = self.columns.get(ref.source)
+        if var is not None and columns is not None and var not in columns:
+            self.missing.setdefault((ref.source, var), message)
         self.rejected.append(RejectedRecord(ref, message, subject or None, var))
+
+    def _rows(self, path: Path, count: DomainCount, seq: str | None) -> Iterator[
+            tuple[int, Row, RecordRef]]:
+        """The readable rows of a dataset, numbered as in the file, each with its reference;
+        every row is counted, and a row that cannot be read is rejected here."""
+        dataset = read_dataset(path)
+        self.columns[path.name] = frozenset(dataset.columns)
+        for n, row in enumerate(dataset.rows, 1):
+            count.rows += 1
+            if isinstance(row, BadRow):
+                count.rejected += 1
+                self.rejected.append(RejectedRecord(
+                    self._ref(path, n, row.values, seq), row.problem,
+                    _text(row.values, "USUBJID") or None, row.variable))
+                continue
+            yield n, row, self._ref(path, n, row, seq)
+
+    def _structure(self) -> None:
+        """Every structural problem of the folder's datasets, from their headers, before a
+        row is read: SdtmStructureError listing them all."""
+        problems = twice(self.files)
+        for dom, paths in self.files.items():
+            if dom.startswith("?"):
+                continue
+            for path in paths:
+                try:
+                    columns = read_columns(path)
+                except SdtmError as exc:
+                    problems.append(str(exc))
+                    continue
+                problems += column_problems(path.name, columns, self._needs(dom))
+        if problems:
+            raise SdtmStructureError(self.folder, problems)
+
+    def _needs(self, dom: str) -> list[Need]:
+        """The variables a dataset of domain `dom` must have for the loader and the map."""
+        needs = [Need(("USUBJID",), "the subject of each row")]
+        if dom == "DM":
+            for rule in self.map.anchors:
+                if rule.dm is not None:
+                    needs.append(Need((rule.dm,), f"the {rule.name} date, [anchors.{rule.name}]"))
+            if self.map.arms:
+                needs.append(Need((self.map.arm_variable,), "the arm code, [arms] of the map"))
+        elif dom == "SV":
+            needs += [Need(("VISITNUM",), "the visit number"), Need(("SVSTDTC",), "the date")]
+        elif dom == "EX":
+            needs += [Need(("EXTRT",), "the treatment"), Need(("EXSTDTC",), "the date")]
+        elif dom == "DS":
+            needs += [Need(("DSDECOD", "DSTERM"), "the disposition"),
+                      Need(("DSSTDTC",), "the date")]
+        elif dom == "AE":
+            needs += [Need((self.map.ae_term, "AETERM"), "the term"),
+                      Need(("AESTDTC",), "the start date")]
+        elif dom == "SUPPDS":
+            needs += [Need((var,), "the qualifier") for var in ("IDVAR", "IDVARVAL", "QVAL")]
+        elif dom in FINDINGS:
+            needs += [Need((f"{dom}TESTCD",), "the test code"),
+                      Need((f"{dom}DTC",), "the date of the result"),
+                      Need((f"{dom}STRESN", f"{dom}STRESC"), "the standardized result")]
+            numeric = self._numeric_items(dom)
+            if numeric:
+                needs.append(Need((f"{dom}STRESN",), f"the numeric results of {numeric}"))
+        return needs
+
+    def _numeric_items(self, dom: str) -> str:
+        """The protocol's numeric items that the map reads from `dom`, as text ("" if none)."""
+        names = {d.kind for d in self.map.derived if d.domain == dom}
+        for rules in self.map.tests.get(dom, {}).values():
+            for rule in rules:
+                item = self.vocab.item(rule.item)
+                if item is not None and item.kind in _NUMERIC_KINDS:
+                    names.add(rule.item)
+        shown = sorted(names)
+        return ", ".join(shown[:4]) + (", ..." if len(shown) > 4 else "")
 
     @staticmethod
     def _ref(path: Path, n: int, row: Row, seq: str | None) -> RecordRef:
@@ -636,9 +379,7 @@ class _Loader:
     def _each_row(self, path: Path, dom: str, handler: Any) -> None:
         count = self._count(path)
         seq = f"{dom}SEQ"
-        for n, row in enumerate(_read(path), 1):
-            count.rows += 1
-            ref = self._ref(path, n, row, seq)
+        for _n, row, ref in self._rows(path, count, seq):
             subject = _text(row, "USUBJID")
             if subject not in self.subjects:
                 count.rejected += 1
@@ -667,9 +408,7 @@ class _Loader:
         out: list[tuple[Row, RecordRef]] = []
         for path in self.files["DM"]:
             count = self._count(path)
-            for n, row in enumerate(_read(path), 1):
-                count.rows += 1
-                ref = self._ref(path, n, row, None)
+            for n, row, ref in self._rows(path, count, None):
                 subject = _text(row, "USUBJID")
                 if not subject:
                     count.rejected += 1
@@ -681,6 +420,14 @@ class _Loader:
                     count.rejected += 1
                     self._reject(
                         ref, f"USUBJID '{subject}' appears twice in DM", subject, "USUBJID"
+                    )
+                    continue
+                odd = unprintable(subject)
+                if odd is not None and odd != " ":
+                    count.rejected += 1
+                    self._reject(
+                        ref, f"USUBJID contains {describe_char(odd)}, which displays differently "
+                        "from what it is (or not at all): the subject is not read", None, "USUBJID"
                     )
                     continue
                 count.used += 1
@@ -697,6 +444,14 @@ class _Loader:
             self._reject(ref, f"SEX '{_text(row, 'SEX')}' is not M or F", subject, "SEX")
         age = _num(row, "AGE")
         unit = _text(row, "AGEU").upper()
+        shown = not_a_number(row, "AGE")
+        if shown is not None:
+            self._reject(ref, f"AGE '{shown}' is not a number: the age is not used", subject,
+                         "AGE")
+        elif age is not None and not 0 <= age <= 130:
+            self._reject(ref, f"AGE {age:g} is not a plausible age in years: the age is not used",
+                         subject, "AGE")
+            age = None
         if age is not None and unit not in ("", "YEARS", "YEAR"):
             self._reject(ref, f"AGE is in {unit}, not YEARS: the age is not used", subject, "AGEU")
             age = None
@@ -739,6 +494,16 @@ class _Loader:
                 )
         all_events = anchors + _first_anchor_only(events)
         all_events.sort(key=_event_date)
+        if birth is not None and all_events and _event_date(all_events[0]) < birth:
+            first = all_events[0]
+            self._reject(
+                ref,
+                f"BRTHDTC {birth.isoformat()} is after the subject's first record "
+                f"({_event_date(first).isoformat()}, {first.ref}): the birth date is not used",
+                subject,
+                "BRTHDTC",
+            )
+            birth = None
         return Patient(subject, ref, arm, sex, birth, age, tuple(all_events), self.collected)
 
     def _arm(self, row: Row, ref: RecordRef, subject: str) -> str | None:
@@ -762,8 +527,7 @@ class _Loader:
     def _suppds(self) -> None:
         for path in self.files.get("SUPPDS", ()):
             count = self._count(path)
-            for row in _read(path):
-                count.rows += 1
+            for _n, row, _ref in self._rows(path, count, None):
                 if _text(row, "IDVAR") != "DSSEQ":
                     count.ignore(f"IDVAR {_text(row, 'IDVAR')!r} (only DSSEQ qualifiers are read)")
                     continue
@@ -779,6 +543,7 @@ class _Loader:
         return None if num is None else self.map.visits.get(num)
 
     def _sv(self, row: Row, ref: RecordRef, subject: str) -> list[Event] | str:
+        _check_number(row, "VISITNUM")
         date, time = _required(row, "SVSTDTC")
         label = _text(row, "VISIT") or f"VISITNUM {_text(row, 'VISITNUM')}"
         return [VisitEvent(self._visit(row), label, date, ref, time)]
@@ -809,7 +574,10 @@ class _Loader:
             raise _RowError(
                 "EXENDTC", f"EXENDTC {end.isoformat()} is before EXSTDTC {start.isoformat()}"
             )
+        _check_number(row, "EXDOSE")
         amount = _num(row, "EXDOSE")
+        if amount is not None and amount < 0:
+            raise _RowError("EXDOSE", f"EXDOSE {amount:g} is negative")
         unit = _text(row, "EXDOSU") or None
         if amount is not None and unit is None:
             raise _RowError("EXDOSU", f"EXDOSE {amount:g} has no unit")
@@ -859,9 +627,12 @@ class _Loader:
                 "AEENDTC", f"AEENDTC {end.isoformat()} is before AESTDTC {start.isoformat()}"
             )
         attrs_: list[tuple[str, AttrValue]] = [("term", term)]
+        _check_number(row, "AETOXGR")
         toxgr = _num(row, "AETOXGR")
         severity = _text(row, "AESEV")
         if toxgr is not None:
+            if toxgr not in (1, 2, 3, 4, 5):
+                raise _RowError("AETOXGR", f"AETOXGR {toxgr:g} is not a grade 1 to 5")
             attrs_.append(("grade", int(toxgr)))
         elif severity and self.map.ae_grade:
             if severity not in self.map.ae_grade:
@@ -901,9 +672,7 @@ class _Loader:
             list
         )
         seq = f"{dom}SEQ"
-        for n, row in enumerate(_read(path), 1):
-            count.rows += 1
-            ref = self._ref(path, n, row, seq)
+        for n, row, ref in self._rows(path, count, seq):
             subject = _text(row, "USUBJID")
             if subject not in self.subjects:
                 count.rejected += 1
@@ -946,23 +715,33 @@ class _Loader:
 
     def _observation(self, row: Row, ref: RecordRef, dom: str, kind: str) -> Observation:
         date, time = _required(row, f"{dom}DTC")
-        value: float | str | None = _num(row, f"{dom}STRESN")
+        # the numeric result; when it is empty, the character result (a category, a "<3.42")
+        result = f"{dom}STRESN"
+        _check_number(row, result)
+        value: float | str | None = _num(row, result)
         if value is None:
-            value = _text(row, f"{dom}STRESC") or None
+            result = f"{dom}STRESC"
+            value = _text(row, result) or None
         unit = _text(row, f"{dom}STRESU") or None
         if unit is not None:
             unit = self.map.units.get(unit, unit)
         status = _text(row, f"{dom}STAT")
         if status and value is not None:
             raise _RowError(f"{dom}STAT", f"{dom}STAT is '{status}' but a result is given")
-        low = _num(row, f"{dom}STNRLO")
-        high = _num(row, f"{dom}STNRHI")
+        low = _check_number(row, f"{dom}STNRLO")
+        high = _check_number(row, f"{dom}STNRHI")
+        if low is not None and high is not None and low > high:
+            raise _RowError(f"{dom}STNRLO",
+                            f"{dom}STNRLO {low:g} is above {dom}STNRHI {high:g}")
         item = self.vocab.item(kind)
         if item is not None:
             problem = observation_problem(kind, item, value, unit)
             if problem is not None:
                 field, message = problem
-                var = {"value": f"{dom}STRESN", "unit": f"{dom}STRESU"}.get(field, f"{dom}TESTCD")
+                var = {"value": result, "unit": f"{dom}STRESU"}.get(field, f"{dom}TESTCD")
+                if field == "value":  # say which variable held the value
+                    empty = f" ({dom}STRESN is empty)" if result.endswith("STRESC") else ""
+                    message = f"{var}: {message}{empty}"
                 raise _RowError(var, message)
         attrs_: list[tuple[str, AttrValue]] = []
         for var, name in (("VSPOS", "position"), ("VSTPT", "timepoint"), ("VSLOC", "location")):
@@ -986,7 +765,7 @@ class _Loader:
         --TPT, else its --ELTM (a negative one is the pre-dose sample), else a --TPT saying
         pre-dose; None when the record names none. A named timepoint the protocol does not
         have for the item is an error."""
-        tpt, num = _text(row, f"{dom}TPT"), _number_text(_text(row, f"{dom}TPTNUM"))
+        tpt, num = _text(row, f"{dom}TPT"), number_text(_text(row, f"{dom}TPTNUM"))
         eltm = _text(row, f"{dom}ELTM")
         var, code = "", None
         if num and num in self.map.timepoints:
@@ -1088,12 +867,13 @@ class _Loader:
         count.used += len(rows)
 
 
-def _number_text(text: str) -> str:
-    """`2` for a number written `2`, `2.0` or `2.00` (CSV numbers), else the text."""
-    try:
-        return f"{float(text):g}"
-    except ValueError:
-        return text
+def _check_number(row: Row, var: str) -> float | None:
+    """A numeric variable's value (None when empty); _RowError when it is given but is not a
+    finite number (`EXDOSE 'fifty'`), instead of the value vanishing."""
+    shown = not_a_number(row, var)
+    if shown is not None:
+        raise _RowError(var, f"{var} '{shown}' is not a number")
+    return _num(row, var)
 
 
 def _first_anchor_only(events: list[Event]) -> list[Event]:

@@ -40,7 +40,8 @@ class Vocabulary:
 
     @classmethod
     def from_trial(cls, trial: Trial) -> Vocabulary:
-        visits = frozenset(v.name for v in trial.schedule.visits) if trial.schedule else frozenset()
+        visits = frozenset(v.name for v in trial.schedule.visits + trial.schedule.period_visits
+                           ) if trial.schedule else frozenset()
         codes: dict[str, list[str]] = {}
         for block in trial.schedule.timepoints if trial.schedule else ():
             for act in block.items:

@@ -19,15 +19,18 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .boundaries import CLASSICAL_FAMILIES, classical_bounds, spending_bounds
+from .conditional import conditional_power, trend_drift
 from .design import (
     EFFICACY_FAMILIES,
+    FUTILITY_FAMILIES,
     GroupSequentialDesign,
     bounds_at_observed_information,
     group_sequential_design,
 )
 from .errors import DesignError
+from .pampallona import PAMPALLONA_TSIATIS
 from .recursion import CrossingProbabilities, SequentialIntegrator, crossing_probabilities
-from .spending import SPENDING_FAMILIES, SpendingFunction, spending_function
+from .spending import SPENDING_FAMILIES, SpendingFunction, spending_function, user_spending
 
 if TYPE_CHECKING:
     from .binomial import (
@@ -72,6 +75,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CLASSICAL_FAMILIES",
     "EFFICACY_FAMILIES",
+    "FUTILITY_FAMILIES",
+    "PAMPALLONA_TSIATIS",
     "SPENDING_FAMILIES",
     "BinaryBoundary",
     "BoundaryOperatingCharacteristics",
@@ -87,6 +92,7 @@ __all__ = [
     "bayesian_stopping_boundary",
     "bounds_at_observed_information",
     "classical_bounds",
+    "conditional_power",
     "crossing_probabilities",
     "exact_threshold",
     "exact_threshold_boundary",
@@ -94,5 +100,7 @@ __all__ = [
     "simon_two_stage",
     "spending_bounds",
     "spending_function",
+    "trend_drift",
     "truncated_sprt",
+    "user_spending",
 ]

@@ -8,8 +8,8 @@ Classical families (Jennison & Turnbull 2000, ch. 2), with information fractions
   ``C sqrt(K / k)``, so ``C`` is J&T's ``C_B(K)``, the final-look bound);
 * ``wang-tsiatis``: ``b_k = C t_k^(Delta - 1/2)`` (Wang & Tsiatis 1987;
   ``Delta = 0`` is O'Brien-Fleming, ``Delta = 0.5`` is Pocock);
-* ``haybittle-peto``: ``b_k = 3`` at the interim looks and the final bound solved
-  so that the type I error is exactly alpha (Haybittle 1971, Peto et al. 1976).
+* ``haybittle-peto``: ``b_k = c`` at the interim looks (``c = 3`` unless given) and the final
+  bound solved so that the type I error is exactly alpha (Haybittle 1971, Peto et al. 1976).
 
 ``C`` is solved so that P(some Z_k >= b_k | theta = 0) = alpha (one-sided) or
 P(some |Z_k| >= b_k | theta = 0) = alpha (two-sided symmetric).
@@ -47,9 +47,9 @@ CLASSICAL_FAMILIES: dict[str, float | None] = {
     "pocock": None,
     "obf": None,
     "wang-tsiatis": 0.25,
-    "haybittle-peto": None,
+    "haybittle-peto": 3.0,
 }
-#: The interim bound of the Haybittle-Peto rule.
+#: The interim bound of the Haybittle-Peto rule unless another is given.
 HAYBITTLE_PETO_INTERIM = 3.0
 _TINY = 1e-300  # increments below this are treated as "spend nothing": bound = +inf
 _ZMAX = 40.0
@@ -122,7 +122,13 @@ def check_classical(family: str, param: float | None) -> float | None:
             raise DesignError(f"boundary family {family!r} takes no parameter")
         return None
     value = default if param is None else param
-    if not isinstance(value, int | float) or not math.isfinite(value) or not -0.5 <= value <= 1.0:
+    finite = isinstance(value, int | float) and math.isfinite(value)
+    if family == "haybittle-peto":
+        if not finite or not 0.0 < value <= _ZMAX:
+            raise DesignError(f"the Haybittle-Peto interim bound must be a positive Z value, "
+                              f"got {value!r}")
+        return float(value)
+    if not finite or not -0.5 <= value <= 1.0:
         raise DesignError(f"wang-tsiatis Delta must be between -0.5 and 1, got {value!r}")
     return float(value)
 
@@ -134,43 +140,71 @@ def classical_bounds(
     sides: int = 1,
     param: float | None = None,
     r: int = DEFAULT_GRID,
+    *,
+    futility: Sequence[float] | None = None,
 ) -> tuple[float, ...]:
-    """Efficacy Z bounds of a classical family at the given information fractions."""
+    """Efficacy Z bounds of a classical family at the given information fractions.
+
+    ``futility`` are binding one-sided futility bounds ``a_k`` (one per look, the last
+    ignored): the constant is then solved with the trial stopping when ``Z_k <= a_k``, so the
+    type I error is alpha only if those stops are obeyed.
+    """
     param = check_classical(family, param)
     t = np.asarray(check_fractions(looks))
     alpha = check_alpha(alpha)
     sides = check_sides(sides)
     k = t.size
+    low = _binding_lower(futility, k, sides)
     if family == "haybittle-peto":
+        assert param is not None
         it = SequentialIntegrator(t, 0.0, r)
         spent = 0.0
-        for _ in range(k - 1):
-            c = HAYBITTLE_PETO_INTERIM
+        for j in range(k - 1):
+            c = param
+            a = -c if sides == 2 else low[j]
             spent += it.upper(c) + (it.lower(-c) if sides == 2 else 0.0)
-            it.advance(-c if sides == 2 else -math.inf, c)
+            it.advance(max(a, -c) if sides == 2 else min(a, c), c)
         if spent >= alpha:
             raise DesignError(
-                f"Haybittle-Peto interim bounds of {HAYBITTLE_PETO_INTERIM:g} already spend "
-                f"{spent:.4g} >= alpha = {alpha:g}; use more alpha or fewer looks"
+                f"Haybittle-Peto interim bounds of {param:g} already spend "
+                f"{spent:.4g} >= alpha = {alpha:g}; use more alpha, fewer looks or a higher "
+                "interim bound"
             )
         final = solve_upper_bound(it, alpha - spent, sides)
-        return (HAYBITTLE_PETO_INTERIM,) * (k - 1) + (final,)
+        return (param,) * (k - 1) + (final,)
 
     shape = _shape(family, t, param)
 
     def excess(c: float) -> float:
         b = c * shape
-        cp = crossing_probabilities(b, -b if sides == 2 else None, t, 0.0, r)
-        return cp.total_upper + cp.total_lower - alpha
+        lower = -b if sides == 2 else np.minimum(low, b)
+        cp = crossing_probabilities(b, lower, t, 0.0, r)
+        return cp.total_upper + (cp.total_lower if sides == 2 else 0.0) - alpha
 
     # P(cross) >= P(Z_K >= b_K) and, by Bonferroni, P(cross) <= sum_k P(Z_k >= b_k):
-    # so z_{alpha/sides} <= C shape_K and C min(shape) <= z_{alpha/(K sides)} bracket C
+    # so z_{alpha/sides} <= C shape_K and C min(shape) <= z_{alpha/(K sides)} bracket C (a
+    # binding futility bound only lowers the crossing probability, so the upper end holds)
     lo = float(-ndtri(alpha / sides)) / float(shape[-1]) - 1e-9
+    if futility is not None:
+        lo = 1e-6
     hi = float(-ndtri(alpha / (k * sides))) / float(shape.min()) + 1e-9
     if excess(lo) < 0 or excess(hi) > 0:
         raise DesignError(f"cannot solve the {family} constant for alpha = {alpha:g}")
     c = float(brentq(excess, lo, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps))
     return tuple(float(x) for x in c * shape)
+
+
+def _binding_lower(futility: Sequence[float] | None, k: int, sides: int) -> np.ndarray:
+    """Binding futility bounds as a lower bound per look (the last look has none)."""
+    if futility is None:
+        return np.full(k, -math.inf)
+    if sides != 1:
+        raise DesignError("binding futility bounds on the Z scale are for one-sided designs")
+    low = np.asarray([float(a) for a in futility], dtype=float)
+    if low.size != k:
+        raise DesignError(f"there are {low.size} futility bounds but {k} looks")
+    low[-1] = -math.inf
+    return low
 
 
 def spending_bounds(
@@ -181,12 +215,15 @@ def spending_bounds(
     *,
     spending_time: Sequence[float] | None = None,
     r: int = DEFAULT_GRID,
+    futility: Sequence[float] | None = None,
 ) -> tuple[float, ...]:
-    """Efficacy Z bounds from an alpha-spending function, ignoring any futility bound.
+    """Efficacy Z bounds from an alpha-spending function.
 
     ``looks`` are the information fractions that fix the correlation of the Z
     statistics; ``spending_time`` (default: the same) are the times at which the
     spending function is evaluated.  The last look spends whatever alpha is left.
+    ``futility`` are binding one-sided futility bounds on the Z scale (None: no futility
+    bound, or a non-binding one, which the efficacy bounds ignore).
     """
     t = check_fractions(looks, last_is_one=False)
     alpha = check_alpha(alpha)
@@ -195,6 +232,7 @@ def spending_bounds(
     if len(st) != len(t):
         raise DesignError("spending_time must have one value per look")
     per_tail = spending.cumulative(st, alpha / sides)
+    low = _binding_lower(futility, len(t), sides)
     it = SequentialIntegrator(t, 0.0, r)
     out: list[float] = []
     spent = 0.0
@@ -204,5 +242,5 @@ def spending_bounds(
         spent += it.upper(c) + (it.lower(-c) if sides == 2 else 0.0)
         out.append(c)
         if k < len(t) - 1:
-            it.advance(-c if sides == 2 else -math.inf, c)
+            it.advance(-c if sides == 2 else min(float(low[k]), c), c)
     return tuple(out)

@@ -152,13 +152,25 @@ class SequentialIntegrator:
 
     def advance(self, a: float, b: float) -> None:
         """Fix look k's continuation interval ``(a, b)`` and move to look k + 1."""
+        self.advance_regions(((a, b),))
+
+    def advance_regions(self, regions: Sequence[tuple[float, float]]) -> None:
+        """Fix look k's continuation region, a union of disjoint intervals ``(lo, hi)`` in
+        increasing order, and move to look k + 1. Two intervals are the continuation region of
+        a two-sided design with an inner futility region: ``(-b, -a)`` and ``(a, b)``."""
         info = self.information
         k = self.k
         if k >= info.size:
             raise DesignError("all looks have already been integrated")
         centre = self.theta * math.sqrt(info[k])
         if not self._stopped:
-            z, w = _simpson_grid(centre, a, b, self.r)
+            grids = [_simpson_grid(centre, lo, hi, self.r) for lo, hi in regions if lo < hi]
+            grids = [g for g in grids if g[0].size]
+            if grids:
+                z = np.concatenate([g[0] for g in grids])
+                w = np.concatenate([g[1] for g in grids])
+            else:
+                z, w = np.empty(0), np.empty(0)
             if z.size == 0:
                 self._stopped = True
                 self._z, self._wh = z, w
@@ -187,6 +199,13 @@ class CrossingProbabilities:
     """P(first exit at look k through the upper bound: Z_k >= b_k)."""
     lower: tuple[float, ...]
     """P(first exit at look k through the lower bound: Z_k <= a_k)."""
+    inner: tuple[float, ...] = ()
+    """P(first exit at look k through the inner region ``|Z_k| < c_k``) (two-sided futility;
+    empty when there is none)."""
+
+    @property
+    def total_inner(self) -> float:
+        return float(sum(self.inner))
 
     @property
     def total_upper(self) -> float:
@@ -208,6 +227,8 @@ class CrossingProbabilities:
     def stop_probability(self) -> tuple[float, ...]:
         """P(the trial ends at look k); the last look takes every path still running."""
         p = [u + lo for u, lo in zip(self.upper, self.lower, strict=True)]
+        for j, c in enumerate(self.inner):
+            p[j] += c
         p[-1] = max(0.0, 1.0 - sum(p[:-1]))
         return tuple(p)
 
@@ -235,14 +256,16 @@ def crossing_probabilities(
     information: Floats,
     theta: float = 0.0,
     r: int = DEFAULT_GRID,
+    inner: Floats | None = None,
 ) -> CrossingProbabilities:
     """Exit probabilities of the group sequential test with the given bounds.
 
     ``upper[k]`` / ``lower[k]`` are Z-scale bounds (``math.inf`` / ``-math.inf`` for
     an absent bound; ``lower=None`` means no lower bounds); the trial stops at look
-    k when ``Z_k >= upper[k]`` or ``Z_k <= lower[k]``.  ``information`` is any
-    positive increasing scale (only ratios and ``theta * sqrt(I_k)`` matter), and
-    ``Z_k ~ N(theta sqrt(I_k), 1)``.
+    k when ``Z_k >= upper[k]`` or ``Z_k <= lower[k]``, and, with ``inner``, also when
+    ``|Z_k| < inner[k]`` (the inner futility region of a two-sided design; 0 for none).
+    ``information`` is any positive increasing scale (only ratios and ``theta * sqrt(I_k)``
+    matter), and ``Z_k ~ N(theta sqrt(I_k), 1)``.
     """
     info = check_fractions(information, name="information", last_is_one=False)
     k = len(info)
@@ -255,14 +278,22 @@ def crossing_probabilities(
         raise DesignError(f"theta must be finite, got {theta!r}")
     if int(r) < 2:
         raise DesignError(f"grid size r must be at least 2, got {r!r}")
+    holes = _check_bounds("inner", inner, k) if inner is not None else (0.0,) * k
+    for j, (a, c, b) in enumerate(zip(lo, holes, up, strict=True)):
+        if c < 0 or (c > 0 and not (a <= -c and c <= b)):
+            raise DesignError(f"inner bound {c:g} at look {j + 1} must lie between 0 and the "
+                              "efficacy bounds")
     it = SequentialIntegrator(info, theta, r)
     pu: list[float] = []
     pl: list[float] = []
-    for a, b in zip(lo, up, strict=True):
+    pi: list[float] = []
+    for a, c, b in zip(lo, holes, up, strict=True):
         pu.append(it.upper(b))
         pl.append(it.lower(a))
+        pi.append(it.lower(c) - it.lower(-c) if c > 0 else 0.0)
         if len(pu) < k:
-            it.advance(a, b)
+            it.advance_regions(((a, -c), (c, b)) if c > 0 else ((a, b),))
     return CrossingProbabilities(
-        information=info, theta=float(theta), upper=tuple(pu), lower=tuple(pl)
+        information=info, theta=float(theta), upper=tuple(pu), lower=tuple(pl),
+        inner=tuple(pi) if inner is not None else (),
     )

@@ -98,28 +98,27 @@ def stage_probabilities(design: GroupSequentialDesign, theta: float) -> StagePro
     """Stopping probabilities of ``design`` when ``E[Z_k] = theta sqrt(t_k)``.
 
     Futility stops are obeyed (as in the design's expected sample sizes). ``theta = 0`` is H0
-    and ``theta = design.drift`` is H1.
+    and ``theta = design.drift`` is H1. At the last look, not rejecting is not a stop.
     """
     k = design.k
     t = design.information_fractions
     upper = list(design.efficacy)
+    zeros = (0.0,) * k
+    if design.futility and design.sides == 2:  # stop for futility when |Z_k| < a_k
+        holes = list(design.futility)
+        holes[-1] = 0.0
+        cp = crossing_probabilities(upper, [-b for b in upper], t, theta, inner=holes)
+        return StageProbabilities(float(theta), cp.upper, cp.lower, cp.inner)
     if design.futility:
         lower = list(design.futility)
-        lower[-1] = -math.inf if design.sides == 1 else lower[-1]
-    else:
-        lower = [-b for b in upper] if design.sides == 2 else [-math.inf] * k
-    if design.sides == 2 and design.futility:
-        # two-sided futility is an inner region; the recursion needs one interval per look, so
-        # the harm tail is folded in through the symmetric lower efficacy bound
-        raise DesignError("stopping probabilities of two-sided designs with futility are not "
-                          "available here")
-    cp = crossing_probabilities(upper, lower, t, theta)
-    if design.futility:
-        fut = list(cp.lower)
-        fut[-1] = 0.0
-        return StageProbabilities(float(theta), cp.upper, (0.0,) * k, tuple(fut))
-    low = cp.lower if design.sides == 2 else (0.0,) * k
-    return StageProbabilities(float(theta), cp.upper, tuple(low), (0.0,) * k)
+        lower[-1] = -math.inf
+        cp = crossing_probabilities(upper, lower, t, theta)
+        return StageProbabilities(float(theta), cp.upper, zeros, cp.lower)
+    if design.sides == 2:
+        cp = crossing_probabilities(upper, [-b for b in upper], t, theta)
+        return StageProbabilities(float(theta), cp.upper, cp.lower, zeros)
+    cp = crossing_probabilities(upper, None, t, theta)
+    return StageProbabilities(float(theta), cp.upper, zeros, zeros)
 
 
 # ---- the result ---------------------------------------------------------------------------

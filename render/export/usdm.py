@@ -16,7 +16,10 @@ computably and USDM has no attribute for travels in extension attributes:
   encounter;
 - `urn:trialcode:usdm:allocation-ratio`: the allocation ratio (`1:1:1`, arms in order) on the
   study design, and each arm's part of it on the arm;
-- `urn:trialcode:usdm:dose-form`: a dosage form that matches no CDISC CT term, as written.
+- `urn:trialcode:usdm:dose-form`: a dosage form that matches no CDISC CT term, as written;
+- `urn:trialcode:usdm:definition` and `urn:trialcode:usdm:table` on the study design: each
+  named definition (its expression as JSON, and its prose) and each lookup table (its rows),
+  which criterion expressions refer to by name.
 """
 
 from __future__ import annotations
@@ -30,7 +33,16 @@ import attrs
 from markupsafe import escape
 
 from protocol.design import Intervention
-from protocol.schedule import AfterAnchor, AsNeeded, AtDay, DayRange, DoseOnDays, OnEvent, Visit
+from protocol.schedule import (
+    AfterAnchor,
+    AsNeeded,
+    AtDay,
+    DayRange,
+    DoseOnDays,
+    OnEvent,
+    Periods,
+    Visit,
+)
 from protocol.timing import PREDOSE, Duration, TimeUnit, Window, elapsed_code
 from protocol.trial import Trial
 from protocol.vocab import (
@@ -46,7 +58,17 @@ from protocol.vocab import (
     SponsorClass,
     StudyType,
 )
-from render.design import allocation_ratio, build_matrix, iso_duration, ratio_text
+from render.design import (
+    allocation_ratio,
+    anchor_days,
+    build_matrix,
+    iso_duration,
+    period_bounds,
+    period_epoch,
+    period_item_days,
+    ratio_text,
+    washout_text,
+)
 from render.doseform import dose_form
 from render.prose import Prose
 from render.soa import build_grid
@@ -308,6 +330,22 @@ class _Usdm:
             "instanceType": "ExtensionAttribute",
         }
 
+    def definition_extensions(self) -> list[dict[str, Any]]:
+        """The protocol's named definitions and tables, which criterion expressions refer to
+        by name: each definition's expression and prose, each table's rows."""
+        out: list[dict[str, Any]] = []
+        for d in self.t.definitions:
+            body = {"name": d.name, "label": d.label, "expression": expression_json(d.expr),
+                    "prose": self.prose.expr(d.expr)}
+            out.append(self.ext_string("definition", json.dumps(body, ensure_ascii=False,
+                                                                sort_keys=True)))
+        for table in self.t.tables:
+            body = {"name": table.name, "label": table.label,
+                    "rows": [{"key": r.key, "value": expression_json(r.value)} for r in table.rows]}
+            out.append(self.ext_string("table", json.dumps(body, ensure_ascii=False,
+                                                           sort_keys=True)))
+        return out
+
     def ext_integer(self, name: str, value: int) -> dict[str, Any]:
         return {
             "id": self.id("ExtensionAttribute"),
@@ -533,7 +571,7 @@ class _Usdm:
             "id": self._design_id,
             "extensionAttributes": (
                 [self.ext_string("allocation-ratio", ratio_text(t))] if ratio_text(t) else []
-            ),
+            ) + self.definition_extensions(),
             "name": f"{t.name} design",
             "label": t.title,
             "description": "The study design, generated from the computable protocol",
@@ -763,7 +801,7 @@ class _Usdm:
         return out
 
     def _role(self, iv: Intervention) -> tuple[str, str]:
-        types = {a.type for a in self.t.arms if any(ai.intervention == iv.name for ai in a.interventions)}
+        types = {a.type for a in self.t.arms if iv.name in a.given()}
         if types and types <= {ArmType.PLACEBO_COMPARATOR, ArmType.SHAM_COMPARATOR}:
             return ("C753", "Placebo")
         if types and types <= {ArmType.ACTIVE_COMPARATOR}:
@@ -915,7 +953,10 @@ class _Usdm:
         encounters: list[dict[str, Any]] = []
         for i, col in enumerate(grid.columns):
             v = visits.get(col.visit or "")
-            if v is not None and not isinstance(v.timing, (AtDay, DayRange)):
+            if col.study_period is not None:
+                start = (f"{col.group} {col.label}: day {col.day_text} of the period"
+                         + (f" ({col.window_text})" if col.window_text else ""))
+            elif v is not None and not isinstance(v.timing, (AtDay, DayRange)):
                 start = f"{col.label}: {self.prose.visit_when(v)}"  # relative or event-driven
             else:
                 start = (f"{col.label} of each {col.group}" if col.group
@@ -927,9 +968,10 @@ class _Usdm:
                     "extensionAttributes": (
                         [self.ext_string("visit-number", col.number)] if col.number else []
                     ),
-                    "name": (col.visit or col.key).upper(),
-                    "label": col.label,
-                    "description": self._visit_description(v, col.label, col.day_text),
+                    "name": _encounter_name(col),
+                    "label": col.label if col.study_period is None else f"{col.group} {col.label}",
+                    "description": self._visit_description(v, col.label, col.day_text)
+                    if col.study_period is None else start,
                     "type": self.code(("C25716", "Visit")),
                     "previousId": enc_ids[i - 1] if i > 0 else None,
                     "nextId": enc_ids[i + 1] if i + 1 < len(enc_ids) else None,
@@ -998,19 +1040,59 @@ class _Usdm:
                     out.append(act_ids[ri])
             return out
 
-        scheduled = [i for i, c in enumerate(grid.columns) if c.day is not None]
+        # The main timeline's entries: the scheduled columns, and one entry (keyed -k) per study
+        # period, whose own timeline holds the period's visits timed from its first dose
+        period_cols: dict[int, list[int]] = {}
+        scheduled: list[int] = []
+        for i, c in enumerate(grid.columns):
+            if c.day is None:
+                continue
+            if c.study_period is None:
+                scheduled.append(i)
+                continue
+            if c.study_period not in period_cols:
+                if c.study_period > 1:
+                    scheduled.append(-WASHOUT - (c.study_period - 1))  # the washout before it
+                scheduled.append(-c.study_period)
+            period_cols.setdefault(c.study_period, []).append(i)
+        period_day = anchor_days(self.t)
+
+        def day_of(entry: int) -> float:
+            if entry <= -WASHOUT:
+                return period_day.get(f"last dose of period {-entry - WASHOUT}", 0.0)
+            if entry < 0:
+                return period_day.get(f"first dose of period {-entry}", 0.0)
+            return grid.columns[entry].day or 0.0
+
         event_driven = [i for i, c in enumerate(grid.columns) if c.day is None]
         timelines = []
         # main timeline: scheduled visits in time order, each timed from the anchor visit
         main_id = self.id("ScheduleTimeline")
         inst_ids = {ci: self.id("ScheduledActivityInstance") for ci in scheduled}
-        anchor_ci = min(scheduled, key=lambda ci: abs(grid.columns[ci].day or 0.0)) if scheduled else None
+        period_tl_ids = {k: self.id("ScheduleTimeline") for k in sorted(period_cols)}
+        anchor_ci = min(scheduled, key=lambda ci: abs(day_of(ci))) if scheduled else None
         instances: list[dict[str, Any]] = []
         timings: list[dict[str, Any]] = []
         exit_id = self.id("ScheduleTimelineExit")
         for k, ci in enumerate(scheduled):
-            col = grid.columns[ci]
             nxt = scheduled[k + 1] if k + 1 < len(scheduled) else None
+            if ci <= -WASHOUT:
+                assert anchor_ci is not None
+                instances.append(self._washout_entry(-ci - WASHOUT, inst_ids[ci],
+                                                     inst_ids[nxt] if nxt is not None else None))
+                timings.append(self._period_entry_timing(-ci - WASHOUT, False, day_of(ci),
+                                                         inst_ids[ci], inst_ids[anchor_ci],
+                                                         washout=True))
+                continue
+            if ci < 0:
+                assert anchor_ci is not None
+                instances.append(self._period_entry(-ci, inst_ids[ci], period_tl_ids[-ci],
+                                                    inst_ids[nxt] if nxt is not None else None,
+                                                    exit_id if nxt is None else None))
+                timings.append(self._period_entry_timing(-ci, ci == anchor_ci, day_of(ci),
+                                                         inst_ids[ci], inst_ids[anchor_ci]))
+                continue
+            col = grid.columns[ci]
             instances.append(
                 {
                     "id": inst_ids[ci],
@@ -1049,6 +1131,8 @@ class _Usdm:
                     "instanceType": "ScheduleTimeline",
                 }
             )
+        for k, cols in sorted(period_cols.items()):
+            timelines.append(self._period_timeline(k, period_tl_ids[k], cols, grid, enc_ids, acts_at))
         # one timeline per event-driven visit (early termination, unscheduled)
         for ci in event_driven:
             col = grid.columns[ci]
@@ -1236,6 +1320,201 @@ class _Usdm:
                 "instanceType": "ScheduleTimeline"})
         return out
 
+    # ---- study periods: one timeline each -------------------------------------------------
+
+    def _period_entry(self, k: int, inst_id: str, sub_id: str, next_id: str | None,
+                      exit_id: str | None) -> dict[str, Any]:
+        """The main timeline's instance of study period k: it runs the period's timeline."""
+        block = self._periods()
+        label = block.period_label(k)
+        return {
+            "id": inst_id,
+            "extensionAttributes": [],
+            "name": f"PERIOD_{k}",
+            "label": label,
+            "description": f"{label}: its visits are on the {label} timeline, timed from the "
+                           "period's first dose",
+            "defaultConditionId": next_id,
+            "epochId": self._epoch_ids.get(period_epoch(block, k)),
+            "timelineId": sub_id,
+            "timelineExitId": exit_id,
+            "activityIds": [],
+            "encounterId": None,
+            "instanceType": "ScheduledActivityInstance",
+        }
+
+    def _washout_entry(self, k: int, inst_id: str, next_id: str | None) -> dict[str, Any]:
+        """The main timeline's instance of the washout after study period k (no encounter)."""
+        block = self._periods()
+        name = f"washout_{k}"
+        return {
+            "id": inst_id,
+            "extensionAttributes": [],
+            "name": name.upper(),
+            "label": "Washout",
+            "description": f"Washout after {block.period_label(k)}: {washout_text(block)} from "
+                           "its last dose to the next period's first dose",
+            "defaultConditionId": next_id,
+            "epochId": self._epoch_ids.get(name),
+            "timelineId": None,
+            "timelineExitId": None,
+            "activityIds": [],
+            "encounterId": None,
+            "instanceType": "ScheduledActivityInstance",
+        }
+
+    def _period_entry_timing(self, k: int, is_anchor: bool, day: float, inst_id: str,
+                             anchor_id: str, washout: bool = False) -> dict[str, Any]:
+        """When study period k starts on the main timeline: period 1 from the anchor, a later
+        one after the washout (its day is nominal: the washout may be longer). `washout`: when
+        the washout after period k starts (the period's last dose)."""
+        block = self._periods()
+        label = block.period_label(k)
+        shown = day + 1 if self.t.calendar.first_day == 1 and day >= 0 else day
+        if washout:
+            text = f"last dose of {label} (nominally day {num(shown)})"
+        elif k == 1:
+            text = f"first dose of {label} on day {num(shown)}"
+        else:
+            text = (f"first dose of {label} {washout_text(block)} after the last dose of "
+                    f"{block.period_label(k - 1)} (nominally day {num(shown)})")
+        if is_anchor:
+            type_, value = ("C201358", "Fixed Reference"), "P0D"
+        elif day < 0:
+            type_, value = ("C201357", "Before"), f"P{num(-day)}D"
+        else:
+            type_, value = ("C201356", "After"), f"P{num(day)}D"
+        lower = upper = None
+        window_label = None
+        cal = self.t.calendar
+        w = block.washout
+        if is_anchor or washout:
+            pass  # the fixed reference has no window (USDM DDF00025)
+        elif k == 1 and block.window is not None:
+            b, a = block.window.days(cal)
+            lower, upper, window_label = f"P{num(b)}D", f"P{num(a)}D", window_text(block.window)
+        elif k > 1 and w.maximum is not None:
+            # an open washout (`at least`) has no upper bound, and USDM no half window
+            lower = "P0D"
+            upper = f"P{num(w.maximum.days(cal) - w.minimum.days(cal))}D"
+            window_label = f"washout {washout_text(block)}"
+        return {
+            "id": self.id("Timing"),
+            "extensionAttributes": [],
+            "name": f"TIM_WASHOUT_{k}" if washout else f"TIM_PERIOD_{k}",
+            "label": "Washout" if washout else label,
+            "description": text,
+            "type": self.code(type_),
+            "value": value,
+            "valueLabel": text,
+            "relativeToFrom": self.code(("C201355", "Start to Start")),
+            "relativeFromScheduledInstanceId": inst_id,
+            "relativeToScheduledInstanceId": inst_id if is_anchor else anchor_id,
+            "windowLower": lower,
+            "windowUpper": upper,
+            "windowLabel": window_label,
+            "instanceType": "Timing",
+        }
+
+    def _period_timeline(self, k: int, tl_id: str, cols: list[int], grid: Any,
+                         enc_ids: list[str], acts_at: Any) -> dict[str, Any]:
+        """Study period k's own timeline: its visits and days, timed in days from the period's
+        first dose (the fixed reference)."""
+        block = self._periods()
+        label = block.period_label(k)
+        first, _ = period_bounds(self.t)
+        inst = {ci: self.id("ScheduledActivityInstance") for ci in cols}
+        ex_id = self.id("ScheduleTimelineExit")
+        ref = next((ci for ci in cols if grid.columns[ci].period_day == first), cols[0])
+        windows = self._period_windows()
+        instances: list[dict[str, Any]] = []
+        timings: list[dict[str, Any]] = []
+        for j, ci in enumerate(cols):
+            col = grid.columns[ci]
+            nxt = cols[j + 1] if j + 1 < len(cols) else None
+            instances.append({
+                "id": inst[ci],
+                "extensionAttributes": [],
+                "name": f"{_encounter_name(col)}",
+                "label": f"{label} {col.label}",
+                "description": f"{label} {col.label} (day {col.day_text} of the period)",
+                "defaultConditionId": inst[nxt] if nxt is not None else None,
+                "epochId": self._epoch_ids.get(col.epoch or ""),
+                "timelineId": None,
+                "timelineExitId": ex_id if nxt is None else None,
+                "activityIds": acts_at(ci),
+                "encounterId": enc_ids[ci],
+                "instanceType": "ScheduledActivityInstance",
+            })
+            offset = (col.period_day or 0.0) - first
+            if ci == ref:
+                type_, value = ("C201358", "Fixed Reference"), "P0D"
+            elif offset < 0:
+                type_, value = ("C201357", "Before"), f"P{num(-offset)}D"
+            else:
+                type_, value = ("C201356", "After"), f"P{num(offset)}D"
+            win = windows.get((col.visit or "", col.period_day or 0.0))
+            lower = upper = None
+            if win is not None:
+                b, a = win.days(self.t.calendar)
+                lower, upper = f"P{num(b)}D", f"P{num(a)}D"
+            text = f"day {col.day_text} of {label}"
+            timings.append({
+                "id": self.id("Timing"),
+                "extensionAttributes": [],
+                "name": f"TIM_{_encounter_name(col)}",
+                "label": f"{label} {col.label}",
+                "description": text,
+                "type": self.code(type_),
+                "value": value,
+                "valueLabel": text,
+                "relativeToFrom": self.code(("C201355", "Start to Start")),
+                "relativeFromScheduledInstanceId": inst[ci],
+                "relativeToScheduledInstanceId": inst[ref],
+                "windowLower": lower,
+                "windowUpper": upper,
+                "windowLabel": window_text(win) if win is not None else None,
+                "instanceType": "Timing",
+            })
+        return {
+            "id": tl_id,
+            "extensionAttributes": [],
+            "name": f"{label} Timeline",
+            "label": label,
+            "description": f"{label}: visits and assessments timed in days from the period's "
+                           "first dose",
+            "mainTimeline": False,
+            "entryCondition": (f"{label} starts" if k == 1 else
+                               f"{label} starts {washout_text(block)} after the last dose of "
+                               f"{block.period_label(k - 1)}"),
+            "entryId": inst[cols[0]],
+            "exits": [{"id": ex_id, "extensionAttributes": [], "instanceType": "ScheduleTimelineExit"}],
+            "timings": timings,
+            "instances": instances,
+            "plannedDuration": None,
+            "instanceType": "ScheduleTimeline",
+        }
+
+    def _periods(self) -> Periods:
+        sched = self.t.schedule
+        assert sched is not None and sched.periods is not None
+        return sched.periods
+
+    def _period_windows(self) -> dict[tuple[str, float], Window]:
+        """The window of each period column: its visit's, else its activity's on that day."""
+        out: dict[tuple[str, float], Window] = {}
+        cal = self.t.calendar
+        block = self._periods()
+        for v in block.visits:
+            if v.window is not None:
+                for d in period_item_days(v, cal)[-1:]:
+                    out[(v.name, d)] = v.window
+        for a in block.activities:
+            if a.window is not None:
+                for d in period_item_days(a, cal):
+                    out.setdefault(("", d), a.window)
+        return out
+
     def _visit_description(self, v: Visit | None, label: str, day_text: str) -> str:
         if v is None:
             return f"{label} (day {day_text})"
@@ -1320,6 +1599,22 @@ class _Usdm:
                     if abs(p.days(self.t.calendar) - (col.day or 0.0)) < 1e-9:
                         return a.window
         return None
+
+
+# Keys of the main timeline's entries: a column's index, -k for study period k, and
+# -(WASHOUT + k) for the washout after period k.
+WASHOUT = 1000
+
+
+def _encounter_name(col: Any) -> str:
+    """An encounter's name: the visit's (or the time point's key); a study period's columns
+    are named per period (`ADMISSION_P2`)."""
+    base = (col.visit or col.key).upper()
+    if col.study_period is None:
+        return base
+    if col.visit is None:
+        base = f"DAY_{col.day_text.replace('−', 'M').replace('-', 'M')}"
+    return f"{base}_P{col.study_period}"
 
 
 def _first_epoch(epochs: list[dict[str, Any]]) -> str | None:

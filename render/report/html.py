@@ -15,6 +15,7 @@ import jinja2
 
 from engine.patient import ClockTime
 from engine.results import Status
+from render.atomic import write_atomic
 from render.report.collect import ReportData
 from render.report.timeline import timeline_svg
 
@@ -100,6 +101,5 @@ def render_html(data: ReportData) -> str:
 
 
 def write_html(data: ReportData, path: str | Path) -> Path:
-    path = Path(path)
-    path.write_text(render_html(data), encoding="utf-8")
-    return path
+    """Write the report page whole, or not at all (render/atomic.py)."""
+    return write_atomic(path, render_html(data))

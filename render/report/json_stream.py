@@ -28,6 +28,7 @@ from engine import report_json
 from engine.patient import RejectedRecord
 from engine.results import PatientResult
 from engine.summary import SummaryResult
+from render.atomic import AtomicFile
 from render.report.collect import Accounting
 
 
@@ -35,7 +36,12 @@ def _dump(obj: Any) -> str:
     try:
         return orjson.dumps(obj).decode("utf-8")
     except orjson.JSONEncodeError:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: written as its escape
+            text = json.dumps(obj, separators=(",", ":"))
+        return text
 
 
 class JsonParts:
@@ -70,7 +76,10 @@ class JsonReportWriter:
         self, path: str | Path, trial_name: str, as_of: datetime.date, *, indent: bool = False
     ):
         self.path = Path(path)
-        self.handle: IO[str] = self.path.open("w", encoding="utf-8", newline="\n")
+        # written under a temporary name and renamed into place by `finish`: a run that stops
+        # midway leaves no half-written report (render/atomic.py)
+        self.file = AtomicFile(self.path)
+        self.handle: IO[str] = self.file.handle
         self.spool: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.indent = indent
         self.patients = 0
@@ -138,12 +147,14 @@ class JsonReportWriter:
             ]
             inp["not_read"] = list(not_read)
         self.handle.write(',\n"input": ' + self._dump(inp) + "\n}\n")
-        self.close()
+        self.file.commit()
+        self.spool.close()
         return self.path
 
     def close(self) -> None:
-        if not self.handle.closed:
-            self.handle.close()
+        """Stop without finishing: the partial report is removed (an earlier file at the
+        path is left as it was)."""
+        self.file.discard()
         self.spool.close()
 
     def __enter__(self) -> JsonReportWriter:

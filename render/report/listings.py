@@ -26,6 +26,8 @@ from typing import IO, Any
 
 from engine.patient import ClockTime, RejectedRecord, stamp_text
 from engine.results import EligibilityVerdict, PatientResult, ScheduleRow
+from protocol.safe_text import terminal_safe
+from render.atomic import AtomicFile
 
 DEVIATION_COLUMNS = (
     "patient",
@@ -49,6 +51,10 @@ DEVIATION_COLUMNS = (
     "unit",
     "reason",
     "source_record",
+)
+# Six more columns of deviations.csv for a protocol with sub-day timepoints (only then: the
+# listings of every other protocol keep their columns, byte for byte)
+TIMEPOINT_COLUMNS = (
     "timepoint",
     "planned_datetime",
     "window_first_datetime",
@@ -97,7 +103,9 @@ def _v(x: Any) -> Any:
     return x
 
 
-def deviation_row(patient: str, arm: str | None, r: ScheduleRow) -> list[Any]:
+def deviation_row(patient: str, arm: str | None, r: ScheduleRow,
+                  timed: bool = False) -> list[Any]:
+    """One row of deviations.csv; `timed`: with the TIMEPOINT_COLUMNS."""
     lo, hi = r.window if r.window else (None, None)
     wlo, whi = r.window_dates if r.window_dates else (None, None)
     return [
@@ -122,7 +130,7 @@ def deviation_row(patient: str, arm: str | None, r: ScheduleRow) -> list[Any]:
         r.planned_unit or r.actual_unit or "",
         r.reason or "",
         str(r.ref) if r.ref else "",
-        *_timing_cells(r),
+        *(_timing_cells(r) if timed else ()),
     ]
 
 
@@ -131,7 +139,7 @@ def _stamp_cell(s: tuple[datetime.date, ClockTime | None] | None) -> str:
 
 
 def _timing_cells(r: ScheduleRow) -> list[Any]:
-    """The sub-day timepoint columns (empty for the other rows)."""
+    """The TIMEPOINT_COLUMNS (empty for the rows of day-level occurrences)."""
     t = r.timing
     if t is None:
         return ["", "", "", "", "", ""]
@@ -150,12 +158,14 @@ FILES = (
 
 class _CsvRows:
     """The rows of the four listings, written through one csv writer per text handle (in the
-    order of FILES)."""
+    order of FILES). `timed`: the protocol has sub-day timepoints (deviations.csv gets the
+    TIMEPOINT_COLUMNS)."""
 
-    def __init__(self, handles: list[IO[str]]):
-        self._files = handles
+    def __init__(self, handles: list[IO[str]], timed: bool = False):
+        self._handles = handles
+        self.timed = timed
         self.deviations, self.ineligibility, self.stopping, self.rejected = (
-            csv.writer(handle, lineterminator="\n") for handle in handles
+            _SafeWriter(csv.writer(handle, lineterminator="\n")) for handle in handles
         )
 
     def add(self, item: PatientResult | RejectedRecord) -> None:
@@ -172,7 +182,7 @@ class _CsvRows:
             return
         pid, arm = item.id, item.arm
         for r in item.review_rows:
-            self.deviations.writerow(deviation_row(pid, arm, r))
+            self.deviations.writerow(deviation_row(pid, arm, r, self.timed))
         verdict = item.eligibility.verdict
         if verdict is not EligibilityVerdict.ELIGIBLE:
             for c in item.eligibility.criteria:
@@ -216,13 +226,13 @@ class CsvParts(_CsvRows):
     """The rows of a share of a run (a worker's), kept as text to be appended to the files by
     CsvListings.write_parts, in input order: the same bytes as rows written one by one."""
 
-    def __init__(self) -> None:
-        super().__init__([io.StringIO() for _ in FILES])
+    def __init__(self, timed: bool = False) -> None:
+        super().__init__([io.StringIO() for _ in FILES], timed)
 
     def take(self) -> tuple[str, ...]:
         """The text of each listing's rows since the last take (in the order of FILES)."""
         texts = []
-        for handle in self._files:
+        for handle in self._handles:
             assert isinstance(handle, io.StringIO)
             texts.append(handle.getvalue())
             handle.seek(0)
@@ -231,31 +241,45 @@ class CsvParts(_CsvRows):
 
 
 class CsvListings(_CsvRows):
-    """The four CSV listings of a run, written row by row."""
+    """The four CSV listings of a run, written row by row. Each file is written under a
+    temporary name and renamed into place by `close` (render/atomic.py); `discard` removes
+    them, leaving earlier files in the folder as they were."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, timed: bool = False):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handles: list[IO[str]] = []
-        for name, columns in FILES:
-            handle = (self.folder / name).open("w", encoding="utf-8-sig", newline="")
-            handles.append(handle)
-            csv.writer(handle, lineterminator="\n").writerow(columns)
-        super().__init__(handles)
+        self.folder.mkdir(exist_ok=True)  # the parent must exist (trialcode/commands/outputs.py)
+        self._files: list[AtomicFile] = []
+        try:
+            for name, columns in FILES:
+                file = AtomicFile(self.folder / name, encoding="utf-8-sig")
+                self._files.append(file)
+                header = columns + TIMEPOINT_COLUMNS if timed and name == "deviations.csv" \
+                    else columns
+                csv.writer(file.handle, lineterminator="\n").writerow(header)
+        except BaseException:
+            self.discard()
+            raise
+        super().__init__([f.handle for f in self._files], timed)
 
     @property
     def paths(self) -> list[Path]:
-        return [Path(f.name) for f in self._files]
+        return [f.path for f in self._files]
 
     def write_parts(self, texts: tuple[str, ...]) -> None:
         """Append the rows a CsvParts took (see there)."""
-        for handle, text in zip(self._files, texts, strict=True):
+        for handle, text in zip(self._handles, texts, strict=True):
             if text:
                 handle.write(text)
 
     def close(self) -> None:
-        for handle in self._files:
-            handle.close()
+        """Finish: every listing is renamed into place."""
+        for file in self._files:
+            file.commit()
+
+    def discard(self) -> None:
+        """Stop without finishing: the partial listings are removed."""
+        for file in self._files:
+            file.discard()
 
     def __enter__(self) -> CsvListings:
         return self
@@ -266,4 +290,34 @@ class CsvListings(_CsvRows):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()
+
+
+# The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+# Injection"): `=HYPERLINK(...)` in a patient id would be a live link, `=cmd|...` worse.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet will show as text: one starting like a formula gets a
+    leading apostrophe (OWASP's advice; Excel hides it), and control characters and
+    bidirectional controls are shown as escapes. Numbers are left alone (a negative number
+    is not a formula)."""
+    if value.__class__ is not str or not value:
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    return terminal_safe(value) if not value.isprintable() else value
+
+
+class _SafeWriter:
+    """A csv writer whose text cells go through `neutral_cell`."""
+
+    def __init__(self, writer: Any):
+        self.writer = writer
+
+    def writerow(self, row: list[Any] | tuple[Any, ...]) -> None:
+        self.writer.writerow([neutral_cell(v) for v in row])

@@ -190,6 +190,10 @@ DATA = (
     DataItem(DataKind.EVENT, "alcohol", "Alcohol intake", attributes=("units",)),
     DataItem(DataKind.CATEGORY, "pregnancy_test", "Urine pregnancy test",
              values=("negative", "positive")),
+    DataItem(DataKind.EVENT, "blood_donation", "Blood donation", attributes=("volume",)),
+    DataItem(DataKind.VITAL, "qtcf", "QTcF", unit="ms"),
+    DataItem(DataKind.EVENT, "antidiabetic", "Oral antidiabetic drug", attributes=("drug",)),
+    DataItem(DataKind.EVENT, "metformin", "Metformin", attributes=("daily_dose",)),
 )
 
 

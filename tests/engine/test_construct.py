@@ -60,7 +60,7 @@ EXAMPLES: list[tuple[type, tuple[Any, ...]]] = [
     (Observation, ("alt", DAY, REF, 52, "U/L", 7, 40, None, "screening", (("fasting", True),),
                    ClockTime(30_600_000_000, "minute", 60))),
     (Evidence, ("alt: 52 U/L <= 100 U/L: true", "I3", "latest alt", TRUE, 52, "U/L", DAY, REF,
-                100, "U/L", (7, 40), None, ClockTime(30_600_000_000, "minute"))),
+                100, "U/L", (7, 40), None, ClockTime(30_600_000_000, "minute"), ())),
     (CriterionResult, ("I3", "inclusion", CriterionVerdict.MET, TRUE, (), "ALT <= 2.5 x ULN",
                        False, False)),
     (ScheduleRow, ("dose", "dose", 3, "week 3", Status.LATE, 21, DAY, (20, 22), (DAY, DAY), DAY,

@@ -19,53 +19,30 @@ from hypothesis import strategies as st
 
 import trialcode
 from engine.api import Summary, compile_trial, evaluate_all
-from engine.io.jsonl import read_lines, write_patients
-from engine.io.synthetic import TRIAL, cohort
+from engine.io.jsonl import read_lines
+from engine.io.synthetic import cohort
 from engine.io.vocabulary import Vocabulary
 from engine.patient import Patient, RecordRef, RejectedRecord
 from engine.report_json import patient_json, rejected_json, summary_json
 from engine.results import PatientResult
 from render.report.collect import ReportCollector
 from render.report.terminal import Progress
+from tests.io.cohortkit import AS_OF, MINI, MINI_PATIENTS, PILOT, SDTM, SEED_TRIAL, bad_cohort
 from trialcode.cli import main
 from trialcode.parallel import chunks as chunking
-
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-SEED_TRIAL = ROOT / "examples" / "nct06802718" / "protocol.trial"
-MINI = HERE / "data" / "mini.trial"
-MINI_PATIENTS = HERE / "data" / "mini-patients.jsonl"
-PILOT = ROOT / "examples" / "cdiscpilot01"
-SDTM = ROOT.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
-AS_OF = "2025-01-31"
 
 
 def _outputs(tmp: Path, name: str, capsys: pytest.CaptureFixture[str], *args: str | Path) -> dict[str, bytes]:
     """Run validate with every report; return each output's bytes, the terminal's included
     (with this run's folder name taken out of it)."""
     out = tmp / name
+    out.mkdir()  # trialcode does not create a missing folder (docs/cli.md)
     code = main(["validate", *map(str, args), "--json", str(out / "r.json"),
                  "--html", str(out / "r.html"), "--csv", str(out / "csv")])
     assert code == 0
     files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     files["terminal"] = capsys.readouterr().out.replace(str(out), "OUT").encode()
     return files
-
-
-def _bad_cohort(path: Path, n: int) -> None:
-    """The synthetic cohort with bad records spread over it: a repeated id far from its first
-    line, an unreadable line, a line without an id, a bad event, blank lines."""
-    write_patients(path, cohort(n, 7), trial=TRIAL, generator="tests/io/test_jobs.py")
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    third = json.loads(lines[3])
-    lines[3] = json.dumps({**third, "events": third["events"] + [{"type": "observation"}]}) + "\n"
-    lines.insert(9, "\n")
-    lines.insert(17, '{"id": "P-broken", "events": [\n')
-    lines.insert(30, lines[5])  # a patient repeated in a later chunk
-    lines.insert(31, lines[30])  # ...twice
-    lines.insert(40, '{"arm": "ifn"}\n')
-    lines.append("   \n")
-    path.write_text("".join(lines), encoding="utf-8")
 
 
 def _one_pass(protocol: Path, patients: Path, as_of: datetime.date) -> dict[str, object]:
@@ -95,7 +72,7 @@ def test_synthetic_cohort_with_bad_records_same_in_n_processes(
 ) -> None:
     monkeypatch.setattr(chunking, "CHUNK_LINES", 7)
     patients = tmp_path / "cohort.jsonl"
-    _bad_cohort(patients, 60)
+    bad_cohort(patients, 60)
     args = (SEED_TRIAL, "--patients", patients, "--as-of", AS_OF)
     one = _outputs(tmp_path, "one", capsys, *args, "--jobs", "1")
     many = _outputs(tmp_path, "many", capsys, *args, "--jobs", jobs)
@@ -209,3 +186,20 @@ def test_merging_shares_in_order_is_one_pass(cuts: list[int], limit: int) -> Non
     a = whole.finish(trial, whole_summary.result(), **args)
     b = merged.finish(trial, merged_summary.result(), **args)
     assert a == b  # and so are the HTML report and the terminal summary made from them
+
+
+def test_a_line_cut_short_is_wrong_at_its_end_whatever_its_line_break() -> None:
+    # the column is counted in the line without its break, as a reader that gets lines without
+    # their breaks (Spark's) sees it
+    from engine.io.jsonl import LineReader
+    from engine.io.vocabulary import EMPTY
+
+    header = '{"format": "trialcode.patients/1"}\n'
+    messages = set()
+    for end in ("\n", "\r\n", ""):
+        (item,) = LineReader("p.jsonl", EMPTY, header, 1).read(['{"id": "P1", "events": [' + end], 2)
+        messages.add(str(item))
+    assert messages == {
+        "p.jsonl line 2: patient P1: not valid JSON: Expecting value at column 25; the whole line "
+        "is rejected"
+    }

@@ -182,14 +182,15 @@ def test_input_errors_are_one_line_not_a_traceback(
 ) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "P1"}\n')
-    assert run("validate", MINI, "--patients", bad) == 1
+    # data that cannot be used as a whole: exit status 3 (docs/cli.md)
+    assert run("validate", MINI, "--patients", bad) == 3
     assert capsys.readouterr().err == (
         "trialcode validate: bad.jsonl line 1: not a trialcode patient file: the first line must "
         'be the header {"format": "trialcode.patients/1"}\n'
     )
-    assert run("validate", MINI, "--patients", tmp_path / "none.jsonl") == 1
+    assert run("validate", MINI, "--patients", tmp_path / "none.jsonl") == 3
     assert "cannot read" in capsys.readouterr().err
-    assert run("validate", MINI, "--sdtm", tmp_path) == 1
+    assert run("validate", MINI, "--sdtm", tmp_path) == 3
     assert "no DM dataset" in capsys.readouterr().err
 
 

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from dsl.parser import _keywords
 from protocol import expr as ex
+from protocol.definitions import Definition, Table, TableRow
 from protocol.design import (
     Arm,
     ArmIntervention,
+    AttributeUnit,
     DataItem,
     DoseStep,
     Frequency,
@@ -49,15 +51,23 @@ from protocol.schedule import (
     WindowBand,
 )
 from protocol.stopping import (
+    LIST_FAMILIES,
     BayesianStop,
     BoundaryFamily,
     Discontinue,
     EfficacyBound,
+    EventRate,
     FollowUp,
+    FutilityBound,
     InterimRule,
+    MeansAssumptions,
     PatientRule,
+    ProportionAssumptions,
+    ProportionsAssumptions,
     SafetyRule,
+    SampleSizePlan,
     Stopping,
+    SurvivalAssumptions,
     Withdraw,
 )
 from protocol.timing import DayPoint, Duration, TimeUnit, Window
@@ -110,6 +120,11 @@ temporals = st.one_of(
     st.none(),
     st.builds(ex.Within, durations(), st.sampled_from(list(ex.Direction)), anchors,
               st.booleans()),
+    st.builds(ex.WithinLongest,
+              st.lists(st.one_of(durations(), st.builds(
+                  ex.DataDuration, st.integers(1, 9).map(float), names,
+                  st.one_of(st.none(), names))), min_size=2, max_size=3).map(tuple),
+              st.sampled_from(list(ex.Direction)), anchors),
     st.builds(ex.Relative, st.sampled_from(list(ex.Direction)), anchors, st.booleans()),
     st.builds(ex.OngoingAt, anchors),
 )
@@ -139,7 +154,45 @@ operands = st.one_of(
               st.one_of(st.none(), st.builds(ex.Lasting, comparison_ops, durations()))),
     st.builds(ex.Count, selections(_leaf_where())),
     st.builds(ex.LogReduction, selections(_leaf_where())),
+    st.builds(ex.Statistic, st.sampled_from(list(ex.StatisticFn)), selections(_leaf_where()),
+              st.one_of(st.none(), names)),
+    st.builds(ex.CountDistinct, names, selections(_leaf_where())),
+    st.builds(ex.Continuous, st.builds(ex.Selection, names, st.none(), _leaf_where()),
+              durations(), anchors, st.one_of(st.none(), names),
+              st.one_of(st.none(), durations())),
 )
+# values computed from others: arithmetic, powers, functions, formulas, lookups, ages
+_value_leaves = st.one_of(
+    st.builds(ex.QuantityLiteral, st.builds(Quantity, decimals, units_)),
+    st.builds(ex.Name, names),
+    st.builds(ex.Aggregate, st.sampled_from(list(ex.AggregateFn)), selections(_leaf_where())),
+    st.builds(ex.Count, selections(st.none())),
+    st.builds(ex.AgeAt, anchors),
+)
+_functions = st.sampled_from(["ln", "log10", "abs", "min", "max", "bmi", "cockcroft_gault",
+                              "meld", "qtcf"])
+
+
+def _computed(children: st.SearchStrategy[ex.Expr]) -> st.SearchStrategy[ex.Expr]:
+    # a name is given once (unique_by: None names are told apart by their position)
+    arguments = st.lists(st.builds(ex.Argument, children, st.one_of(st.none(), names)),
+                         min_size=1, max_size=3).map(
+        lambda args: tuple(a for i, a in enumerate(args)
+                           if a.name is None or a.name not in [b.name for b in args[:i]]))
+    return st.one_of(
+        st.builds(ex.Arithmetic, st.sampled_from(list(ex.ArithOp)), children, children),
+        st.builds(ex.Power, children, st.sampled_from([2.0, 3.0, -1.0, 0.5, -1.2])),
+        st.builds(ex.Call, _functions, arguments),
+        st.builds(ex.Lookup, names, children),
+    )
+
+
+values = st.recursive(_value_leaves, _computed, max_leaves=3)
+panels = st.builds(ex.Panel, st.sampled_from(list(ex.Quantifier)),
+                   st.sampled_from(list(ex.AggregateFn)),
+                   st.lists(names, min_size=1, max_size=3, unique=True).map(tuple), temporals)
+
+operands = st.one_of(operands, values)
 thresholds = st.one_of(operands, st.builds(ex.RelativeLimit, decimals,
                                            st.sampled_from(list(ex.Limit))))
 
@@ -150,11 +203,11 @@ def _ordered_range(pair: tuple[float, float]) -> tuple[float, float]:
 
 comparisons = st.one_of(
     operands,
-    st.builds(ex.Compare, comparison_ops, operands, thresholds),
-    st.tuples(operands, st.tuples(small, small).map(_ordered_range)).map(
-        lambda t: ex.InRange(t[0], t[1][0], t[1][1])),
+    st.builds(ex.Compare, comparison_ops, st.one_of(operands, panels), thresholds),
+    st.tuples(st.one_of(operands, panels), st.tuples(small, small).map(_ordered_range),
+              units_).map(lambda t: ex.InRange(t[0], t[1][0], t[1][1], t[2])),
     st.builds(ex.InSet, operands, st.lists(literals, min_size=1, max_size=3).map(tuple)),
-    st.builds(ex.Test, operands, st.sampled_from(list(ex.TestKind))),
+    st.builds(ex.Test, st.one_of(operands, panels), st.sampled_from(list(ex.TestKind))),
 )
 
 
@@ -305,17 +358,60 @@ def schedules(draw: st.DrawFn) -> Schedule:
                     tuple(e for e in epochs if e.name in used), tuple(items))
 
 
+signed_decimals = st.one_of(decimals, decimals.map(lambda x: -x))
+boundary_families = st.one_of(
+    st.builds(BoundaryFamily, names.filter(lambda n: n not in LIST_FAMILIES)),
+    st.builds(BoundaryFamily, names.filter(lambda n: n not in LIST_FAMILIES), signed_decimals),
+    st.builds(lambda name, values: BoundaryFamily(name, None, values=values),
+              st.sampled_from(LIST_FAMILIES), st.lists(signed_decimals, min_size=1,
+                                                       max_size=3).map(tuple)),
+)
+probabilities = st.integers(1, 99).map(lambda n: n / 100)
+assumption_sets = st.one_of(
+    st.builds(SurvivalAssumptions, decimals, *(st.one_of(st.none(), durations())
+                                               for _ in range(4)),
+              st.one_of(st.none(), st.builds(EventRate, st.integers(1, 99).map(float),
+                                             durations()))),
+    st.builds(ProportionsAssumptions, probabilities, probabilities),
+    st.builds(ProportionAssumptions, probabilities, probabilities),
+    st.builds(MeansAssumptions, signed_decimals, decimals),
+)
+sample_sizes = st.builds(SampleSizePlan, probabilities, assumption_sets)
+
 stopping_rules = st.one_of(
     st.builds(PatientRule, st.one_of(st.builds(Withdraw), st.builds(
         Discontinue, st.lists(names, min_size=1, max_size=2).map(tuple))), rule_conditions),
-    st.builds(InterimRule, names, st.builds(EfficacyBound, st.builds(BoundaryFamily, names),
+    st.builds(InterimRule, names, st.builds(EfficacyBound, boundary_families,
                                             st.sampled_from([0.025, 0.05]), st.sampled_from([1, 2])),
-              st.just((0.5, 1.0))),
+              st.just((0.5, 1.0)),
+              futility=st.one_of(st.none(), st.builds(
+                  FutilityBound, boundary_families, st.one_of(st.none(), probabilities),
+                  st.booleans())),
+              sample_size=st.one_of(st.none(), sample_sizes)),
     st.builds(SafetyRule, names, expressions, st.builds(BayesianStop, st.just(0.2), st.just(0.9),
                                                         st.just(1.0), st.just(1.0)),
               st.one_of(st.none(), texts), st.just(()),
               st.lists(st.integers(1, 99), max_size=3, unique=True).map(lambda v: tuple(sorted(v)))),
 )
+
+
+@st.composite
+def data_items(draw: st.DrawFn) -> DataItem:
+    attributes = tuple(draw(st.lists(names, max_size=3, unique=True)))
+    with_units = [a for a in attributes if draw(st.booleans())]
+    return DataItem(draw(st.sampled_from(list(DataKind))), draw(names), draw(texts),
+                    draw(units_), attributes=attributes,
+                    attribute_units=tuple(AttributeUnit(a, draw(st.sampled_from(
+                        ["mL", "mg", "U/L", "10*9/L", "h"]))) for a in with_units))
+
+
+table_rows = st.lists(
+    st.builds(TableRow, texts, st.one_of(
+        st.builds(ex.QuantityLiteral, st.builds(Quantity, decimals, units_)),
+        st.builds(ex.StringLiteral, texts))),
+    min_size=1, max_size=3, unique_by=lambda r: r.key.strip().casefold()).map(tuple)
+tables = st.builds(Table, names, table_rows, st.one_of(st.none(), texts))
+definitions = st.builds(Definition, names, expressions, st.one_of(st.none(), texts))
 
 
 @st.composite
@@ -350,8 +446,9 @@ def trials(draw: st.DrawFn) -> Trial:
             st.one_of(st.none(), st.builds(Duration, st.integers(50, 99).map(float),
                                            st.just(TimeUnit.YEAR))),
             st.sampled_from(list(Sex)), st.one_of(st.none(), st.booleans())))),
-        data=tuple(draw(st.lists(st.builds(DataItem, st.sampled_from(list(DataKind)), names, texts,
-                                           units_), max_size=3))),
+        data=tuple(draw(st.lists(data_items(), max_size=3))),
+        tables=tuple(draw(st.lists(tables, max_size=2))),
+        definitions=tuple(draw(st.lists(definitions, max_size=2))),
         eligibility=Eligibility(
             draw(st.one_of(st.none(), names)),
             tuple(draw(st.lists(criteria(CriterionCategory.INCLUSION), max_size=3))),

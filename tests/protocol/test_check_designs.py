@@ -48,20 +48,29 @@ def test_haybittle_peto_spending_all_alpha_at_the_interims(tmp_path, capsys) -> 
     # P(Z_1 >= 3 or Z_2 >= 3) with looks at 0.33, 0.67 is 0.002468 > alpha = 0.001
     assert err == (
         "p.trial:3:5: error: interim rule 'os': the design cannot be solved: Haybittle-Peto "
-        "interim bounds of 3 already spend 0.002468 >= alpha = 0.001; use more alpha or fewer "
-        "looks\n"
+        "interim bounds of 3 already spend 0.002468 >= alpha = 0.001; use more alpha, fewer "
+        "looks or a higher interim bound\n"
         '      trial interim os "Overall survival" at information 0.33, 0.67, 1\n'
         "      ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~^\n"
         "p.trial: 1 error\n"
     )
 
 
-def test_two_sided_classical_bound_with_futility(tmp_path, capsys) -> None:
+def test_two_sided_classical_bound_with_futility_is_now_a_design(tmp_path, capsys) -> None:
+    # two-sided futility by beta spending (an inner region |Z| < a, rpact's algorithm) makes
+    # the example docs/language.md once showed a design that can be solved
     status, err = _check(tmp_path, capsys, TWO_SIDED_FUTILITY)
+    assert (status, err) == (0, "")
+
+
+def test_binding_beta_spending_with_a_classical_bound(tmp_path, capsys) -> None:
+    text = TWO_SIDED_FUTILITY.replace("non_binding", "binding")
+    status, err = _check(tmp_path, capsys, text)
     assert status == 1
     assert err.splitlines()[0] == (
-        "p.trial:3:5: error: interim rule 'rfs': the design cannot be solved: futility bounds "
-        "are supported for one-sided designs only (sides = 1)"
+        "p.trial:3:5: error: interim rule 'rfs': the design cannot be solved: binding "
+        "beta-spending futility needs an error-spending efficacy bound (ld-obf, ld-pocock, hsd, "
+        "power, user)"
     )
 
 
@@ -80,7 +89,8 @@ def test_load_refuses_an_unsolvable_design() -> None:
         trialcode.load_source(HAYBITTLE_PETO, "hp.trial")
 
 
-@pytest.mark.parametrize("text", [HAYBITTLE_PETO, TWO_SIDED_FUTILITY])
+@pytest.mark.parametrize("text", [HAYBITTLE_PETO, TWO_SIDED_FUTILITY.replace("non_binding",
+                                                                             "binding")])
 def test_render_does_not_promise_a_table_it_does_not_print(text: str) -> None:
     # a model that never went through check (the Python API) can still carry such a design
     trial = dsl.parse(text, "p.trial")

@@ -83,3 +83,39 @@ def test_the_cache_can_be_switched_off(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[0] == "None"
     assert not (tmp_path / "trialcode").exists()
+
+
+def test_help_summaries_are_what_each_module_registers() -> None:
+    registered: dict[str, str] = {}
+    for name in cli.COMMAND_MODULES:
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(name).register(sub)
+        registered.update({a.dest: str(a.help) for a in sub._choices_actions})
+    assert registered == cli.SUMMARIES
+
+
+def test_help_imports_no_command_and_not_the_parser() -> None:
+    out = _run("import sys, contextlib, io\n"
+               "from trialcode.cli import main\n"
+               "with contextlib.redirect_stdout(io.StringIO()):\n"
+               "    try:\n        main(['--help'])\n    except SystemExit:\n        pass\n"
+               "print(sorted(m for m in sys.modules if m.startswith('trialcode.commands.')"
+               " or m in ('lark', 'dsl', 'networkx', 'numpy', 'jinja2')))")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_check_imports_none_of_the_heavy_libraries(tmp_path: Path) -> None:
+    # the units of the seed protocol are read from the cache after the first run
+    heavy = ("pandas", "scipy", "weasyprint", "numpy", "pint", "networkx", "jinja2")
+    code = (f"import sys; from trialcode.cli import main; status = main(['check', {str(SEED)!r}]);"
+            f" print(status, sorted(m for m in {heavy!r} if m in sys.modules))")
+    first = _run(code, XDG_CACHE_HOME=str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    again = _run(code, XDG_CACHE_HOME=str(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == "0 []"
+    # without a cache the units are measured, with pint, and give the same verdict
+    cold = _run(code, TRIALCODE_NO_CACHE="1")
+    assert cold.stdout.splitlines()[-1].startswith("0 ")

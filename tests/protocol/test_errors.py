@@ -163,3 +163,16 @@ def test_load_raises_protocol_error_with_every_error(tmp_path):
         trialcode.load(_broken(tmp_path, text))
     messages = [d.message for d in info.value.diagnostics]
     assert messages == ["undefined arm 'ifm'"] * 3
+
+
+def test_a_duplicate_visit_name_is_one_error_not_also_a_cycle(tmp_path, capsys):
+    """A visit spelt like an anchor and timed from it shares the anchor's node in the anchor
+    graph: the duplicate is the error, not a cycle `day_1 -> day_1`."""
+    text = SEED.replace('    anchor randomization "Randomization"\n',
+                        '    anchor randomization "Randomization"\n    anchor day_1 "Day 1"\n'
+                        '    visit day_1 "Day 1 visit" at 1 day after day_1\n')
+    err = _check(tmp_path, text, capsys)
+    assert "cycle" not in err
+    assert f"broken.trial:{_line(text, 'visit day_1')}:5: error: duplicate anchor or visit " \
+        "'day_1'" in err
+    assert err.splitlines()[-1] == "broken.trial: 1 error"

@@ -97,8 +97,8 @@ def test_the_example_is_ok(tmp_path, capsys) -> None:
     ("window +-5 minutes up to 2 hours, +-15 minutes after",
      "window +-15 minutes, +-5 minutes up to 2 hours",
      "error: only the last window may have no 'up to'"),
-    ("assess sysbp at 4 hours window +-10 minutes",
-     "assess sysbp predose within 30 minutes",
+    ("after first dose of drug_a {\n      assess sysbp at 4 hours window +-10 minutes",
+     "after first_dose {\n      assess sysbp predose within 30 minutes",
      "error: 'predose' is a time before a dose, but these timepoints are timed from an event"),
     ("assess sysbp at 1 hour window -5 to +10 minutes sex female",
      "assess pk_conc at 1 hour window -5 to +10 minutes",
@@ -115,6 +115,13 @@ def test_located_errors(tmp_path, capsys, old, new, message) -> None:
     assert old in BASE
     status, out = _check(tmp_path, BASE.replace(old, new, 1), capsys)
     assert status == 1 and message in out, out
+
+
+def test_predose_is_allowed_after_a_first_or_last_dose(tmp_path, capsys) -> None:
+    text = BASE.replace("assess sysbp at 4 hours window +-10 minutes",
+                        "assess sysbp predose within 30 minutes")
+    status, out = _check(tmp_path, text, capsys)
+    assert status == 0, out
 
 
 def test_warnings_for_a_time_without_window_and_overlapping_windows(tmp_path, capsys) -> None:

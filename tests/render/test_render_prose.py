@@ -23,7 +23,8 @@ from protocol.expr import (
 )
 from protocol.timing import Duration, TimeUnit
 from protocol.vocab import CriterionCategory
-from render.prose import Prose, check_text_vs_expr
+from render.prose import Prose
+from render.wording import check_text_vs_expr
 
 NCT = dsl.parse_file(EXAMPLES / "nct06802718" / "protocol.trial")
 RAND = NamedAnchor("randomization")
@@ -123,3 +124,49 @@ def test_examples_have_no_findings():
         trial = dsl.parse_file(EXAMPLES / name / "protocol.trial")
         for c in trial.eligibility.criteria:
             assert check_text_vs_expr(c, trial.calendar) == [], (name, c.id)
+
+
+COMPUTED = dsl.parse("""trial T {
+  data {
+    vital weight "Body weight" unit kg
+    vital height "Height" unit cm
+    lab creatinine "Serum creatinine" unit umol/L molar_mass 113.12
+    lab alt "Alanine aminotransferase" unit U/L
+    lab ast "Aspartate aminotransferase" unit U/L
+    event sulfonylurea "Sulfonylurea" attributes drug, daily_dose in mg
+  }
+  table max_dose "Maximum approved daily dose" {
+    "glimepiride": 8 mg
+  }
+  define liver_ok "Adequate liver function" = all of latest (alt, ast) <= 2.5 x ULN
+  inclusion {
+    I1: bmi(latest weight within 28 days before randomization, latest height) in 18.5..32 kg/m2
+    I2: cockcroft_gault(creatinine = latest creatinine, weight = latest weight) >= 60 mL/min
+    I3: age at consent >= 18 years
+    I4: liver_ok
+    I5: any of latest (alt, ast) within 14 days before randomization > 1.5 x ULN
+    I6: all of latest (alt, ast) is within normal range
+    I7: not any sulfonylurea where daily_dose > 0.5 * max_dose[drug]
+    I8: latest weight / (latest height) ^ 2 > 25 kg/m2
+    I9: max(latest weight, 50 kg) - 3 kg > 1 kg
+  }
+}""")
+
+
+def test_computed_values_read_in_plain_english_with_formulas_named_and_cited():
+    prose = Prose(COMPUTED)
+    said = {c.id: prose.generated(c) for c in COMPUTED.eligibility.criteria}
+    assert said == {
+        "I1": "Body mass index [WHO 2000] from body weight (within 28 days before "
+              "randomization) and height is 18.5 to 32 kg/m².",
+        "I2": "Creatinine clearance (Cockcroft-Gault) [Cockcroft 1976] from serum creatinine "
+              "and body weight ≥ 60 mL/min.",
+        "I3": "Age at consent ≥ 18 years.",
+        "I4": "Adequate liver function (see Definitions).",
+        "I5": "ALT or AST > 1.5 × ULN within 14 days before randomization.",
+        "I6": "ALT and AST all within the normal range.",
+        "I7": "No recorded sulfonylurea with daily dose > 0.5 × the maximum approved daily "
+              "dose for drug.",
+        "I8": "Body weight / height² > 25 kg/m².",
+        "I9": "(The larger of body weight and 50 kg) − 3 kg > 1 kg.",
+    }

@@ -68,8 +68,17 @@ def test_type_one_error_equals_alpha(
     k: int, data: st.DataObject, efficacy: str, alpha: float, sides: int
 ) -> None:
     t = data.draw(fractions(k))
+    extra: dict[str, object] = {}
+    if efficacy == "user":  # cumulative fractions of alpha, non-decreasing, the last 1
+        cuts = data.draw(st.lists(st.integers(min_value=0, max_value=20), min_size=k - 1,
+                                  max_size=k - 1))
+        extra["efficacy_spending"] = tuple(sorted(c / 20 for c in cuts)) + (1.0,)
+    elif efficacy == "pampallona-tsiatis":  # its futility bound is non-binding: ignored here
+        extra.update(efficacy_param=data.draw(st.sampled_from([0.0, 0.25, 0.5])),
+                     futility="pampallona-tsiatis", futility_param=0.25)
     try:
-        d = group_sequential_design(t, alpha=alpha, sides=sides, efficacy=efficacy, beta=0.2)
+        d = group_sequential_design(t, alpha=alpha, sides=sides, efficacy=efficacy, beta=0.2,
+                                    **extra)  # type: ignore[arg-type]
     except DesignError as exc:
         # the only legitimate failure: Haybittle-Peto interims of 3 spending all of alpha
         assert efficacy == "haybittle-peto" and "already spend" in str(exc)

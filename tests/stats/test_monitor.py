@@ -571,10 +571,11 @@ def test_spending_look_past_the_next_planned_one():
 
 
 def test_protocol_design_that_cannot_be_solved():
-    rule = interim(futility="hwang_shih_decani", futility_param=-2.0)
+    rule = interim(futility="hwang_shih_decani", futility_param=-2.0, binding=True)
     assert problems({"interim": {"rfs": looks((0.5, 1.0))}}, rule) == [
-        "interim.json: interim rule 'rfs': the protocol's design cannot be solved: futility "
-        "bounds are supported for one-sided designs only (sides = 1)"
+        "interim.json: interim rule 'rfs': the protocol's design cannot be solved: binding "
+        "beta-spending futility needs an error-spending efficacy bound (ld-obf, ld-pocock, hsd, "
+        "power, user)"
     ]
     short = interim(information=(0.5, 0.9))
     assert problems({"interim": {"rfs": looks((0.5, 1.0))}}, short) == [

@@ -45,9 +45,16 @@ def test_the_fixture_records_rpact_and_covers_the_grid() -> None:
     designs = ref["designs"]
     assert {d["kMax"] for d in designs} == {1, 2, 3, 4, 5}
     assert {d["sided"] for d in designs} == {1, 2}
-    assert {d["type"] for d in designs} >= {"OF", "P", "WT", "asOF", "asP", "asKD", "asHSD"}
-    assert {d["betaSpending"] for d in designs} >= {"bsHSD", "bsOF", "bsKD", "bsP"}
+    assert {d["type"] for d in designs} >= {"OF", "P", "WT", "HP", "PT", "asOF", "asP", "asKD",
+                                            "asHSD", "asUser"}
+    assert {d["betaSpending"] for d in designs} >= {"bsHSD", "bsOF", "bsKD", "bsP", "bsUser",
+                                                    "z", "PT"}
     assert {d["binding"] for d in designs if d["betaSpending"] != "none"} == {True, False}
+    # two-sided futility: beta spending and Pampallona-Tsiatis, binding and not
+    two = {(d["betaSpending"], d["binding"]) for d in designs
+           if d["sided"] == 2 and d["betaSpending"] != "none"}
+    assert {("bsOF", False), ("bsOF", True), ("PT", False), ("PT", True)} <= two
+    assert {d["param"] for d in designs if d["type"] == "HP"} == {3, 3.29, 3.5}
     cases = [c["input"] for d in designs for c in d["survival"]]
     assert {c["allocationRatioPlanned"] for c in cases} == {0.5, 1, 2}
     assert any(c["dropoutRate1"] > 0 for c in cases) and any(c["dropoutRate1"] == 0 for c in cases)

@@ -128,7 +128,7 @@ BAD = [
     (
         "boundaries --family nope --alpha 0.05 --sides 1",
         "trialcode boundaries: error: --family must be one of pocock, obf, wang-tsiatis, "
-        "haybittle-peto, got 'nope'",
+        "haybittle-peto, pampallona-tsiatis, got 'nope'",
     ),
     (
         "boundaries --family pocock --spending hsd --alpha 0.05 --sides 1",
@@ -144,14 +144,15 @@ BAD = [
         "trialcode boundaries: error: --sides must be 1 or 2, got '3'",
     ),
     (
-        "boundaries --spending hsd --alpha 0.05 --sides 2 --futility hsd",
-        "trialcode boundaries: error: futility bounds are supported for one-sided designs "
-        "only (sides = 1)",
+        "boundaries --family obf --alpha 0.05 --sides 1 --futility hsd --binding",
+        "trialcode boundaries: error: binding beta-spending futility needs an error-spending "
+        "efficacy bound (ld-obf, ld-pocock, hsd, power, user)",
     ),
     (
         "boundaries --spending hsd --alpha 0.05 --sides 1 --futility zz:1",
         "trialcode boundaries: error: --futility must be a beta-spending function (ld-obf, "
-        "ld-pocock, hsd, power) with an optional :PARAM, got 'zz:1'",
+        "ld-pocock, hsd, power, user) with an optional :PARAM, z:BOUNDS or "
+        "pampallona-tsiatis:DELTA0, got 'zz:1'",
     ),
     (
         "boundaries --family pocock --alpha",

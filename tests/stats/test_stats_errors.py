@@ -84,8 +84,8 @@ def test_unknown_families_and_parameters() -> None:
 def test_inconsistent_options() -> None:
     with pytest.raises(DesignError, match="sides must be 1"):
         group_sequential_design(3, sides=3)
-    with pytest.raises(DesignError, match="one-sided designs only"):
-        group_sequential_design(3, sides=2, futility="hsd")
+    with pytest.raises(DesignError, match="Z scale are for one-sided designs"):
+        group_sequential_design(3, sides=2, futility="z", futility_bounds=(0, 0.5))
     with pytest.raises(DesignError, match="binding applies only to a futility bound"):
         group_sequential_design(3, binding=True)
     with pytest.raises(DesignError, match="needs an error-spending efficacy bound"):

@@ -166,7 +166,7 @@ def _interim_section(rule: InterimRuleReport) -> list[str]:
             row.append("--" if x.hazard_ratio is None else f"{x.hazard_ratio:g}")
         row += [_z(x.z), _z(x.efficacy_bound, two)]
         if has_fut:
-            row.append(_z(x.futility_bound))
+            row.append(_z(x.futility_bound, two))
         if x.projected:
             decision = "(final, planned)" if x.final else "(planned)"
         else:
@@ -176,6 +176,19 @@ def _interim_section(rule: InterimRuleReport) -> list[str]:
     lines += ["", *_table(header, rows, left=1), ""]
     where = f" at look {rule.look}" if rule.look is not None else ""
     lines.append(f"Decision{where}: {_decision(rule.decision, _final(rule))}. {rule.reason}")
+    cp = rule.conditional_power
+    if cp is not None:
+        design = (
+            f"{cp.design_effect:.3f} under the effect the design is powered for (power "
+            f"{cp.power:g}; drift {cp.design_drift:.3f})"
+            if cp.design_effect is not None and cp.power is not None and cp.design_drift
+            is not None else "none under a design effect (the rule states no power)"
+        )
+        lines.append(
+            f"Conditional power at look {cp.look} (probability of rejecting H0 at a later look): "
+            f"{design}; {cp.current_trend:.3f} under the current trend (drift "
+            f"{cp.trend_drift:.3f})."
+        )
     lines += [f"Note: {n}." for n in rule.notes]
     return lines
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["UsageError", "fractions", "integer", "number", "one_of_ints"]
+__all__ = ["UsageError", "fractions", "integer", "number", "number_list", "one_of_ints"]
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 _INTEGER = re.compile(r"[0-9]+", re.ASCII)
@@ -67,6 +67,12 @@ def fractions(flag: str, text: str, *, allow_count: bool = True) -> int | list[f
         return int(stripped)
     what = "K or comma-separated information fractions" if allow_count else (
         "comma-separated information fractions")
+    return number_list(flag, text, what=what)
+
+
+def number_list(flag: str, text: str, *, what: str = "comma-separated numbers") -> list[float]:
+    """Comma-separated numbers, none of them empty."""
+    stripped = text.strip()
     items = stripped.split(",")
     values: list[float] = []
     for i, item in enumerate(items, start=1):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import dsl
 import trialcode
@@ -67,7 +66,9 @@ def run_fmt(args: argparse.Namespace) -> int:
         return 0
     if args.write:
         if text != parsed.text:
-            Path(args.file).write_text(text, encoding="utf-8")
+            from render.atomic import write_atomic  # (render imports jinja2: only when needed)
+
+            write_atomic(args.file, text)  # never a half-rewritten protocol
         return 0
     sys.stdout.write(text)
     return 0

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from protocol.errors import ProtocolError
+from render.atomic import write_atomic
+from trialcode.commands.outputs import check_output_file, check_output_folder
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,7 +46,7 @@ def _load(path: str) -> object:
 
 def run_render(args: argparse.Namespace) -> int:
     from render import render_document
-    from render.prose import check_text_vs_expr
+    from render.wording import check_text_vs_expr
 
     try:
         trial = _load(args.protocol)
@@ -56,12 +57,14 @@ def run_render(args: argparse.Namespace) -> int:
 
     assert isinstance(trial, Trial)
     for c in trial.eligibility.criteria:
-        for f in check_text_vs_expr(c, trial.calendar):
+        for f in check_text_vs_expr(c, trial.calendar, trial):
             where = f"{c.span}: " if c.span else ""
             print(f"{where}warning: criterion {f}", file=sys.stderr)
     if args.fmt in ("docx", "pdf") and not args.output:
         print(f"trialcode render: --to {args.fmt} needs -o FILE", file=sys.stderr)
         return 2
+    if args.output not in (None, "-"):
+        check_output_file(args.output, "-o")
     try:
         out = render_document(trial, args.fmt)
     except RuntimeError as exc:  # PDF backend missing
@@ -82,6 +85,11 @@ def run_export(args: argparse.Namespace) -> int:
     from protocol.trial import Trial
 
     assert isinstance(trial, Trial)
+    if args.output not in (None, "-"):
+        if args.fmt == "sdtm":
+            check_output_folder(args.output, "-o")
+        else:
+            check_output_file(args.output, "-o")
     if args.fmt == "usdm":
         _write(json.dumps(export_usdm(trial), indent=2, ensure_ascii=False) + "\n", args.output)
     elif args.fmt == "ctgov":
@@ -102,9 +110,4 @@ def _write(out: str | bytes, path: str | None) -> None:
         else:
             sys.stdout.write(out)
         return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(out, bytes):
-        target.write_bytes(out)
-    else:
-        target.write_text(out, encoding="utf-8")
+    write_atomic(path, out)  # whole or not at all; the folder was checked before

@@ -16,27 +16,35 @@ from typing import Any, NoReturn
 
 from engine.stats import (
     CLASSICAL_FAMILIES,
+    FUTILITY_FAMILIES,
+    PAMPALLONA_TSIATIS,
     SPENDING_FAMILIES,
     DesignError,
     GroupSequentialDesign,
     SimonDesigns,
     bounds_at_observed_information,
+    conditional_power,
     group_sequential_design,
     simon_two_stage,
+    trend_drift,
 )
 
-from .numbers import UsageError, fractions, integer, number, one_of_ints
+from .numbers import UsageError, fractions, integer, number, number_list, one_of_ints
 
 __all__ = ["boundaries_command", "register", "simon_command"]
 
 _FAMILY_NAMES = {"pocock": "Pocock", "obf": "O'Brien-Fleming", "wang-tsiatis": "Wang-Tsiatis",
-                 "haybittle-peto": "Haybittle-Peto"}  # fmt: skip
+                 "haybittle-peto": "Haybittle-Peto",
+                 "pampallona-tsiatis": "Pampallona-Tsiatis"}  # fmt: skip
 _SPENDING_NAMES = {
     "ld-obf": "Lan-DeMets O'Brien-Fleming",
     "ld-pocock": "Lan-DeMets Pocock",
     "hsd": "Hwang-Shih-DeCani",
     "power": "Kim-DeMets power",
+    "user": "user-defined",
 }
+#: Families whose bounds are fixed in advance (--family); the rest spend error (--spending).
+_FAMILIES = tuple(CLASSICAL_FAMILIES) + (PAMPALLONA_TSIATIS,)
 
 
 def one_line_error(prog: str) -> Callable[[str], NoReturn]:
@@ -50,13 +58,19 @@ def one_line_error(prog: str) -> Callable[[str], NoReturn]:
 def add_design_arguments(parser: argparse.ArgumentParser, *, looks_default: str) -> None:
     """The options that choose a group sequential design (shared with ``trialcode design``)."""
     kind = parser.add_argument_group("efficacy boundary (exactly one)")
-    kind.add_argument("--family", help=f"classical family: {', '.join(CLASSICAL_FAMILIES)}")
+    kind.add_argument("--family", help=f"classical family: {', '.join(_FAMILIES)}")
     kind.add_argument("--spending", help=f"alpha-spending function: {', '.join(SPENDING_FAMILIES)}")
     parser.add_argument(
         "--param",
-        help="family parameter: Wang-Tsiatis Delta (default 0.25), hsd gamma (default -4), "
-        "power rho (default 3)",
+        help="family parameter: Wang-Tsiatis Delta (default 0.25), Haybittle-Peto interim bound "
+        "(default 3), Pampallona-Tsiatis Delta1, hsd gamma (default -4), power rho (default 3)",
     )
+    parser.add_argument("--alpha-fractions",
+                        help="with --spending user: cumulative fractions of alpha spent by each "
+                        "look, e.g. 0.1,0.4,1")
+    parser.add_argument("--beta-fractions",
+                        help="with --futility user: cumulative fractions of beta spent by each "
+                        "look")
     parser.add_argument(
         "--looks",
         default=looks_default,
@@ -67,7 +81,9 @@ def add_design_arguments(parser: argparse.ArgumentParser, *, looks_default: str)
     parser.add_argument("--sides", help="1 (one-sided) or 2 (two-sided symmetric)")
     parser.add_argument(
         "--futility",
-        help="beta-spending futility bound FAMILY[:PARAM], e.g. hsd:-2 or ld-obf (one-sided only)",
+        help="futility bound: a beta-spending function FAMILY[:PARAM] (e.g. hsd:-2, ld-obf, "
+        "user with --beta-fractions), z:Z1,Z2,... (bounds on the Z scale at the interim looks, "
+        "one-sided), or pampallona-tsiatis:DELTA0 with --family pampallona-tsiatis",
     )
     parser.add_argument("--binding", action="store_true",
                         help="binding futility (default non-binding)")
@@ -90,21 +106,45 @@ def design_from_args(
     if (args.family is None) == (args.spending is None):
         raise UsageError("give exactly one of --family or --spending")
     efficacy = args.family if args.family is not None else args.spending
-    if args.family is not None and args.family not in CLASSICAL_FAMILIES:
+    if args.family is not None and args.family not in _FAMILIES:
         raise UsageError(
-            f"--family must be one of {', '.join(CLASSICAL_FAMILIES)}, got {args.family!r}"
+            f"--family must be one of {', '.join(_FAMILIES)}, got {args.family!r}"
         )
     if args.spending is not None and args.spending not in SPENDING_FAMILIES:
         raise UsageError(
             f"--spending must be one of {', '.join(SPENDING_FAMILIES)}, got {args.spending!r}"
         )
     param = None if args.param is None else number("--param", args.param)
-    futility, futility_param = (None, None) if args.futility is None else _spec(args.futility)
-    if futility is not None and futility not in SPENDING_FAMILIES:
-        raise UsageError(
-            f"--futility must be a beta-spending function ({', '.join(SPENDING_FAMILIES)}) "
-            f"with an optional :PARAM, got {args.futility!r}"
-        )
+    kwargs: dict[str, Any] = {}
+    if args.alpha_fractions is not None:
+        if args.spending != "user":
+            raise UsageError("--alpha-fractions go with --spending user")
+        kwargs["efficacy_spending"] = number_list("--alpha-fractions", args.alpha_fractions)
+    elif args.spending == "user":
+        raise UsageError("--spending user needs --alpha-fractions, e.g. 0.1,0.4,1")
+    futility, futility_param = None, None
+    if args.futility is not None:
+        futility, _, tail = args.futility.partition(":")
+        futility = futility.strip()
+        if futility == "z":
+            values = number_list("--futility z", tail) if tail.strip() else []
+            if not values:
+                raise UsageError("--futility z needs the bounds, e.g. z:0,0.5")
+            kwargs["futility_bounds"] = values
+        elif futility not in FUTILITY_FAMILIES:
+            raise UsageError(
+                f"--futility must be a beta-spending function ({', '.join(SPENDING_FAMILIES)}) "
+                f"with an optional :PARAM, z:BOUNDS or pampallona-tsiatis:DELTA0, got "
+                f"{args.futility!r}"
+            )
+        elif tail:
+            futility_param = number("--futility parameter", tail)
+    if args.beta_fractions is not None:
+        if futility != "user":
+            raise UsageError("--beta-fractions go with --futility user")
+        kwargs["futility_spending"] = number_list("--beta-fractions", args.beta_fractions)
+    elif futility == "user":
+        raise UsageError("--futility user needs --beta-fractions, e.g. 0.2,0.5,1")
     return group_sequential_design(
         looks,
         alpha=alpha,
@@ -115,6 +155,7 @@ def design_from_args(
         futility_param=futility_param,
         binding=args.binding,
         beta=beta,
+        **kwargs,
     )
 
 
@@ -137,6 +178,8 @@ def register(subparsers: Any) -> None:
     b.add_argument(
         "--interim", action="store_true", help="with --observed: the last look is not the final one"
     )
+    b.add_argument("--z", help="with --observed and --interim: the Z observed at the last look; "
+                   "prints the conditional power")
     b.add_argument("--json", action="store_true", help="print JSON instead of a table")
     b.set_defaults(func=boundaries_command)
 
@@ -156,13 +199,6 @@ def register(subparsers: Any) -> None:
 
 
 # --- argument parsing helpers -------------------------------------------------------------
-
-
-def _spec(text: str) -> tuple[str, float | None]:
-    name, _, param = text.partition(":")
-    if not param:
-        return name.strip(), None
-    return name.strip(), number("--futility parameter", param)
 
 
 def run(prog: str, body: Callable[[], int]) -> int:
@@ -185,18 +221,50 @@ def boundaries_command(args: argparse.Namespace) -> int:
 def _boundaries(args: argparse.Namespace) -> int:
     if args.interim and args.observed is None:
         raise UsageError("--interim only applies with --observed")
+    if args.z is not None and not args.interim:
+        raise UsageError("--z gives the conditional power at an interim look: it needs "
+                         "--observed and --interim")
     design = design_from_args(args, number("--beta", args.beta))
     planned = None
+    cp: dict[str, float] | None = None
     if args.observed is not None:
         observed = fractions("--observed", args.observed, allow_count=False)
         assert not isinstance(observed, int)
         planned = design
         design = bounds_at_observed_information(design, observed, final=not args.interim)
+        if args.z is not None:
+            cp = _conditional(planned, observed, number("--z", args.z))
     if args.json:
-        print(json.dumps(design.as_dict(), indent=2))
+        out = design.as_dict()
+        if cp is not None:
+            out["conditional_power"] = cp
+        print(json.dumps(out, indent=2))
     else:
         print(format_design(design, planned))
+        if cp is not None:
+            print(f"Conditional power at look {len(design.efficacy)} (Z = {cp['z']:g}): "
+                  f"{cp['design_effect']:.4f} under the design effect (drift "
+                  f"{cp['design_drift']:.4f}), {cp['current_trend']:.4f} under the current trend "
+                  f"(drift {cp['trend_drift']:.4f})")
     return 0
+
+
+def _conditional(planned: GroupSequentialDesign, observed: list[float], z: float) -> dict[str, float]:
+    """Conditional power at the last observed look, with the looks still to come at their
+    planned information (as `trialcode monitor` does)."""
+    rest = [t for t in planned.information_fractions if t > observed[-1]] or [1.0]
+    full = bounds_at_observed_information(planned, observed + rest, final=True)
+    k = len(observed) - 1
+    binding = planned.binding and planned.sides == 1 and bool(full.futility)
+    futility = full.futility if binding else None
+
+    def cp(theta: float) -> float:
+        return conditional_power(full.information_fractions, full.efficacy, k, z, theta,
+                                 sides=planned.sides, futility=futility)
+
+    trend = trend_drift(z, observed[-1])
+    return {"z": z, "design_effect": cp(planned.drift), "design_drift": planned.drift,
+            "current_trend": cp(trend), "trend_drift": trend}
 
 
 def _p(value: float) -> str:
@@ -213,23 +281,38 @@ def describe(design: GroupSequentialDesign) -> list[str]:
     """The design in words: efficacy family, sidedness, alpha; futility."""
     sided = "one-sided" if design.sides == 1 else "two-sided symmetric"
     fam = design.efficacy_family
-    if fam in CLASSICAL_FAMILIES:
+    if fam in _FAMILY_NAMES:
         name = _FAMILY_NAMES[fam]
-        if fam == "wang-tsiatis":
+        if fam in ("wang-tsiatis", "pampallona-tsiatis"):
             name += f" (Delta = {design.efficacy_param:g})"
+        elif fam == "haybittle-peto":
+            name += f" (interim bound {design.efficacy_param:g})"
         lines = [f"Efficacy: {name} boundary, {sided}, alpha = {design.alpha:g}"]
     else:
         name = _SPENDING_NAMES[fam]
-        if design.efficacy_param is not None:
+        if design.efficacy_spending is not None and design.efficacy_spending.family == "user":
+            name += f" (fractions {', '.join(f'{x:g}' for x in design.efficacy_spending.fractions)})"
+        elif design.efficacy_param is not None:
             name += f" (param = {design.efficacy_param:g})"
         per_tail = " (alpha/2 per tail)" if design.sides == 2 else ""
         lines = [f"Efficacy: {name} alpha spending, {sided}, alpha = {design.alpha:g}{per_tail}"]
-    if design.futility_family is not None:
-        fname = _SPENDING_NAMES[design.futility_family]
-        if design.futility_param is not None:
-            fname += f" (param = {design.futility_param:g})"
+    fut = design.futility_family
+    if fut is not None:
         kind = "binding" if design.binding else "non-binding"
-        lines.append(f"Futility: {fname} beta spending, {kind}, beta = {design.beta:g}")
+        where = " (stop if |Z_k| < futility Z)" if design.sides == 2 else ""
+        if fut == "z":
+            lines.append(f"Futility: bounds on the Z scale, {kind}{where}")
+        elif fut == PAMPALLONA_TSIATIS:
+            lines.append(f"Futility: Pampallona-Tsiatis (Delta = {design.futility_param:g}), "
+                         f"{kind}, beta = {design.beta:g}{where}")
+        else:
+            fname = _SPENDING_NAMES[fut]
+            sf = design.futility_spending
+            if sf is not None and sf.family == "user":
+                fname += f" (fractions {', '.join(f'{x:g}' for x in sf.fractions)})"
+            elif design.futility_param is not None:
+                fname += f" (param = {design.futility_param:g})"
+            lines.append(f"Futility: {fname} beta spending, {kind}, beta = {design.beta:g}{where}")
     if design.sides == 2:
         lines.append("Reject H0 at look k if |Z_k| >= efficacy Z; nominal p is one-sided.")
     return lines

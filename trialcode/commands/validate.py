@@ -8,7 +8,8 @@ number) or loaded from an SDTM folder; each goes through the engine, in N proces
 (trialcode.parallel: the reports are the same for any N); the terminal gets a compact summary
 (and a progress bar on stderr when it is a terminal); --json, --html and --csv write the
 reports. Exit status: 0 when the run completed (findings are in the report), 1 when the protocol
-or the input cannot be read, 2 for a usage error.
+or the mapping file is invalid, 2 for a usage error, 3 when the patient data cannot be used as
+a whole (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from pathlib import Path
 
 import trialcode
 from engine.io.jsonl import PatientFileError
-from engine.io.sdtm import SdtmError
+from engine.io.sdtm import MapError, SdtmError
 from engine.io.vocabulary import did_you_mean
+from protocol.safe_text import terminal_safe
 from protocol.trial import Trial
 from render.report.html import write_html
 from render.report.listings import CsvListings
 from render.report.terminal import Progress, terminal_summary
+from trialcode.commands.outputs import check_output_file, check_output_folder
+from trialcode.exits import EXIT_DATA, EXIT_PROBLEMS, EXIT_USAGE
 from trialcode.parallel import RunSpec, RunState, run_parts
 from trialcode.parallel.parts import Reports
 from trialcode.parallel.pool import cores
@@ -48,9 +52,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--patients",
-        metavar="FILE.jsonl",
-        type=Path,
-        help="a trialcode patient file (JSON lines, trialcode.patients/1)",
+        metavar="FILE",
+        help="a trialcode patient file (JSON lines, trialcode.patients/1), or an event table "
+        "(FILE.parquet: one row per event with a patient column)",
     )
     source.add_argument(
         "--sdtm",
@@ -77,6 +81,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         type=Path,
         help="write deviations.csv, ineligibility.csv, stopping.csv, rejected.csv",
+    )
+    p.add_argument(
+        "--parquet",
+        metavar="DIR",
+        help="write the results as Parquet tables (docs/results-tables.md); "
+        "`trialcode report DIR` makes the HTML and CSV reports from them",
+    )
+    p.add_argument(
+        "--spark",
+        metavar="MASTER",
+        help="run on Spark (local[2], spark://HOST:7077, yarn...; needs pyspark and Java) and "
+        "write the --parquet tables there (docs/spark.md)",
     )
     p.add_argument(
         "--timelines",
@@ -115,22 +131,45 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
 
 
-def fail(message: str) -> int:
-    print(f"trialcode validate: {message}", file=sys.stderr)
-    return 1
+def fail(message: str, status: int = EXIT_PROBLEMS) -> int:
+    print(terminal_safe(f"trialcode validate: {message}"), file=sys.stderr)
+    return status
 
 
 def run_validate(args: argparse.Namespace) -> int:
     if args.map and not args.sdtm:
-        return fail("--map is for --sdtm input")
+        return fail("--map is for --sdtm input", EXIT_USAGE)
+    if args.spark is not None:
+        if args.parquet is None:
+            return fail("--spark writes Parquet tables: give their folder with --parquet DIR",
+                        EXIT_USAGE)
+        if args.json is not None:
+            return fail("a Spark run writes no JSON report: its results are the --parquet tables",
+                        EXIT_USAGE)
+        if args.jobs != 1:
+            return fail("--jobs is for a run on this machine; Spark sets its own parallelism",
+                        EXIT_USAGE)
+    # output paths first: a run of many minutes must not end on a folder that is not there
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    if args.html is not None:
+        check_output_file(args.html, "--html")
+    if args.csv is not None:
+        check_output_folder(args.csv, "--csv")
+    if args.parquet is not None and args.spark is None:  # Spark's folder may be on HDFS, S3...
+        check_output_folder(args.parquet, "--parquet")
     trial = trialcode.load(args.protocol)
     as_of = args.as_of or datetime.date.today()
     try:
+        if args.spark is not None:
+            return _run_spark(args, trial, as_of)
         return _run(args, trial, as_of)
-    except (PatientFileError, SdtmError) as exc:
-        return fail(str(exc))
+    except MapError as exc:  # the user's specification, like the protocol
+        return fail(str(exc), EXIT_PROBLEMS)
+    except (PatientFileError, SdtmError) as exc:  # the data as a whole cannot be used
+        return fail(str(exc), EXIT_DATA)
     except OSError as exc:
-        return fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+        return fail(f"{exc.filename or ''}: {exc.strerror or exc}", EXIT_DATA)
 
 
 def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
@@ -138,22 +177,29 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     spec = RunSpec(
         Path(args.protocol).resolve(),
         as_of,
-        patients=args.patients,
+        patients=Path(args.patients) if args.patients is not None else None,
         sdtm=args.sdtm,
         map=args.map,
         json=bool(args.json),
         csv=bool(args.csv),
-        max_timelines=max(args.timelines, 0),
+        parquet=bool(args.parquet),
+        # timelines are for the HTML report only: none kept (or sent by workers) without it
+        max_timelines=max(args.timelines, 0) if args.html else 0,
     )
     state = RunState(spec, trial)
     source, accounting, not_read = state.source, state.accounting, state.not_read
-    csv = CsvListings(args.csv) if args.csv else None
+    csv = CsvListings(args.csv, trial.has_timepoints) if args.csv else None
     json_writer = None
     if args.json:
         from render.report.json_stream import JsonReportWriter
 
         json_writer = JsonReportWriter(args.json, trial.name, as_of)
-    reports = Reports(state, json_writer, csv)
+    parquet = None
+    if args.parquet:
+        from render.report.parquet import ParquetResultsWriter
+
+        parquet = ParquetResultsWriter(Path(args.parquet))
+    reports = Reports(state, json_writer, csv, parquet)
     progress = Progress(state.total, "patients", processes=jobs)
     try:
         run_parts(
@@ -163,14 +209,19 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
             lambda r: progress.update(r.collector.patients, r.done),
         )
     except BaseException:
+        # no report is left half written: the partial files are removed
         if json_writer is not None:
             json_writer.close()
+        if csv is not None:
+            csv.discard()
+        if parquet is not None:
+            parquet.abort()
         raise
     finally:
         progress.close()
         state.close()
-        if csv is not None:
-            csv.close()
+    if csv is not None:
+        csv.close()
 
     summary, collector, undeclared = reports.summary, reports.collector, reports.undeclared
     declared = set(state.vocab.items)
@@ -195,6 +246,14 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
         outputs.append(
             f"JSON  {json_writer.finish(result, source=source, accounting=accounting, not_read=not_read)}"
         )
+    if parquet is not None:
+        from render.report.parquet import RunInfo, summary_rows
+
+        info = RunInfo(trial.name, as_of, source, _protocol_text(args.protocol),
+                       Path(args.protocol).name, _version(), datetime.date.today())
+        rows = summary_rows(result, not_ruled_out=data.not_ruled_out, undeclared=hints,
+                            accounting=accounting, not_read=not_read, info=info)
+        outputs.append(f"Parquet {parquet.finish(rows)}/ (tables: docs/results-tables.md)")
     if args.html:
         outputs.append(f"HTML  {write_html(data, args.html)}")
     if csv is not None:
@@ -202,6 +261,39 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
     if not args.quiet:
         sys.stdout.write(terminal_summary(data, outputs=outputs))
     return 0
+
+
+def _protocol_text(path: str | Path) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _run_spark(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
+    """The run on Spark: the tables are written there; the HTML and CSV reports and the
+    terminal summary are then made from them, as `trialcode report` does."""
+    if args.patients is not None and args.patients.lower().endswith(".parquet"):
+        return fail("on Spark, patients come from a patient file (JSON lines) or an SDTM folder; "
+                    "validate an event table with --jobs")
+    try:
+        from trialcode.spark import run_spark
+    except ImportError as exc:  # pyspark or pyarrow missing
+        return fail(f"--spark needs pyspark (pip install 'trialcode[spark]'): {exc}")
+    spec = RunSpec(
+        Path(args.protocol).resolve(),
+        as_of,
+        patients=Path(args.patients) if args.patients is not None else None,
+        sdtm=args.sdtm,
+        map=args.map,
+        parquet=True,
+        protocol_text=_protocol_text(args.protocol),
+    )
+    run_spark(args.spark, spec, args.parquet, patients_uri=args.patients, version=_version(),
+              generated=datetime.date.today().isoformat())
+    from trialcode.commands.report import report_from_tables
+
+    return report_from_tables(
+        Path(args.parquet), html=args.html, csv=args.csv, timelines=args.timelines, quiet=args.quiet,
+        outputs=[f"Parquet {args.parquet}/ (written on Spark {args.spark})"],
+    )
 
 
 def _version() -> str:

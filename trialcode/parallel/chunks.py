@@ -13,12 +13,18 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 import attrs
 
 from engine.api import CompiledTrial, compile_trial
-from engine.io.jsonl import LineReader, PatientFileError, read_lines
+from engine.io.jsonl import (
+    LineReader,
+    PatientFileError,
+    TableReader,
+    open_patient_file,
+    read_lines,
+)
 from engine.io.sdtm import load_map, load_sdtm
 from engine.io.vocabulary import Vocabulary
 from engine.patient import Patient, RejectedRecord
@@ -31,6 +37,7 @@ from render.report.collect import Accounting
 CHUNK_LINES = 256
 CHUNK_CHARS = 1 << 20
 CHUNK_ITEMS = 32  # SDTM items (patients and rejected records) per chunk
+CHUNK_ROWS = 16384  # rows of an event table (about 190 patients of the synthetic cohort)
 
 
 @attrs.frozen
@@ -44,8 +51,13 @@ class RunSpec:
     map: Path | None = None
     json: bool = False
     csv: bool = False
+    parquet: bool = False
     max_rows: int = 2000
     max_timelines: int = 400
+    # For processes that cannot read the protocol file or the patient file's first lines
+    # (Spark executors): the protocol's text, and the header line with its number.
+    protocol_text: str | None = None
+    header: tuple[str, int] | None = None
 
 
 @attrs.frozen
@@ -71,7 +83,20 @@ class ItemsChunk:
         return self.stop - self.start
 
 
-Chunk = LinesChunk | ItemsChunk
+@attrs.frozen
+class RowsChunk:
+    """Rows first..stop-1 of an event table (they start and end at patient boundaries)."""
+
+    index: int
+    first: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.first
+
+
+Chunk = LinesChunk | ItemsChunk | RowsChunk
 
 
 class RunState:
@@ -86,7 +111,13 @@ class RunState:
         import trialcode
 
         self.spec = spec
-        self.trial: Trial = trial if trial is not None else trialcode.load(spec.protocol)
+        if trial is None:
+            trial = (
+                trialcode.load_source(spec.protocol_text, spec.protocol.name)
+                if spec.protocol_text is not None
+                else trialcode.load(spec.protocol)
+            )
+        self.trial: Trial = trial
         self.vocab = Vocabulary.from_trial(self.trial)
         self.compiled: CompiledTrial = compile_trial(self.trial)
         self.accounting: tuple[Accounting, ...] = ()
@@ -94,11 +125,23 @@ class RunState:
         self.items: Sequence[Patient | RejectedRecord] = ()
         self.header: tuple[str, int] = ("", 0)
         self.total: float | None = None
-        self._handle: TextIO | None = None
+        self._handle: IO[str] | None = None
+        self.table: Path | None = None  # an event table (Parquet)
         if spec.patients is not None:
             self.name = spec.patients.name
             self.source = str(spec.patients)
-            self._open_patients(spec.patients)
+            if spec.patients.suffix.lower() == ".parquet":
+                from engine.io.event_table import open_event_table, table_reader
+
+                table = open_event_table(spec.patients)
+                table_reader(spec.patients, table, self.vocab)  # its metadata checked now
+                self.table = spec.patients
+                self.total = float(table.metadata.num_rows) or None
+            elif spec.header is not None:
+                self.header = spec.header
+                self.reader(None)  # PatientFileError for a bad header
+            else:
+                self._open_patients(spec.patients)
         else:
             assert spec.sdtm is not None
             mapping = load_map(spec.map) if spec.map else None
@@ -115,7 +158,7 @@ class RunState:
 
     def _open_patients(self, path: Path) -> None:
         try:
-            handle = path.open("r", encoding="utf-8", newline="")
+            handle = open_patient_file(path)
         except OSError as exc:
             raise PatientFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
         self.total = float(path.stat().st_size) or None
@@ -138,6 +181,12 @@ class RunState:
 
     def chunks(self) -> Iterator[Chunk]:
         """The input cut into chunks, in input order (read lazily: for the parent)."""
+        if self.table is not None:
+            from engine.io.event_table import patient_bounds
+
+            for index, (first, stop) in enumerate(patient_bounds(self.table, CHUNK_ROWS)):
+                yield RowsChunk(index, first, stop)
+            return
         if self._handle is None:
             for index, start in enumerate(range(0, len(self.items), CHUNK_ITEMS)):
                 yield ItemsChunk(index, start, min(start + CHUNK_ITEMS, len(self.items)))
@@ -161,12 +210,23 @@ class RunState:
 
     def items_of(
         self, chunk: Chunk, seen: dict[str, int] | None = None
-    ) -> tuple[Iterator[Patient | RejectedRecord], LineReader | None]:
-        """The items of a chunk, and the reader of its lines (for the ids it read)."""
+    ) -> tuple[Iterator[tuple[int, Patient | RejectedRecord]], LineReader | TableReader | None]:
+        """The items of a chunk, each with its position in the input (its line in a patient
+        file, its first row in an event table, its number in an SDTM load), and the reader of
+        its records (for the ids it read)."""
+        if isinstance(chunk, RowsChunk):
+            from engine.io.event_table import open_event_table, read_event_table, table_reader
+
+            assert self.table is not None
+            table = open_event_table(self.table)
+            rows = table_reader(self.table, table, self.vocab, seen)
+            items = read_event_table(self.table, vocabulary=self.vocab,
+                                     rows=(chunk.first, chunk.stop), reader=rows)
+            return items, rows
         if isinstance(chunk, ItemsChunk):
-            return iter(self.items[chunk.start : chunk.stop]), None
+            return enumerate(self.items[chunk.start : chunk.stop], chunk.start + 1), None
         reader = self.reader(seen)
-        return reader.read(chunk.lines, chunk.first_lineno), reader
+        return reader.read_numbered(chunk.lines, chunk.first_lineno), reader
 
     def close(self) -> None:
         if self._handle is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -22,6 +23,10 @@ from render.report.collect import ReportCollector
 from render.report.json_stream import JsonParts, JsonReportWriter
 from render.report.listings import CsvListings, CsvParts
 from trialcode.parallel.chunks import Chunk, RunState
+
+if TYPE_CHECKING:  # pyarrow is imported only by runs that write tables
+    from render.report.parquet import ParquetResultsWriter
+    from render.report.tables import TableRows
 
 
 @attrs.frozen
@@ -34,6 +39,7 @@ class Part:
     undeclared: Counter[str]
     json: tuple[str, int, str, int] | None = None
     csv: tuple[str, ...] | None = None
+    tables: dict[str, bytes] | None = None  # Arrow IPC streams, one per table
 
 
 def make_part(
@@ -53,12 +59,18 @@ def make_part(
         if is_full:
             listing.limit = 0
     json = JsonParts() if spec.json else None
-    csv = CsvParts() if spec.csv else None
+    csv = CsvParts(state.trial.has_timepoints) if spec.csv else None
+    tables: TableRows | None = None
+    if spec.parquet:
+        from render.report.tables import TableRows
+
+        tables = TableRows()
+    rejected_at: tuple[int, int] = (0, 0)  # (position, rejected records at it so far)
     undeclared: Counter[str] = Counter()
     declared = set(state.vocab.items)
     run = state.compiled.evaluate
     as_of = spec.as_of
-    for item in items:
+    for position, item in items:
         out: PatientResult | RejectedRecord
         patient: Patient | None = None
         if isinstance(item, RejectedRecord):
@@ -76,6 +88,12 @@ def make_part(
             json.add(out)
         if csv is not None:
             csv.add(out)
+        if tables is not None:
+            n = 0
+            if patient is None:
+                n = rejected_at[1] if rejected_at[0] == position else 0
+                rejected_at = (position, n + 1)
+            tables.add(position, out, patient, n)
     given = seen or {}
     read = (
         tuple((pid, line) for pid, line in reader.seen.items() if pid not in given)
@@ -91,7 +109,14 @@ def make_part(
         undeclared,
         json.take() if json is not None else None,
         csv.take() if csv is not None else None,
+        _ipc(tables) if tables is not None else None,
     )
+
+
+def _ipc(tables: TableRows) -> dict[str, bytes]:
+    from render.report.tables import to_ipc
+
+    return to_ipc(tables.take())
 
 
 class Reports:
@@ -102,6 +127,7 @@ class Reports:
         state: RunState,
         json: JsonReportWriter | None = None,
         csv: CsvListings | None = None,
+        parquet: ParquetResultsWriter | None = None,
     ):
         spec = state.spec
         self.summary = Summary(state.trial)
@@ -109,6 +135,7 @@ class Reports:
         self.undeclared: Counter[str] = Counter()
         self.json = json
         self.csv = csv
+        self.parquet = parquet
         self.seen: dict[str, int] = {}  # every patient id read, with its line
         self.done = 0  # chunk sizes merged, for the progress bar
 
@@ -131,5 +158,9 @@ class Reports:
             self.json.add_parts(part.json)
         if self.csv is not None and part.csv is not None:
             self.csv.write_parts(part.csv)
+        if self.parquet is not None and part.tables is not None:
+            from render.report.tables import from_ipc
+
+            self.parquet.add(from_ipc(part.tables))
         self.done += part.size
 

@@ -1,0 +1,83 @@
+"""`validate --spark local[2]`: the same engine on Spark executors writes the same tables as a run
+on this machine, on the synthetic cohort with bad records (a patient id repeated in another
+partition among them) and on the CDISC pilot; the reports made from them are the same too.
+
+Needs pyspark and Java 17 (`make test` installs pyspark; .ci/run installs Java when missing). On
+CI the test must run: it is skipped only outside CI when one of them is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from render.report.parquet import open_results, read_table
+from render.report.tables import TABLES
+from tests.io.cohortkit import AS_OF, PILOT, SDTM, SEED_TRIAL, bad_cohort
+from trialcode.cli import main
+
+if not os.environ.get("CI"):
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed (apt-get install openjdk-17-jre-headless)",
+                    allow_module_level=True)
+
+# small partitions and chunks, so that a chunk boundary and a partition boundary both fall
+# inside the cohort; a quiet, small local Spark
+CONF = {"spark.sql.files.maxPartitionBytes": "40000", "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "4", "spark.driver.memory": "1g"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spark_conf(monkeypatch_module: pytest.MonkeyPatch) -> None:
+    from trialcode import spark
+
+    monkeypatch_module.setattr(spark, "DEFAULT_CONF", {**spark.DEFAULT_CONF, **CONF})
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> pytest.MonkeyPatch:
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def _tables(folder: Path) -> dict[str, object]:
+    _, files = open_results(folder)
+    return {t: read_table(files[t], t) for t in TABLES}
+
+
+def _same_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> None:
+    local, spark = tmp_path / "local", tmp_path / "spark"
+    assert main(["validate", *args, "--parquet", str(local), "--html", str(tmp_path / "l.html"),
+                 "--csv", str(tmp_path / "lcsv")]) == 0
+    said = capsys.readouterr().out
+    assert main(["validate", *args, "--parquet", str(spark), "--spark", "local[2]", "--html",
+                 str(tmp_path / "s.html"), "--csv", str(tmp_path / "scsv")]) == 0
+    told = capsys.readouterr().out
+    a, b = _tables(local), _tables(spark)
+    for table in TABLES:
+        assert a[table].equals(b[table]), f"{table} differs between the local and the Spark run"  # type: ignore[attr-defined]
+    assert len(list((spark / "patients").glob("*.parquet"))) >= 1
+    assert (tmp_path / "s.html").read_bytes() == (tmp_path / "l.html").read_bytes()
+    for name in ("deviations", "ineligibility", "stopping", "rejected"):
+        assert (tmp_path / "scsv" / f"{name}.csv").read_bytes() == (
+            tmp_path / "lcsv" / f"{name}.csv").read_bytes()
+    assert told.split("\nReports:")[0] == said.split("\nReports:")[0]
+
+
+def test_spark_on_the_synthetic_cohort_gives_the_local_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cohort = tmp_path / "cohort.jsonl"
+    bad_cohort(cohort, 120)
+    _same_tables(tmp_path, capsys, str(SEED_TRIAL), "--patients", str(cohort), "--as-of", AS_OF)
+
+
+@pytest.mark.skipif(not SDTM.is_dir(), reason="CDISC pilot data not present")
+def test_spark_on_the_cdisc_pilot_gives_the_local_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _same_tables(tmp_path, capsys, str(PILOT / "protocol.trial"), "--sdtm", str(SDTM), "--map",
+                 str(PILOT / "sdtm-map.toml"), "--as-of", "2015-03-31")
