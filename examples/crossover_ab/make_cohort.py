@@ -61,7 +61,9 @@ def _pk(v: _Volunteer, rng: random.Random, i: int, k: int, day1: int, dose_minut
         if i % 8 == 1 and k == 1 and t == 60:
             jitter = -8  # 3 minutes before the window opened: early
         if i % 8 == 5 and k == 2 and t == 1440:
-            jitter = 40  # 25 minutes after the window closed: late
+            jitter = 85  # 25 minutes after the window (±60 minutes) closed: late
+        if i % 8 == 1 and k == 2 and t == 30:
+            jitter = -12  # 7 minutes before the window opened: early
         if i % 8 == 6 and k == 1 and t == 720:
             jitter = 25  # 10 minutes after the window closed: late
         minute: int | None = dose_minute + t + jitter
