@@ -27,13 +27,17 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    DoseOnDays,
     OnEach,
     OnEvent,
+    Periods,
     RepeatFor,
     RepeatTimes,
     RepeatUntil,
     Schedule,
     ScheduleItem,
+    TimedActivity,
+    Timepoints,
     Visit,
 )
 from protocol.source import Span
@@ -56,6 +60,7 @@ from protocol.stopping import (
     SurvivalAssumptions,
     Withdraw,
 )
+from protocol.timing import Duration
 from protocol.trial import Trial
 
 INDENT = "  "
@@ -162,6 +167,9 @@ def format_trial(trial: Trial, comments: Iterable[Comment] = (),
         for ai in arm.interventions:
             text = ai.intervention + (" " + _regimen(ai.regimen) if ai.regimen else "")
             body.append((text, ai.span))
+        if arm.sequence:
+            body.append(("sequence " + ", ".join(" + ".join(t.interventions)
+                                                 for t in arm.sequence), arm.sequence[0].span))
         _block(p, header, body, arm.span)
     if trial.population:
         pop = trial.population
@@ -371,15 +379,22 @@ def _schedule(p: _Printer, s: Schedule) -> None:
     epochs = {e.name: e for e in s.epochs}
     current: str | None = None
     for item in s.items:
-        if item.epoch != current:
+        epoch = None if isinstance(item, Periods) else item.epoch
+        if epoch != current:
             if current is not None:
                 p.close(None)
-            current = item.epoch
+            current = epoch
             if current is not None:
                 ep = epochs[current]
                 p.open(f"epoch {ep.name} {ef.string(ep.label)}", ep.span)
         if isinstance(item, Cycles):
             _cycles(p, item)
+            continue
+        if isinstance(item, Timepoints):
+            _timepoints(p, item)
+            continue
+        if isinstance(item, Periods):
+            _periods(p, item)
             continue
         p.statement(_schedule_item(item), item.span, extra=0)
     if current is not None:
@@ -409,6 +424,74 @@ def _cycles(p: _Printer, c: Cycles) -> None:
     for a in c.items:
         p.statement([_activity(a)], a.span, extra=0)
     p.close(c.span)
+
+
+def _timepoints(p: _Printer, t: Timepoints) -> None:
+    ref = t.reference
+    if isinstance(ref, DoseOnDays):
+        after = (f"dose of {ref.intervention} on day "
+                 + ", ".join(ef.num(d.value) for d in ref.days))
+    else:
+        after = ef.anchor(ref)
+    head = f"timepoints {t.name} {ef.string(t.label)} after {after}"
+    if t.arms:
+        head += " arms " + ", ".join(t.arms)
+    p.open(head, t.span)
+    for a in t.items:
+        p.statement([_timed_activity(a)], a.span, extra=0)
+    p.close(t.span)
+
+
+def _timed_activity(a: TimedActivity) -> str:
+    if a.predose is not None:
+        when = f"predose within {ef.duration(a.predose)}"
+    else:
+        # `0.5, 1, 2 hours, 30 minutes`: one unit word after each run of the same unit
+        groups: list[list[Duration]] = []
+        for d in a.offsets:
+            if groups and groups[-1][-1].unit is d.unit:
+                groups[-1].append(d)
+            else:
+                groups.append([d])
+        when = "at " + ", ".join(
+            ", ".join(ef.num(d.amount) for d in g) + " "
+            + (g[0].unit.word(g[0].amount) if len(g) == 1 else g[0].unit.value + "s")
+            for g in groups)
+    if a.windows:
+        bands = []
+        for band in a.windows:
+            text = ef.window(band.window)[len("window "):]
+            if band.up_to is not None:
+                text += f" up to {ef.duration(band.up_to)}"
+            elif len(a.windows) > 1:
+                text += " after"
+            bands.append(text)
+        when += " window " + ", ".join(bands)
+    if a.arms:
+        when += " arms " + ", ".join(a.arms)
+    if a.sex is not None:
+        when += f" sex {a.sex.value}"
+    if a.condition:
+        when += f" if {a.condition}"
+    return f"{a.kind.value} {', '.join(a.items)} {when}"
+
+
+def _periods(p: _Printer, block: Periods) -> None:
+    head = f"periods {block.name} {ef.string(block.label)} from {ef.day_point(block.start)}"
+    if block.window is not None:
+        head += " " + ef.window(block.window)
+    w = block.washout
+    if w.maximum is None:
+        head += f" washout at least {ef.duration(w.minimum)}"
+    elif w.maximum == w.minimum:
+        head += f" washout {ef.duration(w.minimum)}"
+    else:
+        head += (f" washout {ef.num(w.minimum.amount)} to {ef.num(w.maximum.amount)} "
+                 f"{w.maximum.unit.word(w.maximum.amount)}")
+    p.open(head, block.span)
+    for item in block.items:
+        p.statement(_schedule_item(item), item.span, extra=0)
+    p.close(block.span)
 
 
 def _suffix(item: Visit | Activity) -> str:

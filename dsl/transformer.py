@@ -35,6 +35,7 @@ from protocol.design import (
     Masking,
     Objective,
     Organization,
+    PeriodTreatment,
     Phase,
     Population,
     Regimen,
@@ -53,16 +54,22 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    DoseOnDays,
     Epoch,
     ItemCondition,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
     RepeatFor,
     RepeatTimes,
     RepeatUntil,
     Schedule,
+    TimedActivity,
+    Timepoints,
     Visit,
+    Washout,
+    WindowBand,
 )
 from protocol.source import Span
 from protocol.stopping import (
@@ -555,6 +562,10 @@ class ModelBuilder(Transformer[Token, Trial]):
         fields: dict[str, Any] = {}
         for item in body:
             if isinstance(item, _Tagged):
+                if item.tag == "sequence" and "sequence" in fields:
+                    self._error(f"arm '{c[0]}' gives its sequence twice", item.value[0].span,
+                                "one 'sequence' line lists every period's treatment, in order")
+                    continue
                 fields[item.tag] = item.value
         interventions = tuple(i for i in body if isinstance(i, ArmIntervention))
         return Arm(str(c[0]), _unquote(c[1]), arm_type or ArmType.OTHER,
@@ -568,6 +579,16 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def arm_intervention(self, meta: Meta, c: list[Any]) -> ArmIntervention:
         return ArmIntervention(str(c[0]), c[1] if len(c) > 1 else None, span=self._span(meta))
+
+    def arm_sequence(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("sequence", tuple(c))
+
+    def period_treatment(self, meta: Meta, c: list[Any]) -> PeriodTreatment:
+        names = tuple(str(t) for t in c)
+        if len(set(names)) != len(names):
+            self._error("an intervention is named twice in one period's treatment",
+                        self._span(meta))
+        return PeriodTreatment(names, span=self._span(meta))
 
     # ---- population --------------------------------------------------------------------------
 
@@ -964,6 +985,21 @@ class ModelBuilder(Transformer[Token, Trial]):
     def event_anchor(self, meta: Meta, c: list[Any]) -> ex.EventAnchor:
         return ex.EventAnchor(c[0], str(c[1]), span=self._span(meta))
 
+    def _period_number(self, token: Token) -> int:
+        n = self._int(token, token, "a period number")
+        if n < 1:
+            self._error(f"there is no period {n}: periods are numbered from 1",
+                        self._tspan(token))
+        return n
+
+    def first_period_anchor(self, meta: Meta, c: list[Any]) -> ex.PeriodDoseAnchor:
+        return ex.PeriodDoseAnchor(ex.AggregateFn.FIRST, self._period_number(c[0]),
+                                   span=self._span(meta))
+
+    def last_period_anchor(self, meta: Meta, c: list[Any]) -> ex.PeriodDoseAnchor:
+        return ex.PeriodDoseAnchor(ex.AggregateFn.LATEST, self._period_number(c[0]),
+                                   span=self._span(meta))
+
     # ---- schedule ----------------------------------------------------------------------------
 
     def schedule(self, meta: Meta, c: list[Any]) -> _Setting:
@@ -1019,6 +1055,39 @@ class ModelBuilder(Transformer[Token, Trial]):
         return Cycles(str(c[0]), _unquote(c[1]), length, c[3], tuple(items),
                       span=self._span(meta), **fields)
 
+    def periods(self, meta: Meta, c: list[Any]) -> Periods:
+        window: Window | None = None
+        washout: Washout | None = None
+        items: list[Visit | Activity] = []
+        for part in c[3:]:
+            if isinstance(part, Window):
+                window = part
+            elif isinstance(part, Washout):
+                washout = part
+            elif isinstance(part, (Visit, Activity)):
+                items.append(part)
+        assert washout is not None  # the grammar requires it
+        return Periods(str(c[0]), _unquote(c[1]), c[2], washout, tuple(items), window,
+                       span=self._span(meta))
+
+    def _washout(self, minimum: Duration, maximum: Duration | None, meta: Meta) -> Washout:
+        if minimum.amount < 0:
+            self._error("a washout cannot be negative", self._span(meta))
+        if maximum is not None and maximum.days() < minimum.days():
+            self._error(f"the washout {minimum} to {maximum} runs backwards", self._span(meta))
+        return Washout(minimum, maximum, span=self._span(meta))
+
+    def washout_at_least(self, meta: Meta, c: list[Any]) -> Washout:
+        return self._washout(c[0], None, meta)
+
+    def washout_exact(self, meta: Meta, c: list[Any]) -> Washout:
+        return self._washout(c[0], c[0], meta)
+
+    def washout_range(self, meta: Meta, c: list[Any]) -> Washout:
+        low = self._duration(c[0], c[2], meta)
+        high = self._duration(c[1], c[2], meta)
+        return self._washout(low, high, meta)
+
     def cycle_until(self, meta: Meta, c: list[Any]) -> _Tagged:
         return _Tagged("until", tuple(str(t) for t in c))
 
@@ -1038,6 +1107,57 @@ class ModelBuilder(Transformer[Token, Trial]):
             self._error("the days of a cycle must be listed once each, in order",
                         self._span(meta))
         return CycleDays(days, span=self._span(meta))
+
+    def timepoints(self, meta: Meta, c: list[Any]) -> Timepoints:
+        fields: dict[str, Any] = {}
+        items: list[TimedActivity] = []
+        for part in c[3:]:
+            if isinstance(part, _Arms):
+                fields["arms"] = part.names
+            elif isinstance(part, TimedActivity):
+                items.append(part)
+        return Timepoints(str(c[0]), _unquote(c[1]), c[2], tuple(items), span=self._span(meta),
+                          **fields)
+
+    def dose_on_days(self, meta: Meta, c: list[Any]) -> DoseOnDays:
+        days = tuple(DayPoint(TimeUnit.DAY, v, span=self._span(meta)) for v in c[1:])
+        values = [d.value for d in days]
+        if values != sorted(set(values)):
+            self._error("the days of the doses must be listed once each, in order",
+                        self._span(meta))
+        return DoseOnDays(str(c[0]), days, span=self._tspan(c[0]))
+
+    def timed_activity(self, meta: Meta, c: list[Any]) -> TimedActivity:
+        kind: ActivityKind = c[0]
+        names: list[str] = []
+        fields: dict[str, Any] = {}
+        for part in c[1:]:
+            if isinstance(part, Token):
+                names.append(str(part))
+            elif isinstance(part, _Arms):
+                fields["arms"] = part.names
+            elif isinstance(part, _Tagged):
+                fields[part.tag] = part.value
+        return TimedActivity(kind, tuple(names), span=self._span(meta), **fields)
+
+    def tp_offsets(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("offsets", tuple(d for group in c for d in group))
+
+    def tp_group(self, meta: Meta, c: list[Any]) -> list[Duration]:
+        unit: TimeUnit = c[-1]
+        return [Duration(float(t), unit, span=self._tspan(t)) for t in c[:-1]]
+
+    def tp_predose(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("predose", c[0])
+
+    def tp_windows(self, meta: Meta, c: list[Any]) -> _Tagged:
+        return _Tagged("windows", tuple(b for b in c if b is not None))
+
+    def band_up_to(self, meta: Meta, c: list[Any]) -> WindowBand | None:
+        return WindowBand(c[0], c[1], span=self._span(meta)) if c[0] is not None else None
+
+    def band_rest(self, meta: Meta, c: list[Any]) -> WindowBand | None:
+        return WindowBand(c[0], span=self._span(meta)) if c[0] is not None else None
 
     def visit(self, meta: Meta, c: list[Any]) -> Visit:
         fields: dict[str, Any] = {}

@@ -61,6 +61,9 @@ def anchor_name(ref: ex.AnchorRef) -> str:
     if isinstance(ref, ex.DoseAnchor):
         which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
         return f"{which} dose of {ref.intervention}"
+    if isinstance(ref, ex.PeriodDoseAnchor):
+        which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
+        return f"{which} dose of period {ref.period}"
     return f"{ref.which.value} {ref.kind}"
 
 
@@ -122,6 +125,13 @@ def _make_finder(ref: ex.AnchorRef) -> Finder:
             return (bounds[0] if first else bounds[1]), ()
 
         return dose
+    if isinstance(ref, ex.PeriodDoseAnchor):
+        # a period's dose times the schedule only (the checker rejects it in an expression):
+        # without a date, what it would select is unknown
+        def undated(scope: Scope) -> tuple[datetime.date | None, tuple[int, ...]]:
+            return None, ()
+
+        return undated
     kind = ref.kind
     earliest = ref.which is ex.AggregateFn.FIRST
 

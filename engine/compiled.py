@@ -63,7 +63,7 @@ class CompiledTrial:
         if trial.schedule is not None:
             names.add(trial.schedule.anchor)
             names.update(a.name for a in trial.schedule.anchors)
-            for v in trial.schedule.visits:
+            for v in trial.schedule.visits + trial.schedule.period_visits:
                 if isinstance(v.timing, OnEvent):
                     names.add(v.timing.event)
                 if v.condition:

@@ -22,8 +22,9 @@ The rules, in the order they are applied (docs/engine-semantics.md has examples)
    occurrence's (but after that occurrence's window) to the midpoint with the next occurrence's
    (but before that one's window). On a side with no neighbouring occurrence the catchment
    reaches beyond the window by the window's own width (hi - lo), or by the half-gap to the
-   neighbour on the other side if that is less. A *visit* planned once takes its visit however
-   far away (visit records name their visit, so there is no doubt which one it was). The
+   neighbour on the other side if that is less. A *visit* takes its visit record however far
+   away on a side without a neighbouring occurrence (visit records name their visit, so there
+   is no doubt which one it was): a visit planned once, at any distance. The
    match is `early` or `late`, by the distance to the nearest window edge.
 4. Actuals used by no occurrence are **unplanned**.
 
@@ -45,7 +46,7 @@ class Planned:
 
     __slots__ = (
         "atype", "activity", "label", "nominal", "lo", "hi", "epoch", "amount", "amount_unit",
-        "exempt", "actual", "merged", "visits", "na_reason",
+        "exempt", "actual", "merged", "visits", "na_reason", "pending", "note",
     )
 
     def __init__(
@@ -78,6 +79,10 @@ class Planned:
         # planned, but not applicable to the patient, and why (after the event that ends a
         # cycles block; an item of a visit for another arm or sex)
         self.na_reason: str | None = None
+        # not due while it waits for something (a study period that has not started), and why
+        self.pending: str | None = None
+        # what an early or late match means, beyond the days (a washout shorter than stated)
+        self.note: str | None = None
 
     def __repr__(self) -> str:
         return (f"Planned({self.atype} {self.activity} {self.label} nominal={self.nominal} "
@@ -331,14 +336,15 @@ def _catchment(p: Planned, prev: Planned | None, nxt: Planned | None,
     if prev is not None:
         # the midpoint belongs to the later occurrence when it falls on a whole day
         lo = max(-((-(prev.nominal + p.nominal)) // 2), prev.hi + 1)
-    elif unbounded and nxt is None:
+    elif unbounded:
+        # a visit's record names its visit: nothing earlier can be another occurrence's
         lo = None
     else:
         reach = (nxt.nominal - p.nominal) // 2 if nxt is not None else width
         lo = p.lo - min(reach, width)
     if nxt is not None:
         hi = min(-((-(p.nominal + nxt.nominal)) // 2) - 1, nxt.lo - 1)
-    elif unbounded and prev is None:
+    elif unbounded:
         hi = None
     else:
         reach = (p.nominal - prev.nominal) // 2 if prev is not None else width

@@ -170,13 +170,17 @@ def plan_cycles(run: _Run, spec: CycleSpec) -> None:
                 taken = found.day
         for it in applicable:
             group = run.group(it.atype, it.item, rank)
-            for day, off in zip(it.days, it.offsets, strict=True):
+            # a dose carries the regimen's amount (steps counted from the block's first day)
+            amounts = (run.regimen_amounts(it.item, [(k - 1) * length + o for o in it.offsets])
+                       if it.atype == "dose" else None)
+            for n, (day, off) in enumerate(zip(it.days, it.offsets, strict=True)):
                 is_start = it is driver and off == 0
                 nominal = planned_start if is_start else start + off
                 w = spec.window if is_start and spec.window is not None else it.window
                 b, a_ = w if w is not None else (0, 0)
+                amount, unit = (amounts[n][0], amounts[n][1]) if amounts is not None else (None, None)
                 p = Planned(it.atype, it.item, f"C{k}D{day}", nominal, nominal - b, nominal + a_,
-                            it.epoch)
+                            it.epoch, amount, unit)
                 if is_start and found is not None:
                     found.used = True
                     p.actual = found

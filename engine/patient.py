@@ -109,6 +109,9 @@ class Observation:
 
     `value` is a number or a category string, None when not done. `low`/`high` are the record's
     own reference range (used by `x ULN`); `detected` is False for a marker below detection.
+    `timepoint` names the planned sub-day timepoint the record was taken for, when the data
+    say (SDTM --TPT/--ELTM): `PREDOSE` or its elapsed time from the reference, `PT30M`
+    (protocol.timing.elapsed_code).
     """
 
     kind: str
@@ -122,6 +125,7 @@ class Observation:
     visit: str | None = None
     attributes: tuple[tuple[str, AttrValue], ...] = ()
     time: ClockTime | None = None
+    timepoint: str | None = None
 
 
 @attrs.frozen(weakref_slot=False)

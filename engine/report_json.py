@@ -17,8 +17,9 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from engine.patient import RecordRef, RejectedRecord
+from engine.patient import RecordRef, RejectedRecord, stamp_text
 from engine.results import (
+    ClockStamp,
     CriterionResult,
     DosingSummary,
     EligibilityResult,
@@ -160,7 +161,21 @@ def row_json(r: ScheduleRow) -> dict[str, Any]:
     if r.actual_amount is not None:
         out["actual_amount"] = r.actual_amount
         out["actual_unit"] = r.actual_unit
+    t = r.timing
+    if t is not None:
+        out["timepoint"] = t.timepoint
+        out["timepoint_reference"] = t.reference
+        out["reference_datetime"] = _stamp(t.reference_stamp)
+        out["planned_datetime"] = _stamp(t.planned)
+        out["window_datetimes"] = ([_stamp(t.window[0]), _stamp(t.window[1])]
+                                   if t.window is not None else None)
+        out["actual_datetime"] = _stamp(t.actual)
+        out["deviation_minutes"] = t.deviation_minutes
     return out
+
+
+def _stamp(s: ClockStamp | None) -> str | None:
+    return stamp_text(s[0], s[1]) if s is not None else None
 
 
 def unplanned_json(u: UnplannedEvent) -> dict[str, Any]:

@@ -228,9 +228,38 @@ class Status(enum.Enum):
     # No record, and the data cannot say whether it was done: its kind was not collected for
     # the patient at all (Patient.collected). Neither missed nor not applicable.
     NOT_COLLECTED = "not_collected"
+    # a sub-day timepoint done, but whether within its window the data cannot tell (a record
+    # or a reference without a time of day: engine.clock's "maybe"); never a silent on_time
+    TIME_UNKNOWN = "time_unknown"
 
 
 DEVIATIONS = (Status.EARLY, Status.LATE, Status.MISSED)
+_REVIEW = (Status.EARLY, Status.LATE, Status.MISSED, Status.TIME_UNKNOWN)
+
+
+ClockStamp = tuple[datetime.date, ClockTime | None]
+
+
+@attrs.frozen(weakref_slot=False)
+class RowTiming:
+    """The times of a sub-day timepoint's row (a `timepoints` block), beside its dates.
+
+    `timepoint` is the planned elapsed time from the reference as ISO 8601 writes it (SDTM
+    --ELTM: `PT30M`, `PT24H`), or `PREDOSE`; `reference` says what it is timed from, in words
+    (`dose of study_drug on day 14`), and `reference_stamp` when that happened (None when it
+    has not). `planned` is the nominal instant and `window` the first and last instants
+    allowed (None when the reference has no time of day); `actual` the matched record's date
+    and time. `deviation_minutes` is signed like deviation_days (negative when early): the
+    least certain distance to the window, 0 when on time, None otherwise.
+    """
+
+    timepoint: str
+    reference: str
+    reference_stamp: ClockStamp | None = None
+    planned: ClockStamp | None = None
+    window: tuple[ClockStamp, ClockStamp] | None = None
+    actual: ClockStamp | None = None
+    deviation_minutes: int | float | None = None
 
 
 # No weakref slot on the classes the engine builds by the hundred per patient: that lets
@@ -246,7 +275,9 @@ class ScheduleRow:
     `deviation_days` is signed: negative when early (days before the window opens), positive
     when late (days after it closed), 0 when on time, None otherwise. `reason` explains
     `not_applicable`, `missed` and out-of-window matches. `planned_amount` is the regimen's
-    dose for dose rows (titration followed).
+    dose for dose rows (titration followed). `timing` is set on the rows of sub-day timepoints
+    only: their times and their deviation in minutes (their `deviation_days` is 0 when on time
+    and None otherwise: a few minutes late is not a day late).
     """
 
     activity: str
@@ -268,6 +299,7 @@ class ScheduleRow:
     planned_unit: str | None = None
     actual_amount: int | float | None = None
     actual_unit: str | None = None
+    timing: RowTiming | None = None
 
 
 @attrs.frozen
@@ -452,3 +484,9 @@ class PatientResult:
     @property
     def deviations(self) -> tuple[ScheduleRow, ...]:
         return tuple(r for r in self.schedule if r.status in DEVIATIONS)
+
+    @property
+    def review_rows(self) -> tuple[ScheduleRow, ...]:
+        """The rows a data manager follows up, as the deviation listings show them: the
+        deviations, and the timepoints whose timing the data cannot tell (time_unknown)."""
+        return tuple(r for r in self.schedule if r.status in _REVIEW)

@@ -51,10 +51,13 @@ from engine.conformance import Actual, Planned, match
 from engine.cycles import CycleSpec, plan_cycles, procedure_items
 from engine.expressions import Scope, normalize_sex, start_of
 from engine.patient import DoseEvent, Observation, Occurrence, VisitEvent, fast_constructor
+from engine.periods import PeriodSpec, plan_periods
 from engine.results import ScheduleRow, Status, UnplannedEvent
 from engine.timeline import PatientIndex
+from engine.timepoints import TimedRun, TimepointsSpec
 from protocol.anchors import anchor_node, build_graph
 from protocol.design import Regimen
+from protocol.expr import PeriodDoseAnchor
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -65,10 +68,12 @@ from protocol.schedule import (
     DayRange,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
     RepeatFor,
     RepeatTimes,
     RepeatUntil,
+    Timepoints,
     Visit,
 )
 from protocol.timing import Calendar, Window
@@ -210,7 +215,11 @@ class SchedulePlan:
         self.interventions = tuple(i.name for i in trial.interventions)
         self.group_ranks: dict[tuple[str, str], int | float] = {}
         self.cycles: list[CycleSpec] = []
+        self.periods: list[PeriodSpec] = []
+        self.period_visits: set[str] = set()
+        # interventions dosed by a cycles or periods block (planned there, not from a regimen)
         self.cycle_doses: set[str] = set()
+        self.timepoints: list[TimepointsSpec] = []
         if sched is None:
             self.assess_kinds: set[str] = set()
             self.arm_interventions: dict[str | None, tuple[str, ...]] = {}
@@ -223,6 +232,10 @@ class SchedulePlan:
                 self.visits[it.name] = VisitSpec(it, cal, n)
             elif isinstance(it, Cycles):
                 self.cycles.append(CycleSpec(it, cal, n, procedures))
+            elif isinstance(it, Timepoints):
+                self.timepoints.append(TimepointsSpec(it, cal, n, procedures))
+            elif isinstance(it, Periods):
+                self.periods.append(PeriodSpec(it, trial, n))
             else:
                 for item in it.items:
                     if it.kind is ActivityKind.DOSE:
@@ -233,7 +246,7 @@ class SchedulePlan:
                     else:
                         atype = "assess"
                     self.activities.append(ActivitySpec(it, item, atype, cal, n))
-        graph = build_graph(sched)
+        graph = build_graph(sched, trial.period_count)
         try:
             self.order = list(nx.topological_sort(graph))
         except nx.NetworkXUnfeasible:
@@ -249,10 +262,21 @@ class SchedulePlan:
         for c in self.cycles:
             self.assess_kinds.update(it.item for it in c.items if it.atype != "dose")
             self.cycle_doses |= c.dose_items
+        for tspec in self.timepoints:
+            # timed from a study period's dose: the period's epoch (`treatment_2`)
+            ref = tspec.anchor_ref
+            if isinstance(ref, PeriodDoseAnchor) and tspec.epoch is None and self.periods:
+                tspec.epoch = self.periods[0].epoch(ref.period)
+        for ps in self.periods:
+            self.assess_kinds.update(a.item for a in ps.activities if a.atype != "dose")
+            self.assess_kinds.update(k for v in ps.visits for k in v.activities)
+            self.cycle_doses |= ps.dose_items
+            self.period_visits |= ps.visit_names
         for v in self.visits.values():
             self.assess_kinds.update(v.activities)
-        self.arm_interventions = {arm.name: tuple(ai.intervention for ai in arm.interventions)
-                                  for arm in trial.arms}
+        for tpoints in self.timepoints:
+            self.assess_kinds.update(it.item for it in tpoints.items)
+        self.arm_interventions = {arm.name: arm.given() for arm in trial.arms}
         self.regimens = {}
         for arm in trial.arms:
             for ai in arm.interventions:
@@ -275,6 +299,16 @@ class SchedulePlan:
         for block in self.cycles:
             for part in block.items:
                 self._rank((part.atype, part.item), block.order)
+        for tblock in self.timepoints:
+            for titem in tblock.items:
+                self._rank((titem.atype, titem.item), tblock.order)
+        for ps in self.periods:
+            for pv in ps.visits:
+                self._rank(("visit", pv.name), ps.order)
+                for kind in pv.activities:
+                    self._rank(("assess", kind), ps.order + 0.5)
+            for pa in ps.activities:
+                self._rank((pa.atype, pa.item), ps.order)
 
     def _rank(self, key: tuple[str, str], rank: int | float) -> None:
         if rank < self.group_ranks.get(key, float("inf")):
@@ -376,7 +410,16 @@ class _Run:
         self.arm_ivs = plan.arm_interventions.get(arm, ()) if arm is not None else ()
         self.actual_lists: dict[tuple[str, str], list[Actual]] = {}  # matched while planning
         self.cycle_cuts: dict[tuple[str, str], tuple[int, str]] = {}  # a cycles block's end
+        # planned occurrences kept out of matching (a study period that never started)
+        self.apart: dict[tuple[str, str], list[Planned]] = {}
+        # `first/last dose of period k` -> the record dating it (None: none), why it is pending
+        # (not yet due), why it will not happen and its day's name (`P2D1`) (engine.periods;
+        # for sub-day timepoints)
+        self.period_doses: dict[str, tuple[Actual | None, str | None, str | None, str]] = {}
         self.scope: Scope | None = None  # for the conditions of event-triggered visits
+        # the rows of each activity group once settled (timepoints read their doses' rows)
+        self.rows_by_group: dict[tuple[str, str], list[ScheduleRow]] = {}
+        self.timed: TimedRun | None = None  # sub-day timepoints, when the protocol has any
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -444,16 +487,18 @@ class _Run:
         self.node[plan.root or ""] = self.root
         self.map_labels()
         for name in self.idx.visits:
-            if name is not None and name not in plan.visits:
+            if name is not None and name not in plan.visits and name not in plan.period_visits:
                 self.group("visit", name)
                 self.unplanned_visit_reason[name] = f"'{name}' is not a visit of the protocol"
         for iv in self.idx.doses:
             self.group("dose", iv)
         for cycles in plan.cycles:
             plan_cycles(self, cycles)
+        for periods in plan.periods:
+            plan_periods(self, periods)
         for node in plan.order:
-            if node == plan.root:
-                continue
+            if node == plan.root or node in self.node:
+                continue  # the root, and the periods' doses (dated while planning them)
             if node in plan.visits:
                 self.node[node] = self.plan_visit(plan.visits[node])
             elif node.startswith("first dose of "):
@@ -478,6 +523,8 @@ class _Run:
         for spec in plan.activities:
             if spec.atype != "dose":
                 self.plan_activity(spec)
+        if plan.timepoints:
+            self.timed = TimedRun(self, plan.timepoints)
         self.match_groups()
         return self.out
 
@@ -645,6 +692,10 @@ class _Run:
         for v in self.plan.visits.values():
             names[v.label.strip().casefold()] = v.name
             names[v.name.casefold()] = v.name
+        for ps in self.plan.periods:
+            for pv in ps.visits:
+                names[pv.label.strip().casefold()] = pv.name
+                names[pv.name.casefold()] = pv.name
         for i in range(s.until(self.as_of_date)):
             ev = s.events[i]
             assert isinstance(ev, VisitEvent)
@@ -883,11 +934,17 @@ class _Run:
         return out
 
     def match_groups(self) -> None:
-        rows_by_group: dict[tuple[str, str], list[ScheduleRow]] = {}
+        rows_by_group = self.rows_by_group
         order = sorted(self.groups, key=lambda k: self.group_rank[k])
         los = [p.lo for g in self.groups.values() for p in g]
         self.start = min(los) if los else None
-        for key in order:
+        work = order
+        timed = self.timed
+        if timed is not None:
+            # the doses that timepoints are timed from are settled first
+            first = [k for k in order if k in timed.dose_keys]
+            work = first + [k for k in order if k not in timed.dose_keys]
+        for key in work:
             atype, activity = key
             planned = self.groups[key]
             if atype == "visit" and activity in self.plan.visits and \
@@ -900,6 +957,10 @@ class _Run:
                 self.groups[key] = planned
                 if atype == "dose":
                     self.out.dose_planned[activity] = planned
+            if timed is not None and key in timed.keys:
+                actuals = self.cached_actuals(atype, activity)
+                rows_by_group[key] = timed.match_and_settle(key, planned, actuals)
+                continue
             if atype == "visit" and activity in self.visit_actual_lists:
                 actuals = self.visit_actual_lists[activity]  # matched while planning
             elif key in self.actual_lists:
@@ -910,6 +971,10 @@ class _Run:
                 match(planned, actuals, named=atype == "visit")
             if atype == "dose":
                 self.out.dose_actuals[activity] = actuals
+            apart = self.apart.get(key) if self.apart else None
+            if apart:
+                # occurrences of a study period that never started: shown, never matched
+                planned = sorted(planned + apart, key=_BY_NOMINAL)
             rows_by_group[key] = self.settle_group(atype, activity, planned, actuals)
         # rows in schedule order: activities by the first schedule item that plans them
         na: dict[tuple[str, str], list[ScheduleRow]] = {}
@@ -950,7 +1015,13 @@ class _Run:
         return rows
 
     def settle_group(self, atype: str, activity: str, planned: list[Planned],
-                     actuals: list[Actual]) -> list[ScheduleRow]:
+                     actuals: list[Actual], numbers: list[int] | None = None,
+                     timed: bool = False,
+                     reasons: dict[int, str] | None = None) -> list[ScheduleRow]:
+        """The rows of one activity's planned occurrences (numbered 1, 2, ... unless `numbers`
+        gives each its occurrence number), and the unplanned records left over. `timed`: the
+        activity also has sub-day timepoints (engine.timepoints), numbered among these;
+        `reasons` says why some leftover records (by input position) were not planned."""
         rows: list[ScheduleRow] = []
         append = rows.append
         stop = self.stops.for_dose(activity) if atype == "dose" else self.stops.for_other()
@@ -962,7 +1033,8 @@ class _Run:
         tag = f"{atype} {activity} #"  # + the occurrence number: what a matched event is used for
         # One pass per occurrence: its status (the rules in engine.conformance's docstring,
         # inlined: this loop runs for every planned occurrence of every patient) and its row.
-        for k, p in enumerate(planned, 1):
+        for i, p in enumerate(planned):
+            k = i + 1 if numbers is None else numbers[i]
             a = p.actual
             nominal, lo, hi = p.nominal, p.lo, p.hi
             deviation: int | None = None
@@ -983,6 +1055,8 @@ class _Run:
                     status = _NOT_COLLECTED
                     reason = (f"{activity} was not collected for this patient: the data "
                               "cannot tell whether it was done")
+                elif p.pending is not None:
+                    status, reason = _NOT_DUE, p.pending
                 elif hi < as_of:
                     status, reason = _MISSED, _MISSED_WHY
                 else:
@@ -992,9 +1066,13 @@ class _Run:
                 if d < lo:
                     status, deviation = _EARLY, d - lo
                     reason = f"{lo - d} day(s) before the window opened"
+                    if p.note is not None:
+                        reason += ": " + p.note
                 elif d > hi:
                     status, deviation = _LATE, d - hi
                     reason = f"{d - hi} day(s) after the window closed"
+                    if p.note is not None:
+                        reason += ": " + p.note
                 else:
                     status, deviation = _ON_TIME, 0
             actual_date = actual_day = ref = amount = unit = None
@@ -1009,12 +1087,12 @@ class _Run:
                     activity, atype, k, p.label, status, pday(nominal), _ORD(nominal),
                     (pday(lo), pday(hi)), (_ORD(lo), _ORD(hi)), actual_date,
                     pday(a.day) if a is not None else None, deviation, ref, reason, p.epoch,
-                    p.amount, p.amount_unit, amount, unit))
+                    p.amount, p.amount_unit, amount, unit, None))
                 continue
             append(_ROW(
                 activity, atype, k, p.label, status, nominal - root, _ORD(nominal),
                 (lo - root, hi - root), (_ORD(lo), _ORD(hi)), actual_date, actual_day, deviation,
-                ref, reason, p.epoch, p.amount, p.amount_unit, amount, unit))
+                ref, reason, p.epoch, p.amount, p.amount_unit, amount, unit, None))
         matched_days: dict[int, int] | None = None  # built when an actual is left over
         for a in actuals:
             if a.used:
@@ -1024,9 +1102,10 @@ class _Run:
             if matched_days is None:
                 matched_days = {}
                 if atype != "dose":
-                    for k, p in enumerate(planned, 1):
+                    for i, p in enumerate(planned):
                         if p.actual is not None:
-                            matched_days.setdefault(p.actual.day, k)
+                            matched_days.setdefault(
+                                p.actual.day, i + 1 if numbers is None else numbers[i])
             if a.day in matched_days:
                 # replicates (positions, repeats) on the day of a matched assessment or visit
                 self.out.used[a.pos] = (f"{atype} {activity} #{matched_days[a.day]} "
@@ -1039,11 +1118,13 @@ class _Run:
             reason = None
             if stop_first is not None and a.day > stop_first:
                 reason = f"after {stop[1]}"  # type: ignore[index]
+            elif reasons is not None and a.pos in reasons:
+                reason = reasons[a.pos]
             elif cut is not None and a.day > cut[0]:
                 reason = f"after {cut[1]}"
             elif atype == "visit" and activity in self.unplanned_visit_reason:
                 reason = self.unplanned_visit_reason[activity]
-            elif not planned:
+            elif not planned and not timed:
                 reason = f"no {activity} is planned for this patient"
             else:
                 reason = "no planned occurrence within reach"

@@ -67,6 +67,11 @@ def compile_anchor_stamp(ref: ex.AnchorRef) -> StampFn:
             return _last_dose(s.events[:n], scope.cutoff)
 
         return dose
+    if isinstance(ref, ex.PeriodDoseAnchor):
+        def undated(scope: Scope) -> Stamp | None:  # the schedule's only (see compile_select)
+            return None
+
+        return undated
     kind = ref.kind
     earliest = ref.which is ex.AggregateFn.FIRST
 

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from protocol.expr import AggregateFn, AnchorRef, DoseAnchor, EventAnchor, NamedAnchor
+from protocol.expr import (
+    AggregateFn,
+    AnchorRef,
+    DoseAnchor,
+    EventAnchor,
+    NamedAnchor,
+    PeriodDoseAnchor,
+)
 from protocol.schedule import (
     AfterAnchor,
     Cycles,
+    DoseOnDays,
     OnEvent,
+    Periods,
     Repeat,
     RepeatUntil,
     Schedule,
+    Timepoints,
     Visit,
 )
 from protocol.source import Span
@@ -37,13 +47,20 @@ def anchor_node(ref: AnchorRef) -> str:
     if isinstance(ref, DoseAnchor):
         which = "first" if ref.which is AggregateFn.FIRST else "last"
         return f"{which} dose of {ref.intervention}"
+    if isinstance(ref, PeriodDoseAnchor):
+        which = "first" if ref.which is AggregateFn.FIRST else "last"
+        return f"{which} dose of period {ref.period}"
     assert isinstance(ref, EventAnchor)
     return f"{ref.which.value} {ref.kind}"
 
 
-def dependencies(schedule: Schedule) -> Edges:
+def dependencies(schedule: Schedule, period_count: int = 0) -> Edges:
     """Every anchor's dependants: an edge runs from an anchor to what is timed from it and keeps
-    the span that made it (the last one, when two statements make the same edge)."""
+    the span that made it (the last one, when two statements make the same edge).
+
+    `period_count` is the number of study periods (Trial.period_count): each period's first
+    dose is timed from the last dose of the period before, the first from the schedule's
+    anchor."""
     edges: Edges = {}
     root = schedule.anchor
     edges[root] = {}
@@ -63,6 +80,26 @@ def dependencies(schedule: Schedule) -> Edges:
                 depend(vt.event, item.name, vt.span or item.span)
             else:
                 depend(root, item.name, item.span)
+            continue
+        if isinstance(item, Timepoints):
+            # timed from a dose of each listed day or from an anchor; nothing is timed from them
+            if not isinstance(item.reference, DoseOnDays):
+                edges.setdefault(anchor_node(item.reference), {})
+            continue
+        if isinstance(item, Periods):
+            previous = root
+            for k in range(1, period_count + 1):
+                first, last = f"first dose of period {k}", f"last dose of period {k}"
+                depend(previous, first, item.span)
+                depend(first, last, item.span)
+                previous = last
+            for act in item.doses:
+                for drug in act.items:
+                    first, last = f"first dose of {drug}", f"last dose of {drug}"
+                    depend(root, first, act.span or item.span)
+                    depend(first, last, act.span or item.span)
+                    if period_count:
+                        depend(previous, last, act.span or item.span)
             continue
         if isinstance(item, Cycles):
             # each cycle is timed from the one before, from the root; the block ends at its
@@ -91,13 +128,13 @@ def dependencies(schedule: Schedule) -> Edges:
     return edges
 
 
-def build_graph(schedule: Schedule) -> nx.DiGraph:
+def build_graph(schedule: Schedule, period_count: int = 0) -> nx.DiGraph:
     """The dependencies as a networkx graph (the engine orders each patient's dates by it);
     each edge keeps its span."""
     import networkx as nx  # about 0.3 s: only the engine needs it, not `trialcode check`
 
     graph = nx.DiGraph()
-    edges = dependencies(schedule)
+    edges = dependencies(schedule, period_count)
     graph.add_nodes_from(edges)  # first, in the order they were met (the engine's date order)
     for src, targets in edges.items():
         for dst, span in targets.items():
@@ -105,12 +142,14 @@ def build_graph(schedule: Schedule) -> nx.DiGraph:
     return graph
 
 
-def find_cycle(schedule: Schedule) -> tuple[list[str], Span | None] | None:
+def find_cycle(
+    schedule: Schedule, period_count: int = 0
+) -> tuple[list[str], Span | None] | None:
     """A cycle of anchors as a closed path (`a -> b -> a`) and the span of one of its edges.
 
     A depth-first search without recursion (a schedule may time thousands of visits one from
     another), from the nodes in the order they were made."""
-    edges = dependencies(schedule)
+    edges = dependencies(schedule, period_count)
     done: set[str] = set()
     for start in edges:
         if start in done:

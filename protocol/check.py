@@ -26,11 +26,17 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    DoseOnDays,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
+    RepeatFor,
+    RepeatTimes,
     RepeatUntil,
     Schedule,
+    TimedActivity,
+    Timepoints,
     Visit,
 )
 from protocol.source import Span
@@ -44,7 +50,7 @@ from protocol.stopping import (
     SafetyRule,
     SprtStop,
 )
-from protocol.timing import DayPoint, Duration, TimeUnit
+from protocol.timing import Calendar, DayPoint, Duration, TimeUnit, Window
 from protocol.trial import Trial
 from protocol.units import UnitError, check_unit, compatible
 from protocol.vocab import ActivityKind, DataKind
@@ -77,6 +83,7 @@ class _Checker:
         self.arms = {a.name for a in trial.arms}
         schedule = trial.schedule
         self.visits = {v.name for v in schedule.visits} if schedule else set()
+        self.period_visits = {v.name for v in schedule.period_visits} if schedule else set()
         self.anchors = {a.name for a in schedule.anchors} if schedule else set()
         self.definitions = {d.name: d for d in trial.definitions}
         self.tables = {t.name: t for t in trial.tables}
@@ -122,8 +129,10 @@ class _Checker:
         if t.schedule:
             groups.append(("anchor or visit",
                            [(a.name, a.span) for a in t.schedule.anchors]
-                           + [(v.name, v.span) for v in t.schedule.visits]))
+                           + [(v.name, v.span) for v in t.schedule.visits]
+                           + [(v.name, v.span) for v in t.schedule.period_visits]))
             groups.append(("epoch", [(e.name, e.span) for e in t.schedule.epochs]))
+            groups.append(("timepoints block", [(b.name, b.span) for b in t.schedule.timepoints]))
             groups.append(("visit number", [(f"{v.number:g}", v.span) for v in t.schedule.visits
                                             if v.number is not None]))
         for what, names in groups:
@@ -143,7 +152,7 @@ class _Checker:
     def check_design(self) -> None:
         t = self.trial
         for arm in t.arms:
-            if arm.type.needs_intervention and not arm.interventions:
+            if arm.type.needs_intervention and not arm.interventions and not arm.sequence:
                 self.error(f"arm '{arm.name}' is {arm.type.value.replace('_', ' ')} but gives no "
                            "intervention", arm.span,
                            "list its interventions in the arm's block, or make it no_intervention")
@@ -155,6 +164,7 @@ class _Checker:
         for iv in t.interventions:
             if iv.regimen:
                 self.check_regimen_units(iv.regimen.steps)
+        self.check_sequences()
         if t.allocation_ratio and t.arms and len(t.allocation_ratio) != len(t.arms):
             self.error(f"the allocation ratio has {len(t.allocation_ratio)} parts but the trial "
                        f"has {len(t.arms)} arms", t.span, "give one part per arm, in arm order")
@@ -163,6 +173,48 @@ class _Checker:
             self.error(f"the age range {pop.age_min} to {pop.age_max} is empty", pop.span)
         if t.start and t.completion and t.start > t.completion:
             self.error("the trial completes before it starts", t.span)
+
+    def check_sequences(self) -> None:
+        """Crossover arms: every sequence names known interventions, all sequences have the
+        same number of periods, and sequences and the schedule's periods come together."""
+        t = self.trial
+        with_sequence = [a for a in t.arms if a.sequence]
+        for arm in with_sequence:
+            for step in arm.sequence:
+                for name in step.interventions:
+                    if name not in self.interventions:
+                        self.error(f"undefined treatment '{name}' in the sequence of arm "
+                                   f"'{arm.name}'", step.span,
+                                   suggest(name, self.interventions)
+                                   or "a sequence names interventions, one treatment per period")
+        if with_sequence:
+            first = with_sequence[0]
+            for arm in with_sequence[1:]:
+                if len(arm.sequence) != len(first.sequence):
+                    self.error(f"arm '{arm.name}' has {len(arm.sequence)} periods in its "
+                               f"sequence, but arm '{first.name}' has {len(first.sequence)}",
+                               arm.sequence[0].span,
+                               "every sequence gives one treatment per study period")
+        periods = t.schedule.periods if t.schedule is not None else None
+        if periods is None:
+            for arm in with_sequence:
+                self.error(f"arm '{arm.name}' gives a sequence of treatments, but the schedule "
+                           "has no study periods", arm.sequence[0].span,
+                           "add a 'periods' block to the schedule")
+            return
+        for arm in t.arms:
+            if not arm.sequence and arm.type.needs_intervention:
+                self.error(f"arm '{arm.name}' has no sequence, but the schedule has study "
+                           "periods", arm.span,
+                           "give the arm's treatment in each period: 'sequence A, B'")
+        dosed = {name for a in periods.doses for name in a.items}
+        for arm in with_sequence:
+            for k, step in enumerate(arm.sequence, 1):
+                for name in step.interventions:
+                    if name in self.interventions and name not in dosed:
+                        self.error(f"arm '{arm.name}' gives {name} in period {k}, but the "
+                                   f"periods '{periods.name}' plan no dose of it", step.span,
+                                   f"add 'dose {name} at day ...' to the periods block")
 
     def check_regimen_units(self, steps: Iterable[DoseStep]) -> None:
         for step in steps:
@@ -275,16 +327,34 @@ class _Checker:
 
     def check_anchor_name(self, name: str, span: Span | None) -> None:
         known = self.anchors | self.visits
-        if name not in known:
+        if name in self.period_visits:
+            self.error(f"visit '{name}' is planned in every study period: it cannot time "
+                       "anything by itself", span,
+                       "time from a period's dose instead, e.g. 'last dose of period 2'")
+        elif name not in known:
             self.error(f"undefined anchor '{name}'", span,
                        suggest(name, known) or "declare it in the schedule: 'anchor NAME'")
 
-    def check_anchor(self, ref: ex.AnchorRef) -> None:
+    def check_anchor(self, ref: ex.AnchorRef, in_schedule: bool = False) -> None:
         if isinstance(ref, ex.NamedAnchor):
             self.check_anchor_name(ref.name, ref.span)
         elif isinstance(ref, ex.DoseAnchor):
             if ref.intervention not in self.interventions:
                 self.undefined("intervention", ref.intervention, ref.span, self.interventions)
+        elif isinstance(ref, ex.PeriodDoseAnchor):
+            which = "first" if ref.which is ex.AggregateFn.FIRST else "last"
+            count = self.trial.period_count
+            sched = self.trial.schedule
+            if not in_schedule:
+                self.error(f"'{which} dose of period {ref.period}' times the schedule only",
+                           ref.span, "select data relative to an anchor event, or to the "
+                           "first or last dose of an intervention")
+            elif sched is None or sched.periods is None:
+                self.error(f"'{which} dose of period {ref.period}': the schedule has no study "
+                           "periods", ref.span, "add a 'periods' block to the schedule")
+            elif count and ref.period > count:
+                self.error(f"there is no period {ref.period}: the arms' sequences have "
+                           f"{count} period{'s' if count != 1 else ''}", ref.span)
         else:
             self.data_ref(ref.kind, ref.span)
 
@@ -670,10 +740,19 @@ class _Checker:
         self.check_anchor_name(schedule.anchor, schedule.span)
         for decl in schedule.anchors:
             self.check_anchor_effect(decl, schedule.anchor)
+        blocks = [p for p in schedule.items if isinstance(p, Periods)]
+        for extra in blocks[1:]:
+            self.error("a schedule has one 'periods' block", extra.span,
+                       "every study period plans the items of the one block")
         for top in schedule.items:
+            if isinstance(top, Timepoints):
+                self.check_timepoints(top)
+                continue
             if isinstance(top, Cycles):
                 self.check_cycle_block(top)
-            for item in (top.items if isinstance(top, Cycles) else (top,)):
+            if isinstance(top, Periods):
+                self.check_periods(top)
+            for item in (top.items if isinstance(top, (Cycles, Periods)) else (top,)):
                 self.check_schedule_item(item, in_cycle=isinstance(top, Cycles))
         self.check_cycles()
         self.check_overlaps()
@@ -682,7 +761,14 @@ class _Checker:
 
     def check_no_day_zero(self, schedule: Schedule) -> None:
         points: list[tuple[DayPoint, Span | None]] = []
-        for item in schedule.items:
+        flat: list[Visit | Activity | Cycles | Timepoints] = []
+        for top in schedule.items:
+            if isinstance(top, Periods):
+                points.append((top.start, top.span))
+                flat.extend(top.items)
+            else:
+                flat.append(top)
+        for item in flat:
             if isinstance(item, Visit):
                 t = item.timing
                 if isinstance(t, AtDay):
@@ -691,6 +777,9 @@ class _Checker:
                     points += [(t.start, t.span or item.span), (t.end, t.span or item.span)]
             elif isinstance(item, Cycles):
                 points.append((item.start, item.span))
+            elif isinstance(item, Timepoints):
+                if isinstance(item.reference, DoseOnDays):
+                    points += [(d, item.reference.span or item.span) for d in item.reference.days]
             elif isinstance(item.timing, AtTimes):
                 points += [(p, item.timing.span or item.span) for p in item.timing.points]
             elif isinstance(item.timing, Repeat):
@@ -722,6 +811,117 @@ class _Checker:
             self.warning(f"the cycles '{block.name}' have no end: no 'until' and no 'max'",
                          block.span, "they are planned while they start by the as-of date")
 
+    def check_timepoints(self, block: Timepoints) -> None:
+        for arm in block.arms:
+            if arm not in self.arms:
+                self.undefined("arm", arm, block.span, self.arms)
+        ref = block.reference
+        if isinstance(ref, DoseOnDays):
+            if ref.intervention not in self.interventions:
+                self.undefined("intervention", ref.intervention, ref.span or block.span,
+                               self.interventions)
+        else:
+            self.check_anchor(ref, in_schedule=True)
+        if not block.items:
+            self.error(f"timepoints '{block.name}' plan nothing", block.span,
+                       "add what is done at each time, e.g. 'assess pk_conc at 1, 2, 4 hours'")
+        seen: dict[tuple[str, str], Span | None] = {}
+        for act in block.items:
+            self.check_timed_activity(block, act, seen)
+
+    def check_timed_activity(self, block: Timepoints, act: TimedActivity,
+                             seen: dict[tuple[str, str], Span | None]) -> None:
+        span = act.span or block.span
+        if act.kind is ActivityKind.DOSE:
+            self.error("timepoints time assessments and procedures, not doses", span,
+                       "plan the dose with a 'dose' line of the schedule; the timepoints are "
+                       "timed from it")
+        for name in act.items if act.kind is not ActivityKind.DOSE else ():
+            if name not in self.data:
+                self.undefined("data item", name, span, self.data)
+        for arm in act.arms:
+            if arm not in self.arms:
+                self.undefined("arm", arm, span, self.arms)
+        if act.condition and act.condition not in self.data:
+            self.check_anchor_name(act.condition, span)
+        if act.predose is not None:
+            if not isinstance(block.reference, (DoseOnDays, ex.DoseAnchor, ex.PeriodDoseAnchor)):
+                self.error("'predose' is a time before a dose, but these timepoints are timed "
+                           "from an event", span,
+                           "time the block 'after dose of DRUG on day N' (or after a first or "
+                           "last dose), or drop 'predose'")
+            self.sub_day(act.predose, span, "a pre-dose window")
+            if act.predose.amount <= 0:
+                self.error("a pre-dose window must be longer than 0", act.predose.span or span)
+            if act.windows:
+                self.error("a pre-dose timepoint's window is its 'within'",
+                           act.windows[0].span or span, "drop the 'window'")
+            codes = ["PREDOSE"]
+        else:
+            codes = self.check_offsets(act, span)
+        for code in codes:
+            for name in act.items:
+                key = (name, code)
+                if key in seen:
+                    where = seen[key]
+                    self.error(f"'{name}' is planned twice at the same time of '{block.name}'",
+                               span, f"the first is at line {where.line}" if where else None)
+                seen.setdefault(key, span)
+
+    def check_offsets(self, act: TimedActivity, span: Span | None) -> list[str]:
+        """The offsets and window bands of an `at ...` line; returns the offsets' keys."""
+        minutes: list[int | float] = []
+        for d in act.offsets:
+            if self.sub_day(d, d.span or span, "a timepoint"):
+                minutes.append(d.minutes())
+        ordered = len(minutes) == len(act.offsets) and all(
+            a < b for a, b in zip(minutes, minutes[1:], strict=False))
+        if not ordered and len(minutes) == len(act.offsets):
+            self.error("the times must be listed once each, in increasing order", span)
+        bounds: list[int | float] = []
+        for k, band in enumerate(act.windows):
+            self.sub_day_window(band.window, band.span or span)
+            if band.up_to is None:
+                if k + 1 < len(act.windows):
+                    self.error("only the last window may have no 'up to'", band.span or span,
+                               "give each earlier window the time it applies up to")
+                continue
+            if self.sub_day(band.up_to, band.up_to.span or span, "a window's 'up to'"):
+                bounds.append(band.up_to.minutes())
+        if any(b <= a for a, b in zip(bounds, bounds[1:], strict=False)):
+            self.error("the windows' 'up to' times must increase", span)
+        if not act.windows:
+            self.warning("these timepoints have no window: each must be done at the exact "
+                         "minute", span, "add e.g. 'window +-5 minutes'")
+        elif act.windows[-1].up_to is not None:
+            for d in act.offsets:
+                if d.sub_day and act.window_for(d) is None:
+                    self.error(f"no window covers the timepoint at {d}: the last window is "
+                               f"up to {act.windows[-1].up_to}", d.span or span,
+                               "end with a window for the later times, e.g. '..., +-15 "
+                               "minutes after'")
+        times = [(d.minutes(), act.window_for(d)) for d in act.offsets] if ordered else []
+        for (m1, w1), (m2, w2) in zip(times, times[1:], strict=False):
+            hi = m1 + (w1.minutes()[1] if w1 is not None else 0)
+            lo = m2 - (w2.minutes()[0] if w2 is not None else 0)
+            if lo <= hi:
+                self.warning(f"the windows of the timepoints at {_minutes_text(m1)} and "
+                             f"{_minutes_text(m2)} overlap", span,
+                             "a sample in the overlap cannot be assigned to one of them for sure")
+        return [str(m) for m in minutes]
+
+    def sub_day(self, d: Duration, span: Span | None, what: str) -> bool:
+        if d.sub_day:
+            return True
+        self.error(f"{what} is in hours or minutes, not {d.unit.value}s", span,
+                   f"write e.g. '{_num_text(d.minutes() / 60)} hours'")
+        return False
+
+    def sub_day_window(self, w: Window, span: Span | None) -> None:
+        if not w.unit.sub_day:
+            self.error(f"a timepoint's window is in minutes or hours, not {w.unit.value}s", span,
+                       "write e.g. '+-15 minutes'")
+
     def check_schedule_item(self, item: Visit | Activity, in_cycle: bool) -> None:
         for arm in item.arms:
             if arm not in self.arms:
@@ -740,7 +940,64 @@ class _Checker:
             if name not in names:
                 self.undefined(what, name, item.span, names)
         if isinstance(item.timing, Repeat) and isinstance(item.timing.end, RepeatUntil):
-            self.check_anchor(item.timing.end.anchor)
+            self.check_anchor(item.timing.end.anchor, in_schedule=True)
+
+    def check_periods(self, block: Periods) -> None:
+        """A periods block: what its items may be, that it doses something (a period is timed
+        from its first dose), and that a period's activities end before the next period's
+        could begin after the shortest washout."""
+        cal = self.trial.calendar
+        for item in block.items:
+            t = item.timing
+            if isinstance(item, Visit):
+                if not isinstance(t, (AtDay, DayRange)):
+                    self.error(f"visit '{item.name}' of the periods is timed in days of the "
+                               "period", t.span or item.span,
+                               "write e.g. 'at day -1' or 'at day 1 to day 3': days count "
+                               "from the period's first dose")
+                if item.number is not None:
+                    self.error(f"visit '{item.name}' is planned in every period: it cannot "
+                               "have one visit number", item.span,
+                               "leave the number out; the SDTM mapping names each period's "
+                               "VISITNUM")
+            elif isinstance(t, CycleDays) or (
+                    isinstance(t, Repeat) and not isinstance(t.end, (RepeatFor, RepeatTimes))):
+                self.error("an activity of the periods is timed in days of the period",
+                           t.span or item.span,
+                           "write e.g. 'at day 1, 2' or 'every 1 day from day 1 times 3'")
+        if not block.doses:
+            self.error(f"the periods '{block.name}' plan no dose", block.span,
+                       "a period is timed from its first dose: add e.g. 'dose drug at day 1'")
+            return
+        # the days of one period, from its first dose: when the next period's first dose can
+        # come at the earliest, nothing of this period may still be going on
+        dose_days = [d for a in block.doses for d in _item_days(a, cal)]
+        first_dose, last_dose = min(dose_days), max(dose_days)
+        ends: list[tuple[int | float, str, Span | None]] = []
+        starts: list[tuple[int | float, str]] = []
+        for item in block.items:
+            days = _item_days(item, cal)
+            if not days:
+                continue
+            after = item.window.days(cal)[1] if item.window is not None else 0.0
+            before = item.window.days(cal)[0] if item.window is not None else 0.0
+            name = item.name if isinstance(item, Visit) else ", ".join(item.items)
+            ends.append((max(days) + after, name, item.span))
+            starts.append((min(days) - before, name))
+        gap = block.washout.minimum.days(cal)
+        next_first = last_dose + gap  # the next period's first dose, from this one's day 0
+        earliest, first_name = min(starts)
+        end, name, span = max(ends, key=lambda e: e[0])
+        next_start = next_first + (earliest - first_dose)
+        if end >= next_start:
+            day = cal.protocol_day(round(end))
+            self.error(
+                f"the washout of {block.washout.minimum} is shorter than a period: {name} "
+                f"on day {day:g} of a period falls on or after {first_name} of the next "
+                "period", span,
+                f"after the last dose (day {cal.protocol_day(round(last_dose)):g}) the next "
+                f"period's first dose comes {block.washout.minimum} later at the earliest; "
+                "lengthen the washout or end the period's activities sooner")
 
     def check_anchor_effect(self, decl: AnchorDecl, root: str) -> None:
         effect = decl.effect
@@ -768,7 +1025,7 @@ class _Checker:
                 self.check_anchor_name(cond.condition, cond.span or visit.span)
         timing = visit.timing
         if isinstance(timing, AfterAnchor):
-            self.check_anchor(timing.anchor)
+            self.check_anchor(timing.anchor, in_schedule=True)
         elif isinstance(timing, OnEvent):
             self.check_anchor_name(timing.event, timing.span or visit.span)
         elif isinstance(timing, OnEach):
@@ -779,7 +1036,7 @@ class _Checker:
 
     def check_cycles(self) -> None:
         assert self.trial.schedule is not None
-        cycle = find_cycle(self.trial.schedule)
+        cycle = find_cycle(self.trial.schedule, self.trial.period_count)
         if cycle is not None and not set(cycle[0]) & self.duplicate_anchors:
             path, span = cycle
             self.error("the schedule's anchors form a cycle: " + " -> ".join(path), span,
@@ -874,6 +1131,14 @@ def _a(kind: DataKind) -> str:
     return f"an {kind.value}" if kind.value[0] in "aeiou" else f"a {kind.value}"
 
 
+def _num_text(x: int | float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _minutes_text(m: int | float) -> str:
+    return f"{_num_text(m / 60)} hours" if m >= 60 else f"{_num_text(m)} minutes"
+
+
 def _computes(node: ex.Expr) -> bool:
     return is_computed(node) or isinstance(node, ex.AgeAt)
 
@@ -912,3 +1177,27 @@ def _names(node: object) -> set[str]:
 
 
 __all__ = ["check", "suggest"]
+
+
+def _item_days(item: Visit | Activity, cal: Calendar) -> list[int | float]:
+    """The days of a period's visit or activity, from the period's day 0 (its first dose's
+    reference day); [] for a timing a period does not take."""
+    t = item.timing
+    if isinstance(t, AtDay):
+        return [t.point.days(cal)]
+    if isinstance(t, DayRange):
+        return [t.start.days(cal), t.end.days(cal)]
+    if isinstance(t, AtTimes):
+        return [p.days(cal) for p in t.points]
+    if isinstance(t, Repeat) and isinstance(t.end, (RepeatFor, RepeatTimes)):
+        start, every = t.start.days(cal), t.every.days(cal)
+        if isinstance(t.end, RepeatTimes):
+            return [start + k * every for k in range(max(t.end.times, 1))]
+        stop = start + t.end.duration.days(cal)
+        out: list[int | float] = []
+        d = start
+        while d < stop and len(out) < 1000:
+            out.append(d)
+            d += every
+        return out
+    return []

@@ -141,14 +141,38 @@ class ArmIntervention:
 
 
 @attrs.frozen
+class PeriodTreatment:
+    """What an arm's sequence gives in one study period: one intervention (`test`), or several
+    given together (`midazolam + itraconazole`)."""
+
+    interventions: tuple[str, ...] = attrs.field(validator=attrs.validators.min_len(1))
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class Arm:
+    """An arm. In a trial with study periods (a crossover) the arm is a *sequence*: `sequence`
+    gives its treatment in each period, in order (`sequence test, reference` is the sequence
+    TR of an AB/BA design). `interventions` are those given throughout, with their regimens."""
+
     name: str
     label: str
     type: ArmType
     code: str | None = None
     description: str | None = None
     interventions: tuple[ArmIntervention, ...] = ()
+    sequence: tuple[PeriodTreatment, ...] = ()
     span: Span | None = span_field()
+
+    @property
+    def sequence_interventions(self) -> tuple[str, ...]:
+        """Every intervention the sequence gives, once each, in order of first use."""
+        return tuple(dict.fromkeys(n for t in self.sequence for n in t.interventions))
+
+    def given(self) -> tuple[str, ...]:
+        """Every intervention the arm gives: those listed, then those of its sequence."""
+        listed = tuple(ai.intervention for ai in self.interventions)
+        return listed + tuple(n for n in self.sequence_interventions if n not in listed)
 
 
 @attrs.frozen

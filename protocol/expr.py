@@ -157,7 +157,20 @@ class EventAnchor:
     span: Span | None = span_field()
 
 
-AnchorRef = Union[NamedAnchor, DoseAnchor, EventAnchor]
+@attrs.frozen
+class PeriodDoseAnchor:
+    """The first or last dose of a study period: `first dose of period 2`.
+
+    A period's own visits are timed from its first dose; this names it from outside the
+    periods block (a follow-up visit `at 7 days after last dose of period 2`). Periods are
+    numbered from 1, in the order of the arms' sequences."""
+
+    which: AggregateFn  # FIRST or LATEST (written `last`)
+    period: int
+    span: Span | None = span_field()
+
+
+AnchorRef = Union[NamedAnchor, DoseAnchor, EventAnchor, PeriodDoseAnchor]
 
 
 @attrs.frozen

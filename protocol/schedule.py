@@ -9,7 +9,7 @@ import attrs
 from protocol.expr import AnchorRef, Selection
 from protocol.source import Span, span_field
 from protocol.stopping import Discontinue, FollowUp, Withdraw
-from protocol.timing import DayPoint, Duration, Window
+from protocol.timing import PREDOSE, DayPoint, Duration, Window, elapsed_code
 from protocol.vocab import ActivityKind, Sex
 
 
@@ -251,7 +251,148 @@ class Cycles:
         return chosen[0] if chosen else None
 
 
-ScheduleItem = Union[Visit, Activity, Cycles]
+# ---- sub-day timepoints -------------------------------------------------------------------
+
+
+@attrs.frozen
+class WindowBand:
+    """The window of the timepoints up to `up_to` after the reference (`up_to` None: of every
+    later one): in `window +-5 minutes up to 2 hours, +-15 minutes after`, two bands."""
+
+    window: Window
+    up_to: Duration | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class TimedActivity:
+    """Assessments or procedures at times relative to the reference of a `timepoints` block.
+
+    `assess pk_conc at 0.5, 1, 2, 4 hours window +-5 minutes up to 2 hours, +-15 minutes after`
+    plans one occurrence at each offset after the reference, each with the window of the first
+    band whose `up_to` it does not exceed. `assess pk_conc predose within 60 minutes` plans one
+    occurrence before a dose: from 60 minutes before it up to the dose (`predose`, offsets
+    empty). `arms`, `sex` and `condition` restrict it as they do a visit's item.
+    """
+
+    kind: ActivityKind
+    items: tuple[str, ...]
+    offsets: tuple[Duration, ...] = ()
+    predose: Duration | None = None
+    windows: tuple[WindowBand, ...] = ()
+    arms: tuple[str, ...] = ()
+    sex: Sex | None = None
+    condition: str | None = None
+    span: Span | None = span_field()
+
+    def timepoint_codes(self) -> list[str]:
+        """The codes of its timepoints: `PREDOSE`, or each offset's elapsed time (`PT30M`)."""
+        if self.predose is not None:
+            return [PREDOSE]
+        return [elapsed_code(d.minutes()) for d in self.offsets]
+
+    def window_for(self, offset: Duration) -> Window | None:
+        """The window of the timepoint `offset` after the reference: the first band whose
+        `up_to` it does not exceed (None: no band covers it, or no window at all)."""
+        minutes = offset.minutes()
+        for band in self.windows:
+            if band.up_to is None or minutes <= band.up_to.minutes() + 1e-9:
+                return band.window
+        return None
+
+
+@attrs.frozen
+class DoseOnDays:
+    """The dose of an intervention given on each listed day: `dose of study_drug on day 1, 14`
+    (one reference per day, each timed by its own administration)."""
+
+    intervention: str
+    days: tuple[DayPoint, ...]
+    span: Span | None = span_field()
+
+
+TimepointReference = Union[DoseOnDays, AnchorRef]
+
+
+@attrs.frozen
+class Timepoints:
+    """Sub-day timepoints: `timepoints pk "PK sampling" after dose of study_drug on day 1, 14
+    { ... }`. Each activity inside is timed in hours or minutes from the reference: the actual
+    administration of the dose on each listed day, or an anchor event (`after first dose of X`,
+    `after randomization`), with date-time precision. Outside the block the schedule counts
+    days; inside it, minutes."""
+
+    name: str
+    label: str
+    reference: TimepointReference
+    items: tuple[TimedActivity, ...]
+    arms: tuple[str, ...] = ()
+    epoch: str | None = None
+    span: Span | None = span_field()
+
+    @property
+    def dose_reference(self) -> DoseOnDays | None:
+        return self.reference if isinstance(self.reference, DoseOnDays) else None
+
+
+
+@attrs.frozen
+class Washout:
+    """The time from the last dose of one study period to the first dose of the next.
+
+    `washout at least 7 days` (minimum only), `washout 7 days` (exactly: the period block's
+    window gives the allowed deviation), `washout 7 to 14 days` (a range)."""
+
+    minimum: Duration
+    maximum: Duration | None = None
+    span: Span | None = span_field()
+
+    @property
+    def open_ended(self) -> bool:
+        """Whether the washout has no upper bound (`at least`)."""
+        return self.maximum is None
+
+
+@attrs.frozen
+class Periods:
+    """Study periods separated by washouts, as crossover trials have them:
+    `periods treatment "Period" from day 1 washout at least 7 days { ... }`.
+
+    Every period plans the same `items` (visits and activities), timed in days from the
+    period's own first dose: `at day -1` is the day before it, `at day 1` its day when days
+    are counted from 1. Period 1's first dose is planned on the `start` day (from the
+    schedule's anchor); period k + 1's first dose is planned `washout.minimum` after the
+    *actual* last dose of period k. `window` is allowed around each period's first dose.
+    How many periods there are, and which intervention each one doses, is said by the arms'
+    sequences (Arm.sequence): a `dose` of an intervention that a sequence gives is planned in
+    the periods where that arm's sequence gives it; any other dose in every period."""
+
+    name: str
+    label: str
+    start: DayPoint
+    washout: Washout
+    items: tuple[Visit | Activity, ...] = ()
+    window: Window | None = None
+    span: Span | None = span_field()
+
+    def period_label(self, k: int) -> str:
+        """`Period 2`: the label of the k-th period (from 1)."""
+        return f"{self.label} {k}"
+
+    @property
+    def visits(self) -> tuple[Visit, ...]:
+        return tuple(i for i in self.items if isinstance(i, Visit))
+
+    @property
+    def activities(self) -> tuple[Activity, ...]:
+        return tuple(i for i in self.items if isinstance(i, Activity))
+
+    @property
+    def doses(self) -> tuple[Activity, ...]:
+        return tuple(a for a in self.activities if a.kind is ActivityKind.DOSE)
+
+
+ScheduleItem = Union[Visit, Activity, Cycles, Periods, Timepoints]
 
 
 @attrs.frozen
@@ -275,6 +416,21 @@ class Schedule:
     @property
     def cycles(self) -> tuple[Cycles, ...]:
         return tuple(i for i in self.items if isinstance(i, Cycles))
+
+    @property
+    def timepoints(self) -> tuple[Timepoints, ...]:
+        return tuple(i for i in self.items if isinstance(i, Timepoints))
+
+    @property
+    def periods(self) -> Periods | None:
+        """The study periods (a crossover's), if the schedule has them."""
+        return next((i for i in self.items if isinstance(i, Periods)), None)
+
+    @property
+    def period_visits(self) -> tuple[Visit, ...]:
+        """The visits planned in every study period (timed from the period's first dose)."""
+        p = self.periods
+        return p.visits if p is not None else ()
 
     def visit(self, name: str) -> Visit | None:
         return next((v for v in self.visits if v.name == name), None)

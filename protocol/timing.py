@@ -95,9 +95,13 @@ class Duration:
         """Whether the duration is in hours or minutes (then it compares times of day)."""
         return self.unit.sub_day
 
-    def minutes(self) -> int | float:
-        """The duration in minutes, for one in hours or minutes (sub_day)."""
-        return self.amount * 60 if self.unit is TimeUnit.HOUR else self.amount
+    def minutes(self, calendar: Calendar = DEFAULT_CALENDAR) -> int | float:
+        """The duration in minutes (days, weeks, ... through the calendar)."""
+        if self.unit is TimeUnit.MINUTE:
+            return self.amount
+        if self.unit is TimeUnit.HOUR:
+            return self.amount * 60
+        return self.days(calendar) * 1440
 
     def __str__(self) -> str:
         return f"{_num(self.amount)} {self.unit.word(self.amount)}"
@@ -140,6 +144,11 @@ class Window:
         """(before, after) in days."""
         return calendar.days(self.before, self.unit), calendar.days(self.after, self.unit)
 
+    def minutes(self, calendar: Calendar = DEFAULT_CALENDAR) -> tuple[int | float, int | float]:
+        """(before, after) in minutes."""
+        return (Duration(self.before, self.unit).minutes(calendar),
+                Duration(self.after, self.unit).minutes(calendar))
+
     @property
     def symmetric(self) -> bool:
         return self.before == self.after
@@ -148,6 +157,26 @@ class Window:
         if self.symmetric:
             return f"±{_num(self.before)} {self.unit.word(self.before)}"
         return f"-{_num(self.before)} to +{_num(self.after)} {self.unit.value}s"
+
+
+PREDOSE = "PREDOSE"  # the code of a pre-dose timepoint (elapsed_code gives the others)
+
+
+def elapsed_code(minutes: int | float) -> str:
+    """A timepoint's planned elapsed time from its reference as ISO 8601 writes it (SDTM
+    --ELTM): `PT30M`, `PT1H`, `PT1H30M`, `PT24H`; seconds only when the time has them."""
+    seconds = round(minutes * 60)
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    mins, secs = divmod(rest, 60)
+    text = "PT"
+    if hours:
+        text += f"{hours}H"
+    if mins:
+        text += f"{mins}M"
+    if secs or text == "PT":
+        text += f"{secs}S" if secs or hours or mins else "0M"
+    return sign + text
 
 
 def _num(x: int | float) -> str:

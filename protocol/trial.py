@@ -100,6 +100,24 @@ class Trial:
         return next((i.value for i in self.identifiers if i.scheme == scheme), None)
 
     @property
+    def has_timepoints(self) -> bool:
+        """Whether the schedule has sub-day timepoints (their reports have more columns)."""
+        return self.schedule is not None and bool(self.schedule.timepoints)
+
+    @property
+    def period_count(self) -> int:
+        """How many study periods the arms' sequences have (0 without sequences)."""
+        return max((len(a.sequence) for a in self.arms), default=0)
+
+    def period_treatment(self, arm: str | None, period: int) -> tuple[str, ...] | None:
+        """The interventions an arm's sequence gives in a period (from 1); None when the arm
+        has no sequence or the sequence no such period."""
+        a = self.arm(arm) if arm is not None else None
+        if a is None or not 1 <= period <= len(a.sequence):
+            return None
+        return a.sequence[period - 1].interventions
+
+    @property
     def reference_anchor(self) -> str | None:
         """The anchor at which eligibility is judged: stated, or else the schedule's anchor."""
         if self.eligibility.assessed_at:

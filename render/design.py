@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from protocol.allocation import allocation_ratio
 from protocol.design import Arm, Regimen
-from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor
+from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor, PeriodDoseAnchor
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -23,16 +23,18 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    Periods,
     Repeat,
     RepeatFor,
     RepeatTimes,
     RepeatUntil,
+    Timepoints,
     Visit,
 )
 from protocol.timing import Calendar, Duration, TimeUnit
 from protocol.trial import Trial
 from protocol.vocab import ActivityKind, Allocation, ArmType
-from render.terms import Terms, duration_text, lower_first, quantity_display
+from render.terms import Terms, duration_text, join_and, lower_first, num, quantity_display
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class EpochInfo:
     name: str
     label: str
     randomized_before: bool = False  # randomization happens at the start of this epoch
+    period: int | None = None  # a study period's epoch (or, with washout, the one after it)
+    washout: bool = False  # the washout after study period `period`
 
 
 @dataclass
@@ -60,6 +64,7 @@ class Cell:
     arm: str
     epoch: str
     elements: list[Element] = field(default_factory=list)
+    note: str = ""  # a line under the element in the figure: how a cycle repeats, a washout
 
 
 @dataclass
@@ -99,10 +104,13 @@ def _code(text: str, taken: set[str], length: int = 8) -> str:
     return code
 
 
-def item_days(item: Visit | Activity | Cycles, calendar: Calendar) -> list[float]:
+def item_days(item: Visit | Activity | Cycles | Timepoints, calendar: Calendar) -> list[float]:
     """Nominal days of a visit or activity relative to the schedule's anchor (where fixed)."""
     if isinstance(item, Cycles):
         return [item.start.days(calendar)]
+    if isinstance(item, Timepoints):
+        ref = item.dose_reference
+        return [d.days(calendar) for d in ref.days] if ref is not None else []
     if isinstance(item, Visit):
         t = item.timing
         if isinstance(t, AtDay):
@@ -118,25 +126,64 @@ def item_days(item: Visit | Activity | Cycles, calendar: Calendar) -> list[float
     return [timing.start.days(calendar)]
 
 
-def epoch_list(trial: Trial) -> list[EpochInfo]:
-    """Epochs in order, marking the one at whose start participants are randomized."""
+def period_epochs(trial: Trial) -> list[EpochInfo]:
+    """The epochs of the study periods: `Period 1`, `Washout`, `Period 2`, ... (a washout
+    between consecutive periods; `Washout 1`, `Washout 2` when there are several)."""
     sched = trial.schedule
-    if sched is None or not sched.epochs:
+    block = sched.periods if sched is not None else None
+    if block is None:
+        return []
+    n = trial.period_count
+    out = []
+    for k in range(1, n + 1):
+        out.append(EpochInfo(period_epoch(block, k), block.period_label(k), period=k))
+        if k < n:
+            out.append(EpochInfo(f"washout_{k}", "Washout" if n == 2 else f"Washout {k}",
+                                 period=k, washout=True))
+    return out
+
+
+def period_epoch(block: Periods, k: int) -> str:
+    """The epoch name of study period k (`treatment_2`): the engine's rows carry it too."""
+    return f"{block.name}_{k}"
+
+
+def epoch_list(trial: Trial) -> list[EpochInfo]:
+    """Epochs in order, marking the one at whose start participants are randomized. The
+    study periods (and the washouts between them) are epochs where the periods block stands."""
+    sched = trial.schedule
+    periods = period_epochs(trial)
+    if sched is None or (not sched.epochs and not periods):
         return [EpochInfo(DEFAULT_EPOCH.name, DEFAULT_EPOCH.label, _randomized(trial))]
     cal = trial.calendar
     pre: set[str] = set()
-    for ep in sched.epochs:
-        days = [d for it in sched.items if it.epoch == ep.name for d in item_days(it, cal)]
+    first_item: dict[str, int] = {}
+    block_at: int | None = None
+    for i, it in enumerate(sched.items):
+        if isinstance(it, Periods):
+            block_at = i if block_at is None else block_at
+            continue
+        if it.epoch is not None:
+            first_item.setdefault(it.epoch, i)
+    for e in sched.epochs:
+        days = [d for it in sched.items if not isinstance(it, Periods) and it.epoch == e.name
+                for d in item_days(it, cal)]
         if days and max(days) < 0:
-            pre.add(ep.name)
+            pre.add(e.name)
+    declared = [EpochInfo(e.name, e.label) for e in sched.epochs]
+    if periods:
+        at = next((k for k, info in enumerate(declared)
+                   if block_at is not None
+                   and first_item.get(info.name, len(sched.items)) > block_at), len(declared))
+        declared[at:at] = periods
     out: list[EpochInfo] = []
     branch_done = not _randomized(trial)
-    for ep in sched.epochs:
+    for info in declared:
         mark = False
-        if not branch_done and ep.name not in pre:
+        if not branch_done and info.name not in pre:
             mark = True
             branch_done = True
-        out.append(EpochInfo(ep.name, ep.label, mark))
+        out.append(EpochInfo(info.name, info.label, mark, info.period, info.washout))
     return out
 
 
@@ -190,9 +237,57 @@ def build_matrix(trial: Trial) -> DesignMatrix:
         elements.append(el)
         return el
 
+    sched = trial.schedule
+    block = sched.periods if sched is not None else None
+
+    def period_element(ep: EpochInfo, arm: Arm) -> Element | None:
+        """The element of a period's epoch: the arm's treatment in it, or the washout."""
+        assert block is not None and ep.period is not None
+        if ep.washout:
+            if ("washout",) not in by_key:
+                wash = washout_text(block)
+                by_key[("washout",)] = add(Element(
+                    code=_code("WASHOUT", taken), name="Washout",
+                    description=f"Washout: {wash} from the last dose of a period to the first "
+                                "dose of the next",
+                    epoch=ep.name, start_rule="End of the assessments of a period",
+                    end_rule=f"First dose of the next period, {wash} after the last dose of "
+                             "the period before",
+                    duration=block.washout.minimum))
+            return by_key[("washout",)]
+        if ep.period > len(arm.sequence):
+            return None
+        names = arm.sequence[ep.period - 1].interventions
+        key: tuple[str, ...] = ("period", *names)
+        if key not in by_key:
+            label, desc, _, dose = _steps(trial, arm, list(names))[0]
+            first, last = period_bounds(trial)
+            end_day = trial.calendar.protocol_day(round(last))
+            by_key[key] = add(Element(
+                code=_code("_".join(names), taken), name=label, description=desc,
+                epoch=ep.name,
+                start_rule=f"First dose of {join_names(terms, list(names))} in a period",
+                end_rule=f"End of the assessments of the period (day {end_day})",
+                duration=Duration(last - first, TimeUnit.DAY) if last > first else None,
+                interventions=tuple(names), dose=dose))
+        return by_key[key]
+
     for arm in trial.arms:
         for ep in epochs:
             cell = Cell(arm.name, ep.name)
+            if ep.period is not None:
+                el = period_element(ep, arm)
+                if el is not None:
+                    cell.elements.append(el)
+                if ep.washout and block is not None:
+                    cell.note = washout_text(block)
+                cells.append(cell)
+                continue
+            cycles = next((b for b in sched.cycles if (b.epoch == ep.name or (
+                b.epoch is None and ep.name == first_post)) and (not b.arms or arm.name in b.arms)),
+                None) if sched is not None else None
+            if cycles is not None:
+                cell.note = "↻ " + cycle_repeat_text(trial, cycles)
             names: list[str] = []
             if has_dose_schedule:
                 for a in _dose_activities(trial, arm.name, ep.name if trial.schedule and trial.schedule.epochs else None):
@@ -253,9 +348,59 @@ def build_matrix(trial: Trial) -> DesignMatrix:
     return DesignMatrix(epochs, list(trial.arms), cells, elements)
 
 
-def join_names(terms: Terms, names: list[str]) -> str:
-    from render.terms import join_and
+def washout_text(block: Periods) -> str:
+    """`at least 7 days`, `7 days`, `7 to 14 days`: the washout as the protocol states it."""
+    w = block.washout
+    if w.maximum is None:
+        return f"at least {duration_text(w.minimum)}"
+    if w.maximum == w.minimum:
+        return duration_text(w.minimum)
+    return f"{num(w.minimum.amount)} to {duration_text(w.maximum)}"
 
+
+def period_bounds(trial: Trial) -> tuple[float, float]:
+    """The first dose day and the last planned day of a study period, in days from the
+    period's day 0 (its first dose's reference day)."""
+    sched = trial.schedule
+    block = sched.periods if sched is not None else None
+    if block is None:
+        return 0.0, 0.0
+    cal = trial.calendar
+    doses = [d for a in block.doses for d in period_item_days(a, cal)]
+    days = [d for it in block.items for d in period_item_days(it, cal)]
+    first = min(doses) if doses else 0.0
+    return first, max(days) if days else first
+
+
+def period_item_days(item: Visit | Activity, cal: Calendar) -> list[float]:
+    """The days of a periods block's visit or activity from the period's day 0."""
+    t = item.timing
+    if isinstance(t, AtDay):
+        return [t.point.days(cal)]
+    if isinstance(t, DayRange):
+        return [t.start.days(cal), t.end.days(cal)]
+    if isinstance(t, AtTimes):
+        return [p.days(cal) for p in t.points]
+    if isinstance(t, Repeat) and not isinstance(t.end, RepeatUntil):
+        return occurrences(item, cal, {})  # type: ignore[arg-type]
+    return []
+
+
+def cycle_repeat_text(trial: Trial, block: Cycles) -> str:
+    """`every 21 days, at most 8 cycles, until disease progression`: how a cycles block
+    repeats, in a few words for the trial schema."""
+    terms = Terms(trial)
+    text = f"every {duration_text(block.length)}"
+    if block.max_cycles is not None:
+        text += f", at most {block.max_cycles} cycles"
+    ends = [terms.term(e) if terms.item(e) is not None else terms.anchor_name(e)
+            for e in block.until]
+    if ends:
+        text += ", until " + join_and(ends, "or")
+    return text
+
+
+def join_names(terms: Terms, names: list[str]) -> str:
     return join_and([lower_first(terms.intervention(n)) for n in names])
 
 
@@ -329,6 +474,17 @@ def anchor_days(trial: Trial) -> dict[str, float]:
                 if block.max_cycles is not None:
                     out[f"last dose of {drug}"] = (start + length * (block.max_cycles - 1)
                                                    + a.timing.days[-1] - 1)
+    periods = sched.periods
+    if periods is not None:
+        # on the nominal axis, as if every washout were the shortest stated
+        first, _ = period_bounds(trial)
+        doses = [d for a in periods.doses for d in period_item_days(a, cal)]
+        last_dose = max(doses) if doses else first
+        step = last_dose - first + periods.washout.minimum.days(cal)
+        for k in range(1, trial.period_count + 1):
+            base = periods.start.days(cal) + (k - 1) * step
+            out[f"first dose of period {k}"] = base + first
+            out[f"last dose of period {k}"] = base + last_dose
     for _ in range(3):  # visits timed from other visits or doses
         for v in sched.visits:
             days = item_days(v, cal)
@@ -347,6 +503,8 @@ def _anchor_key(ref: object) -> str:
         return ref.name
     if isinstance(ref, DoseAnchor):
         return f"{'first' if ref.which is AggregateFn.FIRST else 'last'} dose of {ref.intervention}"
+    if isinstance(ref, PeriodDoseAnchor):
+        return f"{'first' if ref.which is AggregateFn.FIRST else 'last'} dose of period {ref.period}"
     return ""
 
 

@@ -29,11 +29,11 @@ from protocol.vocab import (
     ObjectiveLevel,
     Sex,
 )
-from render.design import DesignMatrix, build_matrix, ratio_text
+from render.design import DesignMatrix, build_matrix, period_bounds, ratio_text, washout_text
 from render.prose import Prose, formulas_used
 from render.sample_size_text import sample_size_blocks
 from render.schema_svg import schema_svg
-from render.soa import Grid, build_grid
+from render.soa import Grid, TimepointTable, build_grid
 from render.stats import NumberTable, design_problem, interim_plot, interim_table, safety_table
 from render.terms import duration_text, join_and, lower_first, num, sentence_case, window_text
 
@@ -125,7 +125,15 @@ class Notice:
     kind: str = "notice"
 
 
-Block = Para | Bullets | Numbered | Table | KeyValues | Schema | Figure | SoA | Notice
+@dataclass
+class Timepoints:
+    """A table of sub-day timepoints (times after a dose) printed after the schedule grid."""
+
+    table: TimepointTable
+    kind: str = "timepoints"
+
+
+Block = Para | Bullets | Numbered | Table | KeyValues | Schema | Figure | SoA | Timepoints | Notice
 
 
 @dataclass
@@ -429,7 +437,9 @@ class _Builder:
     def soa(self) -> Section | None:
         if self.grid is None:
             return None
-        return _section("1.3", "Schedule of Activities", [SoA(self.grid, "Table 1. Schedule of activities")])
+        blocks: list[Block] = [SoA(self.grid, "Table 1. Schedule of activities")]
+        blocks += [Timepoints(t) for t in self.grid.timepoints]
+        return _section("1.3", "Schedule of Activities", blocks)
 
     # ---- 3 objectives --------------------------------------------------------------------
 
@@ -477,12 +487,24 @@ class _Builder:
             adjectives.append(
                 "open-label" if t.masking.level is MaskingLevel.NONE else f"{enum_text(t.masking.level)}-blind"
             )
-        if t.model:
+        n_periods = t.period_count if t.schedule is not None and t.schedule.periods else 0
+        if n_periods:
+            n_seq = len([a for a in t.arms if a.sequence])
+            # `two-period, two-sequence crossover`: the counts qualify the design, no comma
+            counts = f"{_count_word(n_periods)}-period"
+            if n_seq > 1:
+                counts += f", {_count_word(n_seq)}-sequence"
+            model = enum_text(t.model) if t.model else "multi-period"
+            adjectives.append(f"{counts} {model}")
+        elif t.model:
             adjectives.append({"parallel": "parallel-group", "single group": "single-group"}.get(enum_text(t.model), enum_text(t.model)))
         if adjectives or t.arms:
             what = ", ".join(adjectives) or "clinical"
             sentence = f"This is {_a(what)} {what} trial"
-            if t.conditions:
+            if t.conditions and all(c.strip().lower() in ("healthy volunteers", "healthy")
+                                    for c in t.conditions):
+                sentence += " in healthy volunteers"
+            elif t.conditions:
                 sentence += f" in participants with {join_and(list(t.conditions))}"
             if t.purpose:
                 sentence += f"; its primary purpose is {enum_text(t.purpose)}"
@@ -500,7 +522,11 @@ class _Builder:
         if t.arms:
             rows = []
             for a in t.arms:
-                ivs = join_and([self.terms.intervention(ai.intervention) for ai in a.interventions]) or "None"
+                ivs = join_and([self.terms.intervention(ai.intervention) for ai in a.interventions])
+                if a.sequence:
+                    ivs = " → ".join(" + ".join(self.terms.intervention(n) for n in step.interventions)
+                                     for step in a.sequence) + (f"; {ivs}" if ivs else "")
+                ivs = ivs or "None"
                 rows.append([a.label, sentence_case(enum_text(a.type)), ivs, a.description or ""])
             if not any(r[3] for r in rows):
                 rows = [r[:3] for r in rows]
@@ -508,7 +534,9 @@ class _Builder:
             else:
                 header = ["Arm", "Type", "Intervention(s)", "Description"]
             blocks.append(Table("Trial arms", header, rows))
-        if self.matrix.epochs and self.t.schedule and self.t.schedule.epochs:
+        blocks.extend(self.periods_description())
+        if self.matrix.epochs and self.t.schedule and (
+                self.t.schedule.epochs or self.t.schedule.periods):
             labels = [e.label for e in self.matrix.epochs]
             blocks.append(
                 Para(
@@ -522,6 +550,34 @@ class _Builder:
                 )
             )
         return _section("4.1", "Description of Trial Design", blocks)
+
+    def periods_description(self) -> list[Block]:
+        """A crossover's sequences (a table: one row per sequence, one column per period) and
+        how its periods follow one another."""
+        t = self.t
+        block = t.schedule.periods if t.schedule is not None else None
+        n = t.period_count
+        if block is None or not n:
+            return []
+        header = ["Sequence"] + [block.period_label(k) for k in range(1, n + 1)]
+        rows: list[list[Cell]] = []
+        for a in t.arms:
+            if a.sequence:
+                row: list[Cell] = [a.label]
+                row += [" + ".join(self.terms.intervention(x) for x in step.interventions)
+                        for step in a.sequence]
+                rows.append(row)
+        cal = t.calendar
+        first, _ = period_bounds(t)
+        start = f"day {num(cal.protocol_day(round(block.start.days(cal))))}"
+        window = f" (window {window_text(block.window)})" if block.window is not None else ""
+        text = (f"Each participant receives the treatments of one sequence, one per study period, "
+                f"in {_count_word(n)} periods. {block.period_label(1)} starts on {start}{window}; "
+                f"each later period starts {washout_text(block)} after the last dose of the "
+                "period before (washout). Within a period, days are counted from its first "
+                f"dose (day {num(cal.protocol_day(round(first)))} of the period), and every "
+                "period plans the same visits and assessments.")
+        return [Table("Treatment sequences", header, rows), Para(text)]
 
     def _calendar_note(self) -> str:
         cal = self.t.calendar
@@ -610,7 +666,7 @@ class _Builder:
         if t.interventions:
             rows = []
             for iv in t.interventions:
-                arms = [a.label for a in t.arms if any(ai.intervention == iv.name for ai in a.interventions)]
+                arms = [a.label for a in t.arms if iv.name in a.given()]
                 rows.append(
                     [
                         iv.label,
@@ -652,6 +708,21 @@ class _Builder:
                         f"Dosing{who}: {join_and([self.terms.intervention(i) for i in a.items])} "
                         f"{self.prose.activity_timing(a)}."
                     )
+        periods = t.schedule.periods if t.schedule else None
+        if periods is not None:
+            for a in periods.doses:
+                given = {n for arm in t.arms for step in arm.sequence for n in step.interventions}
+                seq = [i for i in a.items if i in given]
+                what = join_and([self.terms.intervention(i) for i in a.items],
+                                "or" if seq else "and")
+                how = ", as the participant's sequence gives it" if seq else ""
+                who = f" ({join_and([self.terms.arm(x) for x in a.arms])})" if a.arms else ""
+                items.append(f"Dosing in each {lower_first(periods.label)}{who}: {what} "
+                             f"{self.prose.activity_timing(a)} of the period{how}.")
+            items.append(
+                f"{periods.label}s: {_count_word(t.period_count)}, each timed from its first "
+                f"dose; each later one starts {washout_text(periods)} after the last dose of the "
+                "one before (washout).")
         for block in t.schedule.cycles if t.schedule else ():
             for a in block.items:
                 if a.kind is ActivityKind.DOSE:
@@ -800,6 +871,21 @@ class _Builder:
                     out.setdefault(name, []).append(
                         self.prose.activity_timing(a).replace("each cycle",
                                                               lower_first(block.label)))
+        for tblock in sched.timepoints:
+            for act in tblock.items:
+                for name in act.items:
+                    out.setdefault(name, []).append(self.prose.timed_activity(act, tblock))
+        periods = sched.periods
+        if periods is not None:
+            each = f"of each {lower_first(periods.label)}"
+            for v in periods.visits:
+                for name in v.activities:
+                    out.setdefault(name, []).append(f"{v.label} {each}")
+            for a in periods.activities:
+                if a.kind is ActivityKind.DOSE:
+                    continue
+                for name in a.items:
+                    out.setdefault(name, []).append(f"{self.prose.activity_timing(a)} {each}")
         return {k: "; ".join(v) for k, v in out.items()}
 
     # ---- 10 statistics -------------------------------------------------------------------

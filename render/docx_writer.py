@@ -28,6 +28,7 @@ from render.document import (
     Section,
     SoA,
     Table,
+    Timepoints,
 )
 
 _HEAD_FILL = "E8EEF5"
@@ -178,6 +179,8 @@ class _Writer:
             self.soa(b)
         elif isinstance(b, Notice):
             self.notice(b)
+        elif isinstance(b, Timepoints):
+            self.timepoints(b)
 
     def notice(self, b: Notice) -> None:
         """A boxed, red-bordered paragraph (a one-cell table, which Word always shows)."""
@@ -344,6 +347,45 @@ class _Writer:
         portrait = self.d.add_section()
         portrait.orientation = WD_ORIENT.PORTRAIT
         portrait.page_width, portrait.page_height = landscape.page_height, landscape.page_width
+
+
+    def timepoints(self, b: Timepoints) -> None:
+        """A timepoint table: its items as rows, the times after the reference as columns."""
+        tt = b.table
+        cap = self.d.add_paragraph(f"{tt.caption}: {tt.reference}")
+        cap.runs[0].bold = True
+        size = 8
+        t = self.d.add_table(rows=2, cols=len(tt.columns) + 1)
+        t.style = "Table Grid"
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for ri, label in enumerate(("Time", "Window")):
+            _cell_text(t.rows[ri].cells[0], label, bold=True, size=size)
+            _shade(t.rows[ri].cells[0], _HEAD_FILL)
+            _repeat_header(t.rows[ri])
+        for i, c in enumerate(tt.columns):
+            _cell_text(t.cell(0, i + 1), c.label, bold=True, size=size, center=True)
+            _shade(t.cell(0, i + 1), _HEAD_FILL)
+            _cell_text(t.cell(1, i + 1), c.window_text, size=size, center=True)
+        for r in tt.rows:
+            cells = t.add_row().cells
+            _cell_text(cells[0], r.label, size=size, sup=r.footnotes)
+            for i, m in enumerate(r.marks):
+                _cell_text(cells[i + 1], m.text, bold=True, size=size, center=True,
+                           sup=m.footnotes)
+        first = Cm(4.5)
+        rest = int((Cm(16) - first) / max(len(tt.columns), 1))
+        self._widths(t, [first] + [Emu(rest)] * len(tt.columns))
+        note = self.d.add_paragraph(
+            "X: done at this time, within the window beneath it; times are counted from the "
+            "actual dose (or event) and its time of day.")
+        note.runs[0].font.size = Pt(8)
+        for letter, text in tt.footnotes:
+            p = self.d.add_paragraph()
+            r1 = p.add_run(letter)
+            r1.font.superscript = True
+            r1.font.size = Pt(8)
+            r2 = p.add_run(" " + text)
+            r2.font.size = Pt(8)
 
 
 def render_docx(doc: Document) -> bytes:

@@ -59,12 +59,15 @@ from protocol.schedule import (
     AtTimes,
     CycleDays,
     DayRange,
+    DoseOnDays,
     OnEach,
     OnEvent,
     Repeat,
     RepeatFor,
     RepeatTimes,
     RepeatUntil,
+    TimedActivity,
+    Timepoints,
     Visit,
     VisitTiming,
 )
@@ -755,6 +758,42 @@ class Prose:
             assert isinstance(end, RepeatTimes)
             head += f", {end.times} times"
         return head
+
+    def timepoints_reference(self, block: Timepoints) -> str:
+        """`the dose of Study drug on Days 1 and 14`, `the first dose of Study drug`."""
+        ref = block.reference
+        if isinstance(ref, DoseOnDays):
+            days = join_and([num(d.value) for d in ref.days])
+            return (f"the dose of {self.terms.intervention(ref.intervention)} on "
+                    f"{'Days' if len(ref.days) > 1 else 'Day'} {days}")
+        return self.terms.anchor(ref)
+
+    def timed_activity(self, act: TimedActivity, block: Timepoints) -> str:
+        """`at 0.5, 1, 2 and 4 hours after the dose of Study drug on Days 1 and 14 (±5
+        minutes up to 2 hours, ±15 minutes after)`; `before the dose ... (within 60 minutes)`."""
+        ref = self.timepoints_reference(block)
+        if act.predose is not None:
+            return f"before {ref} (within {duration_text(act.predose)})"
+        groups: list[list[Duration]] = []
+        for d in act.offsets:
+            if groups and groups[-1][-1].unit is d.unit:
+                groups[-1].append(d)
+            else:
+                groups.append([d])
+        times = ", ".join(
+            join_and([num(d.amount) for d in g]) + " "
+            + (g[0].unit.word(g[0].amount) if len(g) == 1 else g[0].unit.value + "s")
+            for g in groups)
+        text = f"at {times} after {ref}"
+        bands = []
+        for band in act.windows:
+            w = window_text(band.window) or "to the minute"
+            if band.up_to is not None:
+                w += f" up to {duration_text(band.up_to)}"
+            elif len(act.windows) > 1:
+                w += " after"
+            bands.append(w)
+        return f"{text} ({', '.join(bands)})" if bands else text
 
     def visit_when(self, v: Visit) -> str:
         text = self.visit_timing(v.timing)

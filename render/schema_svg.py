@@ -24,6 +24,10 @@ _FILL = {
 }
 
 
+# Treatments of a crossover, in order of first appearance (colour-blind-safe pastels).
+_TREATMENT_FILLS = ("#dbe8f6", "#fde2c4", "#e3f1df", "#eadcf3", "#f9e0e6", "#e0f0f0")
+
+
 def _wrap(text: str, width: float, max_lines: int = 3) -> list[str]:
     per_line = max(6, int(width / _CHAR))
     words = text.split()
@@ -73,6 +77,13 @@ def schema_svg(matrix: DesignMatrix, enrollment: int | None = None, title: str =
         "<style>text{font:12px sans-serif;fill:#1a1a1a}.ep{font-weight:bold;fill:#333}"
         ".arm{font-weight:bold;font-size:11px}.r{font-weight:bold;fill:#fff}.n{fill:#555}</style>",
     ]
+    treatment_fill: dict[str, str] = {}
+    period_epochs = {e.name for e in epochs if e.period is not None and not e.washout}
+    for cell in matrix.cells:
+        if cell.epoch in period_epochs:
+            for el in cell.elements:
+                treatment_fill.setdefault(
+                    el.code, _TREATMENT_FILLS[len(treatment_fill) % len(_TREATMENT_FILLS)])
     x = float(left)
     lanes_top = _TOP
     lanes_bottom = _TOP + n_arms * _LANE
@@ -98,20 +109,29 @@ def schema_svg(matrix: DesignMatrix, enrollment: int | None = None, title: str =
         out.append(
             f'<line x1="{x + 2:.1f}" y1="{_TOP - 10}" x2="{x + ep_w - 2:.1f}" y2="{_TOP - 10}" stroke="#999"/>'
         )
-        shared = branch is None or i < branch
+        # epochs before the branch, and a crossover's washouts, are the same for every arm
+        shared = branch is None or i < branch or ep.washout
         if shared or not arms:
             el_names = []
+            notes = []
             for arm in arms or []:
-                c = matrix.cell(arm.name, ep.name)
-                for el in c.elements if c else []:
+                shared_cell = matrix.cell(arm.name, ep.name)
+                for el in shared_cell.elements if shared_cell else []:
                     if el.name not in el_names:
                         el_names.append(el.name)
+                if shared_cell is not None and shared_cell.note and shared_cell.note not in notes:
+                    notes.append(shared_cell.note)
             label = " / ".join(el_names) or ep.label
             out.append(
                 f'<rect x="{x + 4:.1f}" y="{lanes_top + 6:.1f}" width="{ep_w - 8:.1f}" '
-                f'height="{n_arms * _LANE - 12:.1f}" rx="6" fill="#f2f2f2" stroke="#777"/>'
+                f'height="{n_arms * _LANE - 12:.1f}" rx="6" fill="#f2f2f2" stroke="#777"'
+                + (' stroke-dasharray="5 3"' if ep.washout else "") + "/>"
             )
-            out.append(_text(x + ep_w / 2, mid_all, ep_w - 16, label))
+            if notes:
+                out.append(_text(x + ep_w / 2, mid_all - 9, ep_w - 16, label, "", 2))
+                out.append(_text(x + ep_w / 2, mid_all + 13, ep_w - 16, notes[0], "n", 2))
+            else:
+                out.append(_text(x + ep_w / 2, mid_all, ep_w - 16, label))
         else:
             for a, arm in enumerate(arms):
                 c = matrix.cell(arm.name, ep.name)
@@ -125,14 +145,24 @@ def schema_svg(matrix: DesignMatrix, enrollment: int | None = None, title: str =
                 fill = _FILL.get(arm.type.value, "#ffffff")
                 k = max(1, len(els))
                 w = (ep_w - 8) / k
+                note = c.note if c is not None else ""
                 for j in range(k):
                     name = els[j].name if els else ""
+                    if ep.period is not None and els:
+                        # a crossover: one colour per treatment, so the sequences show
+                        fill = treatment_fill[els[j].code]
+                    elif treatment_fill:
+                        fill = "#ffffff"  # the colours are the treatments'; follow-up is none
                     bx = x + 4 + j * w
                     out.append(
                         f'<rect x="{bx:.1f}" y="{y:.1f}" width="{w - (2 if k > 1 else 0):.1f}" height="{h}" '
                         f'rx="6" fill="{fill}" stroke="#2f5d8a"/>'
                     )
-                    out.append(_text(bx + w / 2, y + h / 2, w - 12, name, "", 2))
+                    if note:
+                        out.append(_text(bx + w / 2, y + h / 2 - 12, w - 12, name, "", 1))
+                        out.append(_text(bx + w / 2, y + h / 2 + 10, w - 12, note, "n", 2))
+                    else:
+                        out.append(_text(bx + w / 2, y + h / 2, w - 12, name, "", 2))
         x += ep_w
     out.append("</svg>")
     return "".join(out)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor
+from protocol.anchors import anchor_node
+from protocol.expr import AggregateFn, DoseAnchor, NamedAnchor, PeriodDoseAnchor
 from protocol.schedule import (
     Activity,
     AfterAnchor,
@@ -21,15 +22,26 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    DoseOnDays,
     OnEach,
     OnEvent,
+    Periods,
     Repeat,
+    Timepoints,
     Visit,
 )
-from protocol.timing import Calendar, DayPoint, TimeUnit, Window
+from protocol.timing import PREDOSE, Calendar, DayPoint, Duration, TimeUnit, Window, elapsed_code
 from protocol.trial import Trial
 from protocol.vocab import ActivityKind, DataKind, Sex
-from render.design import anchor_days, epoch_list, repeat_span
+from render.design import (
+    anchor_days,
+    epoch_list,
+    period_bounds,
+    period_epoch,
+    period_item_days,
+    repeat_span,
+    washout_text,
+)
 from render.prose import Prose
 from render.terms import (
     Terms,
@@ -61,6 +73,8 @@ class Column:
     range: tuple[float, float] | None = None  # a visit over a range of days (`day -14 to -1`)
     group: str = ""  # the header over the column when it is not its epoch's (a cycles block)
     period: tuple[float, float] | None = None  # a cycle day's column: the days its cycles span
+    study_period: int | None = None  # a study period's column: which period (1, 2, ...)
+    period_day: float | None = None  # ... and its day from the period's day 0
 
 
 @dataclass
@@ -78,6 +92,36 @@ class Row:
     span: tuple[int, int] | None = None  # repeat rows: first and last covered column index
     timing: str = ""
     interventions: tuple[str, ...] = ()  # the interventions a dosing row administers
+    timepoints: str | None = None  # a timepoints block's row: the block's name
+    item: str | None = None  # a timepoint table's row: its data item
+
+
+@dataclass
+class TimeColumn:
+    """One time of a timepoint table: `Pre-dose`, `0.5 h`, with its window."""
+
+    code: str  # PREDOSE, PT30M (SDTM --ELTM)
+    label: str
+    window_text: str
+    minutes: float  # from the reference; a pre-dose time sorts first
+
+
+@dataclass
+class TimepointTable:
+    """The times of the timepoints blocks that share a reference, as protocols print them
+    beside the schedule of activities: items as rows, times after the reference as columns."""
+
+    number: int  # the table's number in the document (the schedule of activities is Table 1)
+    title: str  # `Pharmacokinetic sampling`
+    reference: str  # `Times from the dose of Study drug on Days 1 and 14`
+    columns: list[TimeColumn]
+    rows: list[Row]
+    footnotes: list[tuple[str, str]]
+    blocks: list[str] = field(default_factory=list)  # the names of its timepoints blocks
+
+    @property
+    def caption(self) -> str:
+        return f"Table {self.number}. {self.title}"
 
 
 @dataclass
@@ -92,6 +136,7 @@ class Grid:
     groups: list[EpochGroup]
     rows: list[Row]
     footnotes: list[tuple[str, str]]  # (letter, text)
+    timepoints: list[TimepointTable] = field(default_factory=list)
 
     @property
     def crowded(self) -> bool:
@@ -146,7 +191,7 @@ def build_grid(trial: Trial) -> Grid | None:
     cal = trial.calendar
     notes = _Notes()
     anchors = anchor_days(trial)
-    epochs = epoch_list(trial) if sched.epochs else []
+    epochs = epoch_list(trial) if sched.epochs or sched.periods is not None else []
     epoch_order = {e.name: i for i, e in enumerate(epochs)}
 
     columns: list[Column] = []
@@ -191,6 +236,23 @@ def build_grid(trial: Trial) -> Grid | None:
 
     for block in sched.cycles:
         columns.extend(_cycle_columns(block, prose, notes))
+    periods = sched.periods
+    if periods is not None:
+        columns.extend(_period_columns(periods, prose, notes))
+
+    tables = timepoint_tables(trial, prose)
+    table_of = {b: t.number for t in tables for b in t.blocks}
+    timed_at: list[tuple[Timepoints, list[float]]] = []
+    for tblock in sched.timepoints:
+        # timed from a study period's dose: marked in that period's column of the dose's day
+        days = ([] if isinstance(tblock.reference, PeriodDoseAnchor)
+                else _reference_days(tblock, cal, anchors))
+        timed_at.append((tblock, days))
+        for d in days:
+            if _find_column(columns, d, tblock.epoch) is None:
+                columns.append(Column(key=f"t{num(d)}", label=f"Day {signed(_pd(cal, d))}",
+                                      epoch=tblock.epoch, day_text=signed(_pd(cal, d)),
+                                      window_text="", day=d))
 
     def order(c: Column) -> tuple[int, int, float]:
         scheduled = 0 if c.day is not None else 1
@@ -248,6 +310,9 @@ def build_grid(trial: Trial) -> Grid | None:
                     if n not in row.marks[i].footnotes:
                         row.marks[i].footnotes.append(n)
 
+    if periods is not None:
+        _period_marks(periods, columns, item_row, prose, notes)
+
     for block in sched.cycles:
         for a in block.items:
             assert isinstance(a.timing, CycleDays)
@@ -266,6 +331,21 @@ def build_grid(trial: Trial) -> Grid | None:
                     for n in marks_notes + extra:
                         if n not in row.marks[i].footnotes:
                             row.marks[i].footnotes.append(n)
+
+    for tblock, days in timed_at:
+        row = Row(tblock.label, "item", [Mark("") for _ in columns], timepoints=tblock.name)
+        rows.append(row)
+        row.footnotes.append(notes.letter(
+            f"{sentence_case(_reference_text(tblock, prose))}: the times and their windows are "
+            f"in Table {table_of[tblock.name]}."))
+        row.footnotes.extend(_restriction_notes(tblock.arms, None, None, prose, notes))
+        for d in days:
+            i = _find_column(columns, d, tblock.epoch)
+            assert i is not None
+            row.marks[i].text = "X"
+        at = _period_dose_column(columns, tblock, trial)
+        if at is not None:
+            row.marks[at].text = "X"
 
     repeat_rows: list[Row] = []
     for a in sched.activities:
@@ -294,7 +374,222 @@ def build_grid(trial: Trial) -> Grid | None:
             row.span = (min(covered), max(covered))
         repeat_rows.append(row)
 
-    return _reletter(Grid(columns, groups, rows + repeat_rows, notes.items()))
+    return _reletter(Grid(columns, groups, rows + repeat_rows, notes.items(), tables))
+
+
+def _reference_days(block: Timepoints, cal: Calendar, anchors: dict[str, float]) -> list[float]:
+    """The days of the schedule a timepoints block falls on: its doses' days, or its anchor's
+    nominal day when the schedule places it (none otherwise)."""
+    ref = block.reference
+    if isinstance(ref, DoseOnDays):
+        return [d.days(cal) for d in ref.days]
+    key = anchor_node(ref)
+    return [anchors[key]] if key in anchors else []
+
+
+def _reference_text(block: Timepoints, prose: Prose) -> str:
+    """`times from the dose of Study drug on Days 1 and 14` / `times after the first dose of
+    Study drug`."""
+    ref = block.reference
+    if isinstance(ref, DoseOnDays):
+        days = join_and([num(d.value) for d in ref.days])
+        plural = "Days" if len(ref.days) > 1 else "Day"
+        return (f"times from the dose of {prose.terms.intervention(ref.intervention)} on "
+                f"{plural} {days}")
+    return f"times after {prose.terms.anchor(ref)}"
+
+
+def _minutes_label(d: Duration) -> str:
+    if d.unit is TimeUnit.MINUTE:
+        return f"{num(d.amount)} min"
+    return f"{num(d.amount)} h"
+
+
+def _window_minutes(w: Window | None) -> str:
+    """`±5 min`, `−5 to +10 min`, `±1 h`: a timepoint's window, short for a table header."""
+    text = window_text(w)
+    for long, short in ((" minutes", " min"), (" minute", " min"), (" hours", " h"),
+                        (" hour", " h")):
+        text = text.replace(long, short)
+    return text or "—"
+
+
+def timepoint_tables(trial: Trial, prose: Prose | None = None) -> list[TimepointTable]:
+    """One table per reference of the schedule's timepoints blocks (blocks with the same
+    reference share a table), numbered from 2 in the order of the blocks."""
+    sched = trial.schedule
+    if sched is None or not sched.timepoints:
+        return []
+    prose = prose or Prose(trial)
+    terms = prose.terms
+    groups: dict[str, list[Timepoints]] = {}
+    for block in sched.timepoints:
+        groups.setdefault(_reference_text(block, prose), []).append(block)
+    out: list[TimepointTable] = []
+    for n, (reference, blocks) in enumerate(groups.items(), 2):
+        notes = _Notes()
+        times: dict[str, TimeColumn] = {}
+        windows: dict[tuple[str, str], str] = {}  # (item, code) -> its window text
+        for block in blocks:
+            for act in block.items:
+                points: list[tuple[str, str, str, float]] = []
+                if act.predose is not None:
+                    points.append((PREDOSE, "Pre-dose",
+                                   f"≤{_minutes_label(act.predose)} before", -1.0))
+                for d in act.offsets:
+                    points.append((elapsed_code(d.minutes()), _minutes_label(d),
+                                   _window_minutes(act.window_for(d)), float(d.minutes())))
+                for code, label, wtext, minutes in points:
+                    times.setdefault(code, TimeColumn(code, label, wtext, minutes))
+                    for item in act.items:
+                        windows[(item, code)] = wtext
+        columns = sorted(times.values(), key=lambda c: c.minutes)
+        # a column's window is the one most of its marks have; the others say theirs
+        for c in columns:
+            texts = [w for (_, code), w in windows.items() if code == c.code]
+            c.window_text = max(dict.fromkeys(texts), key=texts.count)  # a tie: the first
+        rows: list[Row] = []
+        by_item: dict[str, Row] = {}
+        for block in blocks:
+            for act in block.items:
+                for item in act.items:
+                    row = by_item.get(item)
+                    if row is None:
+                        label = terms.term_full(item) if terms.item(item) else item
+                        row = by_item[item] = Row(label, "item", [Mark("") for _ in columns],
+                                                  item=item)
+                        rows.append(row)
+                    for note in _restriction_notes(act.arms + block.arms, act.sex,
+                                                   act.condition, prose, notes):
+                        if note not in row.footnotes:
+                            row.footnotes.append(note)
+                    for code in act.timepoint_codes():
+                        i = next(i for i, c in enumerate(columns) if c.code == code)
+                        row.marks[i].text = "X"
+                        own = windows[(item, code)]
+                        if own != columns[i].window_text:
+                            row.marks[i].footnotes.append(notes.letter(
+                                f"{row.label}: window {own}."))
+        title = "; ".join([blocks[0].label] + [lower_first(b.label) for b in blocks[1:]])
+        table = TimepointTable(n, title, sentence_case(reference), columns, rows, [],
+                               [b.name for b in blocks])
+        out.append(_reletter_table(table, notes))
+    return out
+
+
+def _reletter_table(table: TimepointTable, notes: _Notes) -> TimepointTable:
+    """Footnote letters of a timepoint table in reading order (rows top to bottom)."""
+    seen: list[str] = []
+    for r in table.rows:
+        seen.extend(x for x in r.footnotes + [f for m in r.marks for f in m.footnotes]
+                    if x not in seen)
+    new = {old: _LETTERS[i % 26] for i, old in enumerate(seen)}
+    texts = dict(notes.items())
+    for r in table.rows:
+        r.footnotes = [new[x] for x in r.footnotes]
+        for m in r.marks:
+            m.footnotes = [new[x] for x in m.footnotes]
+    table.footnotes = [(new[old], texts[old]) for old in seen]
+    return table
+
+
+def _period_key(block: Periods, k: int, name: str) -> str:
+    return f"{block.name}:p{k}:{name}"
+
+
+def _period_columns(block: Periods, prose: Prose, notes: _Notes) -> list[Column]:
+    """The columns of every study period: its visits and the days of its activities that no
+    visit covers, under the period's header. Each period is drawn: a crossover's periods
+    differ in what is given (the sequences), and protocols draw them side by side."""
+    trial = prose.trial
+    cal = trial.calendar
+    n = trial.period_count
+    first, _ = period_bounds(trial)
+    doses = [d for a in block.doses for d in period_item_days(a, cal)]
+    last_dose = max(doses) if doses else first
+    # nominal study days, as if every washout were the shortest stated
+    step = last_dose - first + block.washout.minimum.days(cal)
+    base = block.start.days(cal)
+    how = notes.letter(
+        f"Days of a period count from its first dose ({_day_name(cal, first)}). Each period "
+        f"after the first starts {washout_text(block)} after the last dose of the period "
+        "before (washout); what is given in a period depends on the sequence.")
+    out: list[Column] = []
+    for k in range(1, n + 1):
+        start = base + (k - 1) * step
+        cols: list[Column] = []
+        for v in block.visits:
+            days = period_item_days(v, cal)
+            t = v.timing
+            day_text = (f"{signed(_pd(cal, days[0]))} to {signed(_pd(cal, days[1]))}"
+                        if isinstance(t, DayRange) else signed(_pd(cal, days[0])))
+            cols.append(Column(
+                _period_key(block, k, v.name), v.label, period_epoch(block, k), day_text,
+                _window_short(v.window), start + days[-1], visit=v.name,
+                range=(start + days[0], start + days[-1]) if isinstance(t, DayRange) else None,
+                group=block.period_label(k), study_period=k, period_day=days[-1]))
+        covered = {c.period_day for c in cols}
+        for a in block.activities:
+            for d in period_item_days(a, cal):
+                if d in covered:
+                    continue
+                covered.add(d)
+                cols.append(Column(
+                    _period_key(block, k, f"d{num(d)}"), f"Day {num(_pd(cal, d))}",
+                    period_epoch(block, k), signed(_pd(cal, d)), _window_short(a.window),
+                    start + d, group=block.period_label(k), study_period=k, period_day=d))
+        cols.sort(key=lambda c: (c.period_day or 0.0, c.visit is None))
+        if k == 1:
+            cols[0].footnotes.append(how)
+        out.extend(cols)
+    return out
+
+
+def _day_name(cal: Calendar, offset: float) -> str:
+    return f"day {num(_pd(cal, offset))}"
+
+
+def _period_marks(block: Periods, columns: list[Column], item_row: object, prose: Prose,
+                  notes: _Notes) -> None:
+    """The Xs of the periods: items at their visits and activities on their days; a dose that
+    a sequence gives is marked in each period where some sequence gives it, with a note
+    naming those sequences."""
+    trial = prose.trial
+    cal = trial.calendar
+    row_of = item_row  # (name) -> Row
+    index = {c.key: i for i, c in enumerate(columns)}
+    given = {n for a in trial.arms for t in a.sequence for n in t.interventions}
+    for k in range(1, trial.period_count + 1):
+        for v in block.visits:
+            i = index[_period_key(block, k, v.name)]
+            for name in v.activities:
+                row = row_of(name)  # type: ignore[operator]
+                row.marks[i].text = "X"
+                cond = v.item_condition(name)
+                if cond is not None:
+                    row.marks[i].footnotes.extend(_restriction_notes(
+                        cond.arms, cond.sex, cond.condition, prose, notes))
+        for a in block.activities:
+            extra = _activity_notes(a, prose, notes)
+            for name in a.items:
+                sequences = [arm for arm in trial.arms
+                             if k <= len(arm.sequence) and name in arm.sequence[k - 1].interventions]
+                if a.kind is ActivityKind.DOSE and name in given:
+                    if not sequences:
+                        continue
+                    who = [notes.letter(f"{join_and([s.label for s in sequences])} only.")]
+                else:
+                    who = []
+                row = row_of(name)  # type: ignore[operator]
+                for d in period_item_days(a, cal):
+                    at = next((j for j, c in enumerate(columns)
+                               if c.study_period == k and c.period_day == d), None)
+                    if at is None:
+                        continue
+                    row.marks[at].text = "X"
+                    for n in extra + who:
+                        if n not in row.marks[at].footnotes:
+                            row.marks[at].footnotes.append(n)
 
 
 def _cycle_key(block: Cycles, day: int) -> str:
@@ -417,7 +712,8 @@ def _range_column(columns: list[Column], day: float, a: Activity, cal: Calendar)
         before, after = a.window.days(cal)
         lo, hi = day - before, day + after
     for i, c in enumerate(columns):
-        if c.range is None or (a.epoch is not None and c.epoch not in (a.epoch, None)):
+        if c.range is None or c.study_period is not None or (
+                a.epoch is not None and c.epoch not in (a.epoch, None)):
             continue
         if c.range[0] - 1e-9 <= lo and hi <= c.range[1] + 1e-9:
             return i
@@ -432,10 +728,25 @@ def _epoch_label(trial: Trial, name: str) -> str:
     return name.replace("_", " ")
 
 
+def _period_dose_column(columns: list[Column], block: Timepoints, trial: Trial) -> int | None:
+    """The column of the dose a timepoints block is timed from when that is a study period's
+    first or last dose (`after first dose of period 2`): the period's column of that day."""
+    ref = block.reference
+    periods = trial.schedule.periods if trial.schedule is not None else None
+    if not isinstance(ref, PeriodDoseAnchor) or periods is None:
+        return None
+    doses = [d for a in periods.doses for d in period_item_days(a, trial.calendar)]
+    if not doses:
+        return None
+    day = min(doses) if ref.which is AggregateFn.FIRST else max(doses)
+    return next((i for i, c in enumerate(columns)
+                 if c.study_period == ref.period and c.period_day == day), None)
+
+
 def _find_column(columns: list[Column], day: float, epoch: str | None) -> int | None:
     """The column at `day`: a visit on that day, or a time point of the same epoch."""
     for i, c in enumerate(columns):
-        if c.day is None or c.approximate or abs(c.day - day) > 1e-9:
+        if c.day is None or c.approximate or c.study_period is not None or abs(c.day - day) > 1e-9:
             continue
         if c.visit is not None or c.epoch == epoch:
             return i
@@ -492,6 +803,8 @@ def _after_short(t: AfterAnchor, prose: Prose) -> str:
         name = f"{which} dose"
         if len(prose.trial.interventions) > 1:
             name += f" of {prose.terms.intervention(ref.intervention)}"
+    elif isinstance(ref, PeriodDoseAnchor):
+        name = prose.terms.anchor(ref).removeprefix("the ")
     else:
         name = prose.terms.anchor(ref)
     off = t.offset

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 
 from protocol.design import DataItem
-from protocol.expr import AggregateFn, AnchorRef, DoseAnchor, EventAnchor, NamedAnchor
+from protocol.expr import (
+    AggregateFn,
+    AnchorRef,
+    DoseAnchor,
+    EventAnchor,
+    NamedAnchor,
+    PeriodDoseAnchor,
+)
 from protocol.timing import Calendar, DayPoint, Duration, TimeUnit, Window
 from protocol.trial import Trial
 from protocol.vocab import DataKind
@@ -196,7 +203,7 @@ class Terms:
             for decl in trial.schedule.anchors:
                 if decl.label:
                     self._anchor_labels[decl.name] = decl.label
-            for v in trial.schedule.visits:
+            for v in trial.schedule.visits + trial.schedule.period_visits:
                 self._visit_labels[v.name] = v.label
 
     # ---- data items ------------------------------------------------------------------------
@@ -288,6 +295,12 @@ class Terms:
         if isinstance(ref, DoseAnchor):
             which = "first" if ref.which is AggregateFn.FIRST else "last"
             return f"the {which} dose of {self.intervention(ref.intervention)}"
+        if isinstance(ref, PeriodDoseAnchor):
+            which = "first" if ref.which is AggregateFn.FIRST else "last"
+            sched = self.trial.schedule
+            block = sched.periods if sched is not None else None
+            period = block.period_label(ref.period) if block is not None else f"period {ref.period}"
+            return f"the {which} dose of {period}"
         assert isinstance(ref, EventAnchor)
         which = {
             AggregateFn.FIRST: "first",

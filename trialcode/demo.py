@@ -1,8 +1,9 @@
 """`make demo`: the whole job on the bundled examples, through the same CLI a user runs.
 
 Checks and formats the example protocols, validates the synthetic cohorts of the seed trial, the
-oncology cycle study and the T2DM add-on study, and the real CDISC pilot SDTM data, renders the
-protocol documents and exports, and says where everything is.
+oncology cycle study, the T2DM add-on study, the two-period crossover and the phase 1 PK study,
+and the real CDISC pilot SDTM data, renders the protocol documents and exports, and says where
+everything is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ OUT = ROOT / "out"
 SEED = ROOT / "examples" / "nct06802718"
 PILOT = ROOT / "examples" / "cdiscpilot01"
 ONCOLOGY = ROOT / "examples" / "oncology_cycles"
+CROSSOVER = ROOT / "examples" / "crossover_ab"
 T2DM = ROOT / "examples" / "t2dm_addon"
+PHASE1 = ROOT / "examples" / "phase1_pk"
 PILOT_SDTM = ROOT.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
 
 
@@ -33,7 +36,8 @@ def _step(title: str, *args: str, ok: tuple[int, ...] = (0,)) -> bool:
 def main() -> int:
     failures = 0
     for name, folder in (("nct06802718", SEED), ("cdiscpilot01", PILOT),
-                         ("oncology_cycles", ONCOLOGY), ("t2dm_addon", T2DM)):
+                         ("oncology_cycles", ONCOLOGY), ("t2dm_addon", T2DM),
+                         ("crossover_ab", CROSSOVER), ("phase1_pk", PHASE1)):
         out = OUT / name
         out.mkdir(parents=True, exist_ok=True)
         protocol = str(folder / "protocol.trial")
@@ -63,12 +67,27 @@ def main() -> int:
         str(ONCOLOGY / "patients.jsonl"), "--as-of", "2024-12-31",
         "--json", str(onc_out / "report.json"), "--html", str(onc_out / "report.html"),
         "--csv", str(onc_out / "csv"), ok=(0, 1))
+    xo_out = OUT / "crossover_ab"
+    failures += not _step(
+        "crossover_ab: validate the synthetic two-period crossover cohort (24 volunteers, "
+        "illustrative)",
+        "validate", str(CROSSOVER / "protocol.trial"), "--patients",
+        str(CROSSOVER / "patients.jsonl"), "--as-of", "2024-06-04",
+        "--json", str(xo_out / "report.json"), "--html", str(xo_out / "report.html"),
+        "--csv", str(xo_out / "csv"), ok=(0, 1))
     t2dm_out = OUT / "t2dm_addon"
     failures += not _step(
         "t2dm_addon: validate the synthetic cohort (43 patients, one per scenario)", "validate",
         str(T2DM / "protocol.trial"), "--patients", str(T2DM / "patients.jsonl"),
         "--as-of", "2025-09-30", "--json", str(t2dm_out / "report.json"),
         "--html", str(t2dm_out / "report.html"), "--csv", str(t2dm_out / "csv"), ok=(0, 1))
+    pk_out = OUT / "phase1_pk"
+    failures += not _step(
+        "phase1_pk: validate the synthetic PK cohort (24 participants, illustrative; sub-day "
+        "timepoints, deviations in minutes)", "validate", str(PHASE1 / "protocol.trial"),
+        "--patients", str(PHASE1 / "patients.jsonl"), "--as-of", "2024-06-19",
+        "--json", str(pk_out / "report.json"), "--html", str(pk_out / "report.html"),
+        "--csv", str(pk_out / "csv"), ok=(0, 1))
     pilot_out = OUT / "cdiscpilot01"
     if PILOT_SDTM.is_dir():
         failures += not _step(

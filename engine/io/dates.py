@@ -20,6 +20,7 @@ import datetime
 import re
 
 from engine.patient import ClockTime
+from protocol.timing import PREDOSE, elapsed_code
 
 __all__ = [
     "DateProblem",
@@ -27,6 +28,7 @@ __all__ = [
     "parse_iso_stamp",
     "parse_sdtm_date",
     "parse_sdtm_stamp",
+    "timepoint_code",
     "protocol_day",
     "protocol_day_from_sdtm",
     "sdtm_study_day",
@@ -47,6 +49,31 @@ OFFSET_MIN, OFFSET_MAX = -12 * 60, 14 * 60
 
 class DateProblem(ValueError):
     """A date string that cannot give a calendar day; the message says why, for a person."""
+
+
+_ELAPSED = re.compile(r"^(-)?P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?"
+                      r"(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+_PREDOSE_WORDS = frozenset({"predose", "pre-dose", "pre dose"})
+
+
+def parse_elapsed(text: str) -> float:
+    """The minutes of an ISO 8601 duration as SDTM --ELTM writes a planned elapsed time
+    (`PT30M`, `PT1H30M`, `PT0.5H`, `-PT15M`, `P1DT2H`); DateProblem for anything else."""
+    m = _ELAPSED.match(text.strip().upper())
+    if m is None or not any(m.group(i) for i in (2, 3, 4, 5)):
+        raise DateProblem(f"'{text}' is not an ISO 8601 elapsed time such as PT30M or PT2H")
+    days, hours, minutes, seconds = (float(m.group(i) or 0) for i in (2, 3, 4, 5))
+    total = days * 1440 + hours * 60 + minutes + seconds / 60
+    return -total if m.group(1) else total
+
+
+def timepoint_code(text: str) -> str:
+    """A planned timepoint as the engine names it (protocol.timing.elapsed_code): `PREDOSE`
+    for `predose` / `pre-dose`, else the ISO 8601 elapsed time in canonical form (`PT0.5H` is
+    `PT30M`). DateProblem for anything else."""
+    if text.strip().casefold() in _PREDOSE_WORDS:
+        return PREDOSE
+    return elapsed_code(parse_elapsed(text))
 
 
 def parse_iso_date(text: object) -> datetime.date:

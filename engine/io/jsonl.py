@@ -27,7 +27,7 @@ from typing import IO, Any, Final
 import orjson
 
 from engine.clock import ends_before
-from engine.io.dates import DateProblem, parse_iso_date, parse_iso_stamp
+from engine.io.dates import DateProblem, parse_iso_date, parse_iso_stamp, timepoint_code
 from engine.io.vocabulary import (
     EMPTY,
     OCCURRENCE_DATA_KINDS,
@@ -83,7 +83,8 @@ EVENT_FIELDS: Final[dict[str, frozenset[str]]] = {
     "anchor": _COMMON | {"name", "date"},
     "visit": _COMMON | {"visit", "label", "date"},
     "observation": _COMMON
-    | {"kind", "date", "value", "unit", "low", "high", "detected", "visit", "attributes"},
+    | {"kind", "date", "value", "unit", "low", "high", "detected", "visit", "attributes",
+       "timepoint"},
     "dose": _COMMON | {"intervention", "start", "end", "amount", "unit", "route"},
     "disposition": _COMMON | {"status", "date", "reason", "effect"},
     "adverse_event": _COMMON
@@ -788,7 +789,7 @@ class _Reader:
         ):
             return None
         return _new_observation(kind, date, ref, value, unit, low, high, detected, visit, (),
-                                None)
+                                None, None)
 
     def fast_dose(self, ev: dict[str, Any], ref: RecordRef) -> Event | None:
         """The dose `dose` would build, or None when not sure."""
@@ -897,6 +898,9 @@ class _Reader:
             if visit not in self.vocab.visits:
                 self._check_visit(visit)
         attributes = _attributes(ev) if "attributes" in ev else ()
+        timepoint = get("timepoint")
+        if timepoint is not None:
+            timepoint = self._timepoint(kind, timepoint)
         item = self.vocab.items.get(kind)
         if item is not None:
             # Whether the value fits the data dictionary depends, but for scores, only on the
@@ -921,7 +925,23 @@ class _Reader:
             given = (value, unit, low, high, detected, visit)
             self.good_observations[shape] = 3 + sum(v is not None for v in given)
         return _new_observation(kind, date, ref, value, unit, low, high, detected, visit, attributes,
-                                time)
+                                time, timepoint)
+
+    def _timepoint(self, kind: str, value: Any) -> str:
+        """The code of a record's planned timepoint (`predose`, `PT30M`), checked against the
+        protocol's timepoints of that item when it has any."""
+        if value.__class__ is not str:
+            raise _Reject("timepoint", f"timepoint must be a string such as \"PT30M\" or "
+                          f"\"predose\", not {_show(value)}")
+        try:
+            code = timepoint_code(value)
+        except DateProblem as exc:
+            raise _Reject("timepoint", str(exc)) from None
+        known = self.vocab.timepoints.get(kind)
+        if known and code not in known:
+            raise _Reject("timepoint", f"{kind} has no timepoint {code} in the protocol; its "
+                          f"timepoints are {', '.join(known)}")
+        return code
 
     def dose(self, ev: dict[str, Any], ref: RecordRef) -> Event:
         if not ev.keys() <= _DOSE_FIELDS:
@@ -1338,6 +1358,8 @@ def event_to_json(event: Event) -> dict[str, Any]:
         )
         if event.attributes:
             out["attributes"] = dict(event.attributes)
+        if event.timepoint is not None:
+            out["timepoint"] = event.timepoint
         return out
     if isinstance(event, DoseEvent):
         return {

@@ -1,6 +1,7 @@
 """CDISC SDTM datasets (a folder of `.xpt` SAS transport files or `.csv` files) into Patients.
 
-Domains read: DM (the patients), SV (visits), EX (doses), LB, VS, QS (observations, and derived
+Domains read: DM (the patients), SV (visits), EX (doses), LB, VS, QS, PC, EG (observations, with
+the planned sub-day timepoint of a timed item from --ELTM/--TPT/--TPTNUM, and derived
 sums such as the MMSE total), DS (+SUPPDS) (disposition and anchors) and AE (adverse events).
 A small TOML mapping file names things as the protocol does: arm codes, visit numbers, test
 codes, treatments, disposition terms (see docs/patient-data.md and
@@ -29,13 +30,14 @@ from typing import Any
 
 import attrs
 
-from engine.io.dates import DateProblem, parse_iso_stamp
+from engine.io.dates import DateProblem, parse_elapsed, parse_iso_stamp, timepoint_code
 from engine.io.sdtm_map import (
     DerivedSum,
     MapError,
     SdtmMap,
     load_map,
     map_from_dict,
+    number_text,
 )
 from engine.io.sdtm_read import (
     DOMAINS,
@@ -75,6 +77,7 @@ from engine.patient import (
     VisitEvent,
 )
 from protocol.safe_text import describe_char, unprintable
+from protocol.timing import PREDOSE
 from protocol.trial import Trial
 from protocol.vocab import DataKind
 
@@ -753,9 +756,51 @@ class _Loader:
             text = _text(row, var) if dom == "VS" else ""
             if text:
                 attrs_.append((name, text.lower()))
+        timepoint = None
+        known = self.vocab.timepoints.get(kind)
+        if known:  # an item the protocol times: the record's planned timepoint, if it says
+            timepoint = self._timepoint(row, dom, kind, known)
+            reference = _text(row, f"{dom}TPTREF")
+            if reference:
+                attrs_.append(("timepoint_reference", reference))
         return Observation(
-            kind, date, ref, value, unit, low, high, None, self._visit(row), tuple(attrs_), time
+            kind, date, ref, value, unit, low, high, None, self._visit(row), tuple(attrs_), time,
+            timepoint,
         )
+
+    def _timepoint(self, row: Row, dom: str, kind: str, known: tuple[str, ...]) -> str | None:
+        """The protocol timepoint a record was taken for: the map's entry for its --TPTNUM or
+        --TPT, else its --ELTM (a negative one is the pre-dose sample), else a --TPT saying
+        pre-dose; None when the record names none. A named timepoint the protocol does not
+        have for the item is an error."""
+        tpt, num = _text(row, f"{dom}TPT"), number_text(_text(row, f"{dom}TPTNUM"))
+        eltm = _text(row, f"{dom}ELTM")
+        var, code = "", None
+        if num and num in self.map.timepoints:
+            var, code = f"{dom}TPTNUM", self.map.timepoints[num]
+        elif tpt and tpt in self.map.timepoints:
+            var, code = f"{dom}TPT", self.map.timepoints[tpt]
+        elif eltm:
+            var = f"{dom}ELTM"
+            try:
+                minutes = parse_elapsed(eltm)
+            except DateProblem as exc:
+                raise _RowError(var, f"{var}: {exc}") from None
+            code = timepoint_code(eltm)
+            if minutes < 0 and code not in known and PREDOSE in known:
+                code = PREDOSE  # planned before the dose: the pre-dose sample
+        elif tpt:
+            var = f"{dom}TPT"
+            try:
+                code = timepoint_code(tpt)
+            except DateProblem:
+                raise _RowError(var, f"{var} '{tpt}' names no timepoint: give {dom}ELTM, or "
+                                "map it in [timepoints] of the map") from None
+        if code is not None and code not in known:
+            shown = "'" + {f"{dom}TPTNUM": num, f"{dom}ELTM": eltm}.get(var, tpt) + "'"
+            raise _RowError(var, f"{var} {shown} is timepoint {code}, which {kind} does not have "
+                            f"in the protocol; its timepoints are {', '.join(known)}")
+        return code
 
     def _derive(
         self,

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from engine.io.dates import DateProblem, timepoint_code
 from engine.io.sdtm_read import FINDINGS, SdtmError
 from engine.io.sdtm_read import text as _text
 from engine.io.vocabulary import Vocabulary, did_you_mean, one_of
@@ -18,7 +19,7 @@ from engine.patient import DISPOSITION_EFFECTS
 from protocol.trial import Trial
 
 __all__ = ["AnchorRule", "DerivedSum", "MapError", "SdtmMap", "TestRule", "load_map",
-           "map_from_dict"]
+           "map_from_dict", "number_text"]
 
 
 class MapError(SdtmError):
@@ -92,6 +93,8 @@ class SdtmMap:
     ae_grade: dict[str, int] = attrs.field(factory=dict)
     ae_related: dict[str, str] = attrs.field(factory=dict)
     units: dict[str, str] = attrs.field(factory=dict)
+    # --TPT text or --TPTNUM -> the protocol's timepoint code (PREDOSE, PT30M)
+    timepoints: dict[str, str] = attrs.field(factory=dict)
 
     def check(self, trial: Trial) -> None:
         """Raise MapError if the map names an arm, visit or intervention the protocol lacks."""
@@ -140,6 +143,7 @@ _MAP_KEYS = {
     "disposition",
     "adverse_events",
     "units",
+    "timepoints",
 }
 
 
@@ -280,6 +284,12 @@ def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
             problems.append(f"[disposition] {k}: expected a status as a string, or "
                             f'{{ status = "...", effect = ... }}, got {v!r}')
     units = strings(table("units"), "units")
+    timepoints: dict[str, str] = {}
+    for k, v in strings(table("timepoints"), "timepoints").items():
+        try:
+            timepoints[number_text(k)] = timepoint_code(v)
+        except DateProblem as exc:
+            problems.append(f'[timepoints] "{k}": {exc} (or "predose")')
 
     ae = table("adverse_events")
     grade: dict[str, int] = {}
@@ -310,4 +320,14 @@ def map_from_dict(data: dict[str, Any], source: str = "<map>") -> SdtmMap:
         ae_grade=grade,
         ae_related=related,
         units=units,
+        timepoints=timepoints,
     )
+
+
+def number_text(text: str) -> str:
+    """`2` for a number written `2`, `2.0` or `2.00` (CSV numbers), else the text: the key of
+    a --TPTNUM in the map's [timepoints]."""
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text

@@ -28,8 +28,8 @@ from protocol.safe_text import bidi_control, describe_char
 
 Row = dict[str, Any]
 
-DOMAINS = ("DM", "SV", "EX", "LB", "VS", "QS", "DS", "SUPPDS", "AE")
-FINDINGS = ("LB", "VS", "QS")
+DOMAINS = ("DM", "SV", "EX", "LB", "VS", "QS", "PC", "EG", "DS", "SUPPDS", "AE")
+FINDINGS = ("LB", "VS", "QS", "PC", "EG")
 
 
 class SdtmError(Exception):

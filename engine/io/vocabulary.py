@@ -35,16 +35,26 @@ class Vocabulary:
     interventions: frozenset[str] = frozenset()
     visits: frozenset[str] = frozenset()
     items: dict[str, DataItem] = attrs.field(factory=dict)
+    # data item -> the codes of its sub-day timepoints (PREDOSE, PT30M, ...), in order
+    timepoints: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
 
     @classmethod
     def from_trial(cls, trial: Trial) -> Vocabulary:
-        visits = frozenset(v.name for v in trial.schedule.visits) if trial.schedule else frozenset()
+        visits = frozenset(v.name for v in trial.schedule.visits + trial.schedule.period_visits
+                           ) if trial.schedule else frozenset()
+        codes: dict[str, list[str]] = {}
+        for block in trial.schedule.timepoints if trial.schedule else ():
+            for act in block.items:
+                for item in act.items:
+                    known = codes.setdefault(item, [])
+                    known += [c for c in act.timepoint_codes() if c not in known]
         return cls(
             trial=trial.name,
             arms=frozenset(a.name for a in trial.arms),
             interventions=frozenset(i.name for i in trial.interventions),
             visits=visits,
             items={d.name: d for d in trial.data},
+            timepoints={k: tuple(v) for k, v in codes.items()},
         )
 
     def item(self, kind: str) -> DataItem | None:

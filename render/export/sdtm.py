@@ -37,10 +37,19 @@ from protocol.vocab import (
     Sex,
     StudyType,
 )
-from render.design import allocation_ratio, anchor_days, arm_regimen, build_matrix, iso_duration
+from render.design import (
+    EpochInfo,
+    allocation_ratio,
+    anchor_days,
+    arm_regimen,
+    build_matrix,
+    iso_duration,
+    period_bounds,
+    washout_text,
+)
 from render.doseform import dose_form
 from render.prose import Prose
-from render.soa import build_grid
+from render.soa import Column, build_grid
 from render.terms import duration_text, join_and, num, window_text
 
 MAX_TEXT = 200
@@ -175,8 +184,8 @@ class _Sdtm:
                             el.code,
                             ascii_text(el.name),
                             ascii_text(f"Randomized to {arm.label}") if last_before_branch else "",
-                            ascii_text(self.cycle_rule(arm.name, ep.name)),
-                            epoch_value(ep.name, ep.label),
+                            ascii_text(self.cycle_rule(arm.name, ep.name) or self.period_rule(ep)),
+                            self.epoch_value(ep),
                         ]
                     )
         return Dataset(
@@ -186,6 +195,25 @@ class _Sdtm:
             ["Study Identifier", "Domain Abbreviation", "Planned Arm Code", "Description of Planned Arm", "Planned Order of Element within Arm", "Element Code", "Description of Element", "Branch", "Transition Rule", "Epoch"],
             rows,
         )
+
+    def epoch_value(self, ep: EpochInfo) -> str:
+        """EPOCH: a crossover's periods and washouts are numbered (TREATMENT 1, WASHOUT 1,
+        TREATMENT 2), as the SDTMIG's crossover example numbers them."""
+        if ep.period is not None:
+            return f"{'WASHOUT' if ep.washout else 'TREATMENT'} {ep.period}"
+        return epoch_value(ep.name, ep.label)
+
+    def period_rule(self, ep: EpochInfo) -> str:
+        """TATRANS of a period's treatment element before the last period: a participant whose
+        treatment stops does not start the next period (the engine has it not applicable)."""
+        if ep.period is None or ep.washout or ep.period >= self.t.period_count:
+            return ""
+        epochs = self.matrix.epochs
+        at = epochs.index(ep)
+        after = next((e for e in epochs[at:] if e.period is None), None)
+        if after is None:
+            return ""
+        return f"If study treatment is discontinued, go to the {after.label} epoch"
 
     def cycles_of(self, arm: str, epoch: str) -> Cycles | None:
         """The cycles block an arm goes through in an epoch (its element is one cycle)."""
@@ -265,8 +293,16 @@ class _Sdtm:
             # the time points of `assess ... at month 3, 6` that no visit covers are visits too:
             # the schedule of activities and the USDM export show them as such
             grid = build_grid(self.t)
+            # a study period's visits and days, one per period: VISITDY only where the day is
+            # fixed (period 1, from the anchor); later periods follow the washouts kept
+            unfixed: set[str] = set()
             for k, col in enumerate(grid.columns if grid else []):
-                if col.visit is None and col.day is not None:
+                if col.study_period is not None and col.day is not None:
+                    label, rule, fixed = self._period_visit(col)
+                    if not fixed:
+                        unfixed.add(label)
+                    planned.append((col.day, len(sched.visits) + k, label, rule, (), None))
+                elif col.visit is None and col.day is not None:
                     rule = col.label + (f" ({self._point_window(col.day)})" if self._point_window(col.day) else "")
                     planned.append((col.day, len(sched.visits) + k, col.label, rule, (), None))
             planned.sort(key=lambda x: (x[0], x[1]))
@@ -285,7 +321,7 @@ class _Sdtm:
             numbered: list[tuple[float, str, float | None, str, tuple[str, ...]]] = []
             for k, (d, _, label, rule, arms, number) in enumerate(planned):
                 n = float(number) if number is not None else free(float(k + 1))
-                numbered.append((n, label, d, rule, arms))
+                numbered.append((n, label, None if label in unfixed else d, rule, arms))
             for label, rule, arms, number, event_day in other:
                 n = float(number) if number is not None else free(101.0)
                 numbered.append((n, label, event_day, rule, arms))
@@ -313,6 +349,28 @@ class _Sdtm:
             ["Study Identifier", "Domain Abbreviation", "Visit Number", "Visit Name", "Planned Study Day of Visit", "Planned Arm Code", "Description of Planned Arm", "Visit Start Rule", "Visit End Rule"],
             rows,
         )
+
+    def _period_visit(self, col: Column) -> tuple[str, str, bool]:
+        """VISIT, TVSTRL and whether VISITDY is fixed, for a study period's column."""
+        sched = self.t.schedule
+        block = sched.periods if sched is not None else None
+        assert block is not None and col.study_period is not None and col.period_day is not None
+        k = col.study_period
+        period = block.period_label(k)
+        offset = col.period_day - period_bounds(self.t)[0]
+        if offset == 0:
+            when = "the first dose of the period"
+        else:
+            n = abs(offset)
+            when = (f"{num(n)} day{'s' if n != 1 else ''} "
+                    f"{'before' if offset < 0 else 'after'} the first dose of the period")
+        rule = f"{period}, day {col.day_text}: {when}"
+        if col.window_text:
+            rule += f" ({col.window_text})"
+        if k > 1:
+            rule += (f"; {period} starts {washout_text(block)} after the last dose of "
+                     f"{block.period_label(k - 1)}")
+        return f"{period} {col.label}", rule, k == 1
 
     def _point_window(self, day: float) -> str:
         """The window of the `at ...` activities planned at `day` (the widest, in words)."""
@@ -460,11 +518,11 @@ class _Sdtm:
                 add("HLTSUBJI", "Healthy Subject Indicator", "Y" if p.healthy_volunteers else "N", "C49488" if p.healthy_volunteers else "C49487", "CDISC CT")
         for c in t.conditions:
             add("INDIC", "Trial Disease/Condition Indication", c)
-        treated = [ai.intervention for a in t.arms if a.type is ArmType.EXPERIMENTAL for ai in a.interventions]
+        treated = [name for a in t.arms if a.type is ArmType.EXPERIMENTAL for name in a.given()]
         for name in dict.fromkeys(treated):
             add("TRT", "Investigational Therapy or Treatment", self.prose.terms.intervention(name))
         self._dosing(list(dict.fromkeys(treated)), add)
-        comparators = [ai.intervention for a in t.arms if a.type in (ArmType.PLACEBO_COMPARATOR, ArmType.ACTIVE_COMPARATOR) for ai in a.interventions]
+        comparators = [name for a in t.arms if a.type in (ArmType.PLACEBO_COMPARATOR, ArmType.ACTIVE_COMPARATOR) for name in a.given()]
         for name in dict.fromkeys(comparators):
             add("COMPTRT", "Comparative Treatment Name", self.prose.terms.intervention(name))
         for level, code, label in _OBJECTIVE_TS:
@@ -517,9 +575,9 @@ class _Sdtm:
         for arm in t.arms:
             if arm.type is not ArmType.EXPERIMENTAL:
                 continue
-            for ai in arm.interventions:
-                if ai.intervention in names:
-                    reg = arm_regimen(t, arm, ai.intervention)
+            for name in arm.given():
+                if name in names:
+                    reg = arm_regimen(t, arm, name)
                     steps.extend(reg.steps if reg else ())
         doses = list(dict.fromkeys(num(s.amount.value) for s in steps))
         for d in doses:

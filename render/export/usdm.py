@@ -33,8 +33,17 @@ import attrs
 from markupsafe import escape
 
 from protocol.design import Intervention
-from protocol.schedule import AfterAnchor, AsNeeded, AtDay, DayRange, OnEvent, Visit
-from protocol.timing import Duration, TimeUnit, Window
+from protocol.schedule import (
+    AfterAnchor,
+    AsNeeded,
+    AtDay,
+    DayRange,
+    DoseOnDays,
+    OnEvent,
+    Periods,
+    Visit,
+)
+from protocol.timing import PREDOSE, Duration, TimeUnit, Window, elapsed_code
 from protocol.trial import Trial
 from protocol.vocab import (
     Allocation,
@@ -49,11 +58,21 @@ from protocol.vocab import (
     SponsorClass,
     StudyType,
 )
-from render.design import allocation_ratio, build_matrix, iso_duration, ratio_text
+from render.design import (
+    allocation_ratio,
+    anchor_days,
+    build_matrix,
+    iso_duration,
+    period_bounds,
+    period_epoch,
+    period_item_days,
+    ratio_text,
+    washout_text,
+)
 from render.doseform import dose_form
 from render.prose import Prose
 from render.soa import build_grid
-from render.terms import num, window_text
+from render.terms import duration_text, num, sentence_case, window_text
 
 USDM_VERSION = "4.0.0"
 CDISC = "http://www.cdisc.org"
@@ -782,7 +801,7 @@ class _Usdm:
         return out
 
     def _role(self, iv: Intervention) -> tuple[str, str]:
-        types = {a.type for a in self.t.arms if any(ai.intervention == iv.name for ai in a.interventions)}
+        types = {a.type for a in self.t.arms if iv.name in a.given()}
         if types and types <= {ArmType.PLACEBO_COMPARATOR, ArmType.SHAM_COMPARATOR}:
             return ("C753", "Placebo")
         if types and types <= {ArmType.ACTIVE_COMPARATOR}:
@@ -934,7 +953,10 @@ class _Usdm:
         encounters: list[dict[str, Any]] = []
         for i, col in enumerate(grid.columns):
             v = visits.get(col.visit or "")
-            if v is not None and not isinstance(v.timing, (AtDay, DayRange)):
+            if col.study_period is not None:
+                start = (f"{col.group} {col.label}: day {col.day_text} of the period"
+                         + (f" ({col.window_text})" if col.window_text else ""))
+            elif v is not None and not isinstance(v.timing, (AtDay, DayRange)):
                 start = f"{col.label}: {self.prose.visit_when(v)}"  # relative or event-driven
             else:
                 start = (f"{col.label} of each {col.group}" if col.group
@@ -946,9 +968,10 @@ class _Usdm:
                     "extensionAttributes": (
                         [self.ext_string("visit-number", col.number)] if col.number else []
                     ),
-                    "name": (col.visit or col.key).upper(),
-                    "label": col.label,
-                    "description": self._visit_description(v, col.label, col.day_text),
+                    "name": _encounter_name(col),
+                    "label": col.label if col.study_period is None else f"{col.group} {col.label}",
+                    "description": self._visit_description(v, col.label, col.day_text)
+                    if col.study_period is None else start,
                     "type": self.code(("C25716", "Visit")),
                     "previousId": enc_ids[i - 1] if i > 0 else None,
                     "nextId": enc_ids[i + 1] if i + 1 < len(enc_ids) else None,
@@ -1001,6 +1024,13 @@ class _Usdm:
                 }
             )
 
+        # a timepoints block's row details into its sub-timeline (added below)
+        sub_ids = {row.timepoints: self.id("ScheduleTimeline") for row in grid.rows
+                   if row.timepoints is not None}
+        for i, row in enumerate(grid.rows):
+            if row.timepoints is not None:
+                activities[i]["timelineId"] = sub_ids[row.timepoints]
+
         def acts_at(ci: int) -> list[str]:
             out = []
             for ri, row in enumerate(grid.rows):
@@ -1010,19 +1040,59 @@ class _Usdm:
                     out.append(act_ids[ri])
             return out
 
-        scheduled = [i for i, c in enumerate(grid.columns) if c.day is not None]
+        # The main timeline's entries: the scheduled columns, and one entry (keyed -k) per study
+        # period, whose own timeline holds the period's visits timed from its first dose
+        period_cols: dict[int, list[int]] = {}
+        scheduled: list[int] = []
+        for i, c in enumerate(grid.columns):
+            if c.day is None:
+                continue
+            if c.study_period is None:
+                scheduled.append(i)
+                continue
+            if c.study_period not in period_cols:
+                if c.study_period > 1:
+                    scheduled.append(-WASHOUT - (c.study_period - 1))  # the washout before it
+                scheduled.append(-c.study_period)
+            period_cols.setdefault(c.study_period, []).append(i)
+        period_day = anchor_days(self.t)
+
+        def day_of(entry: int) -> float:
+            if entry <= -WASHOUT:
+                return period_day.get(f"last dose of period {-entry - WASHOUT}", 0.0)
+            if entry < 0:
+                return period_day.get(f"first dose of period {-entry}", 0.0)
+            return grid.columns[entry].day or 0.0
+
         event_driven = [i for i, c in enumerate(grid.columns) if c.day is None]
         timelines = []
         # main timeline: scheduled visits in time order, each timed from the anchor visit
         main_id = self.id("ScheduleTimeline")
         inst_ids = {ci: self.id("ScheduledActivityInstance") for ci in scheduled}
-        anchor_ci = min(scheduled, key=lambda ci: abs(grid.columns[ci].day or 0.0)) if scheduled else None
+        period_tl_ids = {k: self.id("ScheduleTimeline") for k in sorted(period_cols)}
+        anchor_ci = min(scheduled, key=lambda ci: abs(day_of(ci))) if scheduled else None
         instances: list[dict[str, Any]] = []
         timings: list[dict[str, Any]] = []
         exit_id = self.id("ScheduleTimelineExit")
         for k, ci in enumerate(scheduled):
-            col = grid.columns[ci]
             nxt = scheduled[k + 1] if k + 1 < len(scheduled) else None
+            if ci <= -WASHOUT:
+                assert anchor_ci is not None
+                instances.append(self._washout_entry(-ci - WASHOUT, inst_ids[ci],
+                                                     inst_ids[nxt] if nxt is not None else None))
+                timings.append(self._period_entry_timing(-ci - WASHOUT, False, day_of(ci),
+                                                         inst_ids[ci], inst_ids[anchor_ci],
+                                                         washout=True))
+                continue
+            if ci < 0:
+                assert anchor_ci is not None
+                instances.append(self._period_entry(-ci, inst_ids[ci], period_tl_ids[-ci],
+                                                    inst_ids[nxt] if nxt is not None else None,
+                                                    exit_id if nxt is None else None))
+                timings.append(self._period_entry_timing(-ci, ci == anchor_ci, day_of(ci),
+                                                         inst_ids[ci], inst_ids[anchor_ci]))
+                continue
+            col = grid.columns[ci]
             instances.append(
                 {
                     "id": inst_ids[ci],
@@ -1061,6 +1131,8 @@ class _Usdm:
                     "instanceType": "ScheduleTimeline",
                 }
             )
+        for k, cols in sorted(period_cols.items()):
+            timelines.append(self._period_timeline(k, period_tl_ids[k], cols, grid, enc_ids, acts_at))
         # one timeline per event-driven visit (early termination, unscheduled)
         for ci in event_driven:
             col = grid.columns[ci]
@@ -1120,7 +1192,328 @@ class _Usdm:
                     "instanceType": "ScheduleTimeline",
                 }
             )
+        if sub_ids:
+            timelines += self.timepoint_timelines(grid, sub_ids, activities, act_ids)
         return encounters, activities, timelines
+
+    def timepoint_timelines(self, grid: Any, sub_ids: dict[str, str],
+                            activities: list[dict[str, Any]],
+                            act_ids: list[str]) -> list[dict[str, Any]]:
+        """One sub-timeline per timepoints block: the reference (the dose) as its anchor, and
+        one instance per time after it, timed `PT30M` from the anchor with the time's window.
+        The items done at the times are activities of their own where the grid has no row for
+        them (`Plasma concentration of Drug A`)."""
+        sched = self.t.schedule
+        assert sched is not None
+        cal = self.t.calendar
+        by_label = {row.label: act_ids[i] for i, row in enumerate(grid.rows)
+                    if row.kind == "item" and row.timepoints is None}
+
+        def item_activity(item: str) -> str:
+            label = self.terms.term_full(item) if self.terms.item(item) else item
+            if label in by_label:
+                return by_label[label]
+            act_id = self.id("Activity")
+            if activities:
+                activities[-1]["nextId"] = act_id
+            activities.append({
+                "id": act_id, "extensionAttributes": [], "name": f"ACT{len(activities) + 1}",
+                "label": label, "description": f"{label}, at timed points after a dose",
+                "previousId": activities[-1]["id"] if activities else None, "nextId": None,
+                "childIds": [], "definedProcedures": [], "biomedicalConceptIds": [],
+                "bcCategoryIds": [], "bcSurrogateIds": [], "timelineId": None, "notes": [],
+                "instanceType": "Activity"})
+            by_label[label] = act_id
+            return act_id
+
+        out = []
+        for block in sched.timepoints:
+            reference = self.prose.timepoints_reference(block)
+            anchor_id = self.id("ScheduledActivityInstance")
+            exit_id = self.id("ScheduleTimelineExit")
+            dose_acts = [act_ids[i] for i, row in enumerate(grid.rows)
+                         if isinstance(block.reference, DoseOnDays)
+                         and block.reference.intervention in row.interventions]
+            epoch = self._epoch_ids.get(block.epoch or "")
+            times: dict[str, tuple[float, str, str, Window | None, Duration | None]] = {}
+            acts: dict[str, list[str]] = {}
+            for act in block.items:
+                for code in act.timepoint_codes():
+                    acts.setdefault(code, [])
+                    for item in act.items:
+                        a_id = item_activity(item)
+                        if a_id not in acts[code]:
+                            acts[code].append(a_id)
+                if act.predose is not None:
+                    times.setdefault(PREDOSE, (-1.0, "Pre-dose", "before", None, act.predose))
+                for d in act.offsets:
+                    times.setdefault(elapsed_code(d.minutes(cal)),
+                                     (float(d.minutes(cal)), f"{num(d.amount)} "
+                                      f"{'h' if d.unit is TimeUnit.HOUR else 'min'}",
+                                      "after", act.window_for(d), None))
+            order = sorted(times, key=lambda c: times[c][0])
+            inst_ids = {code: self.id("ScheduledActivityInstance") for code in order}
+            instances = [{
+                "id": anchor_id, "extensionAttributes": [], "name": f"{block.name.upper()}_REF",
+                "label": "Reference", "description": sentence_case(reference),
+                "defaultConditionId": inst_ids[order[0]] if order else None, "epochId": epoch,
+                "timelineId": None, "timelineExitId": None if order else exit_id,
+                "activityIds": dose_acts, "encounterId": None,
+                "instanceType": "ScheduledActivityInstance"}]
+            timings: list[dict[str, Any]] = [{
+                "id": self.id("Timing"), "extensionAttributes": [],
+                "name": f"TIM_{block.name.upper()}_REF", "label": "Reference",
+                "description": sentence_case(reference),
+                "type": self.code(("C201358", "Fixed Reference")), "value": "PT0M",
+                "valueLabel": sentence_case(reference),
+                "relativeToFrom": self.code(("C201355", "Start to Start")),
+                "relativeFromScheduledInstanceId": anchor_id,
+                "relativeToScheduledInstanceId": anchor_id,
+                "windowLower": None, "windowUpper": None, "windowLabel": None,
+                "instanceType": "Timing"}]
+            for k, code in enumerate(order):
+                minutes, label, side, window, predose = times[code]
+                wlabel: str | None
+                nxt = order[k + 1] if k + 1 < len(order) else None
+                instances.append({
+                    "id": inst_ids[code], "extensionAttributes": [],
+                    "name": f"{block.name.upper()}_{code}", "label": label,
+                    "description": f"{label} ({code})",
+                    "defaultConditionId": inst_ids[nxt] if nxt is not None else None,
+                    "epochId": epoch, "timelineId": None,
+                    "timelineExitId": exit_id if nxt is None else None,
+                    "activityIds": acts[code], "encounterId": None,
+                    "instanceType": "ScheduledActivityInstance"})
+                if predose is not None:
+                    lower, upper = elapsed_code(predose.minutes(cal)), "PT0M"
+                    value, wlabel = "PT0M", f"within {duration_text(predose)} before"
+                    type_ = ("C201357", "Before")
+                else:
+                    before, after = window.minutes(cal) if window is not None else (0, 0)
+                    lower, upper = elapsed_code(before), elapsed_code(after)
+                    value, wlabel = elapsed_code(minutes), window_text(window) or None
+                    type_ = ("C201356", "After")
+                timings.append({
+                    "id": self.id("Timing"), "extensionAttributes": [],
+                    "name": f"TIM_{block.name.upper()}_{code}", "label": label,
+                    "description": f"{label} {side} {reference}",
+                    "type": self.code(type_), "value": value,
+                    "valueLabel": f"{label} {side} the reference",
+                    "relativeToFrom": self.code(("C201355", "Start to Start")),
+                    "relativeFromScheduledInstanceId": inst_ids[code],
+                    "relativeToScheduledInstanceId": anchor_id,
+                    "windowLower": lower, "windowUpper": upper, "windowLabel": wlabel,
+                    "instanceType": "Timing"})
+            last = max((times[c][0] for c in order), default=0.0)
+            out.append({
+                "id": sub_ids[block.name], "extensionAttributes": [],
+                "name": f"{block.label} Timeline", "label": block.label,
+                "description": f"{block.label}: {sentence_case(reference)}",
+                "mainTimeline": False, "entryCondition": sentence_case(reference),
+                "entryId": anchor_id,
+                "exits": [{"id": exit_id, "extensionAttributes": [],
+                           "instanceType": "ScheduleTimelineExit"}],
+                "timings": timings, "instances": instances,
+                "plannedDuration": self.duration(
+                    Duration(max(last, 0.0) / 60, TimeUnit.HOUR),
+                    f"{num(max(last, 0.0) / 60)} hours from the reference to the last time"),
+                "instanceType": "ScheduleTimeline"})
+        return out
+
+    # ---- study periods: one timeline each -------------------------------------------------
+
+    def _period_entry(self, k: int, inst_id: str, sub_id: str, next_id: str | None,
+                      exit_id: str | None) -> dict[str, Any]:
+        """The main timeline's instance of study period k: it runs the period's timeline."""
+        block = self._periods()
+        label = block.period_label(k)
+        return {
+            "id": inst_id,
+            "extensionAttributes": [],
+            "name": f"PERIOD_{k}",
+            "label": label,
+            "description": f"{label}: its visits are on the {label} timeline, timed from the "
+                           "period's first dose",
+            "defaultConditionId": next_id,
+            "epochId": self._epoch_ids.get(period_epoch(block, k)),
+            "timelineId": sub_id,
+            "timelineExitId": exit_id,
+            "activityIds": [],
+            "encounterId": None,
+            "instanceType": "ScheduledActivityInstance",
+        }
+
+    def _washout_entry(self, k: int, inst_id: str, next_id: str | None) -> dict[str, Any]:
+        """The main timeline's instance of the washout after study period k (no encounter)."""
+        block = self._periods()
+        name = f"washout_{k}"
+        return {
+            "id": inst_id,
+            "extensionAttributes": [],
+            "name": name.upper(),
+            "label": "Washout",
+            "description": f"Washout after {block.period_label(k)}: {washout_text(block)} from "
+                           "its last dose to the next period's first dose",
+            "defaultConditionId": next_id,
+            "epochId": self._epoch_ids.get(name),
+            "timelineId": None,
+            "timelineExitId": None,
+            "activityIds": [],
+            "encounterId": None,
+            "instanceType": "ScheduledActivityInstance",
+        }
+
+    def _period_entry_timing(self, k: int, is_anchor: bool, day: float, inst_id: str,
+                             anchor_id: str, washout: bool = False) -> dict[str, Any]:
+        """When study period k starts on the main timeline: period 1 from the anchor, a later
+        one after the washout (its day is nominal: the washout may be longer). `washout`: when
+        the washout after period k starts (the period's last dose)."""
+        block = self._periods()
+        label = block.period_label(k)
+        shown = day + 1 if self.t.calendar.first_day == 1 and day >= 0 else day
+        if washout:
+            text = f"last dose of {label} (nominally day {num(shown)})"
+        elif k == 1:
+            text = f"first dose of {label} on day {num(shown)}"
+        else:
+            text = (f"first dose of {label} {washout_text(block)} after the last dose of "
+                    f"{block.period_label(k - 1)} (nominally day {num(shown)})")
+        if is_anchor:
+            type_, value = ("C201358", "Fixed Reference"), "P0D"
+        elif day < 0:
+            type_, value = ("C201357", "Before"), f"P{num(-day)}D"
+        else:
+            type_, value = ("C201356", "After"), f"P{num(day)}D"
+        lower = upper = None
+        window_label = None
+        cal = self.t.calendar
+        w = block.washout
+        if is_anchor or washout:
+            pass  # the fixed reference has no window (USDM DDF00025)
+        elif k == 1 and block.window is not None:
+            b, a = block.window.days(cal)
+            lower, upper, window_label = f"P{num(b)}D", f"P{num(a)}D", window_text(block.window)
+        elif k > 1 and w.maximum is not None:
+            # an open washout (`at least`) has no upper bound, and USDM no half window
+            lower = "P0D"
+            upper = f"P{num(w.maximum.days(cal) - w.minimum.days(cal))}D"
+            window_label = f"washout {washout_text(block)}"
+        return {
+            "id": self.id("Timing"),
+            "extensionAttributes": [],
+            "name": f"TIM_WASHOUT_{k}" if washout else f"TIM_PERIOD_{k}",
+            "label": "Washout" if washout else label,
+            "description": text,
+            "type": self.code(type_),
+            "value": value,
+            "valueLabel": text,
+            "relativeToFrom": self.code(("C201355", "Start to Start")),
+            "relativeFromScheduledInstanceId": inst_id,
+            "relativeToScheduledInstanceId": inst_id if is_anchor else anchor_id,
+            "windowLower": lower,
+            "windowUpper": upper,
+            "windowLabel": window_label,
+            "instanceType": "Timing",
+        }
+
+    def _period_timeline(self, k: int, tl_id: str, cols: list[int], grid: Any,
+                         enc_ids: list[str], acts_at: Any) -> dict[str, Any]:
+        """Study period k's own timeline: its visits and days, timed in days from the period's
+        first dose (the fixed reference)."""
+        block = self._periods()
+        label = block.period_label(k)
+        first, _ = period_bounds(self.t)
+        inst = {ci: self.id("ScheduledActivityInstance") for ci in cols}
+        ex_id = self.id("ScheduleTimelineExit")
+        ref = next((ci for ci in cols if grid.columns[ci].period_day == first), cols[0])
+        windows = self._period_windows()
+        instances: list[dict[str, Any]] = []
+        timings: list[dict[str, Any]] = []
+        for j, ci in enumerate(cols):
+            col = grid.columns[ci]
+            nxt = cols[j + 1] if j + 1 < len(cols) else None
+            instances.append({
+                "id": inst[ci],
+                "extensionAttributes": [],
+                "name": f"{_encounter_name(col)}",
+                "label": f"{label} {col.label}",
+                "description": f"{label} {col.label} (day {col.day_text} of the period)",
+                "defaultConditionId": inst[nxt] if nxt is not None else None,
+                "epochId": self._epoch_ids.get(col.epoch or ""),
+                "timelineId": None,
+                "timelineExitId": ex_id if nxt is None else None,
+                "activityIds": acts_at(ci),
+                "encounterId": enc_ids[ci],
+                "instanceType": "ScheduledActivityInstance",
+            })
+            offset = (col.period_day or 0.0) - first
+            if ci == ref:
+                type_, value = ("C201358", "Fixed Reference"), "P0D"
+            elif offset < 0:
+                type_, value = ("C201357", "Before"), f"P{num(-offset)}D"
+            else:
+                type_, value = ("C201356", "After"), f"P{num(offset)}D"
+            win = windows.get((col.visit or "", col.period_day or 0.0))
+            lower = upper = None
+            if win is not None:
+                b, a = win.days(self.t.calendar)
+                lower, upper = f"P{num(b)}D", f"P{num(a)}D"
+            text = f"day {col.day_text} of {label}"
+            timings.append({
+                "id": self.id("Timing"),
+                "extensionAttributes": [],
+                "name": f"TIM_{_encounter_name(col)}",
+                "label": f"{label} {col.label}",
+                "description": text,
+                "type": self.code(type_),
+                "value": value,
+                "valueLabel": text,
+                "relativeToFrom": self.code(("C201355", "Start to Start")),
+                "relativeFromScheduledInstanceId": inst[ci],
+                "relativeToScheduledInstanceId": inst[ref],
+                "windowLower": lower,
+                "windowUpper": upper,
+                "windowLabel": window_text(win) if win is not None else None,
+                "instanceType": "Timing",
+            })
+        return {
+            "id": tl_id,
+            "extensionAttributes": [],
+            "name": f"{label} Timeline",
+            "label": label,
+            "description": f"{label}: visits and assessments timed in days from the period's "
+                           "first dose",
+            "mainTimeline": False,
+            "entryCondition": (f"{label} starts" if k == 1 else
+                               f"{label} starts {washout_text(block)} after the last dose of "
+                               f"{block.period_label(k - 1)}"),
+            "entryId": inst[cols[0]],
+            "exits": [{"id": ex_id, "extensionAttributes": [], "instanceType": "ScheduleTimelineExit"}],
+            "timings": timings,
+            "instances": instances,
+            "plannedDuration": None,
+            "instanceType": "ScheduleTimeline",
+        }
+
+    def _periods(self) -> Periods:
+        sched = self.t.schedule
+        assert sched is not None and sched.periods is not None
+        return sched.periods
+
+    def _period_windows(self) -> dict[tuple[str, float], Window]:
+        """The window of each period column: its visit's, else its activity's on that day."""
+        out: dict[tuple[str, float], Window] = {}
+        cal = self.t.calendar
+        block = self._periods()
+        for v in block.visits:
+            if v.window is not None:
+                for d in period_item_days(v, cal)[-1:]:
+                    out[(v.name, d)] = v.window
+        for a in block.activities:
+            if a.window is not None:
+                for d in period_item_days(a, cal):
+                    out.setdefault(("", d), a.window)
+        return out
 
     def _visit_description(self, v: Visit | None, label: str, day_text: str) -> str:
         if v is None:
@@ -1206,6 +1599,22 @@ class _Usdm:
                     if abs(p.days(self.t.calendar) - (col.day or 0.0)) < 1e-9:
                         return a.window
         return None
+
+
+# Keys of the main timeline's entries: a column's index, -k for study period k, and
+# -(WASHOUT + k) for the washout after period k.
+WASHOUT = 1000
+
+
+def _encounter_name(col: Any) -> str:
+    """An encounter's name: the visit's (or the time point's key); a study period's columns
+    are named per period (`ADMISSION_P2`)."""
+    base = (col.visit or col.key).upper()
+    if col.study_period is None:
+        return base
+    if col.visit is None:
+        base = f"DAY_{col.day_text.replace('−', 'M').replace('-', 'M')}"
+    return f"{base}_P{col.study_period}"
 
 
 def _first_epoch(epochs: list[dict[str, Any]]) -> str | None:

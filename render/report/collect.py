@@ -164,7 +164,7 @@ class ReportCollector:
             self.rejected.add(item)
             return
         self.patients += 1
-        for row in item.deviations:
+        for row in item.review_rows:
             self.deviations.add(DeviationItem(item.id, item.arm, row))
         open_ = True
         for c in item.eligibility.criteria:

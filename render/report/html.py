@@ -13,6 +13,7 @@ made the page 17.8 MB -> about 2 MB.
 from __future__ import annotations
 
 import base64
+import datetime
 import gzip
 import hashlib
 import json
@@ -21,6 +22,7 @@ from typing import Any
 
 import jinja2
 
+from engine.patient import ClockTime
 from engine.results import Status
 from render.atomic import write_atomic
 from render.report.collect import ReportData
@@ -33,7 +35,8 @@ from render.report.terminal import (
 from render.report.timeline import timeline_data
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
-STATUS_ORDER = [s.value for s in Status]
+# the columns of the conformance table; `time_unknown` only where some timepoint has it
+STATUS_ORDER = [s.value for s in Status if s is not Status.TIME_UNKNOWN]
 
 
 def _environment() -> jinja2.Environment:
@@ -48,7 +51,23 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = _pct
     env.filters["words"] = lambda s: str(s).replace("_", " ")
     env.filters["verdict"] = lambda v: VERDICT_WORDS.get(str(v), str(v))
+    env.filters["stamp"] = _stamp
+    env.filters["clock"] = _clock
     return env
+
+
+def _stamp(s: tuple[datetime.date, ClockTime | None] | None) -> str:
+    """`2024-03-01 08:30`: a date and time of day as the report shows them."""
+    if s is None:
+        return ""
+    return s[0].isoformat() + (f" {s[1].iso()}" if s[1] is not None else "")
+
+
+def _clock(s: tuple[datetime.date, ClockTime | None] | None) -> str:
+    """`08:30`: the time of day only (`no time` when the record has none)."""
+    if s is None:
+        return ""
+    return s[1].iso() if s[1] is not None else "no time"
 
 
 # A verdict on the criteria the data can decide, in the words of the report's headline.
@@ -105,7 +124,9 @@ def render_html(data: ReportData) -> str:
         trial=trial,
         anchor=anchor,
         activities=activities,
-        statuses=STATUS_ORDER,
+        statuses=STATUS_ORDER + (
+            [Status.TIME_UNKNOWN.value]
+            if any(a.count(Status.TIME_UNKNOWN) for a in activities) else []),
         timelines=timelines,
         anchors=anchors,
     )

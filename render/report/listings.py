@@ -6,7 +6,8 @@
 
 Files (UTF-8 with a byte-order mark so that Excel opens accents right, one header row):
 
-* `deviations.csv`   every early, late or missed planned occurrence;
+* `deviations.csv`   every early, late or missed planned occurrence, and every sub-day
+                     timepoint whose timing the data cannot tell (time_unknown);
 * `ineligibility.csv` one row per criterion that keeps an ineligible or indeterminate patient out
                       (criteria the data cannot answer are in site_verification.csv instead);
 * `stopping.csv`     every stopping event (rule fired, disposition, retest owed) and what it means;
@@ -26,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from engine.patient import RejectedRecord
+from engine.patient import ClockTime, RejectedRecord, stamp_text
 from engine.results import EligibilityVerdict, PatientResult, ScheduleRow
 from engine.summary import SummaryResult
 from protocol.safe_text import terminal_safe
@@ -54,6 +55,16 @@ DEVIATION_COLUMNS = (
     "unit",
     "reason",
     "source_record",
+)
+# Six more columns of deviations.csv for a protocol with sub-day timepoints (only then: the
+# listings of every other protocol keep their columns, byte for byte)
+TIMEPOINT_COLUMNS = (
+    "timepoint",
+    "planned_datetime",
+    "window_first_datetime",
+    "window_last_datetime",
+    "actual_datetime",
+    "deviation_minutes",
 )
 INELIGIBILITY_COLUMNS = (
     "patient",
@@ -105,7 +116,9 @@ def _v(x: Any) -> Any:
     return x
 
 
-def deviation_row(patient: str, arm: str | None, r: ScheduleRow) -> list[Any]:
+def deviation_row(patient: str, arm: str | None, r: ScheduleRow,
+                  timed: bool = False) -> list[Any]:
+    """One row of deviations.csv; `timed`: with the TIMEPOINT_COLUMNS."""
     lo, hi = r.window if r.window else (None, None)
     wlo, whi = r.window_dates if r.window_dates else (None, None)
     return [
@@ -130,10 +143,27 @@ def deviation_row(patient: str, arm: str | None, r: ScheduleRow) -> list[Any]:
         r.planned_unit or r.actual_unit or "",
         r.reason or "",
         str(r.ref) if r.ref else "",
+        *(_timing_cells(r) if timed else ()),
     ]
 
 
+def _stamp_cell(s: tuple[datetime.date, ClockTime | None] | None) -> str:
+    return stamp_text(s[0], s[1]) if s is not None else ""
+
+
+def _timing_cells(r: ScheduleRow) -> list[Any]:
+    """The TIMEPOINT_COLUMNS (empty for the rows of day-level occurrences)."""
+    t = r.timing
+    if t is None:
+        return ["", "", "", "", "", ""]
+    first, last = t.window if t.window is not None else (None, None)
+    return [t.timepoint, _stamp_cell(t.planned), _stamp_cell(first), _stamp_cell(last),
+            _stamp_cell(t.actual), _v(t.deviation_minutes)]
+
+
 SITE_VERIFICATION_FILE = "site_verification.csv"
+
+
 FILES = (
     ("deviations.csv", DEVIATION_COLUMNS),
     ("ineligibility.csv", INELIGIBILITY_COLUMNS),
@@ -144,10 +174,12 @@ FILES = (
 
 class _CsvRows:
     """The rows of the four listings, written through one csv writer per text handle (in the
-    order of FILES)."""
+    order of FILES). `timed`: the protocol has sub-day timepoints (deviations.csv gets the
+    TIMEPOINT_COLUMNS)."""
 
-    def __init__(self, handles: list[IO[str]]):
+    def __init__(self, handles: list[IO[str]], timed: bool = False):
         self._handles = handles
+        self.timed = timed
         self.deviations, self.ineligibility, self.stopping, self.rejected = (
             _SafeWriter(csv.writer(handle, lineterminator="\n")) for handle in handles
         )
@@ -165,8 +197,8 @@ class _CsvRows:
             )
             return
         pid, arm = item.id, item.arm
-        for r in item.deviations:
-            self.deviations.writerow(deviation_row(pid, arm, r))
+        for r in item.review_rows:
+            self.deviations.writerow(deviation_row(pid, arm, r, self.timed))
         verdict = item.eligibility.verdict
         on_data = item.eligibility.data_verdict
         if verdict is not EligibilityVerdict.ELIGIBLE:
@@ -213,8 +245,8 @@ class CsvParts(_CsvRows):
     """The rows of a share of a run (a worker's), kept as text to be appended to the files by
     CsvListings.write_parts, in input order: the same bytes as rows written one by one."""
 
-    def __init__(self) -> None:
-        super().__init__([io.StringIO() for _ in FILES])
+    def __init__(self, timed: bool = False) -> None:
+        super().__init__([io.StringIO() for _ in FILES], timed)
 
     def take(self) -> tuple[str, ...]:
         """The text of each listing's rows since the last take (in the order of FILES)."""
@@ -232,7 +264,7 @@ class CsvListings(_CsvRows):
     temporary name and renamed into place by `close` (render/atomic.py); `discard` removes
     them, leaving earlier files in the folder as they were."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, timed: bool = False):
         self.folder = Path(folder)
         self.folder.mkdir(exist_ok=True)  # the parent must exist (trialcode/commands/outputs.py)
         self._files: list[AtomicFile] = []
@@ -240,11 +272,13 @@ class CsvListings(_CsvRows):
             for name, columns in FILES:
                 file = AtomicFile(self.folder / name, encoding="utf-8-sig")
                 self._files.append(file)
-                csv.writer(file.handle, lineterminator="\n").writerow(columns)
+                header = columns + TIMEPOINT_COLUMNS if timed and name == "deviations.csv" \
+                    else columns
+                csv.writer(file.handle, lineterminator="\n").writerow(header)
         except BaseException:
             self.discard()
             raise
-        super().__init__([f.handle for f in self._files])
+        super().__init__([f.handle for f in self._files], timed)
 
     @property
     def paths(self) -> list[Path]:

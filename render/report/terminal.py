@@ -92,6 +92,9 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
     n = s.patients_with_deviations
     lines += ["", f"Schedule: {n:,} patient{'' if n == 1 else 's'} with deviations"]
     rows = []
+    columns: tuple[tuple[Status, str], ...] = STATUS_COLUMNS
+    if any(a.count(Status.TIME_UNKNOWN) for a in s.activities):
+        columns += ((Status.TIME_UNKNOWN, "time unknown"),)  # only with sub-day timepoints
     for a in sorted(s.activities, key=lambda a: (a.activity_type != "visit", a.activity_type)):
         if not a.counts and not a.unplanned:
             continue
@@ -101,10 +104,10 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
             else f"{a.activity} ({a.activity_type})"
         )
         rows.append(
-            [name] + [a.count(st) for st, _ in STATUS_COLUMNS] + [a.unplanned, a.deviations]
+            [name] + [a.count(st) for st, _ in columns] + [a.unplanned, a.deviations]
         )
     lines += _table(
-        ("activity",) + tuple(h for _, h in STATUS_COLUMNS) + ("unplanned", "deviations"), rows
+        ("activity",) + tuple(h for _, h in columns) + ("unplanned", "deviations"), rows
     )
 
     day0 = schedule_anchor(trial)

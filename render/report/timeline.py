@@ -33,7 +33,7 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from engine.patient import DoseEvent, Occurrence, Patient
+from engine.patient import DoseEvent, Occurrence, Patient, stamp_text
 from engine.results import PatientResult, ScheduleRow, Status
 
 LANE = 18
@@ -46,6 +46,7 @@ STATUS_CODE = {
     Status.LATE: "e",
     Status.MISSED: "m",
     Status.NOT_DUE: "n",
+    Status.TIME_UNKNOWN: "t",
 }
 HIDDEN = (Status.NOT_APPLICABLE, Status.NOT_COLLECTED)  # nothing to draw: no date, no record
 
@@ -74,8 +75,14 @@ def _row_title(r: ScheduleRow) -> str:
     if r.window_dates:
         a, b = r.window_dates
         parts.append(f"window {a.isoformat()} to {b.isoformat()}")
+    t = r.timing
+    if t is not None and t.window is not None:
+        parts.append(f"window {stamp_text(*t.window[0])} to {stamp_text(*t.window[1])} "
+                     f"({t.timepoint} from the {t.reference})")
     if r.actual_date:
-        parts.append(f"actual {r.actual_date.isoformat()} (day {_fmt_day(r.actual_day)})")
+        when = stamp_text(*t.actual) if t is not None and t.actual is not None \
+            else r.actual_date.isoformat()
+        parts.append(f"actual {when} (day {_fmt_day(r.actual_day)})")
     if r.actual_amount is not None or r.planned_amount is not None:
         unit = r.actual_unit or r.planned_unit or ""
         parts.append(
@@ -89,6 +96,9 @@ def _row_title(r: ScheduleRow) -> str:
 
 
 def _status_text(r: ScheduleRow) -> str:
+    minutes = r.timing.deviation_minutes if r.timing is not None else None
+    if r.status in (Status.EARLY, Status.LATE) and minutes is not None:
+        return f"{r.status.value} by {_fmt_day(abs(minutes))} min"
     if r.status in (Status.EARLY, Status.LATE) and r.deviation_days is not None:
         n = abs(r.deviation_days)
         return f"{r.status.value.replace('_', ' ')} by {n} day{'s' if n != 1 else ''}"

@@ -149,6 +149,6 @@ def test_any_values_give_the_class_s_own_instance(source: str, locator: str, val
     """Whatever the values, the builder of fast_constructor (C or Python) and the class agree."""
     ref = fast_constructor(RecordRef)(source, locator)
     assert ref == RecordRef(source, locator)
-    values = ("alt", DAY, ref, value, unit, None, None, None, None, (), None)
+    values = ("alt", DAY, ref, value, unit, None, None, None, None, (), None, None)
     built = fast_constructor(Observation)(*values)
     assert built == Observation(*values) and type(built) is Observation

@@ -84,13 +84,22 @@ def _outputs(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("case", ["seed", "pilot"])
+# the illustrative examples whose schedules use treatment cycles and study periods
+EXAMPLE_COHORTS = {"oncology_cycles": "2024-12-31", "crossover_ab": "2024-06-04"}
+
+
+@pytest.mark.parametrize("case", ["seed", "pilot", *EXAMPLE_COHORTS])
 def test_compiled_and_pure_give_identical_reports(case: str, tmp_path: Path) -> None:
     """Every byte of the JSON, HTML and CSV reports is the same in both forms: the seed trial's
-    synthetic cohort (every status, stopping rules, titration) and the real CDISC pilot."""
+    synthetic cohort (every status, stopping rules, titration), the real CDISC pilot, and the
+    cycle and crossover examples (engine.cycles and engine.periods compiled)."""
     if _form(pure=False) != "compiled (mypyc)":
         pytest.skip("the engine is not compiled in this installation")
-    if case == "seed":
+    if case in EXAMPLE_COHORTS:
+        folder = ROOT / "examples" / case
+        args = [str(folder / "protocol.trial"), "--patients", str(folder / "patients.jsonl"),
+                "--as-of", EXAMPLE_COHORTS[case]]
+    elif case == "seed":
         cohort = tmp_path / "cohort.jsonl"
         made = _run(
             "from engine.io.jsonl import write_patients\n"

@@ -187,7 +187,7 @@ def test_map_file_problems(tmp_path: Path) -> None:
         f"{path}: problems in the map:\n"
         "  unknown table [arm] (did you mean 'arms'?)\n"
         '  [visits] \'first\': keys are VISITNUM numbers such as "3" or "3.5"\n'
-        "  [tests.AE]: tests can be mapped for LB, VS, QS\n"
+        "  [tests.AE]: tests can be mapped for LB, VS, QS, PC, EG\n"
         "  [anchors.randomization] unknown key 'from'\n"
         '  [anchors.randomization] needs a source: dm = "RFSTDTC", or ds_decod / ds_decod_except'
     )

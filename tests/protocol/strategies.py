@@ -37,6 +37,7 @@ from protocol.schedule import (
     CycleDays,
     Cycles,
     DayRange,
+    DoseOnDays,
     Epoch,
     ItemCondition,
     OnEach,
@@ -45,7 +46,10 @@ from protocol.schedule import (
     RepeatFor,
     RepeatTimes,
     Schedule,
+    TimedActivity,
+    Timepoints,
     Visit,
+    WindowBand,
 )
 from protocol.stopping import (
     LIST_FAMILIES,
@@ -249,6 +253,47 @@ visit_timings = st.one_of(
 )
 
 
+sub_day_units = st.sampled_from([TimeUnit.MINUTE, TimeUnit.HOUR])
+
+
+def sub_day_durations() -> st.SearchStrategy[Duration]:
+    return st.builds(Duration, st.integers(1, 48).map(float), sub_day_units)
+
+
+def sub_day_windows() -> st.SearchStrategy[Window]:
+    return st.builds(Window, st.integers(0, 30).map(float), st.integers(0, 30).map(float),
+                     sub_day_units)
+
+
+@st.composite
+def timed_activities(draw: st.DrawFn) -> TimedActivity:
+    kind = draw(st.sampled_from([ActivityKind.ASSESS, ActivityKind.PROCEDURE]))
+    items = tuple(draw(st.lists(names, min_size=1, max_size=2)))
+    bands = tuple(WindowBand(draw(sub_day_windows()), up)
+                  for up in draw(st.lists(st.one_of(st.none(), sub_day_durations()),
+                                          max_size=3)))
+    restrictions = {"arms": tuple(draw(st.lists(names, max_size=1))),
+                    "sex": draw(st.one_of(st.none(), st.just(Sex.FEMALE))),
+                    "condition": draw(st.one_of(st.none(), names))}
+    if draw(st.booleans()):
+        return TimedActivity(kind, items, predose=draw(sub_day_durations()), **restrictions)
+    offsets = tuple(Duration(float(v), draw(sub_day_units))
+                    for v in sorted(draw(st.sets(st.integers(0, 48), min_size=1, max_size=4))))
+    return TimedActivity(kind, items, offsets, windows=bands, **restrictions)
+
+
+@st.composite
+def timepoint_blocks(draw: st.DrawFn, epoch: str | None) -> Timepoints:
+    reference = draw(st.one_of(
+        st.builds(DoseOnDays, names,
+                  st.sets(st.integers(-5, 30), min_size=1, max_size=3).map(
+                      lambda days: tuple(DayPoint(TimeUnit.DAY, float(d)) for d in sorted(days)))),
+        anchors))
+    return Timepoints(draw(names), draw(texts), reference,
+                      tuple(draw(st.lists(timed_activities(), max_size=3))),
+                      tuple(draw(st.lists(names, max_size=1))), epoch)
+
+
 @st.composite
 def schedules(draw: st.DrawFn) -> Schedule:
     epochs = draw(st.lists(st.builds(Epoch, names, texts), max_size=2, unique_by=lambda e: e.name))
@@ -271,6 +316,8 @@ def schedules(draw: st.DrawFn) -> Schedule:
                                 tuple(draw(st.lists(names, max_size=2))),
                                 draw(st.one_of(st.none(), st.integers(1, 12))),
                                 tuple(draw(st.lists(names, max_size=1))), epoch))
+        elif draw(st.integers(0, 4)) == 0:
+            items.append(draw(timepoint_blocks(epoch)))
         elif draw(st.booleans()):
             listed = tuple(draw(st.lists(names, max_size=3, unique=True)))
             restricted = tuple(

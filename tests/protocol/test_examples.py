@@ -10,7 +10,7 @@ from conftest import EXAMPLES, assert_golden
 import trialcode
 from protocol.serialize import dump
 
-EXAMPLE_NAMES = ["nct06802718", "cdiscpilot01", "oncology_cycles"]
+EXAMPLE_NAMES = ["nct06802718", "cdiscpilot01", "oncology_cycles", "crossover_ab", "phase1_pk"]
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)

@@ -15,7 +15,7 @@ from render import render_document
 from render.docx_writer import docx_text
 from render.export import export_ctgov_eligibility, export_sdtm_design, export_usdm
 
-EXAMPLE_NAMES = ["nct06802718", "cdiscpilot01", "oncology_cycles"]
+EXAMPLE_NAMES = ["nct06802718", "cdiscpilot01", "oncology_cycles", "crossover_ab", "phase1_pk"]
 
 
 @pytest.fixture(scope="module", params=EXAMPLE_NAMES)

@@ -20,7 +20,9 @@ from render.export import export_usdm
 KNOWN_ERRORS = {
     "nct06802718": set(),
     "cdiscpilot01": {"DDF00084"},
+    "crossover_ab": set(),  # one timeline per study period (docs/exports.md)
     "t2dm_addon": set(),
+    "phase1_pk": set(),
 }
 # Warnings explained in docs/exports.md. Dosage forms (administrable products with doses) and
 # dosing procedures that reference their intervention cleared DDF00177 and DDF00101.

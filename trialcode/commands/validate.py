@@ -206,7 +206,7 @@ def _run(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> int:
         # each chunk's tables are written by the process that evaluates it (any --jobs)
         state.spec = attrs.evolve(spec, parquet_dir=parquet.partial)
     source, accounting, not_read = state.source, state.accounting, state.not_read
-    csv = CsvListings(args.csv) if args.csv else None
+    csv = CsvListings(args.csv, trial.has_timepoints) if args.csv else None
     json_writer = None
     if args.json:
         from render.report.json_stream import JsonReportWriter

@@ -66,7 +66,7 @@ def make_part(
         if is_full:
             listing.limit = 0
     json = JsonParts() if spec.json else None
-    csv = CsvParts() if spec.csv else None
+    csv = CsvParts(state.trial.has_timepoints) if spec.csv else None
     tables: TableRows | None = None
     files: ChunkFiles | None = None
     if spec.parquet or spec.parquet_dir is not None:

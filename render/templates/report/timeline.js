@@ -5,7 +5,7 @@
   "use strict";
   var WIDTH = 1080, LABEL = 150, RIGHT = 24, LANE = 18, TOP = 26;
   var NS = "http://www.w3.org/2000/svg";
-  var COLOR = { o: "#2e7d32", e: "#e65100", m: "#c62828", n: "#9e9e9e" };
+  var COLOR = { o: "#2e7d32", e: "#e65100", m: "#c62828", n: "#9e9e9e", t: "#757575" };
   var STOP = "#c62828", OTHER_STOP = "#9e9e9e", UNPLANNED = "#6a1b9a", WINDOW = "#e3ecf7";
 
   function el(name, attrs, parent, title) {

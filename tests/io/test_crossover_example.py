@@ -1,0 +1,114 @@
+"""The illustrative two-period crossover with pharmacokinetic sampling: its synthetic cohort
+exercises every status in both periods, the sub-day timepoints of each period included, the
+file is what make_cohort.py writes, and the validation's deviations (rows named P2D1,
+`P2 Admission`, `P2D1 0.5 h post-dose`) are a reviewed golden file."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import subprocess
+import sys
+from collections import Counter
+
+from conftest import EXAMPLES, assert_golden
+
+import trialcode
+from engine.results import PatientResult, Status
+
+FOLDER = EXAMPLES / "crossover_ab"
+AS_OF = datetime.date(2024, 6, 4)
+
+
+def _results() -> list[PatientResult]:
+    trial = trialcode.load(FOLDER / "protocol.trial")
+    out = [r for r in trialcode.validate(trial, FOLDER / "patients.jsonl", AS_OF)
+           if isinstance(r, PatientResult)]
+    assert len(out) == 24
+    return out
+
+
+RESULTS = _results()
+
+
+def test_every_status_appears_in_both_periods() -> None:
+    for epoch in ("treatment_1", "treatment_2"):
+        statuses = Counter(x.status for r in RESULTS for x in r.schedule if x.epoch == epoch)
+        assert set(statuses) == set(Status), (epoch, statuses)
+    labels = {x.label for r in RESULTS for x in r.schedule if x.activity_type == "dose"}
+    assert labels == {"P1D1", "P2D1"}
+
+
+def test_the_pk_timepoints_of_each_period_take_every_status() -> None:
+    """Timed from the period's dose as given: minutes early or late, missed, time unknown,
+    not due while the period is pending, not applicable when it did not start."""
+    for k, epoch in ((1, "treatment_1"), (2, "treatment_2")):
+        rows = [x for r in RESULTS for x in r.schedule
+                if x.epoch == epoch and x.activity == "drug_conc"]
+        assert rows and all(x.timing is not None for x in rows)
+        assert {x.status for x in rows} == set(Status), (epoch, Counter(x.status for x in rows))
+        assert all(x.label.startswith(f"P{k}D1 ") and
+                   x.label.endswith((" pre-dose", " h post-dose")) for x in rows), rows
+        for x in rows:
+            t = x.timing
+            assert t is not None
+            if x.status in (Status.EARLY, Status.LATE):
+                assert t.deviation_minutes is not None and t.deviation_minutes != 0
+                assert (t.deviation_minutes < 0) == (x.status is Status.EARLY)
+            elif x.status is Status.ON_TIME:
+                assert t.deviation_minutes == 0
+            else:
+                assert t.deviation_minutes is None
+    late = [x.timing.deviation_minutes for r in RESULTS for x in r.schedule
+            if x.activity == "drug_conc" and x.status is Status.LATE and x.timing is not None]
+    assert 25 in late  # 24-hour samples drawn 85 minutes after their time (window ±60)
+
+
+def test_a_period_dose_without_its_time_leaves_its_samples_time_unknown() -> None:
+    r = next(r for r in RESULTS if r.id == "XO017")
+    rows = [x for x in r.schedule if x.epoch == "treatment_2" and x.activity == "drug_conc"]
+    assert rows and all(x.status is Status.TIME_UNKNOWN for x in rows
+                        if x.actual_date is not None and x.actual_date.isoformat() < "2024-06-04")
+
+
+def test_the_sequences_dose_test_and_reference_in_opposite_periods() -> None:
+    for r in RESULTS:
+        doses = {x.label: x.activity for x in r.schedule if x.activity_type == "dose"}
+        expected = ({"P1D1": "test", "P2D1": "reference"} if r.arm == "tr"
+                    else {"P1D1": "reference", "P2D1": "test"})
+        assert doses == expected, r.id
+
+
+def test_reasons_of_the_period_statuses() -> None:
+    reasons = {str(x.reason) for r in RESULTS for x in r.schedule if x.epoch == "treatment_2"}
+    assert any(x.startswith("period 2 did not start: discontinuation (sae) on ") for x in reasons)
+    assert any(x.startswith("after withdrawal (disposition: withdrew consent) on ")
+               for x in reasons)
+    assert "Period 2 has not started by the as-of date" in reasons
+    early = [str(x.reason) for r in RESULTS for x in r.schedule
+             if x.epoch == "treatment_2" and x.activity_type == "dose" and x.status is Status.EARLY]
+    assert early and all("washout of 5 days after the last dose of period 1" in x and
+                         "(7 to 14 days stated)" in x for x in early)
+
+
+def test_the_cohort_file_is_what_the_generator_writes(tmp_path) -> None:
+    out = tmp_path / "patients.jsonl"
+    subprocess.run([sys.executable, str(FOLDER / "make_cohort.py"), "-o", str(out)], check=True,
+                   capture_output=True)
+    assert out.read_bytes() == (FOLDER / "patients.jsonl").read_bytes()
+
+
+def test_deviation_rows_golden() -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["patient", "arm", "activity", "label", "status", "planned_day", "window",
+                "actual_day", "deviation_days", "reason"])
+    for r in RESULTS:
+        for x in r.schedule:
+            if x.status in (Status.ON_TIME, Status.NOT_DUE):
+                continue
+            w.writerow([r.id, r.arm, x.activity, x.label, x.status.value, x.planned_day,
+                        "" if x.window is None else f"{x.window[0]}..{x.window[1]}",
+                        x.actual_day, x.deviation_days, x.reason or ""])
+    assert_golden("crossover_ab.deviations.csv", buf.getvalue())

@@ -1,0 +1,93 @@
+"""The illustrative phase 1 PK study: its synthetic cohort exercises every status of sub-day
+timepoints, the file is what make_cohort.py writes, and the validation's timepoint rows that are
+not on time (deviations in minutes) are a reviewed golden file."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import subprocess
+import sys
+from collections import Counter
+
+from conftest import EXAMPLES, assert_golden
+
+import trialcode
+from engine.results import EventRole, PatientResult, Status
+
+FOLDER = EXAMPLES / "phase1_pk"
+AS_OF = datetime.date(2024, 6, 19)
+
+
+def _results() -> list[PatientResult]:
+    trial = trialcode.load(FOLDER / "protocol.trial")
+    out = [r for r in trialcode.validate(trial, FOLDER / "patients.jsonl", AS_OF)
+           if isinstance(r, PatientResult)]
+    assert len(out) == 24
+    return out
+
+
+RESULTS = _results()
+TIMED = [(r, x) for r in RESULTS for x in r.schedule if x.timing is not None]
+
+
+def test_every_status_appears_for_timepoints() -> None:
+    statuses = Counter(x.status for _, x in TIMED)
+    assert set(statuses) == set(Status), statuses
+    reasons = {x.reason for _, x in TIMED if x.status is Status.NOT_APPLICABLE}
+    assert reasons == {"the dose of drug_a on day 14 was not given",
+                       "after withdrawal on 2024-05-27",
+                       "after withdrawal (severe_ae) on 2024-06-14"}
+    unknown = {x.reason for _, x in TIMED if x.status is Status.TIME_UNKNOWN}
+    assert unknown == {
+        "done, but whether within its window cannot be told: the record has no time of day",
+        "done, but whether within its window cannot be told: the dose of drug_a on day 14 has "
+        "no time of day"}
+
+
+def test_deviations_are_in_minutes() -> None:
+    got = {(r.id, x.label): (x.status, x.timing.deviation_minutes)  # type: ignore[union-attr]
+           for r, x in TIMED if x.status in (Status.EARLY, Status.LATE)}
+    # counted from the dose as given (08:00 planned; given at 08:02 for PK013 and PK015)
+    assert got == {("PK009", "day 1 1 h post-dose"): (Status.EARLY, -3),
+                   ("PK013", "day 1 24 h post-dose"): (Status.LATE, 23),
+                   ("PK015", "day 7 pre-dose"): (Status.LATE, 8)}
+
+
+def test_triplicates_and_named_timepoints_are_used_once() -> None:
+    replicates = [a for r in RESULTS for a in r.events
+                  if a.role is EventRole.MATCHED and str(a.detail).endswith("(replicate)")]
+    assert len(replicates) >= 2 * 2 * 18  # two more ECGs on Days 1 and 14 for most
+    for r in RESULTS:
+        cited = [x.ref for x in r.schedule if x.ref is not None]
+        assert len(cited) == len(set(cited)), r.id
+        assert not r.unplanned, (r.id, r.unplanned)
+
+
+def test_the_cohort_file_is_what_the_generator_writes(tmp_path) -> None:
+    out = tmp_path / "patients.jsonl"
+    subprocess.run([sys.executable, str(FOLDER / "make_cohort.py"), "-o", str(out)], check=True,
+                   capture_output=True)
+    assert out.read_bytes() == (FOLDER / "patients.jsonl").read_bytes()
+
+
+def test_timepoint_deviation_rows_golden() -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["patient", "activity", "label", "status", "planned_datetime", "window",
+                "actual_datetime", "deviation_minutes", "reason"])
+    for r, x in TIMED:
+        t = x.timing
+        assert t is not None
+        if x.status in (Status.ON_TIME, Status.NOT_DUE):
+            continue
+        window = "" if t.window is None else (f"{t.window[0][1].iso()}..{t.window[1][1].iso()}"  # type: ignore[union-attr]
+                                              f" {t.window[0][0]}")
+        w.writerow([r.id, x.activity, x.label, x.status.value,
+                    "" if t.planned is None else f"{t.planned[0]}T{t.planned[1].iso()}",  # type: ignore[union-attr]
+                    window,
+                    "" if t.actual is None else (f"{t.actual[0]}" + (
+                        f"T{t.actual[1].iso()}" if t.actual[1] is not None else "")),
+                    "" if t.deviation_minutes is None else t.deviation_minutes, x.reason or ""])
+    assert_golden("phase1_pk.timepoints.csv", buf.getvalue())
