@@ -58,14 +58,14 @@ REF = RecordRef("patients.jsonl", "line 2, event 1")
 EXAMPLES: list[tuple[type, tuple[Any, ...]]] = [
     (RecordRef, ("lb.xpt", "row 4 (LBSEQ 2)")),
     (Observation, ("alt", DAY, REF, 52, "U/L", 7, 40, None, "screening", (("fasting", True),),
-                   ClockTime(30_600_000_000, "minute", 60))),
+                   ClockTime(30_600_000_000, "minute", 60), "PT30M")),
     (Evidence, ("alt: 52 U/L <= 100 U/L: true", "I3", "latest alt", TRUE, 52, "U/L", DAY, REF,
                 100, "U/L", (7, 40), None, ClockTime(30_600_000_000, "minute"), ())),
     (CriterionResult, ("I3", "inclusion", CriterionVerdict.MET, TRUE, (), "ALT <= 2.5 x ULN",
-                       False, False)),
+                       False, False, ("lab",))),
     (ScheduleRow, ("dose", "dose", 3, "week 3", Status.LATE, 21, DAY, (20, 22), (DAY, DAY), DAY,
                    24, 2, REF, "2 day(s) after the window closed", "treatment", 135, "ug", 135,
-                   "ug")),
+                   "ug", None)),
 ]
 
 
