@@ -68,11 +68,25 @@ def _same_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str)
 
 
 def test_spark_on_the_synthetic_cohort_gives_the_local_tables(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from trialcode import spark
+
     cohort = tmp_path / "cohort.jsonl"
     bad_cohort(cohort, 120)
+    evaluations: list[object] = []
+    real = spark._evaluate_lines
+
+    def recorded(*args: object) -> object:
+        evaluations.append(args[-1] if len(args) > 4 else None)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(spark, "_evaluate_lines", recorded)
     _same_tables(tmp_path, capsys, str(SEED_TRIAL), "--patients", str(cohort), "--as-of", AS_OF)
+    # the repeated patient lines fall in another partition than their first line: that
+    # partition was evaluated again (and only the partitions holding a repeat), told the first line
+    assert len(evaluations) == 2 and evaluations[0] is None
+    assert isinstance(evaluations[1], frozenset) and evaluations[1]
 
 
 @pytest.mark.skipif(not SDTM.is_dir(), reason="CDISC pilot data not present")
