@@ -35,8 +35,12 @@ PILOT = (EXAMPLES / "cdiscpilot01" / "protocol.trial").read_text(encoding="utf-8
 
 
 def test_examples_are_canonical() -> None:
-    for text in (SEED, PILOT):
-        assert format_source(dsl.parse_source(text)) == text
+    # every bundled example: `make demo` runs `fmt --check` on each and fails on any
+    paths = sorted(EXAMPLES.glob("*/protocol.trial"))
+    assert len(paths) >= 6
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        assert format_source(dsl.parse_source(text)) == text, path.parent.name
 
 
 def test_comments_survive_formatting() -> None:
