@@ -19,7 +19,9 @@ files replaced: the tables are those of one pass over the file. An SDTM folder m
 readable by the driver and by every executor at the same path.
 
 The driver merges the chunks' counters in input order (the same first-seen order as one pass)
-and writes the summary table. The tables are written into a hidden folder inside DIR and moved
+and writes the summary table; with them (and the first few items of each listing, which the
+chunks keep) it has what the terminal summary shows, so a run without --html or --csv never
+reads the tables back. The tables are written into a hidden folder inside DIR and moved
 into place at the end (the summary table last: a folder with a summary table is complete).
 """
 
@@ -38,6 +40,7 @@ import attrs
 import pyarrow as pa
 
 from engine.summary import Summary
+from render.report.collect import ReportCollector, ReportData
 from render.report.parquet import (
     PART,
     PARTIAL_PREFIX,
@@ -46,6 +49,7 @@ from render.report.parquet import (
     summary_rows,
 )
 from render.report.tables import PATIENT_TABLES, SCHEMAS
+from render.report.terminal import MAX_LISTED
 from trialcode.parallel.chunks import (
     CHUNK_CHARS,
     CHUNK_GROWTH,
@@ -120,15 +124,15 @@ class Share:
     partition: int
     first: int  # the chunk's first line (a patient file) or its number (an SDTM folder)
     summary: Summary
-    not_ruled_out: dict[str, int]
+    collector: ReportCollector  # its counters, and the first items of each listing
     undeclared: Counter[str]
     seen: tuple[tuple[str, int], ...]  # (patient id, line) of the patients it accepted
     files: tuple[str, ...]  # the tables it wrote a file for
 
 
 def _shares(partition: int, first: int, part: Part) -> pa.RecordBatch:
-    share = Share(partition, first, part.summary, dict(part.collector.not_ruled_out),
-                  part.undeclared, part.seen, part.files)
+    share = Share(partition, first, part.summary, part.collector, part.undeclared, part.seen,
+                  part.files)
     return pa.RecordBatch.from_pydict(
         {"partition": [partition], "first": [first],
          "share": [pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL)]},
@@ -136,7 +140,9 @@ def _shares(partition: int, first: int, part: Part) -> pa.RecordBatch:
     )
 
 
-_NO_LISTINGS = (1, 1, 1, 1, 1)  # the Spark run makes no HTML: no listing samples
+# No listing is full when a chunk starts: each keeps its first items (as many as the terminal
+# summary shows: see run_spark), and the driver the first of them in input order.
+_LISTINGS = (0, 0, 0, 0, 0)
 
 
 def _partition() -> int:
@@ -155,7 +161,7 @@ def _evaluate_items(spec: RunSpec) -> Any:
             for index in batch.column("id").to_pylist():
                 start = index * CHUNK_ITEMS
                 chunk = ItemsChunk(index, start, min(start + CHUNK_ITEMS, len(state.items)))
-                yield _shares(partition, index, make_part(state, chunk, _NO_LISTINGS))
+                yield _shares(partition, index, make_part(state, chunk, _LISTINGS))
 
     return run
 
@@ -214,7 +220,7 @@ def _chunk(
     for pid, line in known.items():
         if line < first:
             given.setdefault(pid, line)
-    part = make_part(state, LinesChunk(first, first, tuple(lines)), _NO_LISTINGS, given or None)
+    part = make_part(state, LinesChunk(first, first, tuple(lines)), _LISTINGS, given or None)
     seen.update(part.seen)
     return _shares(partition, first, part)
 
@@ -279,8 +285,9 @@ def run_spark(
     generated: str = "",
     spark_conf: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Validate on Spark and write the results folder; returns the summary counters merged on
-    the driver (`summary`, `not_ruled_out`, `undeclared`, `state`)."""
+    """Validate on Spark and write the results folder; returns what the chunks' counters,
+    merged on the driver, give: the terminal summary's data (`data`: its listings hold their
+    first items only, no timelines) and the run's `state`."""
     import uuid
 
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -296,7 +303,9 @@ def run_spark(
     try:
         for table in PATIENT_TABLES:
             fs.mkdirs(f"{partial}/{table}")
-        spec = attrs.evolve(spec, parquet_dir=partial)
+        # the HTML report, if any, is made from the tables: the chunks keep only what the
+        # terminal summary shows of each listing
+        spec = attrs.evolve(spec, parquet_dir=partial, max_rows=2 * MAX_LISTED, max_timelines=0)
         schema = from_arrow_schema(SHARES)
         if spec.patients is not None:
             lines = spark.read.text(patients_uri or str(spec.patients))
@@ -317,13 +326,12 @@ def run_spark(
             ranges = spark.range(0, chunks, 1, max(1, spark.sparkContext.defaultParallelism))
             shares = _collect(ranges.mapInArrow(_evaluate_items(spec), schema))
         summary = Summary(state.trial)
-        not_ruled_out: dict[str, int] = {}
+        collector = ReportCollector(max_rows=spec.max_rows, max_timelines=0)
         undeclared: Counter[str] = Counter()
         written: set[str] = set()
         for share in shares:
             summary.merge(share.summary)
-            for cid, n in share.not_ruled_out.items():
-                not_ruled_out[cid] = not_ruled_out.get(cid, 0) + n
+            collector.merge(share.collector)
             undeclared.update(share.undeclared)
             written.update(share.files)
         from engine.io.vocabulary import did_you_mean
@@ -334,15 +342,19 @@ def run_spark(
             for kind, n in sorted(undeclared.items())
         )
         result = summary.result()
+        day = datetime.date.fromisoformat(generated) if generated else None
+        data: ReportData = collector.finish(
+            state.trial, result, source=state.source, as_of=spec.as_of,
+            generated=day or datetime.date.today(), accounting=state.accounting,
+            not_read=state.not_read, version=version, undeclared=hints,
+        )
         info = RunInfo(state.trial.name, spec.as_of, state.source, spec.protocol_text or "",
-                       spec.protocol.name, version,
-                       datetime.date.fromisoformat(generated) if generated else None)
-        rows = summary_rows(result, not_ruled_out=not_ruled_out, undeclared=hints,
+                       spec.protocol.name, version, day)
+        rows = summary_rows(result, not_ruled_out=data.not_ruled_out, undeclared=hints,
                             accounting=state.accounting, not_read=state.not_read, info=info)
         _write_driver_files(partial, rows, set(PATIENT_TABLES) - written)
         fs.commit(partial, base)
-        return {"summary": result, "not_ruled_out": not_ruled_out, "undeclared": hints,
-                "state": state}
+        return {"data": data, "state": state}
     except BaseException:
         fs.delete(partial)
         raise

@@ -308,16 +308,22 @@ def _run_spark(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> 
         # the executors' Python workers do not run in this folder: they get an absolute path
         folder = str(Path(folder).resolve())
     try:
-        run_spark(args.spark, spec, folder, patients_uri=args.patients, version=_version(),
-                  generated=datetime.date.today().isoformat())
+        done = run_spark(args.spark, spec, folder, patients_uri=args.patients, version=_version(),
+                         generated=datetime.date.today().isoformat())
     except SparkUnavailable as exc:
         return fail(str(exc), EXIT_UNAVAILABLE)
-    from trialcode.commands.report import report_from_tables
+    outputs = [f"Parquet {args.parquet}/ (written on Spark {args.spark})"]
+    if args.html or args.csv:
+        from trialcode.commands.report import report_from_tables
 
-    return report_from_tables(
-        Path(args.parquet), html=args.html, csv=args.csv, timelines=args.timelines, quiet=args.quiet,
-        outputs=[f"Parquet {args.parquet}/ (written on Spark {args.spark})"],
-    )
+        return report_from_tables(
+            Path(args.parquet), html=args.html, csv=args.csv, timelines=args.timelines,
+            quiet=args.quiet, outputs=outputs,
+        )
+    # the terminal summary from the chunks' counters: the tables are not read back
+    if not args.quiet:
+        sys.stdout.write(terminal_safe(terminal_summary(done["data"], outputs=outputs)))
+    return 0
 
 
 def _version() -> str:
