@@ -17,6 +17,23 @@ from trialcode.exits import EXIT_UNAVAILABLE, EXIT_USAGE
 from trialcode.spark import SparkMasterError, check_master
 
 
+@pytest.fixture(autouse=True)
+def no_active_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a fresh process: a session another test left active would be reused whatever the
+    master (as under spark-submit)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return
+    monkeypatch.setattr(SparkSession, "getActiveSession", staticmethod(lambda: None))
+
+
+def test_an_active_session_is_used_whatever_the_master(monkeypatch: pytest.MonkeyPatch) -> None:
+    pyspark = pytest.importorskip("pyspark.sql")
+    monkeypatch.setattr(pyspark.SparkSession, "getActiveSession", staticmethod(lambda: object()))
+    check_master("databricks")  # no SparkMasterError: spark-submit's or Databricks' session
+
+
 def _validate(tmp_path: Path, master: str) -> list[str]:
     return ["validate", str(MINI), "--patients", str(MINI_PATIENTS), "--as-of", AS_OF,
             "--spark", master, "--parquet", str(tmp_path / "t")]
