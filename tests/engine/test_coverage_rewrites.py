@@ -53,7 +53,8 @@ def test_the_rewrites_check_clean_and_format_back() -> None:
     assert [d.message for d in check(t) if d.is_error] == []
     assert [str(f) for c in t.eligibility.criteria
             for f in check_text_vs_expr(c, t.calendar, t)] == []
-    assert dsl.parse(format_source(dsl.parse_source(source(), "coverage.md"))) == t
+    # the page shows the rewrites as `fmt` writes them
+    assert format_source(dsl.parse_source(source(), "coverage.md")) == source()
 
 
 def test_the_page_lists_exactly_the_rewritten_criteria() -> None:
