@@ -254,7 +254,9 @@ def open_results(folder: str | Path) -> tuple[RunInfo, dict[str, list[pq.Parquet
             except (OSError, pa.ArrowException) as exc:
                 raise ResultsFolderError(f"{path}: not a readable Parquet file: {exc}") from None
             names = [f.name for f in file.schema_arrow]
-            if names != SCHEMAS[table].names:
+            # columns added within a version come at the end: a file written before them holds
+            # a prefix of the columns (the missing ones read as nulls)
+            if not names or names != SCHEMAS[table].names[:len(names)]:
                 raise ResultsFolderError(f"{path}: not a {table} table of {SCHEMA}")
             files[table].append(file)
         if table == "summary":
@@ -275,7 +277,13 @@ def batches(files: list[pq.ParquetFile], table: str, batch_rows: int = 65536) ->
     may name nested fields differently)."""
     schema = SCHEMAS[table]
     for file in files:
+        missing = schema.names[len(file.schema_arrow.names):]
         for batch in file.iter_batches(batch_size=batch_rows):
+            if missing:  # a file written before the last columns were added
+                batch = pa.RecordBatch.from_arrays(
+                    [*batch.columns, *(pa.nulls(batch.num_rows, schema.field(name).type)
+                                       for name in missing)],
+                    names=schema.names)
             yield pa.Table.from_batches([batch]).cast(schema).to_batches()[0] if batch.num_rows else batch
 
 
