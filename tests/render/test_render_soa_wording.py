@@ -66,3 +66,12 @@ def test_an_event_triggered_visit_on_a_flag_reads_as_protocols_write_it() -> Non
     column = next(c for c in grid.columns if c.label == "SAE follow-up")
     assert notes[column.footnotes[0]] == ("After each adverse event that is serious (−0 to +7 "
                                           "days): one visit per event; no planned day.")
+
+
+def test_each_periods_first_dose_shows_the_window_the_protocol_allows() -> None:
+    """`periods ... from day 1 window -0 to +1 days`: the window of each period's first dose."""
+    grid = build_grid(dsl.parse_file(EXAMPLES / "crossover_ab" / "protocol.trial"))
+    assert grid is not None
+    windows = {(c.group, c.label): c.window_text for c in grid.columns if c.group}
+    assert windows[("Period 1", "Day 1")] == windows[("Period 2", "Day 1")] == "−0 to +1 d"
+    assert windows[("Period 1", "Admission")] == windows[("Period 2", "Day 2")] == ""
