@@ -99,14 +99,12 @@ class JsonReportWriter:
             raise ValueError("add_parts writes the compact layout")
         patients, rejected = parts.take() if isinstance(parts, JsonParts) else parts
         write = self.handle.write
-        for text in patients:
-            write(",\n" if self.patients else "\n")
-            write(text)
+        for text in patients:  # one write per item, as `add` makes (one system call each)
+            write((",\n" if self.patients else "\n") + text)
             self.patients += 1
         write = self.spool.write
         for text in rejected:
-            write(",\n" if self.rejected else "\n")
-            write(text)
+            write((",\n" if self.rejected else "\n") + text)
             self.rejected += 1
 
     def add(self, item: PatientResult | RejectedRecord) -> None:
