@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from engine.summary import SummaryResult
 from render.report.collect import Accounting
-from render.report.tables import PATIENT_TABLES, SCHEMA, SCHEMAS, TABLES
+from render.report.tables import ADDED_COLUMNS, PATIENT_TABLES, SCHEMA, SCHEMAS, TABLES
 
 # rows per row group: each table buffers up to this many rows before writing (the memory of
 # the writing process is bounded by it, about 25 MB for the schedule table)
@@ -255,8 +255,9 @@ def open_results(folder: str | Path) -> tuple[RunInfo, dict[str, list[pq.Parquet
                 raise ResultsFolderError(f"{path}: not a readable Parquet file: {exc}") from None
             names = [f.name for f in file.schema_arrow]
             # columns added within a version come at the end: a file written before them holds
-            # a prefix of the columns (the missing ones read as nulls)
-            if not names or names != SCHEMAS[table].names[:len(names)]:
+            # the columns before them (the missing ones read as nulls)
+            least = len(SCHEMAS[table].names) - ADDED_COLUMNS.get(table, 0)
+            if len(names) < least or names != SCHEMAS[table].names[:len(names)]:
                 raise ResultsFolderError(f"{path}: not a {table} table of {SCHEMA}")
             files[table].append(file)
         if table == "summary":

@@ -107,6 +107,9 @@ SUMMARY_COLUMNS: Final = [
     ("section", _s), ("n", _i32), ("name", _s), ("kind", _s), ("text", _s), ("metric", _s),
     ("value", _i64),
 ]
+# How many columns were added at the end of each table within this version: a folder written
+# before them lacks them, and is read with them null (render.report.parquet.open_results).
+ADDED_COLUMNS: Final = {"schedule": 8}
 PATIENT_TABLES: Final = tuple(COLUMNS)
 TABLES: Final = (*PATIENT_TABLES, "summary")
 SCHEMAS: Final[dict[str, pa.Schema]] = {
