@@ -487,6 +487,9 @@ class Prose:
                 return f"related to {self.terms.intervention(p.right.value)}"
             if attr == "grade":
                 return f"of grade {op_symbol(p.op.value)} {self.value(p.right)}"
+            if p.op is CompareOp.EQ and _says_yes(p.right):
+                # a flag (SDTM AESER = "Y"): `adverse event that is serious`, not `with serious Y`
+                return f"that is {attr.replace('_', ' ')}"
             if p.op is CompareOp.EQ:
                 return f"with {attr.replace('_', ' ')} {self.value(p.right)}"
             return f"with {attr.replace('_', ' ')} {op_symbol(p.op.value)} {self.value(p.right)}"
@@ -498,11 +501,12 @@ class Prose:
     def data_length(self, x: ex.DataDuration | ex.TableDuration) -> str:
         """`5 × its recorded half life`; from a table, `5 × the elimination half-life for its
         drug` (the table's label)."""
+        times = "" if x.factor == 1 else f"{num(x.factor)} × "
         if x.table is None:
-            return f"{num(x.factor)} × its recorded {x.attribute.replace('_', ' ')}"
+            return f"{times}its recorded {x.attribute.replace('_', ' ')}"
         table = self.trial.table(x.table)
         label = lower_label(table.label) if table and table.label else x.table.replace("_", " ")
-        return f"{num(x.factor)} × the {label} for its {x.attribute.replace('_', ' ')}"
+        return f"{times}the {label} for its {x.attribute.replace('_', ' ')}"
 
     def temporal(self, t: Temporal | None) -> str:
         if t is None:
@@ -516,7 +520,8 @@ class Prose:
             d = "before" if t.direction is Direction.BEFORE else "after"
             lengths = join_and([duration_text(x) if isinstance(x, Duration) else
                                 self.data_length(x) for x in t.lengths], "or")
-            return f" within {lengths}, whichever is longer, {d} {self.terms.anchor(t.anchor)}"
+            longer = ", whichever is longer," if len(t.lengths) > 1 else ""
+            return f" within {lengths}{longer} {d} {self.terms.anchor(t.anchor)}"
         if isinstance(t, Relative):
             d = "before" if t.direction is Direction.BEFORE else "after"
             if t.strict:
@@ -799,6 +804,13 @@ class Prose:
         text = self.visit_timing(v.timing)
         w = window_text(v.window)
         return f"{text} ({w})" if w else text
+
+
+def _says_yes(e: Expr) -> bool:
+    """A literal that sets a yes/no flag: true, "Y", "yes"."""
+    if isinstance(e, BoolLiteral):
+        return e.value
+    return isinstance(e, StringLiteral) and e.value.strip().casefold() in ("y", "yes")
 
 
 _SUPERSCRIPTS = {"2": "²", "3": "³", "-1": "⁻¹", "-2": "⁻²"}

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from engine.summary import SummaryResult
 from render.report.collect import Accounting
-from render.report.tables import PATIENT_TABLES, SCHEMA, SCHEMAS, TABLES
+from render.report.tables import ADDED_COLUMNS, PATIENT_TABLES, SCHEMA, SCHEMAS, TABLES
 
 # rows per row group: each table buffers up to this many rows before writing (the memory of
 # the writing process is bounded by it, about 25 MB for the schedule table)
@@ -290,7 +290,10 @@ def open_results(folder: str | Path) -> tuple[RunInfo, dict[str, list[pq.Parquet
             except (OSError, pa.ArrowException) as exc:
                 raise ResultsFolderError(f"{path}: not a readable Parquet file: {exc}") from None
             names = [f.name for f in file.schema_arrow]
-            if names != SCHEMAS[table].names:
+            # columns added within a version come at the end: a file written before them holds
+            # the columns before them (the missing ones read as nulls)
+            least = len(SCHEMAS[table].names) - ADDED_COLUMNS.get(table, 0)
+            if len(names) < least or names != SCHEMAS[table].names[:len(names)]:
                 raise ResultsFolderError(f"{path}: not a {table} table of {SCHEMA}")
             files[table].append(file)
         if table == "summary":
@@ -311,7 +314,13 @@ def batches(files: list[pq.ParquetFile], table: str, batch_rows: int = 65536) ->
     may name nested fields differently)."""
     schema = SCHEMAS[table]
     for file in files:
+        missing = schema.names[len(file.schema_arrow.names):]
         for batch in file.iter_batches(batch_size=batch_rows):
+            if missing:  # a file written before the last columns were added
+                batch = pa.RecordBatch.from_arrays(
+                    [*batch.columns, *(pa.nulls(batch.num_rows, schema.field(name).type)
+                                       for name in missing)],
+                    names=schema.names)
             yield pa.Table.from_batches([batch]).cast(schema).to_batches()[0] if batch.num_rows else batch
 
 

@@ -89,7 +89,7 @@ def report_from_tables(
     trial = trialcode.load_source(info.protocol_text, info.protocol_path or "protocol.trial")
     summary = Summary(trial)
     collector = ReportCollector(max_timelines=max(timelines, 0))
-    listings = CsvListings(csv) if csv else None
+    listings = CsvListings(csv, trial.has_timepoints) if csv else None
     try:
         for item, patient in results(files):
             summary.add(item)

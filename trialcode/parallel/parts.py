@@ -44,7 +44,7 @@ class Part:
     summary: Summary
     collector: ReportCollector
     undeclared: Counter[str]
-    json: tuple[str, int, str, int] | None = None
+    json: tuple[list[str], list[str]] | None = None
     csv: tuple[str, ...] | None = None
     files: tuple[str, ...] = ()  # the tables this chunk wrote a file for
 
