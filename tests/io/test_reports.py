@@ -284,6 +284,26 @@ def test_validate_the_cdisc_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[
     # a screen failure's disposition is not a stop: 144 patients stopped early
     assert report["summary"]["patients_stopped"] == 144
     assert report["summary"]["patients_with_stopping"] == 197
+    # The 52 screen failures are unknown for one reason, said once each, with their
+    # disposition: no randomization date (INCL03 and EXCL27 are judged at randomization). Each
+    # used to repeat "no date for randomization: ..." in six lines, 20,000 pixels in all.
+    listing = html[html.index('id="not-eligible"'):html.index('id="schedule"')]
+    assert listing.count("judged at randomization, which has no date for this patient") == 52
+    assert listing.count("disposition: screen failure on ") == 52
+    assert "no date for randomization" not in listing
+    assert listing.count("<tr>") == 1 + 109  # 57 not eligible + 52 unknown
+    # a patient's deviations in the order of the days, a visit before what was done at it
+    deviations = html[html.index('id="deviations"'):html.index('id="stopping"')]
+    first = re.findall(r'<td>(\w+) <span class="muted">(\w+)</span></td>\s*<td>([^<]*)</td>',
+                       deviations)[:4]
+    assert first == [("hba1c", "assess", "screening_1"), ("screening_2", "visit", "Screening 2"),
+                     ("week_8", "visit", "Week 8"), ("alt", "assess", "week_8")]
+    # unscheduled visits in the order of their numbers, after the planned visits
+    visits = re.findall(r"^  (UNSCHEDULED [\d.]+|ae_follow_up) ", out, re.M)
+    assert visits[:4] == ["ae_follow_up", "UNSCHEDULED 1.1", "UNSCHEDULED 1.2", "UNSCHEDULED 1.3"]
+    assert visits[-2:] == ["UNSCHEDULED 12.1", "UNSCHEDULED 13.1"]
+    # a placebo patient's timeline says nothing of the active drug's doses (0 of 0)
+    assert "xanomeline: 0 of 0 due doses given" not in html
 
 
 def test_json_report_layout_is_compact_utf8_and_survives_wide_integers(tmp_path: Path) -> None:
