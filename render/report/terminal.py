@@ -162,7 +162,7 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
     for acc in data.accounting:
         if acc.rejected or acc.ignored_total or acc.rejected_records:
             line = (
-                f"  {acc.dataset}: {acc.rows:,} rows = {acc.used:,} used + {acc.rejected:,} "
+                f"  {acc.dataset}: {acc.rows:,} row{'' if acc.rows == 1 else 's'} = {acc.used:,} used + {acc.rejected:,} "
                 f"rejected + {acc.ignored_total:,} ignored"
             )
             if acc.rejected_records != acc.rejected:
