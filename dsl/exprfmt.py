@@ -63,10 +63,12 @@ def window(w: Window) -> str:
 
 
 def window_length(x: Duration | ex.DataDuration | ex.TableDuration) -> str:
-    """`90 days`, `5 x half_life`, `5 x half_lives[drug]`."""
+    """`90 days`, `5 x half_life`, `5 x half_lives[drug]`, `washout[drug]`."""
     if isinstance(x, Duration):
         return duration(x)
     if x.table is not None:
+        if x.factor == 1:
+            return f"{x.table}[{x.attribute}]"
         return f"{num(x.factor)} x {x.table}[{x.attribute}]"
     return f"{num(x.factor)} x {x.attribute}"
 
@@ -81,8 +83,8 @@ def temporal(t: ex.Temporal) -> str:
         return f"{strictly}within {duration(t.duration)} {t.direction.value} {anchor(t.anchor)}"
     if isinstance(t, ex.WithinLongest):
         lengths = " or ".join(window_length(x) for x in t.lengths)
-        return (f"within {lengths} whichever is longer {t.direction.value} "
-                f"{anchor(t.anchor)}")
+        longer = " whichever is longer" if len(t.lengths) > 1 else ""
+        return f"within {lengths}{longer} {t.direction.value} {anchor(t.anchor)}"
     if isinstance(t, ex.Relative):
         strict = "strictly " if t.strict else ""
         return f"{strict}{t.direction.value} {anchor(t.anchor)}"

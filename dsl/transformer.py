@@ -943,6 +943,12 @@ class ModelBuilder(Transformer[Token, Trial]):
     def within_longest_after(self, meta: Meta, c: list[Any]) -> ex.WithinLongest:
         return ex.WithinLongest(c[0], ex.Direction.AFTER, c[1], span=self._span(meta))
 
+    def within_data_before(self, meta: Meta, c: list[Any]) -> ex.WithinLongest:
+        return ex.WithinLongest((c[0],), ex.Direction.BEFORE, c[1], span=self._span(meta))
+
+    def within_data_after(self, meta: Meta, c: list[Any]) -> ex.WithinLongest:
+        return ex.WithinLongest((c[0],), ex.Direction.AFTER, c[1], span=self._span(meta))
+
     def longest_length(self, meta: Meta, c: list[Any]) -> tuple[Any, ...]:
         return tuple(c)
 
@@ -951,6 +957,9 @@ class ModelBuilder(Transformer[Token, Trial]):
 
     def table_length(self, meta: Meta, c: list[Any]) -> ex.DataDuration:
         return ex.DataDuration(float(c[0]), str(c[2]), str(c[1]), span=self._span(meta))
+
+    def table_length_one(self, meta: Meta, c: list[Any]) -> ex.DataDuration:
+        return ex.DataDuration(1.0, str(c[1]), str(c[0]), span=self._span(meta))
 
     def strictly_within_before(self, meta: Meta, c: list[Any]) -> ex.Within:
         return ex.Within(c[0], ex.Direction.BEFORE, c[1], strict=True, span=self._span(meta))

@@ -50,9 +50,11 @@ def day(d: datetime.date | None) -> str:
 
 
 def length(x: object) -> str:
-    """`90 days`, `5 x half_life`, `5 x half_lives[drug]`."""
+    """`90 days`, `5 x half_life`, `5 x half_lives[drug]`, `washout[drug]`."""
     if isinstance(x, (ex.DataDuration, ex.TableDuration)):
         if x.table is not None:
+            if x.factor == 1:
+                return f"{x.table}[{x.attribute}]"
             return f"{num(x.factor)} x {x.table}[{x.attribute}]"
         return f"{num(x.factor)} x {x.attribute}"
     return str(x)
@@ -66,8 +68,8 @@ def temporal(t: ex.Temporal | None) -> str:
         return f" {strictly}within {t.duration} {t.direction.value} {anchor_node(t.anchor)}"
     if isinstance(t, ex.WithinLongest):
         lengths = " or ".join(length(x) for x in t.lengths)
-        return (f" within {lengths} whichever is longer {t.direction.value} "
-                f"{anchor_node(t.anchor)}")
+        longer = " whichever is longer" if len(t.lengths) > 1 else ""
+        return f" within {lengths}{longer} {t.direction.value} {anchor_node(t.anchor)}"
     if isinstance(t, ex.Relative):
         strict = "strictly " if t.strict else ""
         return f" {strict}{t.direction.value} {anchor_node(t.anchor)}"

@@ -7,7 +7,7 @@ what an expression is. Every node is frozen; spans are carried but never compare
 from __future__ import annotations
 
 import enum
-from typing import Union
+from typing import Any, Union
 
 import attrs
 
@@ -201,13 +201,22 @@ class DataDuration:
     span: Span | None = span_field()
 
 
+def _data_lengths(instance: Any, attribute: Any, lengths: tuple[Any, ...]) -> None:
+    # One fixed duration alone is a plain `Within`: the two would print alike.
+    if not lengths or (len(lengths) == 1 and isinstance(lengths[0], Duration)):
+        raise ValueError("a window computed from data needs a length from the data, or "
+                         "several lengths")
+
+
 @attrs.frozen
 class WithinLongest:
     """`within 90 days or 5 x half_life whichever is longer before day_1`: a window whose
     length is worked out for each record, the longest of its lengths (fixed durations, or
-    durations the record carries). Counted in whole days, as `Within` in days."""
+    durations the record carries). With one length, `within washout[drug] before day_1`, the
+    window is that length. Counted in whole days, as `Within` in days."""
 
-    lengths: tuple[Duration | DataDuration | TableDuration, ...]
+    lengths: tuple[Duration | DataDuration | TableDuration, ...] = attrs.field(
+        validator=_data_lengths)
     direction: Direction
     anchor: AnchorRef
     span: Span | None = span_field()

@@ -498,11 +498,12 @@ class Prose:
     def data_length(self, x: ex.DataDuration | ex.TableDuration) -> str:
         """`5 × its recorded half life`; from a table, `5 × the elimination half-life for its
         drug` (the table's label)."""
+        times = "" if x.factor == 1 else f"{num(x.factor)} × "
         if x.table is None:
-            return f"{num(x.factor)} × its recorded {x.attribute.replace('_', ' ')}"
+            return f"{times}its recorded {x.attribute.replace('_', ' ')}"
         table = self.trial.table(x.table)
         label = lower_label(table.label) if table and table.label else x.table.replace("_", " ")
-        return f"{num(x.factor)} × the {label} for its {x.attribute.replace('_', ' ')}"
+        return f"{times}the {label} for its {x.attribute.replace('_', ' ')}"
 
     def temporal(self, t: Temporal | None) -> str:
         if t is None:
@@ -516,7 +517,8 @@ class Prose:
             d = "before" if t.direction is Direction.BEFORE else "after"
             lengths = join_and([duration_text(x) if isinstance(x, Duration) else
                                 self.data_length(x) for x in t.lengths], "or")
-            return f" within {lengths}, whichever is longer, {d} {self.terms.anchor(t.anchor)}"
+            longer = ", whichever is longer," if len(t.lengths) > 1 else ""
+            return f" within {lengths}{longer} {d} {self.terms.anchor(t.anchor)}"
         if isinstance(t, Relative):
             d = "before" if t.direction is Direction.BEFORE else "after"
             if t.strict:

@@ -317,7 +317,7 @@ def _selection_facts(sel: Selection, out: list[_Fact]) -> None:
         for x in t.lengths:
             if isinstance(x, Duration):
                 _duration_fact(x, out, None)
-            else:
+            elif not (x.table is not None and x.factor == 1):  # `washout[drug]` says no number
                 out.append(_Fact("plain", x.factor, shown=f"{num(x.factor)} ×"))
     _expr_facts(sel.where, out)
 

@@ -163,3 +163,131 @@ def test_the_unit_of_the_half_life_never_changes_a_verdict(days_before: int, hal
                     AS_OF).eligibility.criteria
     inside = days_before <= 90 or days_before * 24 < 5 * half_life_h
     assert c.verdict is (MET if inside else NOT_MET)
+
+
+# ---- one length from the data: `within washouts[drug] before X` ------------------------------
+
+WASHOUT_TABLE = """trial T {
+  data {
+    event con_med "Concomitant medication" attributes drug
+    event prior_drug "Prior drug" attributes half_life in h
+  }
+  table washouts "Washout period before enrollment" {
+    "valproic acid": 2 weeks
+    "felbamate": 1 month
+    "meclizine": 3 days
+  }
+  schedule anchored at randomization {
+    anchor randomization "Randomization"
+  }
+  exclusion {
+    E1: any con_med within washouts[drug] before randomization
+    E2: any prior_drug within 5 x half_life before randomization
+  }
+}
+"""
+
+
+def _one_length(cid: str, tl: Timeline) -> CriterionVerdict:
+    import dsl
+
+    t = dsl.parse(WASHOUT_TABLE)
+    (c,) = [c for c in evaluate(t, tl.patient(), AS_OF).eligibility.criteria if c.id == cid]
+    return c.verdict
+
+
+@pytest.mark.parametrize(("drug", "stopped_days_before", "expected"), [
+    ("Valproic acid", 14, MET),      # its 2 weeks: the far day included
+    ("valproic acid", 15, NOT_MET),
+    ("felbamate", 20, MET),          # 1 month = 30 days
+    ("felbamate", 31, NOT_MET),
+    ("meclizine", 3, MET),
+    ("meclizine", 4, NOT_MET),
+    ("aspirin", 200, UNKNOWN),       # the table has no row for it: its washout is unknown
+    (None, 1, UNKNOWN),              # no drug recorded
+])
+def test_a_washout_per_drug_from_a_table(drug, stopped_days_before, expected) -> None:
+    attributes = {"drug": drug} if drug is not None else {}
+    tl = Timeline().occ("con_med", -stopped_days_before - 30, end=-stopped_days_before,
+                        **attributes)
+    assert _one_length("E1", tl) is expected
+
+
+@pytest.mark.parametrize(("days_before", "half_life", "expected"), [
+    (7, 36, MET),        # 5 x 36 h = 7.5 days
+    (8, 36, NOT_MET),
+    (8, None, UNKNOWN),  # no half-life: no length at all
+])
+def test_five_half_lives_alone(days_before, half_life, expected) -> None:
+    attributes = {"half_life": half_life} if half_life is not None else {}
+    tl = Timeline().occ("prior_drug", -days_before - 10, end=-days_before, **attributes)
+    assert _one_length("E2", tl) is expected
+
+
+def test_one_length_is_a_data_window_in_every_output() -> None:
+    import dsl
+    from dsl.formatter import format_source
+    from protocol.serialize import to_data
+    from render.export import export_usdm
+    from render.prose import Prose
+
+    t = dsl.parse(WASHOUT_TABLE)
+    text = format_source(dsl.parse_source(WASHOUT_TABLE, "t.trial"))
+    assert "any con_med within washouts[drug] before randomization" in text
+    assert "any prior_drug within 5 x half_life before randomization" in text
+    assert dsl.parse(text) == t
+    e1, e2 = t.eligibility.exclusion
+    assert Prose(t).generated(e1) == (
+        "At least one recorded concomitant medication within the washout period before "
+        "enrollment for its drug before randomization.")
+    assert Prose(t).generated(e2) == (
+        "At least one recorded prior drug within 5 × its recorded half life before "
+        "randomization.")
+    assert to_data(e1)["expr"]["selection"]["temporal"] == {
+        "node": "WithinLongest", "lengths": [
+            {"node": "DataDuration", "factor": 1, "attribute": "drug", "table": "washouts"}],
+        "direction": "before", "anchor": {"node": "NamedAnchor", "name": "randomization"}}
+    import json
+    items = export_usdm(t)["study"]["versions"][0]["eligibilityCriterionItems"]
+    (usdm,) = [json.loads(x["valueString"]) for i in items if i["name"] == "E1"
+               for x in i["extensionAttributes"] if x["url"].endswith("criterion-expression")]
+    assert usdm["selection"]["temporal"]["lengths"] == [
+        {"type": "DataDuration", "factor": 1, "attribute": "drug", "table": "washouts"}]
+
+
+def test_a_fixed_length_alone_is_not_a_data_window() -> None:
+    with pytest.raises(ValueError, match="needs a length from the data"):
+        ex.WithinLongest((NINETY,), ex.Direction.BEFORE, RANDO)
+    with pytest.raises(ValueError):
+        ex.WithinLongest((), ex.Direction.BEFORE, RANDO)
+
+
+def test_checks_of_a_single_length() -> None:
+    import dsl
+    from protocol.check import check
+
+    bad = WASHOUT_TABLE.replace("within washouts[drug]", "within washout_days[drug]")
+    errors = [d.message for d in check(dsl.parse(bad)) if d.is_error]
+    assert any("washout_days" in m for m in errors), errors
+    bad = WASHOUT_TABLE.replace("within washouts[drug]", "within washouts[agent]")
+    errors = [d.message for d in check(dsl.parse(bad)) if d.is_error]
+    assert any("'con_med' has no attribute 'agent'" in m for m in errors), errors
+
+
+def test_only_the_listed_drugs_with_is_present() -> None:
+    import dsl
+
+    src = WASHOUT_TABLE.replace(
+        "any con_med within washouts[drug] before randomization",
+        "any con_med within washouts[drug] before randomization where washouts[drug] is present")
+    t = dsl.parse(src)
+
+    def verdict(drug: str) -> CriterionVerdict:
+        tl = Timeline().occ("con_med", -40, end=-10, drug=drug)
+        (c,) = [c for c in evaluate(t, tl.patient(), AS_OF).eligibility.criteria
+                if c.id == "E1"]
+        return c.verdict
+
+    assert verdict("aspirin") is NOT_MET   # not on the list: allowed
+    assert verdict("felbamate") is MET     # 10 days before: inside its month
+    assert verdict("meclizine") is NOT_MET  # outside its 3 days

@@ -145,6 +145,22 @@ def test_meld_and_meld_na_by_hand() -> None:
     assert compute("meld_na", sodium=135, **inputs) == 20
 
 
+def test_meld_and_meld_na_published_example() -> None:
+    """A worked example published step by step with the OPTN 2016 rule (scoutmytool.com,
+    "MELD-Na Score Calculator (Liver Allocation)", Kim et al. N Engl J Med 2008): creatinine
+    1.0 mg/dL, bilirubin 1.5 mg/dL, INR 1.5, sodium 135 mmol/L: MELD 13, MELD-Na 13 + 2.64 -
+    0.86 = 15."""
+    inputs = dict(bilirubin=1.5, inr=1.5, creatinine=1.0)
+    assert compute("meld", **inputs) == 13
+    assert compute("meld_na", sodium=135, **inputs) == 15
+    tl = (timeline().obs("bilirubin", -2, 1.5, "mg/dL").obs("inr", -2, 1.5, "1")
+          .obs("creatinine", -2, 88.4, "umol/L").obs("sodium", -2, 135, "mmol/L"))
+    text = ("I1: meld_na(latest bilirubin, latest inr, latest creatinine, latest sodium) "
+            "> 14")
+    c = result(protocol(text), tl)
+    assert c.truth is TRUE and c.evidence[0].value == 15
+
+
 def test_meld_bounds() -> None:
     """Values below 1.0 count as 1.0 (MELD 6), creatinine at most 4.0, 4.0 with dialysis,
     sodium bounded to 125-137, the score at most 40."""
@@ -181,6 +197,20 @@ def test_child_pugh_by_hand() -> None:
                    encephalopathy="none") == 5
 
 
+@pytest.mark.parametrize(("bilirubin", "albumin", "inr", "points"), [
+    (1.9, 3.6, 1.6, 3), (2.0, 3.5, 1.7, 6), (3.0, 2.8, 2.3, 6), (3.1, 2.7, 2.4, 9)])
+def test_child_pugh_published_table(bilirubin: float, albumin: float, inr: float,
+                                    points: int) -> None:
+    """Every band of the published table (Cleveland Clinic Journal of Medicine, "Child-Pugh
+    classification", Table 1, adapted from Pugh et al. 1973): bilirubin < 2 / 2-3 / > 3 mg/dL,
+    albumin > 3.5 / 2.8-3.5 / < 2.8 g/dL, INR < 1.7 / 1.7-2.3 / > 2.3, each worth 1 / 2 / 3
+    points, plus 1 for no ascites and 1 for no encephalopathy. No public worked example with
+    consistent numbers was found (one graded an INR of 1.9 as 3 points), so each band is
+    checked on both sides of its published ends."""
+    assert compute("child_pugh", bilirubin=bilirubin, albumin=albumin, inr=inr,
+                   ascites="absent", encephalopathy="none") == points + 2
+
+
 def test_child_pugh_boundaries_and_grades() -> None:
     # the stated ends belong to the middle class: 2 and 3 mg/dL, 3.5 and 2.8 g/dL, 1.7 and 2.3
     base = dict(ascites="none", encephalopathy="none")
@@ -204,6 +234,26 @@ def test_child_pugh_through_the_engine() -> None:
 
 
 # ---- QT correction ---------------------------------------------------------------------------
+
+
+def test_qtcb_published_example() -> None:
+    """Bazett 1920. StethoPrep's worked question (cardiac physiology 073, citing Guyton & Hall,
+    Textbook of Medical Physiology, 14th ed.): QT 480 ms at 64 /min (RR 0.938 s) gives a QTc of
+    about 496 ms (0.480 / 0.969 = 0.4953 s in its rounded steps)."""
+    tl = timeline().obs("qt", -1, 480, "ms").obs("heart_rate", -1, 64, "/min")
+    value = evidence_value("I1: qtcb(latest qt, latest heart_rate) > 450 ms", tl)
+    assert round(value) == 496
+
+
+def test_qtcf_published_example() -> None:
+    """Fridericia 1920. CalculatorByte's QTc Fridericia calculator, "Example Calculation": QT
+    400 ms at 70 bpm, RR 857.14 ms, QTcF 420.6 ms. The page divides by the cube root rounded to
+    9.51; unrounded, 400 / 0.857143^(1/3) = 421.1 ms, which is what is asserted, within the
+    page's rounding."""
+    tl = timeline().obs("qt", -1, 400, "ms").obs("rr", -1, 857.14, "ms")
+    value = evidence_value("I1: qtcf(latest qt, latest rr) > 450 ms", tl)
+    assert value == pytest.approx(421.1, abs=0.05)
+    assert value == pytest.approx(420.6, abs=0.6)
 
 
 def test_qtc_by_hand_from_rr_and_heart_rate() -> None:

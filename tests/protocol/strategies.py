@@ -125,7 +125,8 @@ temporals = st.one_of(
     st.builds(ex.WithinLongest,
               st.lists(st.one_of(durations(), st.builds(
                   ex.DataDuration, st.integers(1, 9).map(float), names,
-                  st.one_of(st.none(), names))), min_size=2, max_size=3).map(tuple),
+                  st.one_of(st.none(), names))), min_size=1, max_size=3).map(tuple).filter(
+                  lambda ls: len(ls) > 1 or not isinstance(ls[0], Duration)),
               st.sampled_from(list(ex.Direction)), anchors),
     st.builds(ex.Relative, st.sampled_from(list(ex.Direction)), anchors, st.booleans()),
     st.builds(ex.OngoingAt, anchors),
