@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,54 @@ def _html_for(lines: list[str]) -> str:
         generated=datetime.date(2024, 3, 2),
     )
     return render_html(data)
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees on the page, a line per block and ' | ' between table cells
+    (no script, style or the timelines' data)."""
+
+    BLOCKS = {"p", "div", "tr", "h1", "h2", "h3", "li", "section", "nav", "table", "ul"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = [""]
+        self.hidden = 0
+
+    HIDDEN = {"script", "style", "title", "noscript"}  # noscript: shown only without scripts
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in self.BLOCKS:
+            self.lines.append("")
+        elif tag in ("td", "th") and self.lines[-1].strip():
+            self.lines[-1] += " | "
+        elif tag == "a":
+            self.lines[-1] += " "
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden -= 1
+        elif tag in self.BLOCKS:
+            self.lines.append("")
+        elif tag == "b":  # a card's figure is a block above its label
+            self.lines[-1] += " "
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.lines[-1] += re.sub(r"\s+", " ", data)
+
+    def text(self) -> str:
+        lines = (re.sub(r" +", " ", line).replace(" ,", ",").replace(" .", ".").strip()
+                 for line in self.lines)
+        return "\n".join(line for line in lines if line) + "\n"
+
+
+def test_html_report_text_of_the_mini_cohort() -> None:
+    # what a monitor reads in the HTML report, as text: review tests/io/golden/mini-report.txt
+    parser = _VisibleText()
+    parser.feed(_html_for(PATIENTS.read_text(encoding="utf-8").splitlines()))
+    golden("mini-report.txt", parser.text())
 
 
 def test_html_escapes_patient_data_and_is_self_contained() -> None:
