@@ -9,6 +9,7 @@ no-intervention arm observes.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -550,7 +551,11 @@ def repeat_span(a: Activity, cal: Calendar, anchors: dict[str, float]) -> tuple[
     start = t.start.days(cal)
     end = t.end
     if isinstance(end, RepeatFor):
-        return start, start + end.duration.days(cal)
+        # occurrences strictly before start + duration: the last is a whole number of steps
+        # from the start ("every day from day 1 for 14 days" ends on day 14, not 15)
+        every, length = t.every.days(cal), end.duration.days(cal)
+        steps = math.ceil(length / every) - 1 if every > 0 else 0
+        return start, start + every * max(steps, 0)
     if isinstance(end, RepeatTimes):
         return start, start + t.every.days(cal) * max(end.times - 1, 0)
     key = _anchor_key(end.anchor)

@@ -487,6 +487,9 @@ class Prose:
                 return f"related to {self.terms.intervention(p.right.value)}"
             if attr == "grade":
                 return f"of grade {op_symbol(p.op.value)} {self.value(p.right)}"
+            if p.op is CompareOp.EQ and _says_yes(p.right):
+                # a flag (SDTM AESER = "Y"): `adverse event that is serious`, not `with serious Y`
+                return f"that is {attr.replace('_', ' ')}"
             if p.op is CompareOp.EQ:
                 return f"with {attr.replace('_', ' ')} {self.value(p.right)}"
             return f"with {attr.replace('_', ' ')} {op_symbol(p.op.value)} {self.value(p.right)}"
@@ -801,6 +804,13 @@ class Prose:
         text = self.visit_timing(v.timing)
         w = window_text(v.window)
         return f"{text} ({w})" if w else text
+
+
+def _says_yes(e: Expr) -> bool:
+    """A literal that sets a yes/no flag: true, "Y", "yes"."""
+    if isinstance(e, BoolLiteral):
+        return e.value
+    return isinstance(e, StringLiteral) and e.value.strip().casefold() in ("y", "yes")
 
 
 _SUPERSCRIPTS = {"2": "²", "3": "³", "-1": "⁻¹", "-2": "⁻²"}

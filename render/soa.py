@@ -539,6 +539,11 @@ def _period_columns(block: Periods, prose: Prose, notes: _Notes) -> list[Column]
                     period_epoch(block, k), signed(_pd(cal, d)), _window_short(a.window),
                     start + d, group=block.period_label(k), study_period=k, period_day=d))
         cols.sort(key=lambda c: (c.period_day or 0.0, c.visit is None))
+        if block.window is not None:
+            # the window the protocol allows around each period's first dose
+            for c in cols:
+                if c.period_day == first and not c.window_text:
+                    c.window_text = _window_short(block.window)
         if k == 1:
             cols[0].footnotes.append(how)
         out.extend(cols)

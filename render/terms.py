@@ -113,7 +113,8 @@ def window_text(w: Window | None) -> str:
         if w.before == 0:
             return ""
         return f"±{num(w.before)} {w.unit.word(w.before)}"
-    return f"−{num(w.before)} to +{num(w.after)} {w.unit.word(max(w.before, w.after))}"
+    # a range is plural whatever its ends: `−1 to +0 days`
+    return f"−{num(w.before)} to +{num(w.after)} {w.unit.word(2)}"
 
 
 def daypoint_text(p: DayPoint) -> str:
@@ -220,6 +221,8 @@ class Terms:
             return None
         if re.search(rf"\b{re.escape(name.upper())}\b", item.label):
             return None
+        if re.search(rf"\b{re.escape(name)}\b", item.label, re.IGNORECASE):
+            return None  # a word of the label (`pulse`, Pulse rate), not an abbreviation
         return name.upper()
 
     def term(self, name: str) -> str:

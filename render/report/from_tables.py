@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from engine.io.dates import parse_iso_stamp
 from engine.logic import Truth
 from engine.patient import (
     AttrValue,
@@ -25,6 +26,7 @@ from engine.patient import (
     RejectedRecord,
 )
 from engine.results import (
+    ClockStamp,
     CriterionResult,
     CriterionVerdict,
     DoseGap,
@@ -38,6 +40,7 @@ from engine.results import (
     Evidence,
     PatientResult,
     RetestStatus,
+    RowTiming,
     ScheduleRow,
     Status,
     StoppingEvent,
@@ -69,6 +72,23 @@ def _evidence(e: Row) -> Evidence:
     )
 
 
+def _stamp(text: str | None) -> ClockStamp | None:
+    return parse_iso_stamp(text) if text is not None else None
+
+
+def _timing(r: Row) -> RowTiming:
+    first, last = _stamp(r["window_first_datetime"]), _stamp(r["window_last_datetime"])
+    minutes = r["deviation_minutes"]
+    return RowTiming(
+        r["timepoint"], r["timepoint_reference"], _stamp(r["reference_datetime"]),
+        _stamp(r["planned_datetime"]),
+        (first, last) if first is not None and last is not None else None,
+        _stamp(r["actual_datetime"]),
+        # the engine's whole minutes are ints (the table's column is float64)
+        int(minutes) if minutes is not None and float(minutes).is_integer() else minutes,
+    )
+
+
 def _patient(p: Row, g: dict[str, list[Row]]) -> tuple[PatientResult, Patient]:
     evidence: dict[tuple[str, int], list[Evidence]] = {}
     for e in g["evidence"]:
@@ -88,6 +108,7 @@ def _patient(p: Row, g: dict[str, list[Row]]) -> tuple[PatientResult, Patient]:
             (r["window_first_date"], r["window_last_date"]) if r["window_first_date"] is not None else None,
             r["actual_date"], r["actual_day"], r["deviation_days"], _ref(r, "source"), r["reason"],
             r["epoch"], r["planned_amount"], r["planned_unit"], r["actual_amount"], r["actual_unit"],
+            _timing(r) if r["timepoint"] is not None else None,
         )
         for r in g["schedule"]
     )

@@ -46,7 +46,12 @@ def _dump(obj: Any) -> str:
 
 class JsonParts:
     """The patients and rejected records of a share of a run (a worker's) as report text, for
-    JsonReportWriter.add_parts: each item as ",\n" + its compact JSON."""
+    JsonReportWriter.add_parts: each item's compact JSON.
+
+    The texts stay one per item rather than joined: a chunk's patients are about 10 MB of JSON,
+    and joining them (then encoding the joined text) made the process touch two or three fresh
+    copies of that per chunk, which cost more system time (page faults) than the engine's own
+    work gained from the chunks (docs/performance.md, issue 14)."""
 
     def __init__(self) -> None:
         self.patients: list[str] = []
@@ -58,16 +63,10 @@ class JsonParts:
         else:
             self.patients.append(_dump(report_json.patient_json(item)))
 
-    def take(self) -> tuple[str, int, str, int]:
-        """(patients' text, how many, rejected records' text, how many) since the last take."""
-        out = (
-            "".join(",\n" + text for text in self.patients),
-            len(self.patients),
-            "".join(",\n" + text for text in self.rejected),
-            len(self.rejected),
-        )
-        self.patients.clear()
-        self.rejected.clear()
+    def take(self) -> tuple[list[str], list[str]]:
+        """(the patients' texts, the rejected records' texts) since the last take."""
+        out = (self.patients, self.rejected)
+        self.patients, self.rejected = [], []
         return out
 
 
@@ -93,20 +92,20 @@ class JsonReportWriter:
             return json.dumps(obj, ensure_ascii=False, indent=1)
         return _dump(obj)
 
-    def add_parts(self, parts: JsonParts | tuple[str, int, str, int]) -> None:
+    def add_parts(self, parts: JsonParts | tuple[list[str], list[str]]) -> None:
         """Append what a JsonParts took (a worker's share of the run, in input order): the same
         bytes as adding its items one by one (in the compact layout only)."""
         if self.indent:
             raise ValueError("add_parts writes the compact layout")
-        patients, n_patients, rejected, n_rejected = (
-            parts.take() if isinstance(parts, JsonParts) else parts
-        )
-        if n_patients:
-            self.handle.write(patients if self.patients else patients[1:])
-            self.patients += n_patients
-        if n_rejected:
-            self.spool.write(rejected if self.rejected else rejected[1:])
-            self.rejected += n_rejected
+        patients, rejected = parts.take() if isinstance(parts, JsonParts) else parts
+        write = self.handle.write
+        for text in patients:  # one write per item, as `add` makes (one system call each)
+            write((",\n" if self.patients else "\n") + text)
+            self.patients += 1
+        write = self.spool.write
+        for text in rejected:
+            write((",\n" if self.rejected else "\n") + text)
+            self.rejected += 1
 
     def add(self, item: PatientResult | RejectedRecord) -> None:
         if isinstance(item, RejectedRecord):

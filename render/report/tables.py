@@ -14,8 +14,16 @@ from typing import Any, Final
 
 import pyarrow as pa
 
-from engine.patient import DoseEvent, Event, Occurrence, Patient, RecordRef, RejectedRecord
-from engine.results import Evidence, PatientResult
+from engine.patient import (
+    DoseEvent,
+    Event,
+    Occurrence,
+    Patient,
+    RecordRef,
+    RejectedRecord,
+    stamp_text,
+)
+from engine.results import ClockStamp, Evidence, PatientResult, RowTiming
 
 SCHEMA: Final = "trialcode.results/2"
 
@@ -59,6 +67,10 @@ COLUMNS: Final[dict[str, list[tuple[str, pa.DataType]]]] = {
         ("actual_day", _i32), ("deviation_days", _i32), *_ref("source"), ("reason", _s),
         ("epoch", _s), ("planned_amount", _f64), ("planned_unit", _s), ("actual_amount", _f64),
         ("actual_unit", _s),
+        # a sub-day timepoint's row (null on the others): added within /2, at the end
+        ("timepoint", _s), ("timepoint_reference", _s), ("reference_datetime", _s),
+        ("planned_datetime", _s), ("window_first_datetime", _s), ("window_last_datetime", _s),
+        ("actual_datetime", _s), ("deviation_minutes", _f64),
     ],
     "unplanned": [
         *_KEY, ("n", _i32), ("activity", _s), ("activity_type", _s), ("date", _d), ("day", _i32),
@@ -95,6 +107,9 @@ SUMMARY_COLUMNS: Final = [
     ("section", _s), ("n", _i32), ("name", _s), ("kind", _s), ("text", _s), ("metric", _s),
     ("value", _i64),
 ]
+# How many columns were added at the end of each table within this version: a folder written
+# before them lacks them, and is read with them null (render.report.parquet.open_results).
+ADDED_COLUMNS: Final = {"schedule": 8}
 PATIENT_TABLES: Final = tuple(COLUMNS)
 TABLES: Final = (*PATIENT_TABLES, "summary")
 SCHEMAS: Final[dict[str, pa.Schema]] = {
@@ -130,6 +145,21 @@ def _times(event: Event | None) -> tuple[str | None, str | None]:
     else:
         start, end = getattr(event, "time", None), None
     return (start.iso() if start is not None else None, end.iso() if end is not None else None)
+
+
+_NO_TIMING: Final = (None,) * 8
+
+
+def _stamp(s: ClockStamp | None) -> str | None:
+    return stamp_text(s[0], s[1]) if s is not None else None
+
+
+def _timing(t: RowTiming) -> tuple[Any, ...]:
+    """The timepoint columns of a schedule row: its date-times as the JSON report writes them
+    (`2024-03-01T08:30`, with the precision and UTC offset the data gave)."""
+    first, last = t.window if t.window is not None else (None, None)
+    return (t.timepoint, t.reference, _stamp(t.reference_stamp), _stamp(t.planned),
+            _stamp(first), _stamp(last), _stamp(t.actual), _number(t.deviation_minutes))
 
 
 def _value(x: Any) -> Any:
@@ -189,7 +219,7 @@ class TableRows:
                 lo, hi, dlo, dhi, row.actual_date, row.actual_day, row.deviation_days,
                 _file(row.ref), _locator(row.ref), row.reason, row.epoch,
                 _number(row.planned_amount), row.planned_unit, _number(row.actual_amount),
-                row.actual_unit,
+                row.actual_unit, *(_timing(row.timing) if row.timing is not None else _NO_TIMING),
             )
         for un, u in enumerate(r.unplanned):
             self._append("unplanned", position, pid, un, u.activity, u.activity_type, u.date, u.day,
@@ -270,23 +300,3 @@ class TableRows:
             )
             self._rows[table] = []
         return out
-
-
-def to_ipc(batches: dict[str, pa.RecordBatch]) -> dict[str, bytes]:
-    """Record batches as Arrow IPC streams: what a worker sends (no pickled objects)."""
-    out = {}
-    for table, batch in batches.items():
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
-            writer.write_batch(batch)
-        out[table] = sink.getvalue().to_pybytes()
-    return out
-
-
-def from_ipc(streams: dict[str, bytes]) -> dict[str, pa.RecordBatch]:
-    out = {}
-    for table, data in streams.items():
-        reader = pa.ipc.open_stream(data)
-        batches = list(reader)
-        out[table] = batches[0] if batches else pa.RecordBatch.from_pylist([], SCHEMAS[table])
-    return out

@@ -69,7 +69,14 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence[str] = ()) -> str:
+# items of a listing the summary names (stopping events: twice as many); a run that keeps only
+# what the terminal shows (validate --spark without --html or --csv) keeps 2 x MAX_LISTED
+MAX_LISTED = 5
+
+
+def terminal_summary(
+    data: ReportData, *, max_listed: int = MAX_LISTED, outputs: Sequence[str] = ()
+) -> str:
     s = data.summary
     trial = data.trial
     anchor = (trial.reference_anchor or "day 0").replace("_", " ")

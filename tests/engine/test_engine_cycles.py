@@ -158,15 +158,22 @@ def test_shifting_every_date_changes_no_verdict(p: Patient, k: int, as_of: int) 
 @SETTINGS
 @given(st.integers(2, 6), st.integers(1, 10))
 def test_a_cycle_delay_shifts_exactly_the_later_cycles(j: int, d: int) -> None:
-    base = rows(evaluate(TRIAL, on_time_patient().patient(), day(300)), "drug")
-    late = rows(evaluate(TRIAL, on_time_patient(delay={j: d}).patient(), day(300)), "drug")
-    for k in range(1, 7):
-        for dd in (1, 8):
-            label = f"C{k}D{dd}"
-            moved = late[label].planned_day - base[label].planned_day
-            # cycle j's own start keeps its planned day; what comes after it moves by d
-            expected = d if k > j or (k == j and dd == 8) else 0
-            assert moved == expected, (label, moved)
+    on_time = evaluate(TRIAL, on_time_patient().patient(), day(300))
+    delayed = evaluate(TRIAL, on_time_patient(delay={j: d}).patient(), day(300))
+    for activity, days in (("drug", (1, 8)), ("alt", (1,))):
+        base, late = rows(on_time, activity), rows(delayed, activity)
+        assert list(late) == list(base)
+        for k in range(1, 7):
+            for dd in days:
+                label = f"C{k}D{dd}"
+                moved = late[label].planned_day - base[label].planned_day
+                # cycle j's start (its day-1 dose) keeps its planned day and is late; what
+                # the cycle times from its actual start (the day-1 labs too) moves by d
+                start = activity == "drug" and k == j and dd == 1
+                expected = d if k > j or (k == j and not start) else 0
+                assert moved == expected, (activity, label, moved)
+                if not start:
+                    assert late[label].status is base[label].status, (activity, label)
 
 
 @SETTINGS

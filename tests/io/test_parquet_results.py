@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from render.report import parquet as results_folder
@@ -127,6 +128,94 @@ def test_report_from_the_tables_of_the_cdisc_pilot(
 ) -> None:
     _report_equals_validate(tmp_path, capsys, str(PILOT / "protocol.trial"), "--sdtm", str(SDTM),
                             "--map", str(PILOT / "sdtm-map.toml"), "--as-of", "2015-03-31")
+
+
+EXAMPLES = ROOT / "examples"
+TIMED_EXAMPLES = {  # the examples with sub-day timepoints, and the data cut make demo uses
+    "phase1_pk": "2024-06-19",
+    "crossover_ab": "2024-06-04",
+}
+
+
+@pytest.mark.parametrize("example", sorted(TIMED_EXAMPLES))
+def test_report_from_the_tables_of_sub_day_timepoints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], example: str
+) -> None:
+    """The timepoint columns (minutes early or late, the planned and actual date-times) come back
+    from the tables: the CSV listing's timepoint columns and the HTML are those of the run."""
+    folder = EXAMPLES / example
+    _report_equals_validate(tmp_path, capsys, str(folder / "protocol.trial"), "--patients",
+                            str(folder / "patients.jsonl"), "--as-of", TIMED_EXAMPLES[example])
+    header = (tmp_path / "report" / "csv" / "deviations.csv").read_text(
+        encoding="utf-8").splitlines()[0]
+    assert header.endswith("deviation_minutes")
+
+
+def test_the_timepoint_columns_are_the_json_reports_fields(tmp_path: Path) -> None:
+    folder = EXAMPLES / "phase1_pk"
+    assert main(["validate", str(folder / "protocol.trial"), "--patients",
+                 str(folder / "patients.jsonl"), "--as-of", TIMED_EXAMPLES["phase1_pk"],
+                 "--json", str(tmp_path / "r.json"), "--parquet", str(tmp_path / "t")]) in (0, 1)
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    expected = [
+        (p["id"], r["activity"], r["label"], r.get("timepoint"), r.get("timepoint_reference"),
+         r.get("reference_datetime"), r.get("planned_datetime"),
+         *(r.get("window_datetimes") or (None, None)), r.get("actual_datetime"),
+         r.get("deviation_minutes"))
+        for p in report["patients"] for r in p["schedule"]
+    ]
+    schedule = _tables(tmp_path / "t")["schedule"].to_pylist()
+    got = [
+        (r["patient"], r["activity"], r["label"], r["timepoint"], r["timepoint_reference"],
+         r["reference_datetime"], r["planned_datetime"], r["window_first_datetime"],
+         r["window_last_datetime"], r["actual_datetime"], r["deviation_minutes"])
+        for r in schedule
+    ]
+    assert got == expected
+    timed = [r for r in schedule if r["timepoint"] is not None]
+    assert len(timed) > 100
+    assert {r["status"] for r in timed} >= {"on_time", "early", "late", "missed", "time_unknown"}
+    assert any(r["deviation_minutes"] not in (None, 0) for r in timed)
+    assert all(r["timepoint"] is None for r in schedule if r["activity_type"] == "visit")
+
+
+def test_a_folder_written_before_the_timepoint_columns_is_still_read(
+    tmp_path: Path, cohort: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Columns added within /2 come at the end of a table: a schedule file without them (as
+    written before they were added) reads as nulls, and the report is the same."""
+    _report_equals_validate(tmp_path, capsys, str(SEED_TRIAL), "--patients", str(cohort),
+                            "--as-of", AS_OF)
+    old = SCHEMAS["schedule"].names.index("timepoint")
+    for path in (tmp_path / "t" / "schedule").glob("*.parquet"):
+        table = pq.read_table(path)
+        pq.write_table(table.select(table.column_names[:old]), path, compression="zstd")
+    again = tmp_path / "older"
+    again.mkdir()
+    assert main(["report", str(tmp_path / "t"), "--html", str(again / "r.html"), "--csv",
+                 str(again / "csv")]) == 0
+    assert (again / "r.html").read_bytes() == (tmp_path / "validate" / "r.html").read_bytes()
+    assert (again / "csv" / "deviations.csv").read_bytes() == (
+        tmp_path / "validate" / "csv" / "deviations.csv").read_bytes()
+    schedule = _tables(tmp_path / "t")["schedule"]
+    assert schedule.schema.equals(SCHEMAS["schedule"])
+    assert schedule.column("deviation_minutes").null_count == schedule.num_rows
+
+
+def test_a_table_with_other_columns_is_refused(
+    tmp_path: Path, cohort: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report_equals_validate(tmp_path, capsys, str(SEED_TRIAL), "--patients", str(cohort),
+                            "--as-of", AS_OF)
+    path = sorted((tmp_path / "t" / "schedule").glob("*.parquet"))[0]
+    table = pq.read_table(path)
+    pq.write_table(table.drop_columns(["label"]), path)
+    assert main(["report", str(tmp_path / "t")]) == 1
+    assert "not a schedule table of trialcode.results/2" in capsys.readouterr().err
+    # fewer columns than the table had when the version began: not a table of it either
+    pq.write_table(table.select(table.column_names[:10]), path)
+    assert main(["report", str(tmp_path / "t")]) == 1
+    assert "not a schedule table of trialcode.results/2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

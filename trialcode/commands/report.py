@@ -89,7 +89,7 @@ def report_from_tables(
     trial = trialcode.load_source(info.protocol_text, info.protocol_path or "protocol.trial")
     summary = Summary(trial)
     collector = ReportCollector(max_timelines=max(timelines, 0))
-    listings = CsvListings(csv) if csv else None
+    listings = CsvListings(csv, trial.has_timepoints) if csv else None
     try:
         for item, patient in results(files):
             summary.add(item)
@@ -141,5 +141,8 @@ def report_from_tables(
         outputs.append(
             f"CSV   {csv}/ (deviations, ineligibility, stopping, rejected, site_verification)")
     if not quiet:
-        sys.stdout.write(terminal_summary(data, outputs=outputs))
+        from protocol.safe_text import terminal_safe
+
+        # patient ids and rejected values are quoted: shown, never obeyed by the terminal
+        sys.stdout.write(terminal_safe(terminal_summary(data, outputs=outputs)))
     return 0

@@ -1,0 +1,77 @@
+"""What a protocol author reads in the schedule of activities of the cycle, crossover and PK
+examples (issue 14): a repeating activity's bar ends on its last occurrence, a window range is
+plural, a flag condition reads as a word, and a plain word of a label is no abbreviation."""
+
+from __future__ import annotations
+
+import math
+
+from conftest import EXAMPLES
+from hypothesis import given
+from hypothesis import strategies as st
+
+import dsl
+from protocol.schedule import Activity, Repeat, RepeatFor
+from protocol.timing import DEFAULT_CALENDAR, DayPoint, Duration, TimeUnit, Window
+from protocol.vocab import ActivityKind
+from render.design import repeat_span
+from render.soa import build_grid
+from render.terms import Terms, window_text
+
+PK = dsl.parse_file(EXAMPLES / "phase1_pk" / "protocol.trial")
+ONCOLOGY = dsl.parse_file(EXAMPLES / "oncology_cycles" / "protocol.trial")
+
+
+def test_daily_dosing_for_14_days_is_not_drawn_over_the_discharge_on_day_15() -> None:
+    grid = build_grid(PK)
+    assert grid is not None
+    row = next(r for r in grid.rows if r.kind == "repeat" and r.interventions == ("drug_a",))
+    assert row.span is not None
+    covered = [grid.columns[i].label for i in range(row.span[0], row.span[1] + 1)]
+    assert covered == ["Day 1", "Day 4", "Day 7", "Day 10", "Day 14"]
+
+
+@given(st.integers(-30, 30), st.integers(1, 30), st.integers(1, 400))
+def test_the_bar_of_a_repeat_ends_on_its_last_occurrence(start: int, every: int,
+                                                         length: int) -> None:
+    """`every E from day S for L`: occurrences strictly before S + L (protocol.schedule.Repeat)."""
+    a = Activity(ActivityKind.ASSESS, ("x",), Repeat(Duration(every, TimeUnit.DAY),
+                                                     DayPoint(TimeUnit.DAY, start),
+                                                     RepeatFor(Duration(length, TimeUnit.DAY))))
+    days = [start + k * every for k in range(math.ceil(length / every) + 1)
+            if start + k * every < start + length]
+    span = repeat_span(a, DEFAULT_CALENDAR, {})
+    assert span == (days[0], days[-1])
+
+
+def test_a_window_range_is_plural() -> None:
+    assert window_text(Window(1, 0)) == "−1 to +0 days"
+    assert window_text(Window(0, 1)) == "−0 to +1 days"
+    assert window_text(Window(1, 1)) == "±1 day"
+    assert window_text(Window(5, 10, TimeUnit.MINUTE)) == "−5 to +10 minutes"
+
+
+def test_a_word_of_the_label_is_not_an_abbreviation() -> None:
+    terms = Terms(PK)
+    assert terms.abbreviation("pulse") is None  # "Pulse rate", not "Pulse rate (PULSE)"
+    assert terms.term_full("pulse") == "Pulse rate"
+    assert terms.abbreviation("alt") == "ALT"
+    assert "PULSE" not in dict(terms.abbreviations())
+
+
+def test_an_event_triggered_visit_on_a_flag_reads_as_protocols_write_it() -> None:
+    grid = build_grid(ONCOLOGY)
+    assert grid is not None
+    notes = dict(grid.footnotes)
+    column = next(c for c in grid.columns if c.label == "SAE follow-up")
+    assert notes[column.footnotes[0]] == ("After each adverse event that is serious (−0 to +7 "
+                                          "days): one visit per event; no planned day.")
+
+
+def test_each_periods_first_dose_shows_the_window_the_protocol_allows() -> None:
+    """`periods ... from day 1 window -0 to +1 days`: the window of each period's first dose."""
+    grid = build_grid(dsl.parse_file(EXAMPLES / "crossover_ab" / "protocol.trial"))
+    assert grid is not None
+    windows = {(c.group, c.label): c.window_text for c in grid.columns if c.group}
+    assert windows[("Period 1", "Day 1")] == windows[("Period 2", "Day 1")] == "−0 to +1 d"
+    assert windows[("Period 1", "Admission")] == windows[("Period 2", "Day 2")] == ""
