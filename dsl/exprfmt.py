@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 from protocol import expr as ex
 from protocol.anchors import anchor_node
 from protocol.timing import DayPoint, Duration, TimeUnit, Window
@@ -269,6 +271,13 @@ def split_lines(node: ex.Expr, width: int = 88) -> list[str]:
             lines.append(lead + "(" + inner[0])
             lines.extend(pad + line for line in inner[1:])
             lines[-1] += ")"
+        elif (len(text) + len(lead) > width and isinstance(operand, ex.Not)
+              and isinstance(operand.operand, (ex.And, ex.Or))):
+            inner = split_lines(operand.operand, width - len(lead) - 5)
+            pad = " " * (len(lead) + 5)
+            lines.append(lead + "not (" + inner[0])
+            lines.extend(pad + line for line in inner[1:])
+            lines[-1] += ")"
         elif len(text) + len(lead) > width and not _is_logic(operand):
             inner = _break_value(operand, width - len(lead))
             lines.append(lead + inner[0])
@@ -293,13 +302,59 @@ def _break_continuous(node: ex.Continuous, width: int) -> list[str]:
     return [head, "  " + " ".join(tail)]
 
 
+def _break_exists(node: ex.Exists, width: int) -> list[str]:
+    """`any KIND ... where C` too long for one line: `where C` on the next (a line starting
+    with `where` continues the one before); a compound C too long for that line is broken at
+    its `and`/`or` inside its parentheses."""
+    sel = node.selection
+    assert sel.where is not None
+    head = f"any {selection(attrs.evolve(sel, where=None))}"
+    tail = ""
+    if node.lasting is not None:
+        tail = f" lasting {node.lasting.op.value} {duration(node.lasting.duration)}"
+    where = _fmt(sel.where, _CMP + 1 if _is_logic(sel.where) else _CMP)
+    if len(where) + len(tail) + 8 <= width or isinstance(sel.where, ex.Not):
+        return [head, f"  where {where}{tail}"]
+    if isinstance(sel.where, (ex.And, ex.Or)):
+        inner = split_lines(sel.where, width - 9)
+        lines = [head, f"  where ({inner[0]}"]
+        lines += [" " * 9 + line for line in inner[1:]]
+        lines[-1] += ")" + tail
+        return lines
+    inner = _break_value(sel.where, width - 8)
+    lines = [head, f"  where {inner[0]}"] + [" " * 8 + line for line in inner[1:]]
+    lines[-1] += tail
+    return lines
+
+
+def _break_set(node: ex.InSet, width: int) -> list[str]:
+    """`X in ("a", "b", ...)` too long for one line: the values wrapped inside the parentheses,
+    as many to a line as fit."""
+    head = f"{_operand(node.operand)} in ("
+    values = [expression(v) for v in node.values]
+    lines = [head]
+    for i, value in enumerate(values):
+        piece = value + ("," if i < len(values) - 1 else ")")
+        if len(lines[-1]) + len(piece) + 1 > width and lines[-1].strip() and \
+                lines[-1] != head:
+            lines.append(" " * len(head) + piece)
+        else:
+            lines[-1] += ("" if lines[-1].endswith("(") else " ") + piece
+    return lines
+
+
 def _break_value(node: ex.Expr, width: int) -> list[str]:
     """A comparison or test too long for one line, broken where the language lets a line
     continue: after each argument of a call (inside its parentheses), or before the top-level
-    operator of arithmetic (a line starting with an operator continues the one before)."""
+    operator of arithmetic (a line starting with an operator continues the one before); an
+    `any ... where` before its `where`."""
     text = expression(node)
     if len(text) > width and isinstance(node, ex.Continuous):
         return _break_continuous(node, width)
+    if len(text) > width and isinstance(node, ex.Exists) and node.selection.where is not None:
+        return _break_exists(node, width)
+    if len(text) > width and isinstance(node, ex.InSet):
+        return _break_set(node, width)
     if len(text) <= width or not isinstance(node, (ex.Compare, ex.InRange, ex.Test)):
         return [text]
     value = node.left if isinstance(node, ex.Compare) else node.operand

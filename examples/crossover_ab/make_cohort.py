@@ -169,7 +169,12 @@ def volunteer(i: int, rng: random.Random) -> dict[str, Any]:
     v.visit("screening", s)
     _safety(v, rng, s, "screening")
     v.obs("creatinine", s, rng.randrange(55, 100), "umol/L", "screening")
-    v.obs("bmi", s, round(rng.uniform(19.0, 29.0), 1), "kg/m2", "screening")
+    # weight and height that give the BMI drawn, the height from its own generator so that the
+    # rest of the cohort stays the same whatever is measured at screening
+    bmi = round(rng.uniform(19.0, 29.0), 1)
+    height = random.Random(f"height {i}").randrange(155, 195)
+    v.obs("weight", s, round(bmi * (height / 100) ** 2, 1), "kg", "screening")
+    v.obs("height", s, height, "cm", "screening")
     if sex == "female":
         v.obs("pregnancy_test", s, "negative", None, "screening")
     v.anchor("randomization", 0)

@@ -45,6 +45,13 @@ class IneligibleItem:
     verdict: EligibilityVerdict  # EligibilityResult.data_verdict
     # the criteria that keep the patient out or are unknown for a missing value
     criteria: tuple[CriterionResult, ...]
+    # the anchor eligibility is judged at, and its date for this patient (None: no such record,
+    # e.g. a screen failure has no randomization date)
+    reference_anchor: str | None = None
+    reference_date: datetime.date | None = None
+    # dispositions and stops dated before the anchor, or of a patient who never reached it
+    # (a screen failure): they say why the anchor has no date
+    before_anchor: tuple[StoppingEvent, ...] = ()
 
     @property
     def failing(self) -> tuple[CriterionResult, ...]:
@@ -53,6 +60,27 @@ class IneligibleItem:
     @property
     def unknown(self) -> tuple[CriterionResult, ...]:
         return tuple(c for c in self.criteria if c.passes is None)
+
+    @property
+    def undated(self) -> bool:
+        """Whether the anchor eligibility is judged at has no date for this patient: every
+        criterion counted from it is unknown for that one reason, which the report says once
+        rather than in every line of every criterion."""
+        return self.reference_anchor is not None and self.reference_date is None
+
+    def undecided(self) -> tuple[tuple[CriterionResult, tuple[str, ...]], ...]:
+        """Each unknown criterion with the explanations of its evidence, repeats left out, and
+        for an undated patient without the ones that only say the anchor has no date."""
+        prefix = f"no date for {self.reference_anchor}:"
+        out = []
+        for c in self.unknown:
+            lines: list[str] = []
+            for e in c.evidence:
+                if e.explanation in lines or (self.undated and e.explanation.startswith(prefix)):
+                    continue
+                lines.append(e.explanation)
+            out.append((c, tuple(lines)))
+        return tuple(out)
 
 
 @attrs.frozen
@@ -124,6 +152,15 @@ class ReportData:
     not_ruled_out: dict[str, int] = attrs.field(factory=dict)
 
 
+def _chronological(row: ScheduleRow) -> tuple[datetime.date, bool]:
+    """A patient's deviations as a monitor reads them: by the day the window opens (the
+    planned day, else the day of the record), a visit before what was done at it. The sort
+    is stable: rows of one day keep the engine's order. (The CSV listing keeps the engine's
+    order, by activity.)"""
+    day = (row.window_dates[0] if row.window_dates else row.planned_date or row.actual_date)
+    return (day or datetime.date.max, row.activity_type != "visit")
+
+
 class _Bounded:
     def __init__(self, limit: int):
         self.limit = limit
@@ -164,7 +201,7 @@ class ReportCollector:
             self.rejected.add(item)
             return
         self.patients += 1
-        for row in item.review_rows:
+        for row in sorted(item.review_rows, key=_chronological):
             self.deviations.add(DeviationItem(item.id, item.arm, row))
         open_ = True
         for c in item.eligibility.criteria:
@@ -180,7 +217,11 @@ class ReportCollector:
             keeping_out = tuple(
                 c for c in item.eligibility.criteria if c.passes is not True and not c.not_collected
             )
-            self.ineligible.add(IneligibleItem(item.id, item.arm, verdict, keeping_out))
+            eligibility = item.eligibility
+            before = tuple(e for e in item.stopping if e.kind(item.anchor_date) == "before_anchor")
+            self.ineligible.add(IneligibleItem(
+                item.id, item.arm, verdict, keeping_out, eligibility.reference_anchor,
+                eligibility.reference_date, before))
         for event in item.stopping:
             self.stopping.add(
                 StoppingItem(item.id, item.arm, event, event.kind(item.anchor_date)))

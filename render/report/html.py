@@ -27,6 +27,7 @@ from engine.results import Status
 from render.atomic import write_atomic
 from render.report.collect import ReportData
 from render.report.terminal import (
+    activity_order,
     eligibility_headline,
     schedule_anchor,
     stop_label,
@@ -93,10 +94,7 @@ def render_html(data: ReportData) -> str:
     env = _environment()
     trial = data.trial
     anchor = trial.reference_anchor or (trial.schedule.anchor if trial.schedule else "day 0")
-    activities = sorted(
-        data.summary.activities,
-        key=lambda a: (a.activity_type != "visit", a.activity_type),
-    )
+    activities = activity_order(data.summary.activities)
     timelines = []
     drawn: list[dict[str, Any]] = []
     for t in data.timelines.items:

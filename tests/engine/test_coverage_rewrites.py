@@ -53,17 +53,16 @@ def test_the_rewrites_check_clean_and_format_back() -> None:
     assert [d.message for d in check(t) if d.is_error] == []
     assert [str(f) for c in t.eligibility.criteria
             for f in check_text_vs_expr(c, t.calendar, t)] == []
-    assert dsl.parse(format_source(dsl.parse_source(source(), "coverage.md"))) == t
+    # the page shows the rewrites as `fmt` writes them
+    assert format_source(dsl.parse_source(source(), "coverage.md")) == source()
 
 
 def test_the_page_lists_exactly_the_rewritten_criteria() -> None:
     """The table of approximations names each criterion the rewrites give faithfully."""
     text = DOC.read_text(encoding="utf-8")
     table = text[text.index("| criterion | as written |"):text.index("## As the language")]
-    listed = set(re.findall(r"^\| (pilot|crossover_ab|phase1_pk) (\w+) \|", table, re.M))
-    prefix = {"pilot": "PILOT", "crossover_ab": "XOVER", "phase1_pk": "PK"}
-    assert {f"{prefix[src]}_{cid}" for src, cid in listed} == \
-        {c.id for c in rewrites().eligibility.criteria}
+    listed = set(re.findall(r"^\| pilot (\w+) \|", table, re.M))
+    assert {f"PILOT_{cid}" for cid in listed} == {c.id for c in rewrites().eligibility.criteria}
 
 
 # ---- each rewrite on hand-built timelines ------------------------------------------------------
@@ -77,21 +76,6 @@ def test_postmenopausal_women_and_men_of_50() -> None:
     assert verdict("PILOT_IN01", Timeline().obs("menopausal_status", -5, "premenopausal")) \
         is NOT_MET
     assert verdict("PILOT_IN01", Timeline()) is UNKNOWN  # a woman whose status is not recorded
-
-
-def test_bmi_from_weight_and_height() -> None:
-    def tl(weight: float) -> Timeline:
-        return Timeline().obs("weight", -3, weight, "kg").obs("height", -3, 175, "cm")
-
-    assert verdict("XOVER_I1", tl(70)) is MET        # 22.9 kg/m2
-    assert verdict("XOVER_I1", tl(100)) is NOT_MET   # 32.7 kg/m2
-    assert verdict("XOVER_I1", Timeline().obs("weight", -3, 70, "kg")) is UNKNOWN  # no height
-
-
-def test_alt_within_its_reference_range() -> None:
-    assert verdict("PK_I1", Timeline().obs("alt", -3, 30, "U/L", low=7, high=40)) is MET
-    assert verdict("PK_I1", Timeline().obs("alt", -3, 5, "U/L", low=7, high=40)) is NOT_MET
-    assert verdict("PK_I1", Timeline().obs("alt", -3, 30, "U/L")) is UNKNOWN  # no range
 
 
 def test_neurological_conditions_and_head_trauma() -> None:
