@@ -160,15 +160,11 @@ def _events(folder: Path) -> int:
 def phase_spark_inside(cohort: Path, out: Path) -> dict:
     """In this process: start the session (timed), then time the run alone, twice (the first
     run pays the JVM's warming up: its first jobs, the Python workers' start)."""
-    from pyspark.sql import SparkSession
-
     from trialcode.parallel import RunSpec
-    from trialcode.spark import run_spark
+    from trialcode.spark import DEFAULT_CONF, run_spark, start_session
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the executors' Python: this one
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    start = time.perf_counter()
-    SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
+    start = time.perf_counter()  # the session as the command starts it
+    start_session("local[2]", {**DEFAULT_CONF, "spark.ui.enabled": "false"})
     session = time.perf_counter() - start
     import datetime
 
