@@ -150,6 +150,9 @@ class ReportData:
     # Per criterion id: patients not ruled out by it or any criterion before it (unknown counts
     # as not ruled out), next to the attrition's strict `remaining`.
     not_ruled_out: dict[str, int] = attrs.field(factory=dict)
+    # Patients unknown on the data whose eligibility anchor has no date (a screen failure
+    # has no randomization date): why they are unknown, said once in the headline.
+    undated_unknown: int = 0
 
 
 def _chronological(row: ScheduleRow) -> tuple[datetime.date, bool]:
@@ -195,6 +198,7 @@ class ReportCollector:
         self.timelines = _Bounded(max_timelines)
         self.patients = 0
         self.not_ruled_out: dict[str, int] = {}
+        self.undated_unknown = 0
 
     def add(self, item: PatientResult | RejectedRecord, patient: Patient | None = None) -> None:
         if isinstance(item, RejectedRecord):
@@ -219,9 +223,11 @@ class ReportCollector:
             )
             eligibility = item.eligibility
             before = tuple(e for e in item.stopping if e.kind(item.anchor_date) == "before_anchor")
-            self.ineligible.add(IneligibleItem(
-                item.id, item.arm, verdict, keeping_out, eligibility.reference_anchor,
-                eligibility.reference_date, before))
+            listed = IneligibleItem(item.id, item.arm, verdict, keeping_out,
+                                    eligibility.reference_anchor, eligibility.reference_date, before)
+            self.ineligible.add(listed)
+            if listed.undated and verdict is EligibilityVerdict.INDETERMINATE:
+                self.undated_unknown += 1
         for event in item.stopping:
             self.stopping.add(
                 StoppingItem(item.id, item.arm, event, event.kind(item.anchor_date)))
@@ -239,6 +245,7 @@ class ReportCollector:
         need not keep the items of a listing that is already full here (its limit 0)."""
         offset = self.patients
         self.patients += later.patients
+        self.undated_unknown += later.undated_unknown
         for mine, theirs in zip(self.listings()[:4], later.listings()[:4], strict=True):
             mine.merge(theirs)
         self.timelines.total += later.timelines.total
@@ -278,4 +285,5 @@ class ReportCollector:
             version=version,
             undeclared=undeclared,
             not_ruled_out=dict(self.not_ruled_out),
+            undated_unknown=self.undated_unknown,
         )

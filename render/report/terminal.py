@@ -84,6 +84,9 @@ def terminal_summary(
         f"{trial.name}: {s.patients:,} patients from {data.source}, data cut {data.as_of.isoformat()}",
         "",
     ] + eligibility_headline(data, f"Eligibility at {anchor}")
+    note = undated_note(data)
+    if note:
+        lines.append(f"  {note}")
     site = s.site_verification
     header: tuple[str, ...] = ("criterion", "met", "not met", "unknown")
     if site:
@@ -251,6 +254,22 @@ def eligibility_headline(data: ReportData, lead: str) -> list[str]:
         f"  {n:,} criteri{'on needs' if n == 1 else 'a need'} site verification "
         "(the data hold nothing they read)",
     ]
+
+
+def undated_note(data: ReportData) -> str | None:
+    """Why patients are unknown when the reason is one: the anchor eligibility is judged at has
+    no date for them (`the 52 unknown have no randomization date: eligibility is judged at
+    it`), or None."""
+    k, unknown = data.undated_unknown, data.summary.data_unknown
+    anchor = data.trial.reference_anchor
+    if not k or anchor is None:
+        return None
+    whom = f"the {unknown:,} unknown have" if k == unknown else (
+        f"{k:,} of the {unknown:,} unknown {'has' if k == 1 else 'have'}")
+    return (f"{whom} no {anchor.replace('_', ' ')} date, at which eligibility is judged "
+            "(not randomized, or the date is missing)"
+            if anchor == "randomization" else
+            f"{whom} no {anchor.replace('_', ' ')} date, at which eligibility is judged")
 
 
 def _clip(text: str, n: int) -> str:

@@ -247,6 +247,26 @@ def test_html_report_of_the_mini_cohort(tmp_path: Path) -> None:
     assert "latest alt within 14 days before randomization: 130 U/L on 2024-01-02" in html
 
 
+def test_patients_unknown_for_want_of_the_anchor_date_are_counted_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = PATIENTS.read_text(encoding="utf-8").splitlines()[:4]
+    undated = {"id": "M5", "arm": "a", "sex": "female", "birth_date": "1960-05-01",
+               "events": [{"type": "visit", "visit": "screening", "date": "2024-01-05"}]}
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join([*lines, json.dumps(undated)]) + "\n", encoding="utf-8")
+    assert run("validate", MINI, "--patients", path, "--as-of", "2024-03-01",
+               "--html", tmp_path / "r.html") == 0
+    out = capsys.readouterr().out
+    assert "Eligibility at randomization: 1 eligible / 1 not eligible / 2 unknown\n" \
+           "  1 of the 2 unknown has no randomization date, at which eligibility is judged " \
+           "(not randomized, or the date is missing)\n" in out
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    # M5's age is judged at randomization too
+    assert "<b>AGE, I1</b>\n      <div>judged at randomization, which has no date for this " \
+           "patient</div>" in html
+
+
 def test_input_errors_are_one_line_not_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -330,6 +350,11 @@ def test_validate_the_cdisc_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[
     # not collected is its own status, not "not applicable": Hachinski at screening
     hachinski = next(a for a in report["summary"]["activities"] if a["activity"] == "hachinski")
     assert hachinski["statuses"] == {"not_collected": 254}
+    # why the 52 are unknown, once: they are the 52 screen failures (DM.ARMCD Scrnfail, the
+    # DS SCREEN FAILURE subjects), whose DM.RFSTDTC is empty
+    note = ("the 52 unknown have no randomization date, at which eligibility is judged (not "
+            "randomized, or the date is missing)")
+    assert f"  {note}\n" in out and html.count(f"The{note[3:]}.") == 2
     # a screen failure's disposition is not a stop: 144 patients stopped early
     assert report["summary"]["patients_stopped"] == 144
     assert report["summary"]["patients_with_stopping"] == 197
