@@ -1292,13 +1292,22 @@ class ModelBuilder(Transformer[Token, Trial]):
         return Repeat(every, c[2], c[3], span=self._span(meta))
 
     def repeat_for(self, meta: Meta, c: list[Any]) -> RepeatFor:
+        # the last occurrence is the last one before start + D: `for 0 weeks` plans none, and
+        # the activity would vanish from the plan without a word
+        if c[0].amount <= 0:
+            self._error(f"a repeat for {c[0]} plans no occurrence", self._span(meta),
+                        "give a positive duration")
         return RepeatFor(c[0], span=self._span(meta))
 
     def repeat_until(self, meta: Meta, c: list[Any]) -> RepeatUntil:
         return RepeatUntil(c[0], span=self._span(meta))
 
     def repeat_times(self, meta: Meta, c: list[Any]) -> RepeatTimes:
-        return RepeatTimes(self._int(c[0], c[0], "a number of times"), span=self._span(meta))
+        times = self._int(c[0], c[0], "a number of times")
+        if times <= 0:
+            self._error(f"a repeat {times} times plans no occurrence", self._span(meta),
+                        "give a positive number of times")
+        return RepeatTimes(times, span=self._span(meta))
 
     # ---- stopping rules ----------------------------------------------------------------------
 

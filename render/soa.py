@@ -823,7 +823,7 @@ def _condition_note(condition: str, terms: Terms) -> str:
     """`Only if discontinuation of study drug has occurred.` / `Only for participants with rash.`"""
     item = terms.item(condition)
     if item is not None and item.kind in (DataKind.CATEGORY, DataKind.MARKER):
-        return f"Only if {terms.term(condition)} (its latest record does not say no)."
+        return f"Only if {terms.term(condition)} (as last recorded)."
     if item is not None:
         return f"Only for participants with a recorded {terms.term(condition)}."
     return f"Only if {terms.anchor_name(condition)} has occurred."

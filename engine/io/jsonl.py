@@ -230,6 +230,13 @@ def _keys_written(raw: str) -> int:
     return raw.count('":') - raw.count('\\":')
 
 
+def _event_day(event: Event) -> datetime.date:
+    """The day an event starts."""
+    if isinstance(event, (Occurrence, DoseEvent)):
+        return event.start
+    return event.date
+
+
 class PatientFileError(Exception):
     """The file as a whole cannot be read: missing, not a trialcode patient file, or of a format
     version this trialcode does not know. Individual bad records never raise this."""
@@ -682,6 +689,17 @@ class _Reader:
                 rejected.append(
                     RejectedRecord(ref, f"an event must be an object {{...}}, not {_show(ev)}", pid)
                 )
+        if birth is not None and events:
+            # a birth after the first record (a typo in the year, a date of another field) would
+            # give a negative age and a wrong verdict on an age criterion: not used, and said
+            first = min(events, key=_event_day)
+            if _event_day(first) < birth:
+                rejected.append(RejectedRecord(
+                    line_ref,
+                    f"birth_date {birth.isoformat()} is after the patient's first record "
+                    f"({_event_day(first).isoformat()}, {first.ref.locator}): the birth date is "
+                    "not used", pid, "birth_date"))
+                birth = None
         yield Patient(pid, line_ref, arm, sex, birth, age, tuple(events), collected)
         yield from rejected
 

@@ -45,6 +45,13 @@ class IneligibleItem:
     verdict: EligibilityVerdict  # EligibilityResult.data_verdict
     # the criteria that keep the patient out or are unknown for a missing value
     criteria: tuple[CriterionResult, ...]
+    # the anchor eligibility is judged at, and its date for this patient (None: no such record,
+    # e.g. a screen failure has no randomization date)
+    reference_anchor: str | None = None
+    reference_date: datetime.date | None = None
+    # dispositions and stops dated before the anchor, or of a patient who never reached it
+    # (a screen failure): they say why the anchor has no date
+    before_anchor: tuple[StoppingEvent, ...] = ()
 
     @property
     def failing(self) -> tuple[CriterionResult, ...]:
@@ -53,6 +60,27 @@ class IneligibleItem:
     @property
     def unknown(self) -> tuple[CriterionResult, ...]:
         return tuple(c for c in self.criteria if c.passes is None)
+
+    @property
+    def undated(self) -> bool:
+        """Whether the anchor eligibility is judged at has no date for this patient: every
+        criterion counted from it is unknown for that one reason, which the report says once
+        rather than in every line of every criterion."""
+        return self.reference_anchor is not None and self.reference_date is None
+
+    def undecided(self) -> tuple[tuple[CriterionResult, tuple[str, ...]], ...]:
+        """Each unknown criterion with the explanations of its evidence, repeats left out, and
+        for an undated patient without the ones that only say the anchor has no date."""
+        prefix = f"no date for {self.reference_anchor}:"
+        out = []
+        for c in self.unknown:
+            lines: list[str] = []
+            for e in c.evidence:
+                if e.explanation in lines or (self.undated and e.explanation.startswith(prefix)):
+                    continue
+                lines.append(e.explanation)
+            out.append((c, tuple(lines)))
+        return tuple(out)
 
 
 @attrs.frozen
@@ -122,6 +150,18 @@ class ReportData:
     # Per criterion id: patients not ruled out by it or any criterion before it (unknown counts
     # as not ruled out), next to the attrition's strict `remaining`.
     not_ruled_out: dict[str, int] = attrs.field(factory=dict)
+    # Patients unknown on the data whose eligibility anchor has no date (a screen failure
+    # has no randomization date): why they are unknown, said once in the headline.
+    undated_unknown: int = 0
+
+
+def _chronological(row: ScheduleRow) -> tuple[datetime.date, bool]:
+    """A patient's deviations as a monitor reads them: by the day the window opens (the
+    planned day, else the day of the record), a visit before what was done at it. The sort
+    is stable: rows of one day keep the engine's order. (The CSV listing keeps the engine's
+    order, by activity.)"""
+    day = (row.window_dates[0] if row.window_dates else row.planned_date or row.actual_date)
+    return (day or datetime.date.max, row.activity_type != "visit")
 
 
 class _Bounded:
@@ -158,13 +198,14 @@ class ReportCollector:
         self.timelines = _Bounded(max_timelines)
         self.patients = 0
         self.not_ruled_out: dict[str, int] = {}
+        self.undated_unknown = 0
 
     def add(self, item: PatientResult | RejectedRecord, patient: Patient | None = None) -> None:
         if isinstance(item, RejectedRecord):
             self.rejected.add(item)
             return
         self.patients += 1
-        for row in item.review_rows:
+        for row in sorted(item.review_rows, key=_chronological):
             self.deviations.add(DeviationItem(item.id, item.arm, row))
         open_ = True
         for c in item.eligibility.criteria:
@@ -180,7 +221,13 @@ class ReportCollector:
             keeping_out = tuple(
                 c for c in item.eligibility.criteria if c.passes is not True and not c.not_collected
             )
-            self.ineligible.add(IneligibleItem(item.id, item.arm, verdict, keeping_out))
+            eligibility = item.eligibility
+            before = tuple(e for e in item.stopping if e.kind(item.anchor_date) == "before_anchor")
+            listed = IneligibleItem(item.id, item.arm, verdict, keeping_out,
+                                    eligibility.reference_anchor, eligibility.reference_date, before)
+            self.ineligible.add(listed)
+            if listed.undated and verdict is EligibilityVerdict.INDETERMINATE:
+                self.undated_unknown += 1
         for event in item.stopping:
             self.stopping.add(
                 StoppingItem(item.id, item.arm, event, event.kind(item.anchor_date)))
@@ -198,6 +245,7 @@ class ReportCollector:
         need not keep the items of a listing that is already full here (its limit 0)."""
         offset = self.patients
         self.patients += later.patients
+        self.undated_unknown += later.undated_unknown
         for mine, theirs in zip(self.listings()[:4], later.listings()[:4], strict=True):
             mine.merge(theirs)
         self.timelines.total += later.timelines.total
@@ -237,4 +285,5 @@ class ReportCollector:
             version=version,
             undeclared=undeclared,
             not_ruled_out=dict(self.not_ruled_out),
+            undated_unknown=self.undated_unknown,
         )

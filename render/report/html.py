@@ -27,10 +27,12 @@ from engine.results import Status
 from render.atomic import write_atomic
 from render.report.collect import ReportData
 from render.report.terminal import (
+    activity_order,
     eligibility_headline,
     schedule_anchor,
     stop_label,
     stopping_headline,
+    undated_note,
 )
 from render.report.timeline import timeline_data
 
@@ -50,6 +52,7 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = _num
     env.filters["pct"] = _pct
     env.filters["words"] = lambda s: str(s).replace("_", " ")
+    env.filters["capitalize_first"] = lambda s: str(s)[:1].upper() + str(s)[1:]
     env.filters["verdict"] = lambda v: VERDICT_WORDS.get(str(v), str(v))
     env.filters["stamp"] = _stamp
     env.filters["clock"] = _clock
@@ -93,10 +96,7 @@ def render_html(data: ReportData) -> str:
     env = _environment()
     trial = data.trial
     anchor = trial.reference_anchor or (trial.schedule.anchor if trial.schedule else "day 0")
-    activities = sorted(
-        data.summary.activities,
-        key=lambda a: (a.activity_type != "visit", a.activity_type),
-    )
+    activities = activity_order(data.summary.activities)
     timelines = []
     drawn: list[dict[str, Any]] = []
     for t in data.timelines.items:
@@ -113,6 +113,7 @@ def render_html(data: ReportData) -> str:
     return env.get_template("report.html.j2").render(
         site=data.summary.site_verification,
         headline=" ".join(eligibility_headline(data, f"Eligibility at {anchor.replace('_', ' ')}")),
+        undated=undated_note(data),
         stopping_headline=stopping_headline(data, day0),
         stop_label=lambda kind: stop_label(kind, day0),
         labels={item.name: item.label for item in trial.data},

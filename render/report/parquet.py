@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from engine.summary import SummaryResult
@@ -85,27 +86,62 @@ class ResultsFolderError(Exception):
     """A folder that is not (or not wholly) a trialcode results folder of a known version."""
 
 
-def chunk_file(index: int) -> str:
-    """The name of a chunk's file in each table's folder (name order is input order)."""
-    return f"part-{index:08d}.parquet"
+def chunk_file(index: int, digits: int = 8) -> str:
+    """The name of a chunk's file in each table's folder (name order is input order: every
+    file of a run has the same number of digits)."""
+    return f"part-{index:0{digits}d}.parquet"
+
+
+def results_filesystem(folder: str | Path) -> tuple[pafs.FileSystem, str]:
+    """The file system a results folder is on, and the folder's path on it, for pyarrow: a
+    local path (or `file:`), `dbfs:/...` (Databricks' mount of it, `/dbfs/...`, on every
+    node), `s3a://` and `s3n://` (Hadoop's names for S3), or any URI pyarrow opens (`s3://`,
+    `gs://`, `hdfs://`, `abfss://`)."""
+    text = str(folder)
+    if isinstance(folder, Path) or "://" not in text and not text.startswith(("file:", "dbfs:")):
+        return pafs.LocalFileSystem(), text
+    if text.startswith("dbfs:"):
+        return pafs.LocalFileSystem(), "/dbfs/" + text[len("dbfs:"):].lstrip("/")
+    if text.startswith("file:"):
+        return pafs.LocalFileSystem(), "/" + text[len("file:"):].lstrip("/")
+    for hadoop in ("s3a://", "s3n://"):
+        if text.startswith(hadoop):
+            text = "s3://" + text[len(hadoop):]
+    fs, path = pafs.FileSystem.from_uri(text)
+    return fs, path
 
 
 class ChunkFiles:
     """One chunk's rows of every patient table, written into the partial folder of a run as
-    `<table>/part-<chunk>.parquet`; a table the chunk has no rows for gets no file.
+    `<table>/part-<chunk>.parquet`; a table the chunk has no rows for gets no file. The folder
+    may be a local path or a URI (`results_filesystem`): Spark's executors write their chunks'
+    files where the results folder is.
 
     Made again for a chunk that is read again (a patient id repeated across chunks: see
     trialcode.parallel), it replaces what the chunk wrote before."""
 
-    def __init__(self, folder: Path, index: int, *, row_group_rows: int = ROW_GROUP_ROWS):
-        self.folder = folder
-        self.name = chunk_file(index)
+    def __init__(
+        self,
+        folder: str | Path,
+        index: int,
+        *,
+        row_group_rows: int = ROW_GROUP_ROWS,
+        digits: int = 8,
+    ):
+        self.fs, self.folder = results_filesystem(folder)
+        self.name = chunk_file(index, digits)
         self.row_group_rows = row_group_rows
         for table in PATIENT_TABLES:
-            (folder / table / self.name).unlink(missing_ok=True)
+            try:
+                self.fs.delete_file(self._path(table))
+            except FileNotFoundError:
+                pass
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[pa.RecordBatch]] = {t: [] for t in PATIENT_TABLES}
         self._rows = dict.fromkeys(PATIENT_TABLES, 0)
+
+    def _path(self, table: str) -> str:
+        return f"{self.folder.rstrip('/')}/{table}/{self.name}"
 
     def add(self, batches: dict[str, pa.RecordBatch]) -> None:
         """Append the next rows of each table (in input order)."""
@@ -121,20 +157,20 @@ class ChunkFiles:
             writer = self._writers.get(table)
             if writer is None:
                 writer = self._writers[table] = pq.ParquetWriter(
-                    self.folder / table / self.name, SCHEMAS[table], compression="zstd"
+                    self._path(table), SCHEMAS[table], compression="zstd", filesystem=self.fs
                 )
             data = pa.Table.from_batches(self._pending[table], SCHEMAS[table])
             writer.write_table(data, row_group_size=self.row_group_rows)
         self._pending[table] = []
         self._rows[table] = 0
 
-    def close(self) -> int:
-        """Write what is left and close the files; the number of files written."""
+    def close(self) -> tuple[str, ...]:
+        """Write what is left and close the files; the tables a file was written for."""
         for table in PATIENT_TABLES:
             self._flush(table)
         for writer in self._writers.values():
             writer.close()
-        return len(self._writers)
+        return tuple(self._writers)
 
 
 class ParquetResultsWriter:

@@ -300,23 +300,3 @@ class TableRows:
             )
             self._rows[table] = []
         return out
-
-
-def to_ipc(batches: dict[str, pa.RecordBatch]) -> dict[str, bytes]:
-    """Record batches as Arrow IPC streams: what a worker sends (no pickled objects)."""
-    out = {}
-    for table, batch in batches.items():
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
-            writer.write_batch(batch)
-        out[table] = sink.getvalue().to_pybytes()
-    return out
-
-
-def from_ipc(streams: dict[str, bytes]) -> dict[str, pa.RecordBatch]:
-    out = {}
-    for table, data in streams.items():
-        reader = pa.ipc.open_stream(data)
-        batches = list(reader)
-        out[table] = batches[0] if batches else pa.RecordBatch.from_pylist([], SCHEMAS[table])
-    return out

@@ -5,12 +5,14 @@ The summary is plain text (no colour codes) so that it reads the same in a log f
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Sequence
 from typing import TextIO
 
 from engine.results import Status
+from engine.summary import ActivityStatusRow
 from protocol.trial import Trial
 from render.report.collect import Accounting, ReportData
 
@@ -23,6 +25,26 @@ STATUS_COLUMNS = (
     (Status.NOT_APPLICABLE, "not applicable"),
     (Status.NOT_COLLECTED, "not collected"),
 )
+
+
+def activity_order(activities: Sequence[ActivityStatusRow]) -> list[ActivityStatusRow]:
+    """The rows of the conformance table as the reports show them: visits first, then each
+    type of activity; within a type the planned activities in the order met, then those with
+    only unplanned events (unscheduled visits) in natural order of their names, so that
+    `UNSCHEDULED 1.2` comes before `UNSCHEDULED 10.2` and not where the data first had one."""
+
+    def key(indexed: tuple[int, ActivityStatusRow]) -> tuple[object, ...]:
+        i, a = indexed
+        unplanned_only = not a.counts
+        name = tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+                     for part in _NUMBERS.split(a.activity) if part)
+        return (a.activity_type != "visit", a.activity_type, unplanned_only,
+                name if unplanned_only else (), i)
+
+    return [a for _, a in sorted(enumerate(activities), key=key)]
+
+
+_NUMBERS = re.compile(r"(\d+)")
 
 
 def _table(
@@ -47,7 +69,14 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence[str] = ()) -> str:
+# items of a listing the summary names (stopping events: twice as many); a run that keeps only
+# what the terminal shows (validate --spark without --html or --csv) keeps 2 x MAX_LISTED
+MAX_LISTED = 5
+
+
+def terminal_summary(
+    data: ReportData, *, max_listed: int = MAX_LISTED, outputs: Sequence[str] = ()
+) -> str:
     s = data.summary
     trial = data.trial
     anchor = (trial.reference_anchor or "day 0").replace("_", " ")
@@ -55,6 +84,9 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
         f"{trial.name}: {s.patients:,} patients from {data.source}, data cut {data.as_of.isoformat()}",
         "",
     ] + eligibility_headline(data, f"Eligibility at {anchor}")
+    note = undated_note(data)
+    if note:
+        lines.append(f"  {note}")
     site = s.site_verification
     header: tuple[str, ...] = ("criterion", "met", "not met", "unknown")
     if site:
@@ -95,7 +127,7 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
     columns: tuple[tuple[Status, str], ...] = STATUS_COLUMNS
     if any(a.count(Status.TIME_UNKNOWN) for a in s.activities):
         columns += ((Status.TIME_UNKNOWN, "time unknown"),)  # only with sub-day timepoints
-    for a in sorted(s.activities, key=lambda a: (a.activity_type != "visit", a.activity_type)):
+    for a in activity_order(s.activities):
         if not a.counts and not a.unplanned:
             continue
         name = (
@@ -140,7 +172,7 @@ def terminal_summary(data: ReportData, *, max_listed: int = 5, outputs: Sequence
     for acc in data.accounting:
         if acc.rejected or acc.ignored_total or acc.rejected_records:
             line = (
-                f"  {acc.dataset}: {acc.rows:,} rows = {acc.used:,} used + {acc.rejected:,} "
+                f"  {acc.dataset}: {acc.rows:,} row{'' if acc.rows == 1 else 's'} = {acc.used:,} used + {acc.rejected:,} "
                 f"rejected + {acc.ignored_total:,} ignored"
             )
             if acc.rejected_records != acc.rejected:
@@ -222,6 +254,22 @@ def eligibility_headline(data: ReportData, lead: str) -> list[str]:
         f"  {n:,} criteri{'on needs' if n == 1 else 'a need'} site verification "
         "(the data hold nothing they read)",
     ]
+
+
+def undated_note(data: ReportData) -> str | None:
+    """Why patients are unknown when the reason is one: the anchor eligibility is judged at has
+    no date for them (`the 52 unknown have no randomization date: eligibility is judged at
+    it`), or None."""
+    k, unknown = data.undated_unknown, data.summary.data_unknown
+    anchor = data.trial.reference_anchor
+    if not k or anchor is None:
+        return None
+    whom = f"the {unknown:,} unknown have" if k == unknown else (
+        f"{k:,} of the {unknown:,} unknown {'has' if k == 1 else 'have'}")
+    return (f"{whom} no {anchor.replace('_', ' ')} date, at which eligibility is judged "
+            "(not randomized, or the date is missing)"
+            if anchor == "randomization" else
+            f"{whom} no {anchor.replace('_', ' ')} date, at which eligibility is judged")
 
 
 def _clip(text: str, n: int) -> str:

@@ -187,3 +187,24 @@ def test_a_header_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + HEADER + b"\n" + NEXT + b"\n")
     (patient,) = read_patients(path)
     assert isinstance(patient, Patient) and patient.id == "NEXT"
+
+
+def test_a_birth_date_after_the_first_record_is_not_used(tmp_path: Path) -> None:
+    # A birth in 2051 for a patient randomized in 2024 made the age -27 and the patient
+    # 'not eligible' on the age criterion: a verdict from a typo. The date is rejected (the
+    # patient is kept, with the age unknown), as DM.BRTHDTC is for SDTM data.
+    line = json.dumps({"id": "P1", "birth_date": "2051-05-01", "events": [
+        {"type": "anchor", "name": "randomization", "date": "2024-01-10"},
+        {"type": "visit", "visit": "screening", "date": "2024-01-03"}]})
+    items = read(tmp_path, line.encode())
+    patient = next(i for i in items if isinstance(i, Patient))
+    assert patient.birth_date is None and len(patient.events) == 2
+    r = one_rejection(items)
+    assert (r.field, r.patient, r.ref.locator) == ("birth_date", "P1", "line 2")
+    assert r.message == ("birth_date 2051-05-01 is after the patient's first record "
+                         "(2024-01-03, line 2, event 2): the birth date is not used")
+    # a birth on the day of the first record is kept
+    line = json.dumps({"id": "P1", "birth_date": "2024-01-03", "events": [
+        {"type": "visit", "visit": "screening", "date": "2024-01-03"}]})
+    (patient,) = read(tmp_path, line.encode())
+    assert isinstance(patient, Patient) and patient.birth_date is not None

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,54 @@ def _html_for(lines: list[str]) -> str:
     return render_html(data)
 
 
+class _VisibleText(HTMLParser):
+    """The text a reader sees on the page, a line per block and ' | ' between table cells
+    (no script, style or the timelines' data)."""
+
+    BLOCKS = {"p", "div", "tr", "h1", "h2", "h3", "li", "section", "nav", "table", "ul"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = [""]
+        self.hidden = 0
+
+    HIDDEN = {"script", "style", "title", "noscript"}  # noscript: shown only without scripts
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in self.BLOCKS:
+            self.lines.append("")
+        elif tag in ("td", "th") and self.lines[-1].strip():
+            self.lines[-1] += " | "
+        elif tag == "a":
+            self.lines[-1] += " "
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden -= 1
+        elif tag in self.BLOCKS:
+            self.lines.append("")
+        elif tag == "b":  # a card's figure is a block above its label
+            self.lines[-1] += " "
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.lines[-1] += re.sub(r"\s+", " ", data)
+
+    def text(self) -> str:
+        lines = (re.sub(r" +", " ", line).replace(" ,", ",").replace(" .", ".").strip()
+                 for line in self.lines)
+        return "\n".join(line for line in lines if line) + "\n"
+
+
+def test_html_report_text_of_the_mini_cohort() -> None:
+    # what a monitor reads in the HTML report, as text: review tests/io/golden/mini-report.txt
+    parser = _VisibleText()
+    parser.feed(_html_for(PATIENTS.read_text(encoding="utf-8").splitlines()))
+    golden("mini-report.txt", parser.text())
+
+
 def test_html_escapes_patient_data_and_is_self_contained() -> None:
     evil = "<script>alert('x')</script>"
     lines = [
@@ -196,6 +245,26 @@ def test_html_report_of_the_mini_cohort(tmp_path: Path) -> None:
     assert "Deviation listing (8)" in html
     assert "Rejected records (2)" in html
     assert "latest alt within 14 days before randomization: 130 U/L on 2024-01-02" in html
+
+
+def test_patients_unknown_for_want_of_the_anchor_date_are_counted_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = PATIENTS.read_text(encoding="utf-8").splitlines()[:4]
+    undated = {"id": "M5", "arm": "a", "sex": "female", "birth_date": "1960-05-01",
+               "events": [{"type": "visit", "visit": "screening", "date": "2024-01-05"}]}
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join([*lines, json.dumps(undated)]) + "\n", encoding="utf-8")
+    assert run("validate", MINI, "--patients", path, "--as-of", "2024-03-01",
+               "--html", tmp_path / "r.html") == 0
+    out = capsys.readouterr().out
+    assert "Eligibility at randomization: 1 eligible / 1 not eligible / 2 unknown\n" \
+           "  1 of the 2 unknown has no randomization date, at which eligibility is judged " \
+           "(not randomized, or the date is missing)\n" in out
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    # M5's age is judged at randomization too
+    assert "<b>AGE, I1</b>\n      <div>judged at randomization, which has no date for this " \
+           "patient</div>" in html
 
 
 def test_input_errors_are_one_line_not_a_traceback(
@@ -281,9 +350,34 @@ def test_validate_the_cdisc_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[
     # not collected is its own status, not "not applicable": Hachinski at screening
     hachinski = next(a for a in report["summary"]["activities"] if a["activity"] == "hachinski")
     assert hachinski["statuses"] == {"not_collected": 254}
+    # why the 52 are unknown, once: they are the 52 screen failures (DM.ARMCD Scrnfail, the
+    # DS SCREEN FAILURE subjects), whose DM.RFSTDTC is empty
+    note = ("the 52 unknown have no randomization date, at which eligibility is judged (not "
+            "randomized, or the date is missing)")
+    assert f"  {note}\n" in out and html.count(f"The{note[3:]}.") == 2
     # a screen failure's disposition is not a stop: 144 patients stopped early
     assert report["summary"]["patients_stopped"] == 144
     assert report["summary"]["patients_with_stopping"] == 197
+    # The 52 screen failures are unknown for one reason, said once each, with their
+    # disposition: no randomization date (INCL03 and EXCL27 are judged at randomization). Each
+    # used to repeat "no date for randomization: ..." in six lines, 20,000 pixels in all.
+    listing = html[html.index('id="not-eligible"'):html.index('id="schedule"')]
+    assert listing.count("judged at randomization, which has no date for this patient") == 52
+    assert listing.count("disposition: screen failure on ") == 52
+    assert "no date for randomization" not in listing
+    assert listing.count("<tr>") == 1 + 109  # 57 not eligible + 52 unknown
+    # a patient's deviations in the order of the days, a visit before what was done at it
+    deviations = html[html.index('id="deviations"'):html.index('id="stopping"')]
+    first = re.findall(r'<td>(\w+) <span class="muted">(\w+)</span></td>\s*<td>([^<]*)</td>',
+                       deviations)[:4]
+    assert first == [("hba1c", "assess", "screening_1"), ("screening_2", "visit", "Screening 2"),
+                     ("week_8", "visit", "Week 8"), ("alt", "assess", "week_8")]
+    # unscheduled visits in the order of their numbers, after the planned visits
+    visits = re.findall(r"^  (UNSCHEDULED [\d.]+|ae_follow_up) ", out, re.M)
+    assert visits[:4] == ["ae_follow_up", "UNSCHEDULED 1.1", "UNSCHEDULED 1.2", "UNSCHEDULED 1.3"]
+    assert visits[-2:] == ["UNSCHEDULED 12.1", "UNSCHEDULED 13.1"]
+    # a placebo patient's timeline says nothing of the active drug's doses (0 of 0)
+    assert "xanomeline: 0 of 0 due doses given" not in html
 
 
 def test_json_report_layout_is_compact_utf8_and_survives_wide_integers(tmp_path: Path) -> None:

@@ -48,7 +48,8 @@ def _tables(folder: Path) -> dict[str, object]:
     return {t: read_table(files[t], t) for t in TABLES}
 
 
-def _same_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> None:
+def _same_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """Run locally and on Spark, compare the tables and reports; the local terminal summary."""
     local, spark = tmp_path / "local", tmp_path / "spark"
     assert main(["validate", *args, "--parquet", str(local), "--html", str(tmp_path / "l.html"),
                  "--csv", str(tmp_path / "lcsv")]) == 0
@@ -65,14 +66,39 @@ def _same_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str)
         assert (tmp_path / "scsv" / f"{name}.csv").read_bytes() == (
             tmp_path / "lcsv" / f"{name}.csv").read_bytes()
     assert told.split("\nReports:")[0] == said.split("\nReports:")[0]
+    return said
 
 
 def test_spark_on_the_synthetic_cohort_gives_the_local_tables(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from trialcode import spark
+
     cohort = tmp_path / "cohort.jsonl"
     bad_cohort(cohort, 120)
-    _same_tables(tmp_path, capsys, str(SEED_TRIAL), "--patients", str(cohort), "--as-of", AS_OF)
+    evaluations: list[object] = []
+    real = spark._evaluate_lines
+
+    def recorded(*args: object) -> object:
+        evaluations.append(args[-1] if len(args) > 4 else None)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(spark, "_evaluate_lines", recorded)
+    args = (str(SEED_TRIAL), "--patients", str(cohort), "--as-of", AS_OF)
+    said = _same_tables(tmp_path, capsys, *args)
+    # the repeated patient lines fall in another partition than their first line: that
+    # partition was evaluated again (and only the partitions holding a repeat), told the first line
+    assert len(evaluations) == 2 and evaluations[0] is None
+    assert isinstance(evaluations[1], frozenset) and evaluations[1]
+    # without --html or --csv, the terminal summary comes from the chunks' counters and first
+    # listing items (the tables are not read back): the same as the local run's
+    reads: list[object] = []
+    monkeypatch.setattr("render.report.parquet.open_results", lambda *a: reads.append(a))
+    assert main(["validate", *args, "--parquet", str(tmp_path / "again"), "--spark",
+                 "local[2]"]) == 0
+    told = capsys.readouterr().out
+    assert told.split("\nReports:")[0] == said.split("\nReports:")[0]
+    assert "Rejected records: 5\n  " in told and not reads  # the rejections listed too
 
 
 @pytest.mark.skipif(not SDTM.is_dir(), reason="CDISC pilot data not present")

@@ -59,3 +59,24 @@ def test_check_text_never_raises_on_any_text(text):
     report = trialcode.check_text(text)
     assert report.ok == (not report.errors)
     assert all("internal error" not in d.message for d in report.diagnostics)
+
+
+HOSTILE = [b"\xef\xbb\xbf", b"\xff", b"\xe9", b"\x00", "\u202e".encode(), "\u2066".encode(),
+           b"\x1b[2J", b"\x1b]0;x\x07", b"\r", b"\x0c", b'"\\q"', b"1e400", b"9" * 400, b"and",
+           b"or", b"{", b"}", b"(", b"\"", b"#", b"\n", "\ud800".encode("utf-8", "surrogatepass")]
+
+
+@settings(max_examples=40, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.sampled_from(HOSTILE), st.binary(max_size=8)), max_size=8),
+       st.integers(0, len(SEED.read_bytes())))
+def test_check_of_a_file_never_raises_whatever_bytes_it_holds(tmp_path, pieces, at):
+    # the seed protocol with bytes put anywhere: not UTF-8, controls, escapes, huge numbers
+    content = SEED.read_bytes()
+    path = tmp_path / "hostile.trial"
+    path.write_bytes(content[:at] + b"".join(pieces) + content[at:])
+    report = trialcode.check(path)
+    assert report.ok == (not report.errors)
+    assert all("internal error" not in d.message for d in report.diagnostics)
+    shown = "\n".join(d.render() for d in report.diagnostics)
+    assert not any(c in shown for c in "\x00\x1b\x07\r\u202e\u2066"), shown

@@ -131,6 +131,26 @@ def test_a_dose_repeated_every_zero_weeks_fails_check(tmp_path, capsys):
     )
 
 
+@pytest.mark.parametrize(("end", "message", "hint"), [
+    ("for 0 weeks", "a repeat for 0 weeks plans no occurrence", "give a positive duration"),
+    ("for 0 days", "a repeat for 0 days plans no occurrence", "give a positive duration"),
+    ("times 0", "a repeat 0 times plans no occurrence", "give a positive number of times"),
+])
+def test_a_scheduled_repeat_that_plans_nothing_fails_check(end, message, hint, tmp_path, capsys):
+    # it passed check, and the doses it should have planned were all reported unplanned
+    line = f"    dose drug_a every 7 days from day 1 {end} window +-1 days arms a\n"
+    text = BASE.replace("    visit end_of_study", line + "    visit end_of_study")
+    out = _check(tmp_path, text, capsys)
+    column = line.index(end) + 1
+    assert out == (
+        f"edge.trial:21:{column}: error: {message}\n"
+        f"  {line}"
+        f"  {' ' * (column - 1)}{'~' * (len(end) - 1)}^\n"
+        f"  hint: {hint}\n"
+        "edge.trial: 1 error\n"
+    )
+
+
 def test_a_placebo_dose_of_zero_is_valid(tmp_path, capsys):
     assert _check(tmp_path, BASE.replace("dose 10 mg", "dose 0 mg"), capsys, status=0) == (
         "edge.trial: ok\n")

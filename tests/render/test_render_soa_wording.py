@@ -75,3 +75,13 @@ def test_each_periods_first_dose_shows_the_window_the_protocol_allows() -> None:
     windows = {(c.group, c.label): c.window_text for c in grid.columns if c.group}
     assert windows[("Period 1", "Day 1")] == windows[("Period 2", "Day 1")] == "−0 to +1 d"
     assert windows[("Period 1", "Admission")] == windows[("Period 2", "Day 2")] == ""
+
+
+def test_an_item_for_some_patients_reads_as_a_protocol_footnote() -> None:
+    grid = build_grid(ONCOLOGY)
+    assert grid is not None
+    notes = dict(grid.footnotes)
+    row = next(r for r in grid.rows if r.label == "Pregnancy test")
+    said = {notes[letter] for mark in row.marks for letter in mark.footnotes}
+    assert said >= {"Female participants only.",
+                    "Only if woman of childbearing potential (as last recorded)."}

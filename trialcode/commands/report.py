@@ -141,5 +141,8 @@ def report_from_tables(
         outputs.append(
             f"CSV   {csv}/ (deviations, ineligibility, stopping, rejected, site_verification)")
     if not quiet:
-        sys.stdout.write(terminal_summary(data, outputs=outputs))
+        from protocol.safe_text import terminal_safe
+
+        # patient ids and rejected values are quoted: shown, never obeyed by the terminal
+        sys.stdout.write(terminal_safe(terminal_summary(data, outputs=outputs)))
     return 0

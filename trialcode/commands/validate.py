@@ -9,7 +9,7 @@ number) or loaded from an SDTM folder; each goes through the engine, in N proces
 (and a progress bar on stderr when it is a terminal); --json, --html and --csv write the
 reports. Exit status: 0 when the run completed (findings are in the report), 1 when the protocol
 or the mapping file is invalid, 2 for a usage error, 3 when the patient data cannot be used as
-a whole (docs/cli.md).
+a whole, 69 when --spark cannot run here (no pyspark, no Java, no Spark master) (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from render.report.html import write_html
 from render.report.listings import CsvListings
 from render.report.terminal import Progress, terminal_summary
 from trialcode.commands.outputs import check_output_file, check_output_folder
-from trialcode.exits import EXIT_DATA, EXIT_PROBLEMS, EXIT_USAGE
+from trialcode.exits import EXIT_DATA, EXIT_PROBLEMS, EXIT_UNAVAILABLE, EXIT_USAGE
 from trialcode.parallel import RunSpec, RunState, run_parts
 from trialcode.parallel.parts import Reports
 from trialcode.parallel.pool import cores
@@ -155,6 +155,12 @@ def run_validate(args: argparse.Namespace) -> int:
         if args.jobs != 1:
             return fail("--jobs is for a run on this machine; Spark sets its own parallelism",
                         EXIT_USAGE)
+        from trialcode.spark import SparkMasterError, check_master
+
+        try:
+            check_master(args.spark)
+        except SparkMasterError as exc:
+            return fail(str(exc), EXIT_USAGE)
     if args.jobs > MAX_JOBS_PER_CORE * cores():
         # each process holds its own engine and share of the data: thousands of them exhaust the
         # memory long before they could share two cores (a fuzzed --jobs 99999 did exactly that)
@@ -287,27 +293,37 @@ def _run_spark(args: argparse.Namespace, trial: Trial, as_of: datetime.date) -> 
     if args.patients is not None and args.patients.lower().endswith(".parquet"):
         return fail("on Spark, patients come from a patient file (JSON lines) or an SDTM folder; "
                     "validate an event table with --jobs")
-    try:
-        from trialcode.spark import run_spark
-    except ImportError as exc:  # pyspark or pyarrow missing
-        return fail(f"--spark needs pyspark (pip install 'trialcode[spark]'): {exc}")
+    from trialcode.spark import SparkUnavailable, run_spark
+
     spec = RunSpec(
         Path(args.protocol).resolve(),
         as_of,
         patients=Path(args.patients) if args.patients is not None else None,
         sdtm=args.sdtm,
         map=args.map,
-        parquet=True,
         protocol_text=_protocol_text(args.protocol),
     )
-    run_spark(args.spark, spec, args.parquet, patients_uri=args.patients, version=_version(),
-              generated=datetime.date.today().isoformat())
-    from trialcode.commands.report import report_from_tables
+    folder = args.parquet
+    if "://" not in folder and not folder.startswith(("file:", "dbfs:")):
+        # the executors' Python workers do not run in this folder: they get an absolute path
+        folder = str(Path(folder).resolve())
+    try:
+        done = run_spark(args.spark, spec, folder, patients_uri=args.patients, version=_version(),
+                         generated=datetime.date.today().isoformat())
+    except SparkUnavailable as exc:
+        return fail(str(exc), EXIT_UNAVAILABLE)
+    outputs = [f"Parquet {args.parquet}/ (written on Spark {args.spark})"]
+    if args.html or args.csv:
+        from trialcode.commands.report import report_from_tables
 
-    return report_from_tables(
-        Path(args.parquet), html=args.html, csv=args.csv, timelines=args.timelines, quiet=args.quiet,
-        outputs=[f"Parquet {args.parquet}/ (written on Spark {args.spark})"],
-    )
+        return report_from_tables(
+            Path(args.parquet), html=args.html, csv=args.csv, timelines=args.timelines,
+            quiet=args.quiet, outputs=outputs,
+        )
+    # the terminal summary from the chunks' counters: the tables are not read back
+    if not args.quiet:
+        sys.stdout.write(terminal_safe(terminal_summary(done["data"], outputs=outputs)))
+    return 0
 
 
 def _version() -> str:

@@ -58,10 +58,11 @@ class RunSpec:
     map: Path | None = None
     json: bool = False
     csv: bool = False
-    parquet: bool = False  # a part holds its tables' rows (Arrow IPC: for Spark)
     # where each chunk writes its tables' files itself (render.report.parquet.ChunkFiles): the
-    # partial folder of the results folder being written
-    parquet_dir: Path | None = None
+    # partial folder of the results folder being written (a URI on Spark: trialcode.spark)
+    parquet_dir: Path | str | None = None
+    # digits of a chunk's number in its files' names (Spark numbers a chunk by its first line)
+    chunk_digits: int = 8
     max_rows: int = 2000
     max_timelines: int = 400
     # For processes that cannot read the protocol file or the patient file's first lines

@@ -7,8 +7,8 @@ at most a listing's worth of results for the HTML report's listings and timeline
 the parent's listing is not full: what crosses between processes stays proportional to the
 reports, not to the engine's object graphs. The Parquet tables do not cross at all: the process
 that evaluates a chunk writes the chunk's files (render.report.parquet.ChunkFiles), so that the
-tables' rows, the bulk of a run's output, are encoded and compressed on every core. (A Spark
-run's parts carry their rows instead, as Arrow IPC: trialcode.spark.)
+tables' rows, the bulk of a run's output, are encoded and compressed on every core (on Spark,
+on every executor: trialcode.spark).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Part:
     undeclared: Counter[str]
     json: tuple[list[str], list[str]] | None = None
     csv: tuple[str, ...] | None = None
-    tables: dict[str, bytes] | None = None  # Arrow IPC streams, one per table
+    files: tuple[str, ...] = ()  # the tables this chunk wrote a file for
 
 
 def make_part(
@@ -69,14 +69,12 @@ def make_part(
     csv = CsvParts(state.trial.has_timepoints) if spec.csv else None
     tables: TableRows | None = None
     files: ChunkFiles | None = None
-    if spec.parquet or spec.parquet_dir is not None:
+    if spec.parquet_dir is not None:
+        from render.report.parquet import ChunkFiles
         from render.report.tables import TableRows
 
         tables = TableRows()
-    if spec.parquet_dir is not None:
-        from render.report.parquet import ChunkFiles
-
-        files = ChunkFiles(spec.parquet_dir, chunk.index)
+        files = ChunkFiles(spec.parquet_dir, chunk.index, digits=spec.chunk_digits)
     rejected_at: tuple[int, int] = (0, 0)  # (position, rejected records at it so far)
     undeclared: Counter[str] = Counter()
     declared = set(state.vocab.items)
@@ -108,11 +106,11 @@ def make_part(
             tables.add(position, out, patient, n)
             if files is not None and tables.total() >= TABLE_ROWS:
                 files.add(tables.take())
+    written: tuple[str, ...] = ()
     if files is not None:
         assert tables is not None
         files.add(tables.take())
-        files.close()
-        tables = None
+        written = files.close()
     given = seen or {}
     read = (
         tuple((pid, line) for pid, line in reader.seen.items() if pid not in given)
@@ -128,14 +126,8 @@ def make_part(
         undeclared,
         json.take() if json is not None else None,
         csv.take() if csv is not None else None,
-        _ipc(tables) if tables is not None else None,
+        written,
     )
-
-
-def _ipc(tables: TableRows) -> dict[str, bytes]:
-    from render.report.tables import to_ipc
-
-    return to_ipc(tables.take())
 
 
 class Reports:
