@@ -84,7 +84,8 @@ def _table_length(length: ex.TableDuration, kind: str) -> LengthFn:
             return None, f"{describe_record(ev)} has no {name}"
         value = rows.get(str(key).strip().casefold())
         if not isinstance(value, ex.QuantityLiteral) or value.quantity.unit is None:
-            return None, f"{length.table} has no duration for {name} {key!r}"
+            return None, (f"{describe_record(ev)}: {length.table} has no duration for "
+                          f"{name} {key!r}")
         try:
             return factor * convert(value.quantity.value, value.quantity.unit, "d"), ""
         except UnitError as exc:

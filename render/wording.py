@@ -317,8 +317,18 @@ def _selection_facts(sel: Selection, out: list[_Fact]) -> None:
         for x in t.lengths:
             if isinstance(x, Duration):
                 _duration_fact(x, out, None)
-            elif not (x.table is not None and x.factor == 1):  # `washout[drug]` says no number
-                out.append(_Fact("plain", x.factor, shown=f"{num(x.factor)} ×"))
+            else:
+                if not (x.table is not None and x.factor == 1):  # `washout[drug]`: no number
+                    out.append(_Fact("plain", x.factor, shown=f"{num(x.factor)} ×"))
+                if isinstance(x, ex.TableDuration):  # the table's durations, as the text may
+                    for _, value in x.rows:          # list them ("orlistat 2 weeks")
+                        if isinstance(value, ex.QuantityLiteral) and value.quantity.unit:
+                            q = value.quantity
+                            amount = x.factor * q.value
+                            word = _UCUM_TIME.get(q.unit or "")
+                            shown = (duration_text(Duration(amount, _TIME_UNITS[word])) if word
+                                     else f"{num(amount)} {q.unit}")
+                            out.append(_Fact("quantity", amount, unit=q.unit, shown=shown))
     _expr_facts(sel.where, out)
 
 
@@ -383,7 +393,7 @@ def check_text_vs_expr(
     texts = _text_facts(criterion.text)
     exprs: list[_Fact] = []
     expr = criterion.expr
-    if trial is not None and trial.definitions:
+    if trial is not None and (trial.definitions or trial.tables):
         from protocol.resolve import resolve
 
         expr = resolve(expr, trial)

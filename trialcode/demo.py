@@ -77,7 +77,7 @@ def main() -> int:
         "--csv", str(xo_out / "csv"), ok=(0, 1))
     t2dm_out = OUT / "t2dm_addon"
     failures += not _step(
-        "t2dm_addon: validate the synthetic cohort (43 patients, one per scenario)", "validate",
+        "t2dm_addon: validate the synthetic cohort (46 patients, one per scenario)", "validate",
         str(T2DM / "protocol.trial"), "--patients", str(T2DM / "patients.jsonl"),
         "--as-of", "2025-09-30", "--json", str(t2dm_out / "report.json"),
         "--html", str(t2dm_out / "report.html"), "--csv", str(t2dm_out / "csv"), ok=(0, 1))

@@ -50,7 +50,7 @@ SCREENING: list[tuple[str, float, str, float | None, float | None]] = [
 KINDS = {"hba1c", "weight", "height", "creatinine", "alt", "ast", "bilirubin", "alp", "qt",
          "heart_rate", "insulin_dose", "type1_diabetes", "sulfonylurea", "blood_donation",
          "pregnancy_test", "alcohol", "oral_antidiabetic", "metformin", "investigational_drug",
-         "ecg_qtcf", "glp1_agonist", "tsh", "cyp3a4_inhibitor"}
+         "ecg_qtcf", "glp1_agonist", "tsh", "cyp3a4_inhibitor", "weight_loss_drug"}
 FOLLOW_UP = {"week_12": (84, ["hba1c", "creatinine", "alt", "ast", "bilirubin"]),
              "week_26": (182, ["hba1c", "weight", "creatinine", "alt", "ast", "bilirubin"])}
 
@@ -203,6 +203,11 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
                                          "start": day(stopped - 10), "end": day(stopped),
                                          "attributes": {"drug": drug}})
 
+    def weight_loss_drug(drug: str, stopped: int) -> Callable[[Patient], object]:
+        return lambda p: p.extra.append({"type": "occurrence", "kind": "weight_loss_drug",
+                                         "start": day(stopped - 60), "end": day(stopped),
+                                         "attributes": {"drug": drug}})
+
     def no_range(kind: str) -> Callable[[Patient], object]:
         def change(p: Patient) -> None:
             p.screening[kind][2:] = [None, None]
@@ -295,6 +300,12 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
          "of 5 hours (E13 not met)", cyp3a4_inhibitor("clarithromycin", -10)),
         ("a CYP3A4 inhibitor the table does not list, stopped 10 days before (E13 unknown)",
          cyp3a4_inhibitor("nefazodone", -10)),
+        ("orlistat stopped 10 days before randomization, inside its 2-week washout (E14 met)",
+         weight_loss_drug("orlistat", -10)),
+        ("phentermine stopped 45 days before randomization, after its 1-month washout "
+         "(E14 not met)", weight_loss_drug("Phentermine", -45)),
+        ("a weight-loss medication the washout table does not list, stopped 10 days before "
+         "(E14 unknown)", weight_loss_drug("lorcaserin", -10)),
     ]
 
 

@@ -291,3 +291,15 @@ def test_only_the_listed_drugs_with_is_present() -> None:
     assert verdict("aspirin") is NOT_MET   # not on the list: allowed
     assert verdict("felbamate") is MET     # 10 days before: inside its month
     assert verdict("meclizine") is NOT_MET  # outside its 3 days
+
+
+def test_an_unlisted_drug_says_which_record_and_why() -> None:
+    import dsl
+
+    t = dsl.parse(WASHOUT_TABLE)
+    tl = Timeline().occ("con_med", -40, end=-10, drug="aspirin")
+    (c,) = [c for c in evaluate(t, tl.patient(), AS_OF).eligibility.criteria if c.id == "E1"]
+    assert c.evidence[0].explanation == (
+        "any con_med within washouts[drug] before randomization: unknown (con_med 2023-12-01 to "
+        "2023-12-31: washouts has no duration for drug 'aspirin': it may or may not be within "
+        "washouts[drug] before randomization (randomization 2024-01-10))")

@@ -47,7 +47,7 @@ def test_every_criterion_gets_every_verdict() -> None:
             truths[c.id].add(c.truth)
     for cid in ("I1", "I2", "I3", "I4", "I5", "E2", "E3", "E4", "E5", "E6",
                 # issue 13's second half: hours windows, aggregates, data windows, strictly
-                "I6", "I7", "I8", "E7", "E8", "E9", "E10", "E11", "E12", "E13"):
+                "I6", "I7", "I8", "E7", "E8", "E9", "E10", "E11", "E12", "E13", "E14"):
         assert truths[cid] == {TRUE, FALSE, UNKNOWN}, cid
     # a condition's absence is a fact: E1 is never unknown
     assert truths["E1"] == {TRUE, FALSE}

@@ -12,7 +12,7 @@ one false: the 1.73 of 'mL/min/1.73 m2', the ULN multiples stated in a definitio
 7 days of two data windows, and the 1 of 'GLP-1'.
 
 Measured again over every bundled example (issue 13's audit, with crossover_ab, phase1_pk and
-oncology_cycles): 75 criteria with a text (seed 15, pilot 31, t2dm_addon 21, oncology_cycles 3,
+oncology_cycles): 76 criteria with a text (seed 15, pilot 31, t2dm_addon 22, oncology_cycles 3,
 crossover_ab 3, phase1_pk 2), no warning, so no false one; the test below covers every example
 directory, so a new example is measured too.
 """
@@ -90,3 +90,17 @@ def test_the_examples_have_no_warnings(name: str) -> None:
     found = [str(f) for c in trial.eligibility.criteria
              for f in check_text_vs_expr(c, trial.calendar, trial)]
     assert found == []
+
+
+def test_a_window_from_a_table_states_the_tables_durations() -> None:
+    source = ('trial T {\n  data {\n    event diet_drug "Weight-loss drug" attributes drug\n  }\n'
+              '  table washouts "Washout" {\n    "orlistat": 2 weeks\n    "phentermine": 1 month\n'
+              '  }\n  exclusion {\n    E1 "TEXT": any diet_drug within washouts[drug] before '
+              "randomization\n  }\n}\n")
+    ok = dsl.parse(source.replace("TEXT", "Orlistat within 2 weeks or phentermine within 1 "
+                                          "month before randomization."))
+    assert check_text_vs_expr(ok.eligibility.exclusion[0], ok.calendar, ok) == []
+    wrong = dsl.parse(source.replace("TEXT", "Orlistat within 3 weeks before randomization."))
+    assert [str(f) for f in check_text_vs_expr(wrong.eligibility.exclusion[0], wrong.calendar,
+                                                wrong)] == [
+        "E1: the text says '3 weeks'; the expression has 2 weeks, 1 month"]
