@@ -16,7 +16,9 @@ The rules, in the order they are applied (docs/engine-semantics.md has examples)
    nearest unused actual inside its window [lo, hi] (the nearest pairs are settled first).
    Matches never cross: the actual of a later occurrence is dated after the actual of an
    earlier one; each actual is used at most once. So a wider window can only add matches:
-   with one window width per activity, an occurrence on time stays on time.
+   with one window width per activity, an occurrence on time stays on time. The order holds
+   within a series: among the occurrences planned on an event's date (`Planned.triggered`: an
+   SAE follow-up) and among the others, not between the two.
 3. **Near misses.** A planned occurrence left without an actual takes the unused actual nearest
    its window within its *catchment*: from the midpoint between its nominal day and the previous
    occurrence's (but after that occurrence's window) to the midpoint with the next occurrence's
@@ -46,7 +48,7 @@ class Planned:
 
     __slots__ = (
         "atype", "activity", "label", "nominal", "lo", "hi", "epoch", "amount", "amount_unit",
-        "exempt", "actual", "merged", "visits", "na_reason", "pending", "note",
+        "exempt", "actual", "merged", "visits", "na_reason", "pending", "note", "triggered",
     )
 
     def __init__(
@@ -62,6 +64,7 @@ class Planned:
         amount_unit: str | None = None,
         exempt: bool = False,
         visits: tuple[str, ...] = (),
+        triggered: bool = False,
     ):
         self.atype = atype
         self.activity = activity
@@ -83,6 +86,9 @@ class Planned:
         self.pending: str | None = None
         # what an early or late match means, beyond the days (a washout shorter than stated)
         self.note: str | None = None
+        # planned on the date of an event (`on X`, `on each X`): the order of matches (rules 2
+        # and 3) holds among such occurrences and among the others, not between the two series
+        self.triggered = triggered
 
     def __repr__(self) -> str:
         return (f"Planned({self.atype} {self.activity} {self.label} nominal={self.nominal} "
@@ -178,20 +184,28 @@ def match_general(planned: list[Planned], actuals: list[Actual], named: bool = F
         _owners_disjoint(planned, los, his, days, owned)
     else:
         _owners(planned, days, owned)
-    last_day: int | None = None
+    last_day: int | None = None  # of the last match in the series (rule 2: no crossing)
+    last_triggered: int | None = None  # the same among the occurrences planned on an event
     for i, p in enumerate(planned):
         if p.actual is not None:
-            last_day = p.actual.day
+            if p.triggered:
+                last_triggered = p.actual.day
+            else:
+                last_day = p.actual.day
             continue
+        after = last_triggered if p.triggered else last_day
         best, best_dist = -1, 0
         for k in owned[i]:
             dist = abs(days[k] - p.nominal)
-            if (last_day is None or days[k] > last_day) and (best < 0 or dist < best_dist):
+            if (after is None or days[k] > after) and (best < 0 or dist < best_dist):
                 best, best_dist = k, dist
         if best >= 0:
             points[best].used = True
             p.actual = points[best]
-            last_day = days[best]
+            if p.triggered:
+                last_triggered = days[best]
+            else:
+                last_day = days[best]
     # 2b. windows, second chance: an occurrence still without an actual takes an unused one in
     # its window (nearest pairs first), keeping the order of the matches.
     pairs = []
@@ -222,9 +236,11 @@ def match_general(planned: list[Planned], actuals: list[Actual], named: bool = F
         prev = planned[i - 1] if i > 0 else None
         nxt = planned[i + 1] if i + 1 < m else None
         lo_bound, hi_bound = _catchment(p, prev, nxt, named)
-        # keep order: after the previous occurrence's actual, before the next one's
-        after = _actual_day(prev)
-        before = _actual_day(nxt)
+        # keep order: after the previous occurrence's actual, before the next one's (in its
+        # series: those planned on an event's date, or the others)
+        in_prev, in_next = _neighbours(planned, i)
+        after = _actual_day(in_prev)
+        before = _actual_day(in_next)
         best = -1
         best_dist = 0
         k = bisect_left(days, lo_bound) if lo_bound is not None else 0
@@ -294,14 +310,37 @@ def _owners(planned: list[Planned], days: list[int], owned: list[list[int]]) -> 
             owned[owner].append(k)
 
 
-def _fits(planned: list[Planned], i: int, day: int) -> bool:
-    """Whether occurrence i may take an actual on `day` without crossing its neighbours'."""
+def _neighbours(planned: list[Planned], i: int) -> tuple[Planned | None, Planned | None]:
+    """The occurrences before and after occurrence i in its series: the nearest ones planned
+    on an event's date if it is, else the nearest ones that are not."""
+    series = planned[i].triggered
+    prev: Planned | None = None
+    nxt: Planned | None = None
     for j in range(i - 1, -1, -1):
+        if planned[j].triggered == series:
+            prev = planned[j]
+            break
+    for j in range(i + 1, len(planned)):
+        if planned[j].triggered == series:
+            nxt = planned[j]
+            break
+    return prev, nxt
+
+
+def _fits(planned: list[Planned], i: int, day: int) -> bool:
+    """Whether occurrence i may take an actual on `day` without crossing its neighbours' (in
+    its series: those planned on an event's date, or the others)."""
+    series = planned[i].triggered
+    for j in range(i - 1, -1, -1):
+        if planned[j].triggered != series:
+            continue
         if planned[j].actual is not None:
             if planned[j].actual.day >= day:  # type: ignore[union-attr]
                 return False
             break
     for j in range(i + 1, len(planned)):
+        if planned[j].triggered != series:
+            continue
         if planned[j].actual is not None:
             if planned[j].actual.day <= day:  # type: ignore[union-attr]
                 return False

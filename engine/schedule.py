@@ -620,11 +620,13 @@ class _Run:
         else:  # as needed
             return None
         label = v.label if v.kind != "on" else f"{v.label} (on {v.event})"
-        p = Planned("visit", v.name, label, nominal, lo, hi, v.epoch, exempt=exempt)
+        triggered = v.kind == "on"
+        p = Planned("visit", v.name, label, nominal, lo, hi, v.epoch, exempt=exempt,
+                    triggered=triggered)
         self.group("visit", v.name).append(p)
         for kind in v.activities:
             q = Planned("assess", kind, v.name, nominal, lo, hi, v.epoch, exempt=exempt,
-                        visits=(v.name,))
+                        visits=(v.name,), triggered=triggered)
             if v.item_conditions and kind in v.item_conditions:
                 q.na_reason = self.item_excluded(*v.item_conditions[kind])
             self.group("assess", kind).append(q)
@@ -654,12 +656,13 @@ class _Run:
         first = None
         for d in days:
             label = f"{v.label} (after {v.event} on {_ORD(d).isoformat()})"
-            p = Planned("visit", v.name, label, d, d - v.before, d + v.after, v.epoch, exempt=True)
+            p = Planned("visit", v.name, label, d, d - v.before, d + v.after, v.epoch, exempt=True,
+                        triggered=True)
             group.append(p)
             for kind in v.activities:
                 group_a = self.group("assess", kind)
                 q = Planned("assess", kind, label, d, d - v.before, d + v.after, v.epoch,
-                            exempt=True, visits=(v.name,))
+                            exempt=True, visits=(v.name,), triggered=True)
                 if v.item_conditions and kind in v.item_conditions:
                     q.na_reason = self.item_excluded(*v.item_conditions[kind])
                 group_a.append(q)
@@ -996,6 +999,7 @@ class _Run:
                     q.na_reason = None
                 q.lo, q.hi = min(q.lo, p.lo), max(q.hi, p.hi)
                 q.exempt = q.exempt or p.exempt
+                q.triggered = q.triggered and p.triggered  # one of the series: ordered
                 q.visits = q.visits + p.visits
                 if p.label not in q.label.split(" + "):
                     q.label = f"{q.label} + {p.label}"

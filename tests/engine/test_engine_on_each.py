@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from enginekit import Timeline, at_day, cmp, day, name, trial, visit
+from enginekit import Timeline, assess, at_day, cmp, day, name, repeat, times, trial, visit, window
 
 from engine import compile_trial, evaluate
+from engine.patient import Observation
 from engine.results import Status
 from protocol import expr as ex
 from protocol.schedule import OnEach, Visit
@@ -46,3 +47,32 @@ def test_an_event_after_the_as_of_date_triggers_nothing_yet() -> None:
     tl = Timeline().visit("baseline", 0).occ("adverse_event", 70, serious="Y")
     r = evaluate(TRIAL, tl.patient(), day(60))
     assert not [x for x in r.schedule if x.activity == "sae_fu"]
+
+
+# A repeating ALT (every 21 days, window -1 to 0) beside the SAE follow-up visit's ALT.
+CYCLED = compile_trial(trial(items=(
+    visit("baseline", at_day(0)),
+    assess("alt", timing=repeat(21, 21, times(3)), win=window(1, 0)),
+    Visit("sae_fu", "SAE follow-up", OnEach(ex.Selection("adverse_event", where=SERIOUS)),
+          Window(0, 7), activities=("alt",)),
+)))
+
+
+def test_a_follow_up_visit_does_not_push_a_planned_assessment_out_of_its_window() -> None:
+    # Found in the oncology example (ONC004, ONC014): an SAE on day 40, the cycle's ALT on day
+    # 41 (its window 41-42), the follow-up visit's ALT on day 43. The visit's record, taken by
+    # its label, came after the cycle's nominal day, and the rule that matches never cross
+    # then kept the cycle from its own record: ALT day 42 "missed" and the day-41 record
+    # "unplanned". The event-driven visit is not in the series the order rule is about.
+    tl = Timeline().visit("baseline", 0)
+    tl.occ("adverse_event", 40, serious="Y")
+    tl.add(Observation("alt", day(41), tl._ref(), 30, "U/L"))
+    tl.visit("sae_fu", 43)
+    tl.add(Observation("alt", day(43), tl._ref(), 35, "U/L", visit="sae_fu"))
+    r = evaluate(CYCLED, tl.patient(), day(90))
+    alt = [(x.planned_day, x.actual_day, x.status) for x in r.schedule
+           if x.activity == "alt" and x.planned_day in (40, 42)]
+    by_day = {x[0]: x for x in alt}
+    assert by_day[40][1:] == (43, Status.ON_TIME)
+    assert by_day[42][1:] == (41, Status.ON_TIME)
+    assert not [u for u in r.unplanned if u.activity == "alt"]
