@@ -100,7 +100,7 @@ def render_html(data: ReportData) -> str:
     timelines = []
     drawn: list[dict[str, Any]] = []
     for t in data.timelines.items:
-        tl = timeline_data(t.result, t.patient, data.as_of, anchor)
+        tl = timeline_data(t.result, t.patient, data.as_of, anchor, trial.calendar)
         entry: dict[str, Any] = {"index": t.index, "result": t.result}
         if isinstance(tl, str):
             entry["none"] = tl
