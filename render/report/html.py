@@ -125,6 +125,8 @@ def render_html(data: ReportData) -> str:
         trial=trial,
         anchor=anchor,
         activities=activities,
+        timed=bool(trial.schedule and trial.schedule.timepoints),
+        time_unknown=sum(a.count(Status.TIME_UNKNOWN) for a in activities),
         statuses=STATUS_ORDER + (
             [Status.TIME_UNKNOWN.value]
             if any(a.count(Status.TIME_UNKNOWN) for a in activities) else []),
