@@ -192,6 +192,11 @@ def word_number(n: float) -> str:
 _ABBREV_KINDS = (DataKind.LAB, DataKind.VITAL, DataKind.SCORE, DataKind.MARKER)
 
 
+def initials(label: str) -> str:
+    """The first letters of a label's words, upper case: SBP for `Systolic blood pressure`."""
+    return "".join(word[0] for word in re.split(r"[\s\-/]+", label) if word).upper()
+
+
 class Terms:
     """The reader's names for what a Trial's identifiers denote."""
 
@@ -223,6 +228,11 @@ class Terms:
             return None
         if re.search(rf"\b{re.escape(name)}\b", item.label, re.IGNORECASE):
             return None  # a word of the label (`pulse`, Pulse rate), not an abbreviation
+        if item.kind is DataKind.VITAL and name.upper() != initials(item.label):
+            # Vital-sign names are usually SDTM test codes (`sysbp`, `diabp`, `temp`), which no
+            # protocol prints; the abbreviations writers use for vitals are the label's
+            # initials (SBP, DBP, HR), so only those are shown.
+            return None
         return name.upper()
 
     def term(self, name: str) -> str:

@@ -33,8 +33,10 @@ import os
 import pickle
 import re
 import shutil
+import warnings
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -237,6 +239,19 @@ DEFAULT_CONF = {
 # compiler only: its start 4.3-4.5 s (6.9-8.6 s with both compilers), the first job 3.6-3.7 s
 # (5.0-5.1 s), a pass over the file 0.7 s (1.2-1.6 s).
 LOCAL_CONF = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"}
+LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+
+
+def local_conf() -> dict[str, str]:
+    """LOCAL_CONF, with Spark's start-up logging quietened (spark-log4j2.properties says why)
+    unless TRIALCODE_SPARK_LOG asks for Spark's own, or the path cannot be passed to Java."""
+    options = LOCAL_CONF["spark.driver.extraJavaOptions"]
+    path = str(LOG_CONFIG.resolve())
+    if "TRIALCODE_SPARK_LOG" not in os.environ and LOG_CONFIG.is_file() and not any(
+        c.isspace() for c in path  # Java splits extraJavaOptions on white space
+    ):
+        options += f" -Dlog4j2.configurationFile={LOG_CONFIG.resolve().as_uri()}"
+    return {**LOCAL_CONF, "spark.driver.extraJavaOptions": options}
 
 
 def start_session(master: str, conf: dict[str, str]) -> Any:
@@ -244,6 +259,13 @@ def start_session(master: str, conf: dict[str, str]) -> Any:
     SparkUnavailable if Spark cannot start here."""
     import sys
 
+    # pyspark 4 warns, on import and again when a job starts, that it does not fully support
+    # pandas 3. The runner moves Arrow batches (mapInArrow) and never goes through pandas, and
+    # tests/io/test_spark.py compares its tables with the local run's, so the warning only
+    # worries the reader of stderr.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -264,7 +286,7 @@ def start_session(master: str, conf: dict[str, str]) -> Any:
         # a local session talks to itself only: on the loopback address
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     if active is None and master.startswith("local"):
-        conf = {**LOCAL_CONF, **conf}
+        conf = {**local_conf(), **conf}
     builder = SparkSession.builder.master(master).appName("trialcode validate")
     for key, value in conf.items():
         builder = builder.config(key, value)

@@ -107,3 +107,27 @@ def test_spark_on_the_cdisc_pilot_gives_the_local_tables(
 ) -> None:
     _same_tables(tmp_path, capsys, str(PILOT / "protocol.trial"), "--sdtm", str(SDTM), "--map",
                  str(PILOT / "sdtm-map.toml"), "--as-of", "2015-03-31")
+
+
+def test_a_local_spark_run_keeps_spark_start_up_chatter_off_stderr(tmp_path: Path) -> None:
+    """In a fresh process (the JVM starts, and prints, once per process): no log4j profile
+    notice, no level announcement, no native-hadoop warning and no pandas FutureWarning on
+    stderr; only Java's own `WARNING:` lines, which no setting removes (docs/spark.md)."""
+    import subprocess
+    import sys
+
+    crossover = Path(__file__).resolve().parents[2] / "examples" / "crossover_ab"
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys; from trialcode.cli import main; sys.exit(main())",
+         "validate", str(crossover / "protocol.trial"),
+         "--patients", str(crossover / "patients.jsonl"), "--as-of", "2024-06-04",
+         "--parquet", str(tmp_path / "out"), "--spark", "local[1]"],
+        capture_output=True, text=True, timeout=600,
+        env={k: v for k, v in os.environ.items() if k != "TRIALCODE_SPARK_LOG"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert "24 patients" in run.stdout
+    noise = [line for line in run.stderr.splitlines()
+             if line.strip() and not line.startswith("WARNING: ")
+             and not line.startswith("trialcode: running the pure-Python engine")]
+    assert noise == []

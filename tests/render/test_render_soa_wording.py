@@ -85,3 +85,26 @@ def test_an_item_for_some_patients_reads_as_a_protocol_footnote() -> None:
     said = {notes[letter] for mark in row.marks for letter in mark.footnotes}
     assert said >= {"Female participants only.",
                     "Only if woman of childbearing potential (as last recorded)."}
+
+
+def test_a_vital_sign_test_code_is_no_abbreviation_but_the_initials_are() -> None:
+    """`sysbp` is the SDTM test code, which no protocol prints as "Systolic blood pressure
+    (SYSBP)"; a name that is the label's initials (SBP, HR) is the abbreviation writers use."""
+    terms = Terms(PK)
+    assert terms.abbreviation("sysbp") is None
+    assert terms.term_full("sysbp") == "Systolic blood pressure"
+    assert terms.term("diabp") == "diastolic blood pressure"
+    assert "SYSBP" not in dict(terms.abbreviations())
+    trial = dsl.parse("""trial T {
+  title "t"
+  data {
+    vital sbp "Systolic blood pressure" unit `mm[Hg]`
+    vital hr "Heart rate" unit `/min`
+    vital temp "Body temperature" unit Cel
+  }
+}
+""")
+    named = Terms(trial)
+    assert named.term_full("sbp") == "Systolic blood pressure (SBP)"
+    assert named.term("hr") == "HR"
+    assert named.abbreviation("temp") is None
