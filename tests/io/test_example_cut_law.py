@@ -1,0 +1,94 @@
+"""The data cut is a wall: nothing dated after it changes any verdict.
+
+On every example with a synthetic cohort (the seed trial, the cycle, crossover, phase 1 PK and
+T2DM add-on studies), a patient evaluated at a data cut gives the same eligibility, schedule,
+dosing, stopping and unplanned listings as the same patient with every record dated after the
+cut removed. A progression, a dose, a disposition or a lab value the data manager could not
+have seen at the cut must not move a verdict (docs/engine-semantics.md: events after the as-of
+date are not used).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import attrs
+import pytest
+from conftest import EXAMPLES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import trialcode
+from engine import compile_trial, evaluate
+from engine.io.jsonl import read_patients
+from engine.patient import Event, Patient
+from engine.results import PatientResult
+
+AS_OF = {  # the data cuts make demo uses (trialcode/demo.py)
+    "nct06802718": datetime.date(2025, 1, 31),
+    "oncology_cycles": datetime.date(2024, 12, 31),
+    "crossover_ab": datetime.date(2024, 6, 4),
+    "t2dm_addon": datetime.date(2025, 9, 30),
+    "phase1_pk": datetime.date(2024, 6, 19),
+}
+
+
+def _load(name: str) -> tuple[object, list[Patient]]:
+    folder = EXAMPLES / name
+    trial = trialcode.load(folder / "protocol.trial")
+    patients = [p for p in read_patients(folder / "patients.jsonl", trial)
+                if isinstance(p, Patient)]
+    return compile_trial(trial), patients
+
+
+COHORTS = {name: _load(name) for name in AS_OF}
+
+
+def first_date(e: Event) -> datetime.date:
+    """When an event is first known: its date, or the start of something that lasts."""
+    for field in ("date", "start"):
+        d = getattr(e, field, None)
+        if isinstance(d, datetime.date):
+            return d
+    raise AssertionError(f"an event without a date: {e!r}")
+
+
+def decided(r: PatientResult) -> tuple[object, ...]:
+    """Everything the engine decided about a patient, without the account of input events
+    (whose indices differ once records are removed)."""
+    schedule = tuple((x.activity, x.occurrence, x.label, x.status, x.planned_day, x.window,
+                      x.actual_day, x.deviation_days, x.epoch, x.ref, x.timing)
+                     for x in r.schedule)
+    eligibility = (r.eligibility.verdict,
+                   tuple((c.id, c.verdict, c.truth, tuple(c.evidence)) for c in
+                         r.eligibility.criteria))
+    stopping = tuple((s.rule, s.action, s.status, s.retest_status) for s in r.stopping)
+    dosing = tuple((d.intervention, d.planned, d.due, d.given, d.on_time, d.early, d.late,
+                    d.missed, d.not_applicable, d.extra) for d in r.dosing)
+    unplanned = tuple(sorted((u.activity, str(u.ref), u.day, u.reason) for u in r.unplanned))
+    return schedule, eligibility, stopping, dosing, unplanned
+
+
+LAW = settings(max_examples=60, deadline=None, derandomize=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.mark.parametrize("name", sorted(AS_OF))
+@LAW
+@given(data=st.data(), offset=st.integers(-400, 30))
+def test_records_after_the_data_cut_change_no_verdict(
+        name: str, data: st.DataObject, offset: int) -> None:
+    plan, cohort = COHORTS[name]
+    p = cohort[data.draw(st.integers(0, len(cohort) - 1))]
+    cut = AS_OF[name] + datetime.timedelta(days=offset)
+    seen = attrs.evolve(p, events=tuple(e for e in p.events if first_date(e) <= cut))
+    whole, known = decided(evaluate(plan, p, cut)), decided(evaluate(plan, seen, cut))
+    if whole != known:
+        lines = []
+        for part_w, part_k in zip(whole, known, strict=True):
+            assert isinstance(part_w, tuple) and isinstance(part_k, tuple)
+            lines += [f"with later records: {w}\n  without them:     {k}"
+                      for w, k in zip(part_w, part_k, strict=False) if w != k]
+            if len(part_w) != len(part_k):
+                lines.append(f"{len(part_w)} rows against {len(part_k)}")
+        pytest.fail(f"{name} {p.id} at cut {cut}:\n" + "\n".join(lines[:12]))
