@@ -1,7 +1,7 @@
 """The data cut is a wall: nothing dated after it changes any verdict.
 
 On every example with a synthetic cohort (the seed trial, the cycle, crossover, phase 1 PK and
-T2DM add-on studies), a patient evaluated at a data cut gives the same eligibility, schedule,
+T2DM add-on studies) and on the real CDISC pilot, a patient evaluated at a data cut gives the same eligibility, schedule,
 dosing, stopping and unplanned listings as the same patient with every record dated after the
 cut removed. A progression, a dose, a disposition or a lab value the data manager could not
 have seen at the cut must not move a verdict (docs/engine-semantics.md: events after the as-of
@@ -15,13 +15,14 @@ import datetime
 import attrs
 import pytest
 from conftest import EXAMPLES
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import trialcode
 from engine import compile_trial, evaluate
 from engine.io.jsonl import read_patients
-from engine.patient import Event, Patient
+from engine.io.sdtm import load_map, load_sdtm
+from engine.patient import DoseEvent, Event, Occurrence, Patient, RecordRef
 from engine.results import PatientResult
 
 AS_OF = {  # the data cuts make demo uses (trialcode/demo.py)
@@ -33,11 +34,19 @@ AS_OF = {  # the data cuts make demo uses (trialcode/demo.py)
 }
 
 
+SDTM = EXAMPLES.parent.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
+if SDTM.is_dir():  # the real CDISC pilot, its dosing in EX periods (the data cut make demo uses)
+    AS_OF["cdiscpilot01"] = datetime.date(2015, 3, 31)
+
+
 def _load(name: str) -> tuple[object, list[Patient]]:
     folder = EXAMPLES / name
     trial = trialcode.load(folder / "protocol.trial")
-    patients = [p for p in read_patients(folder / "patients.jsonl", trial)
-                if isinstance(p, Patient)]
+    if name == "cdiscpilot01":
+        patients = list(load_sdtm(SDTM, load_map(folder / "sdtm-map.toml"), trial).patients)
+    else:
+        patients = [p for p in read_patients(folder / "patients.jsonl", trial)
+                    if isinstance(p, Patient)]
     return compile_trial(trial), patients
 
 
@@ -92,3 +101,70 @@ def test_records_after_the_data_cut_change_no_verdict(
             if len(part_w) != len(part_k):
                 lines.append(f"{len(part_w)} rows against {len(part_k)}")
         pytest.fail(f"{name} {p.id} at cut {cut}:\n" + "\n".join(lines[:12]))
+
+
+def _exposure(e: Event) -> bool:
+    """A dose given over days, or a medication taken at a dose: one exposure however many
+    records it is written in. (A chemotherapy cycle or an adverse event is one episode per
+    record: `count(induction_cycle ...)` counts records, so splitting one is not this law.)"""
+    if isinstance(e, DoseEvent):
+        return True
+    return isinstance(e, Occurrence) and any("dose" in k for k, _ in e.attributes)
+
+
+def _splittable(p: Patient) -> list[int]:
+    return [i for i, e in enumerate(p.events)
+            if isinstance(e, (DoseEvent, Occurrence)) and _exposure(e) and e.end is not None
+            and (e.end - e.start).days >= 1 and e.start_time is None and e.end_time is None]
+
+
+SPLITTABLE = sorted(name for name, (_, cohort) in COHORTS.items()
+                    if any(_splittable(p) for p in cohort))
+
+
+def _split(p: Patient, i: int, at: int) -> Patient:
+    e = p.events[i]
+    assert isinstance(e, (DoseEvent, Occurrence)) and e.end is not None
+    mid = e.start + datetime.timedelta(days=at)
+    first = attrs.evolve(e, end=mid)
+    second = attrs.evolve(e, start=mid + datetime.timedelta(days=1),
+                          ref=RecordRef(e.ref.source, f"{e.ref.locator} (second part)"))
+    return attrs.evolve(p, events=p.events[:i] + (first, second) + p.events[i + 1:])
+
+
+def statuses(r: PatientResult) -> tuple[object, ...]:
+    """The verdicts, without which record stands for them (a split record has two refs)."""
+    schedule = tuple((x.activity, x.occurrence, x.label, x.status, x.planned_day,
+                      x.deviation_days) for x in r.schedule)
+    eligibility = (r.eligibility.verdict,
+                   tuple((c.id, c.verdict, c.truth) for c in r.eligibility.criteria))
+    stopping = tuple((s.rule, s.action, s.status, s.retest_status) for s in r.stopping)
+    dosing = tuple((d.intervention, d.planned, d.due, d.on_time, d.early, d.late,
+                    d.missed, d.not_applicable) for d in r.dosing)
+    return schedule, eligibility, stopping, dosing
+
+
+@pytest.mark.parametrize("name", SPLITTABLE)
+@LAW
+@given(data=st.data())
+def test_splitting_a_record_that_lasts_into_two_consecutive_ones_changes_no_verdict(
+        name: str, data: st.DataObject) -> None:
+    """Days 1-30 of a dose or a medication written as days 1-12 and 13-30 (a new record at a
+    pharmacy refill, a site entering a period in two lines) is the same exposure."""
+    plan, cohort = COHORTS[name]
+    candidates = [(j, i) for j, p in enumerate(cohort) for i in _splittable(p)]
+    assume(candidates)
+    j, i = data.draw(st.sampled_from(candidates))
+    p = cohort[j]
+    e = p.events[i]
+    assert isinstance(e, (DoseEvent, Occurrence)) and e.end is not None
+    at = data.draw(st.integers(0, (e.end - e.start).days - 1))
+    cut = AS_OF[name]
+    whole, split = statuses(evaluate(plan, p, cut)), statuses(evaluate(plan, _split(p, i, at), cut))
+    if whole != split:
+        lines = []
+        for part_w, part_s in zip(whole, split, strict=True):
+            assert isinstance(part_w, tuple) and isinstance(part_s, tuple)
+            lines += [f"one record: {w}\n  split:      {s}"
+                      for w, s in zip(part_w, part_s, strict=False) if w != s]
+        pytest.fail(f"{name} {p.id} {e!r} split after day {at}:\n" + "\n".join(lines[:12]))
