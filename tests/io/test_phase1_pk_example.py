@@ -140,3 +140,8 @@ def test_the_reports_count_time_unknown_apart_from_the_deviations(tmp_path, caps
             "deviations for the site to complete the time") in text
     assert "by the minutes outside its window, with the planned and actual date and time" in text
     assert "✕ missed time unknown not due yet" in text  # the timelines' legend
+    # and each patient's line above the timeline: PK010's dose of day 14 has no time of day
+    pk010 = next(r for r in RESULTS if r.id == "PK010")
+    n = sum(x.status is Status.TIME_UNKNOWN for x in pk010.schedule)
+    assert not pk010.deviations and n > 1
+    assert f"· 0 deviations · {n} timepoints with time unknown ·" in text
