@@ -40,6 +40,7 @@ from engine.compile_values import (
 from engine.expressions import (
     AGE_UNITS,
     EVIDENCE_VALUE_TYPES,
+    EXACT_OPS,
     EXCEPTION_KIND,
     OPS,
     Result,
@@ -47,6 +48,7 @@ from engine.expressions import (
     Val,
     age,
     attribute,
+    close,
     compare_values,
     describe_record,
     evidence,
@@ -796,7 +798,7 @@ def _timed_lasting(lasting: ex.Lasting) -> Callable[[Scope, Event], Truth]:
     by their times of day (engine.clock); a date without a time stands for its whole day, so
     the length is a range, and the answer unknown when the range straddles N."""
     op = lasting.op
-    opfn = OPS[op]
+    opfn = EXACT_OPS[op]  # whole microseconds
     unit = clock.MICROS_PER_HOUR if lasting.duration.unit is TimeUnit.HOUR \
         else clock.MICROS_PER_MINUTE
     limit = clock.micros(lasting.duration.amount, unit)
@@ -942,7 +944,7 @@ def _in_range(node: ex.InRange) -> Cond:  # noqa: C901 - mirrors the rule step b
                                               error=got)]
                 return UNKNOWN, []
             lo, hi = got
-        t = TRUE if lo <= x <= hi else FALSE
+        t = TRUE if (lo <= x or close(lo, x)) and (x <= hi or close(x, hi)) else FALSE
         if quiet:
             return t, []
         return t, [evidence(scope, val, t, f"{val.subject}: {val.text()} in {rng}: {t._value_}",
@@ -1018,7 +1020,8 @@ def _normal_range(node: ex.Test) -> Cond:
             return UNKNOWN, [] if quiet else [evidence(
                 scope, val, UNKNOWN, f"{what}: unknown ({rec.kind} on {rec.date.isoformat()} "
                 "has no reference range)", reference_range=rng)]
-        inside = (low is None or low <= x) and (high is None or x <= high)
+        inside = (low is None or low <= x or close(low, x)) and \
+            (high is None or x <= high or close(x, high))
         t = TRUE if inside == within else FALSE
         if quiet:
             return t, []
