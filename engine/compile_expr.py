@@ -865,9 +865,15 @@ def _exists(node: ex.Exists) -> Cond:
     lasted = _lasting(node.lasting) if node.lasting is not None else None
     cannot = _shared_evidence(subject, UNKNOWN, lambda problem: f"{subject}: unknown ({problem})")
     none = _shared_evidence(subject, FALSE, lambda _: f"{subject}: none recorded: false")
+    # records of the kind that the window keeps but the `where` (or `lasting`) does not: "none
+    # recorded" would tell the reader there is no such record at all
+    kind = node.selection.kind
+    unmatched = _shared_evidence(
+        subject, FALSE,
+        lambda _: f"{subject}: none matches (the {kind} records do not qualify): false")
 
     def exists(scope: Scope, event: Event | None) -> Result:
-        recs, unknown, problem, _, timed = select(scope)
+        recs, unknown, problem, stale, timed = select(scope)
         if problem:
             return UNKNOWN, [cannot(scope.source, problem)]
         maybe = unknown
@@ -900,9 +906,26 @@ def _exists(node: ex.Exists) -> Cond:
             return UNKNOWN, [evidence(scope, val, UNKNOWN,
                                       f"{subject}: unknown ({describe_record(ev)} may match but "
                                       "lacks the data to tell)")]
+        if stale is not None:  # the window kept none: name the most recent record outside it
+            shown = record_text(stale[0], scope.cutoff) if timed_window \
+                else describe_record(stale[0])
+            return FALSE, [Evidence(f"{subject}: none ({shown} is outside the window): false",
+                                    source=scope.source, subject=subject, truth=FALSE)]
+        if _recorded(scope, kind):
+            return FALSE, [unmatched(scope.source, None)]
         return FALSE, [none(scope.source, None)]
 
     return exists
+
+
+def _recorded(scope: Scope, kind: str) -> bool:
+    """Whether the patient has a record of `kind` dated on or before the cutoff."""
+    idx = scope.idx
+    cutoff = scope.cutoff
+    for series in (idx.occurrences.get(kind), idx.observations.get(kind)):
+        if series is not None and series.dates and series.dates[0] <= cutoff:
+            return True
+    return False
 
 
 def _in_range(node: ex.InRange) -> Cond:  # noqa: C901 - mirrors the rule step by step

@@ -170,7 +170,7 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
                                              "screening"))
 
     def renal_decline(p: Patient) -> None:
-        p.follow_up[("week_12", "creatinine")] = 230.0  # eGFR about 20 at 60 years
+        p.follow_up[("week_12", "creatinine")] = 230.0  # eGFR 27.4 at 60 years (CKD-EPI 2021, a man)
         p.stop_day = 84
 
     def liver_injury(p: Patient) -> None:
@@ -229,7 +229,7 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
          lambda p: (p.lab("hba1c", 11.2), p.lab("height", None))),
         ("HbA1c not done (I2 unknown); BMI 48.4 (I3 not met)",
          lambda p: (p.lab("hba1c", None), p.lab("weight", 140.0), p.lab("height", 1.70, "m"))),
-        ("creatinine 2.0 mg/dL, eGFR 28 (I4 not met)",
+        ("creatinine 2.0 mg/dL, eGFR 38 (I4 not met)",
          lambda p: p.lab("creatinine", 2.0, "mg/dL")),
         ("eligible; creatinine 230 umol/L at week 12: the renal rule fires", renal_decline),
         ("no creatinine (I4 unknown); no bilirubin (I5 unknown)",

@@ -170,6 +170,20 @@ def test_a_timed_record_is_shown_with_its_time() -> None:
     assert e.time == clock("09:00")
 
 
+def test_a_record_just_outside_is_named_not_called_absent() -> None:
+    """Alcohol at 07:59 two days before a randomization at 08:00 is 48 h 01 min before: E1
+    not met. The evidence names that record rather than saying none was recorded (it said
+    `none recorded`, which sends a reviewer looking for a record that is there)."""
+    c = verdict((ALCOHOL,), randomized_at("08:00").occ("alcohol", -2, at="07:59"))
+    assert c.verdict is CriterionVerdict.NOT_MET
+    assert c.evidence[0].explanation == (
+        "any alcohol within 48 hours before randomization: none (alcohol on 2024-01-08T07:59 "
+        "is outside the window): false")
+    c = verdict((ALCOHOL,), randomized_at("08:00"))
+    assert c.evidence[0].explanation == ("any alcohol within 48 hours before randomization: "
+                                         "none recorded: false")
+
+
 def test_strictly_within_excludes_the_record_exactly_48_hours_before() -> None:
     strict = exclusion("E1", any_("alcohol", hours(48, strict=True)))
     tl = randomized_at("08:00").occ("alcohol", -2, at="08:00")
