@@ -482,6 +482,9 @@ class TimedRun:
                 gap = _minutes(most - p.point.lo)
                 return Status.EARLY, gap, f"{_amount(-gap)} before the window opened"
             gap = _minutes(least - p.point.hi)
+            if p.point.code == PREDOSE:  # its window closes at the dose: it came after it
+                return Status.LATE, gap, (f"{_amount(gap)} after the window closed: taken after "
+                                          f"the {p.ref.text}, not before it")
             return Status.LATE, gap, f"{_amount(gap)} after the window closed"
         why = clock.precision_note(s)
         whose = "the record"

@@ -100,7 +100,7 @@ def render_html(data: ReportData) -> str:
     timelines = []
     drawn: list[dict[str, Any]] = []
     for t in data.timelines.items:
-        tl = timeline_data(t.result, t.patient, data.as_of, anchor)
+        tl = timeline_data(t.result, t.patient, data.as_of, anchor, trial.calendar)
         entry: dict[str, Any] = {"index": t.index, "result": t.result}
         if isinstance(tl, str):
             entry["none"] = tl
@@ -125,6 +125,8 @@ def render_html(data: ReportData) -> str:
         trial=trial,
         anchor=anchor,
         activities=activities,
+        timed=bool(trial.schedule and trial.schedule.timepoints),
+        time_unknown=sum(a.count(Status.TIME_UNKNOWN) for a in activities),
         statuses=STATUS_ORDER + (
             [Status.TIME_UNKNOWN.value]
             if any(a.count(Status.TIME_UNKNOWN) for a in activities) else []),

@@ -125,8 +125,13 @@ def terminal_summary(
     lines += ["", f"Schedule: {n:,} patient{'' if n == 1 else 's'} with deviations"]
     rows = []
     columns: tuple[tuple[Status, str], ...] = STATUS_COLUMNS
-    if any(a.count(Status.TIME_UNKNOWN) for a in s.activities):
+    unknown = sum(a.count(Status.TIME_UNKNOWN) for a in s.activities)
+    if unknown:
         columns += ((Status.TIME_UNKNOWN, "time unknown"),)  # only with sub-day timepoints
+        # not deviations, but listed with them: say so where the count is read
+        lines.append(f"  and {unknown:,} timepoint{'' if unknown == 1 else 's'} with time unknown "
+                     "(done; the recorded times cannot tell whether on time): not deviations, "
+                     "listed with them")
     for a in activity_order(s.activities):
         if not a.counts and not a.unplanned:
             continue

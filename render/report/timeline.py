@@ -2,7 +2,10 @@
 view: planned windows, what happened, adverse events, stops.
 
 One lane per activity (all visits share a lane), days on the x axis counted from the schedule's
-anchor (day 0), a dashed line at the data cut. Every mark carries its tooltip text: the dates,
+anchor (0 is the anchor's day), a dashed line at the data cut. The schedule's rows give
+protocol days, which skip 0 when the protocol counts its days from 1: they are placed by their
+distance from the anchor, so that a dose on the anchor's day sits on the anchor's line with the
+stops, adverse events and data cut, and the axis is labelled in the protocol's own day numbers. Every mark carries its tooltip text: the dates,
 the status and the source record. The layout (lanes, day range, ticks, packing of adverse events)
 is decided here; the script only maps days to pixels and draws, with DOM calls that set text as
 text (no markup is ever parsed from the data).
@@ -13,6 +16,9 @@ A timeline is a dict (JSON):
      "cutl": "data cut 2015-03-31",
      "anchor": "randomization 2013-01-02", "lanes": [label, ...], "ae": rows of adverse events,
      "ticks": [day, ...], "m": [mark, ...]}
+
+plus `"d1": 1` when the protocol counts its days from 1: a tick at day t >= 0 (days from the
+anchor) is then labelled day t + 1.
 
 Marks (arrays, the first element says which):
 
@@ -35,6 +41,7 @@ from typing import Any
 
 from engine.patient import DoseEvent, Occurrence, Patient, stamp_text
 from engine.results import PatientResult, ScheduleRow, Status
+from protocol.timing import Calendar
 
 LANE = 18
 TOP = 26
@@ -110,30 +117,42 @@ def timeline_data(
     patient: Patient | None,
     as_of: datetime.date,
     anchor_name: str = "day 0",
+    calendar: Calendar | None = None,
 ) -> dict[str, Any] | str:
     """The timeline of one patient (the module docstring gives the layout), or why there is
-    none."""
+    none. `calendar`: how the protocol numbers its days (the rows' days are its days)."""
     anchor = result.anchor_date
     if anchor is None:
         return (f"No timeline: the patient has no {anchor_name} date, so no planned day can be "
                 "placed.")
+    from_1 = calendar is not None and calendar.first_day == 1
 
     def day_of(d: datetime.date) -> int:
         return (d - anchor).days
 
+    def at(day: Any) -> Any:
+        """Where a row's protocol day goes: its distance in days from the anchor."""
+        if day is None or not from_1:
+            return day
+        return day - 1 if day >= 1 else day
+
+    def shown(offset: int) -> int:
+        """The protocol's number for the day `offset` days from the anchor."""
+        return offset + 1 if from_1 and offset >= 0 else offset
+
     rows = [r for r in result.schedule if r.status not in HIDDEN]
     cut = day_of(as_of)
-    planned_days = [r.window[0] for r in rows if r.window] + [
-        r.planned_day for r in rows if r.planned_day is not None and not r.window
+    planned_days = [at(r.window[0]) for r in rows if r.window] + [
+        at(r.planned_day) for r in rows if r.planned_day is not None and not r.window
     ]
-    actual_days = [r.actual_day for r in rows if r.actual_day is not None]
-    actual_days += [u.day for u in result.unplanned if u.day is not None]
+    actual_days = [at(r.actual_day) for r in rows if r.actual_day is not None]
+    actual_days += [at(u.day) for u in result.unplanned if u.day is not None]
     adverse = _adverse_events(patient)
     doses = [e for e in patient.events if isinstance(e, DoseEvent)] if patient else []
     lo = min(
         planned_days + [d for d in actual_days if d >= min(planned_days, default=-7) - 14] + [-7]
     )
-    due_planned = [r.window[1] if r.window else r.planned_day for r in rows]
+    due_planned = [at(r.window[1]) if r.window else at(r.planned_day) for r in rows]
     hi_candidates = [d for d in due_planned if d is not None and d <= cut + 60]
     hi = max(hi_candidates + actual_days + [min(cut, max(hi_candidates, default=cut)), 7])
     for s in result.stopping:
@@ -183,24 +202,24 @@ def timeline_data(
         code = STATUS_CODE[r.status]
         if key in dense:
             if code == "m" and r.planned_day is not None:
-                marks.append(["d", lane, code, r.planned_day, _row_title(r)])
+                marks.append(["d", lane, code, at(r.planned_day), _row_title(r)])
             elif code == "e" and r.actual_day is not None:
-                marks.append(["d", lane, code, r.actual_day, _row_title(r)])
+                marks.append(["d", lane, code, at(r.actual_day), _row_title(r)])
             continue
-        at = r.planned_day if code in ("m", "n") else r.actual_day
-        if at is None and not r.window:
+        day = at(r.planned_day if code in ("m", "n") else r.actual_day)
+        if day is None and not r.window:
             continue
         w = r.window
-        marks.append(["r", lane, code, w[0] if w else None, w[1] if w else None, at,
+        marks.append(["r", lane, code, at(w[0]) if w else None, at(w[1]) if w else None, day,
                       _row_title(r)])
 
     # Unplanned events.
     for u in result.unplanned:
         key = ("visit", "visits") if u.activity_type == "visit" else (u.activity_type, u.activity)
         lane = lane_of.get(key)
-        if lane is None or u.day is None or u.day < lo:
+        if lane is None or u.day is None or at(u.day) < lo:
             continue
-        marks.append(["u", lane, u.day,
+        marks.append(["u", lane, at(u.day),
                       f"unplanned {u.activity} on {u.date.isoformat()} (day {u.day})"
                       + (f"\n{u.reason}" if u.reason else "") + f"\nsource: {u.ref}"])
 
@@ -225,11 +244,11 @@ def timeline_data(
     for s in result.stopping:
         stop_day = day_of(s.date)
         marks.append(["s", stop_day, s.kind(anchor), 1 if s.source == "rule" else 0,
-                       f"{s.rule}: {s.action} on {s.date.isoformat()} (day {stop_day}), "
+                       f"{s.rule}: {s.action} on {s.date.isoformat()} (day {shown(stop_day)}), "
                        f"{s.status.value}" + "".join(f"\n{e.explanation}" for e in s.evidence)])
 
     n_lanes = len(lanes) + len(ae_rows)
-    return {
+    data: dict[str, Any] = {
         "h": TOP + n_lanes * LANE + 30,
         "lo": lo,
         "hi": max(hi, lo + 1),
@@ -242,6 +261,9 @@ def timeline_data(
         "ticks": _ticks(lo, hi),
         "m": marks,
     }
+    if from_1:
+        data["d1"] = 1
+    return data
 
 
 def _adverse_events(patient: Patient | None) -> list[Occurrence]:

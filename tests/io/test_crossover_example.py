@@ -115,3 +115,28 @@ def test_deviation_rows_golden() -> None:
                         "" if x.window is None else f"{x.window[0]}..{x.window[1]}",
                         x.actual_day, x.deviation_days, x.reason or ""])
     assert_golden("crossover_ab.deviations.csv", buf.getvalue())
+
+
+def test_the_timeline_places_protocol_days_by_their_distance_from_the_anchor() -> None:
+    """Days counted from 1 (no day 0): XO004's reference tablet, given on the day of
+    randomization (protocol day 1), is drawn on the randomization line, and the stop the next
+    day one day after it, as the dates say. The rows' protocol days used to be drawn as
+    distances, a day to the right of the line, the axis, stops and adverse events."""
+    from render.report.timeline import timeline_data
+
+    trial = trialcode.load(FOLDER / "protocol.trial")
+    r = next(x for x in RESULTS if x.id == "XO004")
+    assert r.anchor_date == datetime.date(2024, 3, 16)
+    dose = next(x for x in r.schedule if x.activity == "reference" and x.label == "P1D1")
+    assert (dose.actual_date, dose.actual_day) == (datetime.date(2024, 3, 16), 1)
+    tl = timeline_data(r, None, AS_OF, "randomization", trial.calendar)
+    assert isinstance(tl, dict)
+    lane = tl["lanes"].index("reference (dose)")
+    (mark,) = [m for m in tl["m"] if m[0] == "r" and m[1] == lane and "P1D1" in m[-1]]
+    assert mark[3:6] == [0, 1, 0]  # window days 1 to 2 (-0 to +1), given on the anchor's day
+    (stop,) = [m for m in tl["m"] if m[0] == "s"]
+    assert stop[1] == 1 and "on 2024-03-17 (day 2)" in stop[-1]
+    # the screening window, days -28 to -2, keeps its distances: no day 0 to skip below 1
+    screening = next(m for m in tl["m"] if m[0] == "r" and "screening" in m[-1])
+    assert screening[3:5] == [-28, -2]
+    assert tl["d1"] == 1  # the script labels a tick at distance t >= 0 "day t + 1"

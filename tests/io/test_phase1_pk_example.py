@@ -92,3 +92,51 @@ def test_timepoint_deviation_rows_golden() -> None:
                         f"T{t.actual[1].iso()}" if t.actual[1] is not None else "")),
                     "" if t.deviation_minutes is None else t.deviation_minutes, x.reason or ""])
     assert_golden("phase1_pk.timepoints.csv", buf.getvalue())
+
+
+def test_a_pre_dose_sample_taken_after_the_dose_says_so() -> None:
+    # PK015's day-7 trough at 08:20, the dose at 08:12: "8 minutes after the window closed"
+    # alone did not say that the window closes at the dose, so the sample is post-dose
+    (row,) = [x for r, x in TIMED if r.id == "PK015" and x.label == "day 7 pre-dose"]
+    assert row.status is Status.LATE
+    assert row.reason == ("8 minutes after the window closed: taken after the dose of drug_a "
+                          "on day 7, not before it")
+
+
+def test_the_reports_count_time_unknown_apart_from_the_deviations(tmp_path, capsys) -> None:
+    # The deviation listing holds the deviations and the timepoints whose timing is unknown;
+    # its heading gave one total (28) beside "6 patients with deviations" and a schedule table
+    # whose deviations add up to 15, and the guide did not say what "time unknown" is.
+    from html.parser import HTMLParser
+
+    from trialcode.cli import main
+
+    deviations = sum(len(r.deviations) for r in RESULTS)
+    unknown = sum(x.status is Status.TIME_UNKNOWN for r in RESULTS for x in r.schedule)
+    assert deviations and unknown
+    out = tmp_path / "r.html"
+    assert main(["validate", str(FOLDER / "protocol.trial"), "--patients",
+                 str(FOLDER / "patients.jsonl"), "--as-of", AS_OF.isoformat(),
+                 "--html", str(out)]) in (0, 1)
+    terminal = capsys.readouterr().out
+    assert (f"  and {unknown} timepoints with time unknown (done; the recorded times cannot "
+            "tell whether on time): not deviations, listed with them") in terminal
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    page = Text()
+    page.feed(out.read_text(encoding="utf-8"))
+    text = " ".join(" ".join(page.parts).split())
+    assert (f"Deviation listing ({deviations + unknown}: {deviations} deviations, {unknown} "
+            "time unknown)") in text
+    assert f"{unknown} timepoints with time unknown" in text  # the summary's card
+    assert ("is time unknown : neither on time nor a deviation, it is listed with the "
+            "deviations for the site to complete the time") in text
+    assert "by the minutes outside its window, with the planned and actual date and time" in text
+    assert "✕ missed time unknown not due yet" in text  # the timelines' legend

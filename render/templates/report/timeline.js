@@ -42,7 +42,7 @@
     if (d.ae) el("text", { x: LABEL - 8, y: y(nl) + 4, "text-anchor": "end", "class": "lane" }, svg).textContent = "adverse events";
     d.ticks.forEach(function (t) {
       el("line", { x1: x(t), y1: TOP - 4, x2: x(t), y2: h - 26, stroke: "#eee" }, svg);
-      el("text", { x: x(t), y: h - 12, "text-anchor": "middle", "class": "tick" }, svg).textContent = "day " + t;
+      el("text", { x: x(t), y: h - 12, "text-anchor": "middle", "class": "tick" }, svg).textContent = "day " + (d.d1 && t >= 0 ? t + 1 : t);
     });
     el("line", { x1: x(0), y1: TOP - 10, x2: x(0), y2: h - 26, stroke: "#555" }, svg);
     el("text", { x: x(0) + 3, y: TOP - 12, "class": "mark" }, svg).textContent = d.anchor;
