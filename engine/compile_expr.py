@@ -384,15 +384,17 @@ def _count(node: ex.Count) -> Operand:
         recs, unknown, problem, _, maybe = select(scope)
         if problem:
             return Val(None, subject, missing=problem)
+        # records that may or may not count: the count lies between the sure ones and all
+        most = len(recs) + len(unknown) + (len(maybe[0]) if maybe is not None else 0)
         if maybe is not None:
             ev, pos = maybe[0][0]
             return Val(None, subject, record=ev, pos=pos, timed=True,
-                       missing=f"{len(recs)} to {len(recs) + len(maybe[0])}: {maybe[1]}")
+                       missing=f"{len(recs)} to {most}: {maybe[1]}", span=(len(recs), most))
         if unknown:
             ev, pos = unknown[0]
             return Val(None, subject, record=ev, pos=pos,
-                       missing=f"{len(unknown)} record(s) of {kind} lack an attribute the "
-                       "`where` needs")
+                       missing=f"{len(recs)} to {most}: {len(unknown)} record(s) of {kind} "
+                       "lack an attribute the `where` needs", span=(len(recs), most))
         if recs:
             scope.cited.update(pos for _, pos in recs)
         return Val(len(recs), subject)
@@ -586,6 +588,13 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
     def compare(scope: Scope, left: Val, event: Event | None, quiet: bool) -> Result:
         lv = left.value
         if lv is None:
+            span = left.span
+            if span is not None and plain is not None and type(plain[0]) in (int, float):
+                decided = _span_truth(op, span, plain[0])
+                if decided is not UNKNOWN:
+                    return decided, [] if quiet else [evidence(
+                        scope, left, decided, f"{left.subject}: {_span_text(left)} {opv} "
+                        f"{th_text}: {decided._value_}")]
             if left.error and not quiet:
                 scope.error(left.error, left)
             if quiet:
@@ -655,6 +664,34 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
             () if left.inputs is None and th_inputs is None else _inputs(scope, left, th_inputs))]
 
     return compare
+
+
+def _span_truth(op: ex.CompareOp, span: tuple[int, int], t: int | float) -> Truth:
+    """A comparison of a count known only to lie in `span` (least, most): TRUE or FALSE when
+    every count of the span answers alike, else UNKNOWN."""
+    least, most = span
+    if op is ex.CompareOp.EQ or op is ex.CompareOp.NE:
+        outside = t < least or t > most  # least < most: the count is not surely t
+        if not outside:
+            return UNKNOWN
+        return FALSE if op is ex.CompareOp.EQ else TRUE
+    opfn = OPS[op]
+    at_least, at_most = opfn(least, t), opfn(most, t)  # <, <=, >, >= are monotone
+    if at_least and at_most:
+        return TRUE
+    return FALSE if not at_least and not at_most else UNKNOWN
+
+
+def _span_text(val: Val) -> str:
+    """`1 to 2 (oral_antidiabetic from 2024-01-28, ongoing has no drug: it may be a further
+    one)`: the span of an unknown count and why it is one."""
+    assert val.span is not None
+    least, most = val.span
+    shown = f"{least} to {most}"
+    why = val.missing or ""
+    if why.startswith(shown + ": "):
+        why = why[len(shown) + 2:]
+    return f"{shown} ({why})" if why else shown
 
 
 def _inputs(scope: Scope, left: Val, right: tuple[Val, ...] | None) -> tuple[Evidence, ...]:
@@ -944,6 +981,14 @@ def _in_range(node: ex.InRange) -> Cond:  # noqa: C901 - mirrors the rule step b
         val = operand(scope, event)
         quiet = event is not None
         if val.value is None:
+            span = val.span
+            if span is not None and unit is None:  # a count: in low..high if all its span is
+                inside = low <= span[0] and span[1] <= high
+                t = TRUE if inside else FALSE if span[1] < low or span[0] > high else UNKNOWN
+                if t is not UNKNOWN:
+                    return t, [] if quiet else [evidence(
+                        scope, val, t, f"{val.subject}: {_span_text(val)} in {rng}: {t._value_}",
+                        threshold=rng)]
             if val.error and not quiet:
                 scope.error(val.error, val)
             return UNKNOWN, [] if quiet else [evidence(scope, val, UNKNOWN,

@@ -164,23 +164,33 @@ def compile_count_distinct(node: ex.CountDistinct, select: SelectFn) -> Operand:
 
     def count_distinct(scope: Scope, event: Event | None) -> Val:
         selected = select(scope)
-        recs, _, problem, _, _ = selected
+        recs, unknown, problem, _, maybe = selected
         if problem:
             return Val(None, subject, missing=problem)
-        undecided = _undecided(selected, kind)
-        if undecided is not None:
-            why, (ev, pos) = undecided
-            return Val(None, subject, record=ev, pos=pos, missing=why)
         seen: dict[Any, Any] = {}
         inputs: list[Val] = []
+        lacking: list[tuple[Event, int]] = []
         for ev, pos in recs:
             raw = attribute(ev, attr).value
             if raw is None:
-                return Val(None, subject, record=ev, pos=pos,
-                           missing=f"{_record(ev)} has no {attr}: it may be a further one")
+                lacking.append((ev, pos))
+                continue
             seen.setdefault(_distinct_key(raw), raw)
             scope.cited.add(pos)
             inputs.append(Val(raw, f"{attr} of {kind}", record=ev, pos=pos))
+        # each record that lacks the attribute, or may or may not be selected, may add one
+        # more value or none: the count lies in a span
+        doubtful = len(lacking) + len(unknown) + (len(maybe[0]) if maybe is not None else 0)
+        if doubtful:
+            least = len(seen) if seen or not lacking else 1
+            span = (least, len(seen) + doubtful)
+            undecided = _undecided(selected, kind)
+            if undecided is not None:
+                why, (ev, pos) = undecided
+            else:
+                ev, pos = lacking[0]
+                why = f"{_record(ev)} has no {attr}: it may be a further one"
+            return Val(None, subject, record=ev, pos=pos, missing=why, span=span)
         names = ", ".join(describe.qty(v, None) for v in seen.values())
         return Val(len(seen), f"{subject} ({names or 'none'})", inputs=tuple(inputs),
                    day=max((start_of(ev) for ev, _ in recs), default=None))

@@ -159,10 +159,14 @@ class Val:
 
     A value computed from others (`latest weight / latest height ^ 2`, a formula) has no record
     of its own: `inputs` holds the values it was computed from (records, the age, a table's
-    value; never the literals), and `day` the date it is known from, its latest input's."""
+    value; never the literals), and `day` the date it is known from, its latest input's.
+
+    An unknown count that the data still bound (records that may or may not count) has
+    `span`, the least and the most it can be: a comparison every count of the span answers
+    alike is decided (`1 to 2 <= 3`)."""
 
     __slots__ = ("value", "unit", "record", "pos", "subject", "missing", "error", "timed",
-                 "inputs", "day")
+                 "inputs", "day", "span")
 
     def __init__(
         self,
@@ -176,6 +180,7 @@ class Val:
         timed: bool = False,
         inputs: tuple[Val, ...] | None = None,
         day: datetime.date | None = None,
+        span: tuple[int, int] | None = None,
     ):
         self.value = value
         self.subject = subject
@@ -188,6 +193,7 @@ class Val:
         self.timed = timed
         self.inputs = inputs
         self.day = day
+        self.span = span
 
     @property
     def known(self) -> bool:

@@ -257,8 +257,9 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
          steps(woman, lambda p: setattr(p, "pregnancy_test", (-1, None, "negative")))),
         ("four oral antidiabetic drugs (I7 not met)",
          lambda p: p.drugs.extend(["sitagliptin", "glimepiride", "pioglitazone"])),
-        ("an oral antidiabetic drug recorded without its name (I7 unknown)",
-         lambda p: p.drugs.append("")),
+        # with metformin alone, a drug without its name makes 1 or 2 drugs: I7 is met anyway
+        ("three oral antidiabetic drugs and a fourth recorded without its name: 3 or 4 drugs "
+         "(I7 unknown)", lambda p: p.drugs.extend(["sitagliptin", "pioglitazone", ""])),
         ("metformin raised from 1500 to 2000 mg/day 30 days before randomization (I8 not met)",
          lambda p: setattr(p, "metformin", [(-400, -31, 1500), (-30, None, 2000)])),
         ("metformin started 60 days before randomization (I8 not met)",

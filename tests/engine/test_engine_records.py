@@ -175,9 +175,26 @@ def test_count_distinct_not_met() -> None:
 
 
 def test_count_distinct_unknown_when_a_record_lacks_the_attribute() -> None:
-    c = judge(UP_TO_3, drugs("metformin", None))
+    # three drugs and one without its name: 3 or 4 drugs, and `<= 3` depends on which
+    c = judge(UP_TO_3, drugs("metformin", "sitagliptin", "glipizide", None))
     assert c.verdict is UNKNOWN
     assert "has no drug: it may be a further one" in c.evidence[0].explanation
+
+
+def test_count_distinct_decided_when_every_count_it_may_be_answers_alike() -> None:
+    """Metformin and a drug without its name: 1 drug (the same) or 2, and both are <= 3, so
+    the missing name cannot matter: met (it was unknown). With five named drugs and one
+    without a name, 5 or 6 > 3: not met."""
+    c = judge(UP_TO_3, drugs("metformin", None))
+    assert c.verdict is MET
+    assert c.evidence[0].explanation.startswith(
+        "count(distinct drug of antidiabetic ongoing at randomization): 1 to 2 (antidiabetic "
+        "from 2023-06-25, ongoing has no drug: it may be a further one) <= 3: true")
+    c = judge(UP_TO_3, drugs("a", "b", "c", "d", "e", None))
+    assert c.verdict is NOT_MET
+    # only unnamed records: at least one drug, at most as many as records
+    assert judge(UP_TO_3, drugs(None, None)).verdict is MET
+    assert judge(UP_TO_3, drugs(None, None, None, None)).verdict is UNKNOWN
 
 
 # ---- continuous ---------------------------------------------------------------------------------
