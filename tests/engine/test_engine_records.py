@@ -407,3 +407,33 @@ def test_the_evidence_of_a_sum_lists_exactly_its_inputs() -> None:
 def test_the_evidence_of_a_distinct_count_lists_every_record() -> None:
     c = judge(UP_TO_3, drugs("metformin", "Metformin ", "sitagliptin"))
     assert [i.value for i in c.evidence[0].inputs] == ["metformin", "Metformin ", "sitagliptin"]
+
+
+# ---- `with unchanged` compares quantities, not how they are written ----------------------------
+
+
+@pytest.mark.parametrize(("later", "expected"), [
+    (1500, MET),          # a number, read in the declared mg
+    ("1.5 g", MET),       # the same dose written in grams: unchanged (was "changed", not met)
+    ("1500 mg", MET),     # written with its unit
+    ("1500.0", MET),      # a number written as text
+    ("2 g", NOT_MET),     # a real change, 1500 mg to 2000 mg
+    ("1500 mL", NOT_MET), # not a mass: cannot be the same dose
+])
+def test_an_unchanged_dose_written_in_another_unit(later: object, expected) -> None:
+    """Metformin 1500 mg/day (a number, in the attribute's declared mg) until day -41, then
+    the same dose written as `later` from day -40: the period (days -90 to 0) is covered and
+    the dose unchanged unless `later` is another quantity."""
+    from protocol.design import AttributeUnit, DataItem
+    from protocol.vocab import DataKind
+
+    in_mg = DataItem(DataKind.EVENT, "metformin", "Metformin", attributes=("daily_dose",),
+                     attribute_units=(AttributeUnit("daily_dose", "mg"),))
+    data = tuple(in_mg if d.name == "metformin" else d for d in trial().data)
+    crit = inclusion("I4", continuous("metformin", 3, None, "daily_dose", 7))
+    t = attrs.evolve(trial(inclusions=(crit,)), data=data)
+    tl = periods((-200, -41, 1500), (-40, None, later))
+    (c,) = evaluate(t, tl.patient(), AS_OF).eligibility.criteria
+    assert c.verdict is expected, c.evidence[0].explanation
+    if expected is MET:
+        assert c.evidence[0].explanation.endswith("daily_dose 1500 throughout: true")
