@@ -191,7 +191,8 @@ def compile_count_distinct(node: ex.CountDistinct, select: SelectFn) -> Operand:
             else:
                 ev, pos = lacking[0]
                 why = f"{_record(ev)} has no {attr}: it may be a further one"
-            return Val(None, subject, record=ev, pos=pos, missing=why, span=span)
+            return Val(None, subject, record=ev, pos=pos, missing=f"{span[0]} to {span[1]}: {why}",
+                       span=span)
         names = ", ".join(describe.qty(v, None) for v in seen.values())
         return Val(len(seen), f"{subject} ({names or 'none'})", inputs=tuple(inputs),
                    day=max((start_of(ev) for ev, _ in recs), default=None))
