@@ -7,7 +7,8 @@ time: its planned occurrences in date order against its actual events in date or
 The rules, in the order they are applied (docs/engine-semantics.md has examples):
 
 0. **Visit labels.** An assessment recorded under a visit (Observation.visit) is matched to the
-   occurrence planned at that visit, wherever its date falls (the nearest such record).
+   occurrence planned at that visit, wherever its date falls (the nearest such record; with
+   the visit planned more than once, the nearest pairs are settled first).
 1. **Periods.** An actual with a start and an end (a dose given daily from start to end) covers
    every planned occurrence whose nominal day lies in [start, end]: each is on time.
 2. **Windows.** An actual inside the windows of several planned occurrences belongs to the one
@@ -157,17 +158,23 @@ def match_general(planned: list[Planned], actuals: list[Actual], named: bool = F
         return
     # 0. an assessment recorded under a visit belongs to that visit's planned occurrence
     if any(p.visits for p in planned):
-        for p in planned:
+        # Nearest pairs first: when a visit is planned more than once (a follow-up after each
+        # serious adverse event), a record labelled for it goes to the occurrence it is
+        # nearest, not to the first one still open. With the visit planned once this is that
+        # occurrence's nearest labelled record (the earlier on a tie), as before.
+        pairs: list[tuple[int, int, int]] = []
+        for i, p in enumerate(planned):
             if p.actual is not None or not p.visits:
                 continue
-            best_a: Actual | None = None
-            for a in points:
-                if not a.used and getattr(a.event, "visit", None) in p.visits and (
-                        best_a is None or abs(a.day - p.nominal) < abs(best_a.day - p.nominal)):
-                    best_a = a
-            if best_a is not None:
-                best_a.used = True
-                p.actual = best_a
+            for k, a in enumerate(points):
+                if getattr(a.event, "visit", None) in p.visits:
+                    pairs.append((abs(a.day - p.nominal), i, k))
+        pairs.sort()
+        for _, i, k in pairs:
+            p, a = planned[i], points[k]
+            if p.actual is None and not a.used:
+                a.used = True
+                p.actual = a
         # The windows below see only what the visit labels left: an actual taken by its
         # visit's occurrence must not also own a window (one record, one planned occurrence).
         points = [a for a in points if not a.used]

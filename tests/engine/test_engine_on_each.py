@@ -76,3 +76,22 @@ def test_a_follow_up_visit_does_not_push_a_planned_assessment_out_of_its_window(
     assert by_day[40][1:] == (43, Status.ON_TIME)
     assert by_day[42][1:] == (41, Status.ON_TIME)
     assert not [u for u in r.unplanned if u.activity == "alt"]
+
+
+def test_a_follow_up_record_goes_to_its_own_follow_up_not_an_earlier_open_one() -> None:
+    # Found by the SAE law of tests/io/test_example_schedule_laws.py (ONC017 with an SAE added
+    # on day 35): an earlier SAE (day 26) without a follow-up, then a second SAE (day 35)
+    # followed up on its own day. The ALT recorded under the follow-up visit went to the first
+    # follow-up still open, late by 2 days, and the second follow-up's ALT was "missed", while
+    # its visit record was on time. Each labelled record goes to the nearest occurrence.
+    tl = Timeline().visit("baseline", 0)
+    tl.occ("adverse_event", 26, serious="Y")
+    tl.occ("adverse_event", 35, serious="Y")
+    tl.visit("sae_fu", 35)
+    tl.add(Observation("alt", day(35), tl._ref(), 30, "U/L", visit="sae_fu"))
+    r = evaluate(TRIAL, tl.patient(), day(90))
+    rows = [(x.activity, x.planned_day, x.actual_day, x.status) for x in r.schedule
+            if x.activity in ("sae_fu", "alt")]
+    assert sorted(rows) == [
+        ("alt", 26, None, Status.MISSED), ("alt", 35, 35, Status.ON_TIME),
+        ("sae_fu", 26, None, Status.MISSED), ("sae_fu", 35, 35, Status.ON_TIME)]

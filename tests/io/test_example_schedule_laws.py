@@ -19,13 +19,22 @@ import re
 import attrs
 import pytest
 from conftest import EXAMPLES
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import trialcode
 from engine import compile_trial, evaluate
 from engine.io.jsonl import read_patients
-from engine.patient import ClockTime, Event, Patient
+from engine.patient import (
+    AnchorEvent,
+    ClockTime,
+    Event,
+    Observation,
+    Occurrence,
+    Patient,
+    RecordRef,
+    VisitEvent,
+)
 from engine.results import EventRole, PatientResult
 
 MINUTES_PER_DAY = 1440
@@ -194,3 +203,48 @@ def test_every_patient_of_the_cohorts_as_they_are() -> None:
             assert [a.index for a in r.events] == list(range(len(p.events))), (name, p.id)
             cited = [x.ref for x in r.schedule if x.ref is not None]
             assert len(cited) == len(set(cited)), (name, p.id)
+
+
+def _ref(n: int) -> RecordRef:
+    return RecordRef("law", f"added {n}")
+
+
+@LAW
+@given(data=st.data())
+def test_an_sae_followed_up_on_time_changes_no_other_row(data: st.DataObject) -> None:
+    """A serious adverse event (grade 2: no stopping rule fires) with its follow-up visit done
+    within the visit's window adds its own on-time rows and changes nothing else: no cycle
+    assessment, dose, unplanned record or eligibility verdict moves. (The engine once let the
+    follow-up's ALT, taken by its visit label, push a cycle's ALT out of its window: ONC004.)"""
+    name = "oncology_cycles"
+    plan = COHORTS[name][0]
+    p = data.draw(patients(name))
+    as_of = AS_OF[name]
+    registration = next((e.date for e in p.events
+                         if isinstance(e, AnchorEvent) and e.name == "registration"), None)
+    assume(registration is not None and registration + datetime.timedelta(days=9) <= as_of)
+    assert registration is not None
+    day = registration + datetime.timedelta(
+        days=data.draw(st.integers(1, (as_of - registration).days - 8)))
+    # another serious event within a week would share or neighbour the follow-up: not this law
+    assume(not any(isinstance(e, Occurrence) and e.kind == "adverse_event"
+                   and abs((e.start - day).days) <= 8 for e in p.events))
+    done = day + datetime.timedelta(days=data.draw(st.integers(0, 7)))
+    added = (
+        Occurrence("adverse_event", day, _ref(1), attributes=(("serious", "Y"), ("grade", 2))),
+        VisitEvent("sae_follow_up", "SAE follow-up", done, _ref(2)),
+        Observation("alt", done, _ref(3), value=30, unit="U/L", visit="sae_follow_up"),
+    )
+    base = evaluate(plan, p, as_of)
+    more = evaluate(plan, attrs.evolve(p, events=p.events + added), as_of)
+
+    def others(r: PatientResult) -> tuple[object, ...]:
+        schedule, eligibility, stopping, dosing, unplanned, events = verdicts(r)
+        # an activity's occurrences are numbered in date order, the follow-up's among them
+        kept = tuple(x[:1] + x[2:] for x in schedule if "SAE follow-up" not in str(x[2]))
+        return kept, eligibility, stopping, dosing, unplanned, events[:len(p.events)]
+
+    assert others(more) == others(base), _differences(others(base), others(more))
+    new = sorted((x.activity, x.status.value) for x in more.schedule
+                 if x.ref in {_ref(2), _ref(3)})
+    assert new == [("alt", "on_time"), ("sae_follow_up", "on_time")], new
