@@ -40,6 +40,7 @@ from engine.compile_values import (
 from engine.expressions import (
     AGE_UNITS,
     EVIDENCE_VALUE_TYPES,
+    EXACT_OPS,
     EXCEPTION_KIND,
     OPS,
     Result,
@@ -47,6 +48,7 @@ from engine.expressions import (
     Val,
     age,
     attribute,
+    close,
     compare_values,
     describe_record,
     evidence,
@@ -382,15 +384,17 @@ def _count(node: ex.Count) -> Operand:
         recs, unknown, problem, _, maybe = select(scope)
         if problem:
             return Val(None, subject, missing=problem)
+        # records that may or may not count: the count lies between the sure ones and all
+        most = len(recs) + len(unknown) + (len(maybe[0]) if maybe is not None else 0)
         if maybe is not None:
             ev, pos = maybe[0][0]
             return Val(None, subject, record=ev, pos=pos, timed=True,
-                       missing=f"{len(recs)} to {len(recs) + len(maybe[0])}: {maybe[1]}")
+                       missing=f"{len(recs)} to {most}: {maybe[1]}", span=(len(recs), most))
         if unknown:
             ev, pos = unknown[0]
             return Val(None, subject, record=ev, pos=pos,
-                       missing=f"{len(unknown)} record(s) of {kind} lack an attribute the "
-                       "`where` needs")
+                       missing=f"{len(recs)} to {most}: {len(unknown)} record(s) of {kind} "
+                       "lack an attribute the `where` needs", span=(len(recs), most))
         if recs:
             scope.cited.update(pos for _, pos in recs)
         return Val(len(recs), subject)
@@ -584,6 +588,13 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
     def compare(scope: Scope, left: Val, event: Event | None, quiet: bool) -> Result:
         lv = left.value
         if lv is None:
+            span = left.span
+            if span is not None and plain is not None and type(plain[0]) in (int, float):
+                decided = _span_truth(op, span, plain[0])
+                if decided is not UNKNOWN:
+                    return decided, [] if quiet else [evidence(
+                        scope, left, decided, f"{left.subject}: {_span_text(left)} {opv} "
+                        f"{th_text}: {decided._value_}")]
             if left.error and not quiet:
                 scope.error(left.error, left)
             if quiet:
@@ -653,6 +664,34 @@ def compile_comparer(op: ex.CompareOp, right_node: ex.Expr) -> Comparer:  # noqa
             () if left.inputs is None and th_inputs is None else _inputs(scope, left, th_inputs))]
 
     return compare
+
+
+def _span_truth(op: ex.CompareOp, span: tuple[int, int], t: int | float) -> Truth:
+    """A comparison of a count known only to lie in `span` (least, most): TRUE or FALSE when
+    every count of the span answers alike, else UNKNOWN."""
+    least, most = span
+    if op is ex.CompareOp.EQ or op is ex.CompareOp.NE:
+        outside = t < least or t > most  # least < most: the count is not surely t
+        if not outside:
+            return UNKNOWN
+        return FALSE if op is ex.CompareOp.EQ else TRUE
+    opfn = OPS[op]
+    at_least, at_most = opfn(least, t), opfn(most, t)  # <, <=, >, >= are monotone
+    if at_least and at_most:
+        return TRUE
+    return FALSE if not at_least and not at_most else UNKNOWN
+
+
+def _span_text(val: Val) -> str:
+    """`1 to 2 (oral_antidiabetic from 2024-01-28, ongoing has no drug: it may be a further
+    one)`: the span of an unknown count and why it is one."""
+    assert val.span is not None
+    least, most = val.span
+    shown = f"{least} to {most}"
+    why = val.missing or ""
+    if why.startswith(shown + ": "):
+        why = why[len(shown) + 2:]
+    return f"{shown} ({why})" if why else shown
 
 
 def _inputs(scope: Scope, left: Val, right: tuple[Val, ...] | None) -> tuple[Evidence, ...]:
@@ -796,7 +835,7 @@ def _timed_lasting(lasting: ex.Lasting) -> Callable[[Scope, Event], Truth]:
     by their times of day (engine.clock); a date without a time stands for its whole day, so
     the length is a range, and the answer unknown when the range straddles N."""
     op = lasting.op
-    opfn = OPS[op]
+    opfn = EXACT_OPS[op]  # whole microseconds
     unit = clock.MICROS_PER_HOUR if lasting.duration.unit is TimeUnit.HOUR \
         else clock.MICROS_PER_MINUTE
     limit = clock.micros(lasting.duration.amount, unit)
@@ -863,9 +902,15 @@ def _exists(node: ex.Exists) -> Cond:
     lasted = _lasting(node.lasting) if node.lasting is not None else None
     cannot = _shared_evidence(subject, UNKNOWN, lambda problem: f"{subject}: unknown ({problem})")
     none = _shared_evidence(subject, FALSE, lambda _: f"{subject}: none recorded: false")
+    # records of the kind that the window keeps but the `where` (or `lasting`) does not: "none
+    # recorded" would tell the reader there is no such record at all
+    kind = node.selection.kind
+    unmatched = _shared_evidence(
+        subject, FALSE,
+        lambda _: f"{subject}: none matches (the {kind} records do not qualify): false")
 
     def exists(scope: Scope, event: Event | None) -> Result:
-        recs, unknown, problem, _, timed = select(scope)
+        recs, unknown, problem, stale, timed = select(scope)
         if problem:
             return UNKNOWN, [cannot(scope.source, problem)]
         maybe = unknown
@@ -898,9 +943,26 @@ def _exists(node: ex.Exists) -> Cond:
             return UNKNOWN, [evidence(scope, val, UNKNOWN,
                                       f"{subject}: unknown ({describe_record(ev)} may match but "
                                       "lacks the data to tell)")]
+        if stale is not None:  # the window kept none: name the most recent record outside it
+            shown = record_text(stale[0], scope.cutoff) if timed_window \
+                else describe_record(stale[0])
+            return FALSE, [Evidence(f"{subject}: none ({shown} is outside the window): false",
+                                    source=scope.source, subject=subject, truth=FALSE)]
+        if _recorded(scope, kind):
+            return FALSE, [unmatched(scope.source, None)]
         return FALSE, [none(scope.source, None)]
 
     return exists
+
+
+def _recorded(scope: Scope, kind: str) -> bool:
+    """Whether the patient has a record of `kind` dated on or before the cutoff."""
+    idx = scope.idx
+    cutoff = scope.cutoff
+    for series in (idx.occurrences.get(kind), idx.observations.get(kind)):
+        if series is not None and series.dates and series.dates[0] <= cutoff:
+            return True
+    return False
 
 
 def _in_range(node: ex.InRange) -> Cond:  # noqa: C901 - mirrors the rule step by step
@@ -919,6 +981,14 @@ def _in_range(node: ex.InRange) -> Cond:  # noqa: C901 - mirrors the rule step b
         val = operand(scope, event)
         quiet = event is not None
         if val.value is None:
+            span = val.span
+            if span is not None and unit is None:  # a count: in low..high if all its span is
+                inside = low <= span[0] and span[1] <= high
+                t = TRUE if inside else FALSE if span[1] < low or span[0] > high else UNKNOWN
+                if t is not UNKNOWN:
+                    return t, [] if quiet else [evidence(
+                        scope, val, t, f"{val.subject}: {_span_text(val)} in {rng}: {t._value_}",
+                        threshold=rng)]
             if val.error and not quiet:
                 scope.error(val.error, val)
             return UNKNOWN, [] if quiet else [evidence(scope, val, UNKNOWN,
@@ -942,7 +1012,7 @@ def _in_range(node: ex.InRange) -> Cond:  # noqa: C901 - mirrors the rule step b
                                               error=got)]
                 return UNKNOWN, []
             lo, hi = got
-        t = TRUE if lo <= x <= hi else FALSE
+        t = TRUE if (lo <= x or close(lo, x)) and (x <= hi or close(x, hi)) else FALSE
         if quiet:
             return t, []
         return t, [evidence(scope, val, t, f"{val.subject}: {val.text()} in {rng}: {t._value_}",
@@ -1018,7 +1088,8 @@ def _normal_range(node: ex.Test) -> Cond:
             return UNKNOWN, [] if quiet else [evidence(
                 scope, val, UNKNOWN, f"{what}: unknown ({rec.kind} on {rec.date.isoformat()} "
                 "has no reference range)", reference_range=rng)]
-        inside = (low is None or low <= x) and (high is None or x <= high)
+        inside = (low is None or low <= x or close(low, x)) and \
+            (high is None or x <= high or close(x, high))
         t = TRUE if inside == within else FALSE
         if quiet:
             return t, []

@@ -32,6 +32,7 @@ from engine.expressions import (
     Scope,
     Val,
     attribute,
+    close,
     evidence,
     molar_mass,
     numeric,
@@ -164,23 +165,34 @@ def compile_count_distinct(node: ex.CountDistinct, select: SelectFn) -> Operand:
 
     def count_distinct(scope: Scope, event: Event | None) -> Val:
         selected = select(scope)
-        recs, _, problem, _, _ = selected
+        recs, unknown, problem, _, maybe = selected
         if problem:
             return Val(None, subject, missing=problem)
-        undecided = _undecided(selected, kind)
-        if undecided is not None:
-            why, (ev, pos) = undecided
-            return Val(None, subject, record=ev, pos=pos, missing=why)
         seen: dict[Any, Any] = {}
         inputs: list[Val] = []
+        lacking: list[tuple[Event, int]] = []
         for ev, pos in recs:
             raw = attribute(ev, attr).value
             if raw is None:
-                return Val(None, subject, record=ev, pos=pos,
-                           missing=f"{_record(ev)} has no {attr}: it may be a further one")
+                lacking.append((ev, pos))
+                continue
             seen.setdefault(_distinct_key(raw), raw)
             scope.cited.add(pos)
             inputs.append(Val(raw, f"{attr} of {kind}", record=ev, pos=pos))
+        # each record that lacks the attribute, or may or may not be selected, may add one
+        # more value or none: the count lies in a span
+        doubtful = len(lacking) + len(unknown) + (len(maybe[0]) if maybe is not None else 0)
+        if doubtful:
+            least = len(seen) if seen or not lacking else 1
+            span = (least, len(seen) + doubtful)
+            undecided = _undecided(selected, kind)
+            if undecided is not None:
+                why, (ev, pos) = undecided
+            else:
+                ev, pos = lacking[0]
+                why = f"{_record(ev)} has no {attr}: it may be a further one"
+            return Val(None, subject, record=ev, pos=pos, missing=f"{span[0]} to {span[1]}: {why}",
+                       span=span)
         names = ", ".join(describe.qty(v, None) for v in seen.values())
         return Val(len(seen), f"{subject} ({names or 'none'})", inputs=tuple(inputs),
                    day=max((start_of(ev) for ev, _ in recs), default=None))
@@ -277,7 +289,8 @@ def compile_continuous(node: ex.Continuous, select: SelectFn) -> Cond:
         truth = coverage
         texts = [cover_text]
         if unchanged is not None and coverage is not FALSE:
-            steady, steady_text = _stability(unchanged, sure, doubtful)
+            steady, steady_text = _stability(unchanged, sure, doubtful,
+                                             _target_unit(scope, kind, unchanged))
             truth = coverage & steady
             texts.append(steady_text)
         # the records of the period are the inputs: each with its dates and source, and the
@@ -312,28 +325,52 @@ def _allowance(days: int) -> str:
     return f"gaps of up to {days} days allowed" if days else "no gap allowed"
 
 
+def _same(a: Any, b: Any, declared: str | None) -> bool:
+    """Whether two values of an attribute are the same: quantities after conversion (2000
+    read in its declared mg, "2 g" and "2000 mg" are one dose), else as distinct counts
+    compare them."""
+    qa, qb = _quantity(a, declared), _quantity(b, declared)
+    if qa is not None and qb is not None and qa[1] is not None and qb[1] is not None:
+        try:
+            return close(convert(qb[0], qb[1], qa[1]), qa[0])
+        except UnitError:
+            return False
+    return _distinct_key(a) == _distinct_key(b)
+
+
+def _quantity(raw: Any, declared: str | None) -> tuple[int | float, str | None] | None:
+    """An attribute's value as a number and its unit: "2 g" in its own unit, a number in the
+    attribute's declared unit (None without one); None when it is not a number."""
+    if isinstance(raw, str):
+        written = quantity_text(raw)
+        if written is not None:
+            return written
+    x = numeric(raw)
+    return None if x is None else (x, declared)
+
+
 def _stability(attr: str, sure: list[tuple[tuple[Event, int], Interval]],
-               doubtful: list[tuple[tuple[Event, int], Interval]]) -> tuple[Truth, str]:
+               doubtful: list[tuple[tuple[Event, int], Interval]],
+               declared: str | None) -> tuple[Truth, str]:
     """Whether the records of the period all have the same value of `attr`."""
-    first: tuple[Any, Any, Event] | None = None
+    first: tuple[Any, Event] | None = None
     for (ev, _), _ in sorted(sure, key=lambda x: x[1]):
         raw = attribute(ev, attr).value
         if raw is None:
             return UNKNOWN, f"{_record(ev)} has no {attr}"
-        key = _distinct_key(raw)
         if first is None:
-            first = (key, raw, ev)
-        elif key != first[0]:
-            return FALSE, (f"{attr} changed from {describe.qty(first[1], None)} "
-                           f"({_record(first[2])}) to {describe.qty(raw, None)} ({_record(ev)})")
+            first = (raw, ev)
+        elif not _same(first[0], raw, declared):
+            return FALSE, (f"{attr} changed from {describe.qty(first[0], None)} "
+                           f"({_record(first[1])}) to {describe.qty(raw, None)} ({_record(ev)})")
     if first is None:
         return UNKNOWN, f"no record gives {attr}"
     for (ev, _), _ in doubtful:
         raw = attribute(ev, attr).value
-        if raw is None or _distinct_key(raw) != first[0]:
-            return UNKNOWN, f"{attr} {describe.qty(first[1], None)} throughout, unless " \
+        if raw is None or not _same(first[0], raw, declared):
+            return UNKNOWN, f"{attr} {describe.qty(first[0], None)} throughout, unless " \
                             f"{_record(ev)} counts"
-    return TRUE, f"{attr} {describe.qty(first[1], None)} throughout"
+    return TRUE, f"{attr} {describe.qty(first[0], None)} throughout"
 
 
 def _record(ev: Event) -> str:

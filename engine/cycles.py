@@ -184,6 +184,14 @@ def plan_cycles(run: _Run, spec: CycleSpec) -> None:
                 if is_start and found is not None:
                     found.used = True
                     p.actual = found
+                    if found.day != planned_start:  # said only when outside the window
+                        shift = found.day - planned_start
+                        p.note = (
+                            f"cycle {k} started on {datetime.date.fromordinal(found.day)}, "
+                            f"{abs(shift)} day{'s' if abs(shift) != 1 else ''} "
+                            f"{'after' if shift > 0 else 'before'} its planned start "
+                            f"({datetime.date.fromordinal(planned_start)}): its other days and "
+                            "the later cycles count from that day")
                 if cut is not None and nominal > cut:
                     p.na_reason = f"after {cut_what}"
                 group.append(p)

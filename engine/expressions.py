@@ -70,13 +70,57 @@ from protocol.units import convert
 
 Result = tuple[Truth, list[Evidence]]
 
-OPS: Final[dict[ex.CompareOp, Callable[[Any, Any], bool]]] = {
+# Exact comparisons: for integers (the clock's microseconds, days) and booleans.
+EXACT_OPS: Final[dict[ex.CompareOp, Callable[[Any, Any], bool]]] = {
     ex.CompareOp.LT: operator.lt,
     ex.CompareOp.LE: operator.le,
     ex.CompareOp.GT: operator.gt,
     ex.CompareOp.GE: operator.ge,
     ex.CompareOp.EQ: operator.eq,
     ex.CompareOp.NE: operator.ne,
+}
+
+# Two measured numbers are equal when they agree to 1 part in 10^9. Values reach a comparison
+# through binary floating point: a unit conversion (1.1 g/L is 110.00000000000001 mg/dL, 5 x
+# 38.4 hours is 7.999999999999999 days), a multiple of a limit (3 x 0.3 is 0.8999999999999999)
+# or a formula. Without a tolerance a value exactly on a bound would be decided by that
+# rounding, and differently in another unit; no measurement has ten significant digits.
+REL_TOL: Final = 1e-9
+
+
+def close(a: int | float, b: int | float) -> bool:
+    """Whether two numbers are equal to within REL_TOL of the larger."""
+    return a == b or abs(a - b) <= REL_TOL * max(abs(a), abs(b))
+
+
+def _lt(a: int | float, b: int | float) -> bool:
+    return a < b and not close(a, b)
+
+
+def _le(a: int | float, b: int | float) -> bool:
+    return a <= b or close(a, b)
+
+
+def _gt(a: int | float, b: int | float) -> bool:
+    return a > b and not close(a, b)
+
+
+def _ge(a: int | float, b: int | float) -> bool:
+    return a >= b or close(a, b)
+
+
+def _ne(a: int | float, b: int | float) -> bool:
+    return not close(a, b)
+
+
+# Comparisons of numbers (a value with its threshold, a range or a reference limit).
+OPS: Final[dict[ex.CompareOp, Callable[[Any, Any], bool]]] = {
+    ex.CompareOp.LT: _lt,
+    ex.CompareOp.LE: _le,
+    ex.CompareOp.GT: _gt,
+    ex.CompareOp.GE: _ge,
+    ex.CompareOp.EQ: close,
+    ex.CompareOp.NE: _ne,
 }
 AGE_UNITS = {"a": "years", "mo": "months", "wk": "weeks", "d": "days"}
 _SEXES = {"m": "male", "male": "male", "man": "male", "f": "female", "female": "female",
@@ -115,10 +159,14 @@ class Val:
 
     A value computed from others (`latest weight / latest height ^ 2`, a formula) has no record
     of its own: `inputs` holds the values it was computed from (records, the age, a table's
-    value; never the literals), and `day` the date it is known from, its latest input's."""
+    value; never the literals), and `day` the date it is known from, its latest input's.
+
+    An unknown count that the data still bound (records that may or may not count) has
+    `span`, the least and the most it can be: a comparison every count of the span answers
+    alike is decided (`1 to 2 <= 3`)."""
 
     __slots__ = ("value", "unit", "record", "pos", "subject", "missing", "error", "timed",
-                 "inputs", "day")
+                 "inputs", "day", "span")
 
     def __init__(
         self,
@@ -132,6 +180,7 @@ class Val:
         timed: bool = False,
         inputs: tuple[Val, ...] | None = None,
         day: datetime.date | None = None,
+        span: tuple[int, int] | None = None,
     ):
         self.value = value
         self.subject = subject
@@ -144,6 +193,7 @@ class Val:
         self.timed = timed
         self.inputs = inputs
         self.day = day
+        self.span = span
 
     @property
     def known(self) -> bool:
@@ -450,7 +500,7 @@ def compare_values(op: ex.CompareOp, a: Any, b: Any) -> bool | str:
     an, bn = numeric(a), numeric(b)
     if isinstance(a, bool) or isinstance(b, bool):
         if isinstance(a, bool) and isinstance(b, bool) and op in (ex.CompareOp.EQ, ex.CompareOp.NE):
-            return OPS[op](a, b)
+            return EXACT_OPS[op](a, b)
         if op in (ex.CompareOp.EQ, ex.CompareOp.NE) and (isinstance(a, str) or isinstance(b, str)):
             return f"cannot tell whether {describe.qty(a, None)} equals {describe.qty(b, None)}"
         return f"cannot compare {describe.qty(a, None)} with {describe.qty(b, None)}"
@@ -615,6 +665,7 @@ def lasting_nodes(node: Any, out: list[ex.Exists] | None = None) -> list[ex.Exis
 __all__ = [
     "Scope",
     "Val",
+    "close",
     "compare_values",
     "completed_years",
     "normalize_sex",

@@ -1079,6 +1079,11 @@ class _Run:
                         reason += ": " + p.note
                 else:
                     status, deviation = _ON_TIME, 0
+                if reason is not None and p.pending is not None:
+                    # a study period not started yet: its window counts from its planned
+                    # start, which the period's first dose may still move
+                    reason += (f" (provisional: {p.pending}, and the window counts from its "
+                               "planned start)")
             actual_date = actual_day = ref = amount = unit = None
             if a is not None:
                 ev = a.event

@@ -170,7 +170,7 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
                                              "screening"))
 
     def renal_decline(p: Patient) -> None:
-        p.follow_up[("week_12", "creatinine")] = 230.0  # eGFR about 20 at 60 years
+        p.follow_up[("week_12", "creatinine")] = 230.0  # eGFR 27.4 at 60 years (CKD-EPI 2021, a man)
         p.stop_day = 84
 
     def liver_injury(p: Patient) -> None:
@@ -229,7 +229,7 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
          lambda p: (p.lab("hba1c", 11.2), p.lab("height", None))),
         ("HbA1c not done (I2 unknown); BMI 48.4 (I3 not met)",
          lambda p: (p.lab("hba1c", None), p.lab("weight", 140.0), p.lab("height", 1.70, "m"))),
-        ("creatinine 2.0 mg/dL, eGFR 28 (I4 not met)",
+        ("creatinine 2.0 mg/dL, eGFR 38 (I4 not met)",
          lambda p: p.lab("creatinine", 2.0, "mg/dL")),
         ("eligible; creatinine 230 umol/L at week 12: the renal rule fires", renal_decline),
         ("no creatinine (I4 unknown); no bilirubin (I5 unknown)",
@@ -257,8 +257,9 @@ def _scenarios() -> list[tuple[str, Callable[[Patient], object]]]:
          steps(woman, lambda p: setattr(p, "pregnancy_test", (-1, None, "negative")))),
         ("four oral antidiabetic drugs (I7 not met)",
          lambda p: p.drugs.extend(["sitagliptin", "glimepiride", "pioglitazone"])),
-        ("an oral antidiabetic drug recorded without its name (I7 unknown)",
-         lambda p: p.drugs.append("")),
+        # with metformin alone, a drug without its name makes 1 or 2 drugs: I7 is met anyway
+        ("three oral antidiabetic drugs and a fourth recorded without its name: 3 or 4 drugs "
+         "(I7 unknown)", lambda p: p.drugs.extend(["sitagliptin", "pioglitazone", ""])),
         ("metformin raised from 1500 to 2000 mg/day 30 days before randomization (I8 not met)",
          lambda p: setattr(p, "metformin", [(-400, -31, 1500), (-30, None, 2000)])),
         ("metformin started 60 days before randomization (I8 not met)",

@@ -56,6 +56,7 @@ def _environment() -> jinja2.Environment:
     env.filters["verdict"] = lambda v: VERDICT_WORDS.get(str(v), str(v))
     env.filters["stamp"] = _stamp
     env.filters["clock"] = _clock
+    env.filters["span"] = _span
     return env
 
 
@@ -71,6 +72,15 @@ def _clock(s: tuple[datetime.date, ClockTime | None] | None) -> str:
     if s is None:
         return ""
     return s[1].iso() if s[1] is not None else "no time"
+
+
+def _span(window: tuple[tuple[datetime.date, ClockTime | None],
+                        tuple[datetime.date, ClockTime | None]]) -> str:
+    """`2024-03-01 08:25 – 08:35`: a window of instants, the last one's date said again only
+    when the window runs past midnight (`2024-03-01 23:45 – 2024-03-02 00:15`)."""
+    first, last = window
+    end = _clock(last) if last[0] == first[0] else _stamp(last)
+    return f"{_stamp(first)} – {end}"
 
 
 # A verdict on the criteria the data can decide, in the words of the report's headline.

@@ -175,9 +175,26 @@ def test_count_distinct_not_met() -> None:
 
 
 def test_count_distinct_unknown_when_a_record_lacks_the_attribute() -> None:
-    c = judge(UP_TO_3, drugs("metformin", None))
+    # three drugs and one without its name: 3 or 4 drugs, and `<= 3` depends on which
+    c = judge(UP_TO_3, drugs("metformin", "sitagliptin", "glipizide", None))
     assert c.verdict is UNKNOWN
     assert "has no drug: it may be a further one" in c.evidence[0].explanation
+
+
+def test_count_distinct_decided_when_every_count_it_may_be_answers_alike() -> None:
+    """Metformin and a drug without its name: 1 drug (the same) or 2, and both are <= 3, so
+    the missing name cannot matter: met (it was unknown). With five named drugs and one
+    without a name, 5 or 6 > 3: not met."""
+    c = judge(UP_TO_3, drugs("metformin", None))
+    assert c.verdict is MET
+    assert c.evidence[0].explanation.startswith(
+        "count(distinct drug of antidiabetic ongoing at randomization): 1 to 2 (antidiabetic "
+        "from 2023-06-25, ongoing has no drug: it may be a further one) <= 3: true")
+    c = judge(UP_TO_3, drugs("a", "b", "c", "d", "e", None))
+    assert c.verdict is NOT_MET
+    # only unnamed records: at least one drug, at most as many as records
+    assert judge(UP_TO_3, drugs(None, None)).verdict is MET
+    assert judge(UP_TO_3, drugs(None, None, None, None)).verdict is UNKNOWN
 
 
 # ---- continuous ---------------------------------------------------------------------------------
@@ -390,3 +407,33 @@ def test_the_evidence_of_a_sum_lists_exactly_its_inputs() -> None:
 def test_the_evidence_of_a_distinct_count_lists_every_record() -> None:
     c = judge(UP_TO_3, drugs("metformin", "Metformin ", "sitagliptin"))
     assert [i.value for i in c.evidence[0].inputs] == ["metformin", "Metformin ", "sitagliptin"]
+
+
+# ---- `with unchanged` compares quantities, not how they are written ----------------------------
+
+
+@pytest.mark.parametrize(("later", "expected"), [
+    (1500, MET),          # a number, read in the declared mg
+    ("1.5 g", MET),       # the same dose written in grams: unchanged (was "changed", not met)
+    ("1500 mg", MET),     # written with its unit
+    ("1500.0", MET),      # a number written as text
+    ("2 g", NOT_MET),     # a real change, 1500 mg to 2000 mg
+    ("1500 mL", NOT_MET), # not a mass: cannot be the same dose
+])
+def test_an_unchanged_dose_written_in_another_unit(later: object, expected) -> None:
+    """Metformin 1500 mg/day (a number, in the attribute's declared mg) until day -41, then
+    the same dose written as `later` from day -40: the period (days -90 to 0) is covered and
+    the dose unchanged unless `later` is another quantity."""
+    from protocol.design import AttributeUnit, DataItem
+    from protocol.vocab import DataKind
+
+    in_mg = DataItem(DataKind.EVENT, "metformin", "Metformin", attributes=("daily_dose",),
+                     attribute_units=(AttributeUnit("daily_dose", "mg"),))
+    data = tuple(in_mg if d.name == "metformin" else d for d in trial().data)
+    crit = inclusion("I4", continuous("metformin", 3, None, "daily_dose", 7))
+    t = attrs.evolve(trial(inclusions=(crit,)), data=data)
+    tl = periods((-200, -41, 1500), (-40, None, later))
+    (c,) = evaluate(t, tl.patient(), AS_OF).eligibility.criteria
+    assert c.verdict is expected, c.evidence[0].explanation
+    if expected is MET:
+        assert c.evidence[0].explanation.endswith("daily_dose 1500 throughout: true")

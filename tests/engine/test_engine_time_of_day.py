@@ -170,6 +170,20 @@ def test_a_timed_record_is_shown_with_its_time() -> None:
     assert e.time == clock("09:00")
 
 
+def test_a_record_just_outside_is_named_not_called_absent() -> None:
+    """Alcohol at 07:59 two days before a randomization at 08:00 is 48 h 01 min before: E1
+    not met. The evidence names that record rather than saying none was recorded (it said
+    `none recorded`, which sends a reviewer looking for a record that is there)."""
+    c = verdict((ALCOHOL,), randomized_at("08:00").occ("alcohol", -2, at="07:59"))
+    assert c.verdict is CriterionVerdict.NOT_MET
+    assert c.evidence[0].explanation == (
+        "any alcohol within 48 hours before randomization: none (alcohol on 2024-01-08T07:59 "
+        "is outside the window): false")
+    c = verdict((ALCOHOL,), randomized_at("08:00"))
+    assert c.evidence[0].explanation == ("any alcohol within 48 hours before randomization: "
+                                         "none recorded: false")
+
+
 def test_strictly_within_excludes_the_record_exactly_48_hours_before() -> None:
     strict = exclusion("E1", any_("alcohol", hours(48, strict=True)))
     tl = randomized_at("08:00").occ("alcohol", -2, at="08:00")
@@ -261,6 +275,35 @@ def test_count_with_doubtful_records_is_unknown_with_the_range() -> None:
     c = verdict((crit,), tl)
     assert c.verdict is CriterionVerdict.UNKNOWN
     assert "1 to 2: alcohol on 2024-01-08 may or may not be" in c.evidence[0].explanation
+
+
+@pytest.mark.parametrize(("op", "n", "expected"), [
+    ("<=", 3, CriterionVerdict.MET),      # 1 or 2, both <= 3
+    (">=", 1, CriterionVerdict.MET),      # the sure record alone makes 1
+    (">", 2, CriterionVerdict.NOT_MET),   # at most 2
+    ("==", 5, CriterionVerdict.NOT_MET),  # 5 is not in 1..2
+    ("!=", 0, CriterionVerdict.MET),
+    ("==", 2, CriterionVerdict.UNKNOWN),  # 2 if the dateless record counts, else 1
+    ("<", 2, CriterionVerdict.UNKNOWN),
+])
+def test_count_with_doubtful_records_is_decided_when_its_range_agrees(op, n, expected) -> None:
+    """Alcohol at 10:00 the day before (surely within 48 hours of randomization at 08:00)
+    and on day -2 without a time (maybe): the count is 1 or 2."""
+    crit = inclusion("I3", cmp(count("alcohol", hours(48)), op, q(n)))
+    tl = randomized_at("08:00").occ("alcohol", -1, at="10:00").occ("alcohol", -2)
+    c = verdict((crit,), tl)
+    assert c.verdict is expected, c.evidence[0].explanation
+    if expected is not CriterionVerdict.UNKNOWN:
+        assert "1 to 2 (alcohol on 2024-01-08 may or may not be" in c.evidence[0].explanation
+
+
+def test_a_count_range_inside_or_outside_an_in_range() -> None:
+    tl = randomized_at("08:00").occ("alcohol", -1, at="10:00").occ("alcohol", -2)
+    for low, high, expected in ((1, 2, CriterionVerdict.MET), (0, 5, CriterionVerdict.MET),
+                                (3, 4, CriterionVerdict.NOT_MET),
+                                (2, 3, CriterionVerdict.UNKNOWN)):
+        crit = inclusion("I3", ex.InRange(count("alcohol", hours(48)), low, high))
+        assert verdict((crit,), tl).verdict is expected, (low, high)
 
 
 # ---- day-level windows keep their meaning --------------------------------------------------

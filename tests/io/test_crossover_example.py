@@ -140,3 +140,19 @@ def test_the_timeline_places_protocol_days_by_their_distance_from_the_anchor() -
     screening = next(m for m in tl["m"] if m[0] == "r" and "screening" in m[-1])
     assert screening[3:5] == [-28, -2]
     assert tl["d1"] == 1  # the script labels a tick at distance t >= 0 "day t + 1"
+
+
+def test_a_deviation_in_a_period_not_yet_started_says_it_is_provisional() -> None:
+    """XO023 was admitted for period 2 on the data cut (2024-06-04), four days after period
+    1's dose: period 2's dose is not given yet, so its window (and the admission's, the day
+    before it) counts from its planned start, 7 days after period 1's dose. The admission is
+    early by 2 against that plan, but the verdict holds only if the dose comes within its
+    window; the reason now says so instead of reading as settled."""
+    r = next(x for x in RESULTS if x.id == "XO023")
+    rows = [x for x in r.schedule if x.label in ("P2 Admission", "P2 admission")]
+    assert rows and {(x.status, x.deviation_days) for x in rows} == {(Status.EARLY, -2)}
+    assert {x.reason for x in rows} == {
+        "2 day(s) before the window opened (provisional: Period 2 has not started by the as-of "
+        "date, and the window counts from its planned start)"}
+    dose = next(x for x in r.schedule if x.activity == "reference" and x.label == "P2D1")
+    assert dose.status is Status.NOT_DUE

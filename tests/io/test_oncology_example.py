@@ -77,3 +77,18 @@ def test_deviation_rows_golden() -> None:
                         "" if x.window is None else f"{x.window[0]}..{x.window[1]}",
                         x.actual_day, x.deviation_days, x.reason or ""])
     assert_golden("oncology_cycles.deviations.csv", buf.getvalue())
+
+
+def test_a_delayed_cycle_says_when_it_started_and_that_the_later_ones_moved() -> None:
+    # ONC006's cycle 2 was planned on 2024-03-06 (window -0 to +3) and started on 03-12:
+    # "3 day(s) after the window closed" alone left the monitor to work out the delay and
+    # that cycle 3 is then planned 21 days after 03-12, not after 03-06
+    r = next(x for x in RESULTS if x.id == "ONC006")
+    c2 = next(x for x in r.schedule if x.activity == "drug_x" and x.label == "C2D1")
+    assert (c2.status, c2.deviation_days, c2.actual_date) == (
+        Status.LATE, 3, datetime.date(2024, 3, 12))
+    assert c2.reason == (
+        "3 day(s) after the window closed: cycle 2 started on 2024-03-12, 6 days after its "
+        "planned start (2024-03-06): its other days and the later cycles count from that day")
+    c3 = next(x for x in r.schedule if x.activity == "drug_x" and x.label == "C3D1")
+    assert c3.planned_date == datetime.date(2024, 4, 2)  # 21 days after 03-12

@@ -140,3 +140,46 @@ def test_the_reports_count_time_unknown_apart_from_the_deviations(tmp_path, caps
             "deviations for the site to complete the time") in text
     assert "by the minutes outside its window, with the planned and actual date and time" in text
     assert "✕ missed time unknown not due yet" in text  # the timelines' legend
+    # and each patient's line above the timeline: PK010's dose of day 14 has no time of day
+    pk010 = next(r for r in RESULTS if r.id == "PK010")
+    n = sum(x.status is Status.TIME_UNKNOWN for x in pk010.schedule)
+    assert not pk010.deviations and n > 1
+    assert f"· 0 deviations · {n} timepoints with time unknown ·" in text
+
+
+def test_a_window_past_midnight_shows_both_dates(tmp_path) -> None:
+    # A dose at 23:30: the 0.5-hour sample's window is 23:55 to 00:05 the next day, which the
+    # listing showed as '2024-05-06 23:55 – 00:05', an end before its start
+    import json
+    from html.parser import HTMLParser
+
+    from trialcode.cli import main
+
+    events = [
+        {"type": "anchor", "name": "first_dose", "date": "2024-05-06T23:30"},
+        {"type": "dose", "intervention": "drug_a", "start": "2024-05-06T23:30", "amount": 100,
+         "unit": "mg", "route": "oral"},
+        {"type": "observation", "kind": "pk_conc", "date": "2024-05-07T00:20", "value": 50.0,
+         "unit": "ng/mL", "timepoint": "PT30M"},
+    ]
+    data = tmp_path / "patients.jsonl"
+    data.write_text('{"format": "trialcode.patients/1"}\n' + json.dumps(
+        {"id": "N001", "arm": "active", "sex": "male", "birth_date": "1990-01-01",
+         "events": events}) + "\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    main(["validate", str(FOLDER / "protocol.trial"), "--patients", str(data), "--as-of",
+          "2024-05-08", "-q", "--html", str(out)])
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    page = Text()
+    page.feed(out.read_text(encoding="utf-8"))
+    text = " ".join(" ".join(page.parts).split())
+    assert ("late 15 min 2024-05-06 23:55 – 2024-05-07 00:05 day 1 to 2, PT30M from the dose "
+            "of drug_a on day 1 2024-05-07 00:20") in text
