@@ -264,7 +264,7 @@ def plan_periods(run: _Run, spec: PeriodSpec) -> None:
             p = Planned("visit", v.name, f"P{k} {v.label}", n, ref + v.lo, ref + v.hi, epoch)
             _add(run, "visit", v.name, rank, p, na, pending)
             for kind in v.activities:
-                q = Planned("assess", kind, f"P{k} {v.name}", n, ref + v.lo, ref + v.hi, epoch,
+                q = Planned("assess", kind, f"P{k} {v.label}", n, ref + v.lo, ref + v.hi, epoch,
                             visits=(v.name,))
                 if kind in v.item_conditions and na is None:
                     q.na_reason = run.item_excluded(*v.item_conditions[kind])

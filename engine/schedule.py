@@ -625,7 +625,8 @@ class _Run:
                     triggered=triggered)
         self.group("visit", v.name).append(p)
         for kind in v.activities:
-            q = Planned("assess", kind, v.name, nominal, lo, hi, v.epoch, exempt=exempt,
+            # labelled as the visit's own row is, so a listing names the visit one way
+            q = Planned("assess", kind, label, nominal, lo, hi, v.epoch, exempt=exempt,
                         visits=(v.name,), triggered=triggered)
             if v.item_conditions and kind in v.item_conditions:
                 q.na_reason = self.item_excluded(*v.item_conditions[kind])

@@ -43,18 +43,18 @@ def test_a_woman_of_childbearing_potential_has_the_test_planned() -> None:
     tl = Timeline().visit("screening", -5)
     tl.add(Observation("cbp", day(-5), tl._ref(), "yes", visit="screening"))
     s = statuses(tl.patient(sex="F"))
-    assert s[("pregnancy_test", "screening")][0] is Status.MISSED
-    assert s[("ecg", "screening")][0] is Status.MISSED  # arm a
+    assert s[("pregnancy_test", "Screening")][0] is Status.MISSED
+    assert s[("ecg", "Screening")][0] is Status.MISSED  # arm a
 
 
 def test_a_woman_without_childbearing_potential_does_not() -> None:
     tl = Timeline().visit("screening", -5)
     tl.add(Observation("cbp", day(-5), tl._ref(), "no", visit="screening"))
     s = statuses(tl.patient(sex="F", arm="b"))
-    assert s[("pregnancy_test", "screening")] == (
+    assert s[("pregnancy_test", "Screening")] == (
         Status.NOT_APPLICABLE, "not planned for this patient (only if cbp)")
-    assert s[("pregnancy_test", "week_4")][0] is Status.MISSED  # only sex female there
-    assert s[("ecg", "screening")] == (
+    assert s[("pregnancy_test", "Week 4")][0] is Status.MISSED  # only sex female there
+    assert s[("ecg", "Screening")] == (
         Status.NOT_APPLICABLE, "not planned for arm b (only arms a)")
 
 
@@ -63,7 +63,7 @@ def test_a_man_has_no_pregnancy_test_and_his_record_is_unplanned() -> None:
     tl.add(Observation("pregnancy_test", day(-5), tl._ref(), "negative", visit="screening"))
     p = tl.patient(sex="M")
     s = statuses(p)
-    assert s[("pregnancy_test", "screening")] == (
+    assert s[("pregnancy_test", "Screening")] == (
         Status.NOT_APPLICABLE, "not planned for this patient (only female patients)")
     r = evaluate(TRIAL, p, day(60))
     assert r.events[-1].role in (EventRole.UNPLANNED, EventRole.NOT_SCHEDULE_RELEVANT)
@@ -73,8 +73,8 @@ def test_unknown_keeps_the_item_planned() -> None:
     # sex not recorded; the condition's data item not collected for the patient
     tl = Timeline().visit("screening", -5)
     s = statuses(tl.patient(sex=None, collected=frozenset({"alt", "pregnancy_test", "ecg"})))
-    assert s[("pregnancy_test", "screening")][0] is Status.MISSED
-    assert s[("pregnancy_test", "week_4")][0] is Status.MISSED
+    assert s[("pregnancy_test", "Screening")][0] is Status.MISSED
+    assert s[("pregnancy_test", "Week 4")][0] is Status.MISSED
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

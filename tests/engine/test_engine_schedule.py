@@ -83,7 +83,7 @@ def test_a_compliant_patient_is_on_time_everywhere():
     assert scr.deviation_days == 0
     eot = row(r, "eot")  # 30 days after the last dose (day 22), which is over
     assert eot.planned_day == 52 and eot.window == (45, 59)
-    assert [x.label for x in rows(r, "alt")] == ["screening", "day 28", "day 56"]
+    assert [x.label for x in rows(r, "alt")] == ["Screening", "day 28", "day 56"]
 
 
 def test_early_and_late_carry_signed_deviations_to_the_window_edge():
@@ -344,7 +344,7 @@ def test_an_assessment_recorded_under_a_visit_belongs_to_that_visit():
     tl.obs("alt", 28, 31, "U/L")
     r = evaluate(t, tl.patient(), AS_OF)
     assert [(x.label, x.status.value, x.deviation_days) for x in rows(r, "alt")] == [
-        ("week2", "late", 5), ("week4", "on_time", 0)]
+        ("Week2", "late", 5), ("Week4", "on_time", 0)]
 
 
 def test_a_completed_disposition_ends_the_plan_after_its_day():

@@ -219,7 +219,7 @@ def test_a_day_level_assessment_and_a_timepoint_of_the_same_item_each_take_their
     r = run(tl)
     bp = rows(r, "sysbp")
     assert [(x.occurrence, x.label, x.status) for x in bp[:2]] == [
-        (1, "day_1", Status.ON_TIME), (2, "day 1 1 h post-dose", Status.ON_TIME)]
+        (1, "Day 1", Status.ON_TIME), (2, "day 1 1 h post-dose", Status.ON_TIME)]
     assert bp[0].ref != bp[1].ref
     # a date-only reading goes to the visit first
     tl = patient()

@@ -62,7 +62,7 @@ def test_a_screening_record_dated_on_day_26_is_the_late_screening_assessment_onl
     rows = [x for x in r.schedule if x.activity == "ast"]
     cited = [x for x in rows if x.actual_day == 26]
     assert len(cited) == 1
-    assert cited[0].label == "screening" and cited[0].status is Status.LATE
+    assert cited[0].label == "Screening" and cited[0].status is Status.LATE
     day28 = next(x for x in rows if x.planned_day == 28)
     assert day28.status is Status.MISSED and day28.ref is None
 

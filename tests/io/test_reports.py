@@ -370,8 +370,8 @@ def test_validate_the_cdisc_pilot(tmp_path: Path, capsys: pytest.CaptureFixture[
     deviations = html[html.index('id="deviations"'):html.index('id="stopping"')]
     first = re.findall(r'<td>(\w+) <span class="muted">(\w+)</span></td>\s*<td>([^<]*)</td>',
                        deviations)[:4]
-    assert first == [("hba1c", "assess", "screening_1"), ("screening_2", "visit", "Screening 2"),
-                     ("week_8", "visit", "Week 8"), ("alt", "assess", "week_8")]
+    assert first == [("hba1c", "assess", "Screening 1"), ("screening_2", "visit", "Screening 2"),
+                     ("week_8", "visit", "Week 8"), ("alt", "assess", "Week 8")]
     # unscheduled visits in the order of their numbers, after the planned visits
     visits = re.findall(r"^  (UNSCHEDULED [\d.]+|ae_follow_up) ", out, re.M)
     assert visits[:4] == ["ae_follow_up", "UNSCHEDULED 1.1", "UNSCHEDULED 1.2", "UNSCHEDULED 1.3"]
