@@ -160,16 +160,22 @@ def main(argv: list[str]) -> int:
     if browser is None:
         print("chromium not found: apt-get install -y chromium", file=sys.stderr)
         return 1
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     if argv[:1] == ["--report"]:
-        if len(argv) < 2:
+        if len(argv) < 2 or not Path(argv[1]).is_file():
             print(__doc__, file=sys.stderr)
             return 2
-        report = Path(argv[1])
+        report = Path(argv[1]).resolve()
         out = Path(argv[2]) if len(argv) > 2 else ROOT / "out" / "screenshots" / report.stem
         out.mkdir(parents=True, exist_ok=True)
-        report_sections(report, out, browser)
+        report_sections(report, out.resolve(), browser)
         return 0
-    out = Path(argv[0]) if argv else ROOT / "out" / "screenshots"
+    if argv[:1] and argv[0].startswith("-"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    out = (Path(argv[0]) if argv else ROOT / "out" / "screenshots").resolve()
     out.mkdir(parents=True, exist_ok=True)
     documents(out, browser)
     return 0
