@@ -270,7 +270,9 @@ class _Writer:
         cap = self.d.add_paragraph(b.caption)
         cap.runs[0].bold = True
         n = len(g.columns)
-        head = ["Epoch", "Visit"] + (["Visit number"] if g.numbered else []) + ["Day", "Window"]
+        head = (["Epoch"] if g.groups else []) + ["Visit"] + (
+            ["Visit number"] if g.numbered else []) + ["Day", "Window"]
+        visit_row = head.index("Visit")
         t = self.d.add_table(rows=len(head), cols=n + 1)
         t.style = "Table Grid"
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -290,16 +292,18 @@ class _Writer:
             col += grp.width
         for i, c in enumerate(g.columns):
             # visit names run bottom to top, as printed schedules do, so many visits fit a page
-            _cell_text(t.cell(1, i + 1), c.label, bold=True, size=size, center=not g.crowded, sup=c.footnotes)
-            _shade(t.cell(1, i + 1), _HEAD_FILL)
+            _cell_text(t.cell(visit_row, i + 1), c.label, bold=True, size=size,
+                       center=not g.crowded, sup=c.footnotes)
+            _shade(t.cell(visit_row, i + 1), _HEAD_FILL)
             if g.crowded:
-                _vertical(t.cell(1, i + 1))
+                _vertical(t.cell(visit_row, i + 1))
             if g.numbered:
-                _cell_text(t.cell(2, i + 1), c.number or "—", bold=True, size=size, center=True)
+                _cell_text(t.cell(visit_row + 1, i + 1), c.number or "—", bold=True, size=size,
+                           center=True)
             _cell_text(t.cell(day_row, i + 1), c.day_text, size=size, center=True)
             _cell_text(t.cell(day_row + 1, i + 1), c.window_text or "—", size=size, center=True)
         if g.crowded:
-            _row_height(t.rows[1], Cm(3.2 if max((len(c.label) for c in g.columns), default=0) > 14 else 2.2))
+            _row_height(t.rows[visit_row], Cm(3.2 if max((len(c.label) for c in g.columns), default=0) > 14 else 2.2))
         for r in g.item_rows:
             cells = t.add_row().cells
             _cell_text(cells[0], r.label, size=size, sup=r.footnotes)

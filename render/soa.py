@@ -263,12 +263,17 @@ def build_grid(trial: Trial) -> Grid | None:
 
     groups: list[EpochGroup] = []
     for c in columns:
-        label = c.group or (_epoch_label(trial, c.epoch) if c.epoch else "Unscheduled")
+        # a visit outside every epoch is "Unscheduled" only if it has no planned day (as
+        # needed, on an event); a planned visit of a protocol that declares no epochs has none
+        label = c.group or (_epoch_label(trial, c.epoch) if c.epoch
+                            else "Unscheduled" if c.day is None else "")
         c.epoch_label = label
         if groups and groups[-1].label == label:
             groups[-1].width += 1
         else:
             groups.append(EpochGroup(label, 1))
+    if not any(g.label for g in groups):
+        groups = []  # no epochs to show: the grid has no epoch row
 
     rows: list[Row] = []
     item_rows: dict[str, Row] = {}

@@ -1,4 +1,4 @@
-"""Golden files of every output of both examples (TRIALCODE_REGEN=1 rewrites them).
+"""Golden files of every output of every example protocol (TRIALCODE_REGEN=1 rewrites them).
 
 They are what users read: review a changed golden by eye before accepting it.
 """
@@ -15,7 +15,8 @@ from render import render_document
 from render.docx_writer import docx_text
 from render.export import export_ctgov_eligibility, export_sdtm_design, export_usdm
 
-EXAMPLE_NAMES = ["nct06802718", "cdiscpilot01", "oncology_cycles", "crossover_ab", "phase1_pk"]
+EXAMPLE_NAMES = ["nct06802718", "cdiscpilot01", "oncology_cycles", "crossover_ab", "phase1_pk",
+                 "t2dm_addon"]
 
 
 @pytest.fixture(scope="module", params=EXAMPLE_NAMES)

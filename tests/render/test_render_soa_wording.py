@@ -108,3 +108,29 @@ def test_a_vital_sign_test_code_is_no_abbreviation_but_the_initials_are() -> Non
     assert named.term_full("sbp") == "Systolic blood pressure (SBP)"
     assert named.term("hr") == "HR"
     assert named.abbreviation("temp") is None
+
+
+def test_a_protocol_without_epochs_has_no_epoch_row_and_no_unscheduled_visits() -> None:
+    """t2dm_addon declares no epochs: its planned visits were shown under an "Unscheduled"
+    epoch heading. "Unscheduled" is for visits without a planned day (as needed, on an event)."""
+    from render import render_document
+    from render.docx_writer import docx_text
+
+    t2dm = dsl.parse_file(EXAMPLES / "t2dm_addon" / "protocol.trial")
+    grid = build_grid(t2dm)
+    assert grid is not None and grid.groups == []
+    assert [c.label for c in grid.columns] == ["Screening", "Baseline", "Week 12", "Week 26"]
+    html = render_document(t2dm, "html")
+    assert isinstance(html, str)
+    assert 'class="epochs"' not in html and "Unscheduled" not in html
+    md = render_document(t2dm, "md")
+    assert isinstance(md, str) and "*Epoch*" not in md and "| *Day* |" in md
+    data = render_document(t2dm, "docx")
+    assert isinstance(data, bytes)
+    text = docx_text(data)
+    assert "Unscheduled" not in text and "Week 12" in text
+    # the seed trial's as-needed and event visits stay "Unscheduled", beside its epochs
+    seed = build_grid(dsl.parse_file(EXAMPLES / "nct06802718" / "protocol.trial"))
+    assert seed is not None
+    assert [g.label for g in seed.groups][-1] == "Unscheduled"
+    assert all(c.day is None for c in seed.columns if c.epoch_label == "Unscheduled")
