@@ -1,9 +1,9 @@
 """The data cut is a wall: nothing dated after it changes any verdict.
 
 On every example with a synthetic cohort (the seed trial, the cycle, crossover, phase 1 PK and
-T2DM add-on studies) and on the real CDISC pilot, a patient evaluated at a data cut gives the same eligibility, schedule,
-dosing, stopping and unplanned listings as the same patient with every record dated after the
-cut removed. A progression, a dose, a disposition or a lab value the data manager could not
+T2DM add-on studies) and on the real CDISC pilot, a patient evaluated at a data cut gives the
+same eligibility, schedule, dosing, stopping and unplanned listings as the same patient with
+every record dated after the cut removed. A progression, a dose, a disposition or a lab value the data manager could not
 have seen at the cut must not move a verdict (docs/engine-semantics.md: events after the as-of
 date are not used).
 """
@@ -14,43 +14,17 @@ import datetime
 
 import attrs
 import pytest
-from conftest import EXAMPLES
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import trialcode
-from engine import compile_trial, evaluate
-from engine.io.jsonl import read_patients
-from engine.io.sdtm import load_map, load_sdtm
+from engine import evaluate
 from engine.patient import DoseEvent, Event, Occurrence, Patient, RecordRef
 from engine.results import PatientResult
+from tests.io.examplekit import DEMO_AS_OF, PILOT_SDTM, cohort, differences
 
-AS_OF = {  # the data cuts make demo uses (trialcode/demo.py)
-    "nct06802718": datetime.date(2025, 1, 31),
-    "oncology_cycles": datetime.date(2024, 12, 31),
-    "crossover_ab": datetime.date(2024, 6, 4),
-    "t2dm_addon": datetime.date(2025, 9, 30),
-    "phase1_pk": datetime.date(2024, 6, 19),
-}
-
-
-SDTM = EXAMPLES.parent.parent / "shared" / "data" / "cdiscpilot01" / "sdtm"
-if SDTM.is_dir():  # the real CDISC pilot, its dosing in EX periods (the data cut make demo uses)
-    AS_OF["cdiscpilot01"] = datetime.date(2015, 3, 31)
-
-
-def _load(name: str) -> tuple[object, list[Patient]]:
-    folder = EXAMPLES / name
-    trial = trialcode.load(folder / "protocol.trial")
-    if name == "cdiscpilot01":
-        patients = list(load_sdtm(SDTM, load_map(folder / "sdtm-map.toml"), trial).patients)
-    else:
-        patients = [p for p in read_patients(folder / "patients.jsonl", trial)
-                    if isinstance(p, Patient)]
-    return compile_trial(trial), patients
-
-
-COHORTS = {name: _load(name) for name in AS_OF}
+AS_OF = {name: day for name, day in DEMO_AS_OF.items()
+         if name != "cdiscpilot01" or PILOT_SDTM.is_dir()}
+COHORTS = {name: cohort(name) for name in AS_OF}
 
 
 def first_date(e: Event) -> datetime.date:
@@ -92,15 +66,8 @@ def test_records_after_the_data_cut_change_no_verdict(
     cut = AS_OF[name] + datetime.timedelta(days=offset)
     seen = attrs.evolve(p, events=tuple(e for e in p.events if first_date(e) <= cut))
     whole, known = decided(evaluate(plan, p, cut)), decided(evaluate(plan, seen, cut))
-    if whole != known:
-        lines = []
-        for part_w, part_k in zip(whole, known, strict=True):
-            assert isinstance(part_w, tuple) and isinstance(part_k, tuple)
-            lines += [f"with later records: {w}\n  without them:     {k}"
-                      for w, k in zip(part_w, part_k, strict=False) if w != k]
-            if len(part_w) != len(part_k):
-                lines.append(f"{len(part_w)} rows against {len(part_k)}")
-        pytest.fail(f"{name} {p.id} at cut {cut}:\n" + "\n".join(lines[:12]))
+    assert whole == known, f"{name} {p.id} at cut {cut}, with the later records:\n" + \
+        differences(whole, known, "without them:")
 
 
 def _exposure(e: Event) -> bool:
@@ -161,10 +128,5 @@ def test_splitting_a_record_that_lasts_into_two_consecutive_ones_changes_no_verd
     at = data.draw(st.integers(0, (e.end - e.start).days - 1))
     cut = AS_OF[name]
     whole, split = statuses(evaluate(plan, p, cut)), statuses(evaluate(plan, _split(p, i, at), cut))
-    if whole != split:
-        lines = []
-        for part_w, part_s in zip(whole, split, strict=True):
-            assert isinstance(part_w, tuple) and isinstance(part_s, tuple)
-            lines += [f"one record: {w}\n  split:      {s}"
-                      for w, s in zip(part_w, part_s, strict=False) if w != s]
-        pytest.fail(f"{name} {p.id} {e!r} split after day {at}:\n" + "\n".join(lines[:12]))
+    assert whole == split, f"{name} {p.id} {e!r} split after day {at}, as one record:\n" + \
+        differences(whole, split, "split:")

@@ -18,13 +18,10 @@ import re
 
 import attrs
 import pytest
-from conftest import EXAMPLES
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import trialcode
-from engine import compile_trial, evaluate
-from engine.io.jsonl import read_patients
+from engine import evaluate
 from engine.patient import (
     AnchorEvent,
     ClockTime,
@@ -36,24 +33,13 @@ from engine.patient import (
     VisitEvent,
 )
 from engine.results import EventRole, PatientResult
+from tests.io.examplekit import DEMO_AS_OF, cohort, differences
 
 MINUTES_PER_DAY = 1440
-AS_OF = {  # the data cuts make demo uses
-    "oncology_cycles": datetime.date(2024, 12, 31),
-    "crossover_ab": datetime.date(2024, 6, 4),
-    "phase1_pk": datetime.date(2024, 6, 19),
-}
+AS_OF = {name: DEMO_AS_OF[name] for name in ("oncology_cycles", "crossover_ab", "phase1_pk")}
 
 
-def _load(name: str) -> tuple[object, list[Patient]]:
-    folder = EXAMPLES / name
-    trial = trialcode.load(folder / "protocol.trial")
-    patients = [p for p in read_patients(folder / "patients.jsonl", trial)
-                if isinstance(p, Patient)]
-    return compile_trial(trial), patients
-
-
-COHORTS = {name: _load(name) for name in AS_OF}
+COHORTS = {name: cohort(name) for name in AS_OF}
 
 # (date field, time-of-day field) of the events: a time moves with its date
 _STAMPS = (("date", "time"), ("start", "start_time"), ("end", "end_time"))
@@ -160,18 +146,8 @@ def test_shifting_every_date_time_by_the_same_amount_changes_no_verdict(
     base = evaluate(plan, p, as_of)
     moved = evaluate(plan, shifted(p, days, minutes), as_of + datetime.timedelta(days=days))
     clock = minutes != 0
-    assert verdicts(moved, clock, days) == verdicts(base, clock), _differences(
+    assert verdicts(moved, clock, days) == verdicts(base, clock), differences(
         verdicts(base, clock), verdicts(moved, clock, days))
-
-
-def _differences(a: tuple[object, ...], b: tuple[object, ...]) -> str:
-    out = []
-    for part_a, part_b in zip(a, b, strict=True):
-        assert isinstance(part_a, tuple) and isinstance(part_b, tuple)
-        out += [f"{x}\n  became {y}" for x, y in zip(part_a, part_b, strict=False) if x != y]
-        if len(part_a) != len(part_b):
-            out.append(f"{len(part_a)} rows became {len(part_b)}")
-    return "\n".join(out)
 
 
 @pytest.mark.parametrize("name", sorted(AS_OF))
@@ -197,8 +173,8 @@ def test_every_input_event_once_and_no_record_in_two_schedule_rows(
 
 
 def test_every_patient_of_the_cohorts_as_they_are() -> None:
-    for name, (plan, cohort) in COHORTS.items():
-        for p in cohort:
+    for name, (plan, patients_of) in COHORTS.items():
+        for p in patients_of:
             r = evaluate(plan, p, AS_OF[name])
             assert [a.index for a in r.events] == list(range(len(p.events))), (name, p.id)
             cited = [x.ref for x in r.schedule if x.ref is not None]
@@ -237,6 +213,9 @@ def test_an_sae_followed_up_on_time_changes_no_other_row(data: st.DataObject) ->
     )
     base = evaluate(plan, p, as_of)
     more = evaluate(plan, attrs.evolve(p, events=p.events + added), as_of)
+    # a follow-up on the day a cycle's ALT is planned shares that occurrence's row (one draw
+    # serves both: `C6D1 + SAE follow-up (...)`), which is merging, not this law
+    assume(not any(" + " in x.label and "SAE follow-up" in x.label for x in more.schedule))
 
     def others(r: PatientResult) -> tuple[object, ...]:
         schedule, eligibility, stopping, dosing, unplanned, events = verdicts(r)
@@ -244,7 +223,7 @@ def test_an_sae_followed_up_on_time_changes_no_other_row(data: st.DataObject) ->
         kept = tuple(x[:1] + x[2:] for x in schedule if "SAE follow-up" not in str(x[2]))
         return kept, eligibility, stopping, dosing, unplanned, events[:len(p.events)]
 
-    assert others(more) == others(base), _differences(others(base), others(more))
+    assert others(more) == others(base), differences(others(base), others(more))
     new = sorted((x.activity, x.status.value) for x in more.schedule
                  if x.ref in {_ref(2), _ref(3)})
     assert new == [("alt", "on_time"), ("sae_follow_up", "on_time")], new

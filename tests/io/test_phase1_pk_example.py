@@ -10,6 +10,8 @@ import io
 import subprocess
 import sys
 from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
 
 from conftest import EXAMPLES, assert_golden
 
@@ -18,6 +20,23 @@ from engine.results import EventRole, PatientResult, Status
 
 FOLDER = EXAMPLES / "phase1_pk"
 AS_OF = datetime.date(2024, 6, 19)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def page_text(path: Path) -> str:
+    """The words of an HTML report, white space collapsed."""
+    page = _Text()
+    page.feed(path.read_text(encoding="utf-8"))
+    return " ".join(" ".join(page.parts).split())
+
 
 
 def _results() -> list[PatientResult]:
@@ -107,8 +126,6 @@ def test_the_reports_count_time_unknown_apart_from_the_deviations(tmp_path, caps
     # The deviation listing holds the deviations and the timepoints whose timing is unknown;
     # its heading gave one total (28) beside "6 patients with deviations" and a schedule table
     # whose deviations add up to 15, and the guide did not say what "time unknown" is.
-    from html.parser import HTMLParser
-
     from trialcode.cli import main
 
     deviations = sum(len(r.deviations) for r in RESULTS)
@@ -122,17 +139,7 @@ def test_the_reports_count_time_unknown_apart_from_the_deviations(tmp_path, caps
     assert (f"  and {unknown} timepoints with time unknown (done; the recorded times cannot "
             "tell whether on time): not deviations, listed with them") in terminal
 
-    class Text(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.parts: list[str] = []
-
-        def handle_data(self, data: str) -> None:
-            self.parts.append(data)
-
-    page = Text()
-    page.feed(out.read_text(encoding="utf-8"))
-    text = " ".join(" ".join(page.parts).split())
+    text = page_text(out)
     assert (f"Deviation listing ({deviations + unknown}: {deviations} deviations, {unknown} "
             "time unknown)") in text
     assert f"{unknown} timepoints with time unknown" in text  # the summary's card
@@ -151,7 +158,6 @@ def test_a_window_past_midnight_shows_both_dates(tmp_path) -> None:
     # A dose at 23:30: the 0.5-hour sample's window is 23:55 to 00:05 the next day, which the
     # listing showed as '2024-05-06 23:55 – 00:05', an end before its start
     import json
-    from html.parser import HTMLParser
 
     from trialcode.cli import main
 
@@ -170,16 +176,6 @@ def test_a_window_past_midnight_shows_both_dates(tmp_path) -> None:
     main(["validate", str(FOLDER / "protocol.trial"), "--patients", str(data), "--as-of",
           "2024-05-08", "-q", "--html", str(out)])
 
-    class Text(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.parts: list[str] = []
-
-        def handle_data(self, data: str) -> None:
-            self.parts.append(data)
-
-    page = Text()
-    page.feed(out.read_text(encoding="utf-8"))
-    text = " ".join(" ".join(page.parts).split())
+    text = page_text(out)
     assert ("late 15 min 2024-05-06 23:55 – 2024-05-07 00:05 day 1 to 2, PT30M from the dose "
             "of drug_a on day 1 2024-05-07 00:20") in text
