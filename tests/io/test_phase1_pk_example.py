@@ -69,7 +69,8 @@ def test_every_status_appears_for_timepoints() -> None:
 def test_deviations_are_in_minutes() -> None:
     got = {(r.id, x.label): (x.status, x.timing.deviation_minutes)  # type: ignore[union-attr]
            for r, x in TIMED if x.status in (Status.EARLY, Status.LATE)}
-    # counted from the dose as given (08:00 planned; given at 08:02 for PK013 and PK015)
+    # counted from the dose as given (08:00 planned; PK013 dosed at 08:02 on day 1, PK015 at
+    # 08:12 on day 7)
     assert got == {("PK009", "day 1 1 h post-dose"): (Status.EARLY, -3),
                    ("PK013", "day 1 24 h post-dose"): (Status.LATE, 23),
                    ("PK015", "day 7 pre-dose"): (Status.LATE, 8)}
