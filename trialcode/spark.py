@@ -93,9 +93,26 @@ _MASTER = re.compile(
 )
 
 
+# the levels SparkContext.setLogLevel takes (anything else is a Java exception mid-run)
+LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
+
+
+def log_level() -> str:
+    """The level the run logs at: TRIALCODE_SPARK_LOG, else ERROR; SparkMasterError (a usage
+    error) if the variable names no level."""
+    wanted = os.environ.get("TRIALCODE_SPARK_LOG", "ERROR").strip().upper()
+    if wanted not in LOG_LEVELS:
+        raise SparkMasterError(
+            f"TRIALCODE_SPARK_LOG={os.environ.get('TRIALCODE_SPARK_LOG')!r} is not a Spark log "
+            f"level: {', '.join(LOG_LEVELS)}")
+    return wanted
+
+
 def check_master(master: str) -> None:
     """SparkMasterError unless `master` is a master Spark accepts or a Spark session is active
-    already (spark-submit, Databricks: that session is used, whatever the master)."""
+    already (spark-submit, Databricks: that session is used, whatever the master), and
+    TRIALCODE_SPARK_LOG, if set, a log level."""
+    log_level()
     if _MASTER.fullmatch(master):
         return
     try:
@@ -299,7 +316,7 @@ def start_session(master: str, conf: dict[str, str]) -> Any:
             "installed, and the master up and reachable? Spark's own messages, if any, are "
             "above)"
         ) from None
-    spark.sparkContext.setLogLevel(os.environ.get("TRIALCODE_SPARK_LOG", "ERROR"))
+    spark.sparkContext.setLogLevel(log_level())
     for key, value in conf.items():  # a session that existed already (spark-submit, Databricks)
         if key.startswith("spark.sql."):
             spark.conf.set(key, value)

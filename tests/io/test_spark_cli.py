@@ -107,3 +107,36 @@ def test_a_java_that_does_not_start_is_reported_not_a_bug(tmp_path: Path) -> Non
     assert "Spark did not start with master 'local[1]'" in done.stderr
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr
     assert not list((tmp_path / "t").glob("*"))  # nothing left behind
+
+
+def test_a_log_level_spark_does_not_know_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was an internal error (status 70, "a bug in trialcode") once Spark had started."""
+    monkeypatch.setenv("TRIALCODE_SPARK_LOG", "LOUD")
+    assert main(_validate(tmp_path, "local[1]")) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "trialcode validate: TRIALCODE_SPARK_LOG='LOUD' is not a Spark log level: ALL, DEBUG, "
+        "ERROR, FATAL, INFO, OFF, TRACE, WARN\n")
+    assert not (tmp_path / "t").exists()
+    monkeypatch.setenv("TRIALCODE_SPARK_LOG", "warn")
+    from trialcode.spark import log_level
+
+    assert log_level() == "WARN"
+
+
+def test_a_start_method_this_machine_lacks_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    monkeypatch.setenv("TRIALCODE_START_METHOD", "spwan")
+    out = tmp_path / "r.json"
+    args = ["validate", str(MINI), "--patients", str(MINI_PATIENTS), "--as-of", AS_OF,
+            "--jobs", "2", "--json", str(out)]
+    assert main(args) == EXIT_USAGE
+    methods = ", ".join(multiprocessing.get_all_start_methods())
+    assert capsys.readouterr().err == (
+        "trialcode validate: TRIALCODE_START_METHOD='spwan' is not a way to start processes "
+        f"here: {methods}\n")
+    assert not out.exists()

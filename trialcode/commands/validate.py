@@ -34,7 +34,7 @@ from trialcode.commands.outputs import check_output_file, check_output_folder
 from trialcode.exits import EXIT_DATA, EXIT_PROBLEMS, EXIT_UNAVAILABLE, EXIT_USAGE
 from trialcode.parallel import RunSpec, RunState, run_parts
 from trialcode.parallel.parts import Reports
-from trialcode.parallel.pool import cores
+from trialcode.parallel.pool import check_start_method, cores
 
 DESCRIPTION = (
     "Evaluate patients against a protocol: eligibility (met / not met / unknown per criterion), "
@@ -161,6 +161,10 @@ def run_validate(args: argparse.Namespace) -> int:
             check_master(args.spark)
         except SparkMasterError as exc:
             return fail(str(exc), EXIT_USAGE)
+    if args.spark is None and args.jobs != 1:
+        problem = check_start_method()
+        if problem is not None:
+            return fail(problem, EXIT_USAGE)
     if args.jobs > MAX_JOBS_PER_CORE * cores():
         # each process holds its own engine and share of the data: thousands of them exhaust the
         # memory long before they could share two cores (a fuzzed --jobs 99999 did exactly that)

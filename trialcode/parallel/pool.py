@@ -44,6 +44,16 @@ def _start_method() -> str:
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+def check_start_method() -> str | None:
+    """Why TRIALCODE_START_METHOD cannot be used here, or None (docs/cli.md)."""
+    wanted = os.environ.get("TRIALCODE_START_METHOD")
+    methods = multiprocessing.get_all_start_methods()
+    if wanted and wanted not in methods:
+        return (f"TRIALCODE_START_METHOD={wanted!r} is not a way to start processes here: "
+                f"{', '.join(methods)}")
+    return None
+
+
 def _init_worker(spec: RunSpec, full: Any) -> None:
     global _STATE, _FULL
     _FULL = full
