@@ -48,7 +48,6 @@ from engine.expressions import (
     Val,
     age,
     attribute,
-    close,
     compare_values,
     describe_record,
     evidence,
@@ -191,6 +190,10 @@ def _name(name: str) -> Operand:
         return Val(None, name, error=unknown)
 
     return other
+
+
+# `a <= b` for measured numbers: equal within the tolerance of OPS counts as equal
+_LE: Final = OPS[ex.CompareOp.LE]
 
 
 def _has_value(ev: Event) -> bool:
@@ -1012,7 +1015,7 @@ def _in_range(node: ex.InRange) -> Cond:  # noqa: C901 - mirrors the rule step b
                                               error=got)]
                 return UNKNOWN, []
             lo, hi = got
-        t = TRUE if (lo <= x or close(lo, x)) and (x <= hi or close(x, hi)) else FALSE
+        t = TRUE if _LE(lo, x) and _LE(x, hi) else FALSE
         if quiet:
             return t, []
         return t, [evidence(scope, val, t, f"{val.subject}: {val.text()} in {rng}: {t._value_}",
@@ -1088,8 +1091,7 @@ def _normal_range(node: ex.Test) -> Cond:
             return UNKNOWN, [] if quiet else [evidence(
                 scope, val, UNKNOWN, f"{what}: unknown ({rec.kind} on {rec.date.isoformat()} "
                 "has no reference range)", reference_range=rng)]
-        inside = (low is None or low <= x or close(low, x)) and \
-            (high is None or x <= high or close(x, high))
+        inside = (low is None or _LE(low, x)) and (high is None or _LE(x, high))
         t = TRUE if inside == within else FALSE
         if quiet:
             return t, []

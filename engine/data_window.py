@@ -18,9 +18,9 @@ from collections.abc import Callable
 
 from engine.compile_select import window_days
 from engine.expressions import (
+    OPS,
     Scope,
     attribute,
-    close,
     describe_record,
     numeric,
     quantity_text,
@@ -130,7 +130,7 @@ def compile_data_window(t: ex.WithinLongest, kind: str = "") -> PlaceFn:
             n, reason = length(scope, ev)
             if n is None:
                 why = why or reason
-            elif gap <= n or close(gap, n):  # 5 x 38.4 h is 7.999999999999999 days
+            elif OPS[ex.CompareOp.LE](gap, n):  # 5 x 38.4 h is 7.999999999999999 days
                 return TRUE, ""
         return (UNKNOWN, why) if why else (FALSE, "")
 

@@ -37,7 +37,7 @@ import attrs
 from engine import describe
 from engine.anchor_effects import BUILT_IN, AnchorEffect
 from engine.compile_expr import Cond, compile_condition
-from engine.expressions import Scope, close, lasting_nodes, referenced_kinds, time_of
+from engine.expressions import OPS, Scope, lasting_nodes, referenced_kinds, time_of
 from engine.logic import TRUE
 from engine.patient import Disposition, Observation, Occurrence
 from engine.results import (
@@ -221,7 +221,7 @@ def _stops(cr: CompiledRule, scope: Scope, dates: list[datetime.date],
                            value=r.value if isinstance(r.value, (int, float, str)) else None,
                            unit=r.unit, date=r.date, ref=r.ref, threshold=unless.percent,
                            threshold_unit="%", time=r.time)
-            if fell is not None and (fell >= unless.percent or close(fell, unless.percent)):
+            if fell is not None and OPS[ex.CompareOp.GE](fell, unless.percent):
                 out.append(StoppingEvent(cr.name, day, cr.action, StopStatus.RESCINDED,
                                          cr.interventions, tuple(ev) + (rev,),
                                          retest_status=RetestStatus.DONE, retest_date=r.date,

@@ -98,21 +98,21 @@ LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
 
 
 def log_level() -> str:
-    """The level the run logs at: TRIALCODE_SPARK_LOG, else ERROR; SparkMasterError (a usage
-    error) if the variable names no level."""
-    wanted = os.environ.get("TRIALCODE_SPARK_LOG", "ERROR").strip().upper()
-    if wanted not in LOG_LEVELS:
-        raise SparkMasterError(
-            f"TRIALCODE_SPARK_LOG={os.environ.get('TRIALCODE_SPARK_LOG')!r} is not a Spark log "
+    """The level the run logs at: TRIALCODE_SPARK_LOG (see log_level_problem), else ERROR."""
+    return os.environ.get("TRIALCODE_SPARK_LOG", "ERROR").strip().upper()
+
+
+def log_level_problem() -> str | None:
+    """Why TRIALCODE_SPARK_LOG names no Spark log level, or None (docs/cli.md)."""
+    if log_level() in LOG_LEVELS:
+        return None
+    return (f"TRIALCODE_SPARK_LOG={os.environ.get('TRIALCODE_SPARK_LOG')!r} is not a Spark log "
             f"level: {', '.join(LOG_LEVELS)}")
-    return wanted
 
 
 def check_master(master: str) -> None:
     """SparkMasterError unless `master` is a master Spark accepts or a Spark session is active
-    already (spark-submit, Databricks: that session is used, whatever the master), and
-    TRIALCODE_SPARK_LOG, if set, a log level."""
-    log_level()
+    already (spark-submit, Databricks: that session is used, whatever the master)."""
     if _MASTER.fullmatch(master):
         return
     try:

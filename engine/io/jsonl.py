@@ -54,6 +54,7 @@ from engine.patient import (
     fast_constructor,
     stamp_text,
 )
+from engine.timeline import event_date
 from protocol.design import DataKind
 from protocol.safe_text import BIDI_ESCAPE, bidi_control, describe_char, unprintable
 from protocol.trial import Trial
@@ -228,13 +229,6 @@ def _keys_written(raw: str) -> int:
     Another layout (a space before the colon) counts fewer: `_key_count` then differs and the
     line is read again, slowly and exactly (see `_Reader.line`)."""
     return raw.count('":') - raw.count('\\":')
-
-
-def _event_day(event: Event) -> datetime.date:
-    """The day an event starts."""
-    if isinstance(event, (Occurrence, DoseEvent)):
-        return event.start
-    return event.date
 
 
 class PatientFileError(Exception):
@@ -692,12 +686,12 @@ class _Reader:
         if birth is not None and events:
             # a birth after the first record (a typo in the year, a date of another field) would
             # give a negative age and a wrong verdict on an age criterion: not used, and said
-            first = min(events, key=_event_day)
-            if _event_day(first) < birth:
+            first = min(events, key=event_date)
+            if event_date(first) < birth:
                 rejected.append(RejectedRecord(
                     line_ref,
                     f"birth_date {birth.isoformat()} is after the patient's first record "
-                    f"({_event_day(first).isoformat()}, {first.ref.locator}): the birth date is "
+                    f"({event_date(first).isoformat()}, {first.ref.locator}): the birth date is "
                     "not used", pid, "birth_date"))
                 birth = None
         yield Patient(pid, line_ref, arm, sex, birth, age, tuple(events), collected)

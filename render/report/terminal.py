@@ -271,10 +271,8 @@ def undated_note(data: ReportData) -> str | None:
         return None
     whom = f"the {unknown:,} unknown have" if k == unknown else (
         f"{k:,} of the {unknown:,} unknown {'has' if k == 1 else 'have'}")
-    return (f"{whom} no {anchor.replace('_', ' ')} date, at which eligibility is judged "
-            "(not randomized, or the date is missing)"
-            if anchor == "randomization" else
-            f"{whom} no {anchor.replace('_', ' ')} date, at which eligibility is judged")
+    why = " (not randomized, or the date is missing)" if anchor == "randomization" else ""
+    return f"{whom} no {anchor.replace('_', ' ')} date, at which eligibility is judged{why}"
 
 
 def _clip(text: str, n: int) -> str:

@@ -5,8 +5,8 @@ One lane per activity (all visits share a lane), days on the x axis counted from
 anchor (0 is the anchor's day), a dashed line at the data cut. The schedule's rows give
 protocol days, which skip 0 when the protocol counts its days from 1: they are placed by their
 distance from the anchor, so that a dose on the anchor's day sits on the anchor's line with the
-stops, adverse events and data cut, and the axis is labelled in the protocol's own day numbers. Every mark carries its tooltip text: the dates,
-the status and the source record. The layout (lanes, day range, ticks, packing of adverse events)
+stops, adverse events and data cut, and the axis is labelled in the protocol's own day numbers.
+Every mark carries its tooltip text: the dates, the status and the source record. The layout (lanes, day range, ticks, packing of adverse events)
 is decided here; the script only maps days to pixels and draws, with DOM calls that set text as
 text (no markup is ever parsed from the data).
 

@@ -155,16 +155,17 @@ def run_validate(args: argparse.Namespace) -> int:
         if args.jobs != 1:
             return fail("--jobs is for a run on this machine; Spark sets its own parallelism",
                         EXIT_USAGE)
-        from trialcode.spark import SparkMasterError, check_master
+        from trialcode.spark import SparkMasterError, check_master, log_level_problem
 
         try:
             check_master(args.spark)
         except SparkMasterError as exc:
             return fail(str(exc), EXIT_USAGE)
-    if args.spark is None and args.jobs != 1:
-        problem = check_start_method()
-        if problem is not None:
-            return fail(problem, EXIT_USAGE)
+    # environment variables that choose how the run goes, checked before any work
+    problem = log_level_problem() if args.spark is not None else (
+        check_start_method() if args.jobs != 1 else None)
+    if problem is not None:
+        return fail(problem, EXIT_USAGE)
     if args.jobs > MAX_JOBS_PER_CORE * cores():
         # each process holds its own engine and share of the data: thousands of them exhaust the
         # memory long before they could share two cores (a fuzzed --jobs 99999 did exactly that)
